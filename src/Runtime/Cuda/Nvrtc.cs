@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ReClip.Runtime.Cuda;
+
+/// <summary>A kernel source did not compile; <see cref="Log"/> holds NVRTC's compile log.</summary>
+public sealed class NvrtcCompileException(string programName, string log)
+    : Exception($"NVRTC could not compile {programName}:\n{log}")
+{
+    public string Log { get; } = log;
+}
+
+/// <summary>
+/// Run-time CUDA compilation. Works without a GPU (CI compiles every kernel this way); the PTX is
+/// loaded by the driver only where one is present.
+/// </summary>
+public static unsafe class Nvrtc
+{
+    public static bool IsAvailable => NativeLibraries.Nvrtc.IsLoaded;
+
+    public static Version Version()
+    {
+        NativeLibraries.Require(NativeLibraries.Nvrtc);
+        Check(NvrtcApi.nvrtcVersion(out int major, out int minor), "nvrtcVersion");
+        return new Version(major, minor);
+    }
+
+    /// <summary>The virtual architectures this NVRTC can target, e.g. 52 … 90.</summary>
+    public static int[] SupportedArchitectures()
+    {
+        NativeLibraries.Require(NativeLibraries.Nvrtc);
+        Check(NvrtcApi.nvrtcGetNumSupportedArchs(out int count), "nvrtcGetNumSupportedArchs");
+        int[] architectures = new int[count];
+        fixed (int* p = architectures)
+            Check(NvrtcApi.nvrtcGetSupportedArchs(p), "nvrtcGetSupportedArchs");
+        return architectures;
+    }
+
+    /// <summary>Compiles CUDA C++ to PTX; a source that does not compile raises <see cref="NvrtcCompileException"/> with the log.</summary>
+    public static string CompileToPtx(string source, string programName, IReadOnlyList<string> options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        NativeLibraries.Require(NativeLibraries.Nvrtc);
+        Check(NvrtcApi.nvrtcCreateProgram(out nint program, source, programName, 0, 0, 0), "nvrtcCreateProgram");
+        try
+        {
+            int status = CompileWithOptions(program, options);
+            if (status == NvrtcApi.CompilationError)
+                throw new NvrtcCompileException(programName, ReadLog(program));
+            Check(status, "nvrtcCompileProgram");
+            Check(NvrtcApi.nvrtcGetPTXSize(program, out nuint size), "nvrtcGetPTXSize");
+            byte[] ptx = new byte[(int)size];
+            fixed (byte* p = ptx)
+                Check(NvrtcApi.nvrtcGetPTX(program, p), "nvrtcGetPTX");
+            return Encoding.UTF8.GetString(ptx).TrimEnd('\0');
+        }
+        finally
+        {
+            NvrtcApi.nvrtcDestroyProgram(ref program);
+        }
+    }
+
+    private static int CompileWithOptions(nint program, IReadOnlyList<string> options)
+    {
+        nint[] buffers = new nint[options.Count];
+        try
+        {
+            for (int i = 0; i < options.Count; i++)
+                buffers[i] = Marshal.StringToCoTaskMemUTF8(options[i]);
+            fixed (nint* p = buffers)
+                return NvrtcApi.nvrtcCompileProgram(program, options.Count, (byte**)p);
+        }
+        finally
+        {
+            foreach (nint buffer in buffers)
+                Marshal.FreeCoTaskMem(buffer);
+        }
+    }
+
+    private static string ReadLog(nint program)
+    {
+        Check(NvrtcApi.nvrtcGetProgramLogSize(program, out nuint size), "nvrtcGetProgramLogSize");
+        byte[] log = new byte[(int)size];
+        fixed (byte* p = log)
+            Check(NvrtcApi.nvrtcGetProgramLog(program, p), "nvrtcGetProgramLog");
+        return Encoding.UTF8.GetString(log).TrimEnd('\0').Trim();
+    }
+
+    private static void Check(int status, string call)
+    {
+        if (status != 0)
+            throw new CudaException(call, status, Marshal.PtrToStringUTF8(NvrtcApi.nvrtcGetErrorString(status)) ?? $"NVRTC_ERROR_{status}");
+    }
+}

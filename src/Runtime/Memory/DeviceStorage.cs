@@ -1,0 +1,51 @@
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Runtime.Memory;
+
+/// <summary>GPU memory of one CUDA device, allocated in its primary context.</summary>
+public sealed unsafe class DeviceStorage : Storage
+{
+    private DeviceStorage(Device device, ulong pointer, long byteLength)
+        : base(byteLength, device) => DevicePointer = pointer;
+
+    public ulong DevicePointer { get; }
+
+    public static DeviceStorage Allocate(Device device, long byteLength)
+    {
+        if (device.IsCpu)
+            throw new ArgumentException("DeviceStorage holds GPU memory; use HostStorage for the CPU", nameof(device));
+        CudaDriver.MakeCurrent(device.Index);
+        int status = DriverApi.cuMemAlloc(out ulong pointer, (nuint)Math.Max(byteLength, 1));
+        if (status == OutOfMemoryStatus)
+            throw new OutOfMemoryException($"{device}: out of GPU memory allocating {byteLength:N0} bytes");
+        CudaDriver.Check(status, "cuMemAlloc");
+        return new DeviceStorage(device, pointer, byteLength);
+    }
+
+    private const int OutOfMemoryStatus = 2;
+
+    internal void CopyFromHost(byte* source, long byteOffset, long bytes)
+    {
+        CudaDriver.MakeCurrent(Device.Index);
+        CudaDriver.Check(DriverApi.cuMemcpyHtoD(DevicePointer + (ulong)byteOffset, source, (nuint)bytes), "cuMemcpyHtoD");
+    }
+
+    internal void CopyToHost(long byteOffset, byte* destination, long bytes)
+    {
+        CudaDriver.MakeCurrent(Device.Index);
+        CudaDriver.Check(DriverApi.cuMemcpyDtoH(destination, DevicePointer + (ulong)byteOffset, (nuint)bytes), "cuMemcpyDtoH");
+    }
+
+    internal void CopyFromDevice(DeviceStorage source, long sourceByteOffset, long byteOffset, long bytes)
+    {
+        CudaDriver.MakeCurrent(Device.Index);
+        CudaDriver.Check(DriverApi.cuMemcpyDtoD(DevicePointer + (ulong)byteOffset, source.DevicePointer + (ulong)sourceByteOffset, (nuint)bytes), "cuMemcpyDtoD");
+    }
+
+    protected override void Free()
+    {
+        CudaDriver.MakeCurrent(Device.Index);
+        CudaDriver.Check(DriverApi.cuMemFree(DevicePointer), "cuMemFree");
+    }
+}
