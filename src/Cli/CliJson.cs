@@ -1,0 +1,22 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ReClip.Runtime.Platform;
+
+namespace ReClip.Cli;
+
+/// <summary>
+/// JSON for every `--json` output: snake_case names, enums as strings, indented, no needless escaping.
+/// Source-generated so the trimmed single-file build needs no reflection.
+/// </summary>
+[JsonSerializable(typeof(SystemReport))]
+internal sealed partial class CliJson : JsonSerializerContext
+{
+    public static CliJson Output { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    });
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ReClip.Runtime.Platform;
+using Spectre.Console;
+
+namespace ReClip.Cli.Commands;
+
+/// <summary>`reclip info`: the build, the CPU path in use, and which CUDA components this machine has.</summary>
+public static class InfoCommand
+{
+    public static Command Create()
+    {
+        Option<bool> json = JsonOption.Create();
+        var command = new Command("info", "Show the version, the CPU features in use and the CUDA driver, NVRTC, cuBLAS and GPUs found.") { json };
+        command.SetAction(parse =>
+        {
+            SystemReport report = SystemReport.Collect();
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.SystemReport));
+            else
+                Render(report);
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    private static void Render(SystemReport report)
+    {
+        var rows = new List<(string Key, string Value)>
+        {
+            ("reclip", report.ReclipVersion),
+            ("runtime", report.Runtime),
+            ("os", report.OperatingSystem),
+            ("cpu", report.CpuModel),
+            ("cores / threads", $"{report.LogicalCores} / {report.Threads}"),
+            ("cpu kernels", $"{SimdName(report.Simd)} ({string.Join(' ', report.CpuFeatures)})"),
+            Component(report.Driver),
+            Component(report.Nvrtc),
+            Component(report.Cublas),
+        };
+        foreach (var device in report.Devices)
+            rows.Add(($"cuda:{device.Ordinal}", string.Create(CultureInfo.InvariantCulture,
+                $"{device.Name}, compute {device.ComputeCapability}, {device.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {device.Multiprocessors} SMs")));
+        if (report.Driver.Found && report.Devices.Count == 0)
+            rows.Add(("cuda devices", "none usable"));
+        Terminal.KeyValueTable(rows);
+    }
+
+    private static (string, string) Component(ComponentStatus status) =>
+        (status.Name, status switch
+        {
+            { Found: false } => $"not found: {status.Problem}",
+            { Problem: not null } => $"{status.Path}: {status.Problem}",
+            _ => $"{status.Version} ({status.Path})",
+        });
+
+    private static string SimdName(SimdLevel level) => level switch
+    {
+        SimdLevel.Avx512 => "AVX-512",
+        SimdLevel.Avx2Fma => "AVX2+FMA",
+        _ => "portable Vector<T>",
+    };
+}

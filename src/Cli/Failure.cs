@@ -1,0 +1,37 @@
+using System.Text.Json;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Weights;
+
+namespace ReClip.Cli;
+
+/// <summary>
+/// Turns an exception that escaped a command into one line for stderr and an exit code: problems with
+/// what the user gave us (files, values) are "bad input"; everything else is a runtime failure.
+/// </summary>
+public static class Failure
+{
+    public static int ExitCodeOf(Exception exception) => exception switch
+    {
+        WeightFileException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+            or FormatException or JsonException or ArgumentException or UnauthorizedAccessException => ExitCode.BadInput,
+        CudaException or CudaUnavailableException or OutOfMemoryException => ExitCode.RuntimeFailure,
+        _ => ExitCode.RuntimeFailure,
+    };
+
+    /// <summary>The message on one line: inner newlines (e.g. a compile log) are folded.</summary>
+    public static string OneLine(Exception exception)
+    {
+        string message = exception.Message.ReplaceLineEndings(" | ").Trim();
+        return exception is WeightFileException or CudaException or CudaUnavailableException
+            ? message
+            : $"{Describe(exception)}: {message}";
+    }
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "not found",
+        OutOfMemoryException => "out of memory",
+        ArgumentException or FormatException => "invalid argument",
+        _ => "error",
+    };
+}

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using ReClip.Cli;
+using ReClip.Cli.Commands;
+
+var root = new RootCommand("ReCLIP#: ReCLIP++ unsupervised semantic segmentation with a frozen CLIP, on CPU and CUDA.");
+root.Subcommands.Add(InfoCommand.Create());
+
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"reclip: {Failure.OneLine(e)}");
+    return Failure.ExitCodeOf(e);
+}
