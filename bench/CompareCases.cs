@@ -1,0 +1,33 @@
+namespace ReClip.Bench;
+
+/// <summary>One workload of the side-by-side comparison, set up once and run many times.</summary>
+public interface ICompareCase : IDisposable
+{
+    /// <summary>How many kernel calls one <see cref="Run"/> makes (for the warm-up count).</summary>
+    int CallsPerRepeat { get; }
+
+    void Run();
+}
+
+/// <summary>The comparison cases by name; bench/peer_torch.py defines the same names.</summary>
+public static class CompareCases
+{
+    public static IReadOnlyList<string> Names { get; } =
+        ["sgemm_2048", "sgemm_vit224_qkv", "sgemm_vit224_fc1", "sgemm_vit224_fc2", "sgemm_vit336_qkv", "sgemm_vit336_fc1", "sgemm_vit336_fc2"];
+
+    /// <summary>
+    /// ViT shapes are activations [tokens, in] times a weight [out, in] transposed, as a linear layer
+    /// computes them: 197 tokens at 224 px, 442 at 336 px.
+    /// </summary>
+    public static ICompareCase Create(string name) => name switch
+    {
+        "sgemm_2048" => new SgemmCase(2048, 2048, 2048, weightLayout: false),
+        "sgemm_vit224_qkv" => new SgemmCase(197, 2304, 768, weightLayout: true),
+        "sgemm_vit224_fc1" => new SgemmCase(197, 3072, 768, weightLayout: true),
+        "sgemm_vit224_fc2" => new SgemmCase(197, 768, 3072, weightLayout: true),
+        "sgemm_vit336_qkv" => new SgemmCase(442, 2304, 768, weightLayout: true),
+        "sgemm_vit336_fc1" => new SgemmCase(442, 3072, 768, weightLayout: true),
+        "sgemm_vit336_fc2" => new SgemmCase(442, 768, 3072, weightLayout: true),
+        _ => throw new ArgumentException($"unknown case '{name}'; known: {string.Join(", ", Names)}"),
+    };
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ReClip.Bench;
+
+/// <summary>
+/// The side of bench/compare.py that runs our workloads. Reads lines "CASE REPEATS" and answers with the
+/// milliseconds of each repeat, space separated, after setting the case up once (first use) and warming
+/// it up. compare.py alternates rounds between this process and the PyTorch peer, so both see the same
+/// machine state.
+/// </summary>
+public static class CompareServer
+{
+    private const int WarmupCalls = 30; // tiered PGO needs ~30 calls before the optimised code runs (ENVIRONMENT.md)
+
+    public static int Serve(TextReader input, TextWriter output)
+    {
+        var cases = new Dictionary<string, ICompareCase>();
+        output.WriteLine("ready " + string.Join(' ', CompareCases.Names));
+        output.Flush();
+        while (input.ReadLine() is { } line)
+        {
+            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0) continue;
+            if (words[0] == "quit") break;
+            try
+            {
+                int repeats = words.Length > 1 ? int.Parse(words[1], CultureInfo.InvariantCulture) : 5;
+                if (!cases.TryGetValue(words[0], out ICompareCase? workload))
+                {
+                    workload = CompareCases.Create(words[0]);
+                    cases[words[0]] = workload;
+                    for (int i = 0; i < Math.Max(1, WarmupCalls / workload.CallsPerRepeat); i++)
+                        workload.Run();
+                }
+                var times = new List<string>();
+                for (int i = 0; i < repeats; i++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    workload.Run();
+                    times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds.ToString("F4", CultureInfo.InvariantCulture));
+                }
+                output.WriteLine("ok " + string.Join(' ', times));
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                output.WriteLine("error " + e.Message.ReplaceLineEndings(" "));
+            }
+            output.Flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,221 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using ReClip.Runtime.Platform;
+using ReClip.Runtime.Threading;
+
+namespace ReClip.Kernels.Gemm;
+
+/// <summary>Which register tile the fast SGEMM runs; <see cref="Auto"/> picks the widest the CPU accelerates.</summary>
+public enum SgemmKernel
+{
+    Auto,
+    Avx512,
+    Avx2,
+}
+
+/// <summary>
+/// Packed, cache-blocked, multithreaded SGEMM: C = alpha·op(A)·op(B) + beta·C (+ bias[j] per column),
+/// row-major, op(A) M×K, op(B) K×N. The loop nest is the classic one (Goto/BLIS): a KC×NC panel of B
+/// is packed once per (jc, pc) and stays in L2/L3, an MC×KC block of A is packed into L2, and the
+/// micro-kernel streams A slivers past one B sliver held in L1. Work is split over the compute pool by
+/// column ranges when N is wide (the ViT's shapes), else by row ranges. <see cref="SgemmReference"/>
+/// is the definition it is tested against.
+/// </summary>
+public static unsafe class Sgemm
+{
+    /// <summary>Below this many multiply-adds a GEMM runs on one thread: waking the pool would cost more.</summary>
+    private const long ParallelThreshold = 1 << 20;
+
+    private static readonly Tile Wide = new(MicroKernel12x32.Rows, MicroKernel12x32.Columns, mc: 144, kc: 256, nc: 3072, &MicroKernel12x32.Run);
+    private static readonly Tile Narrow = new(MicroKernel6x16.Rows, MicroKernel6x16.Columns, mc: 72, kc: 256, nc: 3072, &MicroKernel6x16.Run);
+
+    public static SgemmKernel ActiveKernel => CpuInfo.Simd == SimdLevel.Avx512 ? SgemmKernel.Avx512 : SgemmKernel.Avx2;
+
+    public static void Multiply(int m, int n, int k, float alpha, GemmOperand a, GemmOperand b, float beta, float* c, long ldc,
+        float* bias = null, SgemmKernel kernel = SgemmKernel.Auto, ComputePool? pool = null)
+    {
+        Validate(m, n, k, a, b, ldc);
+        if (m == 0 || n == 0) return;
+        Tile tile = (kernel == SgemmKernel.Auto ? ActiveKernel : kernel) == SgemmKernel.Avx512 ? Wide : Narrow;
+        var job = new Job(tile, m, n, k, alpha, a, b, beta, c, ldc, bias);
+        ComputePool threads = pool ?? ComputePool.Shared;
+        threads.Run(job.Partition((long)m * n * k < ParallelThreshold ? 1 : threads.Threads), job);
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> independent GEMMs whose operands sit at fixed element strides, e.g. the
+    /// heads of attention. Each matrix is run by <see cref="Multiply"/>, so large ones still use every thread.
+    /// </summary>
+    public static void MultiplyBatched(int batch, int m, int n, int k, float alpha, GemmOperand a, long strideA, GemmOperand b, long strideB,
+        float beta, float* c, long ldc, long strideC, SgemmKernel kernel = SgemmKernel.Auto)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        for (int i = 0; i < batch; i++)
+            Multiply(m, n, k, alpha,
+                new GemmOperand(a.Data + i * strideA, a.LeadingDimension, a.Transposed),
+                new GemmOperand(b.Data + i * strideB, b.LeadingDimension, b.Transposed),
+                beta, c + i * strideC, ldc, kernel: kernel);
+    }
+
+    private static void Validate(int m, int n, int k, GemmOperand a, GemmOperand b, long ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentException($"sgemm: negative size M={m} N={n} K={k}");
+        long aColumns = a.Transposed ? m : k, bColumns = b.Transposed ? k : n;
+        if (a.LeadingDimension < Math.Max(1, aColumns) || b.LeadingDimension < Math.Max(1, bColumns) || ldc < Math.Max(1, n))
+            throw new ArgumentException($"sgemm: leading dimensions lda={a.LeadingDimension} ldb={b.LeadingDimension} ldc={ldc} are too small for M={m} N={n} K={k}");
+    }
+
+    /// <summary>A register tile and its cache blocking: MC×KC of A fits L2, a KC×Columns sliver of B fits L1.</summary>
+    private readonly struct Tile(int rows, int columns, int mc, int kc, int nc,
+        delegate*<int, float*, float*, float*, long, float, bool, float*, void> kernel)
+    {
+        public int Rows { get; } = rows;
+
+        public int Columns { get; } = columns;
+
+        public int Mc { get; } = mc;
+
+        public int Kc { get; } = kc;
+
+        public int Nc { get; } = nc;
+
+        public delegate*<int, float*, float*, float*, long, float, bool, float*, void> Kernel { get; } = kernel;
+    }
+
+    private sealed class Job(Tile tile, int m, int n, int k, float alpha, GemmOperand a, GemmOperand b, float beta, float* c, long ldc, float* bias)
+        : IParallelJob
+    {
+        [ThreadStatic] private static PackBuffers? buffers;
+
+        private bool splitColumns;
+        private int chunk;
+
+        /// <summary>Chooses column or row ranges, in whole slivers, and returns how many tasks that makes.</summary>
+        public int Partition(int threads)
+        {
+            int columnSlivers = (n + tile.Columns - 1) / tile.Columns;
+            int rowSlivers = (m + tile.Rows - 1) / tile.Rows;
+            splitColumns = columnSlivers >= 2 * threads || columnSlivers >= rowSlivers;
+            int slivers = splitColumns ? columnSlivers : rowSlivers;
+            int tasks = Math.Min(threads, slivers);
+            chunk = (slivers + tasks - 1) / tasks * (splitColumns ? tile.Columns : tile.Rows);
+            int extent = splitColumns ? n : m;
+            return (extent + chunk - 1) / chunk;
+        }
+
+        public void Execute(int task)
+        {
+            int start = task * chunk;
+            if (splitColumns)
+                Blocked(0, m, start, Math.Min(n, start + chunk));
+            else
+                Blocked(start, Math.Min(m, start + chunk), 0, n);
+        }
+
+        private void Blocked(int rowStart, int rowEnd, int columnStart, int columnEnd)
+        {
+            if (beta != 0 && beta != 1)
+                ScaleC(rowStart, rowEnd, columnStart, columnEnd, beta);
+            if (k == 0)
+            {
+                if (beta == 0) ScaleC(rowStart, rowEnd, columnStart, columnEnd, 0);
+                AddBias(rowStart, rowEnd, columnStart, columnEnd);
+                return;
+            }
+            PackBuffers pack = buffers ??= new PackBuffers();
+            float* packedA = pack.A(tile.Mc * tile.Kc);
+            float* packedB = pack.B(tile.Kc * tile.Nc);
+            float* edge = pack.Edge(tile.Rows * tile.Columns);
+            for (int jc = columnStart; jc < columnEnd; jc += tile.Nc)
+            {
+                int nc = Math.Min(tile.Nc, columnEnd - jc);
+                for (int pc = 0; pc < k; pc += tile.Kc)
+                {
+                    int kc = Math.Min(tile.Kc, k - pc);
+                    bool accumulate = pc > 0 || beta != 0;
+                    float* panelBias = pc == 0 && bias is not null ? bias + jc : null;
+                    SgemmPacking.PackB(b, pc, kc, jc, nc, tile.Columns, packedB);
+                    for (int ic = rowStart; ic < rowEnd; ic += tile.Mc)
+                    {
+                        int mc = Math.Min(tile.Mc, rowEnd - ic);
+                        SgemmPacking.PackA(a, ic, mc, pc, kc, tile.Rows, packedA);
+                        for (int jr = 0; jr < nc; jr += tile.Columns)
+                        {
+                            int nr = Math.Min(tile.Columns, nc - jr);
+                            float* sliverB = packedB + (long)jr * kc;
+                            float* tileBias = panelBias is null ? null : panelBias + jr;
+                            for (int ir = 0; ir < mc; ir += tile.Rows)
+                            {
+                                int mr = Math.Min(tile.Rows, mc - ir);
+                                float* target = c + (ic + ir) * ldc + jc + jr;
+                                float* sliverA = packedA + (long)ir * kc;
+                                if (mr == tile.Rows && nr == tile.Columns)
+                                    tile.Kernel(kc, sliverA, sliverB, target, ldc, alpha, accumulate, tileBias);
+                                else
+                                    EdgeTile(kc, sliverA, sliverB, target, mr, nr, accumulate, tileBias, edge);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>A partial tile: the kernel writes a full tile to scratch, then the valid part is merged into C.</summary>
+        private void EdgeTile(int kc, float* sliverA, float* sliverB, float* target, int mr, int nr, bool accumulate, float* tileBias, float* scratch)
+        {
+            tile.Kernel(kc, sliverA, sliverB, scratch, tile.Columns, alpha, false, null);
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++)
+                {
+                    float value = scratch[i * tile.Columns + j] + (tileBias is null ? 0 : tileBias[j]);
+                    target[i * ldc + j] = accumulate ? target[i * ldc + j] + value : value;
+                }
+        }
+
+        private void ScaleC(int rowStart, int rowEnd, int columnStart, int columnEnd, float factor)
+        {
+            for (long i = rowStart; i < rowEnd; i++)
+            {
+                var row = new Span<float>(c + i * ldc + columnStart, columnEnd - columnStart);
+                if (factor == 0) row.Clear();
+                else TensorPrimitives.Multiply(row, factor, row);
+            }
+        }
+
+        private void AddBias(int rowStart, int rowEnd, int columnStart, int columnEnd)
+        {
+            if (bias is null) return;
+            var shift = new ReadOnlySpan<float>(bias + columnStart, columnEnd - columnStart);
+            for (long i = rowStart; i < rowEnd; i++)
+            {
+                var row = new Span<float>(c + i * ldc + columnStart, columnEnd - columnStart);
+                TensorPrimitives.Add(row, shift, row);
+            }
+        }
+    }
+
+    /// <summary>Per-thread packing space, 64-byte aligned, grown on demand and kept for the thread's life.</summary>
+    private sealed class PackBuffers
+    {
+        private readonly float*[] blocks = new float*[3];
+        private readonly long[] sizes = new long[3];
+
+        public float* A(long floats) => Get(0, floats);
+
+        public float* B(long floats) => Get(1, floats);
+
+        public float* Edge(long floats) => Get(2, floats);
+
+        private float* Get(int slot, long floats)
+        {
+            if (sizes[slot] < floats)
+            {
+                NativeMemory.AlignedFree(blocks[slot]);
+                blocks[slot] = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+                sizes[slot] = floats;
+            }
+            return blocks[slot];
+        }
+    }
+}
