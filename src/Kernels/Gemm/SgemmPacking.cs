@@ -11,6 +11,7 @@ internal static unsafe class SgemmPacking
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] into <paramref name="destination"/>.</summary>
     public static void PackA(GemmOperand a, long i0, int mc, long p0, int kc, int rows, float* destination)
     {
+        float** source = stackalloc float*[rows];
         for (int ir = 0; ir < mc; ir += rows)
         {
             int valid = Math.Min(rows, mc - ir);
@@ -20,26 +21,25 @@ internal static unsafe class SgemmPacking
                 // Stored K×M: each k gives `valid` consecutive floats.
                 for (int p = 0; p < kc; p++)
                 {
-                    float* source = a.Data + (p0 + p) * a.LeadingDimension + i0 + ir;
+                    float* column = a.Data + (p0 + p) * a.LeadingDimension + i0 + ir;
                     float* target = sliver + p * rows;
                     int r = 0;
-                    for (; r < valid; r++) target[r] = source[r];
+                    for (; r < valid; r++) target[r] = column[r];
                     for (; r < rows; r++) target[r] = 0;
                 }
             }
             else
             {
-                // Stored M×K: read each row contiguously, write it with stride `rows`.
-                for (int r = 0; r < rows; r++)
+                // Stored M×K: walk k once and gather the sliver's rows, so the writes are sequential and the
+                // reads are `rows` sequential streams the prefetchers follow.
+                for (int r = 0; r < valid; r++)
+                    source[r] = a.Data + (i0 + ir + r) * a.LeadingDimension + p0;
+                for (int p = 0; p < kc; p++)
                 {
-                    float* target = sliver + r;
-                    if (r >= valid)
-                    {
-                        for (int p = 0; p < kc; p++) target[p * rows] = 0;
-                        continue;
-                    }
-                    float* source = a.Data + (i0 + ir + r) * a.LeadingDimension + p0;
-                    for (int p = 0; p < kc; p++) target[p * rows] = source[p];
+                    float* target = sliver + p * rows;
+                    int r = 0;
+                    for (; r < valid; r++) target[r] = source[r][p];
+                    for (; r < rows; r++) target[r] = 0;
                 }
             }
         }
@@ -48,6 +48,7 @@ internal static unsafe class SgemmPacking
     /// <summary>Packs op(B)[p0..p0+kc, j0..j0+nc] into <paramref name="destination"/>.</summary>
     public static void PackB(GemmOperand b, long p0, int kc, long j0, int nc, int columns, float* destination)
     {
+        float** source = stackalloc float*[columns];
         for (int jr = 0; jr < nc; jr += columns)
         {
             int valid = Math.Min(columns, nc - jr);
@@ -57,25 +58,23 @@ internal static unsafe class SgemmPacking
                 // Stored K×N: each k gives `valid` consecutive floats.
                 for (int p = 0; p < kc; p++)
                 {
-                    float* source = b.Data + (p0 + p) * b.LeadingDimension + j0 + jr;
+                    float* row = b.Data + (p0 + p) * b.LeadingDimension + j0 + jr;
                     float* target = sliver + p * columns;
-                    new ReadOnlySpan<float>(source, valid).CopyTo(new Span<float>(target, valid));
+                    new ReadOnlySpan<float>(row, valid).CopyTo(new Span<float>(target, valid));
                     if (valid < columns) new Span<float>(target + valid, columns - valid).Clear();
                 }
             }
             else
             {
-                // Stored N×K (a weight [out, in]): read each column's k run contiguously.
-                for (int j = 0; j < columns; j++)
+                // Stored N×K (a weight [out, in]): gather the sliver's columns for each k, as PackA does for rows.
+                for (int j = 0; j < valid; j++)
+                    source[j] = b.Data + (j0 + jr + j) * b.LeadingDimension + p0;
+                for (int p = 0; p < kc; p++)
                 {
-                    float* target = sliver + j;
-                    if (j >= valid)
-                    {
-                        for (int p = 0; p < kc; p++) target[p * columns] = 0;
-                        continue;
-                    }
-                    float* source = b.Data + (j0 + jr + j) * b.LeadingDimension + p0;
-                    for (int p = 0; p < kc; p++) target[p * columns] = source[p];
+                    float* target = sliver + p * columns;
+                    int j = 0;
+                    for (; j < valid; j++) target[j] = source[j][p];
+                    for (; j < columns; j++) target[j] = 0;
                 }
             }
         }
