@@ -21,5 +21,16 @@ public sealed class WeightFileException : Exception
     public string Problem { get; }
 
     private static string Compose(string path, string problem, string? tensorName) =>
-        tensorName is null ? $"{path}: {problem}" : $"{path}: tensor '{tensorName}': {problem}";
+        OneLine(tensorName is null ? $"{path}: {problem}" : $"{path}: tensor '{tensorName}': {problem}");
+
+    /// <summary>Names come from the file itself; a control character in one must not break the message into lines.</summary>
+    private static string OneLine(string text)
+    {
+        if (!text.Any(char.IsControl))
+            return text;
+        var builder = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+            builder.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c);
+        return builder.ToString();
+    }
 }
