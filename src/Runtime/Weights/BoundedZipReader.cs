@@ -1,0 +1,116 @@
+using System.IO.Compression;
+using ReClip.Runtime.IO;
+using ReClip.Runtime.Memory;
+
+namespace ReClip.Runtime.Weights;
+
+/// <summary>
+/// Reads entries of a memory-mapped zip archive within fixed bounds. Our own reader rather than
+/// System.IO.Compression.ZipArchive because a checkpoint's storages must come out zero-copy (PyTorch
+/// writes them stored and 64-byte aligned, so a tensor can point straight into the mapped file) and
+/// because every size, offset and name must be checked before a byte is extracted, which ZipArchive
+/// does lazily and only in part. Deflated entries (an archive re-zipped by another tool) are inflated
+/// into memory, never past the size their directory entry declares.
+/// </summary>
+internal sealed unsafe class BoundedZipReader : IDisposable
+{
+    private readonly ReadOnlyMapping file;
+    private readonly Dictionary<string, ZipEntry> byName;
+
+    /// <summary>Takes over the opener's reference to <paramref name="file"/>.</summary>
+    public BoundedZipReader(ReadOnlyMapping file, string path)
+    {
+        this.file = file;
+        Path = path;
+        Entries = ZipDirectory.Read(file, path);
+        byName = Entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
+    }
+
+    public string Path { get; }
+
+    public IReadOnlyList<ZipEntry> Entries { get; }
+
+    public ZipEntry? Find(string name) => byName.GetValueOrDefault(name);
+
+    /// <summary>The whole content of a small entry (a pickle, a version string), copied.</summary>
+    public byte[] ReadRecord(ZipEntry entry, long maxBytes)
+    {
+        RequireReadable(entry);
+        if (entry.UncompressedSize > maxBytes)
+            throw new WeightFileException(Path, $"zip: entry '{entry.Name}' has {entry.UncompressedSize} bytes, over the limit of {maxBytes} for a record");
+        byte[] content = new byte[entry.UncompressedSize];
+        fixed (byte* destination = content)
+            CopyContent(entry, destination);
+        return content;
+    }
+
+    /// <summary>
+    /// The entry's bytes as host storage: borrowed from the mapping when the entry is stored and its start
+    /// is aligned to <paramref name="alignment"/>, otherwise copied (inflated) into a pooled block.
+    /// </summary>
+    public HostStorage OpenStorage(ZipEntry entry, int alignment)
+    {
+        RequireReadable(entry);
+        byte* start = file.Pointer + entry.DataOffset;
+        if (entry.Method == ZipEntry.Stored && (nuint)start % (nuint)alignment == 0)
+            return HostStorage.Borrow(start, entry.UncompressedSize, file.Lease());
+        HostStorage copy = HostStorage.Allocate(entry.UncompressedSize);
+        try
+        {
+            CopyContent(entry, copy.Pointer);
+            return copy;
+        }
+        catch
+        {
+            copy.Release();
+            throw;
+        }
+    }
+
+    public void Dispose() => file.Dispose();
+
+    private void RequireReadable(ZipEntry entry)
+    {
+        if (entry.IsEncrypted)
+            throw new WeightFileException(Path, $"zip: entry '{entry.Name}' is encrypted");
+        if (entry.Method is not (ZipEntry.Stored or ZipEntry.Deflated))
+            throw new WeightFileException(Path, $"zip: entry '{entry.Name}' uses compression method {entry.Method}; only stored (0) and deflate (8) are read");
+    }
+
+    private void CopyContent(ZipEntry entry, byte* destination)
+    {
+        byte* source = file.Pointer + entry.DataOffset;
+        if (entry.Method == ZipEntry.Stored)
+        {
+            Buffer.MemoryCopy(source, destination, entry.UncompressedSize, entry.UncompressedSize);
+            return;
+        }
+        try
+        {
+            Inflate(entry, source, destination);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new WeightFileException(Path, $"zip: entry '{entry.Name}' is not valid deflate data", inner: e);
+        }
+    }
+
+    /// <summary>Inflates exactly the declared size and no more: output beyond it is a zip bomb or a corrupt entry.</summary>
+    private void Inflate(ZipEntry entry, byte* source, byte* destination)
+    {
+        using var compressed = new UnmanagedMemoryStream(source, entry.CompressedSize);
+        using var inflater = new DeflateStream(compressed, CompressionMode.Decompress);
+        long filled = 0;
+        while (filled < entry.UncompressedSize)
+        {
+            int chunk = (int)Math.Min(entry.UncompressedSize - filled, 1 << 20);
+            int read = inflater.Read(new Span<byte>(destination + filled, chunk));
+            if (read == 0)
+                throw new WeightFileException(Path, $"zip: entry '{entry.Name}' inflates to {filled} bytes, not the {entry.UncompressedSize} it declares");
+            filled += read;
+        }
+        Span<byte> probe = stackalloc byte[1];
+        if (inflater.Read(probe) != 0)
+            throw new WeightFileException(Path, $"zip: entry '{entry.Name}' inflates beyond the {entry.UncompressedSize} bytes it declares");
+    }
+}

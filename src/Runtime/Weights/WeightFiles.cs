@@ -1,0 +1,26 @@
+namespace ReClip.Runtime.Weights;
+
+/// <summary>Opens a weight file of any supported format, told apart by its first bytes rather than its name.</summary>
+public static class WeightFiles
+{
+    public static IWeightFile Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Span<byte> head = stackalloc byte[4];
+        int read;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WeightFileException(path, $"cannot open: {e.Message}", inner: e);
+        }
+        // PyTorch checkpoints are zip archives ("PK\x03\x04"); before PyTorch 1.6 they were a bare pickle
+        // (protocol opcode 0x80), which TorchCheckpoint recognises and refuses with a way out.
+        bool torch = read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4
+            || read >= 1 && head[0] == 0x80;
+        return torch ? TorchCheckpoint.Open(path) : SafetensorsFile.Open(path);
+    }
+}

@@ -1,0 +1,13 @@
+namespace ReClip.Runtime.Weights;
+
+/// <summary>
+/// One file inside a zip archive, as its central directory declares it and its local header confirms:
+/// where its (possibly compressed) bytes start in the archive and how many there are.
+/// </summary>
+internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, long DataOffset, long CompressedSize, long UncompressedSize)
+{
+    public const ushort Stored = 0;
+    public const ushort Deflated = 8;
+
+    public bool IsEncrypted => (Flags & 1) != 0;
+}

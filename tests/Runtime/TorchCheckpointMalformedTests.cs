@@ -1,0 +1,199 @@
+using System.IO.Compression;
+using System.Text;
+using ReClip.Runtime.Tensors;
+using ReClip.Runtime.Weights;
+
+namespace ReClip.Tests.Runtime;
+
+/// <summary>Broken, truncated and hostile archives built in code: each is refused with the file and the problem named.</summary>
+[TestFixture]
+public sealed class TorchCheckpointMalformedTests
+{
+    /// <summary>The first record of a torch 1.13 legacy save: the pickled magic number 0x1950a86a20f9469cfc6c.</summary>
+    private static readonly byte[] LegacyHeader = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e];
+
+    private CheckpointArchiveBuilder builder = null!;
+
+    [SetUp]
+    public void CreateBuilder() => builder = new CheckpointArchiveBuilder();
+
+    [TearDown]
+    public void DisposeBuilder() => builder.Dispose();
+
+    [Test]
+    public void ReadsAHandBuiltCheckpoint()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        using Tensor weight = checkpoint.Load("weight");
+        Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void InflatesADeflatedArchive()
+    {
+        string path = builder.Write(CompressionLevel.Optimal,
+            ("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        using Tensor weight = checkpoint.Load("weight");
+        Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void ReadsSizesAndOffsetsFromZip64Fields()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+        CheckpointArchiveBuilder.MoveSizesToZip64Fields(path);
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        using Tensor weight = checkpoint.Load("weight");
+        Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void RefusesATruncatedArchive()
+    {
+        byte[] whole = File.ReadAllBytes(builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour)));
+        string path = builder.WriteRaw(whole[..(whole.Length / 2)]);
+
+        ExpectRefusal(path, "not a zip archive");
+    }
+
+    [Test]
+    public void RefusesAnEmptyFile() => ExpectRefusal(builder.WriteRaw([]), "the file is empty");
+
+    [Test]
+    public void RefusesALegacyCheckpoint() => ExpectRefusal(builder.WriteRaw(LegacyHeader), "legacy (pre-1.6) torch.save file; re-save it in the zip format");
+
+    [Test]
+    public void RefusesAnArchiveWithoutDataPkl() =>
+        ExpectRefusal(builder.Write(("archive/version", "3\n"u8.ToArray())), "no archive/data.pkl");
+
+    [Test]
+    public void RefusesAMissingStorageEntry()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle(key: "7")), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        WeightFileException error = ExpectRefusal(path, "has no archive/data/7 entry");
+        Assert.That(error.TensorName, Is.EqualTo("weight"));
+    }
+
+    [Test]
+    public void RefusesAnOffsetBeyondTheStorage()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle(offset: 2)), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        WeightFileException error = ExpectRefusal(path, "reach element 6 of a 4-element storage '0'");
+        Assert.That(error.TensorName, Is.EqualTo("weight"));
+    }
+
+    [Test]
+    public void RefusesAStorageLargerThanItsEntry()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle(numel: 8)), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        ExpectRefusal(path, "declares 8 float32 elements (32 bytes) but its entry holds 16 bytes");
+    }
+
+    [Test]
+    public void RefusesAnUnloadableElementType()
+    {
+        byte[] pickle = new PickleAssembler().Proto().EmptyDict().Mark().String("weight")
+            .FloatTensor("0", 8, 0, [2, 2], [2, 1], storageClass: "ShortStorage").SetItems().Stop().ToArray();
+        string path = builder.Write(("archive/data.pkl", pickle), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        ExpectRefusal(path, "element type torch.int16 cannot be loaded");
+    }
+
+    [TestCase((byte)0xff, "unknown opcode (0xff)")]
+    [TestCase((byte)'0', "opcode Pop (0x30) is not supported")]
+    [TestCase((byte)'i', "opcode Inst (0x69) is not supported")]
+    public void RefusesAnUnsupportedOpcodeWithItsOffset(byte opcode, string named)
+    {
+        byte[] pickle = new PickleAssembler().Proto().EmptyDict().Op(opcode).Stop().ToArray();
+
+        ExpectRefusal(builder.Write(("archive/data.pkl", pickle)), $"archive/data.pkl, byte 3: {named}");
+    }
+
+    [Test]
+    public void RefusesAPickleWithoutStop() =>
+        ExpectRefusal(builder.Write(("archive/data.pkl", new PickleAssembler().Proto().EmptyDict().ToArray())), "ends without a STOP opcode");
+
+    [Test]
+    public void RefusesAStringLongerThanThePickle()
+    {
+        byte[] pickle = new PickleAssembler().Proto().Op((byte)'X').Raw(0xff, 0xff, 0xff, 0x7f).Stop().ToArray();
+
+        ExpectRefusal(builder.Write(("archive/data.pkl", pickle)), "a 2147483647-byte string runs past the end of the pickle");
+    }
+
+    [Test]
+    public void RefusesMarksNestedTooDeep()
+    {
+        var pickle = new PickleAssembler().Proto();
+        for (int i = 0; i <= 256; i++)
+            pickle.Mark();
+
+        ExpectRefusal(builder.Write(("archive/data.pkl", pickle.Stop().ToArray())), "MARKs nest deeper than 256");
+    }
+
+    [Test]
+    public void RefusesAPopFromAnEmptyStack() =>
+        ExpectRefusal(builder.Write(("archive/data.pkl", new PickleAssembler().Proto().Mark().Tuple().Op((byte)'a').Stop().ToArray())), "empty stack");
+
+    [Test]
+    public void RefusesABigEndianCheckpoint()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/byteorder", "big"u8.ToArray()),
+            ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        ExpectRefusal(path, "byte order 'big'; only little-endian");
+    }
+
+    [TestCase("archive/../../etc/passwd")]
+    [TestCase("/etc/passwd")]
+    [TestCase("archive\\data.pkl")]
+    [TestCase("archive/./data.pkl")]
+    public void RefusesAnEntryNameThatLeavesTheArchive(string name) =>
+        ExpectRefusal(builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), (name, [1])), "is not a plain relative path");
+
+    [Test]
+    public void RefusesADeclaredSizeDeflateCannotProduce()
+    {
+        string path = builder.Write(CompressionLevel.Optimal, ("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()),
+            ("archive/data/0", new byte[4096]));
+        CheckpointArchiveBuilder.DeclareUncompressedSize(path, "archive/data/0", 0xFFFFFFF0);
+
+        ExpectRefusal(path, "more than deflate can produce (zip bomb?)");
+    }
+
+    [Test]
+    public void StopsInflatingAtTheDeclaredSize()
+    {
+        string path = builder.Write(CompressionLevel.Optimal,
+            ("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", [.. CheckpointArchiveBuilder.OneToFour, .. new byte[4096]]));
+        CheckpointArchiveBuilder.DeclareUncompressedSize(path, "archive/data/0", 16);
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        var error = Assert.Throws<WeightFileException>(() => checkpoint.Load("weight").Dispose());
+        Assert.That(error.Message, Does.Contain("inflates beyond the 16 bytes it declares"));
+    }
+
+    [Test]
+    public void RefusesAFileThatIsNeitherZipNorPickle() =>
+        ExpectRefusal(builder.WriteRaw(Encoding.ASCII.GetBytes("just some text, long enough to hold an end record")), "not a zip archive");
+
+    private static WeightFileException ExpectRefusal(string path, string problem)
+    {
+        var error = Assert.Throws<WeightFileException>(() => TorchCheckpoint.Open(path).Dispose());
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.FilePath, Is.EqualTo(path));
+            Assert.That(error.Message, Does.StartWith(path));
+            Assert.That(error.Message, Does.Contain(problem));
+        });
+        return error;
+    }
+}
