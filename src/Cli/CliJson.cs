@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ReClip.Cli.Commands;
 using ReClip.Runtime.Platform;
 
 namespace ReClip.Cli;
@@ -9,7 +10,7 @@ namespace ReClip.Cli;
 /// JSON for every `--json` output: snake_case names, enums as strings, indented, no needless escaping.
 /// Source-generated so the trimmed single-file build needs no reflection.
 /// </summary>
-[JsonSerializable(typeof(SystemReport))]
+[JsonSerializable(typeof(InfoReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

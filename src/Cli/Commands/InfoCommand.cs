@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ReClip.Runtime.Platform;
+using ReClip.Runtime.Tensors;
 using Spectre.Console;
 
 namespace ReClip.Cli.Commands;
@@ -12,17 +13,28 @@ public static class InfoCommand
     public static Command Create()
     {
         Option<bool> json = JsonOption.Create();
-        var command = new Command("info", "Show the version, the CPU features in use and the CUDA driver, NVRTC, cuBLAS and GPUs found.") { json };
+        var weights = new Option<string?>("--weights") { Description = "Also list the tensors of a weight file (safetensors or PyTorch checkpoint)." };
+        var command = new Command("info", "Show the version, the CPU features in use and the CUDA driver, NVRTC, cuBLAS and GPUs found.") { json, weights };
         command.SetAction(parse =>
         {
             SystemReport report = SystemReport.Collect();
+            WeightsReport? file = parse.GetValue(weights) is { } path ? WeightsReport.Read(path) : null;
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.SystemReport));
+                Console.WriteLine(JsonSerializer.Serialize(new InfoReport(report, file), CliJson.Output.InfoReport));
             else
-                Render(report);
+                Render(report, file);
             return ExitCode.Success;
         });
         return command;
+    }
+
+    private static void Render(SystemReport report, WeightsReport? file)
+    {
+        Render(report);
+        if (file is null) return;
+        Console.WriteLine();
+        Console.WriteLine($"{file.Path}: {file.Format}, {file.Tensors.Count} tensors, {file.Parameters:N0} parameters");
+        Terminal.KeyValueTable(file.Tensors.Select(t => (t.Name, $"{t.Dtype} {Shape.Format(t.Shape)}")));
     }
 
     private static void Render(SystemReport report)
