@@ -1,0 +1,13 @@
+namespace ReClip.Kernels.Checks;
+
+/// <summary>
+/// Every op's self-check, in one list: the tests and `reclip selfcheck` iterate it, and a test fails when a
+/// class in ReClip.Kernels.Ops has no entry here — an op cannot be added without its check.
+/// </summary>
+public static class OpCatalog
+{
+    public static IReadOnlyList<IOpCheck> All { get; } =
+    [
+        new LayerNormCheck(),
+    ];
+}

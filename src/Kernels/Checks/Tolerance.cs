@@ -1,0 +1,42 @@
+namespace ReClip.Kernels.Checks;
+
+/// <summary>
+/// How far a result may be from its reference, per element: |got − want| ≤ Absolute + Relative·|want|
+/// (the llm.c convention). Each op states its own, with the reason.
+/// </summary>
+public readonly record struct Tolerance(double Absolute, double Relative)
+{
+    public double Allowed(double reference) => Absolute + Relative * Math.Abs(reference);
+}
+
+/// <summary>The worst disagreement between a result and its reference, and whether it is within tolerance.</summary>
+public readonly record struct Agreement(double MaxAbsoluteError, double MaxRelativeError, double WorstRatio, int WorstIndex)
+{
+    /// <summary>Worst error divided by what the tolerance allowed there: ≤ 1 passes.</summary>
+    public bool Passed => WorstRatio <= 1;
+
+    public static Agreement Measure(ReadOnlySpan<float> got, ReadOnlySpan<float> want, Tolerance tolerance)
+    {
+        if (got.Length != want.Length)
+            throw new ArgumentException($"compare: {got.Length} values against {want.Length} reference values");
+        double maxAbsolute = 0, maxRelative = 0, worst = 0;
+        int worstIndex = -1;
+        for (int i = 0; i < got.Length; i++)
+        {
+            double error = Math.Abs((double)got[i] - want[i]);
+            if (double.IsNaN(error) && !(float.IsNaN(got[i]) && float.IsNaN(want[i])))
+                error = double.PositiveInfinity;
+            else if (double.IsNaN(error))
+                error = 0;
+            maxAbsolute = Math.Max(maxAbsolute, error);
+            if (want[i] != 0) maxRelative = Math.Max(maxRelative, error / Math.Abs(want[i]));
+            double ratio = error / tolerance.Allowed(want[i]);
+            if (ratio > worst || worstIndex < 0)
+            {
+                worst = ratio;
+                worstIndex = i;
+            }
+        }
+        return new Agreement(maxAbsolute, maxRelative, worst, worstIndex);
+    }
+}
