@@ -6,9 +6,12 @@
 set -uo pipefail
 
 have_nvrtc() {
-  ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so' && return 0
-  local d
-  for d in ${RECLIP_CUDA_LIBS//:/ } /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu; do
+  # Capture first: with pipefail, `ldconfig -p | grep -q` can fail when grep exits early.
+  local cache
+  cache=$(ldconfig -p 2>/dev/null || true)
+  [[ $cache == *libnvrtc.so* ]] && return 0
+  local d libs=${RECLIP_CUDA_LIBS:-}
+  for d in ${libs//:/ } /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu; do
     compgen -G "$d/libnvrtc.so*" >/dev/null && return 0
   done
   return 1
