@@ -1,0 +1,68 @@
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Kernels;
+
+[TestFixture]
+public sealed class LayerNormTests
+{
+    // float32 on both sides over rows of at most 768: agreement to a few ulps of O(1) values.
+    private const double ForwardTolerance = 2e-5;
+
+    // Gradients sum up to 768 products and subtract row means; dγ, dβ sum over up to 13 rows on top.
+    private const double BackwardTolerance = 1e-4;
+
+    // Finite differences at step 1e-2 of float32 forwards carry ~1e-4 error (see FiniteDifference).
+    private const double FiniteDifferenceTolerance = 2e-3;
+
+    private static IEnumerable<string> Cases() => OpFixture.CasesOf("layernorm");
+
+    [TestCaseSource(nameof(Cases))]
+    public void MatchesPyTorch(string testCase)
+    {
+        using var fixture = new OpFixture("layernorm");
+        float eps = float.Parse(fixture.Describe(testCase).Split("eps=")[1], System.Globalization.CultureInfo.InvariantCulture);
+        using Tensor x = fixture.Load(testCase, "x"), gamma = fixture.Load(testCase, "gamma"), beta = fixture.Load(testCase, "beta"), dy = fixture.Load(testCase, "dy");
+        int rows = x.Size(0), width = x.Size(1);
+        using Tensor y = Tensor.Empty([rows, width]), mean = Tensor.Empty([rows]), rstd = Tensor.Empty([rows]);
+        using Tensor dx = Tensor.Empty([rows, width]), dgamma = Tensor.Empty([width]), dbeta = Tensor.Empty([width]);
+        LayerNorm.Forward(x, gamma, beta, y, eps, mean, rstd);
+        LayerNorm.Backward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
+        Assert.Multiple(() =>
+        {
+            Assert.That(y.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "y")).Within(ForwardTolerance));
+            Assert.That(dx.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dx")).Within(BackwardTolerance));
+            Assert.That(dgamma.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dgamma")).Within(BackwardTolerance));
+            Assert.That(dbeta.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dbeta")).Within(BackwardTolerance));
+        });
+    }
+
+    [Test]
+    public void BackwardMatchesFiniteDifferences()
+    {
+        const int rows = 3, width = 10;
+        const float eps = 1e-5f;
+        var random = new ReClip.Kernels.Checks.RandomTensors(7);
+        float[] x = random.Uniform(rows * width, -2, 2), gamma = random.Uniform(width, 0.5f, 1.5f), beta = random.Uniform(width), dy = random.Uniform(rows * width);
+        float[] y = new float[rows * width], mean = new float[rows], rstd = new float[rows];
+        double Loss(float[] input, float[] g, float[] b)
+        {
+            LayerNorm.Reference(input, g, b, y, mean, rstd, eps);
+            return FiniteDifference.Dot(y, dy);
+        }
+        LayerNorm.Reference(x, gamma, beta, y, mean, rstd, eps);
+        float[] dx = new float[rows * width], dgamma = new float[width], dbeta = new float[width];
+        LayerNorm.BackwardReference(dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
+        Assert.Multiple(() =>
+        {
+            foreach (int i in FiniteDifference.Sample(x.Length, 12))
+                Assert.That(dx[i], Is.EqualTo(FiniteDifference.Derivative(x, i, v => Loss(v, gamma, beta), 1e-2f)).Within(FiniteDifferenceTolerance), $"dx[{i}]");
+            foreach (int i in FiniteDifference.Sample(width, 5))
+            {
+                Assert.That(dgamma[i], Is.EqualTo(FiniteDifference.Derivative(gamma, i, v => Loss(x, v, beta), 1e-2f)).Within(FiniteDifferenceTolerance), $"dgamma[{i}]");
+                Assert.That(dbeta[i], Is.EqualTo(FiniteDifference.Derivative(beta, i, v => Loss(x, gamma, v), 1e-2f)).Within(FiniteDifferenceTolerance), $"dbeta[{i}]");
+            }
+        });
+    }
+}
