@@ -10,7 +10,7 @@ namespace ReClip.Kernels.Ops;
 /// (spec §4.2). Forward saves μ and σ⁻¹ per row for the backward pass, which gives the input gradient
 /// (the path to the Reference context vectors through the frozen text encoder) and, on request, γ and β gradients.
 /// </summary>
-public static class LayerNorm
+public static partial class LayerNorm
 {
     /// <summary>The definition, in double precision. x, y: [rows·width]; mean, rstd: [rows].</summary>
     public static void Reference(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
@@ -74,6 +74,11 @@ public static class LayerNorm
         int width = gamma.Size(-1);
         int rows = Rows("LayerNorm", x, gamma, y);
         Shape.Require("LayerNorm beta", [width], beta.Shape);
+        if (!x.Device.IsCpu)
+        {
+            ForwardCuda(x, gamma, beta, y, eps, mean, rstd, rows, width);
+            return;
+        }
         OpGuard.Cpu("LayerNorm", x, gamma, beta, y);
         if (mean is not null) OpGuard.Cpu("LayerNorm mean", mean);
         if (rstd is not null) OpGuard.Cpu("LayerNorm rstd", rstd);
@@ -109,9 +114,14 @@ public static class LayerNorm
         int width = gamma.Size(-1);
         int rows = Rows("LayerNorm.Backward", x, gamma, dx);
         Shape.Require("LayerNorm.Backward dy", x.Shape, dy.Shape);
-        OpGuard.Cpu("LayerNorm.Backward", dy, x, gamma, mean, rstd, dx);
         Shape.Require("LayerNorm.Backward mean", [rows], mean.Shape);
         Shape.Require("LayerNorm.Backward rstd", [rows], rstd.Shape);
+        if (!x.Device.IsCpu)
+        {
+            BackwardCuda(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, width);
+            return;
+        }
+        OpGuard.Cpu("LayerNorm.Backward", dy, x, gamma, mean, rstd, dx);
         unsafe
         {
             nint ady = (nint)dy.Pointer<float>(), ax = (nint)x.Pointer<float>(), ag = (nint)gamma.Pointer<float>();

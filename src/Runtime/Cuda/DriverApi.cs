@@ -53,4 +53,65 @@ internal static unsafe partial class DriverApi
 
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoD_v2")]
     public static partial int cuMemcpyDtoD(ulong destination, ulong source, nuint bytes);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuModuleLoadData(out nint module, byte* image);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuModuleUnload(nint module);
+
+    [LibraryImport(NativeLibraries.DriverName, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int cuModuleGetFunction(out nint function, nint module, string name);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
+        uint sharedBytes, nint stream, void** parameters, void** extra);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuFuncSetAttribute(nint function, int attribute, int value);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, nint function, int blockSize, nuint dynamicSharedBytes);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuStreamCreate(out nint stream, uint flags);
+
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuStreamDestroy_v2")]
+    public static partial int cuStreamDestroy(nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuStreamSynchronize(nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuEventCreate(out nint @event, uint flags);
+
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuEventDestroy_v2")]
+    public static partial int cuEventDestroy(nint @event);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuEventRecord(nint @event, nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuEventSynchronize(nint @event);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuEventElapsedTime(out float milliseconds, nint start, nint end);
+
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuStreamBeginCapture_v2")]
+    public static partial int cuStreamBeginCapture(nint stream, int mode);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuStreamEndCapture(nint stream, out nint graph);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuGraphInstantiateWithFlags(out nint graphExec, nint graph, ulong flags);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuGraphLaunch(nint graphExec, nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuGraphExecDestroy(nint graphExec);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuGraphDestroy(nint graph);
 }

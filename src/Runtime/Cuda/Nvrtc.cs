@@ -10,6 +10,9 @@ public sealed class NvrtcCompileException(string programName, string log)
     public string Log { get; } = log;
 }
 
+/// <summary>What NVRTC produced: PTX and the mangled names of the requested template instantiations.</summary>
+public sealed record CompiledProgram(string Ptx, IReadOnlyDictionary<string, string> LoweredNames, string Log);
+
 /// <summary>
 /// Run-time CUDA compilation. Works without a GPU (CI compiles every kernel this way); the PTX is
 /// loaded by the driver only where one is present.
@@ -37,14 +40,24 @@ public static unsafe class Nvrtc
     }
 
     /// <summary>Compiles CUDA C++ to PTX; a source that does not compile raises <see cref="NvrtcCompileException"/> with the log.</summary>
-    public static string CompileToPtx(string source, string programName, IReadOnlyList<string> options)
+    public static string CompileToPtx(string source, string programName, IReadOnlyList<string> options) =>
+        Compile(source, programName, options, []).Ptx;
+
+    /// <summary>
+    /// Compiles CUDA C++ to PTX and resolves each name expression (a template instantiation such as
+    /// "softmax_kernel&lt;128&gt;") to the mangled name the module exports.
+    /// </summary>
+    public static CompiledProgram Compile(string source, string programName, IReadOnlyList<string> options, IReadOnlyList<string> nameExpressions)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(nameExpressions);
         NativeLibraries.Require(NativeLibraries.Nvrtc);
         Check(NvrtcApi.nvrtcCreateProgram(out nint program, source, programName, 0, 0, 0), "nvrtcCreateProgram");
         try
         {
+            foreach (string expression in nameExpressions)
+                Check(NvrtcApi.nvrtcAddNameExpression(program, expression), "nvrtcAddNameExpression");
             int status = CompileWithOptions(program, options);
             if (status == NvrtcApi.CompilationError)
                 throw new NvrtcCompileException(programName, ReadLog(program));
@@ -53,7 +66,13 @@ public static unsafe class Nvrtc
             byte[] ptx = new byte[(int)size];
             fixed (byte* p = ptx)
                 Check(NvrtcApi.nvrtcGetPTX(program, p), "nvrtcGetPTX");
-            return Encoding.UTF8.GetString(ptx).TrimEnd('\0');
+            var lowered = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string expression in nameExpressions)
+            {
+                Check(NvrtcApi.nvrtcGetLoweredName(program, expression, out nint name), "nvrtcGetLoweredName");
+                lowered[expression] = Marshal.PtrToStringUTF8(name) ?? expression;
+            }
+            return new CompiledProgram(Encoding.UTF8.GetString(ptx).TrimEnd('\0'), lowered, ReadLog(program));
         }
         finally
         {

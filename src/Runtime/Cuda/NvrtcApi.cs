@@ -39,4 +39,10 @@ internal static unsafe partial class NvrtcApi
 
     [LibraryImport(NativeLibraries.NvrtcName)]
     public static partial int nvrtcDestroyProgram(ref nint program);
+
+    [LibraryImport(NativeLibraries.NvrtcName, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int nvrtcAddNameExpression(nint program, string nameExpression);
+
+    [LibraryImport(NativeLibraries.NvrtcName, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int nvrtcGetLoweredName(nint program, string nameExpression, out nint loweredName);
 }

@@ -1,0 +1,42 @@
+using ReClip.Kernels.Cuda;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Ops;
+
+/// <summary>The CUDA launchers of LayerNorm (kernels/layernorm.cu): one warp per row, 8 rows per block.</summary>
+public static partial class LayerNorm
+{
+    private const uint RowsPerBlock = 8;
+
+    private static void ForwardCuda(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean, Tensor? rstd, int rows, int width)
+    {
+        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, y, .. Optional(mean, rstd)]);
+        CudaKernel kernel = KernelCache.Load(KernelSources.Get("layernorm"), device).Kernel("layernorm_forward");
+        kernel.Launch(RowBlocks(rows), null, new KernelArguments()
+            .Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(gamma)).Pointer(DeviceTensors.Address(beta))
+            .Pointer(DeviceTensors.Address(y)).Pointer(DeviceTensors.AddressOrNull(mean)).Pointer(DeviceTensors.AddressOrNull(rstd))
+            .Int(rows).Int(width).Float(eps));
+    }
+
+    private static void BackwardCuda(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma, Tensor? dbeta, int rows, int width)
+    {
+        int device = DeviceTensors.Require("LayerNorm.Backward", [dy, x, gamma, mean, rstd, dx, .. Optional(dgamma, dbeta)]);
+        LoadedModule module = KernelCache.Load(KernelSources.Get("layernorm"), device);
+        module.Kernel("layernorm_backward_input").Launch(RowBlocks(rows), null, new KernelArguments()
+            .Pointer(DeviceTensors.Address(dy)).Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(gamma))
+            .Pointer(DeviceTensors.Address(mean)).Pointer(DeviceTensors.Address(rstd)).Pointer(DeviceTensors.Address(dx))
+            .Int(rows).Int(width));
+        if (dgamma is null && dbeta is null)
+            return;
+        module.Kernel("layernorm_backward_parameters").Launch(LaunchShape.Cover(width, 256), null, new KernelArguments()
+            .Pointer(DeviceTensors.Address(dy)).Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(mean))
+            .Pointer(DeviceTensors.Address(rstd)).Pointer(DeviceTensors.AddressOrNull(dgamma)).Pointer(DeviceTensors.AddressOrNull(dbeta))
+            .Int(rows).Int(width));
+    }
+
+    private static LaunchShape RowBlocks(int rows) => new((uint)((rows + RowsPerBlock - 1) / RowsPerBlock), 1, 1, 32 * RowsPerBlock);
+
+    private static Tensor[] Optional(Tensor? first, Tensor? second) =>
+        [.. new[] { first, second }.Where(t => t is not null).Select(t => t!)];
+}

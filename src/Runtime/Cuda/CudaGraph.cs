@@ -1,0 +1,63 @@
+namespace ReClip.Runtime.Cuda;
+
+/// <summary>
+/// A captured and instantiated CUDA graph: the kernels a piece of work queued on a stream, replayed with
+/// one launch. A batch-1 training step is launch-bound on a GPU; replaying it as a graph removes the
+/// per-kernel launch cost.
+/// </summary>
+public sealed class CudaGraph : IDisposable
+{
+    private const int CaptureModeThreadLocal = 1;
+
+    private readonly int device;
+    private readonly nint graph;
+    private readonly nint executable;
+
+    private CudaGraph(int device, nint graph, nint executable)
+    {
+        this.device = device;
+        this.graph = graph;
+        this.executable = executable;
+    }
+
+    /// <summary>Records what <paramref name="work"/> queues on <paramref name="stream"/> (nothing runs during capture).</summary>
+    public static CudaGraph Capture(CudaStream stream, Action work)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(work);
+        CudaDriver.MakeCurrent(stream.Device);
+        CudaDriver.Check(DriverApi.cuStreamBeginCapture(stream.Handle, CaptureModeThreadLocal), "cuStreamBeginCapture");
+        nint graph = 0;
+        bool recorded = false;
+        try
+        {
+            work();
+            recorded = true;
+        }
+        finally
+        {
+            // Capture must end even when the work failed, or the stream stays in capture mode.
+            int status = DriverApi.cuStreamEndCapture(stream.Handle, out graph);
+            if (!recorded && graph != 0)
+                DriverApi.cuGraphDestroy(graph);
+            else if (recorded)
+                CudaDriver.Check(status, "cuStreamEndCapture");
+        }
+        CudaDriver.Check(DriverApi.cuGraphInstantiateWithFlags(out nint executable, graph, 0), "cuGraphInstantiateWithFlags");
+        return new CudaGraph(stream.Device, graph, executable);
+    }
+
+    public void Launch(CudaStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        CudaDriver.MakeCurrent(stream.Device);
+        CudaDriver.Check(DriverApi.cuGraphLaunch(executable, stream.Handle), "cuGraphLaunch");
+    }
+
+    public void Dispose()
+    {
+        CudaDriver.MakeCurrent(device);
+        CudaDriver.Check(DriverApi.cuGraphExecDestroy(executable), "cuGraphExecDestroy");
+        CudaDriver.Check(DriverApi.cuGraphDestroy(graph), "cuGraphDestroy");
+    }
+}

@@ -1,0 +1,40 @@
+namespace ReClip.Runtime.Cuda;
+
+/// <summary>A CUDA stream of one device: kernels and copies queued on it run in order.</summary>
+public sealed class CudaStream : IDisposable
+{
+    private bool disposed;
+
+    private CudaStream(int device, nint handle)
+    {
+        Device = device;
+        Handle = handle;
+    }
+
+    public int Device { get; }
+
+    public nint Handle { get; }
+
+    /// <summary>A non-blocking stream (flag 1: no implicit synchronisation with the legacy default stream).</summary>
+    public static CudaStream Create(int device)
+    {
+        CudaDriver.MakeCurrent(device);
+        CudaDriver.Check(DriverApi.cuStreamCreate(out nint handle, 1), "cuStreamCreate");
+        return new CudaStream(device, handle);
+    }
+
+    public void Synchronize()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        CudaDriver.MakeCurrent(Device);
+        CudaDriver.Check(DriverApi.cuStreamSynchronize(Handle), "cuStreamSynchronize");
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        CudaDriver.MakeCurrent(Device);
+        CudaDriver.Check(DriverApi.cuStreamDestroy(Handle), "cuStreamDestroy");
+    }
+}
