@@ -1,0 +1,59 @@
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Memory;
+using ReClip.Runtime.Tensors;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Runtime.Cuda;
+
+/// <summary>Module load, launch, streams, events and graph replay on a real GPU (skipped without one).</summary>
+[TestFixture]
+public sealed class CudaLaunchTests
+{
+    private const string Source = """
+        extern "C" __global__ void axpy(float a, const float* x, float* y, int n)
+        {
+            int i = blockIdx.x * blockDim.x + threadIdx.x;
+            if (i < n) y[i] = a * x[i] + y[i];
+        }
+        """;
+
+    [Test]
+    public void LaunchOnAStreamTimedByEventsAndReplayedAsAGraph()
+    {
+        Requires.CudaDevice();
+        const int n = 1000;
+        CudaDeviceInfo device = CudaDriver.Describe(0);
+        CompiledProgram program = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.ArchitectureFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.LoadPtx(0, program.Ptx, "axpy_probe");
+        CudaKernel kernel = module.Kernel("axpy");
+        using Tensor x = Tensor.FromSpan<float>(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), [n]).ToDevice(Device.Cuda(0));
+        using Tensor y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
+        ulong px = ((DeviceStorage)x.Storage).DevicePointer, py = ((DeviceStorage)y.Storage).DevicePointer;
+        KernelArguments arguments = new KernelArguments().Float(2).Pointer(px).Pointer(py).Int(n);
+
+        using CudaStream stream = CudaStream.Create(0);
+        using var timer = new CudaTimer(stream);
+        timer.Start();
+        kernel.Launch(LaunchShape.Cover(n, 128), stream, arguments);
+        Assert.That(timer.StopMilliseconds(), Is.GreaterThanOrEqualTo(0));
+
+        using CudaGraph graph = CudaGraph.Capture(stream, () => kernel.Launch(LaunchShape.Cover(n, 128), stream, arguments));
+        graph.Launch(stream);
+        graph.Launch(stream);
+        stream.Synchronize();
+        using Tensor back = y.ToDevice(Device.Cpu);
+        Assert.That(back.ToFloatArray(), Is.EqualTo(Enumerable.Range(0, n).Select(i => 6f * i).ToArray()), "one launch and two graph replays of y += 2x");
+        Assert.That(kernel.ActiveBlocksPerMultiprocessor(128), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void UnknownKernelNameIsNamedInTheError()
+    {
+        Requires.CudaDevice();
+        CudaDeviceInfo device = CudaDriver.Describe(0);
+        CompiledProgram program = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.ArchitectureFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.LoadPtx(0, program.Ptx, "axpy_probe");
+        var e = Assert.Throws<CudaException>(() => module.Kernel("missing"));
+        Assert.That(e!.Message, Does.Contain("missing").And.Contain("cuModuleGetFunction"));
+    }
+}
