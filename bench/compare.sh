@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: our kernels against PyTorch (Debian's build, OpenBLAS with OpenMP) in one run
+# on this machine. Prints "case | ours ms | PyTorch ms | speed-up" and writes bench/results/latest.json.
+# Usage: bench/compare.sh [--quick] [--cases NAME...]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+python=/usr/bin/python3
+
+if ! "$python" -c 'import torch' 2>/dev/null; then
+  echo "compare: installing PyTorch from Debian (python3-torch)…" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy libopenblas0-openmp >/dev/null
+fi
+# The OpenMP OpenBLAS, not the pthread one that fights torch's threads (ENVIRONMENT.md); OpenBLAS 0.3.21
+# does not know Zen 5 and would pick AVX2 kernels unless told the core type, which only AVX-512 CPUs take.
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; else unset OPENBLAS_CORETYPE; fi
+export RECLIP_THREADS=${RECLIP_THREADS:-$(nproc)}
+export OMP_NUM_THREADS=$RECLIP_THREADS
+
+dotnet build "$root/bench/ReClip.Bench.csproj" -c Release --nologo -v quiet -o "$root/artifacts/bench" >/dev/null
+echo "case                     |   ours ms  | PyTorch ms | speed-up"
+exec "$python" "$root/bench/compare.py" --ours "dotnet $root/artifacts/bench/ReClip.Bench.dll" "$@"

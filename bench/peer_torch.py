@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The PyTorch side of bench/compare.py: the same workloads as bench/CompareCases.cs, run eagerly in float32.
+
+Line protocol on stdin/stdout: prints "ready <case> ...", then answers each "CASE REPEATS" with
+"ok <ms> <ms> ..." (one time per repeat, after a warm-up on first use). Run by compare.py, not by hand.
+"""
+import os
+import sys
+import time
+
+import torch
+
+
+def sgemm(m, n, k, weight_layout):
+    """C = A·B, or A·Wᵀ with W [n, k] for the ViT's linear layers (the layout nn.Linear uses)."""
+    generator = torch.Generator().manual_seed(0)
+    a = torch.rand(m, k, generator=generator) * 2 - 1
+    b = torch.rand((n, k) if weight_layout else (k, n), generator=generator) * 2 - 1
+    out = torch.empty(m, n)
+    if weight_layout:
+        return lambda: torch.matmul(a, b.t(), out=out)
+    return lambda: torch.matmul(a, b, out=out)
+
+
+CASES = {
+    "sgemm_2048": lambda: sgemm(2048, 2048, 2048, False),
+    "sgemm_vit224_qkv": lambda: sgemm(197, 2304, 768, True),
+    "sgemm_vit224_fc1": lambda: sgemm(197, 3072, 768, True),
+    "sgemm_vit224_fc2": lambda: sgemm(197, 768, 3072, True),
+    "sgemm_vit336_qkv": lambda: sgemm(442, 2304, 768, True),
+    "sgemm_vit336_fc1": lambda: sgemm(442, 3072, 768, True),
+    "sgemm_vit336_fc2": lambda: sgemm(442, 768, 3072, True),
+}
+
+
+def main():
+    torch.set_num_threads(int(os.environ.get("RECLIP_THREADS", os.cpu_count() or 1)))
+    prepared = {}
+    print("ready " + " ".join(CASES), flush=True)
+    with torch.no_grad():
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "quit":
+                break
+            if words[0] not in CASES:
+                print(f"error unknown case {words[0]}", flush=True)
+                continue
+            repeats = int(words[1]) if len(words) > 1 else 5
+            if words[0] not in prepared:
+                prepared[words[0]] = CASES[words[0]]()
+                for _ in range(3):
+                    prepared[words[0]]()
+            run = prepared[words[0]]
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                run()
+                times.append((time.perf_counter() - start) * 1e3)
+            print("ok " + " ".join(f"{t:.4f}" for t in times), flush=True)
+
+
+if __name__ == "__main__":
+    main()
