@@ -10,5 +10,7 @@ public static class OpCatalog
     [
         new LayerNormCheck(),
         new PatchEmbeddingCheck(),
+        new BicubicResizeCheck(),
+        new BilinearResizeCheck(),
     ];
 }
