@@ -12,5 +12,6 @@ public static class OpCatalog
         new PatchEmbeddingCheck(),
         new BicubicResizeCheck(),
         new BilinearResizeCheck(),
+        new Conv2dCheck(),
     ];
 }
