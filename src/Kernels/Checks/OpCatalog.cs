@@ -13,5 +13,6 @@ public static class OpCatalog
         new BicubicResizeCheck(),
         new BilinearResizeCheck(),
         new Conv2dCheck(),
+        new BatchNorm2dCheck(),
     ];
 }
