@@ -9,5 +9,10 @@ public static class OpCatalog
     public static IReadOnlyList<IOpCheck> All { get; } =
     [
         new LayerNormCheck(),
+        new PatchEmbeddingCheck(),
+        new BicubicResizeCheck(),
+        new BilinearResizeCheck(),
+        new Conv2dCheck(),
+        new BatchNorm2dCheck(),
     ];
 }
