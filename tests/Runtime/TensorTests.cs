@@ -80,6 +80,14 @@ public sealed unsafe class TensorTests
     }
 
     [Test]
+    public void EmptyTensorsAreContiguous()
+    {
+        using Tensor t = Tensor.Zeros([3, 0, 4]);
+        Assert.That(t.IsContiguous, Is.True);
+        Assert.That(t.AsSpan<float>().Length, Is.Zero);
+    }
+
+    [Test]
     public void ReshapeOfAStridedViewIsRefused()
     {
         using Tensor t = Tensor.FromSpan<float>(Iota(6), [2, 3]);

@@ -49,6 +49,8 @@ public sealed unsafe class Tensor : IDisposable
     {
         get
         {
+            if (ElementCount == 0)
+                return true;
             long expected = 1;
             for (int i = shape.Length - 1; i >= 0; i--)
             {
