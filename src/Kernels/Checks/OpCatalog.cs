@@ -11,5 +11,6 @@ public static class OpCatalog
         new LayerNormCheck(),
         new RectifyCheck(),
         new GumbelSoftmaxCheck(),
+        new MaskedPoolingLossCheck(),
     ];
 }
