@@ -12,5 +12,6 @@ public static class OpCatalog
         new RectifyCheck(),
         new GumbelSoftmaxCheck(),
         new MaskedPoolingLossCheck(),
+        new SgdCheck(),
     ];
 }
