@@ -13,5 +13,6 @@ public static class OpCatalog
         new GumbelSoftmaxCheck(),
         new MaskedPoolingLossCheck(),
         new SgdCheck(),
+        new PromptEmbeddingCheck(),
     ];
 }
