@@ -14,5 +14,6 @@ public static class OpCatalog
         new MaskedPoolingLossCheck(),
         new SgdCheck(),
         new PromptEmbeddingCheck(),
+        new EotGatherCheck(),
     ];
 }
