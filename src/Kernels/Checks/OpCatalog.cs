@@ -14,5 +14,11 @@ public static class OpCatalog
         new BilinearResizeCheck(),
         new Conv2dCheck(),
         new BatchNorm2dCheck(),
+        new RectifyCheck(),
+        new GumbelSoftmaxCheck(),
+        new MaskedPoolingLossCheck(),
+        new SgdCheck(),
+        new PromptEmbeddingCheck(),
+        new EotGatherCheck(),
     ];
 }

@@ -5,7 +5,8 @@ namespace ReClip.Kernels.Checks;
 /// <summary>Seeded inputs for the op checks: uniform in [low, high), as float arrays and as tensors on a device.</summary>
 public sealed class RandomTensors(int seed)
 {
-    private readonly Random random = new(seed);
+    // System.Random spelled out: inside ReClip.Kernels, "Random" names the ReClip.Kernels.Random namespace.
+    private readonly System.Random random = new(seed);
 
     public float[] Uniform(int count, float low = -1, float high = 1)
     {
