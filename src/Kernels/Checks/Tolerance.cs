@@ -30,7 +30,8 @@ public readonly record struct Agreement(double MaxAbsoluteError, double MaxRelat
                 error = 0;
             maxAbsolute = Math.Max(maxAbsolute, error);
             if (want[i] != 0) maxRelative = Math.Max(maxRelative, error / Math.Abs(want[i]));
-            double ratio = error / tolerance.Allowed(want[i]);
+            double allowed = tolerance.Allowed(want[i]);
+            double ratio = allowed > 0 ? error / allowed : error == 0 ? 0 : double.PositiveInfinity;
             if (ratio > worst || worstIndex < 0)
             {
                 worst = ratio;
