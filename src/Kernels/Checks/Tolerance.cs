@@ -30,7 +30,8 @@ public readonly record struct Agreement(double MaxAbsoluteError, double MaxRelat
                 error = 0;
             maxAbsolute = Math.Max(maxAbsolute, error);
             if (want[i] != 0) maxRelative = Math.Max(maxRelative, error / Math.Abs(want[i]));
-            double ratio = error / tolerance.Allowed(want[i]);
+            // An exact match counts as ratio 0 even under a zero tolerance (0/0 would be NaN and stick as the worst).
+            double ratio = error == 0 ? 0 : error / tolerance.Allowed(want[i]);
             if (ratio > worst || worstIndex < 0)
             {
                 worst = ratio;
