@@ -10,5 +10,6 @@ public static class OpCatalog
     [
         new LayerNormCheck(),
         new QuickGeluCheck(),
+        new SoftmaxCheck(),
     ];
 }
