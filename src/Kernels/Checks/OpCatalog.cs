@@ -11,5 +11,6 @@ public static class OpCatalog
         new LayerNormCheck(),
         new QuickGeluCheck(),
         new SoftmaxCheck(),
+        new AddCheck(),
     ];
 }
