@@ -12,5 +12,6 @@ public static class OpCatalog
         new QuickGeluCheck(),
         new SoftmaxCheck(),
         new AddCheck(),
+        new L2NormalizeCheck(),
     ];
 }
