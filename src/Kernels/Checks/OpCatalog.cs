@@ -13,5 +13,6 @@ public static class OpCatalog
         new SoftmaxCheck(),
         new AddCheck(),
         new L2NormalizeCheck(),
+        new ArgmaxCheck(),
     ];
 }
