@@ -14,5 +14,6 @@ public static class OpCatalog
         new AddCheck(),
         new L2NormalizeCheck(),
         new ArgmaxCheck(),
+        new ConfusionMatrixCheck(),
     ];
 }
