@@ -20,5 +20,11 @@ public static class OpCatalog
         new SgdCheck(),
         new PromptEmbeddingCheck(),
         new EotGatherCheck(),
+        new QuickGeluCheck(),
+        new SoftmaxCheck(),
+        new AddCheck(),
+        new L2NormalizeCheck(),
+        new ArgmaxCheck(),
+        new ConfusionMatrixCheck(),
     ];
 }

@@ -2,7 +2,7 @@ using ReClip.Runtime.Tensors;
 
 namespace ReClip.Kernels.Checks;
 
-/// <summary>Seeded inputs for the op checks: uniform in [low, high), as float arrays and as tensors on a device.</summary>
+/// <summary>Seeded inputs for the op checks: uniform in [low, high), as float or int arrays and as tensors on a device.</summary>
 public sealed class RandomTensors(int seed)
 {
     // System.Random spelled out: inside ReClip.Kernels, "Random" names the ReClip.Kernels.Random namespace.
@@ -16,9 +16,22 @@ public sealed class RandomTensors(int seed)
         return values;
     }
 
-    public static Tensor On(Device device, float[] values, params int[] shape)
+    /// <summary>Integers uniform in [low, high), e.g. class indices and label maps.</summary>
+    public int[] Integers(int count, int low, int high)
     {
-        using Tensor host = Tensor.FromSpan<float>(values, shape);
+        int[] values = new int[count];
+        for (int i = 0; i < count; i++)
+            values[i] = random.Next(low, high);
+        return values;
+    }
+
+    public static Tensor On(Device device, float[] values, params int[] shape) => On<float>(device, values, shape);
+
+    public static Tensor On(Device device, int[] values, params int[] shape) => On<int>(device, values, shape);
+
+    private static Tensor On<T>(Device device, T[] values, int[] shape) where T : unmanaged
+    {
+        using Tensor host = Tensor.FromSpan<T>(values, shape);
         return device.IsCpu ? host.Clone() : host.ToDevice(device);
     }
 }
