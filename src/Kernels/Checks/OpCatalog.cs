@@ -9,5 +9,6 @@ public static class OpCatalog
     public static IReadOnlyList<IOpCheck> All { get; } =
     [
         new LayerNormCheck(),
+        new AttentionCheck(),
     ];
 }
