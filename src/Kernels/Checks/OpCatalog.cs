@@ -26,5 +26,6 @@ public static class OpCatalog
         new L2NormalizeCheck(),
         new ArgmaxCheck(),
         new ConfusionMatrixCheck(),
+        new AttentionCheck(),
     ];
 }

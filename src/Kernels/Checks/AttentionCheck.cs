@@ -1,0 +1,135 @@
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Checks;
+
+public sealed class AttentionCheck : IOpCheck
+{
+    // o is a convex combination of v ∈ [-1, 1] with float32 GEMMs over ≤ 197 keys and 64 features: a few
+    // 1e-7 of rounding; logsumexp is O(log Tk + max score) ≈ 5 and carries the same relative error.
+    private static readonly Tolerance Forward = new(1e-5, 1e-5);
+
+    // dS = P∘(dP − Σ P∘dP) subtracts O(1) terms, then dq, dk sum up to 197 of them (dk, dv also over the
+    // query batch when keys are shared): a few more bits than the forward.
+    private static readonly Tolerance Backward = new(5e-5, 1e-4);
+
+    /// <summary>A case: query batch, key/value batch, query and key lengths, heads, head width, mask, whether q, k, v sit in one packed buffer.</summary>
+    private sealed record Geometry(int Batch, int KeyBatch, int QueryLength, int KeyLength, int Heads, int HeadDim, bool Causal, bool Packed)
+    {
+        public int Width => Heads * HeadDim;
+
+        public int QueryOffset => Causal ? KeyLength - QueryLength : 0;
+    }
+
+    private static readonly Dictionary<string, Geometry> Geometries = new()
+    {
+        ["bidirectional 2x7x3x5"] = new(2, 2, 7, 7, 3, 5, Causal: false, Packed: false),
+        ["bidirectional 2x7x3x5 packed"] = new(2, 2, 7, 7, 3, 5, Causal: false, Packed: true),
+        // A ViT-B/16 image at 224: class token + 14² patches, 12 heads × 64 (spec §4.2).
+        ["bidirectional 1x197x12x64 packed"] = new(1, 1, 197, 197, 12, 64, Causal: false, Packed: true),
+        ["causal 2x11x3x5"] = new(2, 2, 11, 11, 3, 5, Causal: true, Packed: false),
+        // CLIP's text encoder: 77 tokens, 8 heads × 64, a few prompts (spec §2.2).
+        ["causal 3x77x8x64 packed"] = new(3, 3, 77, 77, 8, 64, Causal: true, Packed: true),
+        // Shared prefix (spec §2.2/§14): each class's last queries attend to one batch of prefix keys/values.
+        ["prefix 4x3of13x3x5"] = new(4, 1, 3, 13, 3, 5, Causal: true, Packed: false),
+        ["prefix 20x3of77x8x64 packed"] = new(20, 1, 3, 77, 8, 64, Causal: true, Packed: true),
+    };
+
+    public Type Op => typeof(Attention);
+
+    public IReadOnlyList<string> Cases { get; } = [.. Geometries.Keys];
+
+    public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
+    {
+        if (!Geometries.TryGetValue(testCase, out Geometry? g))
+            throw new ArgumentException($"attention: no case '{testCase}'");
+        var random = new RandomTensors(seed);
+        int queryCount = g.Batch * g.QueryLength * g.Width, keyCount = g.KeyBatch * g.KeyLength * g.Width;
+        // Scores of q, k ∈ [-2, 2] reach a few units after the 1/√Dh scale: softmax rows are peaked, not flat.
+        float[] q = random.Uniform(queryCount, -2, 2), k = random.Uniform(keyCount, -2, 2), v = random.Uniform(keyCount), dO = random.Uniform(queryCount);
+        float[] o = new float[queryCount], logsumexp = new float[g.Batch * g.Heads * g.QueryLength];
+        float[] dq = new float[queryCount], dk = new float[keyCount], dv = new float[keyCount];
+        Attention.Reference(q, k, v, o, logsumexp, g.Batch, g.QueryLength, g.KeyLength, g.Heads, g.Causal, g.QueryOffset);
+        Attention.BackwardReference(dO, q, k, v, dq, dk, dv, g.Batch, g.QueryLength, g.KeyLength, g.Heads, g.Causal, g.QueryOffset);
+
+        var outputs = new CheckOutputs("attention", testCase);
+        using Operands inputs = Operands.Create(device, g, q, k, v);
+        using Operands gradients = Operands.Create(device, g, null, null, null);
+        using Tensor to = Tensor.Empty([g.Batch, g.QueryLength, g.Width], DType.F32, device);
+        using Tensor tl = Tensor.Empty([g.Batch, g.Heads, g.QueryLength], DType.F32, device);
+        outputs.Time(() => Attention.Forward(inputs.Q, inputs.K, inputs.V, to, g.Heads, g.Causal, g.QueryOffset, tl));
+        outputs.Compare("o", to, o, Forward);
+        outputs.Compare("logsumexp", tl, logsumexp, Forward);
+
+        using Tensor tdO = RandomTensors.On(device, dO, g.Batch, g.QueryLength, g.Width);
+        outputs.Time(() => Attention.Backward(tdO, inputs.Q, inputs.K, inputs.V, tl, gradients.Q, gradients.K, gradients.V, g.Heads, g.Causal, g.QueryOffset));
+        outputs.Compare("dq", gradients.Q, dq, Backward);
+        // Shared keys gather the gradient of every query batch: the error grows with the number of terms.
+        var keyTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Batch / g.KeyBatch), Backward.Relative);
+        outputs.Compare("dk", gradients.K, dk, keyTolerance);
+        outputs.Compare("dv", gradients.V, dv, keyTolerance);
+        return outputs.Results;
+    }
+
+    /// <summary>
+    /// q [B, Tq, D], k and v [Bk, Tk, D] as separate contiguous tensors, or as the column blocks of packed
+    /// [B, T, 3D] buffers the way the in-projection writes them (one buffer for q when Tq ≠ Tk or Bk ≠ B).
+    /// </summary>
+    private sealed class Operands : IDisposable
+    {
+        private readonly List<Tensor> owned = [];
+
+        public Tensor Q { get; private set; } = null!;
+
+        public Tensor K { get; private set; } = null!;
+
+        public Tensor V { get; private set; } = null!;
+
+        public static Operands Create(Device device, Geometry g, float[]? q, float[]? k, float[]? v)
+        {
+            var operands = new Operands();
+            if (!g.Packed)
+            {
+                operands.Q = operands.Own(Dense(device, q, g.Batch, g.QueryLength, g.Width));
+                operands.K = operands.Own(Dense(device, k, g.KeyBatch, g.KeyLength, g.Width));
+                operands.V = operands.Own(Dense(device, v, g.KeyBatch, g.KeyLength, g.Width));
+                return operands;
+            }
+            bool shared = g.KeyBatch == g.Batch && g.KeyLength == g.QueryLength;
+            Tensor keyBuffer = operands.Own(Packed(device, g.KeyBatch, g.KeyLength, g.Width, shared ? q : null, k, v));
+            Tensor queryBuffer = shared ? keyBuffer : operands.Own(Packed(device, g.Batch, g.QueryLength, g.Width, q, null, null));
+            operands.Q = operands.Own(queryBuffer.Slice(2, 0, g.Width));
+            operands.K = operands.Own(keyBuffer.Slice(2, g.Width, g.Width));
+            operands.V = operands.Own(keyBuffer.Slice(2, 2 * g.Width, g.Width));
+            return operands;
+        }
+
+        public void Dispose()
+        {
+            foreach (Tensor tensor in owned)
+                tensor.Dispose();
+        }
+
+        private Tensor Own(Tensor tensor)
+        {
+            owned.Add(tensor);
+            return tensor;
+        }
+
+        private static Tensor Dense(Device device, float[]? values, int batch, int tokens, int width) =>
+            values is null ? Tensor.Empty([batch, tokens, width], DType.F32, device) : RandomTensors.On(device, values, batch, tokens, width);
+
+        /// <summary>A [batch, tokens, 3·width] buffer holding the given blocks in columns 0, width, 2·width; NaN elsewhere, so a stray read shows.</summary>
+        private static Tensor Packed(Device device, int batch, int tokens, int width, float[]? first, float[]? second, float[]? third)
+        {
+            float[] packed = new float[batch * tokens * 3 * width];
+            Array.Fill(packed, float.NaN);
+            float[]?[] blocks = [first, second, third];
+            for (int block = 0; block < 3; block++)
+                if (blocks[block] is { } values)
+                    for (int row = 0; row < batch * tokens; row++)
+                        values.AsSpan(row * width, width).CopyTo(packed.AsSpan((row * 3 + block) * width, width));
+            return RandomTensors.On(device, packed, batch, tokens, 3 * width);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using ReClip.Kernels.Gemm;
+using ReClip.Runtime.Tensors;
+using ReClip.Runtime.Threading;
+
+namespace ReClip.Kernels.Ops;
+
+/// <summary>
+/// The core of multi-head attention, between CLIP's packed in-projection and its out-projection:
+/// per batch b and head h, o = softmax(q·kᵀ/√Dh + mask)·v, with q [B, Tq, H·Dh], k and v [Bk, Tk, H·Dh].
+/// The image encoder runs it bidirectionally (197–1025 tokens, 12 heads × 64, spec §4.2, §4.3), the
+/// text encoder with CLIP's causal mask (77 tokens, 8 heads × 64, spec §2.2). With the causal mask query i
+/// sits at absolute position offset + i and sees keys 0..offset + i; Tq &lt; Tk with offset = Tk − Tq and
+/// Bk = 1 is the shared-prefix case of spec §2.2/§14: the prefix's keys and values are computed once and
+/// every class's last positions attend to them (their gradients then sum over the classes).
+/// Forward saves the softmax row statistic logsumexp [B, H, Tq]; the backward pass (AttentionBackward.cs)
+/// recomputes the probabilities from it and gives the input gradients dq, dk, dv — the encoders are
+/// frozen, so there are no weight gradients here.
+/// </summary>
+public static partial class Attention
+{
+    [ThreadStatic] private static float[]? threadScores;
+
+    /// <summary>
+    /// The definition, in double precision, on contiguous q [batch, Tq, H·Dh], k and v [1 or batch, Tk, H·Dh];
+    /// o [batch, Tq, H·Dh], logsumexp [batch, H, Tq] of the scaled, masked scores.
+    /// </summary>
+    public static void Reference(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> o, Span<float> logsumexp,
+        int batch, int queryLength, int keyLength, int heads, bool causal, int queryOffset = 0)
+    {
+        AttentionLayout layout = AttentionLayout.Of("Attention.Reference", q.Length, k.Length, batch, queryLength, keyLength, heads, causal, queryOffset);
+        int width = layout.Width, headDim = layout.HeadDim;
+        double scale = 1 / Math.Sqrt(headDim);
+        double[] p = new double[keyLength];
+        for (int b = 0; b < batch; b++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < queryLength; i++)
+                {
+                    int qRow = (b * queryLength + i) * width + h * headDim;
+                    int keyBase = layout.KeyBatchOf(b) * keyLength * width + h * headDim;
+                    int visible = layout.VisibleKeys(i);
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int j = 0; j < visible; j++)
+                    {
+                        double dot = 0;
+                        for (int d = 0; d < headDim; d++)
+                            dot += (double)q[qRow + d] * k[keyBase + j * width + d];
+                        p[j] = dot * scale;
+                        max = Math.Max(max, p[j]);
+                    }
+                    for (int j = 0; j < visible; j++)
+                    {
+                        p[j] = Math.Exp(p[j] - max);
+                        sum += p[j];
+                    }
+                    for (int d = 0; d < headDim; d++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j < visible; j++)
+                            acc += p[j] * v[keyBase + j * width + d];
+                        o[qRow + d] = (float)(acc / sum);
+                    }
+                    logsumexp[(b * heads + h) * queryLength + i] = (float)(max + Math.Log(sum));
+                }
+    }
+
+    /// <summary>
+    /// o = attention(q, k, v) on CPU tensors. q [B, Tq, H·Dh], k and v [1 or B, Tk, H·Dh] may be strided views
+    /// (dense last dimension, any row stride), e.g. slices of the packed qkv buffer; o [B, Tq, H·Dh] is contiguous.
+    /// <paramref name="logsumexp"/> [B, H, Tq] receives what <see cref="Backward"/> needs, when given.
+    /// </summary>
+    public static void Forward(Tensor q, Tensor k, Tensor v, Tensor o, int heads, bool causal, int queryOffset = 0, Tensor? logsumexp = null)
+    {
+        const string op = "Attention";
+        AttentionLayout layout = AttentionLayout.Of(op, q, k, heads, causal, queryOffset);
+        int batch = layout.Batch, queryLength = layout.QueryLength, keyLength = layout.KeyLength, width = layout.Width;
+        TokenRows queries = AttentionLayout.Rows(op + " q", q, batch, queryLength, width);
+        TokenRows keys = AttentionLayout.Rows(op + " k", k, layout.KeyBatch, keyLength, width);
+        TokenRows values = AttentionLayout.Rows(op + " v", v, layout.KeyBatch, keyLength, width);
+        Shape.Require(op + " o", [batch, queryLength, width], o.Shape);
+        OpGuard.Cpu(op, o);
+        if (logsumexp is not null)
+        {
+            Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
+            OpGuard.Cpu(op, logsumexp);
+        }
+        // Shared keys (Bk = 1, the prompt prefix): the queries of all batches stack into one matrix per head, so
+        // each head is two GEMMs of B·Tq rows instead of B tiny ones (Tq = 3 there, spec §14).
+        int blockBatches = layout.KeyBatch == 1 && queries.Stacks(queryLength) ? batch : 1;
+        int blocks = batch / blockBatches, blockRows = blockBatches * queryLength;
+        unsafe
+        {
+            nint output = (nint)o.Pointer<float>(), statistics = logsumexp is null ? 0 : (nint)logsumexp.Pointer<float>();
+            // One task per (query block, head): each owns its rows of o and logsumexp. Inside a pool task the GEMMs
+            // run on that thread; when there is a single task, ParallelRows runs inline and the GEMMs spread instead.
+            ParallelRows.For(blocks * heads, (long)blockRows * keyLength * layout.HeadDim, (start, end) =>
+            {
+                float[] scratch = Scratch(ref threadScores, blockRows * keyLength);
+                fixed (float* scores = scratch)
+                    for (int task = start; task < end; task++)
+                        ForwardBlock(layout, queries, keys, values, task / heads * blockBatches, blockBatches, task % heads,
+                            scores, (float*)output, (float*)statistics);
+            });
+        }
+    }
+
+    /// <summary>
+    /// Head h of query batches firstBatch..firstBatch+batches−1, whose rows form one matrix:
+    /// S = scale·Q·Kᵀ, row-wise masked softmax in place, O = P·V.
+    /// </summary>
+    private static unsafe void ForwardBlock(AttentionLayout layout, TokenRows q, TokenRows k, TokenRows v, int firstBatch, int batches, int h,
+        float* scores, float* o, float* logsumexp)
+    {
+        int queryLength = layout.QueryLength, keyLength = layout.KeyLength, headDim = layout.HeadDim, rows = batches * queryLength;
+        int keyBatch = layout.KeyBatchOf(firstBatch);
+        Sgemm.Multiply(rows, keyLength, headDim, layout.Scale,
+            new GemmOperand(q.Head(firstBatch, h, headDim), q.RowStride, false),
+            new GemmOperand(k.Head(keyBatch, h, headDim), k.RowStride, true), 0, scores, keyLength);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = new Span<float>(scores + (long)r * keyLength, keyLength);
+            int i = r % queryLength, visible = layout.VisibleKeys(i);
+            Span<float> seen = row[..visible];
+            // Subtracting the row maximum keeps exp in range; it comes back in logsumexp.
+            float max = TensorPrimitives.Max(seen);
+            TensorPrimitives.Subtract(seen, max, seen);
+            TensorPrimitives.Exp(seen, seen);
+            float sum = TensorPrimitives.Sum(seen);
+            TensorPrimitives.Multiply(seen, 1 / sum, seen);
+            row[visible..].Clear();
+            if (logsumexp is not null)
+                logsumexp[((long)(firstBatch + r / queryLength) * layout.Heads + h) * queryLength + i] = max + MathF.Log(sum);
+        }
+        Sgemm.Multiply(rows, headDim, keyLength, 1, new GemmOperand(scores, keyLength, false),
+            new GemmOperand(v.Head(keyBatch, h, headDim), v.RowStride, false), 0,
+            o + (long)firstBatch * queryLength * layout.Width + (long)h * headDim, layout.Width);
+    }
+
+    /// <summary>A thread's scratch matrix, grown on demand and kept for the thread's life (no allocation per call).</summary>
+    private static float[] Scratch(ref float[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length)
+            buffer = new float[length];
+        return buffer;
+    }
+}
