@@ -11,6 +11,8 @@ namespace ReClip.Cli;
 /// Source-generated so the trimmed single-file build needs no reflection.
 /// </summary>
 [JsonSerializable(typeof(InfoReport))]
+[JsonSerializable(typeof(SelfcheckReport))]
+[JsonSerializable(typeof(TokenizeReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

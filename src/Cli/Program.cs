@@ -4,6 +4,8 @@ using ReClip.Cli.Commands;
 
 var root = new RootCommand("ReCLIP#: ReCLIP++ unsupervised semantic segmentation with a frozen CLIP, on CPU and CUDA.");
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(SelfcheckCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
 
 try
 {
