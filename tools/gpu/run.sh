@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# On the GPU machine (no .NET, PyTorch 2.11, CUDA 13), in one call: find the CUDA libraries, describe
+# the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), and write
+# everything under $OUT. Needs tools/gpu/out/reclip from prepare.sh (carried with the working tree).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+out="${OUT:-$root/gpu-report}"
+mkdir -p "$out"
+reclip="$root/tools/gpu/out/reclip"
+log="$out/run.log"
+exec > >(tee "$log") 2>&1
+
+step() { echo; echo "== $*"; }
+
+step "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' || true
+
+step "CUDA libraries"
+# pip puts cuBLAS and NVRTC under site-packages/nvidia/...; the driver is on the loader path.
+dirs=$(find / -xdev \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' \) -not -path '*/proc/*' 2>/dev/null | xargs -r -n1 dirname | sort -u | paste -sd: -)
+export RECLIP_CUDA_LIBS="$dirs"
+echo "RECLIP_CUDA_LIBS=$RECLIP_CUDA_LIBS"
+export RECLIP_KERNEL_CACHE="$out/kernel-cache"
+
+if [[ ! -x "$reclip" ]]; then
+  echo "run: $reclip is missing: run tools/gpu/prepare.sh first and carry tools/gpu/out"
+  exit 1
+fi
+
+step "reclip info"
+"$reclip" info --json > "$out/info.json"; echo "exit $?"
+"$reclip" info
+
+step "selfcheck on cuda:0 (every kernel against the CPU reference)"
+"$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
+"$reclip" selfcheck --device cuda
+
+step "done; report files:"
+ls -la "$out"
