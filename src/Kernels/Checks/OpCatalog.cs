@@ -9,6 +9,7 @@ public static class OpCatalog
     public static IReadOnlyList<IOpCheck> All { get; } =
     [
         new LayerNormCheck(),
+        new MatMulCheck(),
         new PatchEmbeddingCheck(),
         new BicubicResizeCheck(),
         new BilinearResizeCheck(),

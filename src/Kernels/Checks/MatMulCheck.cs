@@ -1,0 +1,42 @@
+using ReClip.Kernels.Gemm;
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Checks;
+
+public sealed class MatMulCheck : IOpCheck
+{
+    /// <summary>
+    /// Inputs in [−1, 1]: a float32 dot product of length K built from blocked partial sums carries an error that
+    /// grows at most linearly in K (in practice like √K); 2e-7·K absolute covers it with room, against a double reference.
+    /// </summary>
+    private static Tolerance For(int k) => new(2e-7 * k, 1e-5);
+
+    public Type Op => typeof(MatMul);
+
+    // MxKxN: odd sizes for the edge tiles; the ViT's qkv linear at 224 px; the Query-logit shape of spec §13.
+    public IReadOnlyList<string> Cases { get; } = ["1x1x1", "7x33x5", "197x768x2304", "441x512x20"];
+
+    public unsafe IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
+    {
+        int[] size = CaseSize.Parse(testCase);
+        (int m, int k, int n) = (size[0], size[1], size[2]);
+        var random = new RandomTensors(seed);
+        float[] x = random.Uniform(m * k), weight = random.Uniform(n * k), bias = random.Uniform(n), b = random.Uniform(k * n);
+        float[] linear = new float[m * n], product = new float[m * n];
+        fixed (float* px = x, pw = weight, pbias = bias, pb = b, pl = linear, pp = product)
+        {
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, k, false), new GemmOperand(pw, k, true), 0, pl, n, pbias);
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, k, false), new GemmOperand(pb, n, false), 0, pp, n);
+        }
+
+        var outputs = new CheckOutputs("matmul", testCase);
+        using Tensor tx = RandomTensors.On(device, x, m, k), tw = RandomTensors.On(device, weight, n, k), tbias = RandomTensors.On(device, bias, n);
+        using Tensor tb = RandomTensors.On(device, b, k, n), ty = Tensor.Empty([m, n], DType.F32, device), tc = Tensor.Empty([m, n], DType.F32, device);
+        outputs.Time(() => MatMul.Linear(tx, tw, tbias, ty));
+        outputs.Compare("linear", ty, linear, For(k));
+        outputs.Time(() => MatMul.Multiply(tx, tb, tc));
+        outputs.Compare("product", tc, product, For(k));
+        return outputs.Results;
+    }
+}

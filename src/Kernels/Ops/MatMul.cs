@@ -1,0 +1,44 @@
+using ReClip.Kernels.Gemm;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Ops;
+
+/// <summary>
+/// Matrix products on tensors: the linear layer y = x·Wᵀ + b (W stored [out, in] as PyTorch and CLIP keep
+/// it) and the general C = alpha·A·op(B) + beta·C. On the CPU both run on <see cref="Sgemm"/>; the
+/// definition is <see cref="SgemmReference"/>.
+/// </summary>
+public static class MatMul
+{
+    /// <summary>y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions.</summary>
+    public static unsafe void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y)
+    {
+        int inputs = weight.Size(1), outputs = weight.Size(0);
+        if (weight.Rank != 2 || x.Size(-1) != inputs)
+            throw new TensorShapeException($"Linear: input {Shape.Format(x.Shape)} does not match weight {Shape.Format(weight.Shape)} ([out, in])");
+        int rows = (int)(x.ElementCount / inputs);
+        if (y.ElementCount != (long)rows * outputs || y.Size(-1) != outputs)
+            throw new TensorShapeException($"Linear: output {Shape.Format(y.Shape)} does not match {rows} rows × {outputs}");
+        if (bias is not null)
+            Shape.Require("Linear bias", [outputs], bias.Shape);
+        OpGuard.Cpu("Linear", x, weight, y);
+        if (bias is not null) OpGuard.Cpu("Linear bias", bias);
+        Sgemm.Multiply(rows, outputs, inputs, 1, new GemmOperand(x.Pointer<float>(), inputs, false),
+            new GemmOperand(weight.Pointer<float>(), inputs, true), 0, y.Pointer<float>(), outputs,
+            bias is null ? null : bias.Pointer<float>());
+    }
+
+    /// <summary>C[m, n] = alpha·A[m, k]·op(B) + beta·C, with op(B) = B[k, n], or B[n, k] transposed.</summary>
+    public static unsafe void Multiply(Tensor a, Tensor b, Tensor c, bool transposeB = false, float alpha = 1, float beta = 0)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2)
+            throw new TensorShapeException($"MatMul: needs matrices, got {Shape.Format(a.Shape)}, {Shape.Format(b.Shape)}, {Shape.Format(c.Shape)}");
+        int m = a.Size(0), k = a.Size(1), n = transposeB ? b.Size(0) : b.Size(1);
+        if ((transposeB ? b.Size(1) : b.Size(0)) != k)
+            throw new TensorShapeException($"MatMul: A {Shape.Format(a.Shape)} does not chain with B {Shape.Format(b.Shape)}{(transposeB ? "ᵀ" : "")}");
+        Shape.Require("MatMul output", [m, n], c.Shape);
+        OpGuard.Cpu("MatMul", a, b, c);
+        Sgemm.Multiply(m, n, k, alpha, new GemmOperand(a.Pointer<float>(), k, false),
+            new GemmOperand(b.Pointer<float>(), transposeB ? k : n, transposeB), beta, c.Pointer<float>(), n);
+    }
+}
