@@ -1,0 +1,86 @@
+using SkiaSharp;
+using ReClip.Runtime.IO;
+
+namespace ReClip.Model.Data;
+
+/// <summary>
+/// Reads and writes dataset pictures with SkiaSharp: RGB images, and label maps as 8-bit grayscale PNGs whose
+/// values are class indices. Writes are atomic; a file that does not decode is an error naming it.
+/// </summary>
+public static class PngFiles
+{
+    public static void WriteRgb(string path, RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using var bitmap = new SKBitmap(info);
+        Span<byte> target = bitmap.GetPixelSpan();
+        for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
+        {
+            target[j] = image.Pixels[i];
+            target[j + 1] = image.Pixels[i + 1];
+            target[j + 2] = image.Pixels[i + 2];
+            target[j + 3] = 255;
+        }
+        Write(path, bitmap);
+    }
+
+    public static void WriteLabels(string path, LabelMap labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        using var bitmap = new SKBitmap(new SKImageInfo(labels.Width, labels.Height, SKColorType.Gray8, SKAlphaType.Opaque));
+        labels.Labels.CopyTo(bitmap.GetPixelSpan());
+        Write(path, bitmap);
+    }
+
+    public static RgbImage ReadRgb(string path)
+    {
+        using SKBitmap bitmap = Decode(path, SKColorType.Rgba8888);
+        var image = new RgbImage(bitmap.Width, bitmap.Height);
+        ReadOnlySpan<byte> source = bitmap.GetPixelSpan();
+        for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
+        {
+            image.Pixels[i] = source[j];
+            image.Pixels[i + 1] = source[j + 1];
+            image.Pixels[i + 2] = source[j + 2];
+        }
+        return image;
+    }
+
+    /// <summary>
+    /// A grayscale label PNG: each pixel's value is its class index. (Palette PNGs such as VOC's need their
+    /// palette indices, not colours; their reader belongs with the dataset readers.)
+    /// </summary>
+    public static LabelMap ReadLabels(string path)
+    {
+        using SKBitmap bitmap = Decode(path, SKColorType.Gray8);
+        var labels = new LabelMap(bitmap.Width, bitmap.Height);
+        bitmap.GetPixelSpan()[..labels.Labels.Length].CopyTo(labels.Labels);
+        return labels;
+    }
+
+    private static SKBitmap Decode(string path, SKColorType colorType)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such file", path);
+        using SKCodec? codec = SKCodec.Create(path, out SKCodecResult created);
+        if (codec is null)
+            throw new InvalidDataException($"{path}: not a readable image ({created})");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, colorType, SKAlphaType.Opaque);
+        var bitmap = new SKBitmap(info);
+        SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new InvalidDataException($"{path}: the image is truncated or corrupt ({result})");
+        }
+        return bitmap;
+    }
+
+    private static void Write(string path, SKBitmap bitmap)
+    {
+        using SKData data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new IOException($"{path}: PNG encoding failed");
+        AtomicFile.Write(path, stream => data.SaveTo(stream));
+    }
+}

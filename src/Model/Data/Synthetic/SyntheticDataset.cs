@@ -1,0 +1,45 @@
+using System.Text;
+using System.Text.Json;
+using ReClip.Runtime.IO;
+
+namespace ReClip.Model.Data.Synthetic;
+
+/// <summary>
+/// Writes generated scenes in the generic folder layout: images/&lt;id&gt;.png (RGB), labels/&lt;id&gt;.png
+/// (grayscale class indices), classes.txt (one name per line, in label order) and captions.jsonl (one
+/// {"id", "caption"} object per line, for training a small CLIP on the same world).
+/// </summary>
+public static class SyntheticDataset
+{
+    public static void Write(string directory, int count, int seed, int size = SyntheticWorld.DefaultSize, IProgress<int>? progress = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        string images = Path.Combine(directory, "images"), labels = Path.Combine(directory, "labels");
+        Directory.CreateDirectory(images);
+        Directory.CreateDirectory(labels);
+        AtomicFile.WriteAllText(Path.Combine(directory, "classes.txt"), string.Join('\n', SyntheticClasses.Names) + "\n");
+        string[] captions = new string[count];
+        int written = 0;
+        Parallel.For(0, count, index =>
+        {
+            SyntheticScene scene = SyntheticWorld.Generate(seed, index, size);
+            string id = Id(index);
+            PngFiles.WriteRgb(Path.Combine(images, id + ".png"), scene.Image);
+            PngFiles.WriteLabels(Path.Combine(labels, id + ".png"), scene.Labels);
+            captions[index] = JsonSerializer.Serialize(new CaptionLine(id, scene.Caption), SyntheticJson.Default.CaptionLine);
+            progress?.Report(Interlocked.Increment(ref written));
+        });
+        var text = new StringBuilder();
+        foreach (string line in captions)
+            text.Append(line).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(directory, "captions.jsonl"), text.ToString());
+    }
+
+    public static string Id(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public sealed record CaptionLine(string Id, string Caption);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CaptionLine))]
+internal sealed partial class SyntheticJson : System.Text.Json.Serialization.JsonSerializerContext;
