@@ -13,7 +13,8 @@ public interface ICompareCase : IDisposable
 public static class CompareCases
 {
     public static IReadOnlyList<string> Names { get; } =
-        ["sgemm_2048", "sgemm_vit224_qkv", "sgemm_vit224_fc1", "sgemm_vit224_fc2", "sgemm_vit336_qkv", "sgemm_vit336_fc1", "sgemm_vit336_fc2"];
+        ["sgemm_2048", "sgemm_vit224_qkv", "sgemm_vit224_fc1", "sgemm_vit224_fc2", "sgemm_vit336_qkv", "sgemm_vit336_fc1", "sgemm_vit336_fc2",
+         "linear_vit224_qkv", "linear_vit224_fc1", "linear_vit224_fc2"];
 
     /// <summary>
     /// ViT shapes are activations [tokens, in] times a weight [out, in] transposed, as a linear layer
@@ -28,6 +29,9 @@ public static class CompareCases
         "sgemm_vit336_qkv" => new SgemmCase(442, 2304, 768, weightLayout: true),
         "sgemm_vit336_fc1" => new SgemmCase(442, 3072, 768, weightLayout: true),
         "sgemm_vit336_fc2" => new SgemmCase(442, 768, 3072, weightLayout: true),
+        "linear_vit224_qkv" => new LinearCase(197, 2304, 768),
+        "linear_vit224_fc1" => new LinearCase(197, 3072, 768),
+        "linear_vit224_fc2" => new LinearCase(197, 768, 3072),
         _ => throw new ArgumentException($"unknown case '{name}'; known: {string.Join(", ", Names)}"),
     };
 }

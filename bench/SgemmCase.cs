@@ -34,7 +34,7 @@ public sealed unsafe class SgemmCase : ICompareCase
         c.Dispose();
     }
 
-    private static Tensor Filled(int[] shape, Random random)
+    internal static Tensor Filled(int[] shape, Random random)
     {
         Tensor t = Tensor.Empty(shape);
         foreach (ref float x in t.AsSpan<float>())

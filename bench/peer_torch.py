@@ -22,6 +22,15 @@ def sgemm(m, n, k, weight_layout):
     return lambda: torch.matmul(a, b, out=out)
 
 
+def linear(rows, outputs, inputs):
+    """A linear layer with a frozen weight [out, in] and a bias: what CLIP's blocks run."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(rows, inputs, generator=generator) * 2 - 1
+    weight = torch.rand(outputs, inputs, generator=generator) * 2 - 1
+    bias = torch.rand(outputs, generator=generator) * 2 - 1
+    return lambda: torch.nn.functional.linear(x, weight, bias)
+
+
 CASES = {
     "sgemm_2048": lambda: sgemm(2048, 2048, 2048, False),
     "sgemm_vit224_qkv": lambda: sgemm(197, 2304, 768, True),
@@ -30,6 +39,9 @@ CASES = {
     "sgemm_vit336_qkv": lambda: sgemm(442, 2304, 768, True),
     "sgemm_vit336_fc1": lambda: sgemm(442, 3072, 768, True),
     "sgemm_vit336_fc2": lambda: sgemm(442, 768, 3072, True),
+    "linear_vit224_qkv": lambda: linear(197, 2304, 768),
+    "linear_vit224_fc1": lambda: linear(197, 3072, 768),
+    "linear_vit224_fc2": lambda: linear(197, 768, 3072),
 }
 
 

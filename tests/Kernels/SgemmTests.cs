@@ -80,6 +80,27 @@ public sealed unsafe class SgemmTests
     public void EmptyInnerDimensionGivesBetaCPlusBias() =>
         Check(SgemmKernel.Avx2, 4, 5, 0, transA: false, transB: false, 1, 0.5f, withBias: true);
 
+    [TestCase(SgemmKernel.Avx2, 1, 1, 1)]
+    [TestCase(SgemmKernel.Avx2, 37, 70, 600)]
+    [TestCase(SgemmKernel.Avx2, 197, 130, 300)]
+    [TestCase(SgemmKernel.Avx512, 29, 45, 300)]
+    public void PrepackedWeightsGiveBitwiseTheSameProduct(SgemmKernel kernel, int m, int n, int k)
+    {
+        // A linear layer: x [m, k] times a weight [n, k] used transposed, with a bias; the packed path must run the
+        // very same arithmetic as packing on every call, so the results are identical, not merely close.
+        float[] x = Random(m * k, 11), weight = Random(n * k, 12), bias = Random(n, 13);
+        float[] direct = new float[m * n], prepacked = new float[m * n];
+        using var pool = new ComputePool(2);
+        fixed (float* px = x, pw = weight, pb = bias, pd = direct, pp = prepacked)
+        {
+            var opB = new GemmOperand(pw, k, true);
+            Sgemm.Multiply(m, n, k, 1, new GemmOperand(px, k, false), opB, 0, pd, n, pb, kernel, pool);
+            using PackedMatrix packed = PackedMatrix.Pack(opB, k, n, kernel);
+            Sgemm.Multiply(m, 1, new GemmOperand(px, k, false), packed, 0, pp, n, pb, pool);
+        }
+        Assert.That(prepacked, Is.EqualTo(direct));
+    }
+
     [Test]
     public void BatchedRunsEachMatrix()
     {

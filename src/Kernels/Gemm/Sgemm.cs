@@ -26,20 +26,32 @@ public static unsafe class Sgemm
     /// <summary>Below this many multiply-adds a GEMM runs on one thread: waking the pool would cost more.</summary>
     private const long ParallelThreshold = 1 << 20;
 
-    private static readonly Tile Wide = new(MicroKernel12x32.Rows, MicroKernel12x32.Columns, mc: 144, kc: 256, nc: 3072, &MicroKernel12x32.Run);
-    private static readonly Tile Narrow = new(MicroKernel6x16.Rows, MicroKernel6x16.Columns, mc: 72, kc: 256, nc: 3072, &MicroKernel6x16.Run);
-
     public static SgemmKernel ActiveKernel => CpuInfo.Simd == SimdLevel.Avx512 ? SgemmKernel.Avx512 : SgemmKernel.Avx2;
 
     public static void Multiply(int m, int n, int k, float alpha, GemmOperand a, GemmOperand b, float beta, float* c, long ldc,
         float* bias = null, SgemmKernel kernel = SgemmKernel.Auto, ComputePool? pool = null)
     {
         Validate(m, n, k, a, b, ldc);
-        if (m == 0 || n == 0) return;
-        Tile tile = (kernel == SgemmKernel.Auto ? ActiveKernel : kernel) == SgemmKernel.Avx512 ? Wide : Narrow;
-        var job = new Job(tile, m, n, k, alpha, a, b, beta, c, ldc, bias);
+        Run(new Job(Tile.For(kernel), m, n, k, alpha, a, b, null, beta, c, ldc, bias), pool);
+    }
+
+    /// <summary>
+    /// The same product with B packed beforehand (<see cref="PackedMatrix"/>): a frozen weight is packed once
+    /// instead of on every call, which is most of the memory traffic of a GEMM with few rows (the ViT's 197 tokens).
+    /// </summary>
+    public static void Multiply(int m, float alpha, GemmOperand a, PackedMatrix b, float beta, float* c, long ldc,
+        float* bias = null, ComputePool? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        Validate(m, b.Columns, b.Depth, a, null, ldc);
+        Run(new Job(b.Tile, m, b.Columns, b.Depth, alpha, a, default, b, beta, c, ldc, bias), pool);
+    }
+
+    private static void Run(Job job, ComputePool? pool)
+    {
+        if (job.IsEmpty) return;
         ComputePool threads = pool ?? ComputePool.Shared;
-        threads.Run(job.Partition((long)m * n * k < ParallelThreshold ? 1 : threads.Threads), job);
+        threads.Run(job.Partition(job.MultiplyAdds < ParallelThreshold ? 1 : threads.Threads), job);
     }
 
     /// <summary>
@@ -57,39 +69,28 @@ public static unsafe class Sgemm
                 beta, c + i * strideC, ldc, kernel: kernel);
     }
 
-    private static void Validate(int m, int n, int k, GemmOperand a, GemmOperand b, long ldc)
+    /// <summary>Sizes non-negative and every leading dimension at least the row it strides over (B is skipped when packed).</summary>
+    private static void Validate(int m, int n, int k, GemmOperand a, GemmOperand? b, long ldc)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"sgemm: negative size M={m} N={n} K={k}");
-        long aColumns = a.Transposed ? m : k, bColumns = b.Transposed ? k : n;
-        if (a.LeadingDimension < Math.Max(1, aColumns) || b.LeadingDimension < Math.Max(1, bColumns) || ldc < Math.Max(1, n))
-            throw new ArgumentException($"sgemm: leading dimensions lda={a.LeadingDimension} ldb={b.LeadingDimension} ldc={ldc} are too small for M={m} N={n} K={k}");
+        long aColumns = a.Transposed ? m : k;
+        long ldb = b?.LeadingDimension ?? n, bColumns = b is { Transposed: true } ? k : n;
+        if (a.LeadingDimension < Math.Max(1, aColumns) || ldb < Math.Max(1, bColumns) || ldc < Math.Max(1, n))
+            throw new ArgumentException($"sgemm: leading dimensions lda={a.LeadingDimension} ldb={ldb} ldc={ldc} are too small for M={m} N={n} K={k}");
     }
 
-    /// <summary>A register tile and its cache blocking: MC×KC of A fits L2, a KC×Columns sliver of B fits L1.</summary>
-    private readonly struct Tile(int rows, int columns, int mc, int kc, int nc,
-        delegate*<int, float*, float*, float*, long, float, bool, float*, void> kernel)
-    {
-        public int Rows { get; } = rows;
-
-        public int Columns { get; } = columns;
-
-        public int Mc { get; } = mc;
-
-        public int Kc { get; } = kc;
-
-        public int Nc { get; } = nc;
-
-        public delegate*<int, float*, float*, float*, long, float, bool, float*, void> Kernel { get; } = kernel;
-    }
-
-    private sealed class Job(Tile tile, int m, int n, int k, float alpha, GemmOperand a, GemmOperand b, float beta, float* c, long ldc, float* bias)
-        : IParallelJob
+    private sealed class Job(Tile tile, int m, int n, int k, float alpha, GemmOperand a, GemmOperand b, PackedMatrix? packed,
+        float beta, float* c, long ldc, float* bias) : IParallelJob
     {
         [ThreadStatic] private static PackBuffers? buffers;
 
         private bool splitColumns;
         private int chunk;
+
+        public bool IsEmpty => m == 0 || n == 0;
+
+        public long MultiplyAdds => (long)m * n * k;
 
         /// <summary>Chooses column or row ranges, in whole slivers, and returns how many tasks that makes.</summary>
         public int Partition(int threads)
@@ -125,7 +126,7 @@ public static unsafe class Sgemm
             }
             PackBuffers pack = buffers ??= new PackBuffers();
             float* packedA = pack.A(tile.Mc * tile.Kc);
-            float* packedB = pack.B(tile.Kc * tile.Nc);
+            float* packedB = packed is null ? pack.B(tile.Kc * tile.Nc) : null;
             float* edge = pack.Edge(tile.Rows * tile.Columns);
             for (int jc = columnStart; jc < columnEnd; jc += tile.Nc)
             {
@@ -135,7 +136,9 @@ public static unsafe class Sgemm
                     int kc = Math.Min(tile.Kc, k - pc);
                     bool accumulate = pc > 0 || beta != 0;
                     float* panelBias = pc == 0 && bias is not null ? bias + jc : null;
-                    SgemmPacking.PackB(b, pc, kc, jc, nc, tile.Columns, packedB);
+                    float* panelB = packed is null ? packedB : packed.Panel(pc, jc);
+                    if (packed is null)
+                        SgemmPacking.PackB(b, pc, kc, jc, nc, tile.Columns, packedB);
                     for (int ic = rowStart; ic < rowEnd; ic += tile.Mc)
                     {
                         int mc = Math.Min(tile.Mc, rowEnd - ic);
@@ -143,7 +146,7 @@ public static unsafe class Sgemm
                         for (int jr = 0; jr < nc; jr += tile.Columns)
                         {
                             int nr = Math.Min(tile.Columns, nc - jr);
-                            float* sliverB = packedB + (long)jr * kc;
+                            float* sliverB = panelB + (long)jr * kc;
                             float* tileBias = panelBias is null ? null : panelBias + jr;
                             for (int ir = 0; ir < mc; ir += tile.Rows)
                             {
