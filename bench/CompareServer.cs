@@ -11,7 +11,7 @@ namespace ReClip.Bench;
 /// </summary>
 public static class CompareServer
 {
-    private const int WarmupCalls = 30; // tiered PGO needs ~30 calls before the optimised code runs (ENVIRONMENT.md)
+    private const int WarmupCalls = 30; // tiered PGO needs ~30 calls before the optimised code runs (measured)
 
     public static int Serve(TextReader input, TextWriter output)
     {

@@ -7,10 +7,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python=/usr/bin/python3
 
 if ! "$python" -c 'import torch' 2>/dev/null; then
-  echo "compare: installing PyTorch from Debian (python3-torch)…" >&2
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "compare: PyTorch is missing; install it with: apt-get install python3-torch python3-numpy libopenblas0-openmp" >&2
+    exit 1
+  fi
+  echo "compare: installing PyTorch from Debian (python3-torch python3-numpy libopenblas0-openmp)…" >&2
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy libopenblas0-openmp >/dev/null
 fi
-# The OpenMP OpenBLAS, not the pthread one that fights torch's threads (ENVIRONMENT.md); OpenBLAS 0.3.21
+# The OpenMP OpenBLAS, not the pthread one that fights torch's threads (measured 4–7× slower); OpenBLAS 0.3.21
 # does not know Zen 5 and would pick AVX2 kernels unless told the core type, which only AVX-512 CPUs take.
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; else unset OPENBLAS_CORETYPE; fi

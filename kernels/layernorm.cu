@@ -15,8 +15,9 @@ __device__ __forceinline__ float warp_sum(float value)
     return value;
 }
 
-extern "C" __global__ void layernorm_forward(const float* __restrict__ x, const float* __restrict__ gamma,
-    const float* __restrict__ beta, float* __restrict__ y, float* __restrict__ mean, float* __restrict__ rstd,
+// x and y (and dy and dx below) may be the same buffer, as on the CPU path: no __restrict__ on them.
+extern "C" __global__ void layernorm_forward(const float* x, const float* __restrict__ gamma,
+    const float* __restrict__ beta, float* y, float* __restrict__ mean, float* __restrict__ rstd,
     int rows, int width, float eps)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
@@ -38,9 +39,9 @@ extern "C" __global__ void layernorm_forward(const float* __restrict__ x, const 
     }
 }
 
-extern "C" __global__ void layernorm_backward_input(const float* __restrict__ dy, const float* __restrict__ x,
+extern "C" __global__ void layernorm_backward_input(const float* dy, const float* __restrict__ x,
     const float* __restrict__ gamma, const float* __restrict__ mean, const float* __restrict__ rstd,
-    float* __restrict__ dx, int rows, int width)
+    float* dx, int rows, int width)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;

@@ -39,20 +39,17 @@ public sealed class KernelCompileTests
     {
         Requires.Nvrtc();
         string folder = Directory.CreateTempSubdirectory("reclip-kernels-").FullName;
-        string? previous = Environment.GetEnvironmentVariable(KernelCache.CacheVariable);
-        Environment.SetEnvironmentVariable(KernelCache.CacheVariable, folder);
         try
         {
             var source = new KernelSource("cache_probe", "template <int N> __global__ void fill(float* x) { x[threadIdx.x] = N; }\n", ["fill<3>"]);
-            CompiledProgram first = KernelCache.Compile(source, 80);
+            CompiledProgram first = KernelCache.Compile(source, 80, folder);
             Assert.That(Directory.GetFiles(folder, "cache_probe-*.ptx"), Has.Length.EqualTo(1));
-            CompiledProgram second = KernelCache.Compile(source, 80);
+            CompiledProgram second = KernelCache.Compile(source, 80, folder);
             Assert.That(second.Ptx, Is.EqualTo(first.Ptx));
             Assert.That(second.LoweredNames["fill<3>"], Is.EqualTo(first.LoweredNames["fill<3>"]).And.StartWith("_Z"));
         }
         finally
         {
-            Environment.SetEnvironmentVariable(KernelCache.CacheVariable, previous);
             Directory.Delete(folder, recursive: true);
         }
     }

@@ -1,6 +1,6 @@
 """Writes the PyTorch checkpoint fixtures that tests/Runtime/TorchCheckpoint*Tests.cs read.
 
-Run from anywhere, with Debian's PyTorch 1.13 (ENVIRONMENT.md):
+Run from anywhere, with Debian's PyTorch 1.13 (apt-get install python3-torch):
 
     /usr/bin/python3 tools/reference/make_checkpoints.py [--prove-payloads]
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ReClip.Kernels.Checks;
+using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -37,7 +38,7 @@ public static class SelfcheckCommand
                     foreach (string testCase in check.Cases)
                         results.AddRange(check.Run(testCase, target, Seed));
                 }
-                catch (NotSupportedException)
+                catch (NoKernelException)
                 {
                     missing.Add(check.Op.Name);
                 }

@@ -23,15 +23,22 @@ public readonly record struct Agreement(double MaxAbsoluteError, double MaxRelat
         int worstIndex = -1;
         for (int i = 0; i < got.Length; i++)
         {
-            double error = Math.Abs((double)got[i] - want[i]);
-            if (double.IsNaN(error) && !(float.IsNaN(got[i]) && float.IsNaN(want[i])))
-                error = double.PositiveInfinity;
-            else if (double.IsNaN(error))
-                error = 0;
+            // Non-finite values are compared by identity: the same NaN-ness or the same infinity is exact, any
+            // other pairing with a non-finite value fails (a tolerance of ∞ would otherwise accept anything).
+            double error, ratio;
+            if (float.IsFinite(got[i]) && float.IsFinite(want[i]))
+            {
+                error = Math.Abs((double)got[i] - want[i]);
+                double allowed = tolerance.Allowed(want[i]);
+                ratio = allowed > 0 ? error / allowed : error == 0 ? 0 : double.PositiveInfinity;
+            }
+            else
+            {
+                error = got[i].Equals(want[i]) ? 0 : double.PositiveInfinity; // float.Equals holds for NaN against NaN
+                ratio = error;
+            }
             maxAbsolute = Math.Max(maxAbsolute, error);
-            if (want[i] != 0) maxRelative = Math.Max(maxRelative, error / Math.Abs(want[i]));
-            double allowed = tolerance.Allowed(want[i]);
-            double ratio = allowed > 0 ? error / allowed : error == 0 ? 0 : double.PositiveInfinity;
+            if (want[i] != 0 && float.IsFinite(want[i])) maxRelative = Math.Max(maxRelative, error / Math.Abs(want[i]));
             if (ratio > worst || worstIndex < 0)
             {
                 worst = ratio;

@@ -106,7 +106,7 @@ internal readonly struct AttentionLayout
     public static unsafe TokenRows Rows(string op, Tensor tensor, int batch, int tokens, int width)
     {
         if (!tensor.Device.IsCpu)
-            throw new NotSupportedException($"{op}: {tensor} is on {tensor.Device}; this op runs on CPU tensors");
+            throw new NoKernelException($"{op}: {tensor} is on {tensor.Device}; this op has no kernel there yet");
         if (tensor.DType != DType.F32)
             throw new ArgumentException($"{op}: {tensor} holds {tensor.DType.Name()}; this op computes on f32");
         Shape.Require(op, [batch, tokens, width], tensor.Shape);

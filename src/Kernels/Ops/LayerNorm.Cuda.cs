@@ -11,6 +11,7 @@ public static partial class LayerNorm
 
     private static void ForwardCuda(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean, Tensor? rstd, int rows, int width)
     {
+        if (rows == 0) return;
         int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, y, .. Optional(mean, rstd)]);
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("layernorm"), device).Kernel("layernorm_forward");
         kernel.Launch(RowBlocks(rows), null, new KernelArguments()
@@ -21,6 +22,7 @@ public static partial class LayerNorm
 
     private static void BackwardCuda(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma, Tensor? dbeta, int rows, int width)
     {
+        if (rows == 0) return;
         int device = DeviceTensors.Require("LayerNorm.Backward", [dy, x, gamma, mean, rstd, dx, .. Optional(dgamma, dbeta)]);
         LoadedModule module = KernelCache.Load(KernelSources.Get("layernorm"), device);
         module.Kernel("layernorm_backward_input").Launch(RowBlocks(rows), null, new KernelArguments()

@@ -74,6 +74,8 @@ public static partial class LayerNorm
         int width = gamma.Size(-1);
         int rows = Rows("LayerNorm", x, gamma, y);
         Shape.Require("LayerNorm beta", [width], beta.Shape);
+        if (mean is not null) Shape.Require("LayerNorm mean", [rows], mean.Shape);
+        if (rstd is not null) Shape.Require("LayerNorm rstd", [rows], rstd.Shape);
         if (!x.Device.IsCpu)
         {
             ForwardCuda(x, gamma, beta, y, eps, mean, rstd, rows, width);
@@ -116,6 +118,8 @@ public static partial class LayerNorm
         Shape.Require("LayerNorm.Backward dy", x.Shape, dy.Shape);
         Shape.Require("LayerNorm.Backward mean", [rows], mean.Shape);
         Shape.Require("LayerNorm.Backward rstd", [rows], rstd.Shape);
+        if (dgamma is not null) Shape.Require("LayerNorm.Backward dgamma", [width], dgamma.Shape);
+        if (dbeta is not null) Shape.Require("LayerNorm.Backward dbeta", [width], dbeta.Shape);
         if (!x.Device.IsCpu)
         {
             BackwardCuda(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, width);

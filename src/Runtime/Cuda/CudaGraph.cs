@@ -12,6 +12,7 @@ public sealed class CudaGraph : IDisposable
     private readonly int device;
     private readonly nint graph;
     private readonly nint executable;
+    private bool disposed;
 
     private CudaGraph(int device, nint graph, nint executable)
     {
@@ -43,7 +44,12 @@ public sealed class CudaGraph : IDisposable
             else if (recorded)
                 CudaDriver.Check(status, "cuStreamEndCapture");
         }
-        CudaDriver.Check(DriverApi.cuGraphInstantiateWithFlags(out nint executable, graph, 0), "cuGraphInstantiateWithFlags");
+        int instantiated = DriverApi.cuGraphInstantiateWithFlags(out nint executable, graph, 0);
+        if (instantiated != 0)
+        {
+            DriverApi.cuGraphDestroy(graph);
+            CudaDriver.Check(instantiated, "cuGraphInstantiateWithFlags");
+        }
         return new CudaGraph(stream.Device, graph, executable);
     }
 
@@ -56,6 +62,8 @@ public sealed class CudaGraph : IDisposable
 
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         CudaDriver.MakeCurrent(device);
         CudaDriver.Check(DriverApi.cuGraphExecDestroy(executable), "cuGraphExecDestroy");
         CudaDriver.Check(DriverApi.cuGraphDestroy(graph), "cuGraphDestroy");

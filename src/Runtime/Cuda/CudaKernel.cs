@@ -82,11 +82,4 @@ public sealed class CudaKernel
         CudaDriver.Check(DriverApi.cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, function, blockSize, (nuint)dynamicSharedBytes), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
         return blocks;
     }
-
-    /// <summary>Allows more than 48 KiB of dynamic shared memory (attribute 8: MAX_DYNAMIC_SHARED_SIZE_BYTES).</summary>
-    public void AllowSharedMemory(int bytes)
-    {
-        CudaDriver.MakeCurrent(Device);
-        CudaDriver.Check(DriverApi.cuFuncSetAttribute(function, 8, bytes), "cuFuncSetAttribute");
-    }
 }

@@ -15,11 +15,14 @@ public sealed class CudaStream : IDisposable
 
     public nint Handle { get; }
 
-    /// <summary>A non-blocking stream (flag 1: no implicit synchronisation with the legacy default stream).</summary>
+    /// <summary>
+    /// A blocking stream (flag 0): it synchronises implicitly with the legacy default stream, on which the
+    /// synchronous tensor copies run, so a copy after a launch on this stream sees the kernel's results.
+    /// </summary>
     public static CudaStream Create(int device)
     {
         CudaDriver.MakeCurrent(device);
-        CudaDriver.Check(DriverApi.cuStreamCreate(out nint handle, 1), "cuStreamCreate");
+        CudaDriver.Check(DriverApi.cuStreamCreate(out nint handle, 0), "cuStreamCreate");
         return new CudaStream(device, handle);
     }
 

@@ -67,8 +67,6 @@ internal static unsafe partial class DriverApi
     public static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, nint stream, void** parameters, void** extra);
 
-    [LibraryImport(NativeLibraries.DriverName)]
-    public static partial int cuFuncSetAttribute(nint function, int attribute, int value);
 
     [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, nint function, int blockSize, nuint dynamicSharedBytes);

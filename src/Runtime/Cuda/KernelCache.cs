@@ -42,13 +42,16 @@ public static class KernelCache
             : throw new CudaUnavailableException($"NVRTC {Nvrtc.Version()} cannot target compute capability {computeMajor}.{computeMinor} (it supports compute_{supported.Min()}..compute_{supported.Max()})");
     }
 
-    /// <summary>Compiles (or reads from the disk cache) the PTX of <paramref name="source"/> for <paramref name="architecture"/>.</summary>
-    public static CompiledProgram Compile(KernelSource source, int architecture)
+    /// <summary>
+    /// Compiles (or reads from the disk cache) the PTX of <paramref name="source"/> for <paramref name="architecture"/>;
+    /// the cache lives in <paramref name="cacheDirectory"/>, by default <see cref="Directory"/>.
+    /// </summary>
+    public static CompiledProgram Compile(KernelSource source, int architecture, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         IReadOnlyList<string> options = Options(architecture);
         string key = CacheKey(source, options);
-        string ptxPath = Path.Combine(Directory, $"{source.Name}-{key}.ptx");
+        string ptxPath = Path.Combine(cacheDirectory ?? Directory, $"{source.Name}-{key}.ptx");
         string namesPath = Path.ChangeExtension(ptxPath, ".names.json");
         if (File.Exists(ptxPath) && File.Exists(namesPath))
         {

@@ -37,10 +37,4 @@ public static class AtomicFile
             using var writer = new StreamWriter(stream, leaveOpen: true);
             writer.Write(text);
         });
-
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
-    {
-        byte[] copy = bytes.ToArray();
-        Write(path, stream => stream.Write(copy));
-    }
 }

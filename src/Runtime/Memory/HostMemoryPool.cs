@@ -53,9 +53,17 @@ public sealed unsafe class HostMemoryPool
         }
         catch (OutOfMemoryException)
         {
-            lock (gate) liveBytes -= blockBytes;
+            // The cache may hold enough idle blocks to make room: free them and try once more.
             Trim();
-            throw new OutOfMemoryException($"host memory: cannot allocate {blockBytes:N0} bytes for a tensor");
+            try
+            {
+                return (byte*)NativeMemory.AlignedAlloc((nuint)blockBytes, Alignment);
+            }
+            catch (OutOfMemoryException)
+            {
+                lock (gate) liveBytes -= blockBytes;
+                throw new OutOfMemoryException($"host memory: cannot allocate {blockBytes:N0} bytes for a tensor");
+            }
         }
     }
 

@@ -41,7 +41,7 @@ public sealed unsafe class Tensor : IDisposable
 
     public long ElementCount { get; }
 
-    public long ByteLength => ElementCount * DType.SizeOf();
+    public long ByteLength => checked(ElementCount * DType.SizeOf());
 
     public int Size(int dim) => shape[NormalizeDim(dim)];
 
@@ -68,7 +68,7 @@ public sealed unsafe class Tensor : IDisposable
     public static Tensor Empty(ReadOnlySpan<int> shape, DType dtype, Device device)
     {
         int[] dims = shape.ToArray();
-        long bytes = Tensors.Shape.ElementCount(dims) * dtype.SizeOf();
+        long bytes = checked(Tensors.Shape.ElementCount(dims) * dtype.SizeOf());
         Storage storage = device.IsCpu ? HostStorage.Allocate(bytes) : DeviceStorage.Allocate(device, bytes);
         return new Tensor(storage, 0, dims, Tensors.Shape.ContiguousStrides(dims), dtype);
     }
@@ -96,7 +96,7 @@ public sealed unsafe class Tensor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(storage);
         int[] dims = shape.ToArray();
-        long needed = (offset + Tensors.Shape.ElementCount(dims)) * dtype.SizeOf();
+        long needed = checked((offset + Tensors.Shape.ElementCount(dims)) * dtype.SizeOf());
         if (offset < 0 || needed > storage.ByteLength)
             throw new ArgumentException($"a {dtype.Name()} tensor of shape {Tensors.Shape.Format(dims)} at element {offset} needs {needed} bytes; the storage has {storage.ByteLength}");
         return new Tensor(storage, offset, dims, Tensors.Shape.ContiguousStrides(dims), dtype);
@@ -156,7 +156,7 @@ public sealed unsafe class Tensor : IDisposable
     {
         ThrowIfDisposed();
         int d = NormalizeDim(dim);
-        if (start < 0 || length < 0 || start + length > shape[d])
+        if (start < 0 || length < 0 || (long)start + length > shape[d])
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice: [{start}, {start + length}) is outside dimension {d} of {Tensors.Shape.Format(shape)}");
         int[] dims = (int[])shape.Clone();
         dims[d] = length;

@@ -3,7 +3,7 @@ namespace ReClip.Model.Data.Synthetic;
 /// <summary>
 /// The classes of the synthetic world, in label order: five "stuff" surfaces and six "things". Things differ
 /// from each other by colour, texture and size more than by outline, because a small CLIP trained for minutes
-/// learns colour and texture first (docs/DEMO.md).
+/// learns colour and texture first (docs/SYNTHETIC_WORLD.md).
 /// </summary>
 public static class SyntheticClasses
 {

@@ -3,7 +3,7 @@ namespace ReClip.Model.Data.Synthetic;
 /// <summary>
 /// A deterministic generator of segmentation scenes: (seed, index) → image, exact labels, caption. Each scene
 /// is sky over a tilted horizon, one or two ground surfaces, and up to four things placed where their class
-/// belongs (docs/DEMO.md explains the world and the biases it builds in on purpose). Captions name the things
+/// belongs (docs/SYNTHETIC_WORLD.md explains the world and the biases it builds in on purpose). Captions name the things
 /// with their surface and their height in the picture, the positional prior a CLIP trained on them absorbs.
 /// </summary>
 public static class SyntheticWorld
