@@ -25,13 +25,10 @@ __device__ __forceinline__ void philox_round(unsigned int& c0, unsigned int& c1,
     c3 = lo0;
 }
 
-// Word (index % 4) of Philox4x32-10 at counter (index / 4, stream) under key seed.
-__device__ __forceinline__ unsigned int philox_bits(unsigned long long seed, unsigned long long stream, unsigned long long index)
+// Philox4x32-10 in place: counter (c0..c3) becomes the block's four output words under key (k0, k1).
+__device__ __forceinline__ void philox_block(unsigned int& c0, unsigned int& c1, unsigned int& c2, unsigned int& c3,
+    unsigned int k0, unsigned int k1)
 {
-    unsigned long long block = index >> 2;
-    unsigned int c0 = (unsigned int)block, c1 = (unsigned int)(block >> 32);
-    unsigned int c2 = (unsigned int)stream, c3 = (unsigned int)(stream >> 32);
-    unsigned int k0 = (unsigned int)seed, k1 = (unsigned int)(seed >> 32);
     for (int round = 0; round < 10; round++)
     {
         if (round > 0)
@@ -41,6 +38,15 @@ __device__ __forceinline__ unsigned int philox_bits(unsigned long long seed, uns
         }
         philox_round(c0, c1, c2, c3, k0, k1);
     }
+}
+
+// Word (index % 4) of Philox4x32-10 at counter (index / 4, stream) under key seed.
+__device__ __forceinline__ unsigned int philox_bits(unsigned long long seed, unsigned long long stream, unsigned long long index)
+{
+    unsigned long long block = index >> 2;
+    unsigned int c0 = (unsigned int)block, c1 = (unsigned int)(block >> 32);
+    unsigned int c2 = (unsigned int)stream, c3 = (unsigned int)(stream >> 32);
+    philox_block(c0, c1, c2, c3, (unsigned int)seed, (unsigned int)(seed >> 32));
     switch ((int)(index & 3))
     {
         case 0: return c0;
