@@ -63,4 +63,17 @@ public sealed class ArgmaxTests
             Assert.That(() => Argmax.Forward(x, wrongType), Throws.ArgumentException.With.Message.Contain("Argmax indices").And.Message.Contain("i32"));
         });
     }
+
+    /// <summary>The PyTorch edge cases (ties, −0 vs +0, NaN, all −∞) on cuda:0, where lanes combine candidates by shuffles; the catalog's random rows hold no NaN or ±0.</summary>
+    [Test]
+    public void CudaMatchesPyTorchOnTheEdges()
+    {
+        Requires.CudaDevice();
+        using var fixture = new OpFixture("argmax");
+        using Tensor host = fixture.Load("edges", "x");
+        using Tensor x = host.ToDevice(Device.Cuda(0)), indices = Tensor.Empty([x.Size(0)], DType.I32, Device.Cuda(0));
+        Argmax.Forward(x, indices);
+        int[] want = Array.ConvertAll(fixture.Values("edges", "indices"), v => (int)v);
+        Assert.That(Array.ConvertAll(indices.ToFloatArray(), v => (int)v), Is.EqualTo(want));
+    }
 }

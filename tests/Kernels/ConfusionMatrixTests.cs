@@ -82,4 +82,30 @@ public sealed class ConfusionMatrixTests
     }
 
     private static Tensor Map(params int[] labels) => Tensor.FromSpan<int>(labels, [labels.Length]);
+
+    /// <summary>
+    /// On cuda:0 the invalid pixel is found by an atomic minimum over many blocks (300 000 pixels): the first one in pixel
+    /// order must be reported with the CPU message, and the host counts must stay unchanged; the catalog checks only valid maps.
+    /// </summary>
+    [Test]
+    public void CudaReportsTheFirstInvalidPixelAndKeepsTheCounts()
+    {
+        Requires.CudaDevice();
+        const int pixels = 300_000;
+        int[] prediction = new int[pixels], truth = new int[pixels];
+        truth[299_999] = 9;
+        prediction[200_000] = -4;
+        truth[150_001] = 8;
+        long[] counts = [5, 6, 7, 8];
+        using Tensor hostPrediction = Map(prediction), hostTruth = Map(truth);
+        using Tensor tp = hostPrediction.ToDevice(Device.Cuda(0)), tg = hostTruth.ToDevice(Device.Cuda(0));
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => ConfusionMatrix.Accumulate(tp, tg, counts, 2), Throws.ArgumentException.With.Message.Contain("ground truth 8 at pixel 150001"));
+            Assert.That(counts, Is.EqualTo(new long[] { 5, 6, 7, 8 }), "counts are left unchanged on error");
+        });
+        using Tensor small = Map(0, Ignore, 0), smallTruth = Map(0, 1, 1);
+        using Tensor sp = small.ToDevice(Device.Cuda(0)), sg = smallTruth.ToDevice(Device.Cuda(0));
+        Assert.That(() => ConfusionMatrix.Accumulate(sp, sg, counts, 2), Throws.ArgumentException.With.Message.Contain("prediction 255 at pixel 1 is the ignore label"));
+    }
 }

@@ -71,4 +71,28 @@ public sealed class QuickGeluTests
         var error = Assert.Throws<TensorShapeException>(() => QuickGelu.Forward(x, y));
         Assert.That(error!.Message, Does.Contain("QuickGelu").And.Contain("[2,3]").And.Contain("[3,2]"));
     }
+
+    /// <summary>
+    /// The elementwise CUDA kernels take float4 loads only from 16-byte aligned tensors; a view one float past the boundary
+    /// (unaligned, with a scalar tail) must give the aligned result. The catalog's tensors all start aligned.
+    /// </summary>
+    [Test]
+    public void CudaUnalignedViewsMatchTheAlignedResult()
+    {
+        Requires.CudaDevice();
+        const int count = 1027;
+        var random = new RandomTensors(5);
+        float[] values = random.Uniform(count + 1, -6, 6);
+        using Tensor hostAll = Tensor.FromSpan<float>(values, [count + 1]);
+        using Tensor hostX = hostAll.Slice(0, 1, count), want = Tensor.Empty([count]);
+        QuickGelu.Forward(hostX, want);
+        using Tensor all = hostAll.ToDevice(Device.Cuda(0)), unaligned = all.Slice(0, 1, count), y = Tensor.Empty([count], DType.F32, Device.Cuda(0));
+        QuickGelu.Forward(unaligned, y);
+        QuickGelu.ForwardInPlace(unaligned);
+        Assert.Multiple(() =>
+        {
+            Assert.That(y.ToFloatArray(), Is.EqualTo(want.ToFloatArray()).Within(ForwardTolerance), "into an aligned output");
+            Assert.That(unaligned.ToFloatArray(), Is.EqualTo(y.ToFloatArray()), "in place, unaligned");
+        });
+    }
 }

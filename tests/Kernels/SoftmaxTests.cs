@@ -109,4 +109,38 @@ public sealed class SoftmaxTests
         var error = Assert.Throws<TensorShapeException>(() => Softmax.Forward(x, y));
         Assert.That(error!.Message, Does.Contain("Softmax").And.Contain("[2,3]").And.Contain("[2,4]"));
     }
+
+    /// <summary>
+    /// Rows whose width is a multiple of 4 take the float4 path on cuda:0 (every catalog width is odd), in place and not,
+    /// and a view that starts one float past a 16-byte boundary falls back to scalar loads.
+    /// </summary>
+    [TestCase(9, 64, 0.125f)]
+    [TestCase(441, 20, 10f)]
+    public void CudaFloat4RowsMatchTheCpu(int rows, int width, float scale)
+    {
+        Requires.CudaDevice();
+        var random = new RandomTensors(11);
+        float[] values = random.Uniform(rows * width + 1, -4, 4), dyValues = random.Uniform(rows * width);
+        using Tensor hostAll = Tensor.FromSpan<float>(values, [values.Length]);
+        using Tensor hostFlat = hostAll.Slice(0, 1, rows * width), hostX = hostFlat.Reshape(rows, width), want = Tensor.Empty([rows, width]);
+        Softmax.Forward(hostX, want, scale);
+        using Tensor hostDy = Tensor.FromSpan<float>(dyValues, [rows, width]), wantDx = Tensor.Empty([rows, width]);
+        Softmax.Backward(hostDy, want, wantDx, scale);
+
+        using Tensor x = hostX.ToDevice(Device.Cuda(0)), y = Tensor.Empty([rows, width], DType.F32, Device.Cuda(0)), inPlace = x.Clone();
+        Softmax.Forward(x, y, scale);
+        Softmax.Forward(inPlace, inPlace, scale);
+        using Tensor all = hostAll.ToDevice(Device.Cuda(0)), flat = all.Slice(0, 1, rows * width), unaligned = flat.Reshape(rows, width);
+        using Tensor unalignedY = Tensor.Empty([rows, width], DType.F32, Device.Cuda(0));
+        Softmax.Forward(unaligned, unalignedY, scale);
+        using Tensor dy = hostDy.ToDevice(Device.Cuda(0)), yRef = want.ToDevice(Device.Cuda(0)), dx = Tensor.Empty([rows, width], DType.F32, Device.Cuda(0));
+        Softmax.Backward(dy, yRef, dx, scale);
+        Assert.Multiple(() =>
+        {
+            Assert.That(y.ToFloatArray(), Is.EqualTo(want.ToFloatArray()).Within(ForwardTolerance), "float4");
+            Assert.That(inPlace.ToFloatArray(), Is.EqualTo(y.ToFloatArray()), "in place");
+            Assert.That(unalignedY.ToFloatArray(), Is.EqualTo(want.ToFloatArray()).Within(ForwardTolerance), "unaligned");
+            Assert.That(dx.ToFloatArray(), Is.EqualTo(wantDx.ToFloatArray()).Within(BackwardTolerance * Math.Max(1, scale)), "backward");
+        });
+    }
 }

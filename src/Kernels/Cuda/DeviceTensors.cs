@@ -14,16 +14,28 @@ internal static class DeviceTensors
     public static ulong AddressOrNull(Tensor? tensor) => tensor is null ? 0 : Address(tensor);
 
     /// <summary>The CUDA paths take contiguous f32 tensors that all live on one device; returns its ordinal.</summary>
-    public static int Require(string op, params ReadOnlySpan<Tensor> tensors)
+    public static int Require(string op, params ReadOnlySpan<Tensor> tensors) => Require(op, DType.F32, tensors);
+
+    /// <summary>The same for tensors of another element type (i32 label maps and class indices); returns the device ordinal.</summary>
+    public static int Require(string op, DType dtype, params ReadOnlySpan<Tensor> tensors)
     {
         int device = tensors[0].Device.Index;
         foreach (Tensor tensor in tensors)
         {
             if (tensor.Device.IsCpu || tensor.Device.Index != device)
                 throw new ArgumentException($"{op}: {tensor} is not on cuda:{device} like the first input");
-            if (tensor.DType != DType.F32 || !tensor.IsContiguous)
-                throw new ArgumentException($"{op}: {tensor} must be a contiguous f32 tensor");
+            if (tensor.DType != dtype || !tensor.IsContiguous)
+                throw new ArgumentException($"{op}: {tensor} must be a contiguous {dtype.Name()} tensor");
         }
         return device;
+    }
+
+    /// <summary>1 when every tensor starts on a 16-byte boundary, so the kernels may load float4 vectors; else 0.</summary>
+    public static int Aligned16(params ReadOnlySpan<Tensor> tensors)
+    {
+        foreach (Tensor tensor in tensors)
+            if (Address(tensor) % 16 != 0)
+                return 0;
+        return 1;
     }
 }

@@ -9,7 +9,7 @@ namespace ReClip.Kernels.Ops;
 /// rows (x[rows, width] += bias[width]), and the residual add (x += y, same shape). Backward: a residual add
 /// hands dy unchanged to both branches (nothing to compute); the bias gradient is dbias = Σ_rows dy.
 /// </summary>
-public static class Add
+public static partial class Add
 {
     /// <summary>Columns per task of <see cref="BiasBackward"/>: 256 bytes of each row, and enough blocks (12 for width 768) to balance threads.</summary>
     private const int ColumnBlock = 64;
@@ -45,6 +45,11 @@ public static class Add
     public static void Bias(Tensor x, Tensor bias)
     {
         int width = Width("Add.Bias", x, bias);
+        if (!x.Device.IsCpu)
+        {
+            BiasCuda(x, bias, width);
+            return;
+        }
         OpGuard.Cpu("Add.Bias", x, bias);
         int rows = (int)(x.ElementCount / width);
         unsafe
@@ -66,6 +71,11 @@ public static class Add
     public static void Residual(Tensor x, Tensor y)
     {
         Shape.Require("Add.Residual", x.Shape, y.Shape);
+        if (!x.Device.IsCpu)
+        {
+            ResidualCuda(x, y);
+            return;
+        }
         OpGuard.Cpu("Add.Residual", x, y);
         unsafe
         {
@@ -87,6 +97,11 @@ public static class Add
     public static void BiasBackward(Tensor dy, Tensor dbias)
     {
         int width = Width("Add.BiasBackward", dy, dbias);
+        if (!dy.Device.IsCpu)
+        {
+            BiasBackwardCuda(dy, dbias, width);
+            return;
+        }
         OpGuard.Cpu("Add.BiasBackward", dy, dbias);
         int rows = (int)(dy.ElementCount / width);
         int blocks = (width + ColumnBlock - 1) / ColumnBlock;

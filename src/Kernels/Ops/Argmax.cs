@@ -13,7 +13,7 @@ namespace ReClip.Kernels.Ops;
 /// them wins too (TensorPrimitives.IndexOfMax ranks +0 above −0, which is why it is not used). When the
 /// prompt-denoising filter removed every class, all scores tie and the answer is class 0 (spec §10.3).
 /// </summary>
-public static class Argmax
+public static partial class Argmax
 {
     /// <summary>The definition. x: [rows·width]; indices: [rows].</summary>
     public static void Reference(ReadOnlySpan<float> x, Span<int> indices)
@@ -36,6 +36,11 @@ public static class Argmax
         if (x.Rank == 0 || x.Size(-1) == 0)
             throw new TensorShapeException($"Argmax: shape {Shape.Format(x.Shape)} has no last dimension to take the maximum over");
         Shape.Require("Argmax indices", x.Shape[..^1], indices.Shape);
+        if (!x.Device.IsCpu)
+        {
+            ForwardCuda(x, indices);
+            return;
+        }
         OpGuard.Cpu("Argmax", x);
         OpGuard.Cpu("Argmax indices", DType.I32, indices);
         int width = x.Size(-1), rows = (int)(x.ElementCount / width);

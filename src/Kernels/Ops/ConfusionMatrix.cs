@@ -12,7 +12,7 @@ namespace ReClip.Kernels.Ops;
 /// label where the ground truth is counted, is an error naming the value and its pixel index (the first such
 /// pixel); the counts are left unchanged then.
 /// </summary>
-public static class ConfusionMatrix
+public static partial class ConfusionMatrix
 {
     /// <summary>The ignore label of the VOC/Context/ADE annotations (spec §10 step 6).</summary>
     public const int IgnoreLabel = 255;
@@ -35,6 +35,11 @@ public static class ConfusionMatrix
         ArgumentNullException.ThrowIfNull(counts);
         RequireCounts(counts.Length, classes);
         Shape.Require("ConfusionMatrix prediction", groundTruth.Shape, prediction.Shape);
+        if (!groundTruth.Device.IsCpu)
+        {
+            AccumulateCuda(prediction, groundTruth, counts, classes, ignore);
+            return;
+        }
         OpGuard.Cpu("ConfusionMatrix", DType.I32, prediction, groundTruth);
         var tasks = new List<(int Start, long[] Counts, int FirstError)>();
         unsafe

@@ -15,7 +15,7 @@ namespace ReClip.Kernels.Ops;
 /// U comes from <see cref="Philox"/> keyed by (seed, stream, flat element index row·C + c); an overload takes
 /// the noise explicitly for parity with PyTorch, whose generator we cannot reproduce.
 /// </summary>
-public static class GumbelSoftmax
+public static partial class GumbelSoftmax
 {
     public const float DefaultScale = 100, DefaultTau = 1;
 
@@ -81,6 +81,11 @@ public static class GumbelSoftmax
     {
         int classes = Classes("GumbelSoftmax", logits, mask, ySoft);
         Shape.Require("GumbelSoftmax noise", logits.Shape, noise.Shape);
+        if (!logits.Device.IsCpu)
+        {
+            ForwardCuda(logits, noise, mask, ySoft, classes, scale, tau);
+            return;
+        }
         OpGuard.Cpu("GumbelSoftmax", logits, noise, mask, ySoft);
         nint al = (nint)logits.Pointer<float>(), an = (nint)noise.Pointer<float>(), am = (nint)mask.Pointer<float>(), ay = (nint)ySoft.Pointer<float>();
         ParallelRows.For(Rows(logits, classes), classes, (start, end) =>
@@ -98,6 +103,11 @@ public static class GumbelSoftmax
     public static unsafe void Forward(Tensor logits, ulong seed, ulong stream, Tensor mask, Tensor ySoft, float scale = DefaultScale, float tau = DefaultTau)
     {
         int classes = Classes("GumbelSoftmax", logits, mask, ySoft);
+        if (!logits.Device.IsCpu)
+        {
+            ForwardCuda(logits, seed, stream, mask, ySoft, classes, scale, tau);
+            return;
+        }
         OpGuard.Cpu("GumbelSoftmax", logits, mask, ySoft);
         nint al = (nint)logits.Pointer<float>(), am = (nint)mask.Pointer<float>(), ay = (nint)ySoft.Pointer<float>();
         ParallelRows.For(Rows(logits, classes), classes, (start, end) =>
@@ -117,6 +127,11 @@ public static class GumbelSoftmax
     public static unsafe void Backward(Tensor dMask, Tensor ySoft, Tensor dLogits, float scale = DefaultScale, float tau = DefaultTau)
     {
         int classes = Classes("GumbelSoftmax.Backward", dMask, ySoft, dLogits);
+        if (!dMask.Device.IsCpu)
+        {
+            BackwardCuda(dMask, ySoft, dLogits, classes, scale / tau);
+            return;
+        }
         OpGuard.Cpu("GumbelSoftmax.Backward", dMask, ySoft, dLogits);
         nint ag = (nint)dMask.Pointer<float>(), ay = (nint)ySoft.Pointer<float>(), ad = (nint)dLogits.Pointer<float>();
         float factor = scale / tau;

@@ -10,7 +10,7 @@ namespace ReClip.Kernels.Ops;
 /// therefore gives 0/0 = NaN, as in PyTorch, and so does its gradient; nothing here guards against it.
 /// Backward: dx = (dy − y·(y·dy)) / ‖x‖, from the forward's y and the saved row norms.
 /// </summary>
-public static class L2Normalize
+public static partial class L2Normalize
 {
     /// <summary>The definition, in double precision. x, y: [rows·width]; norm: [rows] receives ‖x‖ per row.</summary>
     public static void Reference(ReadOnlySpan<float> x, Span<float> y, Span<float> norm)
@@ -46,12 +46,16 @@ public static class L2Normalize
     public static void Forward(Tensor x, Tensor y, Tensor? norm = null)
     {
         int width = Width("L2Normalize", x, y);
+        if (norm is not null)
+            Shape.Require("L2Normalize norm", x.Shape[..^1], norm.Shape);
+        if (!x.Device.IsCpu)
+        {
+            ForwardCuda(x, y, norm, width);
+            return;
+        }
         OpGuard.Cpu("L2Normalize", x, y);
         if (norm is not null)
-        {
-            Shape.Require("L2Normalize norm", x.Shape[..^1], norm.Shape);
             OpGuard.Cpu("L2Normalize norm", norm);
-        }
         int rows = (int)(x.ElementCount / width);
         unsafe
         {
@@ -77,6 +81,11 @@ public static class L2Normalize
         int width = Width("L2Normalize.Backward", y, dx);
         Shape.Require("L2Normalize.Backward dy", y.Shape, dy.Shape);
         Shape.Require("L2Normalize.Backward norm", y.Shape[..^1], norm.Shape);
+        if (!y.Device.IsCpu)
+        {
+            BackwardCuda(dy, y, norm, dx, width);
+            return;
+        }
         OpGuard.Cpu("L2Normalize.Backward", dy, y, norm, dx);
         int rows = (int)(y.ElementCount / width);
         unsafe

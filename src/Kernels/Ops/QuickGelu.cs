@@ -10,7 +10,7 @@ namespace ReClip.Kernels.Ops;
 /// SIMD pass, and it may run in place right after the fc GEMM. The backward needs the pre-activation x:
 /// a caller that activates in place and later differentiates keeps a copy of x.
 /// </summary>
-public static class QuickGelu
+public static partial class QuickGelu
 {
     /// <summary>CLIP's constant, σ(1.702·x) ≈ Φ(x). PyTorch casts the Python scalar to float32, so this is 1.702f exactly.</summary>
     public const float Alpha = 1.702f;
@@ -36,6 +36,11 @@ public static class QuickGelu
     public static void Forward(Tensor x, Tensor y)
     {
         Shape.Require("QuickGelu", x.Shape, y.Shape);
+        if (!x.Device.IsCpu)
+        {
+            ForwardCuda(x, y);
+            return;
+        }
         OpGuard.Cpu("QuickGelu", x, y);
         unsafe
         {
@@ -52,6 +57,11 @@ public static class QuickGelu
     {
         Shape.Require("QuickGelu.Backward dy", x.Shape, dy.Shape);
         Shape.Require("QuickGelu.Backward", x.Shape, dx.Shape);
+        if (!x.Device.IsCpu)
+        {
+            BackwardCuda(dy, x, dx);
+            return;
+        }
         OpGuard.Cpu("QuickGelu.Backward", dy, x, dx);
         unsafe
         {

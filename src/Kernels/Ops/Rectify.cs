@@ -10,7 +10,7 @@ namespace ReClip.Kernels.Ops;
 /// Reference features and Q [B,N,C] the Query logits. Q is constant (it comes from the frozen ViT), so
 /// the backward pass gives only dP = −Σ_b dRect[b]·R and dR = −Σ_b dRect[b]ᵀ·P.
 /// </summary>
-public static class Rectify
+public static partial class Rectify
 {
     /// <summary>The definition, summing in double. q, rect: [B·N·C]; p: [N·E]; r: [C·E].</summary>
     public static void Reference(ReadOnlySpan<float> q, ReadOnlySpan<float> p, ReadOnlySpan<float> r, Span<float> rect, int patches, int classes)
@@ -62,9 +62,14 @@ public static class Rectify
     {
         (int batch, int patches, int classes, int width) = Sizes("Rectify", q, p, r);
         Shape.Require("Rectify rect", q.Shape, rect.Shape);
-        OpGuard.Cpu("Rectify", q, p, r, rect);
         if (ReferenceEquals(q.Storage, rect.Storage))
             throw new ArgumentException($"Rectify: rect {rect} shares storage with q; the bias is built in rect before q is read", nameof(rect));
+        if (!q.Device.IsCpu)
+        {
+            ForwardCuda(q, p, r, rect, batch, patches, classes, width);
+            return;
+        }
+        OpGuard.Cpu("Rectify", q, p, r, rect);
         if (batch == 0 || patches == 0 || classes == 0) return;
         float* pq = q.Pointer<float>(), pp = p.Pointer<float>(), pr = r.Pointer<float>(), output = rect.Pointer<float>();
         long plane = (long)patches * classes;
@@ -81,17 +86,18 @@ public static class Rectify
     public static unsafe void Backward(Tensor dRect, Tensor p, Tensor r, Tensor? dp, Tensor? dr)
     {
         (int batch, int patches, int classes, int width) = Sizes("Rectify.Backward", dRect, p, r);
-        OpGuard.Cpu("Rectify.Backward", dRect, p, r);
         if (dp is not null)
-        {
             Shape.Require("Rectify.Backward dp", p.Shape, dp.Shape);
-            OpGuard.Cpu("Rectify.Backward dp", dp);
-        }
         if (dr is not null)
-        {
             Shape.Require("Rectify.Backward dr", r.Shape, dr.Shape);
-            OpGuard.Cpu("Rectify.Backward dr", dr);
+        if (!dRect.Device.IsCpu)
+        {
+            BackwardCuda(dRect, p, r, dp, dr, batch, patches, classes, width);
+            return;
         }
+        OpGuard.Cpu("Rectify.Backward", dRect, p, r);
+        if (dp is not null) OpGuard.Cpu("Rectify.Backward dp", dp);
+        if (dr is not null) OpGuard.Cpu("Rectify.Backward dr", dr);
         float* pg = dRect.Pointer<float>(), pp = p.Pointer<float>(), pr = r.Pointer<float>();
         float* pdp = dp is null ? null : dp.Pointer<float>(), pdr = dr is null ? null : dr.Pointer<float>();
         if (batch == 0 || patches == 0 || classes == 0)

@@ -11,7 +11,7 @@ namespace ReClip.Kernels.Ops;
 /// accumulated momentum at once. The buffer and the "has stepped" flag live in <see cref="SgdState"/>,
 /// one per parameter, kept by the caller.
 /// </summary>
-public static class Sgd
+public static partial class Sgd
 {
     public const float DefaultMomentum = 0.9f, DefaultWeightDecay = 5e-4f;
 
@@ -36,6 +36,12 @@ public static class Sgd
     {
         ArgumentNullException.ThrowIfNull(state);
         Shape.Require("Sgd gradient", parameter.Shape, gradient.Shape);
+        if (!parameter.Device.IsCpu)
+        {
+            StepCuda(parameter, gradient, state.BufferFor(parameter), !state.HasStepped, lr, momentum, weightDecay);
+            state.HasStepped = true;
+            return;
+        }
         OpGuard.Cpu("Sgd", parameter, gradient);
         Tensor buffer = state.BufferFor(parameter);
         bool first = !state.HasStepped;

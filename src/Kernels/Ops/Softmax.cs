@@ -11,7 +11,7 @@ namespace ReClip.Kernels.Ops;
 /// PyTorch's arithmetic: z rounded to float32, max-subtracted float32 exponentials, a float32 sum, and a
 /// division. A row that is all −∞ gives NaN, as in PyTorch. Backward: dx = scale·y⊙(dy − Σ dy⊙y).
 /// </summary>
-public static class Softmax
+public static partial class Softmax
 {
     /// <summary>The definition, in double precision. x, y: [rows·width]; y may be x.</summary>
     public static void Reference(ReadOnlySpan<float> x, Span<float> y, int width, float scale = 1)
@@ -47,6 +47,11 @@ public static class Softmax
     public static void Forward(Tensor x, Tensor y, float scale = 1)
     {
         int width = Width("Softmax", x, y);
+        if (!x.Device.IsCpu)
+        {
+            ForwardCuda(x, y, scale, width);
+            return;
+        }
         OpGuard.Cpu("Softmax", x, y);
         int rows = (int)(x.ElementCount / width);
         unsafe
@@ -65,6 +70,11 @@ public static class Softmax
     {
         int width = Width("Softmax.Backward", y, dx);
         Shape.Require("Softmax.Backward dy", y.Shape, dy.Shape);
+        if (!y.Device.IsCpu)
+        {
+            BackwardCuda(dy, y, dx, scale, width);
+            return;
+        }
         OpGuard.Cpu("Softmax.Backward", dy, y, dx);
         int rows = (int)(y.ElementCount / width);
         unsafe

@@ -1,0 +1,39 @@
+using ReClip.Kernels.Cuda;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Ops;
+
+/// <summary>The CUDA launchers of GumbelSoftmax (kernels/gumbel_softmax.cu): one warp per row, 8 rows per block; Philox noise drawn in the kernel.</summary>
+public static partial class GumbelSoftmax
+{
+    private static void ForwardCuda(Tensor logits, Tensor noise, Tensor mask, Tensor ySoft, int classes, float scale, float tau)
+    {
+        int device = DeviceTensors.Require("GumbelSoftmax", logits, noise, mask, ySoft);
+        int rows = Rows(logits, classes);
+        if (rows == 0) return;
+        KernelCache.Load(KernelSources.Get("gumbel_softmax"), device).Kernel("gumbel_softmax_forward_noise").Launch(LaunchShapes.WarpPerRow(rows), null,
+            new KernelArguments().Pointer(DeviceTensors.Address(logits)).Pointer(DeviceTensors.Address(noise))
+                .Pointer(DeviceTensors.Address(mask)).Pointer(DeviceTensors.Address(ySoft)).Int(rows).Int(classes).Float(scale).Float(tau));
+    }
+
+    private static void ForwardCuda(Tensor logits, ulong seed, ulong stream, Tensor mask, Tensor ySoft, int classes, float scale, float tau)
+    {
+        int device = DeviceTensors.Require("GumbelSoftmax", logits, mask, ySoft);
+        int rows = Rows(logits, classes);
+        if (rows == 0) return;
+        KernelCache.Load(KernelSources.Get("gumbel_softmax"), device).Kernel("gumbel_softmax_forward_philox").Launch(LaunchShapes.WarpPerRow(rows), null,
+            new KernelArguments().Pointer(DeviceTensors.Address(logits)).Pointer(DeviceTensors.Address(mask)).Pointer(DeviceTensors.Address(ySoft))
+                .Int(rows).Int(classes).Float(scale).Float(tau).Long((long)seed).Long((long)stream));
+    }
+
+    private static void BackwardCuda(Tensor dMask, Tensor ySoft, Tensor dLogits, int classes, float factor)
+    {
+        int device = DeviceTensors.Require("GumbelSoftmax.Backward", dMask, ySoft, dLogits);
+        int rows = Rows(dMask, classes);
+        if (rows == 0) return;
+        KernelCache.Load(KernelSources.Get("gumbel_softmax"), device).Kernel("gumbel_softmax_backward").Launch(LaunchShapes.WarpPerRow(rows), null,
+            new KernelArguments().Pointer(DeviceTensors.Address(dMask)).Pointer(DeviceTensors.Address(ySoft)).Pointer(DeviceTensors.Address(dLogits))
+                .Int(rows).Int(classes).Float(factor));
+    }
+}
