@@ -3,7 +3,8 @@
 plus the MaskCLIP dense path and the Reference-prompt encoding of spec §2.2/§4, for the C# parity tests.
 
 Run:  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/reference/clip_ref.py
-Writes tests/fixtures/clip/:
+With `--vit-b16 DIR` it writes ViT-B/16-sized random weights and dumps into DIR instead (the C# size test
+runs it on the fly, ~300 MB). Otherwise it writes tests/fixtures/clip/:
   weights_openai.safetensors   OpenAI names, f16
   weights_open_clip.pt         torch.save of a `module.`-prefixed state dict, f16 (open_clip style)
   weights_torchscript.pt       torch.jit.trace + torch.jit.save of the tiny model, f16 weights (OpenAI .pt style)
@@ -58,8 +59,9 @@ def block_weights(prefix, width, weights):
     weights[prefix + "mlp.c_proj.bias"] = rounded(width, scale=0.1)
 
 
-def make_weights():
-    torch.manual_seed(20260)
+def make_weights(VISION_WIDTH=VISION_WIDTH, VISION_LAYERS=VISION_LAYERS, PATCH=PATCH, IMAGE=IMAGE,
+                 TEXT_WIDTH=TEXT_WIDTH, TEXT_LAYERS=TEXT_LAYERS, CONTEXT=CONTEXT, VOCAB=VOCAB, EMBED=EMBED, seed=20260):
+    torch.manual_seed(seed)
     w = OrderedDict()
     grid = IMAGE // PATCH
     w["visual.class_embedding"] = rounded(VISION_WIDTH, scale=1.0)
@@ -83,7 +85,19 @@ def make_weights():
     return w
 
 
-# ---- the equations (float64, functional, OpenAI names) ----
+# ---- the equations (float64, functional, OpenAI names; sizes read from the weights) ----
+
+def count_blocks(w, prefix):
+    return 1 + max(int(k[len(prefix):].split(".")[0]) for k in w if k.startswith(prefix))
+
+
+def vision_layers(w):
+    return count_blocks(w, "visual.transformer.resblocks.")
+
+
+def text_layers(w):
+    return count_blocks(w, "transformer.resblocks.")
+
 
 def quick_gelu(x):
     return x * torch.sigmoid(1.702 * x)
@@ -120,6 +134,7 @@ def block(w, p, x, causal, eps):
 
 
 def patch_tokens(w, image):
+    PATCH = int(w["visual.conv1.weight"].shape[-1])
     padded_h, padded_w = -(-image.shape[2] // PATCH) * PATCH, -(-image.shape[3] // PATCH) * PATCH
     image = F.pad(image, (0, padded_w - image.shape[3], 0, padded_h - image.shape[2]))
     x = F.conv2d(image, w["visual.conv1.weight"], stride=PATCH)
@@ -145,7 +160,7 @@ def encode_image(w, image, eps=EPS, record=None):
     x = layer_norm(w, "visual.ln_pre.", x, EPS)
     if record is not None:
         record["ln_pre"] = x
-    for i in range(VISION_LAYERS):
+    for i in range(vision_layers(w)):
         x = block(w, f"visual.transformer.resblocks.{i}.", x, False, eps)
         if record is not None:
             record[f"block{i}"] = x
@@ -160,9 +175,9 @@ def dense_image(w, image, class_token=None, eps=VISUAL_EPS_MASKCLIP):
     grid = positional_grid(w, h, wd)
     pe = torch.cat([w["visual.positional_embedding"][:1], grid], 0)
     x = layer_norm(w, "visual.ln_pre.", torch.cat([cls, tokens], 1) + pe, EPS)
-    for i in range(VISION_LAYERS - 1):
+    for i in range(vision_layers(w) - 1):
         x = block(w, f"visual.transformer.resblocks.{i}.", x, False, eps)
-    p = f"visual.transformer.resblocks.{VISION_LAYERS - 1}."
+    p = f"visual.transformer.resblocks.{vision_layers(w) - 1}."
     d = x.shape[-1]
     y = layer_norm(w, p + "ln_1.", x, eps)
     v = y @ w[p + "attn.in_proj_weight"][2 * d:].t() + w[p + "attn.in_proj_bias"][2 * d:]
@@ -173,7 +188,7 @@ def dense_image(w, image, class_token=None, eps=VISUAL_EPS_MASKCLIP):
 
 
 def text_tower(w, x, record=None):
-    for i in range(TEXT_LAYERS):
+    for i in range(text_layers(w)):
         x = block(w, f"transformer.resblocks.{i}.", x, True, EPS)
         if record is not None:
             record[f"block{i}"] = x
@@ -191,7 +206,8 @@ def encode_prompt(w, context, slots):
     c = slots.shape[0]
     m = context.shape[0]
     emb = w["token_embedding.weight"]
-    x = torch.cat([emb[SOT].expand(c, 1, -1), context.expand(c, m, -1), emb[slots]], 1) + w["positional_embedding"]
+    sot = emb.shape[0] - 2
+    x = torch.cat([emb[sot].expand(c, 1, -1), context.expand(c, m, -1), emb[slots]], 1) + w["positional_embedding"]
     x = text_tower(w, x)
     return x[torch.arange(c), m + 1 + slots.argmax(-1)] @ w["text_projection"]
 
@@ -330,5 +346,46 @@ def main():
     print(f"wrote {out}: {total} bytes")
 
 
+def vit_b16(out):
+    """ViT-B/16-sized random weights (OpenAI layout, f16) and float64 dumps in `out`, for the C# size test."""
+    os.makedirs(out, exist_ok=True)
+    w = make_weights(VISION_WIDTH=768, VISION_LAYERS=12, PATCH=16, IMAGE=224, TEXT_WIDTH=512, TEXT_LAYERS=12,
+                     CONTEXT=77, VOCAB=49408, EMBED=512, seed=16)
+    safetensors_io.save(os.path.join(out, "weights.safetensors"), OrderedDict((k, v.half()) for k, v in w.items()))
+    torch.manual_seed(17)
+    d = OrderedDict()
+    image = torch.randn(1, 3, 224, 224).double()
+    image_odd = torch.randn(1, 3, 232, 200).double()
+    ids = torch.zeros(2, 77, dtype=torch.long)
+    ids[:, 0] = 49406
+    ids[0, 1:4] = torch.tensor([320, 1125, 539])
+    ids[0, 4] = 49407
+    ids[1, 1:9] = torch.randint(0, 49406, (8,))
+    ids[1, 9] = 49407
+    context = rounded(73, 512, scale=0.02)
+    slots = torch.tensor([[1929, 49407, 0], [3075, 11187, 1284], [2368, 5046, 49407]])
+    target = torch.randn(3, 512).double()
+    with torch.no_grad():
+        d["image"] = image
+        d["pooled"] = encode_image(w, image)
+        d["image_odd"] = image_odd
+        d["dense_odd"], d["dense_odd.grid"] = dense_image(w, image_odd)
+        d["text_ids"] = ids.int()
+        d["text"] = encode_text(w, ids)
+    d["prompt_context"] = context
+    d["prompt_slots"] = slots.int()
+    d["prompt_target"] = target
+    ctx = context.clone().requires_grad_(True)
+    features = encode_prompt(w, ctx, slots)
+    (features * target).sum().backward()
+    d["prompt_features"] = features.detach()
+    d["prompt_context_grad"] = ctx.grad
+    safetensors_io.save(os.path.join(out, "dumps.safetensors"),
+                        OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in d.items()))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--vit-b16":
+        vit_b16(sys.argv[2])
+    else:
+        main()
