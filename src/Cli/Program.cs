@@ -6,6 +6,8 @@ var root = new RootCommand("ReCLIP#: ReCLIP++ unsupervised semantic segmentation
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(SelfcheckCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(FeaturesCommand.Create());
 
 try
 {
