@@ -73,6 +73,24 @@ public sealed class TextTransformerTests
     }
 
     [Test]
+    public void SharedPrefixGradientMatchesPlain()
+    {
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        var text = new TextTransformer(weights);
+        using Tensor context = fixture.Load("prompt_context");
+        using Tensor target = fixture.Load("prompt_target");
+        int[] slots = fixture.Ints("prompt_slots");
+        using PromptActivations plainForward = text.ForwardPrompt(context, slots, SlotCount);
+        using SharedPromptActivations sharedForward = text.ForwardPromptShared(context, slots, SlotCount);
+        Assert.That(ClipFixture.MaxRelative(sharedForward.Features.ToFloatArray(), plainForward.Features.ToFloatArray()), Is.LessThan(SharedTolerance));
+        using Tensor plain = text.BackwardPrompt(plainForward, target);
+        using Tensor shared = text.BackwardPromptShared(sharedForward, target);
+        // Same operations in another summation order (classes summed per key row instead of per context row).
+        Assert.That(ClipFixture.MaxRelative(shared.ToFloatArray(), plain.ToFloatArray()), Is.LessThan(SharedTolerance));
+        Assert.That(ClipFixture.MaxRelative(shared.ToFloatArray(), fixture.Values("prompt_context_grad")), Is.LessThan(GradientTolerance));
+    }
+
+    [Test]
     public void PromptOfTheWrongSizeIsRejected()
     {
         using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));

@@ -90,6 +90,9 @@ public sealed class VitB16SizeTests
             Assert.That(ClipFixture.MaxRelative(shared.ToFloatArray(), forward.Features.ToFloatArray()), Is.LessThan(SharedTolerance));
         using Tensor gradient = text.BackwardPrompt(forward, target);
         Assert.That(ClipFixture.MaxRelative(gradient.ToFloatArray(), Values("prompt_context_grad")), Is.LessThan(GradientTolerance));
+        using SharedPromptActivations sharedForward = text.ForwardPromptShared(context, slots.AsSpan<int>(), 3);
+        using Tensor sharedGradient = text.BackwardPromptShared(sharedForward, target);
+        Assert.That(ClipFixture.MaxRelative(sharedGradient.ToFloatArray(), gradient.ToFloatArray()), Is.LessThan(SharedTolerance));
     }
 
     private Tensor Load(string name)

@@ -56,15 +56,18 @@ public static unsafe class ResidualBlock
     /// place, attending causally to the shared prefix's keys and values (<paramref name="prefixQkv"/> [1, P, 3D],
     /// this layer's packed qkv from the prefix's own forward) and to their own. The Attention op shares keys
     /// only when every key is shared, so each class gets its own [P + S] key/value rows: the prefix part is a copy.
+    /// <paramref name="save"/> (built with keyTokens = P + S) receives what <see cref="Backward"/> needs.
     /// </summary>
-    public static void ForwardAfterPrefix(TransformerBlockWeights w, Tensor x, Tensor prefixQkv, float eps)
+    public static void ForwardAfterPrefix(TransformerBlockWeights w, Tensor x, Tensor prefixQkv, float eps, BlockActivations? save = null)
     {
         int classes = x.Size(0), suffix = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth, prefix = prefixQkv.Size(1);
         int total = prefix + suffix;
         using Tensor y = Tensor.Empty([classes, suffix, width]);
         using Tensor own = Tensor.Empty([classes, suffix, 3 * width]);
-        using Tensor full = Tensor.Empty([classes, total, 3 * width]);
-        LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps);
+        using Tensor? owned = save is null ? Tensor.Empty([classes, total, 3 * width]) : null;
+        Tensor full = save?.Qkv ?? owned!;
+        if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
+        LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
         Linear.Forward(y, w.InProjWeight, w.InProjBias, own);
         Span<float> shared = prefixQkv.AsSpan<float>(), all = full.AsSpan<float>(), mine = own.AsSpan<float>();
         int rowsPrefix = prefix * 3 * width, rowsSuffix = suffix * 3 * width;
@@ -79,11 +82,11 @@ public static unsafe class ResidualBlock
         using (Tensor k = full.Slice(2, width, width))
         using (Tensor v = full.Slice(2, 2 * width, width))
         {
-            Attention.Forward(q, k, v, o, heads, causal: true, queryOffset: prefix);
+            Attention.Forward(q, k, v, o, heads, causal: true, queryOffset: prefix, logsumexp: save?.LogSumExp);
             Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
         }
         Add.Residual(x, y);
-        Mlp(w, x, y, eps, null);
+        Mlp(w, x, y, eps, save);
     }
 
     /// <summary>x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape.</summary>
@@ -104,11 +107,19 @@ public static unsafe class ResidualBlock
 
     /// <summary>
     /// d(block input) from d(block output), in place in <paramref name="dx"/> [B, T, D], from the saved forward.
-    /// Input gradients only: the weights are frozen.
+    /// Input gradients only: the weights are frozen. For the last positions of a shared-prefix prompt (the saved
+    /// qkv has P + T rows) the gradients of the prefix's keys and values are summed over the batch into
+    /// <paramref name="prefixQkvGradient"/> [1, P, 3D] (added to). <paramref name="extraQkvGradient"/> [B, T, 3D],
+    /// when given, is added to this block's own qkv gradient: for a prefix block, what the later positions'
+    /// attention sent back to its keys and values.
     /// </summary>
-    public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal)
+    public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal,
+        Tensor? extraQkvGradient = null, Tensor? prefixQkvGradient = null)
     {
         int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2), heads = width / ClipConfig.HeadWidth, rows = batch * tokens;
+        int keyTokens = a.Qkv.Size(1), prefix = keyTokens - tokens;
+        if (prefix > 0 && prefixQkvGradient is null)
+            throw new ArgumentException("ResidualBlock.Backward: a block after a shared prefix needs the prefix's qkv gradient buffer", nameof(prefixQkvGradient));
         using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width]);
         using Tensor dy = Tensor.Empty([batch, tokens, width]);
         using Tensor dln = Tensor.Empty([batch, tokens, width]);
@@ -120,15 +131,31 @@ public static unsafe class ResidualBlock
         Add.Residual(dx, dln);
         // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
         Linear.Backward(dx.Pointer<float>(), width, rows, w.OutProjWeight, dy.Pointer<float>(), width);
-        using Tensor dqkv = Tensor.Zeros([batch, tokens, 3 * width]);
-        using (Tensor q = a.Qkv.Slice(2, 0, width))
+        using Tensor dqkv = Tensor.Zeros([batch, keyTokens, 3 * width]);
+        using (Tensor queryRows = a.Qkv.Slice(1, prefix, tokens))
+        using (Tensor q = queryRows.Slice(2, 0, width))
         using (Tensor k = a.Qkv.Slice(2, width, width))
         using (Tensor v = a.Qkv.Slice(2, 2 * width, width))
-        using (Tensor dq = dqkv.Slice(2, 0, width))
+        using (Tensor queryGradientRows = dqkv.Slice(1, prefix, tokens))
+        using (Tensor dq = queryGradientRows.Slice(2, 0, width))
         using (Tensor dk = dqkv.Slice(2, width, width))
         using (Tensor dv = dqkv.Slice(2, 2 * width, width))
-            Attention.Backward(dy, q, k, v, a.LogSumExp, dq, dk, dv, heads, causal);
-        Linear.Backward(dqkv.Pointer<float>(), 3 * width, rows, w.InProjWeight, dy.Pointer<float>(), width);
+            Attention.Backward(dy, q, k, v, a.LogSumExp, dq, dk, dv, heads, causal, queryOffset: prefix);
+        if (extraQkvGradient is not null)
+            Add.Residual(dqkv, extraQkvGradient);
+        float* pg = dqkv.Pointer<float>(), py = dy.Pointer<float>();
+        if (prefix == 0)
+            Linear.Backward(pg, 3 * width, rows, w.InProjWeight, py, width);
+        else
+        {
+            Span<float> shared = prefixQkvGradient!.AsSpan<float>(), all = dqkv.AsSpan<float>();
+            int prefixFloats = prefix * 3 * width, sequenceFloats = keyTokens * 3 * width;
+            for (int b = 0; b < batch; b++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(shared, all.Slice(b * sequenceFloats, prefixFloats), shared);
+                Linear.Backward(pg + (long)b * sequenceFloats + prefixFloats, 3 * width, tokens, w.InProjWeight, py + (long)b * tokens * width, width);
+            }
+        }
         LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
         Add.Residual(dx, dln);
     }

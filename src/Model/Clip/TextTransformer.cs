@@ -100,30 +100,84 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     /// </summary>
     public Tensor EncodePromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount)
     {
-        int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, prefix = 1 + context.Size(0);
+        using SharedPromptActivations a = ForwardPromptShared(context, slotIds, slotCount, save: false);
+        return a.Features.Clone();
+    }
+
+    /// <summary>The shared-prefix prompt forward, keeping what <see cref="BackwardPromptShared"/> needs.</summary>
+    public SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount) =>
+        ForwardPromptShared(context, slotIds, slotCount, save: true);
+
+    private SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
+    {
+        int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, prefix = 1 + context.Size(0), heads = Config.TextHeads;
         ReadOnlySpan<float> embedding = weights.TokenEmbedding.AsSpan<float>(), pos = weights.TextPositional.AsSpan<float>();
         using Tensor shared = Tensor.Empty([1, prefix, width]);
-        using Tensor suffix = Tensor.Empty([classes, slotCount, width]);
-        Span<float> p = shared.AsSpan<float>(), s = suffix.AsSpan<float>();
-        TensorPrimitives.Add(embedding.Slice(Config.StartToken * width, width), pos[..width], p[..width]);
-        TensorPrimitives.Add(context.AsSpan<float>(), pos.Slice(width, (prefix - 1) * width), p[width..]);
-        for (int c = 0; c < classes; c++)
-            for (int j = 0; j < slotCount; j++)
-            {
-                int id = slotIds[c * slotCount + j];
-                if ((uint)id >= (uint)Config.VocabularySize)
-                    throw new ArgumentOutOfRangeException(nameof(slotIds), $"TextTransformer: slot id {id} is outside the vocabulary of {Config.VocabularySize}");
-                TensorPrimitives.Add(embedding.Slice(id * width, width), pos.Slice((prefix + j) * width, width), s.Slice((c * slotCount + j) * width, width));
-            }
-        using Tensor qkv = Tensor.Empty([1, prefix, 3 * width]);
-        for (int i = 0; i < Config.TextLayers; i++)
+        Tensor suffix = Tensor.Empty([classes, slotCount, width]);
+        var prefixBlocks = new List<BlockActivations>();
+        var suffixBlocks = new List<BlockActivations>();
+        try
         {
-            ResidualBlock.Forward(weights.TextBlocks[i], shared, causal: true, ResidualBlock.DefaultEps, qkv: qkv);
-            ResidualBlock.ForwardAfterPrefix(weights.TextBlocks[i], suffix, qkv, ResidualBlock.DefaultEps);
+            Span<float> p = shared.AsSpan<float>(), s = suffix.AsSpan<float>();
+            TensorPrimitives.Add(embedding.Slice(Config.StartToken * width, width), pos[..width], p[..width]);
+            TensorPrimitives.Add(context.AsSpan<float>(), pos.Slice(width, (prefix - 1) * width), p[width..]);
+            for (int c = 0; c < classes; c++)
+                for (int j = 0; j < slotCount; j++)
+                {
+                    int id = slotIds[c * slotCount + j];
+                    if ((uint)id >= (uint)Config.VocabularySize)
+                        throw new ArgumentOutOfRangeException(nameof(slotIds), $"TextTransformer: slot id {id} is outside the vocabulary of {Config.VocabularySize}");
+                    TensorPrimitives.Add(embedding.Slice(id * width, width), pos.Slice((prefix + j) * width, width), s.Slice((c * slotCount + j) * width, width));
+                }
+            using Tensor qkv = Tensor.Empty([1, prefix, 3 * width]);
+            for (int i = 0; i < Config.TextLayers; i++)
+            {
+                BlockActivations? first = save ? new BlockActivations(1, prefix, width, heads) : null;
+                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads, keyTokens: prefix + slotCount) : null;
+                if (save)
+                {
+                    prefixBlocks.Add(first!);
+                    suffixBlocks.Add(last!);
+                }
+                ResidualBlock.Forward(weights.TextBlocks[i], shared, causal: true, ResidualBlock.DefaultEps, qkv: qkv, save: first);
+                ResidualBlock.ForwardAfterPrefix(weights.TextBlocks[i], suffix, qkv, ResidualBlock.DefaultEps, last);
+            }
+            var indices = new int[classes];
+            EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
+            Tensor mean = Tensor.Empty([classes * slotCount]), rstd = Tensor.Empty([classes * slotCount]);
+            Tensor features = Head(suffix, indices, mean, rstd);
+            return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], suffix, mean, rstd, indices, features, context.Size(0));
         }
-        var indices = new int[classes];
-        EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
-        return Head(suffix, indices, null, null);
+        catch
+        {
+            suffix.Dispose();
+            foreach (BlockActivations b in prefixBlocks.Concat(suffixBlocks)) b.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// d(context vectors) [M, Dt] from d(features) [C, E] through the shared-prefix forward: each layer's last
+    /// positions first (their attention sends gradients to the prefix's keys and values, summed over classes),
+    /// then the prefix block with those added to its own qkv gradient; finally rows 1..M of the prefix gradient.
+    /// </summary>
+    public Tensor BackwardPromptShared(SharedPromptActivations a, Tensor dFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        int classes = a.Features.Size(0), slotCount = a.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
+        using Tensor dSuffix = Tensor.Empty([classes, slotCount, width]);
+        HeadBackward(dFeatures, a.FinalInput, a.FinalMean, a.FinalRstd, [.. a.Indices], dSuffix);
+        using Tensor dPrefix = Tensor.Zeros([1, prefix, width]);
+        using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width]);
+        for (int i = Config.TextLayers - 1; i >= 0; i--)
+        {
+            dPrefixQkv.AsSpan<float>().Clear();
+            ResidualBlock.Backward(weights.TextBlocks[i], a.SuffixBlocks[i], dSuffix, causal: true, prefixQkvGradient: dPrefixQkv);
+            ResidualBlock.Backward(weights.TextBlocks[i], a.PrefixBlocks[i], dPrefix, causal: true, extraQkvGradient: dPrefixQkv);
+        }
+        Tensor dContext = Tensor.Empty([a.ContextCount, width]);
+        dPrefix.AsSpan<float>().Slice(width, a.ContextCount * width).CopyTo(dContext.AsSpan<float>());
+        return dContext;
     }
 
     /// <summary>
@@ -133,21 +187,28 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     public Tensor BackwardPrompt(PromptActivations a, Tensor dFeatures)
     {
         ArgumentNullException.ThrowIfNull(a);
-        int classes = a.Features.Size(0), length = Config.ContextLength, width = Config.TextWidth, embed = Config.EmbedDim;
-        Shape.Require("TextTransformer.BackwardPrompt dFeatures", [classes, embed], dFeatures.Shape);
-        using Tensor dGathered = Tensor.Empty([classes, width]);
-        // features = g · P with P [Dt, E]: dg = dfeatures · Pᵀ.
-        Sgemm.Multiply(classes, width, embed, 1, new GemmOperand(dFeatures.Pointer<float>(), embed, false),
-            new GemmOperand(weights.TextProjection.Pointer<float>(), embed, true), 0, dGathered.Pointer<float>(), width);
-        using Tensor dNormed = Tensor.Empty([classes, length, width]);
-        EotGather.Backward(dGathered, [.. a.Indices], dNormed);
+        int classes = a.Features.Size(0), length = Config.ContextLength, width = Config.TextWidth;
         using Tensor dx = Tensor.Empty([classes, length, width]);
-        LayerNorm.Backward(dNormed, a.FinalInput, weights["ln_final.weight"], a.FinalMean, a.FinalRstd, dx);
+        HeadBackward(dFeatures, a.FinalInput, a.FinalMean, a.FinalRstd, [.. a.Indices], dx);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
             ResidualBlock.Backward(weights.TextBlocks[i], a.Blocks[i], dx, causal: true);
         Tensor dContext = Tensor.Empty([a.ContextCount, width]);
         PromptEmbedding.Backward(dx, dContext);
         return dContext;
+    }
+
+    /// <summary>dx [B, T, Dt] from d(features) [B, E]: through text_projection, the gather and ln_final (rows not gathered get zero).</summary>
+    private void HeadBackward(Tensor dFeatures, Tensor finalInput, Tensor mean, Tensor rstd, int[] indices, Tensor dx)
+    {
+        int batch = finalInput.Size(0), width = Config.TextWidth, embed = Config.EmbedDim;
+        Shape.Require("TextTransformer backward dFeatures", [batch, embed], dFeatures.Shape);
+        using Tensor dGathered = Tensor.Empty([batch, width]);
+        // features = g · P with P [Dt, E]: dg = dfeatures · Pᵀ.
+        Sgemm.Multiply(batch, width, embed, 1, new GemmOperand(dFeatures.Pointer<float>(), embed, false),
+            new GemmOperand(weights.TextProjection.Pointer<float>(), embed, true), 0, dGathered.Pointer<float>(), width);
+        using Tensor dNormed = Tensor.Empty(finalInput.Shape);
+        EotGather.Backward(dGathered, indices, dNormed);
+        LayerNorm.Backward(dNormed, finalInput, weights["ln_final.weight"], mean, rstd, dx);
     }
 
     /// <summary>ln_final on every row of x [B, T, Dt] (keeping its statistics when asked), the gather, @ text_projection → [B, E].</summary>
