@@ -48,7 +48,8 @@ public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps
     /// The MaskCLIP dense features of spec §4: blocks 0..L−2 as usual, then block L−1's value path
     /// v' = x + out_proj(v_proj(ln_1(x))), v'' = v' + MLP(ln_2(v')), ln_post, class token dropped, proj per
     /// patch, L2 normalisation per patch. <paramref name="classToken"/> [Dv] replaces CLIP's class embedding
-    /// when given (ReCLIP++'s cls_token.pt, spec §2.3).
+    /// when given (ReCLIP++'s cls_token.pt, spec §2.3). Block L−1's ordinary attention path is not run: in the
+    /// authors' code it only feeds the unused global feature (spec §4.3, §14 "minimal").
     /// </summary>
     public DenseFeatures EncodeDense(Tensor image, Tensor? classToken = null)
     {
