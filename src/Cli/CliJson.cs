@@ -13,6 +13,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(InfoReport))]
 [JsonSerializable(typeof(SelfcheckReport))]
 [JsonSerializable(typeof(TokenizeReport))]
+[JsonSerializable(typeof(FeaturesReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

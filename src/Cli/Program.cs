@@ -7,6 +7,8 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(SelfcheckCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(FeaturesCommand.Create());
 
 try
 {

@@ -1,0 +1,30 @@
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Clip;
+
+/// <summary>
+/// What one residual block's forward keeps for its input-gradient backward (the llm.c way: every saved
+/// activation visible). For x [B, T, D]: the block input and the middle residual stream (LayerNorm inputs),
+/// both LayerNorms' statistics [B·T], the packed qkv [B, T, 3D] and attention's logsumexp [B, H, T]
+/// (attention recomputes its probabilities from them), and the MLP pre-activation [B, T, 4D] (QuickGELU's input).
+/// About 10·T·D floats per block and sequence. For the last positions of a shared-prefix prompt (spec §2.2)
+/// the qkv rows cover the prefix too: <paramref name="keyTokens"/> = P + T, the prefix part a copy of its keys and values.
+/// </summary>
+public sealed class BlockActivations(int batch, int tokens, int width, int heads, int keyTokens = 0) : IDisposable
+{
+    public Tensor Input { get; } = Tensor.Empty([batch, tokens, width]);
+    public Tensor Ln1Mean { get; } = Tensor.Empty([batch * tokens]);
+    public Tensor Ln1Rstd { get; } = Tensor.Empty([batch * tokens]);
+    public Tensor Qkv { get; } = Tensor.Empty([batch, keyTokens > 0 ? keyTokens : tokens, 3 * width]);
+    public Tensor LogSumExp { get; } = Tensor.Empty([batch, heads, tokens]);
+    public Tensor Middle { get; } = Tensor.Empty([batch, tokens, width]);
+    public Tensor Ln2Mean { get; } = Tensor.Empty([batch * tokens]);
+    public Tensor Ln2Rstd { get; } = Tensor.Empty([batch * tokens]);
+    public Tensor Hidden { get; } = Tensor.Empty([batch, tokens, 4 * width]);
+
+    public void Dispose()
+    {
+        foreach (Tensor t in new[] { Input, Ln1Mean, Ln1Rstd, Qkv, LogSumExp, Middle, Ln2Mean, Ln2Rstd, Hidden })
+            t.Dispose();
+    }
+}

@@ -1,0 +1,250 @@
+using ReClip.Runtime.Tensors;
+using ReClip.Runtime.Weights;
+
+namespace ReClip.Model.Clip;
+
+/// <summary>
+/// A CLIP ViT model's frozen weights in our layout (OpenAI names, f32, linear weights [out, in]), read from
+/// any <see cref="IWeightFile"/>: OpenAI's TorchScript .pt, open_clip state dicts, our safetensors, or
+/// Hugging Face CLIPModel safetensors (see <see cref="WeightNames"/>). f16 and bf16 are widened to f32.
+/// Every tensor is checked before any is loaded; missing and mis-shaped ones make one error naming the file.
+/// </summary>
+public sealed class ClipWeights : IDisposable
+{
+    private readonly Dictionary<string, Tensor> tensors;
+
+    private ClipWeights(ClipConfig config, WeightLayout layout, Dictionary<string, Tensor> tensors)
+    {
+        Config = config;
+        Layout = layout;
+        this.tensors = tensors;
+        VisionBlocks = [.. Enumerable.Range(0, config.VisionLayers).Select(i => Block(WeightNames.VisualBlocks + i + "."))];
+        TextBlocks = [.. Enumerable.Range(0, config.TextLayers).Select(i => Block(WeightNames.TextBlocks + i + "."))];
+    }
+
+    public ClipConfig Config { get; }
+
+    /// <summary>The layout the weights were read from.</summary>
+    public WeightLayout Layout { get; }
+
+    /// <summary>Our tensors by OpenAI name, in <see cref="WeightNames.All"/> order.</summary>
+    public IReadOnlyDictionary<string, Tensor> Tensors => tensors;
+
+    public Tensor this[string name] => tensors[name];
+
+    /// <summary>[Dv]</summary>
+    public Tensor ClassEmbedding => tensors["visual.class_embedding"];
+
+    /// <summary>[1 + G², Dv]: the class row, then the G×G grid row-major.</summary>
+    public Tensor VisualPositional => tensors["visual.positional_embedding"];
+
+    /// <summary>[Dv, 3, P, P]</summary>
+    public Tensor PatchWeight => tensors["visual.conv1.weight"];
+
+    /// <summary>[Dv, E]</summary>
+    public Tensor VisualProjection => tensors["visual.proj"];
+
+    /// <summary>[V, Dt]</summary>
+    public Tensor TokenEmbedding => tensors["token_embedding.weight"];
+
+    /// <summary>[L, Dt]</summary>
+    public Tensor TextPositional => tensors["positional_embedding"];
+
+    /// <summary>[Dt, E]</summary>
+    public Tensor TextProjection => tensors["text_projection"];
+
+    public IReadOnlyList<TransformerBlockWeights> VisionBlocks { get; }
+
+    public IReadOnlyList<TransformerBlockWeights> TextBlocks { get; }
+
+    /// <summary>log of CLIP's logit scale (exp of it is 100 for ViT-B/16).</summary>
+    public float LogitScale => tensors["logit_scale"].AsSpan<float>()[0];
+
+    public static ClipWeights Load(string path)
+    {
+        using IWeightFile file = WeightFiles.Open(path);
+        return Load(file);
+    }
+
+    public static ClipWeights Load(IWeightFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Dictionary<string, int[]> shapes = file.Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal);
+        WeightLayout layout = WeightNames.Detect(shapes.Keys);
+        int visionLayers = WeightNames.CountBlocks(shapes.Keys, layout, vision: true);
+        int textLayers = WeightNames.CountBlocks(shapes.Keys, layout, vision: false);
+        string[] names = [.. WeightNames.All(visionLayers, textLayers)];
+
+        var missing = new List<string>();
+        var misshaped = new List<string>();
+        var combined = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            WeightSource source = WeightNames.Source(name, layout);
+            string[] absent = [.. source.Names.Where(n => !shapes.ContainsKey(n))];
+            if (absent.Length > 0)
+            {
+                missing.AddRange(absent);
+                continue;
+            }
+            int[]? shape = CombinedShape(source, shapes);
+            if (shape is null)
+                misshaped.Add($"{string.Join(" + ", source.Names)} {string.Join(" vs ", source.Names.Select(n => Shape.Format(shapes[n])))}");
+            else
+                combined[name] = shape;
+        }
+        if (visionLayers == 0) missing.Add(layout == WeightLayout.OpenAi ? "visual.transformer.resblocks.0.*" : "vision_model.encoder.layers.0.*");
+        if (textLayers == 0) missing.Add(layout == WeightLayout.OpenAi ? "transformer.resblocks.0.*" : "text_model.encoder.layers.0.*");
+
+        // The sizes come from five tensors; with them every other present tensor's shape can be checked too.
+        ClipConfig? config = ConfigFrom(combined, visionLayers, textLayers);
+        if (config is not null)
+            foreach (string name in names.Where(combined.ContainsKey))
+            {
+                int[] expected = ExpectedShape(name, config);
+                if (!expected.AsSpan().SequenceEqual(combined[name]))
+                    misshaped.Add($"{DisplayName(name, layout)} is {Shape.Format(combined[name])}, expected {Shape.Format(expected)}");
+            }
+        if (config is null && missing.Count == 0 && misshaped.Count == 0)
+            misshaped.Add("the patch embedding, positional embeddings or projections do not describe a CLIP ViT");
+        if (missing.Count > 0 || misshaped.Count > 0)
+        {
+            var parts = new List<string>();
+            if (missing.Count > 0) parts.Add($"missing {missing.Count} tensor(s): {string.Join(", ", missing)}");
+            if (misshaped.Count > 0) parts.Add($"mis-shaped: {string.Join("; ", misshaped)}");
+            throw new WeightFileException(file.Path, $"not a CLIP ViT checkpoint in the {layout} layout: {string.Join("; ", parts)}");
+        }
+
+        var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string name in names)
+                loaded[name] = LoadOne(file, WeightNames.Source(name, layout), combined[name]);
+        }
+        catch
+        {
+            foreach (Tensor t in loaded.Values) t.Dispose();
+            throw;
+        }
+        return new ClipWeights(config!, layout, loaded);
+    }
+
+    private static string DisplayName(string name, WeightLayout layout) => string.Join(" + ", WeightNames.Source(name, layout).Names);
+
+    /// <summary>The shape of our tensor from its sources' shapes, or null when they do not fit together.</summary>
+    private static int[]? CombinedShape(WeightSource source, Dictionary<string, int[]> shapes)
+    {
+        int[] first = shapes[source.Names[0]];
+        switch (source.Kind)
+        {
+            case WeightSourceKind.Same:
+                return first;
+            case WeightSourceKind.Transposed:
+                return first.Length == 2 ? [first[1], first[0]] : null;
+            default:
+                if (first.Length == 0) return null;
+                int rows = 0;
+                foreach (string n in source.Names)
+                {
+                    int[] s = shapes[n];
+                    if (s.Length != first.Length || !s.AsSpan(1).SequenceEqual(first.AsSpan(1))) return null;
+                    rows += s[0];
+                }
+                int[] result = (int[])first.Clone();
+                result[0] = rows;
+                return result;
+        }
+    }
+
+    private static ClipConfig? ConfigFrom(Dictionary<string, int[]> shapes, int visionLayers, int textLayers)
+    {
+        if (visionLayers == 0 || textLayers == 0
+            || !shapes.TryGetValue("visual.conv1.weight", out int[]? conv) || !shapes.TryGetValue("visual.positional_embedding", out int[]? visualPos)
+            || !shapes.TryGetValue("visual.proj", out int[]? visualProj) || !shapes.TryGetValue("token_embedding.weight", out int[]? tokens)
+            || !shapes.TryGetValue("positional_embedding", out int[]? textPos))
+            return null;
+        if (conv.Length != 4 || conv[1] != 3 || conv[2] != conv[3] || visualPos.Length != 2 || visualProj.Length != 2
+            || tokens.Length != 2 || textPos.Length != 2)
+            return null;
+        int grid = (int)Math.Round(Math.Sqrt(visualPos[0] - 1));
+        if (grid * grid + 1 != visualPos[0] || conv[0] % ClipConfig.HeadWidth != 0 || tokens[1] % ClipConfig.HeadWidth != 0)
+            return null;
+        return new ClipConfig(conv[0], visionLayers, conv[2], grid, tokens[1], textLayers, textPos[0], tokens[0], visualProj[1]);
+    }
+
+    private static int[] ExpectedShape(string name, ClipConfig c)
+    {
+        if (name.StartsWith(WeightNames.VisualBlocks, StringComparison.Ordinal))
+            return BlockShape(name, c.VisionWidth);
+        if (name.StartsWith(WeightNames.TextBlocks, StringComparison.Ordinal))
+            return BlockShape(name, c.TextWidth);
+        return name switch
+        {
+            "visual.class_embedding" or "visual.ln_pre.weight" or "visual.ln_pre.bias" or "visual.ln_post.weight" or "visual.ln_post.bias" => [c.VisionWidth],
+            "visual.positional_embedding" => [c.VisionGrid * c.VisionGrid + 1, c.VisionWidth],
+            "visual.conv1.weight" => [c.VisionWidth, 3, c.PatchSize, c.PatchSize],
+            "visual.proj" => [c.VisionWidth, c.EmbedDim],
+            "token_embedding.weight" => [c.VocabularySize, c.TextWidth],
+            "positional_embedding" => [c.ContextLength, c.TextWidth],
+            "ln_final.weight" or "ln_final.bias" => [c.TextWidth],
+            "text_projection" => [c.TextWidth, c.EmbedDim],
+            "logit_scale" => [],
+            _ => throw new ArgumentException($"'{name}' is not a tensor of the CLIP layout", nameof(name)),
+        };
+    }
+
+    private static int[] BlockShape(string name, int d) => name[(name.IndexOf('.', name.IndexOf("resblocks.", StringComparison.Ordinal) + 10) + 1)..] switch
+    {
+        "attn.in_proj_weight" => [3 * d, d],
+        "attn.in_proj_bias" => [3 * d],
+        "attn.out_proj.weight" => [d, d],
+        "mlp.c_fc.weight" => [4 * d, d],
+        "mlp.c_fc.bias" => [4 * d],
+        "mlp.c_proj.weight" => [d, 4 * d],
+        _ => [d],
+    };
+
+    private static Tensor LoadOne(IWeightFile file, WeightSource source, int[] shape)
+    {
+        var values = new float[Runtime.Tensors.Shape.ElementCount(shape)];
+        switch (source.Kind)
+        {
+            case WeightSourceKind.Transposed:
+            {
+                using Tensor stored = file.Load(source.Names[0]);
+                float[] raw = stored.ToFloatArray();
+                int rows = shape[1], columns = shape[0];
+                for (int r = 0; r < rows; r++)
+                    for (int col = 0; col < columns; col++)
+                        values[col * rows + r] = raw[r * columns + col];
+                break;
+            }
+            default:
+            {
+                int offset = 0;
+                foreach (string n in source.Names)
+                {
+                    using Tensor stored = file.Load(n);
+                    float[] raw = stored.ToFloatArray();
+                    raw.CopyTo(values, offset);
+                    offset += raw.Length;
+                }
+                break;
+            }
+        }
+        return Tensor.FromSpan<float>(values, shape);
+    }
+
+    private TransformerBlockWeights Block(string prefix)
+    {
+        Tensor T(string part) => tensors[prefix + part];
+        return new TransformerBlockWeights(T("ln_1.weight"), T("ln_1.bias"), T("attn.in_proj_weight"), T("attn.in_proj_bias"),
+            T("attn.out_proj.weight"), T("attn.out_proj.bias"), T("ln_2.weight"), T("ln_2.bias"),
+            T("mlp.c_fc.weight"), T("mlp.c_fc.bias"), T("mlp.c_proj.weight"), T("mlp.c_proj.bias"));
+    }
+
+    public void Dispose()
+    {
+        foreach (Tensor t in tensors.Values) t.Dispose();
+    }
+}

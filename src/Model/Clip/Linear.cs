@@ -1,0 +1,38 @@
+using ReClip.Kernels.Gemm;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Clip;
+
+/// <summary>
+/// A frozen linear layer through our SGEMM: y = x·Wᵀ + b with W [out, in] read as a transposed operand and
+/// the bias added in the GEMM's epilogue; and its input gradient dx = dy·W (no weight gradient: CLIP is frozen).
+/// Rows may be strided (a leading dimension per operand), so column blocks of the packed qkv are used in place.
+/// </summary>
+public static unsafe class Linear
+{
+    /// <summary>y [rows, out] (row stride ldy) = x [rows, in] (row stride ldx) · W[firstOut..firstOut+out]ᵀ + b.</summary>
+    public static void Forward(float* x, long ldx, int rows, Tensor weight, Tensor? bias, float* y, long ldy, int firstOut = 0, int outputs = -1)
+    {
+        int inputs = weight.Size(1);
+        if (outputs < 0) outputs = weight.Size(0) - firstOut;
+        float* w = weight.Pointer<float>() + (long)firstOut * inputs;
+        float* b = bias is null ? null : bias.Pointer<float>() + firstOut;
+        Sgemm.Multiply(rows, outputs, inputs, 1, new GemmOperand(x, ldx, false), new GemmOperand(w, inputs, true), 0, y, ldy, b);
+    }
+
+    /// <summary>y [..., out] = x [..., in] · Wᵀ + b on contiguous tensors.</summary>
+    public static void Forward(Tensor x, Tensor weight, Tensor? bias, Tensor y)
+    {
+        int inputs = weight.Size(1), outputs = weight.Size(0);
+        if (x.Size(-1) != inputs || y.Size(-1) != outputs || x.ElementCount / inputs != y.ElementCount / outputs)
+            throw new TensorShapeException($"Linear: x {Shape.Format(x.Shape)}, weight {Shape.Format(weight.Shape)}, y {Shape.Format(y.Shape)} do not fit");
+        Forward(x.Pointer<float>(), inputs, (int)(x.ElementCount / inputs), weight, bias, y.Pointer<float>(), outputs);
+    }
+
+    /// <summary>dx [rows, in] (stride lddx) = dy [rows, out] (stride lddy) · W, overwriting dx (beta 0) or adding to it (beta 1).</summary>
+    public static void Backward(float* dy, long lddy, int rows, Tensor weight, float* dx, long lddx, float beta = 0)
+    {
+        int inputs = weight.Size(1), outputs = weight.Size(0);
+        Sgemm.Multiply(rows, inputs, outputs, 1, new GemmOperand(dy, lddy, false), new GemmOperand(weight.Pointer<float>(), inputs, false), beta, dx, lddx);
+    }
+}

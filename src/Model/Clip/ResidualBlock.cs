@@ -1,0 +1,162 @@
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Clip;
+
+/// <summary>
+/// CLIP's residual attention block, shared by both towers (pre-norm):
+///   x ← x + out_proj(attention(in_proj(ln_1(x))));  x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))).
+/// Heads are width / 64. LayerNorm eps is a parameter: 1e-6 for the visual blocks in the ReCLIP++
+/// setting (spec §4.2), 1e-5 everywhere else. The text tower also needs the input-gradient backward
+/// (the Reference prompt's context vectors learn through the frozen blocks, spec §2.2).
+/// </summary>
+public static unsafe class ResidualBlock
+{
+    /// <summary>CLIP's LayerNorm eps (torch's default), used wherever spec §4.2 does not override it.</summary>
+    public const float DefaultEps = 1e-5f;
+
+    /// <summary>The ReCLIP++ override for ln_1/ln_2 of every visual block (spec §4.2).</summary>
+    public const float MaskClipVisualEps = 1e-6f;
+
+    /// <summary>
+    /// x [B, T, D] ← block(x), in place. <paramref name="qkv"/> [B, T, 3D], when given, is used as the
+    /// packed in-projection buffer and so keeps the keys and values (the shared prompt prefix, spec §2.2).
+    /// <paramref name="save"/>, when given, receives what <see cref="Backward"/> needs.
+    /// </summary>
+    public static void Forward(TransformerBlockWeights w, Tensor x, bool causal, float eps, Tensor? qkv = null, BlockActivations? save = null)
+    {
+        int batch = x.Size(0), tokens = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
+        using Tensor y = Tensor.Empty([batch, tokens, width]);
+        Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width]);
+        try
+        {
+            if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
+            LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
+            Linear.Forward(y, w.InProjWeight, w.InProjBias, packed);
+            using (Tensor o = Tensor.Empty([batch, tokens, width]))
+            using (Tensor q = packed.Slice(2, 0, width))
+            using (Tensor k = packed.Slice(2, width, width))
+            using (Tensor v = packed.Slice(2, 2 * width, width))
+            {
+                Attention.Forward(q, k, v, o, heads, causal, logsumexp: save?.LogSumExp);
+                Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
+            }
+            Add.Residual(x, y);
+            if (save is not null && qkv is not null) save.Qkv.AsSpan<float>().CopyTo(qkv.AsSpan<float>());
+            Mlp(w, x, y, eps, save);
+        }
+        finally
+        {
+            if (packed != qkv && packed != save?.Qkv) packed.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The last S positions of C sequences whose first P positions are shared (spec §2.2/§14): x [C, S, D] in
+    /// place, attending causally to the shared prefix's keys and values (<paramref name="prefixQkv"/> [1, P, 3D],
+    /// this layer's packed qkv from the prefix's own forward) and to their own. The Attention op shares keys
+    /// only when every key is shared, so each class gets its own [P + S] key/value rows: the prefix part is a copy.
+    /// <paramref name="save"/> (built with keyTokens = P + S) receives what <see cref="Backward"/> needs.
+    /// </summary>
+    public static void ForwardAfterPrefix(TransformerBlockWeights w, Tensor x, Tensor prefixQkv, float eps, BlockActivations? save = null)
+    {
+        int classes = x.Size(0), suffix = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth, prefix = prefixQkv.Size(1);
+        int total = prefix + suffix;
+        using Tensor y = Tensor.Empty([classes, suffix, width]);
+        using Tensor own = Tensor.Empty([classes, suffix, 3 * width]);
+        using Tensor? owned = save is null ? Tensor.Empty([classes, total, 3 * width]) : null;
+        Tensor full = save?.Qkv ?? owned!;
+        if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
+        LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
+        Linear.Forward(y, w.InProjWeight, w.InProjBias, own);
+        Span<float> shared = prefixQkv.AsSpan<float>(), all = full.AsSpan<float>(), mine = own.AsSpan<float>();
+        int rowsPrefix = prefix * 3 * width, rowsSuffix = suffix * 3 * width;
+        for (int c = 0; c < classes; c++)
+        {
+            shared.CopyTo(all.Slice(c * (rowsPrefix + rowsSuffix), rowsPrefix));
+            mine.Slice(c * rowsSuffix, rowsSuffix).CopyTo(all.Slice(c * (rowsPrefix + rowsSuffix) + rowsPrefix, rowsSuffix));
+        }
+        using (Tensor o = Tensor.Empty([classes, suffix, width]))
+        using (Tensor rows = full.Slice(1, prefix, suffix))
+        using (Tensor q = rows.Slice(2, 0, width))
+        using (Tensor k = full.Slice(2, width, width))
+        using (Tensor v = full.Slice(2, 2 * width, width))
+        {
+            Attention.Forward(q, k, v, o, heads, causal: true, queryOffset: prefix, logsumexp: save?.LogSumExp);
+            Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
+        }
+        Add.Residual(x, y);
+        Mlp(w, x, y, eps, save);
+    }
+
+    /// <summary>x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape.</summary>
+    internal static void Mlp(TransformerBlockWeights w, Tensor x, Tensor y, float eps, BlockActivations? save)
+    {
+        int width = x.Size(-1);
+        if (save is not null) x.AsSpan<float>().CopyTo(save.Middle.AsSpan<float>());
+        LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, y, eps, save?.Ln2Mean, save?.Ln2Rstd);
+        int[] hiddenShape = [.. x.Shape];
+        hiddenShape[^1] = 4 * width;
+        using Tensor hidden = Tensor.Empty(hiddenShape);
+        Linear.Forward(y, w.FcWeight, w.FcBias, hidden);
+        if (save is not null) hidden.AsSpan<float>().CopyTo(save.Hidden.AsSpan<float>());
+        QuickGelu.ForwardInPlace(hidden);
+        Linear.Forward(hidden, w.ProjWeight, w.ProjBias, y);
+        Add.Residual(x, y);
+    }
+
+    /// <summary>
+    /// d(block input) from d(block output), in place in <paramref name="dx"/> [B, T, D], from the saved forward.
+    /// Input gradients only: the weights are frozen. For the last positions of a shared-prefix prompt (the saved
+    /// qkv has P + T rows) the gradients of the prefix's keys and values are summed over the batch into
+    /// <paramref name="prefixQkvGradient"/> [1, P, 3D] (added to). <paramref name="extraQkvGradient"/> [B, T, 3D],
+    /// when given, is added to this block's own qkv gradient: for a prefix block, what the later positions'
+    /// attention sent back to its keys and values.
+    /// </summary>
+    public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal,
+        Tensor? extraQkvGradient = null, Tensor? prefixQkvGradient = null)
+    {
+        int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2), heads = width / ClipConfig.HeadWidth, rows = batch * tokens;
+        int keyTokens = a.Qkv.Size(1), prefix = keyTokens - tokens;
+        if (prefix > 0 && prefixQkvGradient is null)
+            throw new ArgumentException("ResidualBlock.Backward: a block after a shared prefix needs the prefix's qkv gradient buffer", nameof(prefixQkvGradient));
+        using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width]);
+        using Tensor dy = Tensor.Empty([batch, tokens, width]);
+        using Tensor dln = Tensor.Empty([batch, tokens, width]);
+        // MLP: dx += LN2ᵀ(c_fcᵀ(QuickGELU'(c_projᵀ(dx)))).
+        Linear.Backward(dx.Pointer<float>(), width, rows, w.ProjWeight, hidden.Pointer<float>(), 4 * width);
+        QuickGelu.Backward(hidden, a.Hidden, hidden);
+        Linear.Backward(hidden.Pointer<float>(), 4 * width, rows, w.FcWeight, dy.Pointer<float>(), width);
+        LayerNorm.Backward(dy, a.Middle, w.Ln2Weight, a.Ln2Mean, a.Ln2Rstd, dln);
+        Add.Residual(dx, dln);
+        // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
+        Linear.Backward(dx.Pointer<float>(), width, rows, w.OutProjWeight, dy.Pointer<float>(), width);
+        using Tensor dqkv = Tensor.Zeros([batch, keyTokens, 3 * width]);
+        using (Tensor queryRows = a.Qkv.Slice(1, prefix, tokens))
+        using (Tensor q = queryRows.Slice(2, 0, width))
+        using (Tensor k = a.Qkv.Slice(2, width, width))
+        using (Tensor v = a.Qkv.Slice(2, 2 * width, width))
+        using (Tensor queryGradientRows = dqkv.Slice(1, prefix, tokens))
+        using (Tensor dq = queryGradientRows.Slice(2, 0, width))
+        using (Tensor dk = dqkv.Slice(2, width, width))
+        using (Tensor dv = dqkv.Slice(2, 2 * width, width))
+            Attention.Backward(dy, q, k, v, a.LogSumExp, dq, dk, dv, heads, causal, queryOffset: prefix);
+        if (extraQkvGradient is not null)
+            Add.Residual(dqkv, extraQkvGradient);
+        float* pg = dqkv.Pointer<float>(), py = dy.Pointer<float>();
+        if (prefix == 0)
+            Linear.Backward(pg, 3 * width, rows, w.InProjWeight, py, width);
+        else
+        {
+            Span<float> shared = prefixQkvGradient!.AsSpan<float>(), all = dqkv.AsSpan<float>();
+            int prefixFloats = prefix * 3 * width, sequenceFloats = keyTokens * 3 * width;
+            for (int b = 0; b < batch; b++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(shared, all.Slice(b * sequenceFloats, prefixFloats), shared);
+                Linear.Backward(pg + (long)b * sequenceFloats + prefixFloats, 3 * width, tokens, w.InProjWeight, py + (long)b * tokens * width, width);
+            }
+        }
+        LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
+        Add.Residual(dx, dln);
+    }
+}

@@ -1,0 +1,236 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using ReClip.Kernels.Gemm;
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Clip;
+
+/// <summary>
+/// CLIP's text tower (causal blocks, eps 1e-5 throughout): encoding token id sequences as CLIP's encode_text,
+/// and the learnable Reference prompt of spec §2.2 — SOT | M shared context vectors | S slot ids, gathered at
+/// M + 1 + argmax(slot ids) — plainly, with the shared causal prefix computed once (spec §2.2/§14), and
+/// backward from d(features) to d(context vectors).
+/// </summary>
+public sealed unsafe class TextTransformer(ClipWeights weights)
+{
+    private readonly ClipWeights weights = weights ?? throw new ArgumentNullException(nameof(weights));
+
+    public ClipConfig Config => weights.Config;
+
+    /// <summary>
+    /// Features [B, E] (not normalised) of token ids [B·L] (L = the context length, zero-padded after EOT),
+    /// gathered at each row's argmax id (EOT is the largest id). <paramref name="observe"/> sees "block{i}" [B, L, Dt].
+    /// </summary>
+    public Tensor Encode(ReadOnlySpan<int> ids, Action<string, Tensor>? observe = null)
+    {
+        int length = Config.ContextLength, width = Config.TextWidth;
+        if (ids.Length == 0 || ids.Length % length != 0)
+            throw new ArgumentException($"TextTransformer: {ids.Length} token ids are not a whole number of {length}-token sequences", nameof(ids));
+        int batch = ids.Length / length;
+        using Tensor x = Tensor.Empty([batch, length, width]);
+        ReadOnlySpan<float> embedding = weights.TokenEmbedding.AsSpan<float>(), pos = weights.TextPositional.AsSpan<float>();
+        Span<float> rows = x.AsSpan<float>();
+        var indices = new int[batch];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < length; t++)
+            {
+                int id = ids[b * length + t];
+                if ((uint)id >= (uint)Config.VocabularySize)
+                    throw new ArgumentOutOfRangeException(nameof(ids), $"TextTransformer: token id {id} is outside the vocabulary of {Config.VocabularySize}");
+                if (id > ids[b * length + indices[b]]) indices[b] = t;
+                TensorPrimitives.Add(embedding.Slice(id * width, width), pos.Slice(t * width, width), rows.Slice((b * length + t) * width, width));
+            }
+        for (int i = 0; i < Config.TextLayers; i++)
+        {
+            ResidualBlock.Forward(weights.TextBlocks[i], x, causal: true, ResidualBlock.DefaultEps);
+            observe?.Invoke($"block{i}", x);
+        }
+        return Head(x, indices, null, null);
+    }
+
+    /// <summary>The number of context vectors M a prompt with S slot ids has: L − 1 − S.</summary>
+    public int ContextCount(int slotCount) => Config.ContextLength - 1 - slotCount;
+
+    /// <summary>
+    /// Reference-prompt features [C, E] (not normalised) of the context vectors [M, Dt] and C·S slot ids, the
+    /// plain way: C full sequences through every block.
+    /// </summary>
+    public Tensor EncodePrompt(Tensor context, ReadOnlySpan<int> slotIds, int slotCount)
+    {
+        using PromptActivations a = ForwardPrompt(context, slotIds, slotCount, save: false);
+        return a.Features.Clone();
+    }
+
+    /// <summary>The plain prompt forward, keeping what <see cref="BackwardPrompt"/> needs.</summary>
+    public PromptActivations ForwardPrompt(Tensor context, ReadOnlySpan<int> slotIds, int slotCount) =>
+        ForwardPrompt(context, slotIds, slotCount, save: true);
+
+    private PromptActivations ForwardPrompt(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
+    {
+        int classes = CheckPrompt(context, slotIds, slotCount), length = Config.ContextLength, width = Config.TextWidth;
+        Tensor x = Tensor.Empty([classes, length, width]);
+        var blocks = new List<BlockActivations>();
+        try
+        {
+            PromptEmbedding.Forward(weights.TokenEmbedding, context, slotIds, slotCount, weights.TextPositional, x, Config.StartToken);
+            for (int i = 0; i < Config.TextLayers; i++)
+            {
+                BlockActivations? a = save ? new BlockActivations(classes, length, width, Config.TextHeads) : null;
+                if (a is not null) blocks.Add(a);
+                ResidualBlock.Forward(weights.TextBlocks[i], x, causal: true, ResidualBlock.DefaultEps, save: a);
+            }
+            var indices = new int[classes];
+            EotGather.Indices(slotIds, slotCount, context.Size(0), indices);
+            Tensor mean = Tensor.Empty([classes * length]), rstd = Tensor.Empty([classes * length]);
+            Tensor features = Head(x, indices, mean, rstd);
+            return new PromptActivations([.. blocks], x, mean, rstd, indices, features, context.Size(0));
+        }
+        catch
+        {
+            x.Dispose();
+            foreach (BlockActivations b in blocks) b.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The same features as <see cref="EncodePrompt"/>, computing positions 0..M (SOT and the shared context,
+    /// identical for every class under the causal mask) once as one sequence and only each class's last S
+    /// positions per class, attending to the prefix's cached keys and values (spec §2.2, §14).
+    /// </summary>
+    public Tensor EncodePromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount)
+    {
+        using SharedPromptActivations a = ForwardPromptShared(context, slotIds, slotCount, save: false);
+        return a.Features.Clone();
+    }
+
+    /// <summary>The shared-prefix prompt forward, keeping what <see cref="BackwardPromptShared"/> needs.</summary>
+    public SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount) =>
+        ForwardPromptShared(context, slotIds, slotCount, save: true);
+
+    private SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
+    {
+        int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, prefix = 1 + context.Size(0), heads = Config.TextHeads;
+        ReadOnlySpan<float> embedding = weights.TokenEmbedding.AsSpan<float>(), pos = weights.TextPositional.AsSpan<float>();
+        using Tensor shared = Tensor.Empty([1, prefix, width]);
+        Tensor suffix = Tensor.Empty([classes, slotCount, width]);
+        var prefixBlocks = new List<BlockActivations>();
+        var suffixBlocks = new List<BlockActivations>();
+        try
+        {
+            Span<float> p = shared.AsSpan<float>(), s = suffix.AsSpan<float>();
+            TensorPrimitives.Add(embedding.Slice(Config.StartToken * width, width), pos[..width], p[..width]);
+            TensorPrimitives.Add(context.AsSpan<float>(), pos.Slice(width, (prefix - 1) * width), p[width..]);
+            for (int c = 0; c < classes; c++)
+                for (int j = 0; j < slotCount; j++)
+                {
+                    int id = slotIds[c * slotCount + j];
+                    if ((uint)id >= (uint)Config.VocabularySize)
+                        throw new ArgumentOutOfRangeException(nameof(slotIds), $"TextTransformer: slot id {id} is outside the vocabulary of {Config.VocabularySize}");
+                    TensorPrimitives.Add(embedding.Slice(id * width, width), pos.Slice((prefix + j) * width, width), s.Slice((c * slotCount + j) * width, width));
+                }
+            using Tensor qkv = Tensor.Empty([1, prefix, 3 * width]);
+            for (int i = 0; i < Config.TextLayers; i++)
+            {
+                BlockActivations? first = save ? new BlockActivations(1, prefix, width, heads) : null;
+                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads, keyTokens: prefix + slotCount) : null;
+                if (save)
+                {
+                    prefixBlocks.Add(first!);
+                    suffixBlocks.Add(last!);
+                }
+                ResidualBlock.Forward(weights.TextBlocks[i], shared, causal: true, ResidualBlock.DefaultEps, qkv: qkv, save: first);
+                ResidualBlock.ForwardAfterPrefix(weights.TextBlocks[i], suffix, qkv, ResidualBlock.DefaultEps, last);
+            }
+            var indices = new int[classes];
+            EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
+            Tensor mean = Tensor.Empty([classes * slotCount]), rstd = Tensor.Empty([classes * slotCount]);
+            Tensor features = Head(suffix, indices, mean, rstd);
+            return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], suffix, mean, rstd, indices, features, context.Size(0));
+        }
+        catch
+        {
+            suffix.Dispose();
+            foreach (BlockActivations b in prefixBlocks.Concat(suffixBlocks)) b.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// d(context vectors) [M, Dt] from d(features) [C, E] through the shared-prefix forward: each layer's last
+    /// positions first (their attention sends gradients to the prefix's keys and values, summed over classes),
+    /// then the prefix block with those added to its own qkv gradient; finally rows 1..M of the prefix gradient.
+    /// </summary>
+    public Tensor BackwardPromptShared(SharedPromptActivations a, Tensor dFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        int classes = a.Features.Size(0), slotCount = a.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
+        using Tensor dSuffix = Tensor.Empty([classes, slotCount, width]);
+        HeadBackward(dFeatures, a.FinalInput, a.FinalMean, a.FinalRstd, [.. a.Indices], dSuffix);
+        using Tensor dPrefix = Tensor.Zeros([1, prefix, width]);
+        using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width]);
+        for (int i = Config.TextLayers - 1; i >= 0; i--)
+        {
+            dPrefixQkv.AsSpan<float>().Clear();
+            ResidualBlock.Backward(weights.TextBlocks[i], a.SuffixBlocks[i], dSuffix, causal: true, prefixQkvGradient: dPrefixQkv);
+            ResidualBlock.Backward(weights.TextBlocks[i], a.PrefixBlocks[i], dPrefix, causal: true, extraQkvGradient: dPrefixQkv);
+        }
+        Tensor dContext = Tensor.Empty([a.ContextCount, width]);
+        dPrefix.AsSpan<float>().Slice(width, a.ContextCount * width).CopyTo(dContext.AsSpan<float>());
+        return dContext;
+    }
+
+    /// <summary>
+    /// d(context vectors) [M, Dt] from d(features) [C, E]: through text_projection, the gather, ln_final, every
+    /// block (input gradients only) and the prompt embedding, summed over the classes.
+    /// </summary>
+    public Tensor BackwardPrompt(PromptActivations a, Tensor dFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        int classes = a.Features.Size(0), length = Config.ContextLength, width = Config.TextWidth;
+        using Tensor dx = Tensor.Empty([classes, length, width]);
+        HeadBackward(dFeatures, a.FinalInput, a.FinalMean, a.FinalRstd, [.. a.Indices], dx);
+        for (int i = Config.TextLayers - 1; i >= 0; i--)
+            ResidualBlock.Backward(weights.TextBlocks[i], a.Blocks[i], dx, causal: true);
+        Tensor dContext = Tensor.Empty([a.ContextCount, width]);
+        PromptEmbedding.Backward(dx, dContext);
+        return dContext;
+    }
+
+    /// <summary>dx [B, T, Dt] from d(features) [B, E]: through text_projection, the gather and ln_final (rows not gathered get zero).</summary>
+    private void HeadBackward(Tensor dFeatures, Tensor finalInput, Tensor mean, Tensor rstd, int[] indices, Tensor dx)
+    {
+        int batch = finalInput.Size(0), width = Config.TextWidth, embed = Config.EmbedDim;
+        Shape.Require("TextTransformer backward dFeatures", [batch, embed], dFeatures.Shape);
+        using Tensor dGathered = Tensor.Empty([batch, width]);
+        // features = g · P with P [Dt, E]: dg = dfeatures · Pᵀ.
+        Sgemm.Multiply(batch, width, embed, 1, new GemmOperand(dFeatures.Pointer<float>(), embed, false),
+            new GemmOperand(weights.TextProjection.Pointer<float>(), embed, true), 0, dGathered.Pointer<float>(), width);
+        using Tensor dNormed = Tensor.Empty(finalInput.Shape);
+        EotGather.Backward(dGathered, indices, dNormed);
+        LayerNorm.Backward(dNormed, finalInput, weights["ln_final.weight"], mean, rstd, dx);
+    }
+
+    /// <summary>ln_final on every row of x [B, T, Dt] (keeping its statistics when asked), the gather, @ text_projection → [B, E].</summary>
+    private Tensor Head(Tensor x, int[] indices, Tensor? mean, Tensor? rstd)
+    {
+        int batch = x.Size(0), width = Config.TextWidth, embed = Config.EmbedDim;
+        using Tensor normed = Tensor.Empty(x.Shape);
+        LayerNorm.Forward(x, weights["ln_final.weight"], weights["ln_final.bias"], normed, ResidualBlock.DefaultEps, mean, rstd);
+        using Tensor gathered = Tensor.Empty([batch, width]);
+        EotGather.Forward(normed, indices, gathered);
+        Tensor features = Tensor.Empty([batch, embed]);
+        Sgemm.Multiply(batch, embed, width, 1, new GemmOperand(gathered.Pointer<float>(), width, false),
+            new GemmOperand(weights.TextProjection.Pointer<float>(), embed, false), 0, features.Pointer<float>(), embed);
+        return features;
+    }
+
+    private int CheckPrompt(Tensor context, ReadOnlySpan<int> slotIds, int slotCount)
+    {
+        int contextCount = ContextCount(slotCount);
+        Shape.Require("TextTransformer context", [contextCount, Config.TextWidth], context.Shape);
+        if (slotIds.Length == 0 || slotIds.Length % slotCount != 0)
+            throw new ArgumentException($"TextTransformer: {slotIds.Length} slot ids are not {slotCount} per class", nameof(slotIds));
+        return slotIds.Length / slotCount;
+    }
+}

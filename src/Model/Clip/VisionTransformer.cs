@@ -1,0 +1,139 @@
+using ReClip.Kernels.Gemm;
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Clip;
+
+/// <summary>
+/// CLIP's image tower: the standard pooled embedding (class token → ln_post → proj) and the MaskCLIP dense
+/// path of spec §4. Input images are [B, 3, H, W], already normalised with CLIP's mean and std; any H, W
+/// (zero padding on the bottom/right to a multiple of the patch size, spec §4.1).
+/// </summary>
+/// <param name="weights">The frozen CLIP weights (not owned).</param>
+/// <param name="blockEps">LayerNorm eps of ln_1/ln_2 in every visual block: 1e-5 for stock CLIP,
+/// <see cref="ResidualBlock.MaskClipVisualEps"/> in the ReCLIP++ setting (spec §4.2). ln_pre and ln_post keep 1e-5.</param>
+public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps = ResidualBlock.DefaultEps)
+{
+    private readonly ClipWeights weights = weights ?? throw new ArgumentNullException(nameof(weights));
+
+    public ClipConfig Config => weights.Config;
+
+    public float BlockEps { get; } = blockEps;
+
+    /// <summary>
+    /// The pooled image embedding [B, E] (not normalised), as CLIP's encode_image.
+    /// <paramref name="observe"/> sees "patch_embedding" [B, N, D], "ln_pre" and "block{i}" [B, 1 + N, D].
+    /// </summary>
+    public Tensor Encode(Tensor image, Action<string, Tensor>? observe = null)
+    {
+        using Tensor x = Embed(image, null, out _, out _, out Tensor grid, observe);
+        grid.Dispose();
+        for (int i = 0; i < Config.VisionLayers; i++)
+        {
+            ResidualBlock.Forward(weights.VisionBlocks[i], x, causal: false, BlockEps);
+            observe?.Invoke($"block{i}", x);
+        }
+        int batch = x.Size(0), tokens = x.Size(1), width = Config.VisionWidth;
+        using Tensor classRows = Tensor.Empty([batch, width]);
+        Span<float> all = x.AsSpan<float>(), rows = classRows.AsSpan<float>();
+        for (int b = 0; b < batch; b++)
+            all.Slice(b * tokens * width, width).CopyTo(rows.Slice(b * width, width));
+        LayerNorm.Forward(classRows, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], classRows, ResidualBlock.DefaultEps);
+        Tensor pooled = Tensor.Empty([batch, Config.EmbedDim]);
+        Project(classRows.Pointer<float>(), batch, pooled.Pointer<float>());
+        return pooled;
+    }
+
+    /// <summary>
+    /// The MaskCLIP dense features of spec §4: blocks 0..L−2 as usual, then block L−1's value path
+    /// v' = x + out_proj(v_proj(ln_1(x))), v'' = v' + MLP(ln_2(v')), ln_post, class token dropped, proj per
+    /// patch, L2 normalisation per patch. <paramref name="classToken"/> [Dv] replaces CLIP's class embedding
+    /// when given (ReCLIP++'s cls_token.pt, spec §2.3). Block L−1's ordinary attention path is not run: in the
+    /// authors' code it only feeds the unused global feature (spec §4.3, §14 "minimal").
+    /// </summary>
+    public DenseFeatures EncodeDense(Tensor image, Tensor? classToken = null)
+    {
+        using Tensor x = Embed(image, classToken, out int rows, out int columns, out Tensor grid, null);
+        try
+        {
+            for (int i = 0; i < Config.VisionLayers - 1; i++)
+                ResidualBlock.Forward(weights.VisionBlocks[i], x, causal: false, BlockEps);
+            ValuePath(weights.VisionBlocks[Config.VisionLayers - 1], x);
+            int batch = x.Size(0), tokens = x.Size(1), width = Config.VisionWidth, patches = tokens - 1;
+            LayerNorm.Forward(x, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], x, ResidualBlock.DefaultEps);
+            Tensor features = Tensor.Empty([batch, patches, Config.EmbedDim]);
+            float* px = x.Pointer<float>(), pf = features.Pointer<float>();
+            for (int b = 0; b < batch; b++)
+                Project(px + ((long)b * tokens + 1) * width, patches, pf + (long)b * patches * Config.EmbedDim);
+            L2Normalize.Forward(features, features);
+            return new DenseFeatures(features, grid, rows, columns);
+        }
+        catch
+        {
+            grid.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Spec §4.1: patch tokens, class token prepended, positional embedding (grid part resized bicubically to
+    /// the input's grid, the identity at the training size) added, ln_pre. Returns x [B, 1 + h·w, Dv] and the
+    /// resized grid [h·w, Dv].
+    /// </summary>
+    private Tensor Embed(Tensor image, Tensor? classToken, out int rows, out int columns, out Tensor grid, Action<string, Tensor>? observe)
+    {
+        if (image.Rank != 4 || image.Size(1) != 3)
+            throw new TensorShapeException($"VisionTransformer: image {Shape.Format(image.Shape)} is not [B, 3, H, W]");
+        int width = Config.VisionWidth, g = Config.VisionGrid;
+        if (classToken is not null && classToken.ElementCount != width)
+            throw new TensorShapeException($"VisionTransformer: class token {Shape.Format(classToken.Shape)} does not hold {width} values");
+        (rows, columns) = PatchEmbedding.Grid(image.Size(2), image.Size(3), Config.PatchSize);
+        int batch = image.Size(0), patches = rows * columns;
+        using Tensor tokens = Tensor.Empty([batch, patches, width]);
+        PatchEmbedding.Forward(image, weights.PatchWeight, tokens);
+        observe?.Invoke("patch_embedding", tokens);
+
+        grid = Tensor.Empty([rows, columns, width]);
+        using (Tensor pe = weights.VisualPositional.Slice(0, 1, g * g))
+        using (Tensor source = pe.Reshape(g, g, width))
+            BicubicResize.ForwardChannelsLast(source, grid);
+        Tensor flatGrid = grid.Reshape(patches, width);
+        grid.Dispose();
+        grid = flatGrid;
+
+        Tensor x = Tensor.Empty([batch, 1 + patches, width]);
+        ReadOnlySpan<float> cls = (classToken ?? weights.ClassEmbedding).AsSpan<float>(), pos = weights.VisualPositional.AsSpan<float>();
+        ReadOnlySpan<float> patchRows = tokens.AsSpan<float>(), gridRows = grid.AsSpan<float>();
+        Span<float> all = x.AsSpan<float>();
+        for (int b = 0; b < batch; b++)
+        {
+            Span<float> sequence = all.Slice(b * (1 + patches) * width, (1 + patches) * width);
+            System.Numerics.Tensors.TensorPrimitives.Add(cls, pos[..width], sequence[..width]);
+            System.Numerics.Tensors.TensorPrimitives.Add(patchRows.Slice(b * patches * width, patches * width), gridRows, sequence[width..]);
+        }
+        LayerNorm.Forward(x, weights["visual.ln_pre.weight"], weights["visual.ln_pre.bias"], x, ResidualBlock.DefaultEps);
+        observe?.Invoke("ln_pre", x);
+        return x;
+    }
+
+    /// <summary>Spec §4.3: x ← v' + MLP(ln_2(v')), v' = x + out_proj(v_proj(ln_1(x))); no attention.</summary>
+    private void ValuePath(TransformerBlockWeights w, Tensor x)
+    {
+        int width = x.Size(2), rows = (int)(x.ElementCount / width);
+        using Tensor y = Tensor.Empty(x.Shape);
+        using Tensor v = Tensor.Empty(x.Shape);
+        LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, BlockEps);
+        Linear.Forward(y.Pointer<float>(), width, rows, w.InProjWeight, w.InProjBias, v.Pointer<float>(), width, firstOut: 2 * width, outputs: width);
+        Linear.Forward(v, w.OutProjWeight, w.OutProjBias, y);
+        Add.Residual(x, y);
+        ResidualBlock.Mlp(w, x, y, BlockEps, null);
+    }
+
+    /// <summary>out [rows, E] = x [rows, Dv] · proj [Dv, E] (proj is stored [in, out], so it is not transposed).</summary>
+    private void Project(float* x, int rows, float* output)
+    {
+        int width = Config.VisionWidth, embed = Config.EmbedDim;
+        Sgemm.Multiply(rows, embed, width, 1, new GemmOperand(x, width, false), new GemmOperand(weights.VisualProjection.Pointer<float>(), embed, false),
+            0, output, embed);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using ReClip.Model.Clip;
+using ReClip.Runtime.Tensors;
+using ReClip.Tests.Model;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Cli;
+
+/// <summary>`reclip convert` and `reclip features` on the tiny CLIP of tools/reference/clip_ref.py.</summary>
+[TestFixture]
+public sealed class ClipCommandsTests
+{
+    private string folder = "";
+
+    [SetUp]
+    public void CreateFolder() => folder = Directory.CreateTempSubdirectory("reclip-cli-clip-").FullName;
+
+    [TearDown]
+    public void DeleteFolder() => Directory.Delete(folder, recursive: true);
+
+    [TestCase("weights_hf.safetensors")]
+    [TestCase("weights_torchscript.pt")]
+    public void ConvertWritesOurLayout(string file)
+    {
+        string output = Path.Combine(folder, "converted.safetensors");
+        ReclipProcess.Result result = ReclipProcess.Run("convert", ClipFixture.PathOf(file), output);
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        Assert.That(result.Stdout, Does.Contain("vision 128×2 patch 8"));
+        using ClipWeights expected = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        using ClipWeights converted = ClipWeights.Load(output);
+        Assert.That(converted.Layout, Is.EqualTo(WeightLayout.OpenAi));
+        Assert.That(converted.Config, Is.EqualTo(expected.Config));
+        foreach ((string name, Tensor tensor) in expected.Tensors)
+            Assert.That(converted[name].ToFloatArray(), Is.EqualTo(tensor.ToFloatArray()), name);
+    }
+
+    [Test]
+    public void ConvertNamesTheFileThatIsNotClip()
+    {
+        string input = Path.Combine(AppContext.BaseDirectory, "fixtures", "torch", "state_dict_f16.pt");
+        ReclipProcess.Result result = ReclipProcess.Run("convert", input, Path.Combine(folder, "out.safetensors"));
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Stderr, Does.Contain(input).And.Contain("missing"));
+        Assert.That(File.Exists(Path.Combine(folder, "out.safetensors")), Is.False);
+    }
+
+    [Test]
+    public void FeaturesOfIdsMatchTheReference()
+    {
+        using var fixture = new ClipFixture();
+        int[] ids = fixture.Ints("text_ids");
+        const int length = 16, embed = 64;
+        string[] sequences = [.. Enumerable.Range(0, ids.Length / length).Select(r =>
+            string.Join(' ', ids.Skip(r * length).Take(length).Reverse().SkipWhile(id => id == 0).Reverse()))];
+        var arguments = new List<string> { "features", "--json", "--weights", ClipFixture.PathOf("weights_open_clip.pt") };
+        foreach (string s in sequences) arguments.AddRange(["--ids", s]);
+        ReclipProcess.Result result = ReclipProcess.Run([.. arguments]);
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using JsonDocument report = JsonDocument.Parse(result.Stdout);
+        Assert.That(report.RootElement.GetProperty("embed_dim").GetInt32(), Is.EqualTo(embed));
+        float[] actual = [.. report.RootElement.GetProperty("texts").EnumerateArray()
+            .SelectMany(row => row.GetProperty("features").EnumerateArray().Select(v => v.GetSingle()))];
+        float[] expected = ClipFixture.NormalizeRows(fixture.Values("text"), embed);
+        // JSON round-trips floats exactly; 1e-4 is the feature tolerance of the model tests.
+        Assert.That(ClipFixture.MaxAbs(actual, expected), Is.LessThan(1e-4));
+    }
+
+    [Test]
+    public void FeaturesWithoutInputsIsBadInput()
+    {
+        ReclipProcess.Result result = ReclipProcess.Run("features", "--weights", ClipFixture.PathOf("weights_openai.safetensors"));
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Stderr, Does.Contain("--text or --ids"));
+    }
+}
