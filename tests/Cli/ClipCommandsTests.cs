@@ -57,12 +57,34 @@ public sealed class ClipCommandsTests
         ReclipProcess.Result result = ReclipProcess.Run([.. arguments]);
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
         using JsonDocument report = JsonDocument.Parse(result.Stdout);
-        Assert.That(report.RootElement.GetProperty("embed_dim").GetInt32(), Is.EqualTo(embed));
-        float[] actual = [.. report.RootElement.GetProperty("texts").EnumerateArray()
-            .SelectMany(row => row.GetProperty("features").EnumerateArray().Select(v => v.GetSingle()))];
-        float[] expected = ClipFixture.NormalizeRows(fixture.Values("text"), embed);
-        // JSON round-trips floats exactly; 1e-4 is the feature tolerance of the model tests.
+        JsonElement[] rows = [.. report.RootElement.GetProperty("text").EnumerateArray()];
+        Assert.That(rows.Select(r => r.GetArrayLength()), Is.All.EqualTo(embed));
+        float[] actual = [.. rows.SelectMany(row => row.EnumerateArray().Select(v => v.GetSingle()))];
+        float[] expected = fixture.Values("text");
+        // JSON round-trips floats exactly; 1e-4 is the feature tolerance of the model tests (raw features are O(1)).
         Assert.That(ClipFixture.MaxAbs(actual, expected), Is.LessThan(1e-4));
+    }
+
+    [Test]
+    public void FeaturesOfAnImageFileGivePooledAndDenseMaps()
+    {
+        // A PNG at the tiny model's native size: the command must read it, normalise it as CLIP does and give the
+        // same embeddings as the model run in-process on the same pixels.
+        var image = new ReClip.Model.Data.RgbImage(24, 24);
+        new Random(5).NextBytes(image.Pixels);
+        string path = Path.Combine(folder, "probe.png");
+        ReClip.Model.Data.PngFiles.WriteRgb(path, image);
+        ReclipProcess.Result result = ReclipProcess.Run("features", "--json", "--dense", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", path);
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using JsonDocument report = JsonDocument.Parse(result.Stdout);
+        float[] pooled = [.. report.RootElement.GetProperty("image")[0].EnumerateArray().Select(v => v.GetSingle())];
+        JsonElement dense = report.RootElement.GetProperty("dense")[0];
+        using var weights = ReClip.Model.Clip.ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        using ReClip.Runtime.Tensors.Tensor input = ReClip.Model.Clip.ClipImage.Normalize(image);
+        using ReClip.Runtime.Tensors.Tensor expected = new ReClip.Model.Clip.VisionTransformer(weights).Encode(input);
+        Assert.That(pooled, Is.EqualTo(expected.ToFloatArray()));
+        Assert.That(dense.GetArrayLength(), Is.EqualTo(weights.Config.EmbedDim), "channels first");
+        Assert.That(dense[0].GetArrayLength(), Is.EqualTo(24 / weights.Config.PatchSize), "rows of patches");
     }
 
     [Test]
@@ -70,6 +92,6 @@ public sealed class ClipCommandsTests
     {
         ReclipProcess.Result result = ReclipProcess.Run("features", "--weights", ClipFixture.PathOf("weights_openai.safetensors"));
         Assert.That(result.ExitCode, Is.EqualTo(1));
-        Assert.That(result.Stderr, Does.Contain("--text or --ids"));
+        Assert.That(result.Stderr, Does.Contain("--image, --text or --ids"));
     }
 }

@@ -2,14 +2,16 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ReClip.Model.Clip;
+using ReClip.Model.Data;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
 
 /// <summary>
-/// `reclip features --weights FILE --text STR...`: CLIP text embeddings (L2-normalised), one line (or JSON
-/// row) per text. `--ids` takes raw token ids instead of text (for models whose vocabulary is not OpenAI's,
-/// e.g. the tiny test CLIP). Images (`--image`, `--dense`) wait for a PNG decoder in the project.
+/// `reclip features --weights FILE [--image PNG]... [--text STR]... [--ids IDS]... [--dense] [--json]`: CLIP's
+/// pooled image embeddings (images at their own size: pixels/255 and CLIP's mean/std, no resizing) and text
+/// embeddings after the projection, not normalised; with --dense the MaskCLIP dense map of each image.
+/// `--ids` takes raw token ids instead of text, for models whose vocabulary is not OpenAI's.
 /// </summary>
 public static class FeaturesCommand
 {
@@ -17,44 +19,84 @@ public static class FeaturesCommand
     {
         Option<bool> json = JsonOption.Create();
         var weightsPath = new Option<string>("--weights") { Description = "A CLIP ViT weight file (.pt, .bin, .safetensors).", Required = true };
-        var texts = new Option<string[]>("--text") { Description = "A text to embed (repeatable); tokenized with OpenAI's CLIP BPE.", AllowMultipleArgumentsPerToken = false };
+        var images = new Option<string[]>("--image") { Description = "A PNG or JPEG image (repeatable), used at its own size." };
+        var texts = new Option<string[]>("--text") { Description = "A text to embed (repeatable); tokenized with OpenAI's CLIP BPE." };
         var ids = new Option<string[]>("--ids") { Description = "Space-separated token ids, SOT to EOT (repeatable)." };
-        var command = new Command("features", "Print CLIP text embeddings (unit norm).") { json, weightsPath, texts, ids };
+        var dense = new Option<bool>("--dense") { Description = "Also print the MaskCLIP dense map of each image." };
+        var command = new Command("features", "Print CLIP image and text embeddings, and the MaskCLIP dense map.") { json, weightsPath, images, texts, ids, dense };
         command.SetAction(parse =>
         {
+            string[] imagePaths = parse.GetValue(images) ?? [];
             using ClipWeights weights = ClipWeights.Load(parse.GetRequiredValue(weightsPath));
-            int length = weights.Config.ContextLength;
-            var inputs = new List<(string Input, int[] Tokens)>();
+            var tokens = new List<(string Input, int[] Ids)>();
             foreach (string phrase in parse.GetValue(texts) ?? [])
-                inputs.Add((phrase, ClipTokenizer.Default.EncodeForContext(phrase, length, false)));
+                tokens.Add((phrase, ClipTokenizer.Default.EncodeForContext(phrase, weights.Config.ContextLength, false)));
             foreach (string sequence in parse.GetValue(ids) ?? [])
-                inputs.Add((sequence, ParseIds(sequence, length)));
-            if (inputs.Count == 0)
-                throw new ArgumentException("give at least one --text or --ids");
-            var padded = new int[inputs.Count * length];
-            for (int i = 0; i < inputs.Count; i++)
-                inputs[i].Tokens.CopyTo(padded, i * length);
-            var encoder = new TextTransformer(weights);
-            using Tensor features = encoder.Encode(padded);
-            int embed = weights.Config.EmbedDim;
-            float[] values = features.ToFloatArray();
-            var rows = new List<FeatureRow>();
-            for (int i = 0; i < inputs.Count; i++)
+                tokens.Add((sequence, ParseIds(sequence, weights.Config.ContextLength)));
+            if (tokens.Count == 0 && imagePaths.Length == 0)
+                throw new ArgumentException("give at least one --image, --text or --ids");
+
+            var imageRows = new List<float[]>();
+            List<float[][][]>? denseMaps = parse.GetValue(dense) ? [] : null;
+            var vision = new VisionTransformer(weights);
+            foreach (string path in imagePaths)
             {
-                float[] row = values.AsSpan(i * embed, embed).ToArray();
-                float norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row));
-                System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
-                rows.Add(new FeatureRow(inputs[i].Input, inputs[i].Tokens, row));
+                using Tensor input = ClipImage.Normalize(PngFiles.ReadRgb(path));
+                using (Tensor pooled = vision.Encode(input))
+                    imageRows.Add(pooled.ToFloatArray());
+                if (denseMaps is null) continue;
+                using DenseFeatures map = vision.EncodeDense(input);
+                denseMaps.Add(ChannelsFirst(map));
             }
+            List<float[]> textRows = tokens.Count == 0 ? [] : EncodeTexts(weights, tokens.ConvertAll(t => t.Ids));
+
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new FeaturesReport(embed, rows), CliJson.Output.FeaturesReport));
-            else
-                foreach (FeatureRow row in rows)
-                    Console.WriteLine($"{row.Input}\t{string.Join(' ', row.Features.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)))}");
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new FeaturesReport(imageRows, textRows, denseMaps), CliJson.Output.FeaturesReport));
+                return ExitCode.Success;
+            }
+            for (int i = 0; i < imagePaths.Length; i++)
+                Console.WriteLine($"image {imagePaths[i]}\t{Format(imageRows[i])}");
+            for (int i = 0; i < tokens.Count; i++)
+                Console.WriteLine($"text {tokens[i].Input}\t{Format(textRows[i])}");
+            for (int i = 0; denseMaps is not null && i < denseMaps.Count; i++)
+                Console.WriteLine($"dense {imagePaths[i]}\t{denseMaps[i].Length} channels × {denseMaps[i][0].Length} × {denseMaps[i][0][0].Length} patches");
             return ExitCode.Success;
         });
         return command;
     }
+
+    private static List<float[]> EncodeTexts(ClipWeights weights, List<int[]> sequences)
+    {
+        int length = weights.Config.ContextLength, embed = weights.Config.EmbedDim;
+        var padded = new int[sequences.Count * length];
+        for (int i = 0; i < sequences.Count; i++)
+            sequences[i].CopyTo(padded, i * length);
+        using Tensor features = new TextTransformer(weights).Encode(padded);
+        float[] values = features.ToFloatArray();
+        return [.. Enumerable.Range(0, sequences.Count).Select(i => values.AsSpan(i * embed, embed).ToArray())];
+    }
+
+    /// <summary>The dense map [h·w, E] of one image as [channel][y][x].</summary>
+    private static float[][][] ChannelsFirst(DenseFeatures map)
+    {
+        float[] values = map.Features.ToFloatArray();
+        int embed = values.Length / (map.Rows * map.Columns);
+        var result = new float[embed][][];
+        for (int c = 0; c < embed; c++)
+        {
+            result[c] = new float[map.Rows][];
+            for (int y = 0; y < map.Rows; y++)
+            {
+                result[c][y] = new float[map.Columns];
+                for (int x = 0; x < map.Columns; x++)
+                    result[c][y][x] = values[(y * map.Columns + x) * embed + c];
+            }
+        }
+        return result;
+    }
+
+    private static string Format(float[] row) => string.Join(' ', row.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
 
     private static int[] ParseIds(string sequence, int length)
     {

@@ -1,7 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace ReClip.Cli.Commands;
 
-/// <summary>The JSON of `reclip features`: one L2-normalised CLIP embedding per input.</summary>
-public sealed record FeaturesReport(int EmbedDim, IReadOnlyList<FeatureRow> Texts);
-
-/// <summary>One text (or id sequence) and its unit-norm embedding.</summary>
-public sealed record FeatureRow(string Input, int[] Tokens, float[] Features);
+/// <summary>
+/// The JSON of `reclip features`: pooled image embeddings and text embeddings after the projection (not
+/// normalised), and with --dense the MaskCLIP map of each image as [image][channel][y][x] (unit norm per patch).
+/// </summary>
+public sealed record FeaturesReport(
+    IReadOnlyList<float[]> Image,
+    IReadOnlyList<float[]> Text,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<float[][][]>? Dense);
