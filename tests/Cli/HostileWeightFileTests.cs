@@ -23,6 +23,9 @@ public sealed class HostileWeightFileTests
     /// <summary>The biggest legitimate cost is the 32 MiB bomb inflated once, and a million stack or memo slots; 500 MB is an order of magnitude above.</summary>
     private const long MaxAllocatedBytes = 500L << 20;
 
+    /// <summary>A `reclip` process refusing a file peaks at ~45 MB resident, ~80 MB for the 32 MiB bomb (its inflated record); 500 MB means a bound is missing.</summary>
+    private const long MaxPeakWorkingSet = 500L << 20;
+
     /// <summary>The corpus as the issue asks for it: at least fifty hostile files.</summary>
     private const int MinCorpusSize = 50;
 
@@ -97,6 +100,7 @@ public sealed class HostileWeightFileTests
         var clock = Stopwatch.StartNew();
         ReclipProcess.Result result = ReclipProcess.Run("info", "--weights", path);
         clock.Stop();
+        TestContext.Out.WriteLine($"{file.Name}: {clock.Elapsed.TotalMilliseconds:F0} ms, peak working set {result.PeakWorkingSet >> 20} MiB");
         Assert.Multiple(() =>
         {
             Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
@@ -104,6 +108,7 @@ public sealed class HostileWeightFileTests
             Assert.That(result.Stderr, Does.StartWith("reclip: ").And.Contain(path).And.Contain(file.Expected));
             // A process start costs ~1 s of this on the 2-core CI machine.
             Assert.That(clock.Elapsed, Is.LessThan(MaxTimePerFile + TimeSpan.FromSeconds(5)));
+            Assert.That(result.PeakWorkingSet, Is.GreaterThan(0L).And.LessThan(MaxPeakWorkingSet), "peak working set, sampled");
             if (file.Marker is not null)
                 Assert.That(File.Exists(file.Marker), Is.False, "the payload ran");
         });
