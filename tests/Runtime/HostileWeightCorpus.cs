@@ -25,7 +25,10 @@ internal static class HostileWeightCorpus
     /// <summary>Where each forbidden-global payload would write its marker if anything ever ran it.</summary>
     public static string MarkerFolder { get; } = Path.Combine(Path.GetTempPath(), "reclip-hostile-markers");
 
-    public static IEnumerable<HostileWeightFile> All() => Safetensors().Concat(Checkpoints()).Concat(Pickles()).Concat(ForbiddenGlobals());
+    /// <summary>Built once per test run: NUnit enumerates test sources more than once, and the bomb and flood cases take a moment to build.</summary>
+    private static readonly Lazy<HostileWeightFile[]> Corpus = new(() => [.. Safetensors(), .. Checkpoints(), .. Pickles(), .. ForbiddenGlobals()]);
+
+    public static IReadOnlyList<HostileWeightFile> All() => Corpus.Value;
 
     /// <summary>Two tensors, F32 [2] then F16 [2], tiling a 12-byte data section.</summary>
     public static byte[] ValidSafetensors { get; } = SafetensorsBytes.File(
