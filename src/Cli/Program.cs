@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using ReClip.Cli;
 using ReClip.Cli.Commands;
 
@@ -12,7 +14,17 @@ root.Subcommands.Add(FeaturesCommand.Create());
 
 try
 {
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    ParseResult parse = root.Parse(args);
+    // System.CommandLine's default prints the whole help to stdout after the errors, which a script piping
+    // --json output would read as data: we print each error and the command's usage line to stderr instead.
+    if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
+    {
+        foreach (ParseError error in parse.Errors)
+            Console.Error.WriteLine($"reclip: {error.Message}");
+        Console.Error.WriteLine(CommandLineUsage.Of(parse.CommandResult));
+        return ExitCode.BadInput;
+    }
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e)
 {

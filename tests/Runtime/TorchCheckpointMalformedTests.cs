@@ -185,6 +185,41 @@ public sealed class TorchCheckpointMalformedTests
     public void RefusesAFileThatIsNeitherZipNorPickle() =>
         ExpectRefusal(builder.WriteRaw(Encoding.ASCII.GetBytes("just some text, long enough to hold an end record")), "not a zip archive");
 
+    /// <summary>Regression: stride-0 dimensions kept the extent inside the storage while the element count overflowed, and `reclip info` died of an OverflowException (exit 2).</summary>
+    [Test]
+    public void RefusesAShapeWhoseElementCountOverflows()
+    {
+        byte[] pickle = new PickleAssembler().Proto().EmptyDict().Mark().String("weight")
+            .FloatTensor("0", 4, 0, [int.MaxValue, int.MaxValue, int.MaxValue], [0, 0, 0]).SetItems().Stop().ToArray();
+        string path = builder.Write(("archive/data.pkl", pickle), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        ExpectRefusal(path, "overflow 64-bit arithmetic");
+    }
+
+    /// <summary>Regression: four stored floats viewed with stride 0 as 65536×65536 opened fine and made Load allocate 16 GiB.</summary>
+    [Test]
+    public void RefusesAStrideZeroViewThatExpandsPastTheLimit()
+    {
+        byte[] pickle = new PickleAssembler().Proto().EmptyDict().Mark().String("weight")
+            .FloatTensor("0", 4, 0, [65536, 65536], [0, 0]).SetItems().Stop().ToArray();
+        string path = builder.Write(("archive/data.pkl", pickle), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        ExpectRefusal(path, "over the 67108864-byte limit for expanded views");
+    }
+
+    /// <summary>A small broadcast buffer (position ids saved as an expanded view) stays loadable.</summary>
+    [Test]
+    public void LoadsASmallStrideZeroView()
+    {
+        byte[] pickle = new PickleAssembler().Proto().EmptyDict().Mark().String("weight")
+            .FloatTensor("0", 4, 0, [3, 4], [0, 1]).SetItems().Stop().ToArray();
+        string path = builder.Write(("archive/data.pkl", pickle), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        using Tensor weight = checkpoint.Load("weight");
+        Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4 }));
+    }
+
     private static WeightFileException ExpectRefusal(string path, string problem)
     {
         var error = Assert.Throws<WeightFileException>(() => TorchCheckpoint.Open(path).Dispose());

@@ -5,7 +5,13 @@ namespace ReClip.Tests.Support;
 /// <summary>Runs the built `reclip` command as a separate process, so exit codes and stderr are tested as users see them.</summary>
 public static class ReclipProcess
 {
-    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+    /// <summary>The exit code, the output, and the highest resident set size sampled while it ran (0 if it exited before the first sample).</summary>
+    public sealed record Result(int ExitCode, string Stdout, string Stderr, long PeakWorkingSet);
+
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+
+    /// <summary>Linux keeps the high-water mark (VmHWM) that PeakWorkingSet64 reads, so sampling every few ms misses at most the last few ms.</summary>
+    private const int SampleMilliseconds = 5;
 
     public static Result Run(params string[] arguments)
     {
@@ -17,11 +23,26 @@ public static class ReclipProcess
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        long peak = 0;
+        var clock = Stopwatch.StartNew();
+        while (!process.WaitForExit(SampleMilliseconds))
         {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"reclip {string.Join(' ', arguments)} did not finish within 2 minutes");
+            if (clock.Elapsed > Limit)
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"reclip {string.Join(' ', arguments)} did not finish within {Limit}");
+            }
+            try
+            {
+                process.Refresh();
+                peak = Math.Max(peak, process.PeakWorkingSet64);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited between the wait and the sample.
+            }
         }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        process.WaitForExit();
+        return new Result(process.ExitCode, stdout.Result, stderr.Result, peak);
     }
 }

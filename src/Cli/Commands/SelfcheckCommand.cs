@@ -20,6 +20,19 @@ public static class SelfcheckCommand
     {
         Option<bool> json = JsonOption.Create();
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        device.Validators.Add(result =>
+        {
+            if (result.Tokens is not [{ } token])
+                return;
+            try
+            {
+                Device.Parse(token.Value);
+            }
+            catch (FormatException e)
+            {
+                result.AddError(e.Message);
+            }
+        });
         var op = new Option<string?>("--op") { Description = "Check only the op of this name (e.g. LayerNorm)." };
         var command = new Command("selfcheck", "Check every op on a device against its plain CPU reference.") { device, op, json };
         command.SetAction(parse =>

@@ -17,8 +17,9 @@ public static class TokenizeCommand
         };
         contextLength.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1)
-                result.AddError("--context-length must be at least 1");
+            // A token that is not an int already has System.CommandLine's own error; reading the value would throw.
+            if (result.Tokens is [{ } token] && int.TryParse(token.Value, out int length) && length < 1)
+                result.AddError($"--context-length must be at least 1, not {length}");
         });
         var truncate = new Option<bool>("--truncate") { Description = "Cut a text that does not fit and end it with EOT, instead of failing." };
         var vocabulary = new Option<string?>("--vocab") { Description = "OpenAI's bpe_simple_vocab_16e6.txt.gz (default: the copy built into reclip)." };

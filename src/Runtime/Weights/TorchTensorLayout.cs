@@ -5,10 +5,17 @@ namespace ReClip.Runtime.Weights;
 /// <summary>
 /// Checks, when a checkpoint is opened, that a tensor record can be loaded: a known element type, a
 /// storage entry that exists and holds the storage's elements, dimensions that fit our shapes, and a
-/// strided extent that stays inside the storage.
+/// strided extent that stays inside the storage, and a loaded size the file can account for.
 /// </summary>
 internal static class TorchTensorLayout
 {
+    /// <summary>
+    /// A view that repeats storage elements (a stride of 0, or overlapping strides) is materialised on load.
+    /// PyTorch saves such views for small broadcast buffers; beyond its storage's own element count we allow
+    /// one only up to this size, so a few bytes in the archive cannot ask for gigabytes.
+    /// </summary>
+    public const long MaxExpandedBytes = 64L << 20;
+
     public static WeightEntry Validate(string name, TorchTensorRecord record, ZipEntry storageEntry, string path)
     {
         TorchScalarType element = record.Storage.Element;
@@ -22,6 +29,10 @@ internal static class TorchTensorLayout
             long end = ExtentEnd(record);
             if (end > record.Storage.ElementCount)
                 throw new WeightFileException(path, $"offset {record.StorageOffset}, size {Format(record.Size)} and stride {Format(record.Stride)} reach element {end} of a {record.Storage.ElementCount}-element {record.Storage}", name);
+            long elements = record.Size.Aggregate(1L, (count, dim) => checked(count * dim));
+            long loadedBytes = checked(elements * dtype.SizeOf());
+            if (elements > record.Storage.ElementCount && loadedBytes > MaxExpandedBytes)
+                throw new WeightFileException(path, $"size {Format(record.Size)} and stride {Format(record.Stride)} repeat a {record.Storage.ElementCount}-element {record.Storage} into {elements} elements ({loadedBytes} bytes), over the {MaxExpandedBytes}-byte limit for expanded views", name);
         }
         catch (OverflowException e)
         {

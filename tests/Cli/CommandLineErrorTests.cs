@@ -1,0 +1,30 @@
+using ReClip.Cli;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Cli;
+
+/// <summary>
+/// An invalid command line, whatever is wrong with it, exits with 1 and prints the problem and the
+/// command's usage line on stderr, nothing on stdout (a script reading --json output must not get help text).
+/// </summary>
+[TestFixture]
+public sealed class CommandLineErrorTests
+{
+    [TestCase("unknown device 'gpu'", "usage: reclip selfcheck [options]", "selfcheck", "--device", "gpu")]
+    [TestCase("--context-length must be at least 1, not -3", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "-3", "cat")]
+    [TestCase("Cannot parse argument 'abc' for option '--context-length'", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "abc", "cat")]
+    [TestCase("Unrecognized command or argument 'nosuch'", "usage: reclip <command> [options]", "nosuch")]
+    [TestCase("--vocab and --hf-vocab name two vocabularies", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--vocab", "a", "--hf-vocab", "b", "cat")]
+    public void AnInvalidCommandLineExitsWithBadInputTheErrorAndTheUsageLine(string error, string usage, params string[] arguments)
+    {
+        ReclipProcess.Result result = ReclipProcess.Run(arguments);
+        string[] lines = result.Stderr.TrimEnd().Split('\n');
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
+            Assert.That(result.Stdout, Is.Empty);
+            Assert.That(lines[..^1], Has.Some.StartsWith("reclip: ").And.Some.Contain(error));
+            Assert.That(lines[^1], Does.StartWith(usage));
+        });
+    }
+}
