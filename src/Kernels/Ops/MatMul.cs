@@ -6,9 +6,9 @@ namespace ReClip.Kernels.Ops;
 /// <summary>
 /// Matrix products on tensors: the linear layer y = x·Wᵀ + b (W stored [out, in] as PyTorch and CLIP keep
 /// it) and the general C = alpha·A·op(B) + beta·C. On the CPU both run on <see cref="Sgemm"/>; the
-/// definition is <see cref="SgemmReference"/>.
+/// definition is <see cref="SgemmReference"/>. On CUDA they run on cuBLAS in float32.
 /// </summary>
-public static class MatMul
+public static partial class MatMul
 {
     /// <summary>y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions.</summary>
     public static unsafe void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y)
@@ -21,6 +21,11 @@ public static class MatMul
             throw new TensorShapeException($"Linear: output {Shape.Format(y.Shape)} does not match {rows} rows × {outputs}");
         if (bias is not null)
             Shape.Require("Linear bias", [outputs], bias.Shape);
+        if (!x.Device.IsCpu)
+        {
+            LinearCuda(x, weight, bias, y, rows, outputs, inputs);
+            return;
+        }
         OpGuard.Cpu("Linear", x, weight, y);
         if (bias is not null) OpGuard.Cpu("Linear bias", bias);
         Sgemm.Multiply(rows, outputs, inputs, 1, new GemmOperand(x.Pointer<float>(), inputs, false),
@@ -37,6 +42,11 @@ public static class MatMul
         if ((transposeB ? b.Size(1) : b.Size(0)) != k)
             throw new TensorShapeException($"MatMul: A {Shape.Format(a.Shape)} does not chain with B {Shape.Format(b.Shape)}{(transposeB ? "ᵀ" : "")}");
         Shape.Require("MatMul output", [m, n], c.Shape);
+        if (!a.Device.IsCpu)
+        {
+            MultiplyCuda(a, b, c, transposeB, alpha, beta, m, n, k);
+            return;
+        }
         OpGuard.Cpu("MatMul", a, b, c);
         Sgemm.Multiply(m, n, k, alpha, new GemmOperand(a.Pointer<float>(), k, false),
             new GemmOperand(b.Pointer<float>(), transposeB ? k : n, transposeB), beta, c.Pointer<float>(), n);

@@ -1,8 +1,22 @@
 namespace ReClip.Runtime.Cuda;
 
-/// <summary>cuBLAS, checked. Its version can be read without a GPU.</summary>
-public static class Cublas
+/// <summary>How a cuBLAS GEMM multiplies float32 data: exactly in fp32, or with TF32 tensor cores (fp32 accumulation).</summary>
+public enum GemmPrecision
 {
+    Float32,
+    TensorFloat32,
+}
+
+/// <summary>
+/// cuBLAS, checked. Its version can be read without a GPU. GEMMs here take row-major operands, as the rest
+/// of the runtime stores them: cuBLAS is column-major, and a row-major matrix is the column-major matrix of
+/// its transpose, so C = op(A)·op(B) is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ with the operands swapped.
+/// </summary>
+public static unsafe class Cublas
+{
+    private static readonly Dictionary<int, nint> handles = [];
+    private static readonly Lock gate = new();
+
     public static bool IsAvailable => NativeLibraries.Cublas.IsLoaded;
 
     public static Version Version()
@@ -11,11 +25,78 @@ public static class Cublas
         return new Version(Property(CublasApi.MajorVersion), Property(CublasApi.MinorVersion), Property(CublasApi.PatchLevel));
     }
 
+    /// <summary>
+    /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C on <paramref name="device"/> (device pointers; op(A) is m×k,
+    /// stored k×m when <paramref name="transposeA"/>; op(B) is k×n, stored n×k when <paramref name="transposeB"/>).
+    /// Queued on the legacy default stream, like every launch of the runtime.
+    /// </summary>
+    public static void Gemm(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32)
+    {
+        nint handle = Handle(device);
+        Check(CublasApi.cublasGemmEx(handle,
+            transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
+            transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
+            n, m, k, &alpha, b, CublasApi.DataFloat, ldb, a, CublasApi.DataFloat, lda,
+            &beta, c, CublasApi.DataFloat, ldc, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmEx");
+    }
+
+    /// <summary><see cref="Gemm"/> over <paramref name="batch"/> matrices at fixed element strides (e.g. attention heads).</summary>
+    public static void GemmStridedBatched(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch,
+        GemmPrecision precision = GemmPrecision.Float32)
+    {
+        nint handle = Handle(device);
+        Check(CublasApi.cublasGemmStridedBatchedEx(handle,
+            transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
+            transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
+            n, m, k, &alpha, b, CublasApi.DataFloat, ldb, strideB, a, CublasApi.DataFloat, lda, strideA,
+            &beta, c, CublasApi.DataFloat, ldc, strideC, batch, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmStridedBatchedEx");
+    }
+
+    /// <summary>One cuBLAS handle per device, created in its primary context on first use and kept for the process.</summary>
+    private static nint Handle(int device)
+    {
+        NativeLibraries.Require(NativeLibraries.Cublas);
+        CudaDriver.MakeCurrent(device);
+        lock (gate)
+        {
+            if (handles.TryGetValue(device, out nint handle))
+                return handle;
+            Check(CublasApi.cublasCreate(out handle), "cublasCreate");
+            Check(CublasApi.cublasSetStream(handle, 0), "cublasSetStream");
+            handles[device] = handle;
+            return handle;
+        }
+    }
+
+    private static int ComputeType(GemmPrecision precision) =>
+        precision == GemmPrecision.TensorFloat32 ? CublasApi.Compute32FFastTf32 : CublasApi.Compute32F;
+
     private static int Property(int property)
     {
         int status = CublasApi.cublasGetProperty(property, out int value);
-        if (status != 0)
-            throw new CudaException("cublasGetProperty", status, $"CUBLAS_STATUS_{status}");
+        Check(status, "cublasGetProperty");
         return value;
     }
+
+    private static void Check(int status, string call)
+    {
+        if (status != 0)
+            throw new CudaException(call, status, StatusName(status));
+    }
+
+    private static string StatusName(int status) => status switch
+    {
+        1 => "CUBLAS_STATUS_NOT_INITIALIZED",
+        3 => "CUBLAS_STATUS_ALLOC_FAILED",
+        7 => "CUBLAS_STATUS_INVALID_VALUE",
+        8 => "CUBLAS_STATUS_ARCH_MISMATCH",
+        11 => "CUBLAS_STATUS_MAPPING_ERROR",
+        13 => "CUBLAS_STATUS_EXECUTION_FAILED",
+        14 => "CUBLAS_STATUS_INTERNAL_ERROR",
+        15 => "CUBLAS_STATUS_NOT_SUPPORTED",
+        16 => "CUBLAS_STATUS_LICENSE_ERROR",
+        _ => $"CUBLAS_STATUS_{status}",
+    };
 }

@@ -1,0 +1,30 @@
+using ReClip.Kernels.Cuda;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Ops;
+
+/// <summary>
+/// The CUDA paths of MatMul: cuBLAS GEMMs in float32 (spec §4.7: the reference runs its matmuls in full fp32),
+/// then the bias with the Add kernel — a separate pass over y, until a cuBLASLt epilogue fuses it.
+/// </summary>
+public static partial class MatMul
+{
+    private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
+    {
+        int device = DeviceTensors.Require("Linear", x, weight, y);
+        if (rows == 0) return;
+        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
+            DeviceTensors.Address(x), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs);
+        if (bias is not null)
+            Add.Bias(y, bias);
+    }
+
+    private static void MultiplyCuda(Tensor a, Tensor b, Tensor c, bool transposeB, float alpha, float beta, int m, int n, int k)
+    {
+        int device = DeviceTensors.Require("MatMul", a, b, c);
+        if (m == 0 || n == 0) return;
+        Cublas.Gemm(device, transposeA: false, transposeB, m, n, k, alpha,
+            DeviceTensors.Address(a), k, DeviceTensors.Address(b), transposeB ? k : n, beta, DeviceTensors.Address(c), n);
+    }
+}
