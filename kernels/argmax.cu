@@ -8,13 +8,7 @@
 // (-inf, INT_MAX), which loses to any real element (a -inf element ties on value and wins on index).
 // Scalar loads only: a row is at most a few hundred bytes and the kernel is launch-bound.
 
-__device__ __forceinline__ bool argmax_better(float value, int index, float best, int best_index)
-{
-    bool nan = value != value, best_nan = best != best;
-    if (nan != best_nan) return nan;
-    if (!nan && value != best) return value > best;
-    return index < best_index;
-}
+#include "warp.cuh"
 
 extern "C" __global__ void argmax_rows(const float* __restrict__ x, int* __restrict__ indices, int rows, int width)
 {

@@ -13,6 +13,8 @@
 // own elements, so no synchronisation beyond the warp reductions is needed. Scalar loads: rows of 20 or 150
 // floats are neither 16-byte multiples nor long enough for float4 to pay.
 
+#include "warp.cuh"
+
 __device__ __forceinline__ void philox_round(unsigned int& c0, unsigned int& c1, unsigned int& c2, unsigned int& c3,
     unsigned int k0, unsigned int k1)
 {
@@ -62,33 +64,10 @@ __device__ __forceinline__ float philox_uniform(unsigned int bits)
     return __fadd_rn(__fmul_rn((float)(bits >> 9), step), step / 2.0f);
 }
 
-__device__ __forceinline__ float gumbel_warp_sum(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value += __shfl_xor_sync(0xffffffffu, value, offset);
-    return value;
-}
-
-__device__ __forceinline__ float gumbel_warp_max(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
-    return value;
-}
-
-// (value, index) beats (best, best_index): a NaN first, then the larger value, then the smaller index.
-__device__ __forceinline__ bool gumbel_better(float value, int index, float best, int best_index)
-{
-    bool nan = value != value, best_nan = best != best;
-    if (nan != best_nan) return nan;
-    if (!nan && value != best) return value > best;
-    return index < best_index;
-}
-
 // The row after z is known: softmax into soft, then the straight-through mask.
 __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, float high)
 {
-    high = gumbel_warp_max(high);
+    high = warp_max(high);
     float sum = 0.0f;
     for (int c = lane; c < classes; c += 32)
     {
@@ -96,16 +75,16 @@ __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, floa
         soft[c] = e;
         sum += e;
     }
-    float inverse = 1.0f / gumbel_warp_sum(sum);
+    float inverse = 1.0f / warp_sum(sum);
     // First maximum of y_soft (TensorPrimitives.IndexOfMax: the first of equal maxima), combined across lanes
-    // by gumbel_better as in kernels/argmax.cu; a lane with no element holds (-inf, INT_MAX).
+    // by argmax_better (kernels/warp.cuh); a lane with no element holds (-inf, INT_MAX).
     float best = __int_as_float(0xff800000);
     int best_index = 0x7fffffff;
     for (int c = lane; c < classes; c += 32)
     {
         float y = __fmul_rn(soft[c], inverse);
         soft[c] = y;
-        if (gumbel_better(y, c, best, best_index))
+        if (argmax_better(y, c, best, best_index))
         {
             best = y;
             best_index = c;
@@ -115,7 +94,7 @@ __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, floa
     {
         float other = __shfl_xor_sync(0xffffffffu, best, offset);
         int other_index = __shfl_xor_sync(0xffffffffu, best_index, offset);
-        if (gumbel_better(other, other_index, best, best_index))
+        if (argmax_better(other, other_index, best, best_index))
         {
             best = other;
             best_index = other_index;
@@ -178,7 +157,7 @@ extern "C" __global__ void gumbel_softmax_backward(const float* __restrict__ d_m
     float dot = 0.0f;
     for (int c = lane; c < classes; c += 32)
         dot += d_mask[at + c] * y_soft[at + c];
-    dot = gumbel_warp_sum(dot);
+    dot = warp_sum(dot);
     for (int c = lane; c < classes; c += 32)
         d_logits[at + c] = __fmul_rn(__fmul_rn(__fsub_rn(d_mask[at + c], dot), y_soft[at + c]), factor);
 }

@@ -7,12 +7,7 @@
 // A float4 path runs when width % 4 == 0 and the pointers are 16-byte aligned, else scalar. y may be x
 // (dx may be dy): each lane writes only the elements it alone read, after the reduction.
 
-__device__ __forceinline__ float l2_warp_sum(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value += __shfl_xor_sync(0xffffffffu, value, offset);
-    return value;
-}
+#include "warp.cuh"
 
 extern "C" __global__ void l2normalize_forward(const float* x, float* y, float* __restrict__ norm, int rows, int width, int vectorised)
 {
@@ -31,7 +26,7 @@ extern "C" __global__ void l2normalize_forward(const float* x, float* y, float* 
     }
     for (int i = vectors * 4 + lane; i < width; i += 32)
         squares += in[i] * in[i];
-    float length = sqrtf(l2_warp_sum(squares));
+    float length = sqrtf(warp_sum(squares));
 
     for (int v = lane; v < vectors; v += 32)
     {
@@ -62,7 +57,7 @@ extern "C" __global__ void l2normalize_backward(const float* dy, const float* y,
     }
     for (int i = vectors * 4 + lane; i < width; i += 32)
         dot += grad[i] * unit[i];
-    dot = l2_warp_sum(dot);
+    dot = warp_sum(dot);
     float length = norm[row];
 
     for (int v = lane; v < vectors; v += 32)

@@ -8,12 +8,7 @@
 // dgamma/dbeta reduce over rows, a different axis: a separate kernel, one thread per column, so the
 // sum runs in row order and is deterministic (no atomics).
 
-__device__ __forceinline__ float warp_sum(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value += __shfl_xor_sync(0xffffffffu, value, offset);
-    return value;
-}
+#include "warp.cuh"
 
 // x and y (and dy and dx below) may be the same buffer, as on the CPU path: no __restrict__ on them.
 extern "C" __global__ void layernorm_forward(const float* x, const float* __restrict__ gamma,

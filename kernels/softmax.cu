@@ -12,26 +12,7 @@
 // pointers are 16-byte aligned (every row is then aligned), else scalar. y may be x (dx may be dy): each
 // lane writes only the elements it alone read, after the row's reductions.
 
-__device__ __forceinline__ float softmax_warp_sum(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value += __shfl_xor_sync(0xffffffffu, value, offset);
-    return value;
-}
-
-__device__ __forceinline__ float softmax_warp_max(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
-    return value;
-}
-
-__device__ __forceinline__ float softmax_warp_min(float value)
-{
-    for (int offset = 16; offset > 0; offset >>= 1)
-        value = fminf(value, __shfl_xor_sync(0xffffffffu, value, offset));
-    return value;
-}
+#include "warp.cuh"
 
 // exp(fl(scale * x) - shift) with the CPU path's roundings.
 __device__ __forceinline__ float softmax_exp(float x, float scale, float shift)
@@ -64,8 +45,8 @@ extern "C" __global__ void softmax_forward(const float* x, float* y, int rows, i
         high = fmaxf(high, in[i]);
         low = fminf(low, in[i]);
     }
-    high = softmax_warp_max(high);
-    low = softmax_warp_min(low);
+    high = warp_max(high);
+    low = warp_min(low);
     float shift = scale == 1.0f ? high : __fmul_rn(scale, scale >= 0.0f ? high : low);
 
     float sum = 0.0f;
@@ -76,7 +57,7 @@ extern "C" __global__ void softmax_forward(const float* x, float* y, int rows, i
     }
     for (int i = vectors * 4 + lane; i < width; i += 32)
         sum += softmax_exp(in[i], scale, shift);
-    sum = softmax_warp_sum(sum);
+    sum = warp_sum(sum);
 
     for (int v = lane; v < vectors; v += 32)
     {
@@ -106,7 +87,7 @@ extern "C" __global__ void softmax_backward(const float* dy, const float* y, flo
     }
     for (int i = vectors * 4 + lane; i < width; i += 32)
         dot += grad[i] * soft[i];
-    dot = softmax_warp_sum(dot);
+    dot = warp_sum(dot);
 
     for (int v = lane; v < vectors; v += 32)
     {

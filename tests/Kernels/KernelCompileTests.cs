@@ -21,7 +21,7 @@ public sealed class KernelCompileTests
     {
         Requires.Nvrtc();
         KernelSource source = KernelSources.Get(name);
-        CompiledProgram program = Nvrtc.Compile(source.Code, name + ".cu", KernelCache.Options(architecture), source.NameExpressions);
+        CompiledProgram program = Nvrtc.Compile(source.Code, name + ".cu", KernelCache.Options(architecture), source.NameExpressions, source.Headers);
         Assert.That(program.Ptx, Does.Contain($".target sm_{architecture}"));
         foreach (string expression in source.NameExpressions)
             Assert.That(program.Ptx, Does.Contain(program.LoweredNames[expression]), expression);

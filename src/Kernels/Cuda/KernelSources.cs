@@ -2,7 +2,10 @@ using ReClip.Runtime.Cuda;
 
 namespace ReClip.Kernels.Cuda;
 
-/// <summary>The CUDA sources of kernels/*.cu, embedded in this assembly; the CI compile test iterates <see cref="All"/>.</summary>
+/// <summary>
+/// The CUDA sources of kernels/*.cu, embedded in this assembly, each given every kernels/*.cuh header to
+/// #include; the CI compile test iterates <see cref="All"/>.
+/// </summary>
 public static class KernelSources
 {
     private const string Prefix = "kernels/";
@@ -21,14 +24,22 @@ public static class KernelSources
     private static IReadOnlyDictionary<string, KernelSource> ReadAll()
     {
         var assembly = typeof(KernelSources).Assembly;
+        string[] resources = [.. assembly.GetManifestResourceNames().Where(r => r.StartsWith(Prefix, StringComparison.Ordinal))];
+        var headers = resources.Where(r => r.EndsWith(".cuh", StringComparison.Ordinal))
+            .ToDictionary(r => r[Prefix.Length..], Read, StringComparer.Ordinal);
         var result = new SortedDictionary<string, KernelSource>(StringComparer.Ordinal);
-        foreach (string resource in assembly.GetManifestResourceNames().Where(r => r.StartsWith(Prefix, StringComparison.Ordinal)))
+        foreach (string resource in resources.Where(r => r.EndsWith(".cu", StringComparison.Ordinal)))
+        {
+            string name = Path.GetFileNameWithoutExtension(resource[Prefix.Length..]);
+            result[name] = new KernelSource(name, Read(resource), NameExpressions.GetValueOrDefault(name, []), headers);
+        }
+        return result;
+
+        string Read(string resource)
         {
             using Stream stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream);
-            string name = Path.GetFileNameWithoutExtension(resource[Prefix.Length..]);
-            result[name] = new KernelSource(name, reader.ReadToEnd(), NameExpressions.GetValueOrDefault(name, []));
+            return reader.ReadToEnd();
         }
-        return result;
     }
 }

@@ -68,7 +68,7 @@ public static class KernelCache
         }
         if (Debug)
             Console.Error.WriteLine($"--- kernel {source.Name} ({string.Join(' ', options)})\n{source.Code}");
-        CompiledProgram program = Nvrtc.Compile(source.Code, source.Name + ".cu", options, source.NameExpressions);
+        CompiledProgram program = Nvrtc.Compile(source.Code, source.Name + ".cu", options, source.NameExpressions, source.Headers);
         if (Debug)
             Console.Error.WriteLine($"--- compile log of {source.Name}: {(program.Log.Length == 0 ? "(empty)" : program.Log)}");
         TryStore(ptxPath, program.Ptx, namesPath, JsonSerializer.Serialize(new Dictionary<string, string>(program.LoweredNames), KernelCacheJson.Default.DictionaryStringString));
@@ -93,7 +93,8 @@ public static class KernelCache
 
     private static string CacheKey(KernelSource source, IReadOnlyList<string> options)
     {
-        string material = string.Join('\0', [source.Code, .. options, .. source.NameExpressions, Nvrtc.Version().ToString()]);
+        string material = string.Join('\0', [source.Code, .. options, .. source.NameExpressions,
+            .. source.Headers.OrderBy(h => h.Key, StringComparer.Ordinal).SelectMany(h => new[] { h.Key, h.Value }), Nvrtc.Version().ToString()]);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(material)))[..16];
     }
 

@@ -41,19 +41,22 @@ public static unsafe class Nvrtc
 
     /// <summary>Compiles CUDA C++ to PTX; a source that does not compile raises <see cref="NvrtcCompileException"/> with the log.</summary>
     public static string CompileToPtx(string source, string programName, IReadOnlyList<string> options) =>
-        Compile(source, programName, options, []).Ptx;
+        Compile(source, programName, options, [], new Dictionary<string, string>()).Ptx;
 
     /// <summary>
     /// Compiles CUDA C++ to PTX and resolves each name expression (a template instantiation such as
-    /// "softmax_kernel&lt;128&gt;") to the mangled name the module exports.
+    /// "softmax_kernel&lt;128&gt;") to the mangled name the module exports. <paramref name="headers"/> maps the
+    /// names the source #includes to their text (NVRTC reads no files).
     /// </summary>
-    public static CompiledProgram Compile(string source, string programName, IReadOnlyList<string> options, IReadOnlyList<string> nameExpressions)
+    public static CompiledProgram Compile(string source, string programName, IReadOnlyList<string> options, IReadOnlyList<string> nameExpressions,
+        IReadOnlyDictionary<string, string> headers)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nameExpressions);
+        ArgumentNullException.ThrowIfNull(headers);
         NativeLibraries.Require(NativeLibraries.Nvrtc);
-        Check(NvrtcApi.nvrtcCreateProgram(out nint program, source, programName, 0, 0, 0), "nvrtcCreateProgram");
+        nint program = CreateProgram(source, programName, headers);
         try
         {
             foreach (string expression in nameExpressions)
@@ -77,6 +80,30 @@ public static unsafe class Nvrtc
         finally
         {
             NvrtcApi.nvrtcDestroyProgram(ref program);
+        }
+    }
+
+    private static nint CreateProgram(string source, string programName, IReadOnlyDictionary<string, string> headers)
+    {
+        KeyValuePair<string, string>[] entries = [.. headers];
+        nint[] texts = new nint[entries.Length], names = new nint[entries.Length];
+        try
+        {
+            for (int i = 0; i < entries.Length; i++)
+            {
+                names[i] = Marshal.StringToCoTaskMemUTF8(entries[i].Key);
+                texts[i] = Marshal.StringToCoTaskMemUTF8(entries[i].Value);
+            }
+            fixed (nint* pt = texts, pn = names)
+            {
+                Check(NvrtcApi.nvrtcCreateProgram(out nint program, source, programName, entries.Length, (byte**)pt, (byte**)pn), "nvrtcCreateProgram");
+                return program;
+            }
+        }
+        finally
+        {
+            foreach (nint text in texts) Marshal.FreeCoTaskMem(text);
+            foreach (nint name in names) Marshal.FreeCoTaskMem(name);
         }
     }
 

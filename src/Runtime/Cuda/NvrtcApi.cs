@@ -20,7 +20,7 @@ internal static unsafe partial class NvrtcApi
     public static partial int nvrtcGetSupportedArchs(int* architectures);
 
     [LibraryImport(NativeLibraries.NvrtcName, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int nvrtcCreateProgram(out nint program, string source, string name, int headerCount, nint headers, nint includeNames);
+    public static partial int nvrtcCreateProgram(out nint program, string source, string name, int headerCount, byte** headers, byte** includeNames);
 
     [LibraryImport(NativeLibraries.NvrtcName)]
     public static partial int nvrtcCompileProgram(nint program, int optionCount, byte** options);

@@ -1,0 +1,34 @@
+// Warp-wide reductions shared by the row kernels (one warp per row): butterfly shuffles, so every lane ends
+// with the result and the order of the additions is fixed (deterministic from run to run).
+#pragma once
+
+__device__ __forceinline__ float warp_sum(float value)
+{
+    for (int offset = 16; offset > 0; offset >>= 1)
+        value += __shfl_xor_sync(0xffffffffu, value, offset);
+    return value;
+}
+
+__device__ __forceinline__ float warp_max(float value)
+{
+    for (int offset = 16; offset > 0; offset >>= 1)
+        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
+    return value;
+}
+
+__device__ __forceinline__ float warp_min(float value)
+{
+    for (int offset = 16; offset > 0; offset >>= 1)
+        value = fminf(value, __shfl_xor_sync(0xffffffffu, value, offset));
+    return value;
+}
+
+// (value, index) beats (best, best_index) as torch.argmax on the CPU ranks them: a NaN first, then the
+// larger value, then the smaller index (the first maximum wins).
+__device__ __forceinline__ bool argmax_better(float value, int index, float best, int best_index)
+{
+    bool nan = value != value, best_nan = best != best;
+    if (nan != best_nan) return nan;
+    if (!nan && value != best) return value > best;
+    return index < best_index;
+}
