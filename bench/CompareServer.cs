@@ -11,8 +11,6 @@ namespace ReClip.Bench;
 /// </summary>
 public static class CompareServer
 {
-    private const int WarmupCalls = 30; // tiered PGO needs ~30 calls before the optimised code runs (measured)
-
     public static int Serve(TextReader input, TextWriter output)
     {
         var cases = new Dictionary<string, ICompareCase>();
@@ -30,7 +28,7 @@ public static class CompareServer
                 {
                     workload = CompareCases.Create(words[0]);
                     cases[words[0]] = workload;
-                    for (int i = 0; i < Math.Max(1, WarmupCalls / workload.CallsPerRepeat); i++)
+                    for (int i = 0; i < workload.WarmupCalls; i++)
                         workload.Run();
                 }
                 var times = new List<string>();

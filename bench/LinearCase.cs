@@ -24,7 +24,7 @@ public sealed unsafe class LinearCase : ICompareCase
         packed = PackedMatrix.Pack(new GemmOperand(weight.Pointer<float>(), inputs, true), inputs, outputs);
     }
 
-    public int CallsPerRepeat => 1;
+    public int WarmupCalls => 30;
 
     public void Run() =>
         Sgemm.Multiply(rows, 1, new GemmOperand(x.Pointer<float>(), inputs, false), packed, 0, y.Pointer<float>(), packed.Columns, bias.Pointer<float>());

@@ -19,7 +19,7 @@ public sealed unsafe class SgemmCase : ICompareCase
         c = Tensor.Zeros([m, n]);
     }
 
-    public int CallsPerRepeat => 1;
+    public int WarmupCalls => 30;
 
     public double GigaFlop => 2.0 * m * n * k / 1e9;
 

@@ -10,6 +10,44 @@ import time
 
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reference"))
+import clip_ref  # noqa: E402  (our PyTorch CLIP, written from the model's equations)
+
+_clip = {}
+
+
+def clip_weights():
+    """Random ViT-B/16-size weights in float32, made once per process."""
+    if not _clip:
+        w = clip_ref.make_weights(VISION_WIDTH=768, VISION_LAYERS=12, PATCH=16, IMAGE=224, TEXT_WIDTH=512,
+                                  TEXT_LAYERS=12, CONTEXT=77, VOCAB=49408, EMBED=512)
+        _clip.update({k: v.float() for k, v in w.items()})
+    return _clip
+
+
+def dense_image(size):
+    w = clip_weights()
+    image = torch.rand(1, 3, size, size) * 2 - 1
+    return lambda: clip_ref.dense_image(w, image)
+
+
+def text(prompts):
+    w = clip_weights()
+    ids = torch.zeros(prompts, 77, dtype=torch.long)
+    for p in range(prompts):
+        ids[p, 0] = 49406
+        ids[p, 1:9] = torch.arange(1000 + p * 8 + 1, 1000 + p * 8 + 9)
+        ids[p, 9] = 49407
+    return lambda: clip_ref.encode_text(w, ids)
+
+
+def reference_prompt(classes):
+    """The authors' way: every class's full 77-token sequence through the text tower (no prefix sharing)."""
+    w = clip_weights()
+    context = torch.zeros(73, 512)
+    slots = torch.tensor([[2000 + c, 49407, 0] for c in range(classes)])
+    return lambda: clip_ref.encode_prompt(w, context, slots)
+
 
 def sgemm(m, n, k, weight_layout):
     """C = A·B, or A·Wᵀ with W [n, k] for the ViT's linear layers (the layout nn.Linear uses)."""
@@ -42,6 +80,12 @@ CASES = {
     "linear_vit224_qkv": lambda: linear(197, 2304, 768),
     "linear_vit224_fc1": lambda: linear(197, 3072, 768),
     "linear_vit224_fc2": lambda: linear(197, 768, 3072),
+    "vit224_b1": lambda: dense_image(224),
+    "vit336_b1": lambda: dense_image(336),
+    "vit448_b1": lambda: dense_image(448),
+    "text20": lambda: text(20),
+    "text171": lambda: text(171),
+    "refprompt20_prefix": lambda: reference_prompt(20),
 }
 
 
@@ -62,7 +106,7 @@ def main():
             repeats = int(words[1]) if len(words) > 1 else 5
             if words[0] not in prepared:
                 prepared[words[0]] = CASES[words[0]]()
-                for _ in range(3):
+                for _ in range(2 if words[0].startswith(("vit", "text", "refprompt")) else 3):
                     prepared[words[0]]()
             run = prepared[words[0]]
             times = []
