@@ -47,6 +47,9 @@ public static class Upsampling
     /// </summary>
     public static Tensor Argmax(Tensor logits)
     {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.Rank != 3)
+            throw new TensorShapeException($"Upsampling.Argmax: logits {Shape.Format(logits.Shape)} are not [C, H, W]");
         int classes = logits.Size(0), height = logits.Size(1), width = logits.Size(2);
         using Tensor planes = logits.Reshape(classes, height * width);
         using Tensor transposed = planes.Transpose(0, 1);

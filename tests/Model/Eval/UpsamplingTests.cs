@@ -52,7 +52,11 @@ public sealed class UpsamplingTests
     [Test]
     public void WrongShapeIsAnError()
     {
-        using Tensor logits = Tensor.Zeros([4]);
-        Assert.That(() => Upsampling.Predict(logits, 2, 2, 2, 2), Throws.TypeOf<TensorShapeException>().With.Message.Contain("[4]"));
+        using Tensor logits = Tensor.Zeros([4]), batched = Tensor.Zeros([1, 2, 2, 2]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => Upsampling.Predict(logits, 2, 2, 2, 2), Throws.TypeOf<TensorShapeException>().With.Message.Contain("[4]"));
+            Assert.That(() => Upsampling.Argmax(batched), Throws.TypeOf<TensorShapeException>().With.Message.Contain("[1,2,2,2]"));
+        });
     }
 }
