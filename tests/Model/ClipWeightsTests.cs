@@ -56,6 +56,16 @@ public sealed class ClipWeightsTests
     }
 
     [Test]
+    public void ANaNWeightIsRefusedWithItsName()
+    {
+        string path = Rewrite("weights_openai.safetensors", "nan.safetensors", (name, tensor) => name == "visual.proj"
+            ? Tensor.FromSpan<float>([.. Enumerable.Repeat(float.NaN, (int)tensor.ElementCount)], tensor.Shape)
+            : tensor);
+        var error = Assert.Throws<WeightFileException>(() => ClipWeights.Load(path))!;
+        Assert.That(error.Message, Does.Contain(path).And.Contain("visual.proj"));
+    }
+
+    [Test]
     public void MissingHuggingFaceProjectionsAreNamedInTheirLayout()
     {
         string path = Rewrite("weights_hf.safetensors", "broken_hf.safetensors", (name, tensor) =>

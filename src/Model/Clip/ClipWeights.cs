@@ -119,7 +119,11 @@ public sealed class ClipWeights : IDisposable
         try
         {
             foreach (string name in names)
+            {
                 loaded[name] = LoadOne(file, WeightNames.Source(name, layout), combined[name]);
+                // A NaN or infinite weight would poison every feature silently: refuse the file instead.
+                WeightChecks.RequireFinite(loaded[name], file.Path, DisplayName(name, layout));
+            }
         }
         catch
         {
