@@ -68,6 +68,11 @@ public sealed class SegmentationDataset
         return new SegmentationDataset(preset with { NumClasses = classes.Count }, root, split, classes, samples);
     }
 
+    /// <summary>
+    /// The image as RGB, decoded by SkiaSharp. The authors decode with <c>cv2.imdecode(IMREAD_COLOR)</c>: its JPEG
+    /// decoder (libjpeg-turbo) may differ from Skia's by a grey level here and there, and it applies an EXIF
+    /// orientation, which this does not (the benchmark images carry none that we know of).
+    /// </summary>
     public RgbImage ReadImage(DatasetSample sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
