@@ -11,9 +11,9 @@ public sealed record TrainingSample(float[] Image, LabelMap Labels, int ValidWid
 /// <summary>
 /// The training-sample pipeline of spec §1.3 with its own seeded random stream: random keep-ratio rescale with a
 /// ratio drawn from the preset's range (step 2), random crop with mmseg's category-ratio rule (step 3), horizontal
-/// flip with p = 0.5 (step 4), CLIP normalisation (step 6) and padding to the crop size (step 7: image 0, i.e. the
-/// mean colour, label 255). The photometric distortion of step 5 is not done yet. The authors draw from numpy's
-/// global generator, so the sequence of crops is not theirs, only its distribution.
+/// flip with p = 0.5 (step 4), photometric distortion (step 5, optional), CLIP normalisation (step 6) and padding to
+/// the crop size (step 7: image 0, i.e. the mean colour, label 255). The authors draw from numpy's global generator,
+/// so the sequence of samples is not theirs, only its distribution.
 /// </summary>
 public sealed class TrainingAugmentation
 {
@@ -22,8 +22,9 @@ public sealed class TrainingAugmentation
 
     private readonly DatasetPreset preset;
     private readonly Random random;
+    private readonly bool photometric;
 
-    public TrainingAugmentation(DatasetPreset preset, int seed)
+    public TrainingAugmentation(DatasetPreset preset, int seed, bool photometricDistortion = true)
     {
         ArgumentNullException.ThrowIfNull(preset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(preset.CropSize);
@@ -31,11 +32,14 @@ public sealed class TrainingAugmentation
             throw new ArgumentException($"ratio range [{preset.RatioMin}, {preset.RatioMax}) of {preset.Name} is not a positive interval", nameof(preset));
         this.preset = preset;
         random = new Random(seed);
+        photometric = photometricDistortion;
     }
 
     public TrainingSample Apply(RgbImage image, LabelMap labels)
     {
         (RgbImage cropImage, LabelMap cropLabels) = Augment(image, labels);
+        if (photometric)
+            PhotometricDistortion.Apply(cropImage, random);
         return Pad(cropImage, cropLabels, preset.CropSize);
     }
 
