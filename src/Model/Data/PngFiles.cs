@@ -49,7 +49,7 @@ public static class PngFiles
 
     /// <summary>
     /// A grayscale label PNG: each pixel's value is its class index. (Palette PNGs such as VOC's need their
-    /// palette indices, not colours; their reader belongs with the dataset readers.)
+    /// palette indices, not colours: <see cref="IndexedPng"/> reads both kinds, and the dataset readers use it.)
     /// </summary>
     public static LabelMap ReadLabels(string path)
     {

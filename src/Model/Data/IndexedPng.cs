@@ -1,0 +1,200 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace ReClip.Model.Data;
+
+/// <summary>
+/// Reads label PNGs as exact indices: a palette PNG (colour type 3, e.g. VOC's SegmentationClass) gives its palette
+/// indices, as PIL's mode "P" does, and an 8-bit grayscale PNG (colour type 0) gives its values. SkiaSharp would
+/// turn palette entries into colours, hence this small decoder: chunks with their CRCs checked, IDAT inflated with
+/// zlib, the five PNG filters undone. Indices beyond the palette are kept as they are (the dataset reader checks
+/// label ranges). Palette bit depths 1, 2, 4 and 8 are read; interlaced images, 16-bit or
+/// sub-8-bit grayscale and colour types 2, 4, 6 are refused. Every error is one line naming the file.
+/// </summary>
+public static class IndexedPng
+{
+    /// <summary>Images above this many pixels are refused before anything is allocated for them.</summary>
+    public const long MaxPixels = 100_000_000;
+
+    private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    public static LabelMap Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such file", path);
+        return Decode(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Decodes PNG bytes; <paramref name="name"/> names the file in errors.</summary>
+    public static LabelMap Decode(ReadOnlySpan<byte> png, string name)
+    {
+        if (png.Length < 8 || !png[..8].SequenceEqual(Signature))
+            throw Bad(name, "not a PNG file (bad signature)");
+        int position = 8;
+        Header? header = null;
+        bool palette = false, ended = false;
+        using var compressed = new MemoryStream();
+        while (!ended)
+        {
+            if (png.Length - position < 12)
+                throw Bad(name, "truncated (a chunk runs past the end of the file)");
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(png[position..]);
+            if (length > int.MaxValue || length > (uint)(png.Length - position - 12))
+                throw Bad(name, "truncated (a chunk runs past the end of the file)");
+            ReadOnlySpan<byte> typeAndData = png.Slice(position + 4, 4 + (int)length);
+            uint stored = BinaryPrimitives.ReadUInt32BigEndian(png[(position + 8 + (int)length)..]);
+            string type = System.Text.Encoding.ASCII.GetString(typeAndData[..4]);
+            if (Crc32.Compute(typeAndData) != stored)
+                throw Bad(name, $"CRC mismatch in chunk {type}");
+            ReadOnlySpan<byte> data = typeAndData[4..];
+            position += 12 + (int)length;
+            if (header is null && type != "IHDR")
+                throw Bad(name, $"the first chunk is {type}, not IHDR");
+            switch (type)
+            {
+                case "IHDR":
+                    if (header is not null)
+                        throw Bad(name, "more than one IHDR chunk");
+                    header = ParseHeader(data, name);
+                    break;
+                case "PLTE":
+                    if (data.Length % 3 != 0 || data.Length == 0 || data.Length > 768)
+                        throw Bad(name, $"PLTE chunk of {data.Length} bytes is not 1..256 RGB entries");
+                    palette = true;
+                    break;
+                case "IDAT":
+                    compressed.Write(data);
+                    break;
+                case "IEND":
+                    ended = true;
+                    break;
+                default:
+                    // Ancillary chunks (lower-case first letter: tRNS, gAMA, tEXt, ...) do not change the indices.
+                    if (char.IsUpper(type[0]))
+                        throw Bad(name, $"unknown critical chunk {type}");
+                    break;
+            }
+        }
+        Header h = header!.Value;
+        if (h.ColourType == 3 && !palette)
+            throw Bad(name, "palette image without a PLTE chunk");
+        if (compressed.Length == 0)
+            throw Bad(name, "no IDAT chunk");
+        return Unfilter(Inflate(compressed, h, name), h, name);
+    }
+
+    private readonly record struct Header(int Width, int Height, int BitDepth, int ColourType)
+    {
+        public int RowBytes => (int)(((long)Width * BitDepth + 7) / 8);
+
+        public int FilterStride => Math.Max(1, BitDepth / 8);
+    }
+
+    private static Header ParseHeader(ReadOnlySpan<byte> data, string name)
+    {
+        if (data.Length != 13)
+            throw Bad(name, $"IHDR chunk of {data.Length} bytes, not 13");
+        uint width = BinaryPrimitives.ReadUInt32BigEndian(data), height = BinaryPrimitives.ReadUInt32BigEndian(data[4..]);
+        int depth = data[8], colour = data[9];
+        if (width == 0 || height == 0 || width > int.MaxValue || height > int.MaxValue)
+            throw Bad(name, $"invalid size {width}x{height}");
+        if ((long)width * height > MaxPixels)
+            throw Bad(name, $"{width}x{height} exceeds the limit of {MaxPixels} pixels");
+        if (data[10] != 0 || data[11] != 0)
+            throw Bad(name, $"unknown compression method {data[10]} or filter method {data[11]}");
+        if (data[12] != 0)
+            throw Bad(name, "interlaced (Adam7) PNGs are not supported for labels; save it non-interlaced");
+        bool supported = colour switch
+        {
+            3 => depth is 1 or 2 or 4 or 8,
+            0 => depth == 8,
+            _ => false,
+        };
+        if (!supported)
+            throw Bad(name, $"colour type {colour} at bit depth {depth} is not a label PNG (expected palette, or 8-bit grayscale)");
+        return new Header((int)width, (int)height, depth, colour);
+    }
+
+    private static byte[] Inflate(MemoryStream compressed, Header h, string name)
+    {
+        long expected = (long)(h.RowBytes + 1) * h.Height;
+        var raw = new byte[expected];
+        compressed.Position = 0;
+        try
+        {
+            using var zlib = new ZLibStream(compressed, CompressionMode.Decompress);
+            int filled = 0;
+            while (filled < raw.Length)
+            {
+                int n = zlib.Read(raw, filled, raw.Length - filled);
+                if (n == 0)
+                    throw Bad(name, $"truncated image data ({filled} of {expected} bytes)");
+                filled += n;
+            }
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(name, StringComparison.Ordinal))
+        {
+            throw Bad(name, $"corrupt image data ({e.Message})");
+        }
+        return raw;
+    }
+
+    private static LabelMap Unfilter(byte[] raw, Header h, string name)
+    {
+        int rowBytes = h.RowBytes, stride = h.FilterStride;
+        var previous = new byte[rowBytes];
+        var current = new byte[rowBytes];
+        var labels = new LabelMap(h.Width, h.Height);
+        int perByte = 8 / h.BitDepth, mask = (1 << h.BitDepth) - 1;
+        for (int y = 0; y < h.Height; y++)
+        {
+            int offset = y * (rowBytes + 1);
+            byte filter = raw[offset];
+            ReadOnlySpan<byte> line = raw.AsSpan(offset + 1, rowBytes);
+            switch (filter)
+            {
+                case 0:
+                    line.CopyTo(current);
+                    break;
+                case 1: // Sub
+                    for (int i = 0; i < rowBytes; i++)
+                        current[i] = (byte)(line[i] + (i >= stride ? current[i - stride] : 0));
+                    break;
+                case 2: // Up
+                    for (int i = 0; i < rowBytes; i++)
+                        current[i] = (byte)(line[i] + previous[i]);
+                    break;
+                case 3: // Average
+                    for (int i = 0; i < rowBytes; i++)
+                        current[i] = (byte)(line[i] + (((i >= stride ? current[i - stride] : 0) + previous[i]) >> 1));
+                    break;
+                case 4: // Paeth
+                    for (int i = 0; i < rowBytes; i++)
+                        current[i] = (byte)(line[i] + Paeth(i >= stride ? current[i - stride] : (byte)0, previous[i], i >= stride ? previous[i - stride] : (byte)0));
+                    break;
+                default:
+                    throw Bad(name, $"unknown filter type {filter} on row {y}");
+            }
+            Span<byte> target = labels.Labels.AsSpan(y * h.Width, h.Width);
+            if (h.BitDepth == 8)
+                current.AsSpan(0, h.Width).CopyTo(target);
+            else
+                for (int x = 0; x < h.Width; x++)
+                {
+                    // Sub-byte samples are packed most significant bits first (PNG spec §7.2).
+                    int shift = 8 - h.BitDepth * (x % perByte + 1);
+                    target[x] = (byte)((current[x / perByte] >> shift) & mask);
+                }
+            (previous, current) = (current, previous);
+        }
+        return labels;
+    }
+
+    private static byte Paeth(byte a, byte b, byte c)
+    {
+        int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+    }
+
+    private static InvalidDataException Bad(string name, string problem) => new($"{name}: {problem}");
+}

@@ -1,0 +1,119 @@
+namespace ReClip.Model.Data;
+
+/// <summary>
+/// mmseg's PhotoMetricDistortion as the authors' <c>preprocess.py:206-234</c> runs it (spec §1.3 step 5), on uint8
+/// pixels in place: brightness, then contrast first or last, saturation and hue through OpenCV's uint8 HSV
+/// (H in [0, 180)). Kept quirk of the authors' code: the saturation product is cast to uint8 without clipping, so it
+/// wraps modulo 256 (numpy on x86). Channel order does not matter: OpenCV's BGR→HSV of BGR bytes equals RGB→HSV of
+/// the same pixel in RGB order, and brightness/contrast treat channels alike.
+/// </summary>
+public static class PhotometricDistortion
+{
+    public const double BrightnessDelta = 32, ContrastLow = 0.5, ContrastHigh = 1.5, SaturationLow = 0.5, SaturationHigh = 1.5;
+    public const int HueDelta = 18;
+
+    private const int HsvShift = 12;
+    private static readonly int[] SaturationDivision = Table(i => 255.0 * (1 << HsvShift) / i);
+    private static readonly int[] HueDivision = Table(i => 180.0 * (1 << HsvShift) / (6.0 * i));
+
+    public static void Apply(RgbImage image, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(random);
+        byte[] p = image.Pixels;
+        if (random.Next(2) == 1)
+            Convert(p, 1, Uniform(random, -BrightnessDelta, BrightnessDelta));
+        int mode = random.Next(2);
+        if (mode == 1 && random.Next(2) == 1)
+            Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
+        if (random.Next(2) == 1)
+        {
+            double alpha = Uniform(random, SaturationLow, SaturationHigh);
+            ForEachHsv(p, (ref byte h, ref byte s) => s = (byte)((int)(s * alpha) & 0xFF));
+        }
+        if (random.Next(2) == 1)
+        {
+            int delta = random.Next(-HueDelta, HueDelta); // numpy randint(-18, 18): [-18, 17]
+            ForEachHsv(p, (ref byte h, ref byte s) => h = (byte)(((h + delta) % 180 + 180) % 180));
+        }
+        if (mode == 0 && random.Next(2) == 1)
+            Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
+    }
+
+    /// <summary>mmseg's convert: float32 <c>x·alpha + beta</c>, clipped to [0, 255], cast to uint8 (truncation).</summary>
+    public static void Convert(Span<byte> pixels, double alpha, double beta)
+    {
+        float a = (float)alpha, b = (float)beta;
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = (byte)Math.Clamp(pixels[i] * a + b, 0f, 255f);
+    }
+
+    /// <summary>OpenCV's RGB2HSV_b: integer tables with 12 fractional bits; H in [0, 180), S and V in [0, 255].</summary>
+    public static (byte H, byte S, byte V) RgbToHsv(byte r, byte g, byte b)
+    {
+        int v = Math.Max(b, Math.Max(g, r)), min = Math.Min(b, Math.Min(g, r));
+        int diff = v - min;
+        int vr = v == r ? -1 : 0, vg = v == g ? -1 : 0;
+        int s = (diff * SaturationDivision[v] + (1 << (HsvShift - 1))) >> HsvShift;
+        int h = (vr & (g - b)) + (~vr & ((vg & (b - r + 2 * diff)) + (~vg & (r - g + 4 * diff))));
+        h = (h * HueDivision[diff] + (1 << (HsvShift - 1))) >> HsvShift;
+        h += h < 0 ? 180 : 0;
+        return ((byte)Math.Min(h, 255), (byte)s, (byte)v);
+    }
+
+    /// <summary>OpenCV's HSV2RGB_b: S and V scaled to [0, 1], the float sector formula, ×255 rounded half to even.</summary>
+    public static (byte R, byte G, byte B) HsvToRgb(byte hue, byte saturation, byte value)
+    {
+        float h = hue, s = saturation * (1f / 255f), v = value * (1f / 255f), r, g, b;
+        if (s == 0)
+            r = g = b = v;
+        else
+        {
+            h *= 6f / 180f;
+            while (h >= 6)
+                h -= 6;
+            int sector = (int)MathF.Floor(h);
+            h -= sector;
+            if ((uint)sector >= 6u)
+            {
+                sector = 0;
+                h = 0;
+            }
+            float v0 = v, v1 = v * (1f - s), v2 = v * (1f - s * h), v3 = v * (1f - s * (1f - h));
+            (b, g, r) = sector switch
+            {
+                0 => (v1, v3, v0),
+                1 => (v1, v0, v2),
+                2 => (v3, v0, v1),
+                3 => (v0, v2, v1),
+                4 => (v0, v1, v3),
+                _ => (v2, v1, v0),
+            };
+        }
+        return (Round(r), Round(g), Round(b));
+    }
+
+    private delegate void HsvEdit(ref byte h, ref byte s);
+
+    private static void ForEachHsv(byte[] p, HsvEdit edit)
+    {
+        for (int i = 0; i < p.Length; i += 3)
+        {
+            (byte h, byte s, byte v) = RgbToHsv(p[i], p[i + 1], p[i + 2]);
+            edit(ref h, ref s);
+            (p[i], p[i + 1], p[i + 2]) = HsvToRgb(h, s, v);
+        }
+    }
+
+    private static byte Round(float x) => (byte)Math.Clamp((int)MathF.Round(x * 255f, MidpointRounding.ToEven), 0, 255);
+
+    private static double Uniform(Random random, double low, double high) => low + (high - low) * random.NextDouble();
+
+    private static int[] Table(Func<int, double> entry)
+    {
+        var table = new int[256];
+        for (int i = 1; i < 256; i++)
+            table[i] = (int)Math.Round(entry(i), MidpointRounding.ToEven);
+        return table;
+    }
+}

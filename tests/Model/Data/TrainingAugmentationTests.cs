@@ -1,0 +1,165 @@
+using ReClip.Model.Clip;
+using ReClip.Model.Data;
+using ReClip.Model.Data.Datasets;
+
+namespace ReClip.Tests.Model.Data;
+
+[TestFixture]
+public sealed class TrainingAugmentationTests
+{
+    // A preset that leaves the image size alone (ratio 1, short side = image side) so crops can be checked directly.
+    private static readonly DatasetPreset NoRescale = DatasetPreset.Folder with { RatioMin = 1, RatioMax = 1, TrainScaleShort = 100, CropSize = 40 };
+
+    [Test]
+    public void TheSameSeedGivesTheSameSample()
+    {
+        (RgbImage image, LabelMap labels) = Scene(120, 90);
+        TrainingSample a = new TrainingAugmentation(DatasetPreset.Voc, 3).Apply(image, labels);
+        TrainingSample b = new TrainingAugmentation(DatasetPreset.Voc, 3).Apply(image, labels);
+        TrainingSample c = new TrainingAugmentation(DatasetPreset.Voc, 4).Apply(image, labels);
+        Assert.That(a.Image, Is.EqualTo(b.Image));
+        Assert.That(a.Labels.Labels, Is.EqualTo(b.Labels.Labels));
+        Assert.That(c.Image, Is.Not.EqualTo(a.Image));
+        Assert.That(a.Image, Has.Length.EqualTo(3 * 336 * 336));
+        Assert.That((a.Labels.Width, a.Labels.Height), Is.EqualTo((336, 336)));
+    }
+
+    [Test]
+    public void RescaleDrawsFromTheRatioRangeAndKeepsTheAspect()
+    {
+        // Crop larger than any rescaled image, so the valid size is the rescaled size: short side 100·r, r ∈ [0.5, 2).
+        DatasetPreset preset = DatasetPreset.Folder with { TrainScaleShort = 100, CropSize = 400, CatMaxRatio = 1 };
+        (RgbImage image, LabelMap labels) = Scene(150, 100);
+        var augmentation = new TrainingAugmentation(preset, 1);
+        var shorts = new List<int>();
+        for (int i = 0; i < 50; i++)
+        {
+            TrainingSample sample = augmentation.Apply(image, labels);
+            Assert.That(sample.ValidHeight, Is.InRange(50, 200));
+            Assert.That(sample.ValidWidth, Is.EqualTo((int)(sample.ValidHeight * 1.5 + 0.5)).Within(1));
+            shorts.Add(sample.ValidHeight);
+        }
+        Assert.That(shorts.Min(), Is.LessThan(80));
+        Assert.That(shorts.Max(), Is.GreaterThan(150));
+    }
+
+    [Test]
+    public void PaddingIsZeroInTheImageAnd255InTheLabels()
+    {
+        DatasetPreset preset = DatasetPreset.Folder with { RatioMin = 1, RatioMax = 1, TrainScaleShort = 20, CropSize = 32 };
+        (RgbImage image, LabelMap labels) = Scene(30, 20);
+        TrainingSample sample = new TrainingAugmentation(preset, 0).Apply(image, labels);
+        Assert.That((sample.ValidWidth, sample.ValidHeight), Is.EqualTo((30, 20)));
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++)
+                {
+                    bool padded = x >= 30 || y >= 20;
+                    float value = sample.Image[(c * 32 + y) * 32 + x];
+                    if (padded)
+                    {
+                        Assert.That(value, Is.Zero);
+                        Assert.That(sample.Labels[x, y], Is.EqualTo(LabelMap.Ignore));
+                    }
+                }
+        Assert.That(sample.Labels[0, 0], Is.Not.EqualTo(LabelMap.Ignore));
+    }
+
+    [Test]
+    public void PixelsAreClipNormalisedRgb()
+    {
+        var image = new RgbImage(1, 1);
+        image.Set(0, 0, 255, 128, 0);
+        TrainingSample sample = TrainingAugmentation.Pad(image, new LabelMap(1, 1), 2);
+        for (int c = 0; c < 3; c++)
+        {
+            float expected = (image.Pixels[c] / 255f - ClipImage.Mean[c]) / ClipImage.Std[c];
+            Assert.That(sample.Image[c * 4], Is.EqualTo(expected).Within(1e-5f));
+        }
+    }
+
+    [Test]
+    public void FlipHappensAboutHalfTheTime()
+    {
+        // Crop = image, no rescale: the sample is the image or its mirror.
+        DatasetPreset preset = NoRescale with { TrainScaleShort = 10, CropSize = 10, CatMaxRatio = 1 };
+        (RgbImage image, LabelMap labels) = Scene(10, 10);
+        var augmentation = new TrainingAugmentation(preset, 9);
+        int flipped = 0;
+        const int Draws = 200;
+        for (int i = 0; i < Draws; i++)
+        {
+            (_, LabelMap cropLabels) = augmentation.Augment(image, labels);
+            bool same = cropLabels.Labels.SequenceEqual(labels.Labels);
+            bool mirror = Enumerable.Range(0, 100).All(p => cropLabels[p % 10, p / 10] == labels[9 - p % 10, p / 10]);
+            Assert.That(same || mirror, Is.True);
+            flipped += mirror ? 1 : 0;
+        }
+        // Binomial(200, 0.5): 6 standard deviations either side.
+        Assert.That(flipped, Is.InRange(58, 142));
+    }
+
+    [Test]
+    public void TheCategoryRuleCountsWithoutIgnoreAndNeedsTwoClassesBelowTheRatio()
+    {
+        var labels = new LabelMap(4, 1);
+        labels.Labels[0] = 1;
+        labels.Labels[1] = 2;
+        labels.Labels[2] = 255;
+        labels.Labels[3] = 255;
+        Assert.That(TrainingAugmentation.CropAccepted(labels, 0, 0, 4, 0.75), Is.True, "255 does not count: 1 and 2 at 50% each");
+        labels.Labels[3] = 1;
+        Assert.That(TrainingAugmentation.CropAccepted(labels, 0, 0, 4, 0.75), Is.True, "2 of 3 is 67% < 75%");
+        labels.Labels[2] = 1;
+        Assert.That(TrainingAugmentation.CropAccepted(labels, 0, 0, 4, 0.75), Is.False, "3 of 4 is 75%, not below");
+        Assert.That(TrainingAugmentation.CropAccepted(labels, 2, 0, 4, 0.75), Is.False, "one class only");
+    }
+
+    [Test]
+    public void TheCategoryRuleSteersCropsTowardsMixedContent()
+    {
+        // A 100-wide image, class 0 left of column 50 and class 1 right of it; a 40-wide crop at offset o is accepted
+        // only for o in 21..29 (9 of 61 offsets, 15%). With up to 10 re-draws about 80% of crops should pass.
+        (RgbImage image, _) = Scene(100, 40);
+        var labels = new LabelMap(100, 40);
+        for (int y = 0; y < 40; y++)
+            for (int x = 0; x < 100; x++)
+                labels[x, y] = (byte)(x < 50 ? 0 : 1);
+        DatasetPreset preset = NoRescale with { TrainScaleShort = 40 };
+        DatasetPreset without = preset with { CatMaxRatio = 1 };
+        Assert.That(PassRate(preset), Is.GreaterThan(0.6));
+        Assert.That(PassRate(without), Is.LessThan(0.3));
+
+        double PassRate(DatasetPreset p)
+        {
+            var augmentation = new TrainingAugmentation(p, 5);
+            int passed = 0;
+            for (int i = 0; i < 300; i++)
+            {
+                (_, LabelMap crop) = augmentation.Augment(image, labels);
+                passed += TrainingAugmentation.CropAccepted(crop, 0, 0, 40, 0.75) ? 1 : 0;
+            }
+            return passed / 300.0;
+        }
+    }
+
+    [Test]
+    public void ImageAndLabelsMustBeTheSameSize()
+    {
+        var augmentation = new TrainingAugmentation(DatasetPreset.Voc, 0);
+        Assert.That(() => augmentation.Apply(new RgbImage(4, 4), new LabelMap(4, 3)), Throws.ArgumentException.With.Message.Contains("4x3"));
+    }
+
+    private static (RgbImage Image, LabelMap Labels) Scene(int width, int height)
+    {
+        var image = new RgbImage(width, height);
+        var labels = new LabelMap(width, height);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                image.Set(x, y, (byte)(x * 7), (byte)(y * 5), (byte)((x + y) * 3));
+                labels[x, y] = (byte)((x * 3 / width + y * 2 / height) % 4);
+            }
+        return (image, labels);
+    }
+}
