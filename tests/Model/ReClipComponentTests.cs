@@ -148,6 +148,19 @@ public sealed class ReClipComponentTests
         Assert.That(ClipFixture.MaxRelative(p.ToFloatArray(), step.Values("positional")), Is.LessThan(ProjectionTolerance));
         using Tensor narrow = Tensor.Zeros([16, 64]);
         Assert.Throws<TensorShapeException>(() => extractor.Forward(narrow));
+
+        // Bias = P·Rᵀ is what the reference subtracted from Q: Q − Rect for every image.
+        using Tensor reference = step.Load("reference");
+        using Tensor bias = BiasExtractor.BiasLogits(p, reference);
+        float[] q = step.Values("q"), rect = step.Values("rectified"), b = bias.ToFloatArray();
+        for (int image = 0; image < 3; image++)
+        {
+            float[] expected = [.. Enumerable.Range(0, b.Length).Select(i => q[image * b.Length + i] - rect[image * b.Length + i])];
+            // Q − Rect loses the bias's low bits against Q's magnitude (f32 rounding of both dumps): absolute 1e-6.
+            Assert.That(ClipFixture.MaxAbs(b, expected), Is.LessThan(1e-6), $"image {image}");
+        }
+        using Tensor wrongR = Tensor.Zeros([4, 32]);
+        Assert.Throws<TensorShapeException>(() => BiasExtractor.BiasLogits(p, wrongR));
     }
 
     [Test]

@@ -50,6 +50,24 @@ public sealed class BiasExtractor : IDisposable
         return p;
     }
 
+    /// <summary>The bias logits P·Rᵀ [N, C] of spec §5 from P [N, E] and R [C, E] (training and inference fuse this into <see cref="Rectify"/>).</summary>
+    public static Tensor BiasLogits(Tensor p, Tensor reference)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(reference);
+        Tensor bias = Tensor.Empty([p.Size(0), reference.Size(0)]);
+        try
+        {
+            MatMul.Multiply(p, reference, bias, transposeB: true);
+            return bias;
+        }
+        catch
+        {
+            bias.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>dW [E, Dv, 1, 1] = dPᵀ·grid and db [E] = Σ_n dP[n] from dP [N, E] (the grid is constant: no input gradient).</summary>
     public unsafe void Backward(Tensor grid, Tensor dP, Tensor dWeight, Tensor dBias)
     {

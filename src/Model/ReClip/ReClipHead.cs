@@ -114,7 +114,9 @@ public sealed class ReClipHead : IDisposable
 
     /// <summary>
     /// Forward and backward of the training loss (BatchNorm in training mode, so its running statistics move),
-    /// without updating the trainable tensors. Noise: <paramref name="noise"/> [B, N, C] when given, else Philox (seed, step).
+    /// without updating the trainable tensors. Noise: <paramref name="noise"/> [B, N, C] when given, else
+    /// <see cref="GumbelSoftmax.Noise"/> with key <paramref name="seed"/>, stream <paramref name="step"/> and the flat
+    /// element index (b·N + n)·C + c, so a step's noise depends on nothing but (seed, step).
     /// </summary>
     public StepResult Forward(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step)
     {
@@ -133,7 +135,7 @@ public sealed class ReClipHead : IDisposable
         if (noise is not null)
             Shape.Require("ReClipHead Gumbel noise", [batch, patches, classes], noise.Shape);
 
-        var result = new StepResult(batch, patches, classes, Parameters);
+        var result = new StepResult(batch, rows, columns, classes, Parameters);
         try
         {
             // Q [B·N, C] = F [B·N, E] · Tᵀ.
@@ -219,11 +221,11 @@ public sealed class ReClipHead : IDisposable
 /// </summary>
 public sealed class StepResult : IDisposable
 {
-    internal StepResult(int batch, int patches, int classes, IReadOnlyList<(string Name, Tensor Value)> parameters)
+    internal StepResult(int batch, int rows, int columns, int classes, IReadOnlyList<(string Name, Tensor Value)> parameters)
     {
-        Rectified = Tensor.Empty([batch, patches, classes]);
-        Output = Tensor.Empty([batch, classes, patches]);
-        Mask = Tensor.Empty([batch, patches, classes]);
+        Rectified = Tensor.Empty([batch, rows * columns, classes]);
+        Output = Tensor.Empty([batch, classes, rows, columns]);
+        Mask = Tensor.Empty([batch, rows * columns, classes]);
         Gradients = [.. parameters.Select(p => Tensor.Empty(p.Value.Shape))];
     }
 
@@ -231,7 +233,7 @@ public sealed class StepResult : IDisposable
 
     public Tensor Rectified { get; }
 
-    /// <summary>O, stored [B, C, h·w].</summary>
+    /// <summary>O [B, C, h, w], the segmentation logits.</summary>
     public Tensor Output { get; }
 
     public Tensor Mask { get; }
