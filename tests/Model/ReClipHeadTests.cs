@@ -173,6 +173,36 @@ public sealed class ReClipHeadTests
         }
     }
 
+    /// <summary>
+    /// Two steps keep one momentum buffer per tensor (spec §9): θ₂ = θ₁ − lr·(0.9·d₁ + d₂) with d_k = g_k + 5e-4·θ_{k−1},
+    /// recomputed here in double from the gradients each step reported.
+    /// </summary>
+    [Test]
+    public void SecondStepUsesTheMomentumOfTheFirst()
+    {
+        using Tensor features = step.Load("features");
+        using Tensor grid = step.Load("grid");
+        int[][] hypotheses = step.Hypotheses();
+        const float lr = 0.05f;
+        using ReClipHead head = FixtureHead();
+        float[][] start = [.. head.Parameters.Select(p => p.Value.ToFloatArray())];
+        using StepResult first = head.Step(features, grid, step.Rows, step.Columns, hypotheses, lr, seed: 3, step: 0);
+        float[][] middle = [.. head.Parameters.Select(p => p.Value.ToFloatArray())];
+        using StepResult second = head.Step(features, grid, step.Rows, step.Columns, hypotheses, lr, seed: 3, step: 1);
+        for (int i = 0; i < head.Parameters.Count; i++)
+        {
+            float[] g1 = first.Gradients[i].ToFloatArray(), g2 = second.Gradients[i].ToFloatArray(), actual = head.Parameters[i].Value.ToFloatArray();
+            var expected = new float[actual.Length];
+            for (int j = 0; j < expected.Length; j++)
+            {
+                double d1 = g1[j] + 5e-4 * start[i][j], d2 = g2[j] + 5e-4 * middle[i][j];
+                expected[j] = (float)(middle[i][j] - lr * (0.9 * d1 + d2));
+            }
+            // f32 update arithmetic (two roundings of the buffer, one of θ) against double: a few ulps of θ.
+            Assert.That(ClipFixture.MaxRelative(actual, expected), Is.LessThan(1e-6), head.Parameters[i].Name);
+        }
+    }
+
     /// <summary>Spec §9's trainable-parameter counts at ViT-B/16 sizes, from the arithmetic alone (no weights loaded).</summary>
     [TestCase(20, 697_164, TestName = "VOC")]
     [TestCase(59, 1_273_506, TestName = "Context")]

@@ -11,6 +11,7 @@ gradient of every trainable tensor, and the tensors and BN running statistics af
 Everything runs in float64 autograd; every input is rounded to f32 first (and used as that f32 value), so the
 C# step starts from exactly the same numbers and the reference's own rounding is negligible. The Gumbel noise
 is drawn here and passed to both sides: PyTorch's generator cannot be reproduced in C#.
+With `--f32-spread` it writes nothing and prints how far PyTorch's own float32 step is from its float64 step.
 """
 import os
 import sys
@@ -85,10 +86,8 @@ def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols):
                       running_mean=running_mean, running_var=running_var)
 
 
-def main():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = os.path.join(root, "tests", "fixtures", "reclip")
-    os.makedirs(out, exist_ok=True)
+def inputs():
+    """The tiny CLIP's weights and every input of the step, f32-exact, from fixed seeds."""
     w = clip_ref.make_weights()
     vocab, length = w["token_embedding.weight"].shape[0], w["positional_embedding"].shape[0]
     sot, eot = vocab - 2, vocab - 1
@@ -128,6 +127,31 @@ def main():
     u = torch.rand(BATCH, rows * cols, CLASSES).double().clamp(1e-12, 1 - 1e-12)
     noise = f32(-torch.log(-torch.log(u)))
 
+    return w, feats, grid, ids, text, slots, init, noise, rows, cols
+
+
+def f32_spread():
+    """PyTorch's own float32 step against its float64 step: the max-relative gradient differences that bound what an
+    f32 implementation can reach (quoted by the C# parity test's tolerance)."""
+    w, feats, grid, ids, text, slots, init, noise, rows, cols = inputs()
+    grads = {}
+    for dtype in (torch.float64, torch.float32):
+        cast = OrderedDict((k, v.to(dtype)) for k, v in w.items())
+        params = OrderedDict((k, v.to(dtype).clone().requires_grad_(True)) for k, v in init.items())
+        loss, _ = step(cast, feats.to(dtype), grid.to(dtype), text.to(dtype), slots, HYPOTHESES, noise.to(dtype), params, rows, cols)
+        loss.backward()
+        grads[dtype] = {k: v.grad.double() for k, v in params.items()}
+    for k, reference in grads[torch.float64].items():
+        difference = (grads[torch.float32][k] - reference).abs().max()
+        print(f"{k}: max |f32 - f64| {difference.item():.3g}, relative to max |f64| {(difference / reference.abs().max()).item():.3g}")
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = os.path.join(root, "tests", "fixtures", "reclip")
+    os.makedirs(out, exist_ok=True)
+    w, feats, grid, ids, text, slots, init, noise, rows, cols = inputs()
+
     params = OrderedDict((k, v.clone().requires_grad_(True)) for k, v in init.items())
     loss, inter = step(w, feats, grid, text, slots, HYPOTHESES, noise, params, rows, cols)
     loss.backward()
@@ -163,4 +187,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--f32-spread"]:
+        f32_spread()
+    else:
+        main()
