@@ -126,10 +126,10 @@ public sealed class ReClipHeadTests
         int[][] hypotheses = step.Hypotheses();
         float Loss()
         {
-            using StepResult r = head.Forward(features, grid, step.Rows, step.Columns, hypotheses, noise, 0, 0);
+            using StepResult r = head.LossAndGradients(features, grid, step.Rows, step.Columns, hypotheses, noise, 0, 0);
             return r.Loss;
         }
-        using StepResult analytic = head.Forward(features, grid, step.Rows, step.Columns, hypotheses, noise, 0, 0);
+        using StepResult analytic = head.LossAndGradients(features, grid, step.Rows, step.Columns, hypotheses, noise, 0, 0);
         for (int i = 0; i < head.Parameters.Count; i++)
         {
             Span<float> gradient = analytic.Gradients[i].AsSpan<float>();
@@ -235,14 +235,14 @@ public sealed class ReClipHeadTests
         int[][] hypotheses = step.Hypotheses();
         int rows = step.Rows, columns = step.Columns;
         using Tensor narrow = Tensor.Zeros([3, rows * columns, 32]);
-        Assert.Throws<TensorShapeException>(() => head.Forward(narrow, grid, rows, columns, hypotheses, noise, 0, 0), "feature width");
-        Assert.Throws<TensorShapeException>(() => head.Forward(features, grid, rows + 1, columns, hypotheses, noise, 0, 0), "grid size");
+        Assert.Throws<TensorShapeException>(() => head.LossAndGradients(narrow, grid, rows, columns, hypotheses, noise, 0, 0), "feature width");
+        Assert.Throws<TensorShapeException>(() => head.LossAndGradients(features, grid, rows + 1, columns, hypotheses, noise, 0, 0), "grid size");
         using Tensor wrongGrid = Tensor.Zeros([rows * columns, 64]);
-        Assert.Throws<TensorShapeException>(() => head.Forward(features, wrongGrid, rows, columns, hypotheses, noise, 0, 0), "positional grid width");
+        Assert.Throws<TensorShapeException>(() => head.LossAndGradients(features, wrongGrid, rows, columns, hypotheses, noise, 0, 0), "positional grid width");
         using Tensor wrongNoise = Tensor.Zeros([3, rows * columns, 5]);
-        Assert.Throws<TensorShapeException>(() => head.Forward(features, grid, rows, columns, hypotheses, wrongNoise, 0, 0), "noise");
-        Assert.Throws<ArgumentException>(() => head.Forward(features, grid, rows, columns, hypotheses[..2], noise, 0, 0), "hypothesis count");
-        Assert.Throws<ArgumentOutOfRangeException>(() => head.Forward(features, grid, rows, columns, [[0], [4], []], noise, 0, 0), "class id");
+        Assert.Throws<TensorShapeException>(() => head.LossAndGradients(features, grid, rows, columns, hypotheses, wrongNoise, 0, 0), "noise");
+        Assert.Throws<ArgumentException>(() => head.LossAndGradients(features, grid, rows, columns, hypotheses[..2], noise, 0, 0), "hypothesis count");
+        Assert.Throws<ArgumentOutOfRangeException>(() => head.LossAndGradients(features, grid, rows, columns, [[0], [4], []], noise, 0, 0), "class id");
         var text = new TextTransformer(weights);
         using Tensor query = step.Load("query");
         Assert.Throws<ArgumentException>(() => new ReClipHead(text, query, [1, 2, 3, 4], 128, 1), "slot ids not 3 per class");

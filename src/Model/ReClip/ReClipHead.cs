@@ -86,11 +86,11 @@ public sealed class ReClipHead : IDisposable
     public long TrainableParameterCount => Parameters.Sum(p => p.Value.ElementCount);
 
     /// <summary>
-    /// One training step: <see cref="Forward"/> with the noise of (seed, stream = step), then SGD with <paramref name="lr"/>.
+    /// One training step: <see cref="LossAndGradients"/> with the noise of (seed, stream = step), then SGD with <paramref name="lr"/>.
     /// </summary>
     public StepResult Step(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, float lr, ulong seed, ulong step)
     {
-        StepResult result = Forward(features, grid, rows, columns, hypotheses, null, seed, step);
+        StepResult result = LossAndGradients(features, grid, rows, columns, hypotheses, null, seed, step);
         Update(result, lr);
         return result;
     }
@@ -99,7 +99,7 @@ public sealed class ReClipHead : IDisposable
     public StepResult Step(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, float lr, Tensor noise)
     {
         ArgumentNullException.ThrowIfNull(noise);
-        StepResult result = Forward(features, grid, rows, columns, hypotheses, noise, 0, 0);
+        StepResult result = LossAndGradients(features, grid, rows, columns, hypotheses, noise, 0, 0);
         Update(result, lr);
         return result;
     }
@@ -118,7 +118,7 @@ public sealed class ReClipHead : IDisposable
     /// <see cref="GumbelSoftmax.Noise"/> with key <paramref name="seed"/>, stream <paramref name="step"/> and the flat
     /// element index (b·N + n)·C + c, so a step's noise depends on nothing but (seed, step).
     /// </summary>
-    public StepResult Forward(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step)
+    public StepResult LossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(grid);
