@@ -173,6 +173,20 @@ public sealed class ReClipHeadTests
         }
     }
 
+    /// <summary>Spec §7: images with empty hypotheses add 0 and still count in B, so a batch of them has loss 0 and no gradient.</summary>
+    [Test]
+    public void EmptyHypothesesGiveZeroLossAndGradients()
+    {
+        using ReClipHead head = FixtureHead();
+        using Tensor features = step.Load("features");
+        using Tensor grid = step.Load("grid");
+        using Tensor noise = step.Load("noise");
+        using StepResult result = head.LossAndGradients(features, grid, step.Rows, step.Columns, [[], [], []], noise, 0, 0);
+        Assert.That(result.Loss, Is.Zero);
+        foreach (Tensor gradient in result.Gradients)
+            Assert.That(gradient.ToFloatArray(), Is.All.EqualTo(0f));
+    }
+
     /// <summary>
     /// Two steps keep one momentum buffer per tensor (spec §9): θ₂ = θ₁ − lr·(0.9·d₁ + d₂) with d_k = g_k + 5e-4·θ_{k−1},
     /// recomputed here in double from the gradients each step reported.
