@@ -17,6 +17,9 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
 
     public ClipConfig Config => weights.Config;
 
+    /// <summary>The frozen token embedding [V, Dt] (the Reference prompt initialises its context from row 0).</summary>
+    public Tensor TokenEmbedding => weights.TokenEmbedding;
+
     /// <summary>
     /// Features [B, E] (not normalised) of token ids [B·L] (L = the context length, zero-padded after EOT),
     /// gathered at each row's argmax id (EOT is the largest id). <paramref name="observe"/> sees "block{i}" [B, L, Dt].

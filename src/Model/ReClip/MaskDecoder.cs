@@ -1,0 +1,157 @@
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.ReClip;
+
+/// <summary>
+/// The rectified-mask decoder of spec §6 steps 2–4: input [F ; Rect] (E feature channels first, then the C
+/// rectified logits) as [B, E + C, h, w]; decoder_conv2, a 5×5 conv (pad 2, bias) to C channels; decoder_norm2,
+/// BatchNorm2d(C) (γ = 1, β = 0, batch statistics in training, running ones in eval); no activation → O [B, C, h, w].
+/// Init: conv weight kaiming-normal, mode fan_out, ReLU gain: σ = √(2/(25C)); conv bias PyTorch's default
+/// U(±1/√(25(E + C))); both drawn by <see cref="ParameterInit"/> from a seed.
+/// F and Rect come channels last ([B, N, E], [B, N, C], patches row-major); the decoder transposes them.
+/// </summary>
+public sealed class MaskDecoder : IDisposable
+{
+    public const int Kernel = 5;
+
+    public MaskDecoder(int embedDim, int classes, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(embedDim);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        ConvWeight = Tensor.Empty([classes, embedDim + classes, Kernel, Kernel]);
+        ConvBias = Tensor.Empty([classes]);
+        Gamma = Tensor.Empty([classes]);
+        Beta = Tensor.Zeros([classes]);
+        RunningMean = Tensor.Zeros([classes]);
+        RunningVar = Tensor.Empty([classes]);
+        Gamma.AsSpan<float>().Fill(1);
+        RunningVar.AsSpan<float>().Fill(1);
+        ParameterInit.Normal(seed, ParameterInit.DecoderWeightStream, (float)Math.Sqrt(2.0 / (Kernel * Kernel * classes)), ConvWeight.AsSpan<float>());
+        ParameterInit.Uniform(seed, ParameterInit.DecoderBiasStream, (float)(1 / Math.Sqrt(Kernel * Kernel * (embedDim + classes))), ConvBias.AsSpan<float>());
+    }
+
+    /// <summary>decoder_conv2.weight [C, E + C, 5, 5].</summary>
+    public Tensor ConvWeight { get; }
+
+    /// <summary>decoder_conv2.bias [C].</summary>
+    public Tensor ConvBias { get; }
+
+    /// <summary>decoder_norm2.weight (γ) [C].</summary>
+    public Tensor Gamma { get; }
+
+    /// <summary>decoder_norm2.bias (β) [C].</summary>
+    public Tensor Beta { get; }
+
+    /// <summary>Running statistics [C] (buffers, not trained).</summary>
+    public Tensor RunningMean { get; }
+
+    public Tensor RunningVar { get; }
+
+    public int Classes => ConvWeight.Size(0);
+
+    public int EmbedDim => ConvWeight.Size(1) - Classes;
+
+    /// <summary>Trainable values: C·(E + C)·25 + C (conv) + 2C (BN).</summary>
+    public static long ParameterCount(int embedDim, int classes) => (long)classes * (embedDim + classes) * Kernel * Kernel + 3L * classes;
+
+    /// <summary>O [B, C, h, w] from F [B, N, E] and Rect [B, N, C] (N = h·w); <paramref name="training"/> picks BatchNorm's mode.</summary>
+    public DecoderActivations Forward(Tensor features, Tensor rectified, int rows, int columns, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(rectified);
+        if (features.Rank != 3 || features.Size(2) != EmbedDim || features.Size(1) != rows * columns)
+            throw new TensorShapeException($"MaskDecoder: features {Shape.Format(features.Shape)} are not [B, {rows}·{columns}, {EmbedDim}]");
+        Shape.Require("MaskDecoder rectified logits", [features.Size(0), rows * columns, Classes], rectified.Shape);
+        int batch = features.Size(0), classes = Classes, embed = EmbedDim, patches = rows * columns;
+        var a = new DecoderActivations(
+            Tensor.Empty([batch, embed + classes, rows, columns]), Tensor.Empty([batch, classes, rows, columns]),
+            Tensor.Empty([batch, classes, rows, columns]), Tensor.Empty([classes]), Tensor.Empty([classes]));
+        try
+        {
+            ReadOnlySpan<float> f = features.AsSpan<float>(), r = rectified.AsSpan<float>();
+            Span<float> x = a.Input.AsSpan<float>();
+            for (int b = 0; b < batch; b++)
+            {
+                Span<float> image = x.Slice(b * (embed + classes) * patches, (embed + classes) * patches);
+                Transpose(f.Slice(b * patches * embed, patches * embed), patches, embed, image[..(embed * patches)]);
+                Transpose(r.Slice(b * patches * classes, patches * classes), patches, classes, image[(embed * patches)..]);
+            }
+            Conv2d.Forward(a.Input, ConvWeight, ConvBias, a.Convolved);
+            if (training)
+                BatchNorm2d.ForwardTraining(a.Convolved, Gamma, Beta, RunningMean, RunningVar, a.Output, a.Mean, a.Rstd);
+            else
+                BatchNorm2d.ForwardEval(a.Convolved, Gamma, Beta, RunningMean, RunningVar, a.Output);
+            return a;
+        }
+        catch
+        {
+            a.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// From dO [B, C, h, w] (training-mode forward): the parameter gradients (overwritten) and dRect [B, N, C],
+    /// channels last; F is constant, so its part of the input gradient is dropped.
+    /// </summary>
+    public Tensor Backward(DecoderActivations a, Tensor dOutput, Tensor dConvWeight, Tensor dConvBias, Tensor dGamma, Tensor dBeta)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(dOutput);
+        Shape.Require("MaskDecoder.Backward dO", a.Output.Shape, dOutput.Shape);
+        int batch = a.Input.Size(0), classes = Classes, embed = EmbedDim, patches = a.Input.Size(2) * a.Input.Size(3);
+        using Tensor dConvolved = Tensor.Empty(a.Convolved.Shape);
+        BatchNorm2d.Backward(dOutput, a.Convolved, Gamma, a.Mean, a.Rstd, dConvolved, dGamma, dBeta);
+        using Tensor dInput = Tensor.Empty(a.Input.Shape);
+        Conv2d.Backward(dConvolved, a.Input, ConvWeight, dInput, dConvWeight, dConvBias);
+        Tensor dRect = Tensor.Empty([batch, patches, classes]);
+        ReadOnlySpan<float> dx = dInput.AsSpan<float>();
+        Span<float> output = dRect.AsSpan<float>();
+        for (int b = 0; b < batch; b++)
+            Transpose(dx.Slice((b * (embed + classes) + embed) * patches, classes * patches), classes, patches, output.Slice(b * patches * classes, patches * classes));
+        return dRect;
+    }
+
+    /// <summary>destination [columns, rows] = source [rows, columns]ᵀ.</summary>
+    internal static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination)
+    {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                destination[j * rows + i] = source[i * columns + j];
+    }
+
+    public void Dispose()
+    {
+        ConvWeight.Dispose();
+        ConvBias.Dispose();
+        Gamma.Dispose();
+        Beta.Dispose();
+        RunningMean.Dispose();
+        RunningVar.Dispose();
+    }
+}
+
+/// <summary>A decoder forward kept for its backward: the conv input [B, E + C, h, w], its output, the BN output O and BN's batch μ, σ⁻¹ [C].</summary>
+public sealed class DecoderActivations(Tensor input, Tensor convolved, Tensor output, Tensor mean, Tensor rstd) : IDisposable
+{
+    public Tensor Input { get; } = input;
+
+    public Tensor Convolved { get; } = convolved;
+
+    /// <summary>O [B, C, h, w].</summary>
+    public Tensor Output { get; } = output;
+
+    public Tensor Mean { get; } = mean;
+
+    public Tensor Rstd { get; } = rstd;
+
+    public void Dispose()
+    {
+        Input.Dispose();
+        Convolved.Dispose();
+        Output.Dispose();
+        Mean.Dispose();
+        Rstd.Dispose();
+    }
+}

@@ -1,0 +1,250 @@
+using ReClip.Kernels.Ops;
+using ReClip.Model.Clip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.ReClip;
+
+/// <summary>
+/// The trainable ReCLIP++ head on top of the frozen CLIP (spec §13), and one training step of it: with dense
+/// features F [B, N, E] (unit rows) and the positional grid [N, Dv] of the batch,
+///   Q = F·Tᵀ [B, N, C] (T: the Query bank, §4.5);  R = Reference prompt, Frobenius-normalised [C, E] (§2.2);
+///   P = pe_proj(grid) [N, E] (§5);  Rect = Q − P·Rᵀ (§6.1);  O = BN(conv5×5([F ; Rect])) [B, C, h, w] (§6.2–4);
+///   mask = hard Gumbel-softmax(100·O, τ = 1) over classes, straight-through (§6.5);
+///   loss = Σ_j L_j / B with L_j the masked-pooling cross-entropy of image j over its hypotheses, logit scale 100 (§7);
+/// then backward to every trainable tensor and PyTorch's SGD (momentum 0.9, weight decay 5e-4, §9).
+/// An image with an empty hypothesis adds 0 and counts in B; nothing is skipped here (the training loop's rule
+/// of skipping a batch whose first image has no hypothesis, §9, belongs to the loop).
+/// </summary>
+public sealed class ReClipHead : IDisposable
+{
+    private readonly SgdState[] optimizer;
+
+    /// <param name="text">The frozen text tower (not owned).</param>
+    /// <param name="query">T [C, E], unit rows (see <see cref="QueryBank"/>); copied.</param>
+    /// <param name="slotIds">C·3 slot ids of the Reference prompt (<see cref="ReferencePrompt.SlotIds(IReadOnlyList{int[]}, int)"/>).</param>
+    /// <param name="visionWidth">Dv, the width of the positional grid.</param>
+    /// <param name="seed">Seed of pe_proj's and decoder_conv2's initial values (<see cref="ParameterInit"/>).</param>
+    public ReClipHead(TextTransformer text, Tensor query, ReadOnlySpan<int> slotIds, int visionWidth, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(visionWidth);
+        int embed = text.Config.EmbedDim;
+        // Checked before anything is allocated, so a refused head leaks nothing; ReferencePrompt checks the ids.
+        if (slotIds.Length % ReferencePrompt.SlotCount == 0)
+            Shape.Require("ReClipHead query bank", [slotIds.Length / ReferencePrompt.SlotCount, embed], query.Shape);
+        Prompt = new ReferencePrompt(text, slotIds);
+        Query = query.Clone();
+        Extractor = new BiasExtractor(visionWidth, embed, seed);
+        Decoder = new MaskDecoder(embed, Prompt.Classes, seed);
+        Parameters =
+        [
+            ("text_encoder.prompt_token", Prompt.Context), ("pe_proj.weight", Extractor.Weight), ("pe_proj.bias", Extractor.Bias),
+            ("decoder_conv2.weight", Decoder.ConvWeight), ("decoder_conv2.bias", Decoder.ConvBias),
+            ("decoder_norm2.weight", Decoder.Gamma), ("decoder_norm2.bias", Decoder.Beta),
+        ];
+        optimizer = [.. Parameters.Select(_ => new SgdState())];
+    }
+
+    public ReferencePrompt Prompt { get; }
+
+    public BiasExtractor Extractor { get; }
+
+    public MaskDecoder Decoder { get; }
+
+    /// <summary>T [C, E].</summary>
+    public Tensor Query { get; }
+
+    public int Classes => Prompt.Classes;
+
+    /// <summary>The trainable tensors by checkpoint name (without DDP's <c>module.</c>), in the order of <see cref="StepResult.Gradients"/>.</summary>
+    public IReadOnlyList<(string Name, Tensor Value)> Parameters { get; }
+
+    /// <summary>The Gumbel logit factor (100) and temperature (1) of spec §6.5.</summary>
+    public float GumbelScale { get; init; } = GumbelSoftmax.DefaultScale;
+
+    public float GumbelTau { get; init; } = GumbelSoftmax.DefaultTau;
+
+    /// <summary>
+    /// False replaces the hard straight-through mask by y_soft itself (same gradient formula). Only for checking
+    /// gradients by finite differences: the hard mask is piecewise constant in the parameters.
+    /// </summary>
+    public bool HardMask { get; init; } = true;
+
+    /// <summary>exp(CLIP's logit scale) in the loss, 100 (spec §4.6, §7).</summary>
+    public float LogitScale { get; init; } = MaskedPoolingLoss.DefaultLogitScale;
+
+    /// <summary>Trainable values of a head at a model's sizes: M·Dt + (E·Dv + E) + (C·(E + C)·25 + C) + 2C (spec §9; VOC 697,164).</summary>
+    public static long ParameterCount(ClipConfig config, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ReferencePrompt.ParameterCount(config) + BiasExtractor.ParameterCount(config.VisionWidth, config.EmbedDim)
+            + MaskDecoder.ParameterCount(config.EmbedDim, classes);
+    }
+
+    /// <summary>The element count of <see cref="Parameters"/>.</summary>
+    public long TrainableParameterCount => Parameters.Sum(p => p.Value.ElementCount);
+
+    /// <summary>
+    /// One training step: <see cref="LossAndGradients"/> with the noise of (seed, stream = step), then SGD with <paramref name="lr"/>.
+    /// </summary>
+    public StepResult Step(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, float lr, ulong seed, ulong step)
+    {
+        StepResult result = LossAndGradients(features, grid, rows, columns, hypotheses, null, seed, step);
+        Update(result, lr);
+        return result;
+    }
+
+    /// <summary>One training step with explicit Gumbel noise [B, N, C] (parity with PyTorch, whose generator we cannot reproduce).</summary>
+    public StepResult Step(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, float lr, Tensor noise)
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        StepResult result = LossAndGradients(features, grid, rows, columns, hypotheses, noise, 0, 0);
+        Update(result, lr);
+        return result;
+    }
+
+    /// <summary>SGD on every trainable tensor with the gradients of <paramref name="result"/>.</summary>
+    public void Update(StepResult result, float lr)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        for (int i = 0; i < Parameters.Count; i++)
+            Sgd.Step(Parameters[i].Value, result.Gradients[i], optimizer[i], lr);
+    }
+
+    /// <summary>
+    /// Forward and backward of the training loss (BatchNorm in training mode, so its running statistics move),
+    /// without updating the trainable tensors. Noise: <paramref name="noise"/> [B, N, C] when given, else
+    /// <see cref="GumbelSoftmax.Noise"/> with key <paramref name="seed"/>, stream <paramref name="step"/> and the flat
+    /// element index (b·N + n)·C + c, so a step's noise depends on nothing but (seed, step).
+    /// </summary>
+    public StepResult LossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(hypotheses);
+        int embed = Query.Size(1), classes = Classes, patches = rows * columns;
+        if (features.Rank != 3 || features.Size(1) != patches || features.Size(2) != embed || rows <= 0 || columns <= 0)
+            throw new TensorShapeException($"ReClipHead: features {Shape.Format(features.Shape)} are not [B, {rows}·{columns}, {embed}]");
+        Shape.Require("ReClipHead positional grid", [patches, Extractor.VisionWidth], grid.Shape);
+        int batch = features.Size(0);
+        if (batch == 0)
+            throw new TensorShapeException("ReClipHead: an empty batch has no loss");
+        if (hypotheses.Count != batch)
+            throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
+        if (noise is not null)
+            Shape.Require("ReClipHead Gumbel noise", [batch, patches, classes], noise.Shape);
+
+        var result = new StepResult(batch, rows, columns, classes, Parameters);
+        try
+        {
+            // Q [B·N, C] = F [B·N, E] · Tᵀ.
+            using Tensor q = Tensor.Empty([batch, patches, classes]);
+            using (Tensor flatF = features.Reshape(batch * patches, embed))
+            using (Tensor flatQ = q.Reshape(batch * patches, classes))
+                MatMul.Multiply(flatF, Query, flatQ, transposeB: true);
+            using ReferenceActivations reference = Prompt.Forward();
+            using Tensor p = Extractor.Forward(grid);
+            Rectify.Forward(q, p, reference.Reference, result.Rectified);
+            using DecoderActivations decoded = Decoder.Forward(features, result.Rectified, rows, columns, training: true);
+            decoded.Output.AsSpan<float>().CopyTo(result.Output.AsSpan<float>());
+
+            // O [B, C, N] → logits [B, N, C] (classes last for the Gumbel-softmax and the loss).
+            using Tensor logits = Tensor.Empty([batch, patches, classes]);
+            TransposePlanes(decoded.Output, batch, classes, patches, logits);
+            using Tensor ySoft = Tensor.Empty(logits.Shape);
+            if (noise is not null)
+                GumbelSoftmax.Forward(logits, noise, result.Mask, ySoft, GumbelScale, GumbelTau);
+            else
+                GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau);
+            if (!HardMask)
+                ySoft.AsSpan<float>().CopyTo(result.Mask.AsSpan<float>());
+
+            // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B.
+            using Tensor dMask = Tensor.Empty(logits.Shape);
+            double total = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                int[] classesOf = hypotheses[b] ?? throw new ArgumentException($"ReClipHead: image {b} has no hypothesis list", nameof(hypotheses));
+                using Tensor f = features.Slice(0, b, 1).Reshape(patches, embed);
+                using Tensor m = result.Mask.Slice(0, b, 1).Reshape(patches, classes);
+                using Tensor dm = dMask.Slice(0, b, 1).Reshape(patches, classes);
+                using Tensor probabilities = Tensor.Empty([classesOf.Length, classes]);
+                total += MaskedPoolingLoss.Forward(f, m, classesOf, Query, probabilities, LogitScale);
+                MaskedPoolingLoss.Backward(f, Query, classesOf, probabilities, dm, 1f / batch, LogitScale);
+            }
+            result.Loss = (float)(total / batch);
+
+            using Tensor dLogits = Tensor.Empty(logits.Shape);
+            GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
+            using Tensor dOutput = Tensor.Empty(decoded.Output.Shape);
+            TransposePlanes(dLogits, batch, patches, classes, dOutput);
+            using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6]);
+            using Tensor dP = Tensor.Empty(p.Shape);
+            using Tensor dR = Tensor.Empty(reference.Reference.Shape);
+            Rectify.Backward(dRect, p, reference.Reference, dP, dR);
+            Extractor.Backward(grid, dP, result.Gradients[1], result.Gradients[2]);
+            using Tensor dContext = Prompt.Backward(reference, dR);
+            dContext.AsSpan<float>().CopyTo(result.Gradients[0].AsSpan<float>());
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>destination [B, columns, rows] = each source [B, rows, columns] plane transposed.</summary>
+    private static void TransposePlanes(Tensor source, int batch, int rows, int columns, Tensor destination)
+    {
+        ReadOnlySpan<float> s = source.AsSpan<float>();
+        Span<float> d = destination.AsSpan<float>();
+        int plane = rows * columns;
+        for (int b = 0; b < batch; b++)
+            MaskDecoder.Transpose(s.Slice(b * plane, plane), rows, columns, d.Slice(b * plane, plane));
+    }
+
+    public void Dispose()
+    {
+        Prompt.Dispose();
+        Extractor.Dispose();
+        Decoder.Dispose();
+        Query.Dispose();
+        foreach (SgdState state in optimizer) state.Dispose();
+    }
+}
+
+/// <summary>
+/// What one step computed: the loss, the rectified logits [B, N, C], the decoder output O [B, C, h, w], the mask
+/// [B, N, C] and one gradient per trainable tensor (in <see cref="ReClipHead.Parameters"/> order).
+/// </summary>
+public sealed class StepResult : IDisposable
+{
+    internal StepResult(int batch, int rows, int columns, int classes, IReadOnlyList<(string Name, Tensor Value)> parameters)
+    {
+        Rectified = Tensor.Empty([batch, rows * columns, classes]);
+        Output = Tensor.Empty([batch, classes, rows, columns]);
+        Mask = Tensor.Empty([batch, rows * columns, classes]);
+        Gradients = [.. parameters.Select(p => Tensor.Empty(p.Value.Shape))];
+    }
+
+    public float Loss { get; internal set; }
+
+    public Tensor Rectified { get; }
+
+    /// <summary>O [B, C, h, w], the segmentation logits.</summary>
+    public Tensor Output { get; }
+
+    public Tensor Mask { get; }
+
+    public IReadOnlyList<Tensor> Gradients { get; }
+
+    public void Dispose()
+    {
+        Rectified.Dispose();
+        Output.Dispose();
+        Mask.Dispose();
+        foreach (Tensor g in Gradients) g.Dispose();
+    }
+}
