@@ -51,7 +51,16 @@ public sealed unsafe class PackedMatrix : IDisposable
         return data + pc * paddedColumns + (long)jc * kc;
     }
 
+    /// <summary>Packed copies of frozen weights are often cached for a weight's lifetime, so the finalizer frees them too.</summary>
+    ~PackedMatrix() => Release();
+
     public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
     {
         if (disposed) return;
         disposed = true;

@@ -10,14 +10,15 @@ namespace ReClip.Model.Clip;
 /// </summary>
 public static unsafe class Linear
 {
-    /// <summary>y [rows, out] (row stride ldy) = x [rows, in] (row stride ldx) · W[firstOut..firstOut+out]ᵀ + b.</summary>
+    /// <summary>
+    /// y [rows, out] (row stride ldy) = x [rows, in] (row stride ldx) · W[firstOut..firstOut+out]ᵀ + b, with W
+    /// packed once (<see cref="PackedWeights"/>).
+    /// </summary>
     public static void Forward(float* x, long ldx, int rows, Tensor weight, Tensor? bias, float* y, long ldy, int firstOut = 0, int outputs = -1)
     {
-        int inputs = weight.Size(1);
         if (outputs < 0) outputs = weight.Size(0) - firstOut;
-        float* w = weight.Pointer<float>() + (long)firstOut * inputs;
         float* b = bias is null ? null : bias.Pointer<float>() + firstOut;
-        Sgemm.Multiply(rows, outputs, inputs, 1, new GemmOperand(x, ldx, false), new GemmOperand(w, inputs, true), 0, y, ldy, b);
+        Sgemm.Multiply(rows, 1, new GemmOperand(x, ldx, false), PackedWeights.For(weight, firstOut, outputs), 0, y, ldy, b);
     }
 
     /// <summary>y [..., out] = x [..., in] · Wᵀ + b on contiguous tensors.</summary>
