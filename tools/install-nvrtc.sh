@@ -25,16 +25,22 @@ if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null || [[ ! -f /etc/apt/s
   exit 0
 fi
 
-echo "install-nvrtc: installing libnvrtc11.2 from Debian non-free…" >&2
+echo "install-nvrtc: installing NVRTC from Debian non-free…" >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial"
 # The copy must keep the .sources ending, or apt reads it as the one-line format.
 sed 's/^Components:.*/Components: main contrib non-free/' /etc/apt/sources.list.d/debian.sources > "$work/debian.sources"
 options=(-o "Dir::Etc::sourcelist=$work/debian.sources" -o Dir::Etc::sourceparts=/dev/null -o "Dir::State::Lists=$work/lists")
-if apt-get "${options[@]}" -qq update >/dev/null 2>&1 \
-   && DEBIAN_FRONTEND=noninteractive apt-get "${options[@]}" -qq install -y libnvrtc11.2 >/dev/null 2>&1; then
-  echo "install-nvrtc: done" >&2
+# Debian 12 ships NVRTC 11.8 as libnvrtc11.2, Debian 13 NVRTC 12 as libnvrtc12: take the first one offered.
+package=""
+if apt-get "${options[@]}" -o DPkg::Lock::Timeout=60 -qq update >/dev/null 2>&1; then
+  for candidate in libnvrtc11.2 libnvrtc12; do
+    if apt-cache "${options[@]}" show "$candidate" >/dev/null 2>&1; then package=$candidate; break; fi
+  done
+fi
+if [[ -n $package ]] && DEBIAN_FRONTEND=noninteractive apt-get "${options[@]}" -o DPkg::Lock::Timeout=60 -qq install -y "$package" >/dev/null 2>&1; then
+  echo "install-nvrtc: installed $package" >&2
 else
   echo "install-nvrtc: the install failed; kernel compile tests will report NVRTC as missing" >&2
 fi
