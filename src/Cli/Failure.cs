@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
 namespace ReClip.Cli;
@@ -12,9 +13,10 @@ public static class Failure
 {
     public static int ExitCodeOf(Exception exception) => exception switch
     {
+        // A shape mismatch between our own tensors is a bug of ours, not of the user's input.
+        TensorShapeException => ExitCode.RuntimeFailure,
         WeightFileException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
             or FormatException or JsonException or ArgumentException or UnauthorizedAccessException => ExitCode.BadInput,
-        CudaException or CudaUnavailableException or OutOfMemoryException => ExitCode.RuntimeFailure,
         _ => ExitCode.RuntimeFailure,
     };
 
