@@ -86,7 +86,7 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
             EotGather.Indices(slotIds, slotCount, context.Size(0), indices);
             Tensor mean = Tensor.Empty([classes * length]), rstd = Tensor.Empty([classes * length]);
             Tensor features = Head(x, indices, mean, rstd);
-            return new PromptActivations([.. blocks], x, mean, rstd, indices, features, context.Size(0));
+            return new PromptActivations([.. blocks], new PromptHeadActivations(x, mean, rstd, indices, features), context.Size(0));
         }
         catch
         {
@@ -149,7 +149,7 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
             EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
             Tensor mean = Tensor.Empty([classes * slotCount]), rstd = Tensor.Empty([classes * slotCount]);
             Tensor features = Head(suffix, indices, mean, rstd);
-            return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], suffix, mean, rstd, indices, features, context.Size(0));
+            return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], new PromptHeadActivations(suffix, mean, rstd, indices, features), context.Size(0));
         }
         catch
         {
@@ -167,9 +167,9 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     public Tensor BackwardPromptShared(SharedPromptActivations a, Tensor dFeatures)
     {
         ArgumentNullException.ThrowIfNull(a);
-        int classes = a.Features.Size(0), slotCount = a.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
+        int classes = a.Features.Size(0), slotCount = a.Head.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
         using Tensor dSuffix = Tensor.Empty([classes, slotCount, width]);
-        HeadBackward(dFeatures, a.FinalInput, a.FinalMean, a.FinalRstd, [.. a.Indices], dSuffix);
+        HeadBackward(dFeatures, a.Head, dSuffix);
         using Tensor dPrefix = Tensor.Zeros([1, prefix, width]);
         using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width]);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
@@ -192,7 +192,7 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
         ArgumentNullException.ThrowIfNull(a);
         int classes = a.Features.Size(0), length = Config.ContextLength, width = Config.TextWidth;
         using Tensor dx = Tensor.Empty([classes, length, width]);
-        HeadBackward(dFeatures, a.FinalInput, a.FinalMean, a.FinalRstd, [.. a.Indices], dx);
+        HeadBackward(dFeatures, a.Head, dx);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
             ResidualBlock.Backward(weights.TextBlocks[i], a.Blocks[i], dx, causal: true);
         Tensor dContext = Tensor.Empty([a.ContextCount, width]);
@@ -201,8 +201,9 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     }
 
     /// <summary>dx [B, T, Dt] from d(features) [B, E]: through text_projection, the gather and ln_final (rows not gathered get zero).</summary>
-    private void HeadBackward(Tensor dFeatures, Tensor finalInput, Tensor mean, Tensor rstd, int[] indices, Tensor dx)
+    private void HeadBackward(Tensor dFeatures, PromptHeadActivations head, Tensor dx)
     {
+        Tensor finalInput = head.FinalInput;
         int batch = finalInput.Size(0), width = Config.TextWidth, embed = Config.EmbedDim;
         Shape.Require("TextTransformer backward dFeatures", [batch, embed], dFeatures.Shape);
         using Tensor dGathered = Tensor.Empty([batch, width]);
@@ -210,8 +211,8 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
         Sgemm.Multiply(batch, width, embed, 1, new GemmOperand(dFeatures.Pointer<float>(), embed, false),
             new GemmOperand(weights.TextProjection.Pointer<float>(), embed, true), 0, dGathered.Pointer<float>(), width);
         using Tensor dNormed = Tensor.Empty(finalInput.Shape);
-        EotGather.Backward(dGathered, indices, dNormed);
-        LayerNorm.Backward(dNormed, finalInput, weights["ln_final.weight"], mean, rstd, dx);
+        EotGather.Backward(dGathered, [.. head.Indices], dNormed);
+        LayerNorm.Backward(dNormed, finalInput, weights["ln_final.weight"], head.FinalMean, head.FinalRstd, dx);
     }
 
     /// <summary>ln_final on every row of x [B, T, Dt] (keeping its statistics when asked), the gather, @ text_projection → [B, E].</summary>
