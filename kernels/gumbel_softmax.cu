@@ -154,10 +154,7 @@ extern "C" __global__ void gumbel_softmax_backward(const float* __restrict__ d_m
     int lane = threadIdx.x % 32;
     if (row >= rows) return;
     long long at = (long long)row * classes;
-    float dot = 0.0f;
-    for (int c = lane; c < classes; c += 32)
-        dot += d_mask[at + c] * y_soft[at + c];
-    dot = warp_sum(dot);
+    float dot = warp_row_dot(d_mask + at, y_soft + at, classes, 0, lane);
     for (int c = lane; c < classes; c += 32)
         d_logits[at + c] = __fmul_rn(__fmul_rn(__fsub_rn(d_mask[at + c], dot), y_soft[at + c]), factor);
 }

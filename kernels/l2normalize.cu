@@ -49,15 +49,7 @@ extern "C" __global__ void l2normalize_backward(const float* dy, const float* y,
     float* out = dx + (long long)row * width;
     int vectors = vectorised ? width / 4 : 0;
 
-    float dot = 0.0f;
-    for (int v = lane; v < vectors; v += 32)
-    {
-        float4 g = reinterpret_cast<const float4*>(grad)[v], u = reinterpret_cast<const float4*>(unit)[v];
-        dot += g.x * u.x + g.y * u.y + g.z * u.z + g.w * u.w;
-    }
-    for (int i = vectors * 4 + lane; i < width; i += 32)
-        dot += grad[i] * unit[i];
-    dot = warp_sum(dot);
+    float dot = warp_row_dot(grad, unit, width, vectors, lane);
     float length = norm[row];
 
     for (int v = lane; v < vectors; v += 32)

@@ -79,15 +79,7 @@ extern "C" __global__ void softmax_backward(const float* dy, const float* y, flo
     float* out = dx + (long long)row * width;
     int vectors = vectorised ? width / 4 : 0;
 
-    float dot = 0.0f;
-    for (int v = lane; v < vectors; v += 32)
-    {
-        float4 g = reinterpret_cast<const float4*>(grad)[v], s = reinterpret_cast<const float4*>(soft)[v];
-        dot += g.x * s.x + g.y * s.y + g.z * s.z + g.w * s.w;
-    }
-    for (int i = vectors * 4 + lane; i < width; i += 32)
-        dot += grad[i] * soft[i];
-    dot = warp_sum(dot);
+    float dot = warp_row_dot(grad, soft, width, vectors, lane);
 
     for (int v = lane; v < vectors; v += 32)
     {

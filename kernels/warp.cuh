@@ -32,3 +32,18 @@ __device__ __forceinline__ bool argmax_better(float value, int index, float best
     if (!nan && value != best) return value > best;
     return index < best_index;
 }
+
+// Σ a[i]·b[i] over one row, shared by a warp's lanes (float4 loads for the first `vectors` quads when the
+// caller found the row aligned, then a scalar tail), summed across the warp: every lane gets the dot product.
+__device__ __forceinline__ float warp_row_dot(const float* a, const float* b, int width, int vectors, int lane)
+{
+    float dot = 0.0f;
+    for (int v = lane; v < vectors; v += 32)
+    {
+        float4 x = reinterpret_cast<const float4*>(a)[v], y = reinterpret_cast<const float4*>(b)[v];
+        dot += x.x * y.x + x.y * y.y + x.z * y.z + x.w * y.w;
+    }
+    for (int i = vectors * 4 + lane; i < width; i += 32)
+        dot += a[i] * b[i];
+    return warp_sum(dot);
+}
