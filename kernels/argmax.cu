@@ -27,15 +27,6 @@ extern "C" __global__ void argmax_rows(const float* __restrict__ x, int* __restr
             best_index = i;
         }
     }
-    for (int offset = 16; offset > 0; offset >>= 1)
-    {
-        float other = __shfl_xor_sync(0xffffffffu, best, offset);
-        int other_index = __shfl_xor_sync(0xffffffffu, best_index, offset);
-        if (argmax_better(other, other_index, best, best_index))
-        {
-            best = other;
-            best_index = other_index;
-        }
-    }
+    warp_argmax(best, best_index);
     if (lane == 0) indices[row] = best_index;
 }

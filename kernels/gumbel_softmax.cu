@@ -90,16 +90,7 @@ __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, floa
             best_index = c;
         }
     }
-    for (int offset = 16; offset > 0; offset >>= 1)
-    {
-        float other = __shfl_xor_sync(0xffffffffu, best, offset);
-        int other_index = __shfl_xor_sync(0xffffffffu, best_index, offset);
-        if (argmax_better(other, other_index, best, best_index))
-        {
-            best = other;
-            best_index = other_index;
-        }
-    }
+    warp_argmax(best, best_index);
     for (int c = lane; c < classes; c += 32)
     {
         float y = soft[c];

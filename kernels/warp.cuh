@@ -47,3 +47,18 @@ __device__ __forceinline__ float warp_row_dot(const float* a, const float* b, in
         dot += a[i] * b[i];
     return warp_sum(dot);
 }
+
+// Combines every lane's (best, best_index) by argmax_better: afterwards every lane holds the row's argmax.
+__device__ __forceinline__ void warp_argmax(float& best, int& best_index)
+{
+    for (int offset = 16; offset > 0; offset >>= 1)
+    {
+        float other = __shfl_xor_sync(0xffffffffu, best, offset);
+        int other_index = __shfl_xor_sync(0xffffffffu, best_index, offset);
+        if (argmax_better(other, other_index, best, best_index))
+        {
+            best = other;
+            best_index = other_index;
+        }
+    }
+}
