@@ -3,7 +3,7 @@
 //   y_soft = exp(z - max z) * (1 / sum exp(z - max z)) (the CPU path multiplies by the reciprocal);
 //   hard = the first index of max y_soft; mask = (onehot(hard) - y_soft) + y_soft, in that order.
 //   backward: dO = ((dmask - sum dmask * y_soft) * y_soft) * (scale / tau).
-// The noise g = -log(-log u) is either given (gumbel_softmax_forward_noise) or drawn here from Philox4x32-10
+// The noise g = -log(-log u) is either given (a non-null noise pointer) or drawn here from Philox4x32-10
 // exactly as src/Kernels/Random/Philox.cs draws it: key = (seed low, seed high); element index i = row*C + c
 // uses counter (block low, block high, stream low, stream high) with block = i / 4 and takes word i % 4;
 // u = (bits >> 9) * 2^-23 + 2^-24 (exact in float32). The Philox words are bit-identical to the CPU's; the
@@ -98,8 +98,11 @@ __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, floa
     }
 }
 
-extern "C" __global__ void gumbel_softmax_forward_philox(const float* __restrict__ logits, float* __restrict__ mask, float* __restrict__ y_soft,
-    int rows, int classes, float scale, float tau, unsigned long long seed, unsigned long long stream)
+// noise is the Gumbel noise g per element when given (parity with PyTorch, whose RNG we cannot replay);
+// when it is null, g = -log(-log U) with U from Philox (seed, stream, element index), as the CPU path draws it.
+extern "C" __global__ void gumbel_softmax_forward(const float* __restrict__ logits, const float* __restrict__ noise,
+    float* __restrict__ mask, float* __restrict__ y_soft, int rows, int classes, float scale, float tau,
+    unsigned long long seed, unsigned long long stream)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
@@ -109,28 +112,8 @@ extern "C" __global__ void gumbel_softmax_forward_philox(const float* __restrict
     float high = __int_as_float(0xff800000);
     for (int c = lane; c < classes; c += 32)
     {
-        float u = philox_uniform(philox_bits(seed, stream, (unsigned long long)(at + c)));
-        float g = -logf(-logf(u));
+        float g = noise ? noise[at + c] : -logf(-logf(philox_uniform(philox_bits(seed, stream, (unsigned long long)(at + c)))));
         float z = __fadd_rn(__fmul_rn(scale, logits[at + c]), g);
-        if (tau != 1.0f) z = __fdiv_rn(z, tau);
-        soft[c] = z;
-        high = fmaxf(high, z);
-    }
-    gumbel_row(soft, mask + at, classes, lane, high);
-}
-
-extern "C" __global__ void gumbel_softmax_forward_noise(const float* __restrict__ logits, const float* __restrict__ noise,
-    float* __restrict__ mask, float* __restrict__ y_soft, int rows, int classes, float scale, float tau)
-{
-    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
-    int lane = threadIdx.x % 32;
-    if (row >= rows) return;
-    long long at = (long long)row * classes;
-    float* soft = y_soft + at;
-    float high = __int_as_float(0xff800000);
-    for (int c = lane; c < classes; c += 32)
-    {
-        float z = __fadd_rn(__fmul_rn(scale, logits[at + c]), noise[at + c]);
         if (tau != 1.0f) z = __fdiv_rn(z, tau);
         soft[c] = z;
         high = fmaxf(high, z);
