@@ -110,6 +110,21 @@ public sealed class ReClipHeadTests
         Assert.That(ClipFixture.MaxRelative(head.Decoder.RunningVar.ToFloatArray(), step.Values("after.running_var")), Is.LessThan(ForwardTolerance), "running var");
     }
 
+    /// <summary>Inference after the step (BatchNorm on its updated running statistics) against the reference's eval-mode forward.</summary>
+    [Test]
+    public void InferenceAfterTheStepMatchesPyTorch()
+    {
+        using ReClipHead head = FixtureHead();
+        using Tensor features = step.Load("features");
+        using Tensor grid = step.Load("grid");
+        using Tensor noise = step.Load("noise");
+        using (head.Step(features, grid, step.Rows, step.Columns, step.Hypotheses(), step.Values("lr")[0], noise)) { }
+        using Tensor reference = head.Reference();
+        using Tensor output = head.Infer(features, grid, step.Rows, step.Columns, reference);
+        Assert.That(output.Shape.ToArray(), Is.EqualTo(new[] { features.Size(0), head.Classes, step.Rows, step.Columns }));
+        Assert.That(ClipFixture.MaxRelative(output.ToFloatArray(), step.Values("eval_output")), Is.LessThan(ForwardTolerance));
+    }
+
     /// <summary>
     /// d loss/dθ against central differences for the largest-gradient element of every trainable tensor. The hard
     /// mask is piecewise constant in θ (its finite differences are 0 almost everywhere while the straight-through

@@ -52,8 +52,8 @@ def query_bank(w, ids):
     return t / t.norm(dim=-1, keepdim=True)
 
 
-def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols):
-    """One forward of spec §13 with autograd; params: dict of leaf tensors. Returns the loss and intermediates."""
+def decoder_input(w, feats, grid, text, slots, params, rows, cols):
+    """Q, R, P, Q − P·Rᵀ and the decoder's input [F ; Rect] (spec §4.5, §2.2, §5, §6.1)."""
     b, n, e = feats.shape
     c = text.shape[0]
     q = feats @ text.t()                                           # [B, N, C], §4.5
@@ -64,6 +64,22 @@ def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols):
     p = p.reshape(e, n).t()                                       # [N, E], §5
     rect = q - p @ r.t()                                          # [B, N, C], §6.1
     x = torch.cat([feats.transpose(1, 2), rect.transpose(1, 2)], 1).reshape(b, e + c, rows, cols)
+    return q, r, p, rect, x
+
+
+def infer(w, feats, grid, text, slots, params, running_mean, running_var, rows, cols):
+    """Inference (spec §10 step 2): BatchNorm with its running statistics, no Gumbel sampling. O [B, C, h, w]."""
+    x = decoder_input(w, feats, grid, text, slots, params, rows, cols)[4]
+    conv = F.conv2d(x, params["decoder_conv2.weight"], params["decoder_conv2.bias"], padding=2)
+    return F.batch_norm(conv, running_mean, running_var, params["decoder_norm2.weight"], params["decoder_norm2.bias"],
+                        training=False, eps=BN_EPS)
+
+
+def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols):
+    """One forward of spec §13 with autograd; params: dict of leaf tensors. Returns the loss and intermediates."""
+    b, n, e = feats.shape
+    c = text.shape[0]
+    q, r, p, rect, x = decoder_input(w, feats, grid, text, slots, params, rows, cols)
     conv = F.conv2d(x, params["decoder_conv2.weight"], params["decoder_conv2.bias"], padding=2)
     running_mean = torch.zeros(c, dtype=feats.dtype)
     running_var = torch.ones(c, dtype=feats.dtype)
@@ -180,6 +196,9 @@ def main():
         d["after." + k] = v.detach() - LR * (v.grad + WEIGHT_DECAY * v.detach())
     d["after.running_mean"] = inter["running_mean"]
     d["after.running_var"] = inter["running_var"]
+    after = OrderedDict((k, d["after." + k]) for k in params)
+    with torch.no_grad():
+        d["eval_output"] = infer(w, feats, grid, text, slots, after, inter["running_mean"], inter["running_var"], rows, cols)
     path = os.path.join(out, "step.safetensors")
     safetensors_io.save(path, OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in d.items()),
                         metadata={"rows": rows, "columns": cols, "gumbel_scale": GUMBEL_SCALE, "logit_scale": LOGIT_SCALE})

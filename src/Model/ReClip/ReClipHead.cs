@@ -120,16 +120,9 @@ public sealed class ReClipHead : IDisposable
     /// </summary>
     public StepResult LossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(hypotheses);
-        int embed = Query.Size(1), classes = Classes, patches = rows * columns;
-        if (features.Rank != 3 || features.Size(1) != patches || features.Size(2) != embed || rows <= 0 || columns <= 0)
-            throw new TensorShapeException($"ReClipHead: features {Shape.Format(features.Shape)} are not [B, {rows}·{columns}, {embed}]");
-        Shape.Require("ReClipHead positional grid", [patches, Extractor.VisionWidth], grid.Shape);
-        int batch = features.Size(0);
-        if (batch == 0)
-            throw new TensorShapeException("ReClipHead: an empty batch has no loss");
+        RequireInputs(features, grid, rows, columns);
+        int embed = Query.Size(1), classes = Classes, patches = rows * columns, batch = features.Size(0);
         if (hypotheses.Count != batch)
             throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
         if (noise is not null)
@@ -138,11 +131,7 @@ public sealed class ReClipHead : IDisposable
         var result = new StepResult(batch, rows, columns, classes, Parameters);
         try
         {
-            // Q [B·N, C] = F [B·N, E] · Tᵀ.
-            using Tensor q = Tensor.Empty([batch, patches, classes]);
-            using (Tensor flatF = features.Reshape(batch * patches, embed))
-            using (Tensor flatQ = q.Reshape(batch * patches, classes))
-                MatMul.Multiply(flatF, Query, flatQ, transposeB: true);
+            using Tensor q = QueryLogits(features);
             using ReferenceActivations reference = Prompt.Forward();
             using Tensor p = Extractor.Forward(grid);
             Rectify.Forward(q, p, reference.Reference, result.Rectified);
@@ -193,6 +182,57 @@ public sealed class ReClipHead : IDisposable
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The reference text features R [C, E] (Frobenius-normalised, spec §2.2). They depend on the context vectors
+    /// only, so an evaluation computes them once and passes them to every <see cref="Infer"/>.
+    /// </summary>
+    public Tensor Reference()
+    {
+        using ReferenceActivations reference = Prompt.Forward();
+        return reference.Reference.Clone();
+    }
+
+    /// <summary>
+    /// Inference (spec §10 step 2): O [B, C, h, w] = BN_eval(conv5×5([F ; Q − P·Rᵀ])), with BatchNorm's running
+    /// statistics and no Gumbel sampling. <paramref name="reference"/> is <see cref="Reference"/>'s value.
+    /// </summary>
+    public Tensor Infer(Tensor features, Tensor grid, int rows, int columns, Tensor reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        RequireInputs(features, grid, rows, columns);
+        Shape.Require("ReClipHead reference features", Query.Shape, reference.Shape);
+        using Tensor q = QueryLogits(features);
+        using Tensor p = Extractor.Forward(grid);
+        using Tensor rectified = Tensor.Empty(q.Shape);
+        Rectify.Forward(q, p, reference, rectified);
+        using DecoderActivations decoded = Decoder.Forward(features, rectified, rows, columns, training: false);
+        return decoded.Output.Clone();
+    }
+
+    /// <summary>The MaskCLIP logits Q [B, N, C] = F [B, N, E] · Tᵀ (spec §4.5).</summary>
+    public Tensor QueryLogits(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        int batch = features.Size(0), patches = features.Size(1), embed = Query.Size(1);
+        Tensor q = Tensor.Empty([batch, patches, Classes]);
+        using Tensor flatF = features.Reshape(batch * patches, embed);
+        using Tensor flatQ = q.Reshape(batch * patches, Classes);
+        MatMul.Multiply(flatF, Query, flatQ, transposeB: true);
+        return q;
+    }
+
+    private void RequireInputs(Tensor features, Tensor grid, int rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(grid);
+        int embed = Query.Size(1), patches = rows * columns;
+        if (features.Rank != 3 || features.Size(1) != patches || features.Size(2) != embed || rows <= 0 || columns <= 0)
+            throw new TensorShapeException($"ReClipHead: features {Shape.Format(features.Shape)} are not [B, {rows}·{columns}, {embed}]");
+        Shape.Require("ReClipHead positional grid", [patches, Extractor.VisionWidth], grid.Shape);
+        if (features.Size(0) == 0)
+            throw new TensorShapeException("ReClipHead: an empty batch");
     }
 
     /// <summary>destination [B, columns, rows] = each source [B, rows, columns] plane transposed.</summary>
