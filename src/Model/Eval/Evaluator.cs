@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using ReClip.Model.Data;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Eval;
+
+/// <summary>
+/// Runs a <see cref="Segmenter"/> over every image of a labelled split (spec §10): predictions at label size,
+/// split-wide confusion counts for mIoU, pixel accuracy and the class-preference score, per-distance-bin counts for
+/// the space-preference score. Nothing is skipped: an image or label that cannot be read stops the evaluation with
+/// an error naming the file, since a score over part of a split would look like a score over all of it.
+/// </summary>
+public static class Evaluator
+{
+    /// <param name="cache">Frozen features kept between calls (e.g. one per training run); null computes them each time.</param>
+    /// <param name="progress">Called with the number of images done after each image.</param>
+    public static EvaluationReport Run(Segmenter segmenter, SegmentationDataset dataset, FrozenFeatureCache? cache = null, Action<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(segmenter);
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (!dataset.HasLabels)
+            throw new ArgumentException($"{dataset.Root}: the {dataset.Split} split has no label files to evaluate against", nameof(dataset));
+        int classes = dataset.Classes.Count;
+        if (classes != segmenter.Classes)
+            throw new ArgumentException($"{dataset.Root}: {classes} dataset classes but the model segments {segmenter.Classes}", nameof(dataset));
+        var metrics = new SegmentationMetrics(classes);
+        var space = new SpacePreferenceScore(classes);
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < dataset.Samples.Count; i++)
+        {
+            DatasetSample sample = dataset.Samples[i];
+            LabelMap labels = dataset.ReadLabels(sample);
+            using Tensor prediction = cache is null ? Predict(segmenter, dataset, sample, labels, null)
+                : Predict(segmenter, dataset, sample, labels, cache.GetOrAdd(segmenter, sample.ImagePath, () => segmenter.Encode(dataset.ReadImage(sample))));
+            metrics.Accumulate(prediction, labels);
+            space.Accumulate(prediction, labels);
+            progress?.Invoke(i + 1);
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new EvaluationReport(metrics.MeanIoU(), metrics.PixelAccuracy(), dataset.Classes, metrics.PerClassIoU(),
+            ClassPreferenceScore.Compute(metrics), space.Score(), dataset.Samples.Count, seconds);
+    }
+
+    /// <summary>The prediction for one sample, from <paramref name="frozen"/> when given (owned by the cache), else encoded here.</summary>
+    private static Tensor Predict(Segmenter segmenter, SegmentationDataset dataset, DatasetSample sample, LabelMap labels, FrozenFeatures? frozen)
+    {
+        if (frozen is not null)
+        {
+            RequireSize(sample, labels, frozen.ImageWidth, frozen.ImageHeight);
+            return segmenter.Predict(frozen, labels.Width, labels.Height);
+        }
+        RgbImage image = dataset.ReadImage(sample);
+        RequireSize(sample, labels, image.Width, image.Height);
+        using FrozenFeatures encoded = segmenter.Encode(image);
+        return segmenter.Predict(encoded, labels.Width, labels.Height);
+    }
+
+    private static void RequireSize(DatasetSample sample, LabelMap labels, int width, int height)
+    {
+        if (labels.Width != width || labels.Height != height)
+            throw new InvalidDataException($"{sample.LabelPath}: labels are {labels.Width}x{labels.Height} but {sample.ImagePath} is {width}x{height}");
+    }
+}
