@@ -8,7 +8,7 @@ namespace ReClip.Model.ReClip;
 /// The fixed Query text features of spec §2.1: per class, the 85 templates filled with its name, each encoded
 /// by CLIP's text tower and L2-normalised, the 85 averaged and the mean L2-normalised again → T [C, E].
 /// The authors computed them once offline in fp16 (expect ~1e-3 relative differences from this f32 result).
-/// Not yet done: a disk cache of T per (weights, class list); it is cheap to recompute per run for now.
+/// <see cref="QueryBankCache"/> keeps T on disk per (weights, class list).
 /// </summary>
 public static class QueryBank
 {
