@@ -98,6 +98,17 @@ public sealed class SgdState : IDisposable
     /// <summary>Forgets the momentum: the next step starts again with buf = d (PyTorch after a fresh optimiser).</summary>
     public void Reset() => HasStepped = false;
 
+    /// <summary>Resumes from a saved momentum buffer of <paramref name="parameter"/>'s shape: the next step continues it.</summary>
+    public void Restore(Tensor parameter, ReadOnlySpan<float> momentum)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        if (momentum.Length != parameter.ElementCount)
+            throw new ArgumentException($"Sgd momentum buffer: {momentum.Length} values for a parameter of {parameter.ElementCount}", nameof(momentum));
+        Tensor target = BufferFor(parameter);
+        momentum.CopyTo(target.AsSpan<float>());
+        HasStepped = true;
+    }
+
     internal Tensor BufferFor(Tensor parameter)
     {
         if (buffer is null)

@@ -82,6 +82,9 @@ public sealed class ReClipHead : IDisposable
             + MaskDecoder.ParameterCount(config.EmbedDim, classes);
     }
 
+    /// <summary>SGD's momentum state of each trainable tensor, in <see cref="Parameters"/> order (saved with a checkpoint for resuming).</summary>
+    public IReadOnlyList<SgdState> OptimizerStates => optimizer;
+
     /// <summary>The element count of <see cref="Parameters"/>.</summary>
     public long TrainableParameterCount => Parameters.Sum(p => p.Value.ElementCount);
 

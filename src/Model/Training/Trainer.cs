@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using ReClip.Kernels.Random;
+using ReClip.Model.Clip;
+using ReClip.Model.Data;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Training;
+
+/// <summary>
+/// ReCLIP++ training (spec §9): epochs 0..EPOCH over the training split with the poly learning rate of each epoch,
+/// one SGD step per batch of augmented crops (§1.3) through the frozen CLIP and the head, a batch skipped when its
+/// first image's hypothesis is empty (the authors' rule), then after every epoch an optional validation, the
+/// checkpoint for resuming (last.safetensors) and the best one by validation mIoU (best.safetensors), all written
+/// atomically. Everything random is keyed by the seed and a position (epoch, sample, step), never by a running
+/// generator, so a run resumed from last.safetensors continues bit for bit as if it had not stopped.
+/// Differences from the authors' loop (docs/DECISIONS.md): the data order is reshuffled every epoch (their sampler
+/// repeats one permutation because set_epoch is never called), and there is a seed at all.
+/// </summary>
+/// <param name="slotIds">The Reference prompt's slot ids of the training classes (<see cref="ReferencePrompt.SlotIds(ClipTokenizer, IReadOnlyList{string})"/>).</param>
+public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationDataset train, IReadOnlyList<int[]> hypotheses, TrainerOptions options)
+{
+    public const string LastCheckpoint = "last.safetensors", BestCheckpoint = "best.safetensors", HistoryFile = "history.json";
+    private const ulong OrderStream = 0x0DE5_0001, AugmentationStream = 0xA065_0001;
+
+    /// <summary>Called after every step (also a skipped one) with the running position and the loss.</summary>
+    public Action<StepProgress>? StepDone { get; init; }
+
+    /// <summary>Called after every epoch with its record, once the checkpoints are written.</summary>
+    public Action<EpochRecord>? EpochDone { get; init; }
+
+    /// <summary>
+    /// Trains from scratch, or from <paramref name="resume"/> (a last.safetensors of the same run settings), up to
+    /// the last epoch. <paramref name="query"/> is T [C, E] of the dataset's classes. <paramref name="validate"/>
+    /// gives the validation mIoU of the head as it stands (null: no validation, best = last). Cancellation is
+    /// honoured between steps; the epoch in progress is then lost and a resume repeats it.
+    /// </summary>
+    public TrainingState Run(Tensor query, Func<ReClipHead, double>? validate, string? resume, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        options.Validate();
+        if (hypotheses.Count != train.Samples.Count)
+            throw new ArgumentException($"{hypotheses.Count} hypotheses for {train.Samples.Count} training images: the hypothesis file belongs to another split or dataset");
+        Directory.CreateDirectory(options.OutputDirectory);
+        var text = new TextTransformer(weights);
+        var vision = new VisionTransformer(weights);
+        var metadata = new TrainingMetadata(options, train.Classes);
+        TrainingState state = TrainingState.Start;
+        ReClipHead head;
+        if (resume is null)
+            head = new ReClipHead(text, query, slotIds, weights.Config.VisionWidth, options.Seed);
+        else
+        {
+            using HeadCheckpoint checkpoint = HeadCheckpoint.Open(resume);
+            state = metadata.ReadState(checkpoint);
+            head = checkpoint.CreateHead(text, query, slotIds);
+        }
+        using (head)
+        {
+            for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
+            {
+                var clock = Stopwatch.StartNew();
+                (double meanLoss, int steps, int skipped) = RunEpoch(head, vision, epoch, ref state, cancel);
+                double? miou = validate?.Invoke(head);
+                var record = new EpochRecord(epoch, options.LearningRate(epoch), meanLoss, steps, skipped, miou, clock.Elapsed.TotalSeconds);
+                EpochRecord? best = state.Best;
+                state = state with { NextEpoch = epoch + 1, History = [.. state.History, record] };
+                metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
+                if (validate is null || best is null || miou > best.ValidationMeanIoU)
+                    metadata.Save(Path.Combine(options.OutputDirectory, BestCheckpoint), head, state, weights.Config);
+                metadata.WriteHistory(Path.Combine(options.OutputDirectory, HistoryFile), state);
+                EpochDone?.Invoke(record);
+            }
+        }
+        return state;
+    }
+
+    private (double MeanLoss, int Steps, int Skipped) RunEpoch(ReClipHead head, VisionTransformer vision, int epoch, ref TrainingState state, CancellationToken cancel)
+    {
+        int[] order = Order(epoch);
+        int batchSize = options.Preset.BatchSize, crop = options.Preset.CropSize;
+        int steps = (order.Length + batchSize - 1) / batchSize, skipped = 0;
+        float lr = (float)options.LearningRate(epoch);
+        double lossSum = 0;
+        for (int s = 0; s < steps; s++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            ReadOnlySpan<int> batch = order.AsSpan(s * batchSize, Math.Min(batchSize, order.Length - s * batchSize));
+            long step = state.Step;
+            state = state with { Step = step + 1 };
+            int[][] classes = [.. batch.ToArray().Select(i => hypotheses[i])];
+            if (classes[0].Length == 0)
+            {
+                skipped++;
+                StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, true));
+                continue;
+            }
+            using Tensor images = Tensor.Empty([batch.Length, 3, crop, crop]);
+            for (int b = 0; b < batch.Length; b++)
+            {
+                TrainingSample sample = Augment(batch[b], epoch);
+                sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
+            }
+            using DenseFeatures dense = vision.EncodeDense(images);
+            using StepResult result = head.LossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, classes, null, options.Seed, (ulong)step);
+            if (!float.IsFinite(result.Loss))
+                throw new InvalidOperationException(
+                    $"the training loss became {result.Loss} at epoch {epoch}, step {s + 1}; the head was not updated (last good checkpoint: {Path.Combine(options.OutputDirectory, LastCheckpoint)})");
+            head.Update(result, lr);
+            lossSum += result.Loss;
+            StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, false));
+        }
+        return (steps > skipped ? lossSum / (steps - skipped) : double.NaN, steps - skipped, skipped);
+    }
+
+    /// <summary>A permutation of the training samples for <paramref name="epoch"/>, from the seed alone.</summary>
+    private int[] Order(int epoch)
+    {
+        int[] order = [.. Enumerable.Range(0, train.Samples.Count)];
+        new Random((int)Philox.Bits(options.Seed, OrderStream, (ulong)epoch)).Shuffle(order);
+        return order;
+    }
+
+    /// <summary>
+    /// Sample <paramref name="index"/> augmented with its own generator keyed by (seed, epoch, index). The crop's
+    /// category-ratio rule reads the labels as the authors' pipeline does (spec §1.3); a folder without labels
+    /// gives an all-ignore map, for which the rule accepts no crop and the last drawn box is used.
+    /// </summary>
+    private TrainingSample Augment(int index, int epoch)
+    {
+        DatasetSample sample = train.Samples[index];
+        RgbImage image;
+        LabelMap labels;
+        if (sample.LabelPath is null)
+        {
+            image = train.ReadImage(sample);
+            labels = new LabelMap(image.Width, image.Height);
+            Array.Fill(labels.Labels, LabelMap.Ignore);
+        }
+        else
+            (image, labels) = train.Read(sample);
+        int seed = (int)Philox.Bits(options.Seed, AugmentationStream, ((ulong)epoch << 32) | (uint)index);
+        return new TrainingAugmentation(options.Preset, seed, options.PhotometricDistortion).Apply(image, labels);
+    }
+}

@@ -1,0 +1,30 @@
+using ReClip.Model.Data.Datasets;
+
+namespace ReClip.Model.Training;
+
+/// <summary>
+/// What a training run needs besides the data: the preset's optimisation settings (spec §3.1: LR, MAX_EPOCH,
+/// EPOCH, BATCH_SIZE, crop and scale), the seed of everything random (the head's initial values, the data order,
+/// the augmentation, the Gumbel noise) and where checkpoints go.
+/// </summary>
+/// <param name="Preset">Settings of the training split's dataset, possibly overridden.</param>
+/// <param name="OutputDirectory">Receives last.safetensors (every epoch, for --resume), best.safetensors and history.json.</param>
+/// <param name="Seed">Same seed, same data and same CPU ⇒ the same run, bit for bit.</param>
+/// <param name="PhotometricDistortion">Spec §1.3 step 5 (on in the authors' pipeline).</param>
+public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory, ulong Seed, bool PhotometricDistortion = true)
+{
+    /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based): LR·(1 − e/MAX_EPOCH)^0.9, constant within the epoch (spec §9).</summary>
+    public double LearningRate(int epoch) => Preset.LearningRate * Math.Pow(1 - (double)epoch / Preset.MaxEpoch, 0.9);
+
+    /// <summary>Epochs 0..EPOCH run, so EPOCH + 1 of them (spec §3.1 "epochs actually run").</summary>
+    public int Epochs => Preset.LastEpoch + 1;
+
+    public void Validate()
+    {
+        if (Preset.BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {Preset.BatchSize}");
+        if (!(Preset.LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, got {Preset.LearningRate}");
+        if (Preset.MaxEpoch <= 0) throw new ArgumentException($"MAX_EPOCH must be positive, got {Preset.MaxEpoch}");
+        if (Preset.LastEpoch < 0 || Preset.LastEpoch >= Preset.MaxEpoch)
+            throw new ArgumentException($"the last epoch ({Preset.LastEpoch}) must lie in 0..MAX_EPOCH−1 ({Preset.MaxEpoch - 1}): the poly schedule reaches 0 at MAX_EPOCH");
+    }
+}

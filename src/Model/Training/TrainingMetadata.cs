@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ReClip.Model.Clip;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.IO;
+
+namespace ReClip.Model.Training;
+
+/// <summary>
+/// The trainer's part of a checkpoint's metadata: the run's settings (preset values, seed, classes), so that a
+/// resume with other settings is refused instead of silently mixing two runs, and its state (next epoch, global
+/// step, per-epoch history). The history also goes to history.json for plotting.
+/// </summary>
+internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<string> classes)
+{
+    private const string SettingsKey = "trainer.settings", NextEpochKey = "trainer.next_epoch", StepKey = "trainer.step", HistoryKey = "trainer.history";
+
+    private string Settings { get; } = JsonSerializer.Serialize(
+        new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes]), TrainingJson.Default.RunSettings);
+
+    public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config) =>
+        HeadCheckpoint.Save(path, head, classes, config, new Dictionary<string, string>
+        {
+            [SettingsKey] = Settings,
+            [NextEpochKey] = state.NextEpoch.ToString(CultureInfo.InvariantCulture),
+            [StepKey] = state.Step.ToString(CultureInfo.InvariantCulture),
+            [HistoryKey] = JsonSerializer.Serialize([.. state.History], TrainingJson.Default.EpochRecordArray),
+        });
+
+    public void WriteHistory(string path, TrainingState state) =>
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize([.. state.History], TrainingJson.Default.EpochRecordArray) + "\n");
+
+    /// <summary>The state stored in <paramref name="checkpoint"/>, after checking that it was written by a run with these settings.</summary>
+    public TrainingState ReadState(HeadCheckpoint checkpoint)
+    {
+        string Get(string key) => checkpoint.Metadata.TryGetValue(key, out string? value)
+            ? value : throw new InvalidDataException($"{checkpoint.Path}: not a training checkpoint (metadata lacks '{key}'); resume from a {Trainer.LastCheckpoint}");
+        if (Get(SettingsKey) != Settings)
+            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings (dataset preset, seed, classes or augmentation); resume with the same ones");
+        try
+        {
+            int next = int.Parse(Get(NextEpochKey), NumberStyles.None, CultureInfo.InvariantCulture);
+            long step = long.Parse(Get(StepKey), NumberStyles.None, CultureInfo.InvariantCulture);
+            EpochRecord[] history = JsonSerializer.Deserialize(Get(HistoryKey), TrainingJson.Default.EpochRecordArray) ?? [];
+            if (history.Length != next)
+                throw new InvalidDataException($"{checkpoint.Path}: {history.Length} epochs of history for next epoch {next}");
+            return new TrainingState(next, step, history);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or JsonException)
+        {
+            throw new InvalidDataException($"{checkpoint.Path}: unreadable training state ({e.Message})");
+        }
+    }
+}
+
+internal sealed record RunSettings(DatasetPreset Preset, ulong Seed, bool PhotometricDistortion, string[] Classes);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(RunSettings))]
+[JsonSerializable(typeof(EpochRecord[]))]
+internal sealed partial class TrainingJson : JsonSerializerContext;

@@ -1,0 +1,151 @@
+using ReClip.Model.Clip;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.Data.Synthetic;
+using ReClip.Model.ReClip;
+using ReClip.Model.Training;
+using ReClip.Runtime.Tensors;
+using ReClip.Runtime.Weights;
+
+namespace ReClip.Tests.Model.Training;
+
+/// <summary>
+/// The training loop on a tiny synthetic folder and the fixture CLIP (patch 8, 24-pixel crops, a 3×3 grid):
+/// epochs and checkpoints, best-by-validation, bit-identical reruns and resumes, refused resumes, the skip rule.
+/// </summary>
+[TestFixture]
+public sealed class TrainerTests
+{
+    private const int Images = 5, Crop = 24;
+    private string root = null!;
+    private ClipWeights weights = null!;
+    private SegmentationDataset train = null!;
+    private Tensor query = null!;
+
+    [OneTimeSetUp]
+    public void Open()
+    {
+        root = Path.Combine(Path.GetTempPath(), $"reclip-trainer-{Guid.NewGuid():N}");
+        SyntheticDataset.Write(Path.Combine(root, "data"), Images, seed: 3, size: 64);
+        DatasetPreset preset = DatasetPreset.Folder with { TrainScaleShort = Crop, CropSize = Crop, BatchSize = 2, MaxEpoch = 4, LastEpoch = 1 };
+        train = SegmentationDataset.Open(preset, Path.Combine(root, "data"), "train");
+        weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        // Any unit rows serve as the Query bank here: the loop is under test, not the bank.
+        int classes = train.Classes.Count, embed = weights.Config.EmbedDim;
+        var values = new float[classes * embed];
+        var random = new Random(11);
+        for (int c = 0; c < classes; c++)
+        {
+            Span<float> row = values.AsSpan(c * embed, embed);
+            for (int e = 0; e < embed; e++) row[e] = (float)(random.NextDouble() - 0.5);
+            float norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row));
+            for (int e = 0; e < embed; e++) row[e] /= norm;
+        }
+        query = Tensor.FromSpan<float>(values, [classes, embed]);
+    }
+
+    [OneTimeTearDown]
+    public void Close()
+    {
+        query.Dispose();
+        weights.Dispose();
+        Directory.Delete(root, recursive: true);
+    }
+
+    private static int[][] Hypotheses(bool firstEmpty = false) =>
+        [.. Enumerable.Range(0, Images).Select(i => firstEmpty ? [] : new[] { i % 3, 4 + i % 2 })];
+
+    /// <summary>Slot ids inside the fixture's 300-token vocabulary, [t, EOT, 0] per class as for a one-token name.</summary>
+    private int[] SlotIds() =>
+        ReferencePrompt.SlotIds([.. Enumerable.Range(0, train.Classes.Count).Select(c => new[] { 10 + c })], weights.Config.EndToken);
+
+    private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null) =>
+        new(weights, SlotIds(), train, hypotheses ?? Hypotheses(), new TrainerOptions(train.Preset, Path.Combine(root, output), seed)) { EpochDone = epochDone };
+
+    private static byte[] TensorBytes(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        return [.. file.Entries.OrderBy(e => e.Name, StringComparer.Ordinal).SelectMany(e =>
+        {
+            using Tensor t = file.Load(e.Name);
+            return t.AsSpan<float>().ToArray().SelectMany(BitConverter.GetBytes);
+        })];
+    }
+
+    [Test]
+    public void RunsEveryEpochAndWritesCheckpointsAndHistory()
+    {
+        var epochs = new List<EpochRecord>();
+        TrainingState state = NewTrainer("run", epochDone: epochs.Add).Run(query, null, null);
+        Assert.That(state.NextEpoch, Is.EqualTo(2));
+        Assert.That(state.Step, Is.EqualTo(6), "ceil(5 / 2) = 3 batches per epoch");
+        Assert.That(epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 0, 1 }));
+        Assert.That(epochs.All(e => double.IsFinite(e.MeanLoss) && e.Steps == 3 && e.SkippedBatches == 0), Is.True);
+        Assert.That(epochs[1].LearningRate, Is.EqualTo(0.01 * Math.Pow(0.75, 0.9)).Within(1e-12), "poly: LR·(1 − 1/4)^0.9");
+        foreach (string file in new[] { Trainer.LastCheckpoint, Trainer.BestCheckpoint, Trainer.HistoryFile })
+            Assert.That(File.Exists(Path.Combine(root, "run", file)), file);
+        using HeadCheckpoint last = HeadCheckpoint.Open(Path.Combine(root, "run", Trainer.LastCheckpoint));
+        Assert.That(last.Classes, Is.EqualTo(train.Classes));
+        Assert.That(last.Metadata["trainer.next_epoch"], Is.EqualTo("2"));
+    }
+
+    [Test]
+    public void SameSeedGivesTheSameBitsAndAnotherSeedDoesNot()
+    {
+        NewTrainer("a", seed: 5).Run(query, null, null);
+        NewTrainer("b", seed: 5).Run(query, null, null);
+        NewTrainer("c", seed: 6).Run(query, null, null);
+        byte[] a = TensorBytes(Path.Combine(root, "a", Trainer.LastCheckpoint));
+        Assert.That(TensorBytes(Path.Combine(root, "b", Trainer.LastCheckpoint)), Is.EqualTo(a));
+        Assert.That(TensorBytes(Path.Combine(root, "c", Trainer.LastCheckpoint)), Is.Not.EqualTo(a));
+    }
+
+    /// <summary>A run stopped after epoch 0 and resumed from last.safetensors ends with the same bits as one that never stopped.</summary>
+    [Test]
+    public void ResumeContinuesBitForBit()
+    {
+        NewTrainer("whole", seed: 9).Run(query, null, null);
+        using var stop = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => NewTrainer("parts", seed: 9, epochDone: _ => stop.Cancel()).Run(query, null, null, stop.Token));
+        string last = Path.Combine(root, "parts", Trainer.LastCheckpoint);
+        using (HeadCheckpoint stopped = HeadCheckpoint.Open(last))
+            Assert.That(stopped.Metadata["trainer.next_epoch"], Is.EqualTo("1"));
+        TrainingState resumed = NewTrainer("parts", seed: 9).Run(query, null, last);
+        Assert.That(resumed.History, Has.Count.EqualTo(2));
+        Assert.That(TensorBytes(last), Is.EqualTo(TensorBytes(Path.Combine(root, "whole", Trainer.LastCheckpoint))));
+    }
+
+    [Test]
+    public void ResumeWithOtherSettingsIsRefused()
+    {
+        NewTrainer("settings", seed: 2).Run(query, null, null);
+        string last = Path.Combine(root, "settings", Trainer.LastCheckpoint);
+        var error = Assert.Throws<ArgumentException>(() => NewTrainer("settings-other", seed: 3).Run(query, null, last));
+        Assert.That(error!.Message, Does.Contain(last).And.Contain("other settings"));
+    }
+
+    [Test]
+    public void BestCheckpointFollowsTheValidationScore()
+    {
+        double[] scores = [0.5, 0.3];
+        int calls = 0;
+        TrainingState state = NewTrainer("best").Run(query, _ => scores[calls++], null);
+        Assert.That(state.Best!.Epoch, Is.EqualTo(0));
+        using HeadCheckpoint best = HeadCheckpoint.Open(Path.Combine(root, "best", Trainer.BestCheckpoint));
+        Assert.That(best.Metadata["trainer.next_epoch"], Is.EqualTo("1"), "best.safetensors holds the head after epoch 0");
+    }
+
+    [Test]
+    public void BatchesWhoseFirstImageHasNoHypothesisAreSkipped()
+    {
+        var epochs = new List<EpochRecord>();
+        NewTrainer("skip", hypotheses: Hypotheses(firstEmpty: true), epochDone: epochs.Add).Run(query, null, null);
+        Assert.That(epochs.All(e => e.Steps == 0 && e.SkippedBatches == 3 && double.IsNaN(e.MeanLoss)), Is.True);
+    }
+
+    [Test]
+    public void HypothesesOfAnotherSplitAreRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => NewTrainer("count", hypotheses: [[0]]).Run(query, null, null));
+        Assert.That(error!.Message, Does.Contain("1 hypotheses for 5 training images"));
+    }
+}
