@@ -13,10 +13,15 @@ public static class ReclipProcess
     /// <summary>Linux keeps the high-water mark (VmHWM) that PeakWorkingSet64 reads, so sampling every few ms misses at most the last few ms.</summary>
     private const int SampleMilliseconds = 5;
 
-    public static Result Run(params string[] arguments)
+    public static Result Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs with <paramref name="environment"/> added to this process's environment (e.g. a cache folder of the test's own).</summary>
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "reclip.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string value) in environment)
+            start.Environment[name] = value;
         start.ArgumentList.Add(cli);
         foreach (string argument in arguments)
             start.ArgumentList.Add(argument);

@@ -1,0 +1,73 @@
+using ReClip.Model.Clip;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Cli.Commands;
+
+/// <summary>
+/// What `eval` and `segment` run: the frozen CLIP (visual LayerNorm eps of the ReCLIP++ setting, spec §4.2), the
+/// Query bank of the class names (from the disk cache, spec §2.1) and, with a checkpoint, the trained head.
+/// </summary>
+public sealed class InferenceModel : IDisposable
+{
+    private readonly ClipWeights weights;
+    private readonly Tensor query;
+    private readonly ReClipHead? head;
+
+    private InferenceModel(ClipWeights weights, Tensor query, ReClipHead? head, IReadOnlyList<string> classes)
+    {
+        this.weights = weights;
+        this.query = query;
+        this.head = head;
+        Classes = classes;
+    }
+
+    public IReadOnlyList<string> Classes { get; }
+
+    public bool IsReClip => head is not null;
+
+    /// <summary>
+    /// Loads the weights and the Query bank of <paramref name="classes"/>; with <paramref name="checkpointPath"/>, the
+    /// head it holds, whose classes must be <paramref name="classes"/> (when given) in the same order.
+    /// </summary>
+    public static InferenceModel Load(string weightsPath, IReadOnlyList<string>? classes, string? checkpointPath)
+    {
+        using HeadCheckpoint? checkpoint = checkpointPath is null ? null : HeadCheckpoint.Open(checkpointPath);
+        IReadOnlyList<string> names = checkpoint?.Classes ?? classes ?? throw new ArgumentException("give the class names or a checkpoint");
+        if (checkpoint is not null && classes is not null && !classes.SequenceEqual(checkpoint.Classes, StringComparer.Ordinal))
+            throw new ArgumentException($"{checkpointPath}: the checkpoint segments {string.Join(", ", checkpoint.Classes)}, not {string.Join(", ", classes)}");
+        ClipWeights weights = ClipWeights.Load(weightsPath);
+        Tensor? query = null;
+        try
+        {
+            var text = new TextTransformer(weights);
+            query = QueryBankCache.GetOrBuild(weightsPath, names, weights.Config.EmbedDim,
+                () => QueryBank.Build(text, ClipTokenizer.Default, names), out _);
+            ReClipHead? head = checkpoint?.CreateHead(text, query, ClipTokenizer.Default);
+            return new InferenceModel(weights, query, head, names);
+        }
+        catch
+        {
+            query?.Dispose();
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The segmenter of this model at the preset's scales; <paramref name="threshold"/> null turns prompt denoising off.</summary>
+    public Segmenter Segmenter(DatasetPreset preset, float? threshold, bool slide)
+    {
+        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
+        return head is null
+            ? new Segmenter(vision, query, preset) { DenoisingThreshold = threshold, Slide = slide }
+            : new Segmenter(vision, head, preset) { DenoisingThreshold = threshold, Slide = slide };
+    }
+
+    public void Dispose()
+    {
+        head?.Dispose();
+        query.Dispose();
+        weights.Dispose();
+    }
+}

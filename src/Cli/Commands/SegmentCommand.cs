@@ -1,0 +1,76 @@
+using System.CommandLine;
+using ReClip.Model.Data;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Cli.Commands;
+
+/// <summary>
+/// `reclip segment`: one image segmented into any vocabulary. Without --checkpoint, the MaskCLIP baseline on the given
+/// class names; with one, the trained ReCLIP++ head, whose classes are fixed by its training. Writes a colour mask and
+/// optionally an overlay with a legend.
+/// </summary>
+public static class SegmentCommand
+{
+    /// <summary>The short side images are resized to by default: Context's and Cityscapes' test scale (spec §3.1).</summary>
+    public const int DefaultShortSide = 448;
+
+    public static Command Create()
+    {
+        Option<string> weights = PipelineOptions.Weights(), device = PipelineOptions.Device();
+        var image = new Option<string>("--image") { Description = "The image (PNG or JPEG).", Required = true };
+        var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, e.g. \"sky,horse,grass\" (with --checkpoint: optional, must be its classes)." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head; without it the MaskCLIP baseline runs." };
+        var output = new Option<string>("--out") { Description = "Where to write the colour mask (PNG).", Required = true };
+        var overlay = new Option<string?>("--overlay") { Description = "Where to write the image blended with the mask, with a legend (PNG)." };
+        var shortSide = new Option<int>("--short-side") { Description = "The short side the image is resized to before CLIP (long side at most 2048).", DefaultValueFactory = _ => DefaultShortSide };
+        shortSide.Validators.Add(result =>
+        {
+            if (result.Tokens is [{ } token] && int.TryParse(token.Value, out int side) && side < 1)
+                result.AddError($"--short-side must be at least 1, not {side}");
+        });
+        Option<float?> pd = DenoisingOptions.Threshold();
+        pd.Description = "Prompt-denoising threshold in (0, 1] (default: off).";
+        var command = new Command("segment", "Segment one image into the given classes and write a colour mask and an overlay.")
+        {
+            weights, image, classes, checkpoint, output, overlay, shortSide, pd, device,
+        };
+        DenoisingOptions.Validate(command, pd, null);
+        command.SetAction(parse =>
+        {
+            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            string? checkpointPath = parse.GetValue(checkpoint);
+            IReadOnlyList<string>? names = parse.GetValue(classes) is { } list ? ParseClasses(list) : null;
+            if (names is null && checkpointPath is null)
+                throw new ArgumentException("give --classes (the MaskCLIP baseline segments any vocabulary) or --checkpoint");
+            RgbImage picture = PngFiles.ReadRgb(parse.GetRequiredValue(image));
+            int side = parse.GetValue(shortSide);
+            DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
+            using InferenceModel model = InferenceModel.Load(parse.GetRequiredValue(weights), names, checkpointPath);
+            using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
+            using Tensor prediction = segmenter.Segment(picture);
+            PngFiles.WriteRgb(parse.GetRequiredValue(output), MaskPicture.Colourize(prediction));
+            if (parse.GetValue(overlay) is { } overlayPath)
+                MaskPicture.WriteOverlay(overlayPath, picture, prediction, model.Classes);
+            foreach (int c in MaskPicture.Present(prediction, model.Classes.Count))
+                Console.WriteLine($"{model.Classes[c]}\t#{Hex(MaskPicture.Colour(c))}");
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Comma-separated names, each trimmed; an empty name or a repeated one is an error.</summary>
+    public static IReadOnlyList<string> ParseClasses(string list)
+    {
+        string[] names = [.. list.Split(',').Select(n => n.Trim())];
+        if (Array.FindIndex(names, n => n.Length == 0) is int empty and >= 0)
+            throw new ArgumentException($"--classes \"{list}\": name {empty + 1} is empty");
+        string? repeated = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (repeated is not null)
+            throw new ArgumentException($"--classes \"{list}\": \"{repeated}\" appears more than once");
+        return names;
+    }
+
+    private static string Hex((byte R, byte G, byte B) colour) => $"{colour.R:x2}{colour.G:x2}{colour.B:x2}";
+}

@@ -1,0 +1,27 @@
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+using ReClip.Tests.Model;
+
+namespace ReClip.Tests.Cli;
+
+/// <summary>
+/// The tiny test CLIP has a 300-token vocabulary and 16 positions, so it cannot encode the 85 templates with OpenAI's
+/// BPE; the commands find its Query bank in the disk cache instead, written here with random unit rows.
+/// </summary>
+internal static class CachedQueryBank
+{
+    public const int Embed = 64;
+
+    /// <summary>Stores a bank for the fixture weights and <paramref name="names"/> under <paramref name="cacheRoot"/> (as RECLIP_CACHE).</summary>
+    public static void Store(string cacheRoot, IReadOnlyList<string> names, int seed = 1)
+    {
+        var random = new Random(seed);
+        float[] values = new float[names.Count * Embed];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        using Tensor bank = Tensor.FromSpan<float>(ClipFixture.NormalizeRows(values, Embed), [names.Count, Embed]);
+        string weights = ClipFixture.PathOf("weights_openai.safetensors");
+        QueryBankCache.Store(QueryBankCache.FileFor(weights, names, Path.Combine(cacheRoot, "query")), bank, names);
+    }
+
+    public static Dictionary<string, string> Environment(string cacheRoot) => new() { [QueryBankCache.CacheVariable] = cacheRoot };
+}

@@ -1,0 +1,98 @@
+using ReClip.Model.Data;
+using ReClip.Tests.Model;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Cli;
+
+/// <summary>`reclip segment` on the tiny CLIP: outputs, class-list errors, checkpoint errors.</summary>
+[TestFixture]
+public sealed class SegmentCommandTests
+{
+    private static readonly string[] Names = ["sky", "horse", "grass"];
+    private string folder = "";
+    private string image = "";
+
+    [SetUp]
+    public void CreateFolder()
+    {
+        folder = Directory.CreateTempSubdirectory("reclip-cli-segment-").FullName;
+        image = Path.Combine(folder, "image.png");
+        var picture = new RgbImage(40, 30);
+        for (int i = 0; i < picture.Pixels.Length; i++) picture.Pixels[i] = (byte)(i * 7 % 251);
+        PngFiles.WriteRgb(image, picture);
+        CachedQueryBank.Store(folder, Names);
+    }
+
+    [TearDown]
+    public void DeleteFolder() => Directory.Delete(folder, recursive: true);
+
+    private ReclipProcess.Result Segment(params string[] arguments) =>
+        ReclipProcess.Run(CachedQueryBank.Environment(folder),
+            ["segment", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", image, "--short-side", "24", .. arguments]);
+
+    [Test]
+    public void WritesMaskAndOverlayAtTheImageSize()
+    {
+        string mask = Path.Combine(folder, "mask.png"), overlay = Path.Combine(folder, "overlay.png");
+        ReclipProcess.Result result = Segment("--classes", " sky, horse ,grass", "--out", mask, "--overlay", overlay, "--pd", "0.5");
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        RgbImage maskImage = PngFiles.ReadRgb(mask), overlayImage = PngFiles.ReadRgb(overlay);
+        var palette = Enumerable.Range(0, Names.Length).Select(MaskPicture.Colour).ToHashSet();
+        Assert.Multiple(() =>
+        {
+            Assert.That((maskImage.Width, maskImage.Height, overlayImage.Width, overlayImage.Height), Is.EqualTo((40, 30, 40, 30)));
+            for (int i = 0; i < maskImage.Pixels.Length; i += 3)
+                Assert.That(palette, Does.Contain((maskImage.Pixels[i], maskImage.Pixels[i + 1], maskImage.Pixels[i + 2])), $"mask pixel {i / 3}");
+            Assert.That(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.Match(@"^(sky|horse|grass)\t#[0-9a-f]{6}$"));
+        });
+    }
+
+    [TestCase("sky,,grass", "name 2 is empty")]
+    [TestCase("sky,horse,sky", "\"sky\" appears more than once")]
+    [TestCase(" ", "name 1 is empty")]
+    public void BadClassListIsBadInput(string classes, string message)
+    {
+        ReclipProcess.Result result = Segment("--classes", classes, "--out", Path.Combine(folder, "mask.png"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stderr, Does.Contain(message));
+            Assert.That(File.Exists(Path.Combine(folder, "mask.png")), Is.False);
+        });
+    }
+
+    [Test]
+    public void NeitherClassesNorCheckpointIsBadInput()
+    {
+        ReclipProcess.Result result = Segment("--out", Path.Combine(folder, "mask.png"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stderr, Does.Contain("give --classes"));
+        });
+    }
+
+    [Test]
+    public void MissingCheckpointIsBadInput()
+    {
+        string missing = Path.Combine(folder, "none.safetensors");
+        ReclipProcess.Result result = Segment("--checkpoint", missing, "--out", Path.Combine(folder, "mask.png"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stderr, Does.Contain(missing));
+        });
+    }
+
+    [Test]
+    public void FileThatIsNotACheckpointIsBadInput()
+    {
+        string notHead = ClipFixture.PathOf("weights_openai.safetensors");
+        ReclipProcess.Result result = Segment("--checkpoint", notHead, "--out", Path.Combine(folder, "mask.png"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stderr, Does.Contain("not a ReCLIP# head checkpoint"));
+        });
+    }
+}
