@@ -139,8 +139,8 @@ public sealed class Segmenter : IDisposable
     public Tensor GridLogits(DenseFeatures features)
     {
         ArgumentNullException.ThrowIfNull(features);
-        if (head is not null)
-            return head.Infer(features.Features, features.PositionalGrid, features.Rows, features.Columns, reference!);
+        if (head is not null && reference is not null)
+            return head.Infer(features.Features, features.PositionalGrid, features.Rows, features.Columns, reference);
         int patches = features.Rows * features.Columns, classes = Classes, embed = query.Size(1);
         if (features.Features.Rank != 3 || features.Features.Size(0) != 1 || features.Features.Size(1) != patches || features.Features.Size(2) != embed)
             throw new TensorShapeException($"Segmenter: features {Shape.Format(features.Features.Shape)} are not [1, {patches}, {embed}]");
