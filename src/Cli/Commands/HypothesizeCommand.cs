@@ -35,6 +35,7 @@ public static class HypothesizeCommand
         vocabulary.AddTo(command);
         command.SetAction(parse =>
         {
+            // Checked before any work; the encoders run where ResolveDevice allows (the CPU for now).
             PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             int side = Positive(parse.GetValue(window) ?? data.Preset.HypothesisWindow, "--window");
