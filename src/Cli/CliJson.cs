@@ -14,6 +14,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(SelfcheckReport))]
 [JsonSerializable(typeof(TokenizeReport))]
 [JsonSerializable(typeof(FeaturesReport))]
+[JsonSerializable(typeof(HypothesizeReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions
