@@ -15,6 +15,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(TokenizeReport))]
 [JsonSerializable(typeof(FeaturesReport))]
 [JsonSerializable(typeof(EvalReport))]
+[JsonSerializable(typeof(HypothesizeReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

@@ -99,6 +99,26 @@ public sealed class SyntheticWorldTests
         }
     }
 
+    /// <summary>A finished write is reused; another count rewrites without leftovers; an interrupted one (no marker) is redone.</summary>
+    [Test]
+    public void EnsureWrittenReusesOnlyAFinishedWriteOfTheSameSettings()
+    {
+        string folder = Path.Combine(Directory.CreateTempSubdirectory("reclip-synth-").FullName, "world");
+        try
+        {
+            Assert.That(SyntheticDataset.EnsureWritten(folder, 3, seed: 7, size: 64), Is.True);
+            Assert.That(SyntheticDataset.EnsureWritten(folder, 3, seed: 7, size: 64), Is.False, "same settings: reused");
+            Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "another count: rewritten");
+            Assert.That(Directory.GetFiles(Path.Combine(folder, "images")), Has.Length.EqualTo(2), "no scene of the earlier count lingers");
+            File.Delete(Path.Combine(folder, SyntheticDataset.CompleteMarker));
+            Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "no marker: redone");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+        }
+    }
+
     [Test]
     public void TruncatedPngIsAnErrorNamingTheFile()
     {

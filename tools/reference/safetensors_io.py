@@ -1,4 +1,4 @@
-"""Writes tensors in the safetensors format (8-byte header length, JSON header, raw little-endian data).
+"""Writes and reads tensors in the safetensors format (8-byte header length, JSON header, raw little-endian data).
 
 Our own few lines, so the reference scripts need nothing beyond Debian's python3-torch. The C# side
 reads these files with ReClip.Runtime.Weights.SafetensorsFile.
@@ -16,6 +16,27 @@ _DTYPES = {
     torch.int64: "I64",
     torch.uint8: "U8",
 }
+
+
+def load(path):
+    """dict name -> tensor of a file written by `save` (or any safetensors file with these dtypes)."""
+    names = {v: k for k, v in _DTYPES.items()}
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        dtype = names[entry["dtype"]]
+        raw = bytearray(data[start:end])
+        if dtype == torch.bfloat16:
+            tensors[name] = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16).reshape(entry["shape"])
+        else:
+            tensors[name] = torch.frombuffer(raw, dtype=dtype).reshape(entry["shape"])
+    return tensors
 
 
 def save(path, tensors, metadata=None):

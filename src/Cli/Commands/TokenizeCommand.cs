@@ -22,23 +22,16 @@ public static class TokenizeCommand
                 result.AddError($"--context-length must be at least 1, not {length}");
         });
         var truncate = new Option<bool>("--truncate") { Description = "Cut a text that does not fit and end it with EOT, instead of failing." };
-        var vocabulary = new Option<string?>("--vocab") { Description = "OpenAI's bpe_simple_vocab_16e6.txt.gz (default: the copy built into reclip)." };
-        var huggingFace = new Option<string?>("--hf-vocab") { Description = "A folder with Hugging Face's vocab.json and merges.txt (plain or .gz)." };
+        var vocabulary = new VocabularyOptions();
         var texts = new Argument<string[]>("TEXT") { Arity = ArgumentArity.OneOrMore, Description = "The texts, each one argument." };
         var command = new Command("tokenize", "Print the CLIP BPE token ids of each text, one line per text.")
         {
-            json, contextLength, truncate, vocabulary, huggingFace, texts,
+            json, contextLength, truncate, texts,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(vocabulary) is not null && result.GetValue(huggingFace) is not null)
-                result.AddError("--vocab and --hf-vocab name two vocabularies; give one");
-        });
+        vocabulary.AddTo(command);
         command.SetAction(parse =>
         {
-            ClipTokenizer tokenizer = parse.GetValue(vocabulary) is { } path ? ClipTokenizer.FromOpenAiVocabulary(path)
-                : parse.GetValue(huggingFace) is { } folder ? ClipTokenizer.FromHuggingFaceDirectory(folder)
-                : ClipTokenizer.Default;
+            ClipTokenizer tokenizer = vocabulary.Tokenizer(parse);
             int length = parse.GetValue(contextLength);
             bool cut = parse.GetValue(truncate);
             int[][] tokens = parse.GetRequiredValue(texts).Select(text => tokenizer.EncodeForContext(text, length, cut)).ToArray();

@@ -3,7 +3,11 @@ using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Clip;
 
-/// <summary>CLIP's input normalisation: RGB in [0, 1] minus CLIP's mean, divided by its standard deviation (spec §1.3 step 6).</summary>
+/// <summary>
+/// CLIP's input normalisation: RGB in [0, 1] minus CLIP's mean, divided by its standard deviation (spec §1.3 step 6);
+/// and CLIP's own preprocessing of a picture (spec §8): torchvision's <c>Resize(n, BICUBIC)</c> on a PIL image, then
+/// <c>CenterCrop(n)</c>.
+/// </summary>
 public static class ClipImage
 {
     public static ReadOnlySpan<float> Mean => [0.48145466f, 0.4578275f, 0.40821073f];
@@ -14,15 +18,54 @@ public static class ClipImage
     public static Tensor Normalize(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        int plane = image.Width * image.Height;
         Tensor tensor = Tensor.Empty([1, 3, image.Height, image.Width]);
-        Span<float> values = tensor.AsSpan<float>();
+        NormalizeInto(image, tensor.AsSpan<float>());
+        return tensor;
+    }
+
+    /// <summary>The image normalised into <paramref name="planes"/> [3, H, W] (e.g. one item of a batch).</summary>
+    public static void NormalizeInto(RgbImage image, Span<float> planes)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        int plane = image.Width * image.Height;
+        if (planes.Length != 3 * plane)
+            throw new ArgumentException($"{planes.Length} values do not hold a 3×{image.Height}×{image.Width} image", nameof(planes));
+        ReadOnlySpan<byte> pixels = image.Pixels;
         for (int c = 0; c < 3; c++)
         {
             float mean = Mean[c], inverse = 1 / Std[c];
+            Span<float> values = planes.Slice(c * plane, plane);
             for (int i = 0; i < plane; i++)
-                values[c * plane + i] = (image.Pixels[i * 3 + c] / 255f - mean) * inverse;
+                values[i] = (pixels[i * 3 + c] / 255f - mean) * inverse;
         }
-        return tensor;
+    }
+
+    /// <summary>
+    /// CLIP's <c>Resize(size)</c> + <c>CenterCrop(size)</c> on a PIL image: the short side becomes
+    /// <paramref name="size"/> and the long side <c>int(size·long/short)</c> (torchvision's rule, truncating),
+    /// resized with PIL's bicubic; then the centre square, its offset <c>round((L − size)/2)</c> with Python's
+    /// round-half-to-even. A square input is only resized.
+    /// </summary>
+    public static RgbImage Preprocess(RgbImage image, int size)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        (int width, int height) = ResizedSize(image.Width, image.Height, size);
+        RgbImage resized = PilBicubicResize.Resize(image, width, height);
+        if (width == size && height == size)
+            return resized;
+        int left = (int)Math.Round((width - size) / 2.0, MidpointRounding.ToEven);
+        int top = (int)Math.Round((height - size) / 2.0, MidpointRounding.ToEven);
+        return resized.Crop(left, top, size, size);
+    }
+
+    /// <summary>torchvision's <c>Resize(size)</c> target for a <paramref name="width"/>×<paramref name="height"/> picture.</summary>
+    public static (int Width, int Height) ResizedSize(int width, int height, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        int shortSide = Math.Min(width, height), longSide = Math.Max(width, height);
+        int resizedLong = (int)((long)size * longSide / (double)shortSide);
+        return width <= height ? (size, resizedLong) : (resizedLong, size);
     }
 }

@@ -77,8 +77,10 @@ public static class PngFiles
         return bitmap;
     }
 
-    private static void Write(string path, SKBitmap bitmap)
+    /// <summary>Any bitmap as a PNG, atomically.</summary>
+    public static void Write(string path, SKBitmap bitmap)
     {
+        ArgumentNullException.ThrowIfNull(bitmap);
         using SKData data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
             ?? throw new IOException($"{path}: PNG encoding failed");
         AtomicFile.Write(path, stream => data.SaveTo(stream));

@@ -25,6 +25,17 @@ public sealed class RgbImage
         Pixels[i + 1] = g;
         Pixels[i + 2] = b;
     }
+
+    /// <summary>The <paramref name="width"/>×<paramref name="height"/> region at (<paramref name="left"/>, <paramref name="top"/>), as PIL's crop inside the image.</summary>
+    public RgbImage Crop(int left, int top, int width, int height)
+    {
+        if (left < 0 || top < 0 || width <= 0 || height <= 0 || left + width > Width || top + height > Height)
+            throw new ArgumentOutOfRangeException(nameof(left), $"crop {width}x{height} at ({left}, {top}) is not inside a {Width}x{Height} image");
+        var crop = new RgbImage(width, height);
+        for (int y = 0; y < height; y++)
+            Pixels.AsSpan(((top + y) * Width + left) * 3, width * 3).CopyTo(crop.Pixels.AsSpan(y * width * 3));
+        return crop;
+    }
 }
 
 /// <summary>A label map: one class index per pixel (255 = ignore), row-major.</summary>

@@ -44,7 +44,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             throw new ArgumentException($"{hypotheses.Count} hypotheses for {train.Samples.Count} training images: the hypothesis file belongs to another split or dataset");
         Directory.CreateDirectory(options.OutputDirectory);
         var text = new TextTransformer(weights);
-        var vision = new VisionTransformer(weights);
+        // The ReCLIP++ setting overrides the visual blocks' LayerNorm eps to 1e-6 (spec §4.2), as evaluation does.
+        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
         var metadata = new TrainingMetadata(options, train.Classes);
         TrainingState state = TrainingState.Start;
         ReClipHead head;

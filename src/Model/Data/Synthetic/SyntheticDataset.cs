@@ -35,6 +35,28 @@ public static class SyntheticDataset
         AtomicFile.WriteAllText(Path.Combine(directory, "captions.jsonl"), text.ToString());
     }
 
+    /// <summary>
+    /// Writes the scenes into <paramref name="directory"/> unless a complete earlier write of the same (count, seed,
+    /// size) is there; returns whether it wrote. Completeness is a marker file written last, so a write that was
+    /// interrupted is redone rather than reused.
+    /// </summary>
+    public static bool EnsureWritten(string directory, int count, int seed, int size = SyntheticWorld.DefaultSize, IProgress<int>? progress = null)
+    {
+        string marker = Path.Combine(directory, CompleteMarker);
+        string expected = $"count {count} seed {seed} size {size} classes {string.Join(',', SyntheticClasses.Names)}\n";
+        if (File.Exists(marker) && File.ReadAllText(marker) == expected)
+            return false;
+        // Only what Write creates is removed, so scenes of another count cannot linger; nothing else in the folder is touched.
+        foreach (string folder in new[] { "images", "labels" }.Select(f => Path.Combine(directory, f)).Where(Directory.Exists))
+            Directory.Delete(folder, recursive: true);
+        Write(directory, count, seed, size, progress);
+        AtomicFile.WriteAllText(marker, expected);
+        return true;
+    }
+
+    /// <summary>The file that marks a finished <see cref="EnsureWritten"/>.</summary>
+    public const string CompleteMarker = ".complete";
+
     public static string Id(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 }
 

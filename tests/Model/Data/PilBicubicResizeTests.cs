@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ReClip.Model.Clip;
+using ReClip.Model.Data;
+
+namespace ReClip.Tests.Model.Data;
+
+/// <summary>
+/// PIL's bicubic resize and CLIP's Resize + CenterCrop against Pillow 9.4's own output
+/// (tools/reference/pil_resize_ref.py → tests/fixtures/pil/resize.json). Exact: the same integer arithmetic on
+/// the same double-precision weights leaves nothing to tolerate.
+/// </summary>
+[TestFixture]
+public sealed class PilBicubicResizeTests
+{
+    private static readonly JsonElement Fixture =
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "pil", "resize.json"))).RootElement;
+
+    private static IEnumerable<TestCaseData> ResizeCases() =>
+        Fixture.GetProperty("resize").EnumerateArray().Select(e => new TestCaseData(e)
+            .SetArgDisplayNames($"{Size(e, "source")}->{Size(e, "target")}"));
+
+    private static IEnumerable<TestCaseData> PreprocessCases() =>
+        Fixture.GetProperty("preprocess").EnumerateArray().Select(e => new TestCaseData(e)
+            .SetArgDisplayNames($"{Size(e, "source")} n={e.GetProperty("size").GetInt32()}"));
+
+    [TestCaseSource(nameof(ResizeCases))]
+    public void ResizeEqualsPillowByteForByte(JsonElement expected)
+    {
+        int[] target = Ints(expected, "target");
+        RgbImage actual = PilBicubicResize.Resize(Pattern(Ints(expected, "source")), target[0], target[1]);
+        Assert.That((actual.Width, actual.Height), Is.EqualTo((target[0], target[1])));
+        AssertSamePixels(actual, expected);
+    }
+
+    [TestCaseSource(nameof(PreprocessCases))]
+    public void ClipPreprocessingEqualsTorchvisionOnPil(JsonElement expected)
+    {
+        int size = expected.GetProperty("size").GetInt32();
+        RgbImage actual = ClipImage.Preprocess(Pattern(Ints(expected, "source")), size);
+        Assert.That((actual.Width, actual.Height), Is.EqualTo((size, size)));
+        AssertSamePixels(actual, expected);
+    }
+
+    [TestCase(500, 375, 224, 298, 224)]
+    [TestCase(375, 500, 224, 224, 298)]
+    [TestCase(85, 85, 224, 224, 224)]
+    [TestCase(50, 31, 24, 38, 24)]
+    [TestCase(3, 7, 224, 224, 522)]
+    public void ResizedSizeFollowsTorchvisionsShortSideRule(int width, int height, int size, int expectedWidth, int expectedHeight) =>
+        Assert.That(ClipImage.ResizedSize(width, height, size), Is.EqualTo((expectedWidth, expectedHeight)));
+
+    [Test]
+    public void ASameSizeResizeIsACopy()
+    {
+        RgbImage source = Pattern([5, 4]);
+        RgbImage copy = PilBicubicResize.Resize(source, 5, 4);
+        Assert.That(copy, Is.Not.SameAs(source));
+        Assert.That(copy.Pixels, Is.EqualTo(source.Pixels));
+    }
+
+    /// <summary>The source pattern of pil_resize_ref.py: byte i of the RGB data is (i · 2654435761 mod 2³²) ≫ 13 mod 256.</summary>
+    private static RgbImage Pattern(int[] size)
+    {
+        var image = new RgbImage(size[0], size[1]);
+        for (int i = 0; i < image.Pixels.Length; i++)
+            image.Pixels[i] = (byte)(((uint)i * 2654435761u) >> 13);
+        return image;
+    }
+
+    private static void AssertSamePixels(RgbImage actual, JsonElement expected)
+    {
+        if (expected.TryGetProperty("pixels", out JsonElement pixels))
+        {
+            byte[] reference = Convert.FromBase64String(pixels.GetString()!);
+            int differing = reference.Where((b, i) => actual.Pixels[i] != b).Count();
+            Assert.That(actual.Pixels, Is.EqualTo(reference), $"{differing} of {reference.Length} bytes differ from Pillow");
+        }
+        Assert.That(Convert.ToHexStringLower(SHA256.HashData(actual.Pixels)), Is.EqualTo(expected.GetProperty("sha256").GetString()), "SHA-256 of the pixels");
+    }
+
+    private static int[] Ints(JsonElement e, string name) => [.. e.GetProperty(name).EnumerateArray().Select(v => v.GetInt32())];
+
+    private static string Size(JsonElement e, string name) => string.Join('x', Ints(e, name));
+}
