@@ -73,6 +73,17 @@ public sealed class SegmentCommandTests
     }
 
     [Test]
+    public void BankNotInTheCacheNeedsTheModelsVocabulary()
+    {
+        ReclipProcess.Result result = Segment("--classes", "sky,horse", "--out", Path.Combine(folder, "mask.png"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stderr, Does.Contain("the text tower has 300 tokens"));
+        });
+    }
+
+    [Test]
     public void MissingCheckpointIsBadInput()
     {
         string missing = Path.Combine(folder, "none.safetensors");

@@ -28,6 +28,8 @@ public static class EvalCommand
         {
             json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, device,
         };
+        var vocabulary = new VocabularyOptions();
+        vocabulary.AddTo(command);
         DenoisingOptions.Validate(command, pd, noPd);
         command.SetAction(parse =>
         {
@@ -40,7 +42,8 @@ public static class EvalCommand
                 throw new ArgumentException("--checkpoint is a ReCLIP++ head; it does not apply to --method maskclip");
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             float? threshold = DenoisingOptions.Resolve(parse, pd, noPd, (float)data.Preset.PromptDenoisingThreshold);
-            using InferenceModel model = InferenceModel.Load(parse.GetRequiredValue(weights), data.Classes, checkpointPath);
+            string weightsPath = parse.GetRequiredValue(weights);
+            using InferenceModel model = InferenceModel.Load(weightsPath, data.Classes, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
             EvaluationReport report;
             using (var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}", data.Samples.Count))

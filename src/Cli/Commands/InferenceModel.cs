@@ -29,9 +29,10 @@ public sealed class InferenceModel : IDisposable
 
     /// <summary>
     /// Loads the weights and the Query bank of <paramref name="classes"/>; with <paramref name="checkpointPath"/>, the
-    /// head it holds, whose classes must be <paramref name="classes"/> (when given) in the same order.
+    /// head it holds, whose classes must be <paramref name="classes"/> (when given) in the same order. The tokenizer is
+    /// asked for only when text must be encoded (a bank not in the cache, a head's Reference prompt).
     /// </summary>
-    public static InferenceModel Load(string weightsPath, IReadOnlyList<string>? classes, string? checkpointPath)
+    public static InferenceModel Load(string weightsPath, IReadOnlyList<string>? classes, string? checkpointPath, Func<ClipWeights, ClipTokenizer> tokenizer)
     {
         using HeadCheckpoint? checkpoint = checkpointPath is null ? null : HeadCheckpoint.Open(checkpointPath);
         IReadOnlyList<string> names = checkpoint?.Classes ?? classes ?? throw new ArgumentException("give the class names or a checkpoint");
@@ -43,8 +44,8 @@ public sealed class InferenceModel : IDisposable
         {
             var text = new TextTransformer(weights);
             query = QueryBankCache.GetOrBuild(weightsPath, names, weights.Config.EmbedDim,
-                () => QueryBank.Build(text, ClipTokenizer.Default, names), out _);
-            ReClipHead? head = checkpoint?.CreateHead(text, query, ClipTokenizer.Default);
+                () => QueryBank.Build(text, tokenizer(weights), names), out _);
+            ReClipHead? head = checkpoint?.CreateHead(text, query, tokenizer(weights));
             return new InferenceModel(weights, query, head, names);
         }
         catch

@@ -36,6 +36,8 @@ public static class SegmentCommand
         {
             weights, image, classes, checkpoint, output, overlay, shortSide, pd, device,
         };
+        var vocabulary = new VocabularyOptions();
+        vocabulary.AddTo(command);
         DenoisingOptions.Validate(command, pd, null);
         command.SetAction(parse =>
         {
@@ -47,7 +49,8 @@ public static class SegmentCommand
             RgbImage picture = PngFiles.ReadRgb(parse.GetRequiredValue(image));
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
-            using InferenceModel model = InferenceModel.Load(parse.GetRequiredValue(weights), names, checkpointPath);
+            string weightsPath = parse.GetRequiredValue(weights);
+            using InferenceModel model = InferenceModel.Load(weightsPath, names, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
             PngFiles.WriteRgb(parse.GetRequiredValue(output), MaskPicture.Colourize(prediction));

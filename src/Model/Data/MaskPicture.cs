@@ -1,4 +1,5 @@
 using SkiaSharp;
+using ReClip.Model.Reports;
 using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
@@ -90,7 +91,7 @@ public static class MaskPicture
     private static void DrawLegend(SKCanvas canvas, int[] present, IReadOnlyList<string> classNames, int imageHeight)
     {
         float size = Math.Clamp(imageHeight / 30f, 9, 28);
-        using var font = new SKFont(SKTypeface.Default, size);
+        using SKFont font = ReportFont.Font(size);
         using var fill = new SKPaint { IsAntialias = true };
         float width = present.Length == 0 ? 0 : present.Max(c => font.MeasureText(classNames[c]));
         float row = size * 1.4f;

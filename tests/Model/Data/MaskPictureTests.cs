@@ -47,6 +47,28 @@ public sealed class MaskPictureTests
     }
 
     [Test]
+    public void LegendNamesTheClassesPresent()
+    {
+        using Tensor prediction = Tensor.Zeros([90, 120], DType.I32);
+        var image = new RgbImage(120, 90);
+        string path = Path.Combine(Path.GetTempPath(), $"reclip-legend-{Guid.NewGuid():N}.png");
+        try
+        {
+            MaskPicture.WriteOverlay(path, image, prediction, ["sky", "horse"]);
+            RgbImage overlay = PngFiles.ReadRgb(path);
+            // Black image, mask of class 0 (128, 0, 0) at half opacity: only the legend's white text is bright in every channel.
+            int bright = 0;
+            for (int i = 0; i < overlay.Pixels.Length; i += 3)
+                if (overlay.Pixels[i] > 200 && overlay.Pixels[i + 1] > 200 && overlay.Pixels[i + 2] > 200) bright++;
+            Assert.That(bright, Is.Positive, "the class name is drawn");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void PredictionOfAnotherSizeIsRefused()
     {
         using Tensor prediction = Tensor.Zeros([3, 3], DType.I32);
