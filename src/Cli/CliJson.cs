@@ -16,6 +16,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(FeaturesReport))]
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(HypothesizeReport))]
+[JsonSerializable(typeof(TrainReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

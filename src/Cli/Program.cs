@@ -12,6 +12,7 @@ root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(HypothesizeCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SegmentCommand.Create());
 

@@ -1,0 +1,67 @@
+using System.Globalization;
+using ReClip.Model.Clip;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.Eval;
+using ReClip.Model.ReClip;
+using ReClip.Model.Training;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Cli;
+
+/// <summary>
+/// A training run on the terminal: the <see cref="Trainer"/> with a progress bar per epoch, a log line per epoch on
+/// stderr, and validation through the <see cref="Evaluator"/> without prompt denoising (spec §9) on frozen
+/// features cached for the whole run.
+/// </summary>
+public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, SegmentationDataset train, SegmentationDataset? validation, int[][] hypotheses, TrainerOptions options)
+{
+    public TrainingState Run(Tensor query, string? resume, CancellationToken cancel)
+    {
+        var vision = new VisionTransformer(clip, ResidualBlock.MaskClipVisualEps);
+        using var cache = new FrozenFeatureCache();
+        ProgressBar? bar = null;
+        var trainer = new Trainer(clip, ReferencePrompt.SlotIds(tokenizer, train.Classes), train, hypotheses, options)
+        {
+            StepDone = step =>
+            {
+                if (step.StepInEpoch == 1)
+                {
+                    bar?.Dispose();
+                    bar = new ProgressBar($"epoch {step.Epoch + 1}/{options.Epochs}", step.StepsInEpoch);
+                }
+                bar!.Advance(1, step.Skipped ? "skipped (no hypothesis)" : string.Create(CultureInfo.InvariantCulture, $"loss {step.Loss:0.0000}"));
+            },
+            EpochDone = record =>
+            {
+                bar?.Dispose();
+                bar = null;
+                Console.Error.WriteLine(EpochLine(record));
+            },
+        };
+        try
+        {
+            return trainer.Run(query, validation is null ? null : Validate, resume, cancel);
+        }
+        finally
+        {
+            bar?.Dispose();
+        }
+
+        double Validate(ReClipHead head)
+        {
+            bar?.Dispose();
+            bar = null;
+            using var segmenter = new Segmenter(vision, head, validation!.Preset) { DenoisingThreshold = null };
+            using var progress = new ProgressBar($"validate {validation.Split}", validation.Samples.Count);
+            return Evaluator.Run(segmenter, validation, cache, _ => progress.Advance()).MeanIoU;
+        }
+    }
+
+    private string EpochLine(EpochRecord r)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string skipped = r.SkippedBatches > 0 ? string.Create(c, $" (skipped {r.SkippedBatches})") : "";
+        string validation = r.ValidationMeanIoU is double miou ? string.Create(c, $" val mIoU {miou * 100:0.00}") : "";
+        return string.Create(c, $"epoch {r.Epoch + 1}/{options.Epochs}: lr {r.LearningRate:0.######} loss {r.MeanLoss:0.0000} steps {r.Steps}{skipped}{validation} {r.Seconds:0.0} s");
+    }
+}
