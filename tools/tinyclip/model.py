@@ -20,7 +20,7 @@ class Config:
     vision_layers: int = 4
     text_width: int = 128
     text_layers: int = 3
-    context: int = 32
+    context: int = 48
     vocabulary: int = 49408
     embed: int = 128
 
