@@ -64,3 +64,24 @@ def save(path, tensors, metadata=None):
         f.write(encoded)
         for data in blobs:
             f.write(data)
+
+
+_TYPES = {name: dtype for dtype, name in _DTYPES.items()}
+
+
+def load(path):
+    """The tensors of a safetensors file as an ordered dict name -> tensor (metadata ignored)."""
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        data = f.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        dtype = _TYPES[entry["dtype"]]
+        raw = torch.frombuffer(bytearray(data[start:end]), dtype=torch.int16 if dtype == torch.bfloat16 else dtype)
+        tensor = raw.view(torch.bfloat16) if dtype == torch.bfloat16 else raw
+        tensors[name] = tensor.reshape(entry["shape"]).clone()
+    return tensors
