@@ -17,6 +17,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(HypothesizeReport))]
 [JsonSerializable(typeof(TrainReport))]
+[JsonSerializable(typeof(DemoJson))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

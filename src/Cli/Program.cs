@@ -5,6 +5,7 @@ using ReClip.Cli;
 using ReClip.Cli.Commands;
 
 var root = new RootCommand("ReCLIP#: ReCLIP++ unsupervised semantic segmentation with a frozen CLIP, on CPU and CUDA.");
+root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(SelfcheckCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());

@@ -1,3 +1,4 @@
+using ReClip.Runtime.IO;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
 using ReClip.Tests.Model;
@@ -23,5 +24,5 @@ internal static class CachedQueryBank
         QueryBankCache.Store(QueryBankCache.FileFor(weights, names, Path.Combine(cacheRoot, "query")), bank, names);
     }
 
-    public static Dictionary<string, string> Environment(string cacheRoot) => new() { [QueryBankCache.CacheVariable] = cacheRoot };
+    public static Dictionary<string, string> Environment(string cacheRoot) => new() { [CacheFolders.Variable] = cacheRoot };
 }

@@ -1,3 +1,4 @@
+using ReClip.Runtime.IO;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
 
@@ -106,15 +107,15 @@ public sealed class QueryBankCacheTests
     [Test]
     public void DirectoryFollowsTheEnvironment()
     {
-        string? saved = Environment.GetEnvironmentVariable(QueryBankCache.CacheVariable);
+        string? saved = Environment.GetEnvironmentVariable(CacheFolders.Variable);
         try
         {
-            Environment.SetEnvironmentVariable(QueryBankCache.CacheVariable, folder);
+            Environment.SetEnvironmentVariable(CacheFolders.Variable, folder);
             Assert.That(QueryBankCache.Directory, Is.EqualTo(Path.Combine(folder, "query")));
         }
         finally
         {
-            Environment.SetEnvironmentVariable(QueryBankCache.CacheVariable, saved);
+            Environment.SetEnvironmentVariable(CacheFolders.Variable, saved);
         }
     }
 

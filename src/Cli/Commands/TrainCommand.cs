@@ -24,6 +24,7 @@ public static class TrainCommand
         var hypothesis = new Option<string>("--hypothesis") { Description = "The split's hypothesis file (from `reclip hypothesize`).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for last.safetensors, best.safetensors and history.json.", Required = true };
         var validation = new Option<string>("--val-split") { Description = "Split validated after every epoch.", DefaultValueFactory = _ => "val" };
+        var validationRoot = new Option<string?>("--val-root") { Description = "Root of the validation data when it is another folder (the folder layout has no splits)." };
         var noValidation = new Option<bool>("--no-val") { Description = "No validation: best.safetensors is the last epoch's head." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the head's initial values, the data order, the augmentation and the Gumbel noise.", DefaultValueFactory = _ => 1 };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this last.safetensors (same settings)." };
@@ -31,10 +32,11 @@ public static class TrainCommand
         var maxEpoch = new Option<int?>("--max-epoch") { Description = "The poly schedule's horizon MAX_EPOCH." };
         var lr = new Option<double?>("--lr") { Description = "Base learning rate." };
         var batch = new Option<int?>("--batch-size") { Description = "Images per step." };
+        var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, output, validation, noValidation, seed, resume, epochs, maxEpoch, lr, batch, device,
+            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, device,
         };
         vocabulary.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
@@ -49,10 +51,13 @@ public static class TrainCommand
             if (parse.GetValue(maxEpoch) is int m) preset = preset with { MaxEpoch = m };
             if (parse.GetValue(lr) is double rate) preset = preset with { LearningRate = rate };
             if (parse.GetValue(batch) is int b) preset = preset with { BatchSize = b };
+            if (parse.GetValue(ratio) is [double low, double high]) preset = preset with { RatioMin = low, RatioMax = high };
             var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed));
             options.Validate();
             SegmentationDataset? val = parse.GetValue(noValidation) ? null
-                : SegmentationDataset.Open(preset, train.Root, parse.GetValue(validation)!);
+                : SegmentationDataset.Open(preset, parse.GetValue(validationRoot) ?? train.Root, parse.GetValue(validation)!);
+            if (val is not null && train.Preset.Layout == DatasetLayout.Folder && parse.GetValue(validationRoot) is null)
+                throw new ArgumentException("the folder layout has no splits: give the validation images with --val-root DIR, or train without validation (--no-val)");
             int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count);
             string weightsPath = parse.GetRequiredValue(weights);
             using ClipWeights clip = ClipWeights.Load(weightsPath);

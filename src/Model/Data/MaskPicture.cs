@@ -1,6 +1,5 @@
 using SkiaSharp;
 using ReClip.Model.Reports;
-using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Data;
@@ -83,8 +82,7 @@ public static class MaskPicture
         }
         using (var canvas = new SKCanvas(bitmap))
             DrawLegend(canvas, Present(prediction, classNames.Count), classNames, image.Height);
-        using SKData data = bitmap.Encode(SKEncodedImageFormat.Png, 100) ?? throw new IOException($"{path}: PNG encoding failed");
-        AtomicFile.Write(path, stream => data.SaveTo(stream));
+        PngFiles.Write(path, bitmap);
     }
 
     /// <summary>One row per class present, scaled with the image so it stays readable on large and small pictures.</summary>

@@ -11,9 +11,15 @@ public static class PngFiles
 {
     public static void WriteRgb(string path, RgbImage image)
     {
+        using SKBitmap bitmap = ToBitmap(image);
+        Write(path, bitmap);
+    }
+
+    /// <summary>The image as an opaque RGBA Skia bitmap (the caller disposes it).</summary>
+    public static SKBitmap ToBitmap(RgbImage image)
+    {
         ArgumentNullException.ThrowIfNull(image);
-        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using var bitmap = new SKBitmap(info);
+        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         Span<byte> target = bitmap.GetPixelSpan();
         for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
         {
@@ -22,7 +28,7 @@ public static class PngFiles
             target[j + 2] = image.Pixels[i + 2];
             target[j + 3] = 255;
         }
-        Write(path, bitmap);
+        return bitmap;
     }
 
     public static void WriteLabels(string path, LabelMap labels)

@@ -1,3 +1,4 @@
+using ReClip.Runtime.IO;
 using System.Security.Cryptography;
 using System.Text;
 using ReClip.Runtime.Tensors;
@@ -27,16 +28,11 @@ public enum QueryBankSource
 /// </summary>
 public static class QueryBankCache
 {
-    public const string CacheVariable = "RECLIP_CACHE";
-
     private const string TensorName = "query";
     private const string ClassesKey = "classes";
 
     /// <summary>$RECLIP_CACHE/query, else $XDG_CACHE_HOME/reclip/query, else ~/.cache/reclip/query.</summary>
-    public static string Directory =>
-        Environment.GetEnvironmentVariable(CacheVariable) is { Length: > 0 } configured ? Path.Combine(configured, "query")
-        : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "reclip", "query");
+    public static string Directory => CacheFolders.Of("query");
 
     /// <summary>The cache file of a bank for <paramref name="weightsPath"/> (which must exist) and the class names.</summary>
     public static string FileFor(string weightsPath, IReadOnlyList<string> classNames, string? directory = null)

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ReClip.Cli.Demo;
+using ReClip.Model.Eval;
+using ReClip.Runtime.IO;
+using ReClip.Runtime.Platform;
+
+namespace ReClip.Cli.Commands;
+
+/// <summary>
+/// `reclip demo [--quick] [--json] [--out demo-out]`: the whole method end to end on the synthetic world with the
+/// bundled tiny CLIP, with no download: MaskCLIP baseline, hypothesis, ReCLIP++ training and evaluation, then a
+/// table, pictures and report.md in --out.
+/// </summary>
+public static class DemoCommand
+{
+    public static string BundledWeights => Path.Combine(AppContext.BaseDirectory, "assets", "tinyclip", "tinyclip-synthetic.safetensors");
+
+    public static Command Create()
+    {
+        Option<bool> json = JsonOption.Create();
+        var quick = new Option<bool>("--quick") { Description = "A smaller run (about 2 minutes on 2 cores) instead of the full one (about 10)." };
+        var output = new Option<string>("--out") { Description = "Folder for the pictures, charts, report.md and the trained head.", DefaultValueFactory = _ => "demo-out" };
+        var weights = new Option<string>("--weights") { Description = "CLIP weights (default: the bundled tiny CLIP trained on the synthetic world)." };
+        var world = new Option<string>("--world") { Description = "Where the generated scenes are kept between runs (default: the reclip cache)." };
+        var trainImages = new Option<int?>("--train-images") { Description = "Training scenes (default: 2000, --quick 400)." };
+        var valImages = new Option<int?>("--val-images") { Description = "Validation scenes scored at the end (default: 300, --quick 150)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Training epochs (default: 6, --quick 2)." };
+        Option<string> device = PipelineOptions.Device();
+        var command = new Command("demo", "Run MaskCLIP and ReCLIP++ on the synthetic world with the bundled tiny CLIP and compare them.")
+        {
+            json, quick, output, weights, world, trainImages, valImages, epochs, device,
+        };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
+        return command;
+
+        int Run(ParseResult parse, CancellationToken cancel)
+        {
+            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            DemoSettings settings = parse.GetValue(quick) ? DemoSettings.Quick : DemoSettings.Full;
+            if (parse.GetValue(trainImages) is int t) settings = settings with { TrainImages = t };
+            if (parse.GetValue(valImages) is int v) settings = settings with { ValImages = v, Overlays = Math.Min(settings.Overlays, v) };
+            if (parse.GetValue(epochs) is int e) settings = settings with { Epochs = e, MaxEpoch = Math.Max(settings.MaxEpoch, e + 1) };
+            string weightsPath = parse.GetValue(weights) ?? BundledWeights;
+            string folder = parse.GetValue(output)!;
+            var pipeline = new DemoPipeline(settings, weightsPath, folder, parse.GetValue(world) ?? CacheFolders.Of("demo"));
+            DemoResult result;
+            try
+            {
+                result = pipeline.Run(cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("reclip: demo interrupted");
+                return ExitCode.Interrupted;
+            }
+            DemoReport.Write(Path.Combine(folder, "report.md"), result, $"{CpuInfo.ModelName} (CPU, {Environment.ProcessorCount} threads)");
+            Print(result, folder, parse.GetValue(json));
+            return ExitCode.Success;
+        }
+    }
+
+    private static void Print(DemoResult r, string folder, bool asJson)
+    {
+        if (asJson)
+        {
+            var report = new DemoJson(Scores.Of(r.MaskClip), Scores.Of(r.ReClip), r.Seconds);
+            Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.DemoJson));
+            return;
+        }
+        string Percent(double value) => double.IsFinite(value) ? (100 * value).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+        string Score(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+        Terminal.Table($"synthetic world, {r.Settings.ValImages} validation scenes", ["method", "mIoU", "pixel accuracy", "class-preference score", "space-preference score"],
+            new[] { ("MaskCLIP", r.MaskClip), ("ReCLIP++", r.ReClip) }.Select(m =>
+                (IReadOnlyList<string>)[m.Item1, Percent(m.Item2.MeanIoU), Percent(m.Item2.PixelAccuracy), Score(m.Item2.ClassPreference), Score(m.Item2.SpacePreference)]));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Seconds:0.0} s; pictures, charts and report.md in {folder}"));
+    }
+}
+
+/// <summary>One method's scores in `reclip demo --json` (fractions, not percent; scores as in docs/METRICS.md).</summary>
+public sealed record Scores(double? Miou, double? PixelAcc, double? ClassPref, double? SpacePref)
+{
+    public static Scores Of(EvaluationReport e) => new(Finite(e.MeanIoU), Finite(e.PixelAccuracy), Finite(e.ClassPreference), Finite(e.SpacePreference));
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}
+
+/// <summary>`reclip demo --json`.</summary>
+public sealed record DemoJson(Scores Maskclip, Scores Reclippp, double Seconds);

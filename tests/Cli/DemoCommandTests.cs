@@ -1,0 +1,40 @@
+using System.Text.Json;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Cli;
+
+/// <summary>`reclip demo` at a tiny size: the JSON table, every picture and the report.</summary>
+[TestFixture]
+public sealed class DemoCommandTests
+{
+    private string folder = "";
+
+    [OneTimeSetUp]
+    public void CreateFolder() => folder = Directory.CreateTempSubdirectory("reclip-cli-demo-").FullName;
+
+    [OneTimeTearDown]
+    public void DeleteFolder() => Directory.Delete(folder, recursive: true);
+
+    [Test]
+    public void RunsEndToEndAndWritesThePictures()
+    {
+        string output = Path.Combine(folder, "out");
+        ReclipProcess.Result result = ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") },
+            "demo", "--quick", "--train-images", "6", "--val-images", "3", "--epochs", "1", "--world", Path.Combine(folder, "world"), "--out", output, "--json");
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using JsonDocument report = JsonDocument.Parse(result.Stdout);
+        JsonElement json = report.RootElement;
+        Assert.Multiple(() =>
+        {
+            foreach (string method in new[] { "maskclip", "reclippp" })
+                foreach (string score in new[] { "miou", "pixel_acc", "class_pref", "space_pref" })
+                    Assert.That(json.GetProperty(method).TryGetProperty(score, out _), $"{method}.{score}");
+            Assert.That(json.GetProperty("maskclip").GetProperty("miou").GetDouble(), Is.InRange(0, 1));
+            Assert.That(json.GetProperty("seconds").GetDouble(), Is.Positive);
+            foreach (string file in new[] { "report.md", "loss.png", "validation-miou.png", "hypothesis.jsonl", "train/best.safetensors" })
+                Assert.That(File.Exists(Path.Combine(output, file)), file);
+            Assert.That(Directory.GetFiles(output, "overlay-*.png"), Has.Length.EqualTo(3));
+            Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |"));
+        });
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using ReClip.Model.Data.Synthetic;
+using ReClip.Model.ReClip;
+using ReClip.Model.Training;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Cli;
+
+/// <summary>`reclip train` on a few synthetic scenes with the bundled tiny CLIP (it has OpenAI's vocabulary): a run, a resume, the errors.</summary>
+[TestFixture]
+public sealed class TrainCommandTests
+{
+    private const int TrainImages = 4;
+    private string folder = "";
+
+    [OneTimeSetUp]
+    public void CreateFolders()
+    {
+        folder = Directory.CreateTempSubdirectory("reclip-cli-train-").FullName;
+        SyntheticDataset.Write(Path.Combine(folder, "train"), TrainImages, seed: 21);
+        SyntheticDataset.Write(Path.Combine(folder, "val"), 2, seed: 22);
+        HypothesisFile.Write(Path.Combine(folder, "hypothesis.jsonl"), [[0, 1], [0, 2, 6], [0, 4, 7], [0, 3]]);
+        File.WriteAllText(Path.Combine(folder, "short.jsonl"), "[0]\n");
+    }
+
+    [OneTimeTearDown]
+    public void DeleteFolder() => Directory.Delete(folder, recursive: true);
+
+    private ReclipProcess.Result Train(params string[] arguments) =>
+        ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") },
+        [
+            "train", "--weights", CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"), "--dataset", "folder",
+            "--root", Path.Combine(folder, "train"), "--epochs", "2", "--max-epoch", "4", .. arguments,
+        ]);
+
+    [Test]
+    public void TrainsValidatesAndResumes()
+    {
+        string output = Path.Combine(folder, "run");
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--val-root", Path.Combine(folder, "val"), "--out", output, "--json");
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using (JsonDocument report = JsonDocument.Parse(result.Stdout))
+        {
+            JsonElement json = report.RootElement;
+            Assert.That(json.GetProperty("epochs").GetInt32(), Is.EqualTo(2));
+            Assert.That(json.GetProperty("steps").GetInt64(), Is.EqualTo(2 * TrainImages));
+            Assert.That(json.GetProperty("best_validation_mean_io_u").GetDouble(), Is.InRange(0, 1));
+        }
+        Assert.That(result.Stderr, Does.Contain("epoch 2/2:").And.Contain("val mIoU"));
+        foreach (string file in new[] { Trainer.BestCheckpoint, Trainer.LastCheckpoint, Trainer.HistoryFile })
+            Assert.That(File.Exists(Path.Combine(output, file)), file);
+
+        // A finished run resumed with the same settings has nothing left to do and keeps its history.
+        ReclipProcess.Result resumed = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--val-root", Path.Combine(folder, "val"),
+            "--out", output, "--resume", Path.Combine(output, Trainer.LastCheckpoint), "--json");
+        Assert.That(resumed.ExitCode, Is.Zero, resumed.Stderr);
+        Assert.That(resumed.Stderr, Does.Not.Contain("epoch 1/2"));
+        using JsonDocument again = JsonDocument.Parse(resumed.Stdout);
+        Assert.That(again.RootElement.GetProperty("epochs").GetInt32(), Is.EqualTo(2));
+
+        ReclipProcess.Result other = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output,
+            "--resume", Path.Combine(output, Trainer.LastCheckpoint), "--seed", "9");
+        Assert.That(other.ExitCode, Is.EqualTo(1));
+        Assert.That(other.Stderr, Does.Contain("other settings"));
+    }
+
+    [Test]
+    public void AHypothesisFileOfAnotherSplitIsRefused()
+    {
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "short.jsonl"), "--no-val", "--out", Path.Combine(folder, "short"));
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Stderr, Does.Contain("short.jsonl"));
+        Assert.That(Directory.Exists(Path.Combine(folder, "short")), Is.False, "nothing written");
+    }
+
+    [Test]
+    public void TheFolderLayoutNeedsAValidationRoot()
+    {
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--out", Path.Combine(folder, "noval"));
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Stderr, Does.Contain("--val-root"));
+    }
+}
