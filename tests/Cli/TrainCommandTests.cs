@@ -44,7 +44,7 @@ public sealed class TrainCommandTests
             JsonElement json = report.RootElement;
             Assert.That(json.GetProperty("epochs").GetInt32(), Is.EqualTo(2));
             Assert.That(json.GetProperty("steps").GetInt64(), Is.EqualTo(2 * TrainImages));
-            Assert.That(json.GetProperty("best_validation_mean_io_u").GetDouble(), Is.InRange(0, 1));
+            Assert.That(json.GetProperty("best_validation_miou").GetDouble(), Is.InRange(0, 1));
         }
         Assert.That(result.Stderr, Does.Contain("epoch 2/2:").And.Contain("val mIoU"));
         foreach (string file in new[] { Trainer.BestCheckpoint, Trainer.LastCheckpoint, Trainer.HistoryFile })

@@ -24,9 +24,9 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Folder for the pictures, charts, report.md and the trained head.", DefaultValueFactory = _ => "demo-out" };
         var weights = new Option<string>("--weights") { Description = "CLIP weights (default: the bundled tiny CLIP trained on the synthetic world)." };
         var world = new Option<string>("--world") { Description = "Where the generated scenes are kept between runs (default: the reclip cache)." };
-        var trainImages = new Option<int?>("--train-images") { Description = "Training scenes (default: 2000, --quick 400)." };
-        var valImages = new Option<int?>("--val-images") { Description = "Validation scenes scored at the end (default: 300, --quick 150)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Training epochs (default: 6, --quick 2)." };
+        var trainImages = new Option<int?>("--train-images") { Description = "Training scenes (default: 500, --quick 200)." };
+        var valImages = new Option<int?>("--val-images") { Description = "Validation scenes scored at the end (default: 300, --quick 100)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Training epochs (default: 30, --quick 10)." };
         Option<string> device = PipelineOptions.Device();
         var command = new Command("demo", "Run MaskCLIP and ReCLIP++ on the synthetic world with the bundled tiny CLIP and compare them.")
         {

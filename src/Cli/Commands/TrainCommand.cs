@@ -106,5 +106,6 @@ public static class TrainCommand
 }
 
 /// <summary>`reclip train --json`: the run's summary (epochs are 0-based).</summary>
-public sealed record TrainReport(int Epochs, long Steps, int SkippedBatches, int? BestEpoch, double? BestValidationMeanIoU, double? LastLoss,
+public sealed record TrainReport(int Epochs, long Steps, int SkippedBatches, int? BestEpoch,
+    [property: System.Text.Json.Serialization.JsonPropertyName("best_validation_miou")] double? BestValidationMeanIoU, double? LastLoss,
     double Seconds, string BestCheckpoint, string LastCheckpoint);

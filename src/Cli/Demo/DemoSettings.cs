@@ -10,10 +10,10 @@ public sealed record DemoSettings(int TrainImages, int SelectImages, int ValImag
     public const int TrainSeed = 101, SelectSeed = 102, ValSeed = 103;
 
     /// <summary>The default run: about 10 minutes on 2 CPU cores.</summary>
-    public static DemoSettings Full { get; } = new(2000, 100, 300, 6, 10, 0.01, 1, 8);
+    public static DemoSettings Full { get; } = new(500, 100, 300, 30, 40, 0.01, 1, 8);
 
     /// <summary>--quick: under 2 minutes on 2 CPU cores.</summary>
-    public static DemoSettings Quick { get; } = new(400, 50, 150, 2, 4, 0.01, 1, 4);
+    public static DemoSettings Quick { get; } = new(200, 50, 100, 10, 14, 0.01, 1, 4);
 
     public void Validate()
     {

@@ -1,7 +1,8 @@
 namespace ReClip.Model.Training;
 
 /// <summary>One finished epoch: its learning rate, mean training loss, steps run and skipped, and validation mIoU (null when not validated).</summary>
-public sealed record EpochRecord(int Epoch, double LearningRate, double MeanLoss, int Steps, int SkippedBatches, double? ValidationMeanIoU, double Seconds);
+public sealed record EpochRecord(int Epoch, double LearningRate, double MeanLoss, int Steps, int SkippedBatches,
+    [property: System.Text.Json.Serialization.JsonPropertyName("validation_miou")] double? ValidationMeanIoU, double Seconds);
 
 /// <summary>Where a run stands: the epochs done so far and the best validation result.</summary>
 public sealed record TrainingState(int NextEpoch, long Step, IReadOnlyList<EpochRecord> History)
