@@ -64,6 +64,35 @@ public sealed class TrainCommandTests
         Assert.That(other.Stderr, Does.Contain("other settings"));
     }
 
+    /// <summary>Ctrl-C (SIGINT) stops between steps with exit code 130 and says where to resume from.</summary>
+    [Test]
+    public void InterruptExitsWith130AndPointsAtTheLastCheckpoint()
+    {
+        string output = Path.Combine(folder, "interrupted");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.Environment["RECLIP_CACHE"] = Path.Combine(folder, "cache");
+        foreach (string argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "reclip.dll"), "train", "--weights", CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"),
+            "--dataset", "folder", "--root", Path.Combine(folder, "train"), "--hypothesis", Path.Combine(folder, "hypothesis.jsonl"),
+            "--no-val", "--out", output, "--epochs", "500", "--max-epoch", "501",
+        })
+            start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        var stderr = new System.Text.StringBuilder();
+        string? line;
+        while ((line = process.StandardError.ReadLine()) is not null && !line.StartsWith("epoch 1/500:", StringComparison.Ordinal))
+            stderr.AppendLine(line);
+        Assert.That(line, Is.Not.Null, "the first epoch finished: " + stderr);
+        using (var signal = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            signal.WaitForExit();
+        string rest = process.StandardError.ReadToEnd();
+        Assert.That(process.WaitForExit(60_000), Is.True, "stopped after the signal");
+        Assert.That(process.ExitCode, Is.EqualTo(130));
+        Assert.That(rest, Does.Contain("interrupted").And.Contain("--resume " + Path.Combine(output, Trainer.LastCheckpoint)));
+    }
+
     [Test]
     public void AHypothesisFileOfAnotherSplitIsRefused()
     {

@@ -72,7 +72,10 @@ public static class TrainCommand
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine($"reclip: interrupted; the last finished epoch is in {Path.Combine(options.OutputDirectory, Trainer.LastCheckpoint)} (continue with --resume)");
+                string last = Path.Combine(options.OutputDirectory, Trainer.LastCheckpoint);
+                Console.Error.WriteLine(File.Exists(last)
+                    ? $"reclip: interrupted; the last finished epoch is in {last} (continue with --resume {last})"
+                    : "reclip: interrupted before the first epoch finished; nothing was saved");
                 return ExitCode.Interrupted;
             }
             Print(state, options, parse.GetValue(json));
