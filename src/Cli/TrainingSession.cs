@@ -20,16 +20,19 @@ public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, S
         var vision = new VisionTransformer(clip, ResidualBlock.MaskClipVisualEps);
         using var cache = new FrozenFeatureCache();
         ProgressBar? bar = null;
+        int reported = 0;
         var trainer = new Trainer(clip, ReferencePrompt.SlotIds(tokenizer, train.Classes), train, hypotheses, options)
         {
             StepDone = step =>
             {
-                if (step.StepInEpoch == 1)
+                // A resumed epoch starts part-way: the bar counts from the step reached.
+                if (bar is null)
                 {
-                    bar?.Dispose();
                     bar = new ProgressBar($"epoch {step.Epoch + 1}/{options.Epochs}", step.StepsInEpoch);
+                    reported = 0;
                 }
-                bar!.Advance(1, step.Skipped ? "skipped (no hypothesis)" : string.Create(CultureInfo.InvariantCulture, $"loss {step.Loss:0.0000}"));
+                bar.Advance(step.StepInEpoch - reported, step.Skipped is string why ? "skipped: " + why : string.Create(CultureInfo.InvariantCulture, $"loss {step.Loss:0.0000}"));
+                reported = step.StepInEpoch;
             },
             EpochDone = record =>
             {
@@ -61,6 +64,7 @@ public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, S
     {
         CultureInfo c = CultureInfo.InvariantCulture;
         string skipped = r.SkippedBatches > 0 ? string.Create(c, $" (skipped {r.SkippedBatches})") : "";
+        if (r.NonFiniteSteps > 0) skipped += string.Create(c, $" (non-finite {r.NonFiniteSteps})");
         string validation = r.ValidationMeanIoU is double miou ? string.Create(c, $" val mIoU {miou * 100:0.00}") : "";
         return string.Create(c, $"epoch {r.Epoch + 1}/{options.Epochs}: lr {r.LearningRate:0.######} loss {r.MeanLoss:0.0000} steps {r.Steps}{skipped}{validation} {r.Seconds:0.0} s");
     }

@@ -26,12 +26,35 @@ public sealed class TrainCommandTests
     [OneTimeTearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
 
+    private string[] CommonArguments => ["train", "--weights", CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"), "--dataset", "folder",
+        "--root", Path.Combine(folder, "train")];
+
+    /// <summary>A training process to stop from outside, its stdout drained so that it never blocks.</summary>
+    private System.Diagnostics.Process StartTraining(string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.Environment["RECLIP_CACHE"] = Path.Combine(folder, "cache");
+        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "reclip.dll"), .. CommonArguments, .. arguments])
+            start.ArgumentList.Add(argument);
+        var process = System.Diagnostics.Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        return process;
+    }
+
+    private static void WaitForLine(System.Diagnostics.Process process, string prefix)
+    {
+        var seen = new System.Text.StringBuilder();
+        string? line;
+        while ((line = process.StandardError.ReadLine()) is not null && !line.StartsWith(prefix, StringComparison.Ordinal))
+            seen.AppendLine(line);
+        Assert.That(line, Is.Not.Null, $"no line starting '{prefix}' before the process ended: {seen}");
+    }
+
     private ReclipProcess.Result Train(params string[] arguments) =>
-        ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") },
-        [
-            "train", "--weights", CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"), "--dataset", "folder",
-            "--root", Path.Combine(folder, "train"), "--epochs", "2", "--max-epoch", "4", .. arguments,
-        ]);
+        ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") }, [.. CommonArguments, .. WithSchedule(arguments)]);
+
+    /// <summary>The short schedule of these tests unless the arguments set their own.</summary>
+    private static string[] WithSchedule(string[] arguments) => arguments.Contains("--epochs") ? arguments : ["--epochs", "2", "--max-epoch", "4", .. arguments];
 
     [Test]
     public void TrainsValidatesAndResumes()
@@ -69,28 +92,39 @@ public sealed class TrainCommandTests
     public void InterruptExitsWith130AndPointsAtTheLastCheckpoint()
     {
         string output = Path.Combine(folder, "interrupted");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.Environment["RECLIP_CACHE"] = Path.Combine(folder, "cache");
-        foreach (string argument in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "reclip.dll"), "train", "--weights", CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"),
-            "--dataset", "folder", "--root", Path.Combine(folder, "train"), "--hypothesis", Path.Combine(folder, "hypothesis.jsonl"),
-            "--no-val", "--out", output, "--epochs", "500", "--max-epoch", "501",
-        })
-            start.ArgumentList.Add(argument);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        var stderr = new System.Text.StringBuilder();
-        string? line;
-        while ((line = process.StandardError.ReadLine()) is not null && !line.StartsWith("epoch 1/500:", StringComparison.Ordinal))
-            stderr.AppendLine(line);
-        Assert.That(line, Is.Not.Null, "the first epoch finished: " + stderr);
+        using System.Diagnostics.Process process = StartTraining(
+            ["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, "--epochs", "500", "--max-epoch", "501"]);
+        WaitForLine(process, "epoch 1/500:");
         using (var signal = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             signal.WaitForExit();
         string rest = process.StandardError.ReadToEnd();
         Assert.That(process.WaitForExit(60_000), Is.True, "stopped after the signal");
         Assert.That(process.ExitCode, Is.EqualTo(130));
         Assert.That(rest, Does.Contain("interrupted").And.Contain("--resume " + Path.Combine(output, Trainer.LastCheckpoint)));
+    }
+
+    /// <summary>
+    /// A training process killed outright (SIGKILL) mid-run leaves a valid last.safetensors (written atomically), and
+    /// resuming from it ends with the same bits as a run that was never killed.
+    /// </summary>
+    [Test]
+    public void KilledRunResumesToTheSameParameters()
+    {
+        string[] run = ["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--epochs", "30", "--max-epoch", "31"];
+        string whole = Path.Combine(folder, "whole"), killed = Path.Combine(folder, "killed");
+        Assert.That(Train([.. run, "--out", whole]).ExitCode, Is.Zero);
+        using (System.Diagnostics.Process process = StartTraining([.. run, "--out", killed]))
+        {
+            WaitForLine(process, "epoch 2/30:");
+            process.Kill();
+            process.WaitForExit();
+        }
+        string last = Path.Combine(killed, Trainer.LastCheckpoint);
+        using (HeadCheckpoint saved = HeadCheckpoint.Open(last))
+            Assert.That(int.Parse(saved.Metadata["trainer.next_epoch"], System.Globalization.CultureInfo.InvariantCulture), Is.InRange(2, 29), "killed mid-run");
+        ReclipProcess.Result resumed = Train([.. run, "--out", killed, "--resume", last]);
+        Assert.That(resumed.ExitCode, Is.Zero, resumed.Stderr);
+        Assert.That(CheckpointTensors.Bytes(last), Is.EqualTo(CheckpointTensors.Bytes(Path.Combine(whole, Trainer.LastCheckpoint))));
     }
 
     [Test]

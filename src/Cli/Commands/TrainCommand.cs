@@ -12,7 +12,7 @@ namespace ReClip.Cli.Commands;
 /// <summary>
 /// `reclip train`: ReCLIP++ training (spec §9) on a dataset split with its hypothesis file, validation after every
 /// epoch on the frozen features of the validation split (computed once: CLIP does not change), best and last
-/// checkpoints in --out, --resume from a last.safetensors. Ctrl-C stops between steps with exit code 130.
+/// checkpoints in --out, --resume from a last.safetensors. Ctrl-C saves the run between two steps and exits with code 130.
 /// </summary>
 public static class TrainCommand
 {
@@ -33,10 +33,11 @@ public static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Base learning rate." };
         var batch = new Option<int?>("--batch-size") { Description = "Images per step." };
         var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
+        var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip a step whose loss or gradients are not finite instead of stopping." };
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, device,
+            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, device,
         };
         vocabulary.AddTo(command);
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
@@ -52,7 +53,7 @@ public static class TrainCommand
             if (parse.GetValue(lr) is double rate) preset = preset with { LearningRate = rate };
             if (parse.GetValue(batch) is int b) preset = preset with { BatchSize = b };
             if (parse.GetValue(ratio) is [double low, double high]) preset = preset with { RatioMin = low, RatioMax = high };
-            var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed));
+            var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed)) { SkipNonFinite = parse.GetValue(skipNonFinite) };
             options.Validate();
             SegmentationDataset? val = parse.GetValue(noValidation) ? null
                 : SegmentationDataset.Open(preset, parse.GetValue(validationRoot) ?? train.Root, parse.GetValue(validation)!);
@@ -74,8 +75,8 @@ public static class TrainCommand
             {
                 string last = Path.Combine(options.OutputDirectory, Trainer.LastCheckpoint);
                 Console.Error.WriteLine(File.Exists(last)
-                    ? $"reclip: interrupted; the last finished epoch is in {last} (continue with --resume {last})"
-                    : "reclip: interrupted before the first epoch finished; nothing was saved");
+                    ? $"reclip: interrupted; the run is saved in {last} (continue with --resume {last})"
+                    : "reclip: interrupted before the first step; nothing was saved");
                 return ExitCode.Interrupted;
             }
             Print(state, options, parse.GetValue(json));
@@ -86,7 +87,7 @@ public static class TrainCommand
     private static void Print(TrainingState state, TrainerOptions options, bool asJson)
     {
         EpochRecord? best = state.Best;
-        var report = new TrainReport(state.History.Count, state.Step, state.History.Sum(e => e.SkippedBatches), best?.Epoch,
+        var report = new TrainReport(state.History.Count, state.Step, state.History.Sum(e => e.SkippedBatches), state.History.Sum(e => e.NonFiniteSteps), best?.Epoch,
             best?.ValidationMeanIoU, state.History.Count > 0 ? state.History[^1].MeanLoss : null, state.History.Sum(e => e.Seconds),
             Path.Combine(options.OutputDirectory, Trainer.BestCheckpoint), Path.Combine(options.OutputDirectory, Trainer.LastCheckpoint));
         if (asJson)
@@ -98,6 +99,7 @@ public static class TrainCommand
         [
             ("epochs run", report.Epochs.ToString(CultureInfo.InvariantCulture)), ("steps", report.Steps.ToString(CultureInfo.InvariantCulture)),
             ("skipped batches", report.SkippedBatches.ToString(CultureInfo.InvariantCulture)),
+            ("non-finite steps skipped", report.NonFiniteSteps.ToString(CultureInfo.InvariantCulture)),
             ("best epoch", report.BestEpoch is int e ? (e + 1).ToString(CultureInfo.InvariantCulture) : "n/a (no validation)"),
             ("best val mIoU", report.BestValidationMeanIoU is double m ? (100 * m).ToString("0.00", CultureInfo.InvariantCulture) : "n/a"),
             ("seconds", report.Seconds.ToString("0.0", CultureInfo.InvariantCulture)),
@@ -109,6 +111,6 @@ public static class TrainCommand
 }
 
 /// <summary>`reclip train --json`: the run's summary (epochs are 0-based).</summary>
-public sealed record TrainReport(int Epochs, long Steps, int SkippedBatches, int? BestEpoch,
+public sealed record TrainReport(int Epochs, long Steps, int SkippedBatches, int NonFiniteSteps, int? BestEpoch,
     [property: System.Text.Json.Serialization.JsonPropertyName("best_validation_miou")] double? BestValidationMeanIoU, double? LastLoss,
     double Seconds, string BestCheckpoint, string LastCheckpoint);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using ReClip.Kernels.Random;
 using ReClip.Model.Clip;
 using ReClip.Model.Data;
@@ -34,7 +35,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     /// Trains from scratch, or from <paramref name="resume"/> (a last.safetensors of the same run settings), up to
     /// the last epoch. <paramref name="query"/> is T [C, E] of the dataset's classes. <paramref name="validate"/>
     /// gives the validation mIoU of the head as it stands (null: no validation, best = last). Cancellation is
-    /// honoured between steps; the epoch in progress is then lost and a resume repeats it.
+    /// honoured between steps: last.safetensors then holds the head and the epoch's progress, and a resume continues
+    /// at the next step as if nothing had happened.
     /// </summary>
     public TrainingState Run(Tensor query, Func<ReClipHead, double>? validate, string? resume, CancellationToken cancel = default)
     {
@@ -61,12 +63,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         {
             for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
             {
+                EpochProgress done = RunEpoch(head, vision, epoch, ref state, metadata, cancel);
                 var clock = Stopwatch.StartNew();
-                (double meanLoss, int steps, int skipped) = RunEpoch(head, vision, epoch, ref state, cancel);
                 double? miou = validate?.Invoke(head);
-                var record = new EpochRecord(epoch, options.LearningRate(epoch), meanLoss, steps, skipped, miou, clock.Elapsed.TotalSeconds);
+                var record = new EpochRecord(epoch, options.LearningRate(epoch), done.Steps > 0 ? done.LossSum / done.Steps : double.NaN,
+                    done.Steps, done.SkippedBatches, done.NonFiniteSteps, miou, done.Seconds + clock.Elapsed.TotalSeconds);
                 EpochRecord? best = state.Best;
-                state = state with { NextEpoch = epoch + 1, History = [.. state.History, record] };
+                state = state with { NextEpoch = epoch + 1, History = [.. state.History, record], Partial = null };
                 metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
                 if (validate is null || best is null || miou > best.ValidationMeanIoU)
                     metadata.Save(Path.Combine(options.OutputDirectory, BestCheckpoint), head, state, weights.Config);
@@ -77,24 +80,35 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         return state;
     }
 
-    private (double MeanLoss, int Steps, int Skipped) RunEpoch(ReClipHead head, VisionTransformer vision, int epoch, ref TrainingState state, CancellationToken cancel)
+    /// <summary>
+    /// The steps of <paramref name="epoch"/> from where <paramref name="state"/> left it. On cancellation the epoch's
+    /// progress is saved in last.safetensors before the exception leaves, so a resume continues at the next step.
+    /// </summary>
+    private EpochProgress RunEpoch(ReClipHead head, VisionTransformer vision, int epoch, ref TrainingState state, TrainingMetadata metadata, CancellationToken cancel)
     {
         int[] order = Order(epoch);
         int batchSize = options.Preset.BatchSize, crop = options.Preset.CropSize;
-        int steps = (order.Length + batchSize - 1) / batchSize, skipped = 0;
+        int steps = (order.Length + batchSize - 1) / batchSize;
         float lr = (float)options.LearningRate(epoch);
-        double lossSum = 0;
-        for (int s = 0; s < steps; s++)
+        EpochProgress progress = state.Partial ?? EpochProgress.Empty;
+        var clock = Stopwatch.StartNew();
+        double seconds = progress.Seconds;
+        for (int s = progress.StepsDone; s < steps; s++)
         {
-            cancel.ThrowIfCancellationRequested();
+            if (cancel.IsCancellationRequested)
+            {
+                state = state with { Partial = progress with { Seconds = seconds + clock.Elapsed.TotalSeconds } };
+                metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
+                cancel.ThrowIfCancellationRequested();
+            }
             ReadOnlySpan<int> batch = order.AsSpan(s * batchSize, Math.Min(batchSize, order.Length - s * batchSize));
             long step = state.Step;
             state = state with { Step = step + 1 };
             int[][] classes = [.. batch.ToArray().Select(i => hypotheses[i])];
             if (classes[0].Length == 0)
             {
-                skipped++;
-                StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, true));
+                progress = progress with { StepsDone = s + 1, SkippedBatches = progress.SkippedBatches + 1 };
+                StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, "no hypothesis for its first image"));
                 continue;
             }
             using Tensor images = Tensor.Empty([batch.Length, 3, crop, crop]);
@@ -105,14 +119,32 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             }
             using DenseFeatures dense = vision.EncodeDense(images);
             using StepResult result = head.LossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, classes, null, options.Seed, (ulong)step);
-            if (!float.IsFinite(result.Loss))
-                throw new InvalidOperationException(
-                    $"the training loss became {result.Loss} at epoch {epoch}, step {s + 1}; the head was not updated (last good checkpoint: {Path.Combine(options.OutputDirectory, LastCheckpoint)})");
+            if (NonFinite(result, head) is string what)
+            {
+                if (!options.SkipNonFinite)
+                    throw new InvalidOperationException(
+                        $"{what} is not finite at epoch {epoch + 1}, step {s + 1}; the head was not updated and the last good checkpoint is " +
+                        $"{Path.Combine(options.OutputDirectory, LastCheckpoint)} (resume from it, with --skip-nonfinite to step over such steps)");
+                progress = progress with { StepsDone = s + 1, NonFiniteSteps = progress.NonFiniteSteps + 1 };
+                StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, what + " is not finite"));
+                continue;
+            }
             head.Update(result, lr);
-            lossSum += result.Loss;
-            StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, false));
+            progress = progress with { StepsDone = s + 1, LossSum = progress.LossSum + result.Loss, Steps = progress.Steps + 1 };
+            StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, null));
         }
-        return (steps > skipped ? lossSum / (steps - skipped) : double.NaN, steps - skipped, skipped);
+        return progress with { Seconds = seconds + clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>What of the step is not finite (the loss, or a gradient by name), or null when all is.</summary>
+    private static string? NonFinite(StepResult result, ReClipHead head)
+    {
+        if (!float.IsFinite(result.Loss))
+            return $"the training loss ({result.Loss})";
+        for (int i = 0; i < result.Gradients.Count; i++)
+            if (!float.IsFinite(TensorPrimitives.MaxMagnitude(result.Gradients[i].AsSpan<float>())))
+                return $"the gradient of {head.Parameters[i].Name}";
+        return null;
     }
 
     /// <summary>A permutation of the training samples for <paramref name="epoch"/>, from the seed alone.</summary>

@@ -13,6 +13,12 @@ namespace ReClip.Model.Training;
 /// <param name="PhotometricDistortion">Spec §1.3 step 5 (on in the authors' pipeline).</param>
 public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory, ulong Seed, bool PhotometricDistortion = true)
 {
+    /// <summary>
+    /// A step whose loss or gradients are not finite is skipped (counted in the epoch's record) instead of stopping
+    /// the run. Not part of the run's settings: a run stopped by such a step can be resumed with it.
+    /// </summary>
+    public bool SkipNonFinite { get; init; }
+
     /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based): LR·(1 − e/MAX_EPOCH)^0.9, constant within the epoch (spec §9).</summary>
     public double LearningRate(int epoch) => Preset.LearningRate * Math.Pow(1 - (double)epoch / Preset.MaxEpoch, 0.9);
 

@@ -15,19 +15,25 @@ namespace ReClip.Model.Training;
 /// </summary>
 internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<string> classes)
 {
-    private const string SettingsKey = "trainer.settings", NextEpochKey = "trainer.next_epoch", StepKey = "trainer.step", HistoryKey = "trainer.history";
+    private const string SettingsKey = "trainer.settings", NextEpochKey = "trainer.next_epoch", StepKey = "trainer.step", HistoryKey = "trainer.history",
+        PartialKey = "trainer.partial_epoch";
 
     private string Settings { get; } = JsonSerializer.Serialize(
         new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes]), TrainingJson.Default.RunSettings);
 
-    public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config) =>
-        HeadCheckpoint.Save(path, head, classes, config, new Dictionary<string, string>
+    public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config)
+    {
+        var metadata = new Dictionary<string, string>
         {
             [SettingsKey] = Settings,
             [NextEpochKey] = state.NextEpoch.ToString(CultureInfo.InvariantCulture),
             [StepKey] = state.Step.ToString(CultureInfo.InvariantCulture),
             [HistoryKey] = JsonSerializer.Serialize([.. state.History], TrainingJson.Default.EpochRecordArray),
-        });
+        };
+        if (state.Partial is EpochProgress partial)
+            metadata[PartialKey] = JsonSerializer.Serialize(partial, TrainingJson.Default.EpochProgress);
+        HeadCheckpoint.Save(path, head, classes, config, metadata);
+    }
 
     public void WriteHistory(string path, TrainingState state) =>
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize([.. state.History], TrainingJson.Default.EpochRecordArray) + "\n");
@@ -46,7 +52,11 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
             EpochRecord[] history = JsonSerializer.Deserialize(Get(HistoryKey), TrainingJson.Default.EpochRecordArray) ?? [];
             if (history.Length != next)
                 throw new InvalidDataException($"{checkpoint.Path}: {history.Length} epochs of history for next epoch {next}");
-            return new TrainingState(next, step, history);
+            EpochProgress? partial = checkpoint.Metadata.TryGetValue(PartialKey, out string? text)
+                ? JsonSerializer.Deserialize(text, TrainingJson.Default.EpochProgress) : null;
+            if (partial is { StepsDone: < 0 })
+                throw new InvalidDataException($"{checkpoint.Path}: a negative step count in the interrupted epoch");
+            return new TrainingState(next, step, history, partial);
         }
         catch (Exception e) when (e is FormatException or OverflowException or JsonException)
         {
@@ -60,4 +70,5 @@ internal sealed record RunSettings(DatasetPreset Preset, ulong Seed, bool Photom
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RunSettings))]
 [JsonSerializable(typeof(EpochRecord[]))]
+[JsonSerializable(typeof(EpochProgress))]
 internal sealed partial class TrainingJson : JsonSerializerContext;

@@ -4,7 +4,7 @@ using ReClip.Model.Data.Synthetic;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
 using ReClip.Runtime.Tensors;
-using ReClip.Runtime.Weights;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Model.Training;
 
@@ -58,18 +58,13 @@ public sealed class TrainerTests
     private int[] SlotIds() =>
         ReferencePrompt.SlotIds([.. Enumerable.Range(0, train.Classes.Count).Select(c => new[] { 10 + c })], weights.Config.EndToken);
 
-    private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null) =>
-        new(weights, SlotIds(), train, hypotheses ?? Hypotheses(), new TrainerOptions(train.Preset, Path.Combine(root, output), seed)) { EpochDone = epochDone };
-
-    private static byte[] TensorBytes(string path)
-    {
-        using var file = SafetensorsFile.Open(path);
-        return [.. file.Entries.OrderBy(e => e.Name, StringComparer.Ordinal).SelectMany(e =>
+    private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
+        Action<StepProgress>? stepDone = null, bool skipNonFinite = false) =>
+        new(weights, SlotIds(), train, hypotheses ?? Hypotheses(), new TrainerOptions(train.Preset, Path.Combine(root, output), seed) { SkipNonFinite = skipNonFinite })
         {
-            using Tensor t = file.Load(e.Name);
-            return t.AsSpan<float>().ToArray().SelectMany(BitConverter.GetBytes);
-        })];
-    }
+            EpochDone = epochDone,
+            StepDone = stepDone,
+        };
 
     [Test]
     public void RunsEveryEpochAndWritesCheckpointsAndHistory()
@@ -94,9 +89,9 @@ public sealed class TrainerTests
         NewTrainer("a", seed: 5).Run(query, null, null);
         NewTrainer("b", seed: 5).Run(query, null, null);
         NewTrainer("c", seed: 6).Run(query, null, null);
-        byte[] a = TensorBytes(Path.Combine(root, "a", Trainer.LastCheckpoint));
-        Assert.That(TensorBytes(Path.Combine(root, "b", Trainer.LastCheckpoint)), Is.EqualTo(a));
-        Assert.That(TensorBytes(Path.Combine(root, "c", Trainer.LastCheckpoint)), Is.Not.EqualTo(a));
+        byte[] a = CheckpointTensors.Bytes(Path.Combine(root, "a", Trainer.LastCheckpoint));
+        Assert.That(CheckpointTensors.Bytes(Path.Combine(root, "b", Trainer.LastCheckpoint)), Is.EqualTo(a));
+        Assert.That(CheckpointTensors.Bytes(Path.Combine(root, "c", Trainer.LastCheckpoint)), Is.Not.EqualTo(a));
     }
 
     /// <summary>A run stopped after epoch 0 and resumed from last.safetensors ends with the same bits as one that never stopped.</summary>
@@ -111,7 +106,41 @@ public sealed class TrainerTests
             Assert.That(stopped.Metadata["trainer.next_epoch"], Is.EqualTo("1"));
         TrainingState resumed = NewTrainer("parts", seed: 9).Run(query, null, last);
         Assert.That(resumed.History, Has.Count.EqualTo(2));
-        Assert.That(TensorBytes(last), Is.EqualTo(TensorBytes(Path.Combine(root, "whole", Trainer.LastCheckpoint))));
+        Assert.That(CheckpointTensors.Bytes(last), Is.EqualTo(CheckpointTensors.Bytes(Path.Combine(root, "whole", Trainer.LastCheckpoint))));
+    }
+
+    /// <summary>Interrupted in the middle of an epoch: last.safetensors holds the epoch's progress and the resume ends with the same bits.</summary>
+    [Test]
+    public void ResumeFromTheMiddleOfAnEpochContinuesBitForBit()
+    {
+        NewTrainer("whole-mid", seed: 4).Run(query, null, null);
+        using var stop = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() =>
+            NewTrainer("parts-mid", seed: 4, stepDone: p => { if (p.Epoch == 1 && p.StepInEpoch == 2) stop.Cancel(); }).Run(query, null, null, stop.Token));
+        string last = Path.Combine(root, "parts-mid", Trainer.LastCheckpoint);
+        using (HeadCheckpoint stopped = HeadCheckpoint.Open(last))
+        {
+            Assert.That(stopped.Metadata["trainer.next_epoch"], Is.EqualTo("1"));
+            Assert.That(stopped.Metadata["trainer.partial_epoch"], Does.Contain("\"steps_done\":2"));
+        }
+        var epochs = new List<EpochRecord>();
+        NewTrainer("parts-mid", seed: 4, epochDone: epochs.Add).Run(query, null, last);
+        Assert.That(epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 1 }));
+        Assert.That(epochs[0].Steps, Is.EqualTo(3), "the resumed epoch counts the steps run before the interruption");
+        Assert.That(CheckpointTensors.Bytes(last), Is.EqualTo(CheckpointTensors.Bytes(Path.Combine(root, "whole-mid", Trainer.LastCheckpoint))));
+    }
+
+    /// <summary>A NaN in the Query bank makes every loss NaN: the run stops naming the step, or skips such steps when told to.</summary>
+    [Test]
+    public void NonFiniteStepsStopTheRunOrAreSkipped()
+    {
+        using Tensor poisoned = query.Clone();
+        poisoned.AsSpan<float>()[0] = float.NaN;
+        var error = Assert.Throws<InvalidOperationException>(() => NewTrainer("nan").Run(poisoned, null, null));
+        Assert.That(error!.Message, Does.Contain("training loss").And.Contain("epoch 1, step 1").And.Contain("--skip-nonfinite"));
+        var epochs = new List<EpochRecord>();
+        NewTrainer("nan-skip", skipNonFinite: true, epochDone: epochs.Add).Run(poisoned, null, null);
+        Assert.That(epochs.All(e => e.NonFiniteSteps == 3 && e.Steps == 0), Is.True);
     }
 
     [Test]
