@@ -9,17 +9,26 @@ namespace ReClip.Bench;
 /// </summary>
 public static class PeakMemory
 {
+    private static bool reset;
+
     /// <summary>Sets the high-water mark back to the current resident size ("5" to clear_refs, Linux ≥ 4.0).</summary>
     public static void Reset()
     {
-        if (OperatingSystem.IsLinux())
+        try
+        {
             File.WriteAllText("/proc/self/clear_refs", "5");
+            reset = true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            reset = false;
+        }
     }
 
-    /// <summary>The peak resident size in MiB, or NaN where /proc/self/status does not say.</summary>
+    /// <summary>The peak resident size in MiB since the last <see cref="Reset"/>, or NaN where it cannot be known.</summary>
     public static double Mebibytes()
     {
-        if (!OperatingSystem.IsLinux()) return double.NaN;
+        if (!reset) return double.NaN;
         foreach (string line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
