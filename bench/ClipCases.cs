@@ -17,13 +17,20 @@ public static class ClipCases
     /// <summary>The MaskCLIP dense image path (what ReCLIP++ runs) on one image of side <paramref name="size"/>.</summary>
     public static ICompareCase DenseImage(int size) => new Workload(() =>
     {
+        Tensor image = RandomImage(size);
+        var vision = new VisionTransformer(Weights, ResidualBlock.MaskClipVisualEps);
+        return (() => vision.EncodeDense(image).Dispose(), image);
+    });
+
+    /// <summary>One normalised-looking image [1, 3, size, size] with seeded values in [−1, 1).</summary>
+    public static Tensor RandomImage(int size)
+    {
         Tensor image = Tensor.Empty([1, 3, size, size]);
         var random = new Random(1);
         foreach (ref float x in image.AsSpan<float>())
             x = random.NextSingle() * 2 - 1;
-        var vision = new VisionTransformer(Weights, ResidualBlock.MaskClipVisualEps);
-        return (() => vision.EncodeDense(image).Dispose(), image);
-    });
+        return image;
+    }
 
     /// <summary>The text tower on <paramref name="prompts"/> sequences of 77 tokens (SOT, 8 word ids, EOT, padding).</summary>
     public static ICompareCase Text(int prompts) => new Workload(() =>

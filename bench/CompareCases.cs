@@ -15,7 +15,7 @@ public static class CompareCases
     public static IReadOnlyList<string> Names { get; } =
         ["sgemm_2048", "sgemm_vit224_qkv", "sgemm_vit224_fc1", "sgemm_vit224_fc2", "sgemm_vit336_qkv", "sgemm_vit336_fc1", "sgemm_vit336_fc2",
          "linear_vit224_qkv", "linear_vit224_fc1", "linear_vit224_fc2",
-         "vit224_b1", "vit336_b1", "vit448_b1", "text20", "text171", "refprompt20_prefix"];
+         "vit224_b1", "vit336_b1", "vit448_b1", "text20", "text171", "refprompt20_prefix", "train_step_voc336"];
 
     /// <summary>
     /// ViT shapes are activations [tokens, in] times a weight [out, in] transposed, as a linear layer
@@ -39,6 +39,7 @@ public static class CompareCases
         "text20" => ClipCases.Text(20),
         "text171" => ClipCases.Text(171),
         "refprompt20_prefix" => ClipCases.ReferencePrompt(20),
+        "train_step_voc336" => new TrainStepCase(),
         _ => throw new ArgumentException($"unknown case '{name}'; known: {string.Join(", ", Names)}"),
     };
 }

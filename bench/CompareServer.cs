@@ -6,8 +6,8 @@ namespace ReClip.Bench;
 /// <summary>
 /// The side of bench/compare.py that runs our workloads. Reads lines "CASE REPEATS" and answers with the
 /// milliseconds of each repeat, space separated, after setting the case up once (first use) and warming
-/// it up. compare.py alternates rounds between this process and the PyTorch peer, so both see the same
-/// machine state.
+/// it up; "peak" answers with this process's peak resident MiB since the last case was set up. compare.py
+/// alternates rounds between this process and the PyTorch peer, so both see the same machine state.
 /// </summary>
 public static class CompareServer
 {
@@ -21,11 +21,18 @@ public static class CompareServer
             string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words.Length == 0) continue;
             if (words[0] == "quit") break;
+            if (words[0] == "peak")
+            {
+                output.WriteLine("ok " + PeakMemory.Mebibytes().ToString("F1", CultureInfo.InvariantCulture));
+                output.Flush();
+                continue;
+            }
             try
             {
                 int repeats = words.Length > 1 ? int.Parse(words[1], CultureInfo.InvariantCulture) : 5;
                 if (!cases.TryGetValue(words[0], out ICompareCase? workload))
                 {
+                    PeakMemory.Reset();
                     workload = CompareCases.Create(words[0]);
                     cases[words[0]] = workload;
                     for (int i = 0; i < workload.WarmupCalls; i++)

@@ -4,7 +4,9 @@
 Both sides are long-lived processes (bench `serve` and peer_torch.py) that set each case up once; the
 rounds alternate ours, PyTorch, ours, ... with a pause between them so neither side's idle spinning
 threads steal the other's cores. Each side's time is the median over all its repeats; the speed-up is
-PyTorch ms / ours ms. Writes bench/results/latest.json. Called by compare.sh.
+PyTorch ms / ours ms. After a case each side reports its peak resident size (VmHWM, MiB) while that case was
+set up and run: whole processes, runtime and weights included. Writes bench/results/latest.json. Called by
+compare.sh.
 """
 import argparse
 import json
@@ -26,8 +28,8 @@ def start(command, env):
     return process, set(ready[1:])
 
 
-def ask(process, case, repeats):
-    process.stdin.write(f"{case} {repeats}\n")
+def ask(process, case, repeats=None):
+    process.stdin.write(f"{case} {repeats}\n" if repeats is not None else f"{case}\n")
     process.stdin.flush()
     reply = process.stdout.readline().split()
     if not reply or reply[0] != "ok":
@@ -53,7 +55,7 @@ def main():
     parser.add_argument("--cases", nargs="*", help="only these cases")
     args = parser.parse_args()
     rounds, repeats = (3, 3) if args.quick else (7, 5)
-    heavy = ("vit", "text", "refprompt")  # whole encoders: fewer repeats keep a full run within minutes
+    heavy = ("vit", "text", "refprompt", "train")  # whole encoders: fewer repeats keep a full run within minutes
 
     env = dict(os.environ)
     ours, our_cases = start(args.ours.split() + ["serve"], env)
@@ -71,9 +73,11 @@ def main():
             theirs += ask(peer, case, count)
             time.sleep(0.3)
         ours_ms, pytorch_ms = statistics.median(mine), statistics.median(theirs)
+        ours_mib, pytorch_mib = ask(ours, "peak")[0], ask(peer, "peak")[0]
         results.append({"name": case, "ours_ms": round(ours_ms, 4), "pytorch_ms": round(pytorch_ms, 4),
-                        "speedup": round(pytorch_ms / ours_ms, 3)})
-        print(f"{case:24s} | {ours_ms:10.3f} | {pytorch_ms:10.3f} | {pytorch_ms / ours_ms:6.2f}", flush=True)
+                        "speedup": round(pytorch_ms / ours_ms, 3), "ours_peak_mib": ours_mib, "pytorch_peak_mib": pytorch_mib})
+        print(f"{case:24s} | {ours_ms:10.3f} | {pytorch_ms:10.3f} | {pytorch_ms / ours_ms:8.2f} | {ours_mib:8.0f} | {pytorch_mib:8.0f}",
+              flush=True)
     for process in (ours, peer):
         process.stdin.write("quit\n")
         process.stdin.close()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: our kernels against PyTorch (Debian's build, OpenBLAS with OpenMP) in one run
-# on this machine. Prints "case | ours ms | PyTorch ms | speed-up" and writes bench/results/latest.json.
+# on this machine. Prints "case | ours ms | PyTorch ms | speed-up | peak resident MiB of each side" and writes
+# bench/results/latest.json.
 # Usage: bench/compare.sh [--quick] [--cases NAME...]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,5 +23,5 @@ export RECLIP_THREADS=${RECLIP_THREADS:-$(nproc)}
 export OMP_NUM_THREADS=$RECLIP_THREADS
 
 dotnet build "$root/bench/ReClip.Bench.csproj" -c Release --nologo -v quiet -o "$root/artifacts/bench" >/dev/null
-echo "case                     |   ours ms  | PyTorch ms | speed-up"
+echo "case                     |   ours ms  | PyTorch ms | speed-up | ours MiB | torch MiB"
 exec "$python" "$root/bench/compare.py" --ours "dotnet $root/artifacts/bench/ReClip.Bench.dll" "$@"

@@ -2,7 +2,8 @@
 """The PyTorch side of bench/compare.py: the same workloads as bench/CompareCases.cs, run eagerly in float32.
 
 Line protocol on stdin/stdout: prints "ready <case> ...", then answers each "CASE REPEATS" with
-"ok <ms> <ms> ..." (one time per repeat, after a warm-up on first use). Run by compare.py, not by hand.
+"ok <ms> <ms> ..." (one time per repeat, after a warm-up on first use) and "peak" with "ok <MiB>", the peak
+resident size since the last case was set up. Run by compare.py, not by hand.
 """
 import os
 import sys
@@ -11,6 +12,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "reference"))
+import authors_step  # noqa: E402  (one ReCLIP++ training step as the authors' code computes it)
 import clip_ref  # noqa: E402  (our PyTorch CLIP, written from the model's equations)
 
 _clip = {}
@@ -86,7 +88,31 @@ CASES = {
     "text20": lambda: text(20),
     "text171": lambda: text(171),
     "refprompt20_prefix": lambda: reference_prompt(20),
+    "train_step_voc336": lambda: authors_step.training_step(clip_weights(), 336, 20, (3, 7)),
 }
+
+
+_peak = {"reset": False}
+
+
+def reset_peak():
+    """Sets VmHWM back to the current resident size ("5" to clear_refs, Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        _peak["reset"] = True
+    except OSError:
+        _peak["reset"] = False
+
+
+def peak_mebibytes():
+    """This process's peak resident size (VmHWM) since the last case was set up, as the C# side reports it."""
+    if _peak["reset"]:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main():
@@ -100,13 +126,17 @@ def main():
                 continue
             if words[0] == "quit":
                 break
+            if words[0] == "peak":
+                print(f"ok {peak_mebibytes():.1f}", flush=True)
+                continue
             if words[0] not in CASES:
                 print(f"error unknown case {words[0]}", flush=True)
                 continue
             repeats = int(words[1]) if len(words) > 1 else 5
             if words[0] not in prepared:
+                reset_peak()
                 prepared[words[0]] = CASES[words[0]]()
-                for _ in range(2 if words[0].startswith(("vit", "text", "refprompt")) else 3):
+                for _ in range(2 if words[0].startswith(("vit", "text", "refprompt", "train")) else 3):
                     prepared[words[0]]()
             run = prepared[words[0]]
             times = []

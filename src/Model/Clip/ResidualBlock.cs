@@ -148,13 +148,17 @@ public static unsafe class ResidualBlock
             Linear.Backward(pg, 3 * width, rows, w.InProjWeight, py, width);
         else
         {
-            Span<float> shared = prefixQkvGradient!.AsSpan<float>(), all = dqkv.AsSpan<float>();
-            int prefixFloats = prefix * 3 * width, sequenceFloats = keyTokens * 3 * width;
+            // The sequences' own rows are gathered so that one product serves all of them: a product per
+            // sequence of S rows would pack in_proj's weight once per class.
+            using Tensor own = Tensor.Empty([batch, tokens, 3 * width]);
+            Span<float> shared = prefixQkvGradient!.AsSpan<float>(), all = dqkv.AsSpan<float>(), mine = own.AsSpan<float>();
+            int prefixFloats = prefix * 3 * width, ownFloats = tokens * 3 * width, sequenceFloats = prefixFloats + ownFloats;
             for (int b = 0; b < batch; b++)
             {
                 System.Numerics.Tensors.TensorPrimitives.Add(shared, all.Slice(b * sequenceFloats, prefixFloats), shared);
-                Linear.Backward(pg + (long)b * sequenceFloats + prefixFloats, 3 * width, tokens, w.InProjWeight, py + (long)b * tokens * width, width);
+                all.Slice(b * sequenceFloats + prefixFloats, ownFloats).CopyTo(mine.Slice(b * ownFloats, ownFloats));
             }
+            Linear.Backward(own.Pointer<float>(), 3 * width, rows, w.InProjWeight, py, width);
         }
         LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
         Add.Residual(dx, dln);
