@@ -21,8 +21,8 @@ public static class LineChart
         (double X, double Y)[] all = [.. series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))];
         if (all.Length == 0)
             throw new ArgumentException($"{path}: no finite point to draw in '{title}'", nameof(series));
-        (double xMin, double xMax) = Range(all.Min(p => p.X), all.Max(p => p.X));
-        (double yMin, double yMax) = Range(all.Min(p => p.Y), all.Max(p => p.Y));
+        (double xMin, double xMax) = AxisRange(all.Min(p => p.X), all.Max(p => p.X));
+        (double yMin, double yMax) = AxisRange(all.Min(p => p.Y), all.Max(p => p.Y));
         float plotWidth = Width - Left - Right, plotHeight = Height - Top - Bottom;
         float Px(double x) => Left + (float)((x - xMin) / (xMax - xMin)) * plotWidth;
         float Py(double y) => Top + plotHeight - (float)((y - yMin) / (yMax - yMin)) * plotHeight;
@@ -67,13 +67,30 @@ public static class LineChart
         PngFiles.Write(path, bitmap);
     }
 
-    /// <summary>The axis range: the data's, widened by 5% each side, and by ±0.5 when all values are equal.</summary>
-    private static (double Min, double Max) Range(double min, double max)
+    /// <summary>
+    /// The axis range: the data's, widened to whole multiples of a round tick step (1, 2 or 5 times a power of ten)
+    /// so that the <see cref="Ticks"/> labels read as plain numbers; ±0.5 around a constant.
+    /// </summary>
+    internal static (double Min, double Max) AxisRange(double min, double max)
     {
         if (max - min < 1e-12)
             return (min - 0.5, max + 0.5);
-        double pad = (max - min) * 0.05;
-        return (min - pad, max + pad);
+        double raw = (max - min) / Ticks, step = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        while (step < raw) step = NextRound(step);
+        double low = Math.Floor(min / step) * step;
+        while (low + step * Ticks < max)
+        {
+            step = NextRound(step);
+            low = Math.Floor(min / step) * step;
+        }
+        return (low, low + step * Ticks);
+    }
+
+    /// <summary>The round step after <paramref name="step"/> in 1, 2, 5, 10, 20, … (times a power of ten).</summary>
+    private static double NextRound(double step)
+    {
+        double power = Math.Pow(10, Math.Floor(Math.Log10(step) + 1e-9)), mantissa = step / power;
+        return mantissa < 1.5 ? 2 * power : mantissa < 3.5 ? 5 * power : 10 * power;
     }
 
     private static string Label(double value) =>

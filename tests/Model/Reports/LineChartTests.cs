@@ -42,6 +42,18 @@ public sealed class LineChartTests
         Assert.That(Count(title, (r, g, b) => r < 100 && g < 100 && b < 100), Is.GreaterThan(50), "title text drawn");
     }
 
+    /// <summary>Axis ranges end on round ticks (1, 2 or 5 times a power of ten) and hold the data.</summary>
+    [TestCase(0.0, 31.0, 0.0, 50.0)]
+    [TestCase(7.874, 19.68, 5.0, 30.0)]
+    [TestCase(1.0, 30.0, 0.0, 50.0)]
+    [TestCase(0.08, 0.2, 0.05, 0.3)]
+    public void AxisRangesEndOnRoundTicks(double min, double max, double low, double high)
+    {
+        (double Min, double Max) range = LineChart.AxisRange(min, max);
+        Assert.That(range.Min, Is.EqualTo(low).Within(1e-9));
+        Assert.That(range.Max, Is.EqualTo(high).Within(1e-9));
+    }
+
     [Test]
     public void NoFinitePointIsAnError()
     {
