@@ -69,11 +69,9 @@ public static class DemoCommand
             Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.DemoJson));
             return;
         }
-        string Percent(double value) => double.IsFinite(value) ? (100 * value).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
-        string Score(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
         Terminal.Table($"synthetic world, {r.Settings.ValImages} validation scenes", ["method", "mIoU", "pixel accuracy", "class-preference score", "space-preference score"],
             new[] { ("MaskCLIP", r.MaskClip), ("ReCLIP++", r.ReClip) }.Select(m =>
-                (IReadOnlyList<string>)[m.Item1, Percent(m.Item2.MeanIoU), Percent(m.Item2.PixelAccuracy), Score(m.Item2.ClassPreference), Score(m.Item2.SpacePreference)]));
+                (IReadOnlyList<string>)[m.Item1, Figures.Percent(m.Item2.MeanIoU), Figures.Percent(m.Item2.PixelAccuracy), Figures.Score(m.Item2.ClassPreference), Figures.Score(m.Item2.SpacePreference)]));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Seconds:0.0} s; pictures, charts and report.md in {folder}"));
     }
 }
@@ -81,9 +79,7 @@ public static class DemoCommand
 /// <summary>One method's scores in `reclip demo --json` (fractions, not percent; scores as in docs/METRICS.md).</summary>
 public sealed record Scores(double? Miou, double? PixelAcc, double? ClassPref, double? SpacePref)
 {
-    public static Scores Of(EvaluationReport e) => new(Finite(e.MeanIoU), Finite(e.PixelAccuracy), Finite(e.ClassPreference), Finite(e.SpacePreference));
-
-    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+    public static Scores Of(EvaluationReport e) => new(Figures.Finite(e.MeanIoU), Figures.Finite(e.PixelAccuracy), Figures.Finite(e.ClassPreference), Figures.Finite(e.SpacePreference));
 }
 
 /// <summary>`reclip demo --json`.</summary>

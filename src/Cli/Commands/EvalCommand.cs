@@ -49,15 +49,13 @@ public static class EvalCommand
             using (var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}", data.Samples.Count))
                 report = Evaluator.Run(segmenter, data, progress: _ => bar.Advance());
             Print(report, new EvalReport(reclip ? "reclippp" : "maskclip", data.Preset.Name, data.Split, threshold, segmenter.Slide,
-                report.Images, report.Seconds, report.ImagesPerSecond, Defined(report.MeanIoU), Defined(report.PixelAccuracy),
-                Defined(report.ClassPreference), Defined(report.SpacePreference),
+                report.Images, report.Seconds, report.ImagesPerSecond, Figures.Finite(report.MeanIoU), Figures.Finite(report.PixelAccuracy),
+                Figures.Finite(report.ClassPreference), Figures.Finite(report.SpacePreference),
                 [.. report.ClassNames.Select((name, c) => new ClassIoU(name, report.ClassIoU[c]))]), parse.GetValue(json));
             return ExitCode.Success;
         });
         return command;
     }
-
-    private static double? Defined(double value) => double.IsFinite(value) ? value : null;
 
     private static void Print(EvaluationReport report, EvalReport json, bool asJson)
     {
@@ -71,15 +69,11 @@ public static class EvalCommand
             ("method", json.Method), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
             ("prompt denoising", json.PromptDenoising is float t ? t.ToString("0.###", CultureInfo.InvariantCulture) : "off"),
             ("inference", json.Slide ? "sliding window" : "whole image"),
-            ("mIoU", Percent(report.MeanIoU)), ("pixel accuracy", Percent(report.PixelAccuracy)),
-            ("class-preference score", Score(report.ClassPreference)), ("space-preference score", Score(report.SpacePreference)),
+            ("mIoU", Figures.Percent(report.MeanIoU)), ("pixel accuracy", Figures.Percent(report.PixelAccuracy)),
+            ("class-preference score", Figures.Score(report.ClassPreference)), ("space-preference score", Figures.Score(report.SpacePreference)),
             ("images/s", report.ImagesPerSecond.ToString("0.00", CultureInfo.InvariantCulture)),
         ]);
         Terminal.Table("IoU per class", ["class", "IoU %"],
-            report.ClassNames.Select((name, c) => (IReadOnlyList<string>)[name, Percent(report.ClassIoU[c])]));
+            report.ClassNames.Select((name, c) => (IReadOnlyList<string>)[name, Figures.Percent(report.ClassIoU[c])]));
     }
-
-    private static string Percent(double value) => double.IsFinite(value) ? (100 * value).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
-
-    private static string Score(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
 }

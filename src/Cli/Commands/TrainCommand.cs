@@ -92,7 +92,7 @@ public static class TrainCommand
             Path.Combine(options.OutputDirectory, Trainer.BestCheckpoint), Path.Combine(options.OutputDirectory, Trainer.LastCheckpoint));
         if (asJson)
         {
-            Console.WriteLine(JsonSerializer.Serialize(report with { LastLoss = Finite(report.LastLoss) }, CliJson.Output.TrainReport));
+            Console.WriteLine(JsonSerializer.Serialize(report with { LastLoss = Figures.Finite(report.LastLoss) }, CliJson.Output.TrainReport));
             return;
         }
         Terminal.KeyValueTable(
@@ -106,8 +106,6 @@ public static class TrainCommand
             ("best checkpoint", report.BestCheckpoint), ("last checkpoint", report.LastCheckpoint),
         ]);
     }
-
-    private static double? Finite(double? value) => value is double v && double.IsFinite(v) ? v : null;
 }
 
 /// <summary>`reclip train --json`: the run's summary (epochs are 0-based).</summary>

@@ -13,8 +13,6 @@ public static class DemoReport
         ArgumentNullException.ThrowIfNull(r);
         var text = new StringBuilder();
         void Line(string line = "") => text.Append(line).Append('\n');
-        string Percent(double value) => double.IsFinite(value) ? (100 * value).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
-        string Score(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
         string Fixed(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
         Line("# ReCLIP++ on the synthetic world");
@@ -28,7 +26,7 @@ public static class DemoReport
         Line("| method | mIoU | pixel accuracy | class-preference score | space-preference score |");
         Line("|---|---|---|---|---|");
         foreach ((string name, EvaluationReport e) in new[] { ("MaskCLIP", r.MaskClip), ("ReCLIP++", r.ReClip) })
-            Line($"| {name} | {Percent(e.MeanIoU)} | {Percent(e.PixelAccuracy)} | {Score(e.ClassPreference)} | {Score(e.SpacePreference)} |");
+            Line($"| {name} | {Figures.Percent(e.MeanIoU)} | {Figures.Percent(e.PixelAccuracy)} | {Figures.Score(e.ClassPreference)} | {Figures.Score(e.SpacePreference)} |");
         Line();
         Line($"Change: mIoU {Fixed(100 * (r.ReClip.MeanIoU - r.MaskClip.MeanIoU), "+0.00;-0.00")} points, class preference " +
              $"{Fixed(r.ReClip.ClassPreference - r.MaskClip.ClassPreference, "+0.000;-0.000")}, space preference " +
@@ -38,18 +36,18 @@ public static class DemoReport
         Line();
         Line($"Windows of {r.Preset.HypothesisWindow} px every {r.Preset.HypothesisStride} px on each training scene, classified by the stock CLIP: " +
              $"{Fixed(r.Hypothesis.ClassesPerImage, "0.00")} classes named per scene, {Fixed(r.Hypothesis.PresentPerImage, "0.00")} present " +
-             $"(at least {HypothesisQuality.MinimumPixels} pixels); precision {Percent(r.Hypothesis.Precision)} %, recall {Percent(r.Hypothesis.Recall)} %.");
+             $"(at least {HypothesisQuality.MinimumPixels} pixels); precision {Figures.Percent(r.Hypothesis.Precision)} %, recall {Figures.Percent(r.Hypothesis.Recall)} %.");
         Line();
         Line("## Training (spec §9)");
         Line();
         Line($"{r.Training.History.Count} epochs of {r.Settings.TrainImages} steps (batch {r.Settings.BatchSize}), lr {r.Settings.LearningRate} with the " +
              $"poly schedule over {r.Settings.MaxEpoch} epochs; the best epoch on the {r.Settings.SelectImages}-scene select split " +
-             $"(MaskCLIP there: {Percent(r.MaskClipSelectionMeanIoU)}) is the one scored above.");
+             $"(MaskCLIP there: {Figures.Percent(r.MaskClipSelectionMeanIoU)}) is the one scored above.");
         Line();
         Line("| epoch | lr | mean loss | select mIoU | seconds |");
         Line("|---|---|---|---|---|");
         foreach (var e in r.Training.History)
-            Line($"| {e.Epoch + 1} | {Fixed(e.LearningRate, "0.######")} | {Fixed(e.MeanLoss, "0.0000")} | {Percent(e.ValidationMeanIoU ?? double.NaN)} | {Fixed(e.Seconds, "0.0")} |");
+            Line($"| {e.Epoch + 1} | {Fixed(e.LearningRate, "0.######")} | {Fixed(e.MeanLoss, "0.0000")} | {Figures.Percent(e.ValidationMeanIoU ?? double.NaN)} | {Fixed(e.Seconds, "0.0")} |");
         Line();
         Line("![training loss](loss.png) ![select mIoU](validation-miou.png)");
         Line();
@@ -58,7 +56,7 @@ public static class DemoReport
         Line("| class | MaskCLIP | ReCLIP++ |");
         Line("|---|---|---|");
         for (int c = 0; c < r.MaskClip.ClassNames.Count; c++)
-            Line($"| {r.MaskClip.ClassNames[c]} | {Percent(r.MaskClip.ClassIoU[c])} | {Percent(r.ReClip.ClassIoU[c])} |");
+            Line($"| {r.MaskClip.ClassNames[c]} | {Figures.Percent(r.MaskClip.ClassIoU[c])} | {Figures.Percent(r.ReClip.ClassIoU[c])} |");
         Line();
         Line("## Pictures");
         Line();

@@ -38,11 +38,17 @@ public static class MaskPicture
         ArgumentNullException.ThrowIfNull(prediction);
         if (prediction.Rank != 2 || prediction.DType != DType.I32)
             throw new TensorShapeException($"MaskPicture: prediction {Shape.Format(prediction.Shape)} {prediction.DType} is not i32 [H, W]");
-        var mask = new RgbImage(prediction.Size(1), prediction.Size(0));
-        ReadOnlySpan<int> ids = prediction.AsSpan<int>();
+        return Colourize(prediction.AsSpan<int>(), prediction.Size(1), prediction.Size(0), LabelMap.Ignore);
+    }
+
+    /// <summary>The colour mask of label ids (row-major, <paramref name="width"/> per row); ids outside [0, <paramref name="classes"/>) stay black.</summary>
+    public static RgbImage Colourize(ReadOnlySpan<int> ids, int width, int height, int classes)
+    {
+        var mask = new RgbImage(width, height);
         Span<byte> pixels = mask.Pixels;
         for (int i = 0; i < ids.Length; i++)
         {
+            if ((uint)ids[i] >= (uint)classes) continue;
             (byte r, byte g, byte b) = Colour(ids[i]);
             pixels[3 * i] = r;
             pixels[3 * i + 1] = g;

@@ -8,17 +8,8 @@ namespace ReClip.Model.Reports;
 public sealed record StripPanel(string Caption, RgbImage Pixels)
 {
     /// <summary>Label ids [H, W] (i32) in <see cref="MaskPicture"/>'s class colours; ids outside the classes (ignore) are black.</summary>
-    public static StripPanel OfLabels(string caption, ReadOnlySpan<int> ids, int width, int height, int classes)
-    {
-        var pixels = new RgbImage(width, height);
-        for (int i = 0; i < ids.Length; i++)
-        {
-            if ((uint)ids[i] >= (uint)classes) continue;
-            (byte r, byte g, byte b) = MaskPicture.Colour(ids[i]);
-            pixels.Set(i % width, i / width, r, g, b);
-        }
-        return new StripPanel(caption, pixels);
-    }
+    public static StripPanel OfLabels(string caption, ReadOnlySpan<int> ids, int width, int height, int classes) =>
+        new(caption, MaskPicture.Colourize(ids, width, height, classes));
 
     public static StripPanel OfLabels(string caption, LabelMap labels, int classes)
     {
