@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using ReClip.Cli;
 using ReClip.Cli.Commands;
+using ReClip.Runtime.Memory;
 
 var root = new RootCommand("ReCLIP#: ReCLIP++ unsupervised semantic segmentation with a frozen CLIP, on CPU and CUDA.");
 root.Subcommands.Add(DemoCommand.Create());
@@ -33,6 +34,10 @@ try
 }
 catch (Exception e)
 {
+    // After running out of memory the pool still caches the blocks the failed command released; hand them back
+    // first, or the console's first write (which allocates) fails too and the process aborts without a message.
+    if (e is OutOfMemoryException)
+        HostMemoryPool.Shared.Trim();
     Console.Error.WriteLine($"reclip: {Failure.OneLine(e)}");
     return Failure.ExitCodeOf(e);
 }

@@ -47,6 +47,23 @@ public sealed class SegmentCommandTests
         });
     }
 
+    [Test]
+    public void RunningOutOfHostMemoryIsOneLineAndNoOutput()
+    {
+        Requires.Program("prlimit");
+        string mask = Path.Combine(folder, "mask.png");
+        // At a 2048-pixel long side the attention of one head alone needs about 0.6 GB; 2.5 GB of address space
+        // holds the runtime and the weights but not the activations.
+        ReclipProcess.Result result = ReclipProcess.RunWithAddressSpaceLimit(2_500_000_000, CachedQueryBank.Environment(folder),
+            ["segment", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", image, "--short-side", "2048", "--classes", "sky,horse,grass", "--out", mask]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(2), result.Stderr);
+            Assert.That(result.Stderr, Does.Match(@"^reclip: out of memory: host memory: cannot allocate [0-9,]+ bytes for a tensor\n$"));
+            Assert.That(File.Exists(mask), Is.False);
+        });
+    }
+
     [TestCase("sky,,grass", "name 2 is empty")]
     [TestCase("sky,horse,sky", "\"sky\" appears more than once")]
     [TestCase(" ", "name 1 is empty")]

@@ -16,12 +16,21 @@ public static class ReclipProcess
     public static Result Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
 
     /// <summary>Runs with <paramref name="environment"/> added to this process's environment (e.g. a cache folder of the test's own).</summary>
-    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] arguments) => Launch(["dotnet"], environment, arguments);
+
+    /// <summary>Runs with the process's address space capped (util-linux `prlimit --as`), so large allocations fail as they would on a small machine.</summary>
+    public static Result RunWithAddressSpaceLimit(long bytes, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Launch(["prlimit", $"--as={bytes}", "dotnet"], environment, arguments);
+
+    /// <summary>Starts <paramref name="command"/> (ending in `dotnet`) with the CLI and its arguments appended.</summary>
+    private static Result Launch(string[] command, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "reclip.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach ((string name, string value) in environment)
             start.Environment[name] = value;
+        foreach (string part in command.Skip(1))
+            start.ArgumentList.Add(part);
         start.ArgumentList.Add(cli);
         foreach (string argument in arguments)
             start.ArgumentList.Add(argument);

@@ -16,6 +16,14 @@ public static class Requires
             Assert.Ignore($"no usable CUDA driver: {CudaDriver.UnavailableReason}");
     }
 
+    /// <summary>Skips when <paramref name="name"/> is not an executable on the PATH.</summary>
+    public static void Program(string name)
+    {
+        string[] folders = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        if (!folders.Any(folder => File.Exists(Path.Combine(folder, name))))
+            Assert.Ignore($"{name} is not on the PATH");
+    }
+
     public static void Nvrtc()
     {
         if (ReClip.Runtime.Cuda.Nvrtc.IsAvailable)
