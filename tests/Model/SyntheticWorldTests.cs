@@ -99,7 +99,10 @@ public sealed class SyntheticWorldTests
         }
     }
 
-    /// <summary>A finished write is reused; another count rewrites without leftovers; an interrupted one (no marker) is redone.</summary>
+    /// <summary>
+    /// A finished write is reused; another count rewrites without leftovers; an interrupted one (no marker) and one by
+    /// another version of the generator are redone.
+    /// </summary>
     [Test]
     public void EnsureWrittenReusesOnlyAFinishedWriteOfTheSameSettings()
     {
@@ -112,6 +115,9 @@ public sealed class SyntheticWorldTests
             Assert.That(Directory.GetFiles(Path.Combine(folder, "images")), Has.Length.EqualTo(2), "no scene of the earlier count lingers");
             File.Delete(Path.Combine(folder, SyntheticDataset.CompleteMarker));
             Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "no marker: redone");
+            string marker = Path.Combine(folder, SyntheticDataset.CompleteMarker);
+            File.WriteAllText(marker, File.ReadAllText(marker).Replace($"world {SyntheticWorld.Version} ", $"world {SyntheticWorld.Version - 1} "));
+            Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "written by another version of the generator: redone");
         }
         finally
         {

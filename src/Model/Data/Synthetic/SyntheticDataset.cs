@@ -37,13 +37,13 @@ public static class SyntheticDataset
 
     /// <summary>
     /// Writes the scenes into <paramref name="directory"/> unless a complete earlier write of the same (count, seed,
-    /// size) is there; returns whether it wrote. Completeness is a marker file written last, so a write that was
-    /// interrupted is redone rather than reused.
+    /// size) by the same version of the generator is there; returns whether it wrote. Completeness is a marker file
+    /// written last, so a write that was interrupted is redone rather than reused.
     /// </summary>
     public static bool EnsureWritten(string directory, int count, int seed, int size = SyntheticWorld.DefaultSize, IProgress<int>? progress = null)
     {
         string marker = Path.Combine(directory, CompleteMarker);
-        string expected = $"count {count} seed {seed} size {size} classes {string.Join(',', SyntheticClasses.Names)}\n";
+        string expected = $"world {SyntheticWorld.Version} count {count} seed {seed} size {size} classes {string.Join(',', SyntheticClasses.Names)}\n";
         if (File.Exists(marker) && File.ReadAllText(marker) == expected)
             return false;
         // Only what Write creates is removed, so scenes of another count cannot linger; nothing else in the folder is touched.

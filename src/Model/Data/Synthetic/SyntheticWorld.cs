@@ -10,6 +10,12 @@ public static class SyntheticWorld
 {
     public const int DefaultSize = 128;
 
+    /// <summary>
+    /// Changes whenever the same (seed, index, size) would give other pixels, labels or captions, so that scenes
+    /// cached by an earlier version are regenerated rather than reused.
+    /// </summary>
+    public const int Version = 1;
+
     private const int PlacementTries = 30;
 
     public static SyntheticScene Generate(int seed, int index, int size = DefaultSize)
