@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 HEAD_WIDTH = 64
@@ -70,11 +71,22 @@ class VisionTransformer(nn.Module):
         self.ln_post = nn.LayerNorm(c.vision_width)
         self.proj = nn.Parameter(scale * torch.randn(c.vision_width, c.embed))
 
-    def forward(self, image):
+    def forward(self, image, dense=False):
+        """The class-token embedding [B, E]; with dense=True also the patch embeddings of the MaskCLIP value path
+        (spec §4.3: the last block with each token attending only to itself) [B, N, E], from one pass through the
+        earlier blocks."""
         x = self.conv1(image).flatten(2).transpose(1, 2)
         x = torch.cat([self.class_embedding.expand(x.shape[0], 1, -1), x], 1) + self.positional_embedding
-        x = self.transformer(self.ln_pre(x))
-        return self.ln_post(x[:, 0]) @ self.proj
+        x = self.transformer.resblocks[:-1](self.ln_pre(x))
+        last = self.transformer.resblocks[-1]
+        pooled = self.ln_post(last(x)[:, 0]) @ self.proj
+        if not dense:
+            return pooled
+        d = x.shape[-1]
+        v = F.linear(last.ln_1(x[:, 1:]), last.attn.in_proj_weight[2 * d :], last.attn.in_proj_bias[2 * d :])
+        v = x[:, 1:] + last.attn.out_proj(v)
+        v = v + last.mlp(last.ln_2(v))
+        return pooled, self.ln_post(v) @ self.proj
 
 
 class TinyClip(nn.Module):
@@ -106,8 +118,8 @@ class TinyClip(nn.Module):
                 nn.init.normal_(block.mlp.c_proj.weight, std=projection)
         nn.init.normal_(self.text_projection, std=c.text_width ** -0.5)
 
-    def encode_image(self, image):
-        return self.visual(image)
+    def encode_image(self, image, dense=False):
+        return self.visual(image, dense)
 
     def encode_text(self, ids):
         x = self.token_embedding(ids) + self.positional_embedding

@@ -133,14 +133,47 @@ def evaluate(model, split, count, prompt_ids, templates):
         logits = dense_logits(weights, images, queries)
         size = labels.shape[-1]
         predicted = F.interpolate(logits, size=(size, size), mode="bilinear", align_corners=False).argmax(1)
-        intersection = torch.bincount(labels[predicted == labels], minlength=classes).double()
-        union = (torch.bincount(predicted.flatten(), minlength=classes) + torch.bincount(labels.flatten(), minlength=classes)).double() - intersection
+        confusion = torch.bincount(labels.flatten() * classes + predicted.flatten(), minlength=classes * classes).view(classes, classes).double()
+        intersection = confusion.diagonal()
+        union = confusion.sum(0) + confusion.sum(1) - intersection
         iou = torch.where(union > 0, intersection / union.clamp(min=1), torch.zeros_like(union))
         pooled = F.normalize(model.encode_image(normalise(images)), dim=-1)
         majority = torch.stack([torch.bincount(l.flatten(), minlength=classes) for l in labels]).argmax(1)
         accuracy = ((pooled @ queries.t()).argmax(1) == majority).double().mean().item()
     model.train()
-    return iou.mean().item(), iou.tolist(), accuracy
+    return iou.mean().item(), iou.tolist(), accuracy, confusion
+
+
+def destinations(confusion, names, top=3):
+    """Where each class's pixels go: the three largest shares of its row of the confusion matrix."""
+    shares = confusion / confusion.sum(1, keepdim=True).clamp(min=1)
+    return {names[c]: {names[p]: round(shares[c, p].item(), 3) for p in shares[c].argsort(descending=True)[:top].tolist()}
+            for c in range(len(names))}
+
+
+def region(split, index, image, flipped, rng, smallest, largest):
+    """A region caption: a square crop around a pixel of a class the scene shows (class uniform over those shown,
+    so small things are cropped as often as large surfaces), scaled back to the full input size, paired with a
+    template naming the class that covers most of the crop. Returns (image, class)."""
+    labels = split.labels[index].flip(-1) if flipped else split.labels[index]
+    size = labels.shape[-1]
+    shown = split.present[index].nonzero().flatten().tolist()
+    ys, xs = (labels == rng.choice(shown)).nonzero(as_tuple=True)
+    pick = rng.randrange(len(ys))
+    side = rng.randint(smallest, largest)
+    top = min(max(0, ys[pick].item() - side // 2), size - side)
+    left = min(max(0, xs[pick].item() - side // 2), size - side)
+    crop = image[:, top : top + side, left : left + side].float().unsqueeze(0)
+    scaled = F.interpolate(crop, size=(size, size), mode="bilinear", align_corners=False).round().clamp(0, 255).to(torch.uint8)[0]
+    majority = torch.bincount(labels[top : top + side, left : left + side].flatten(), minlength=len(split.classes)).argmax().item()
+    return scaled, majority
+
+
+def contrastive(model, image_features, text_features):
+    """CLIP's symmetric cross-entropy over the batch's cosine matrix scaled by exp(logit_scale)."""
+    logits = model.logit_scale.exp() * F.normalize(image_features, dim=-1) @ text_features.t()
+    target = torch.arange(logits.shape[0])
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
 
 
 def cosine_rate(step, steps, warmup, peak):
@@ -168,6 +201,13 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--template-probability", type=float, default=0.4)
+    parser.add_argument("--dense-weight", type=float, default=0.0,
+                        help="weight of the contrastive loss on the mean of the normalised MaskCLIP patch embeddings "
+                             "(the class-token loss gets 1 minus it)")
+    parser.add_argument("--region-probability", type=float, default=0.0,
+                        help="share of pairs that are a region crop with a template naming its main class")
+    parser.add_argument("--region-min", type=int, default=40)
+    parser.add_argument("--region-max", type=int, default=88)
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--max-minutes", type=float, default=25,
                         help="stop early (and say so in training.json) if the machine is too slow to finish in time")
@@ -213,7 +253,7 @@ def main():
     for step in range(args.steps + 1):
         late = time.time() - started > 60 * args.max_minutes - 90
         if step % args.eval_every == 0 or step == args.steps or late:
-            miou, _, accuracy = evaluate(model, val, args.eval_images, flat_prompts, len(templates))
+            miou, _, accuracy, _ = evaluate(model, val, args.eval_images, flat_prompts, len(templates))
             history.append({"step": step, "seconds": round(time.time() - train_started, 1), "miou": miou, "accuracy": accuracy})
             print(f"step {step}: dense mIoU {miou:.4f}, zero-shot accuracy {accuracy:.3f} ({time.time() - train_started:.0f} s)", flush=True)
             if best is None or miou > best[1]:
@@ -230,16 +270,22 @@ def main():
         images[flips] = images[flips].flip(-1)
         tokens = caption_ids[batch].clone()
         for row, index in enumerate(batch.tolist()):
-            if rng.random() < args.template_probability:
+            draw = rng.random()
+            if draw < args.region_probability:
+                images[row], named = region(train, index, images[row], flips[row].item(), rng, args.region_min, args.region_max)
+                tokens[row] = prompt_ids[named, rng.randrange(len(templates))]
+            elif draw < args.region_probability + args.template_probability:
                 shown = train.present[index].nonzero().flatten().tolist()
                 tokens[row] = prompt_ids[rng.choice(shown), rng.randrange(len(templates))]
         for group in optimiser.param_groups:
             group["lr"] = cosine_rate(step, args.steps, args.warmup, args.lr)
-        image_features = F.normalize(model.encode_image(normalise(images)), dim=-1)
         text_features = F.normalize(model.encode_text(tokens), dim=-1)
-        logits = model.logit_scale.exp() * image_features @ text_features.t()
-        target = torch.arange(len(batch))
-        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+        if args.dense_weight > 0:
+            pooled, patches = model.encode_image(normalise(images), dense=True)
+            loss = (1 - args.dense_weight) * contrastive(model, pooled, text_features) \
+                + args.dense_weight * contrastive(model, F.normalize(patches, dim=-1).mean(1), text_features)
+        else:
+            loss = contrastive(model, model.encode_image(normalise(images)), text_features)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -256,7 +302,7 @@ def main():
     export(weights, path)
     # The figures of the exported (f16-rounded) weights on the whole val split.
     model.load_state_dict(OrderedDict((k, v.half().float() if k != "logit_scale" else v) for k, v in weights.items()))
-    miou, per_class, accuracy = evaluate(model, val, len(val.ids), flat_prompts, len(templates))
+    miou, per_class, accuracy, confusion = evaluate(model, val, len(val.ids), flat_prompts, len(templates))
     figures = {
         "data": {"train_images": len(train.ids), "val_images": len(val.ids)},
         "config": vars(config),
@@ -270,6 +316,7 @@ def main():
         "val_miou": round(miou, 4),
         "val_iou": {n: round(v, 4) for n, v in zip(names, per_class)},
         "val_zero_shot_accuracy": round(accuracy, 4),
+        "val_predicted_as": destinations(confusion, names),
         "history": history,
         "bytes": os.path.getsize(path),
     }
