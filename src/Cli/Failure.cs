@@ -11,7 +11,7 @@ namespace ReClip.Cli;
 /// </summary>
 public static class Failure
 {
-    public static int ExitCodeOf(Exception exception) => exception switch
+    public static int ExitCodeOf(Exception exception) => Cause(exception) switch
     {
         // A shape mismatch between our own tensors is a bug of ours, not of the user's input.
         TensorShapeException => ExitCode.RuntimeFailure,
@@ -23,11 +23,16 @@ public static class Failure
     /// <summary>The message on one line: inner newlines (e.g. a compile log) are folded.</summary>
     public static string OneLine(Exception exception)
     {
+        exception = Cause(exception);
         string message = exception.Message.ReplaceLineEndings(" | ").Trim();
         return exception is WeightFileException or CudaException or CudaUnavailableException
             ? message
             : $"{Describe(exception)}: {message}";
     }
+
+    /// <summary>A static initialiser's failure (e.g. the compute pool reading a bad RECLIP_THREADS) is reported as what it wrapped.</summary>
+    private static Exception Cause(Exception exception) =>
+        exception is TypeInitializationException { InnerException: Exception inner } ? Cause(inner) : exception;
 
     private static string Describe(Exception exception) => exception switch
     {

@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using ReClip.Cli;
 using ReClip.Cli.Commands;
 using ReClip.Runtime.Memory;
+using ReClip.Runtime.Platform;
 
 var root = new RootCommand("ReCLIP#: ReCLIP++ unsupervised semantic segmentation with a frozen CLIP, on CPU and CUDA.");
 root.Subcommands.Add(DemoCommand.Create());
@@ -20,6 +21,8 @@ root.Subcommands.Add(SegmentCommand.Create());
 
 try
 {
+    // Checked before any command starts the compute pool, so a bad value is refused on its own line.
+    _ = CpuInfo.Threads;
     ParseResult parse = root.Parse(args);
     // System.CommandLine's default prints the whole help to stdout after the errors, which a script piping
     // --json output would read as data: we print each error and the command's usage line to stderr instead.

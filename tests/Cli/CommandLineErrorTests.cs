@@ -27,4 +27,16 @@ public sealed class CommandLineErrorTests
             Assert.That(lines[^1], Does.StartWith(usage));
         });
     }
+
+    [Test]
+    public void AnInvalidThreadCountIsRefusedBeforeAnyCommandRuns()
+    {
+        ReclipProcess.Result result = ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_THREADS"] = "lots" }, "info");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput));
+            Assert.That(result.Stdout, Is.Empty);
+            Assert.That(result.Stderr, Is.EqualTo("reclip: invalid argument: RECLIP_THREADS: expected a whole number of threads from 1 to 1024, got 'lots'\n"));
+        });
+    }
 }

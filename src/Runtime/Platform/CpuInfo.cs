@@ -26,11 +26,26 @@ public static class CpuInfo
         : Avx2.IsSupported && Fma.IsSupported ? SimdLevel.Avx2Fma
         : SimdLevel.Portable;
 
-    /// <summary>Compute threads: RECLIP_THREADS when set to a positive number, else one per logical core.</summary>
-    public static int Threads =>
-        int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out int requested) && requested > 0
-            ? requested
-            : Environment.ProcessorCount;
+    /// <summary>The most compute threads RECLIP_THREADS may ask for: far above any core count we run on, low enough that a typo cannot start a million threads.</summary>
+    public const int MaxThreads = 1024;
+
+    /// <summary>Compute threads: RECLIP_THREADS when set, else one per logical core.</summary>
+    public static int Threads => RequestedThreads(Environment.GetEnvironmentVariable(ThreadsVariable)) ?? Environment.ProcessorCount;
+
+    /// <summary>
+    /// The thread count a RECLIP_THREADS value asks for, null when it is unset or blank. Anything but a whole number
+    /// in 1..<see cref="MaxThreads"/> is refused rather than ignored, so a mistyped value does not silently run on
+    /// every core.
+    /// </summary>
+    internal static int? RequestedThreads(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            return null;
+        if (int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int threads)
+            && threads is >= 1 and <= MaxThreads)
+            return threads;
+        throw new ArgumentException($"{ThreadsVariable}: expected a whole number of threads from 1 to {MaxThreads}, got '{value}'");
+    }
 
     public static IReadOnlyList<string> Features()
     {
