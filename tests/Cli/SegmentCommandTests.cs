@@ -52,8 +52,8 @@ public sealed class SegmentCommandTests
     {
         Requires.Program("prlimit");
         string mask = Path.Combine(folder, "mask.png");
-        // At a 2048-pixel long side the attention of one head alone needs about 0.6 GB; 2.5 GB of address space
-        // holds the runtime and the weights but not the activations.
+        // A 2048-pixel long side makes 49,152 tokens of the fixture's 8-pixel patches, whose activations need far more
+        // than 2.5 GB of address space; the runtime and the weights fit in it.
         ReclipProcess.Result result = ReclipProcess.RunWithAddressSpaceLimit(2_500_000_000, CachedQueryBank.Environment(folder),
             ["segment", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", image, "--short-side", "2048", "--classes", "sky,horse,grass", "--out", mask]);
         Assert.Multiple(() =>

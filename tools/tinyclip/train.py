@@ -152,21 +152,32 @@ def destinations(confusion, names, top=3):
 
 
 def region(split, index, image, flipped, rng, smallest, largest):
-    """A region caption: a square crop around a pixel of a class the scene shows (class uniform over those shown,
-    so small things are cropped as often as large surfaces), scaled back to the full input size, paired with a
-    template naming the class that covers most of the crop. Returns (image, class)."""
+    """A region caption: a square crop around a class the scene shows (class uniform over those shown, so small
+    things are cropped as often as large surfaces), scaled back to the full input size, paired with a template
+    naming a class. A class whose extent fits in the largest crop is framed whole with a margin of 10-50 % and
+    named (an object photo); a larger one gets a crop of random side around one of its pixels, named by the class
+    covering most of it. Returns (image, class)."""
     labels = split.labels[index].flip(-1) if flipped else split.labels[index]
     size = labels.shape[-1]
     shown = split.present[index].nonzero().flatten().tolist()
-    ys, xs = (labels == rng.choice(shown)).nonzero(as_tuple=True)
-    pick = rng.randrange(len(ys))
-    side = rng.randint(smallest, largest)
-    top = min(max(0, ys[pick].item() - side // 2), size - side)
-    left = min(max(0, xs[pick].item() - side // 2), size - side)
+    chosen = rng.choice(shown)
+    ys, xs = (labels == chosen).nonzero(as_tuple=True)
+    extent = max(ys.max().item() - ys.min().item(), xs.max().item() - xs.min().item()) + 1
+    framed = extent * 1.1 <= largest
+    if framed:
+        side = min(largest, max(smallest // 2, round(extent * rng.uniform(1.1, 1.5))))
+        cy, cx = (ys.min().item() + ys.max().item()) // 2, (xs.min().item() + xs.max().item()) // 2
+    else:
+        side = rng.randint(smallest, largest)
+        pick = rng.randrange(len(ys))
+        cy, cx = ys[pick].item(), xs[pick].item()
+    top = min(max(0, cy - side // 2), size - side)
+    left = min(max(0, cx - side // 2), size - side)
     crop = image[:, top : top + side, left : left + side].float().unsqueeze(0)
     scaled = F.interpolate(crop, size=(size, size), mode="bilinear", align_corners=False).round().clamp(0, 255).to(torch.uint8)[0]
-    majority = torch.bincount(labels[top : top + side, left : left + side].flatten(), minlength=len(split.classes)).argmax().item()
-    return scaled, majority
+    if framed:
+        return scaled, chosen
+    return scaled, torch.bincount(labels[top : top + side, left : left + side].flatten(), minlength=len(split.classes)).argmax().item()
 
 
 def contrastive(model, image_features, text_features):
