@@ -9,8 +9,9 @@ namespace ReClip.Model.Eval;
 /// <summary>
 /// Runs a <see cref="Segmenter"/> over every image of a labelled split (spec §10): predictions at label size,
 /// split-wide confusion counts for mIoU, pixel accuracy and the class-preference score, per-distance-bin counts for
-/// the space-preference score. Nothing is skipped (a shard counts its whole block): an image or label that cannot be read stops the evaluation with
-/// an error naming the file, since a score over part of a split would look like a score over all of it.
+/// the space-preference score. Nothing is skipped (a shard counts its whole block): an image or label that cannot
+/// be read stops the evaluation with an error naming the file, since a score over part of a split would look like a
+/// score over all of it.
 /// </summary>
 public static class Evaluator
 {
