@@ -14,13 +14,16 @@ internal static class CachedQueryBank
     public const int Embed = 64;
 
     /// <summary>Stores a bank for the fixture weights and <paramref name="names"/> under <paramref name="cacheRoot"/> (as RECLIP_CACHE).</summary>
-    public static void Store(string cacheRoot, IReadOnlyList<string> names, int seed = 1)
+    public static void Store(string cacheRoot, IReadOnlyList<string> names, int seed = 1) =>
+        Store(cacheRoot, ClipFixture.PathOf("weights_openai.safetensors"), Embed, names, seed);
+
+    /// <summary>Stores a bank of width <paramref name="embed"/> for <paramref name="weights"/> (any CLIP, e.g. the bundled tiny one, to skip its text tower).</summary>
+    public static void Store(string cacheRoot, string weights, int embed, IReadOnlyList<string> names, int seed = 1)
     {
         var random = new Random(seed);
-        float[] values = new float[names.Count * Embed];
+        float[] values = new float[names.Count * embed];
         for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-        using Tensor bank = Tensor.FromSpan<float>(ClipFixture.NormalizeRows(values, Embed), [names.Count, Embed]);
-        string weights = ClipFixture.PathOf("weights_openai.safetensors");
+        using Tensor bank = Tensor.FromSpan<float>(ClipFixture.NormalizeRows(values, embed), [names.Count, embed]);
         QueryBankCache.Store(QueryBankCache.FileFor(weights, names, Path.Combine(cacheRoot, "query")), bank, names);
     }
 

@@ -41,6 +41,9 @@ public sealed class HypothesizeCommandTests
     [OneTimeTearDown]
     public void DeleteWorld() => Directory.Delete(folder, recursive: true);
 
+    /// <summary>Runs with the test's own cache folder: the command keeps the Query bank it builds there.</summary>
+    private ReclipProcess.Result Run(params string[] arguments) => ReclipProcess.Run(CachedQueryBank.Environment(Path.Combine(folder, "cache")), arguments);
+
     [TestCase(null, null, 32, 16, 8, 1)]
     [TestCase(20, 10, 20, 10, 51, 0)]
     public void WritesTheHypothesisOfEveryImageAndSumsUp(int? window, int? stride, int side, int step, int windows, int empty)
@@ -48,7 +51,7 @@ public sealed class HypothesizeCommandTests
         string output = Path.Combine(folder, $"hypothesis_{side}.json");
         var arguments = new List<string> { "hypothesize", "--json", "--weights", weights, "--dataset", "folder", "--root", data, "--out", output };
         if (window is not null) arguments.AddRange(["--window", $"{window}", "--stride", $"{stride}"]);
-        ReclipProcess.Result result = ReclipProcess.Run([.. arguments]);
+        ReclipProcess.Result result = Run([.. arguments]);
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
 
         using JsonDocument report = JsonDocument.Parse(result.Stdout);
@@ -69,7 +72,7 @@ public sealed class HypothesizeCommandTests
     public void TheTextSummaryCountsTheEmptyHypotheses()
     {
         string output = Path.Combine(folder, "summary.json");
-        ReclipProcess.Result result = ReclipProcess.Run("hypothesize", "--weights", weights, "--dataset", "folder", "--root", data, "--out", output);
+        ReclipProcess.Result result = Run("hypothesize", "--weights", weights, "--dataset", "folder", "--root", data, "--out", output);
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
         Assert.That(result.Stdout, Does.Contain("3 images, 8 windows of 32 px every 16 px").And.Contain("1 images no larger than a window"));
     }
@@ -93,7 +96,7 @@ public sealed class HypothesizeCommandTests
         ];
         foreach ((string[] arguments, string named) in cases)
         {
-            ReclipProcess.Result result = ReclipProcess.Run(arguments);
+            ReclipProcess.Result result = Run(arguments);
             Assert.That(result.ExitCode, Is.EqualTo(1), named);
             Assert.That(result.Stderr.TrimEnd().Split('\n').Last(), Does.Contain(named));
             Assert.That(result.Stdout, Is.Empty, named);

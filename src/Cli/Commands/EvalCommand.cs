@@ -1,18 +1,27 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
+using ReClip.Model.Sharding;
+using ReClip.Runtime.IO;
 
 namespace ReClip.Cli.Commands;
 
 /// <summary>
 /// `reclip eval`: a split scored as spec §10 (whole-image inference, prompt denoising at the preset's TEST.PD, two
-/// bilinear upsamplings, mIoU over all classes) plus the bias scores of §11 and the throughput.
+/// bilinear upsamplings, mIoU over all classes) plus the bias scores of §11 and the throughput. With --shard it
+/// scores one block of the split and writes its integer counts, which `reclip merge` adds up into the same report.
 /// </summary>
 public static class EvalCommand
 {
+    /// <summary>The identity settings of an evaluation shard: everything besides weights and data that changes a prediction.</summary>
+    internal const string MethodSetting = "method", CheckpointSetting = "checkpoint", DenoisingSetting = "prompt_denoising", SlideSetting = "slide";
+
+    private const string Off = "off";
+
     public static Command Create()
     {
         Option<bool> json = JsonOption.Create();
@@ -24,17 +33,25 @@ public static class EvalCommand
         Option<float?> pd = DenoisingOptions.Threshold();
         Option<bool> noPd = DenoisingOptions.Off();
         var slide = new Option<bool>("--slide") { Description = "Sliding-window inference (crop = the preset's crop size, stride 2/3 of it) instead of the whole image." };
+        var output = new Option<string?>("--out") { Description = "Also write the JSON report to this file; with --shard (then required), the shard file for `reclip merge`." };
+        Option<DatasetShard?> shardOption = ShardOption.Create();
         var command = new Command("eval", "Score a method on a dataset split: mIoU, pixel accuracy, class- and space-preference scores.")
         {
-            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, device,
+            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, output, shardOption, device,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
         DenoisingOptions.Validate(command, pd, noPd);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(shardOption) is { Tokens.Count: > 0 } && result.GetResult(output) is not { Tokens.Count: > 0 })
+                result.AddError("--shard needs --out, the file for the shard's partial result");
+        });
         command.SetAction(parse =>
         {
             PipelineOptions.ResolveDevice(parse.GetValue(device)!);
-            bool reclip = parse.GetValue(method) == "reclippp";
+            string methodName = parse.GetValue(method)!;
+            bool reclip = methodName == "reclippp";
             string? checkpointPath = parse.GetValue(checkpoint);
             if (reclip && checkpointPath is null)
                 throw new ArgumentException("--method reclippp needs --checkpoint (a trained head); --method maskclip runs the baseline without one");
@@ -43,25 +60,58 @@ public static class EvalCommand
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             float? threshold = DenoisingOptions.Resolve(parse, pd, noPd, (float)data.Preset.PromptDenoisingThreshold);
             string weightsPath = parse.GetRequiredValue(weights);
+            DatasetShard? shard = parse.GetValue(shardOption);
+            IReadOnlyList<DatasetSample> samples = shard?.Of(data.Samples) ?? data.Samples;
+            ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(EvaluationShard.KindName, weightsPath, vocabulary.Identity(parse), data,
+            [
+                KeyValuePair.Create(MethodSetting, methodName),
+                KeyValuePair.Create(CheckpointSetting, checkpointPath is null ? "none" : $"sha256 {FileDigest.Sha256(checkpointPath)}"),
+                KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
+                KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
+            ]);
             using InferenceModel model = InferenceModel.Load(weightsPath, data.Classes, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
-            EvaluationReport report;
-            using (var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}", data.Samples.Count))
-                report = Evaluator.Run(segmenter, data, progress: _ => bar.Advance());
-            Print(report, new EvalReport(reclip ? "reclippp" : "maskclip", data.Preset.Name, data.Split, threshold, segmenter.Slide,
-                report.Images, report.Seconds, report.ImagesPerSecond, Figures.Finite(report.MeanIoU), Figures.Finite(report.PixelAccuracy),
-                Figures.Finite(report.ClassPreference), Figures.Finite(report.SpacePreference),
-                [.. report.ClassNames.Select((name, c) => new ClassIoU(name, report.ClassIoU[c]))]), parse.GetValue(json));
+            var clock = Stopwatch.StartNew();
+            EvaluationCounts counts;
+            using (var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}{(shard is null ? "" : $" shard {shard}")}", samples.Count))
+                counts = Evaluator.Count(segmenter, data, samples, progress: _ => bar.Advance());
+            double seconds = clock.Elapsed.TotalSeconds;
+            string? outputPath = parse.GetValue(output);
+            if (shard is DatasetShard part)
+                ShardFile.Write(outputPath!, identity!, part, seconds, new EvaluationShard(counts));
+            var run = new EvalRun(methodName, data.Preset.Name, data.Split, threshold, segmenter.Slide);
+            Complete(run, counts.Report(data.Classes, seconds), shard is null ? outputPath : null, parse.GetValue(json));
             return ExitCode.Success;
         });
         return command;
     }
 
-    private static void Print(EvaluationReport report, EvalReport json, bool asJson)
+    /// <summary>What was run, as the report names it.</summary>
+    internal sealed record EvalRun(string Method, string Dataset, string Split, float? PromptDenoising, bool Slide)
     {
+        /// <summary>The run that made a set of evaluation shards, from their identity settings.</summary>
+        public static EvalRun Of(ShardIdentity identity)
+        {
+            ArgumentNullException.ThrowIfNull(identity);
+            string threshold = identity.Setting(DenoisingSetting);
+            return new EvalRun(identity.Setting(MethodSetting), identity.Preset, identity.Split,
+                threshold == Off ? null : float.Parse(threshold, NumberStyles.Float, CultureInfo.InvariantCulture), identity.Setting(SlideSetting) == "true");
+        }
+    }
+
+    /// <summary>Prints the report (a table, or JSON) and writes its JSON to <paramref name="output"/> when given.</summary>
+    internal static void Complete(EvalRun run, EvaluationReport report, string? output, bool asJson)
+    {
+        var json = new EvalReport(run.Method, run.Dataset, run.Split, run.PromptDenoising, run.Slide,
+            report.Images, report.Seconds, report.ImagesPerSecond, Figures.Finite(report.MeanIoU), Figures.Finite(report.PixelAccuracy),
+            Figures.Finite(report.ClassPreference), Figures.Finite(report.SpacePreference),
+            [.. report.ClassNames.Select((name, c) => new ClassIoU(name, report.ClassIoU[c]))]);
+        string text = JsonSerializer.Serialize(json, CliJson.Output.EvalReport);
+        if (output is not null)
+            AtomicFile.WriteAllText(output, text + "\n");
         if (asJson)
         {
-            Console.WriteLine(JsonSerializer.Serialize(json, CliJson.Output.EvalReport));
+            Console.WriteLine(text);
             return;
         }
         Terminal.KeyValueTable(

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ReClip.Model.Clip;
+using ReClip.Runtime.IO;
 
 namespace ReClip.Cli.Commands;
 
@@ -30,6 +31,19 @@ public sealed class VocabularyOptions
         parse.GetValue(OpenAi) is { } path ? ClipTokenizer.FromOpenAiVocabulary(path)
         : parse.GetValue(HuggingFace) is { } folder ? ClipTokenizer.FromHuggingFaceDirectory(folder)
         : ClipTokenizer.Default;
+
+    /// <summary>Which vocabulary the options name, by content: the shards of one run must tokenise the class prompts alike.</summary>
+    public string Identity(ParseResult parse)
+    {
+        if (parse.GetValue(OpenAi) is { } path)
+            return $"--vocab sha256 {FileDigest.Sha256(path)}";
+        if (parse.GetValue(HuggingFace) is { } folder)
+        {
+            (string vocabulary, string merges) = ClipTokenizer.HuggingFaceFiles(folder);
+            return $"--hf-vocab sha256 {FileDigest.Sha256(vocabulary)} {FileDigest.Sha256(merges)}";
+        }
+        return "built-in OpenAI BPE";
+    }
 
     /// <summary>
     /// The tokenizer for <paramref name="weights"/>' text tower: its vocabulary must have as many tokens as the

@@ -47,9 +47,12 @@ public sealed class ClipTokenizer
     /// <summary>Reads <c>vocab.json</c> and <c>merges.txt</c> (or their <c>.gz</c>) from a Hugging Face model folder.</summary>
     public static ClipTokenizer FromHuggingFaceDirectory(string directory)
     {
-        (string vocabularyPath, string mergesPath) = HuggingFaceVocabularyFiles.Find(directory);
+        (string vocabularyPath, string mergesPath) = HuggingFaceFiles(directory);
         return FromHuggingFace(vocabularyPath, mergesPath);
     }
+
+    /// <summary>The <c>vocab.json</c> and <c>merges.txt</c> (or their <c>.gz</c>) that <see cref="FromHuggingFaceDirectory"/> reads.</summary>
+    public static (string Vocabulary, string Merges) HuggingFaceFiles(string directory) => HuggingFaceVocabularyFiles.Find(directory);
 
     /// <summary>The BPE ids of a text, without SOT and EOT.</summary>
     public int[] Encode(string text)

@@ -9,8 +9,9 @@ namespace ReClip.Model.Eval;
 /// <summary>
 /// Runs a <see cref="Segmenter"/> over every image of a labelled split (spec §10): predictions at label size,
 /// split-wide confusion counts for mIoU, pixel accuracy and the class-preference score, per-distance-bin counts for
-/// the space-preference score. Nothing is skipped: an image or label that cannot be read stops the evaluation with
-/// an error naming the file, since a score over part of a split would look like a score over all of it.
+/// the space-preference score. Nothing is skipped (a shard counts its whole block): an image or label that cannot
+/// be read stops the evaluation with an error naming the file, since a score over part of a split would look like a
+/// score over all of it.
 /// </summary>
 public static class Evaluator
 {
@@ -18,29 +19,39 @@ public static class Evaluator
     /// <param name="progress">Called with the number of images done after each image.</param>
     public static EvaluationReport Run(Segmenter segmenter, SegmentationDataset dataset, FrozenFeatureCache? cache = null, Action<int>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var clock = Stopwatch.StartNew();
+        EvaluationCounts counts = Count(segmenter, dataset, dataset.Samples, cache, progress);
+        return counts.Report(dataset.Classes, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The counts of <paramref name="samples"/> (all of a split, or one shard of it, see
+    /// <see cref="Sharding.DatasetShard"/>): the scores come from <see cref="EvaluationCounts.Report"/> once every
+    /// part is counted.
+    /// </summary>
+    public static EvaluationCounts Count(Segmenter segmenter, SegmentationDataset dataset, IReadOnlyList<DatasetSample> samples,
+        FrozenFeatureCache? cache = null, Action<int>? progress = null)
+    {
         ArgumentNullException.ThrowIfNull(segmenter);
         ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(samples);
         if (!dataset.HasLabels)
             throw new ArgumentException($"{dataset.Root}: the {dataset.Split} split has no label files to evaluate against", nameof(dataset));
         int classes = dataset.Classes.Count;
         if (classes != segmenter.Classes)
             throw new ArgumentException($"{dataset.Root}: {classes} dataset classes but the model segments {segmenter.Classes}", nameof(dataset));
-        var metrics = new SegmentationMetrics(classes);
-        var space = new SpacePreferenceScore(classes);
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < dataset.Samples.Count; i++)
+        var counts = new EvaluationCounts(classes);
+        for (int i = 0; i < samples.Count; i++)
         {
-            DatasetSample sample = dataset.Samples[i];
+            DatasetSample sample = samples[i];
             LabelMap labels = dataset.ReadLabels(sample);
             using Tensor prediction = cache is null ? Predict(segmenter, dataset, sample, labels, null)
                 : Predict(segmenter, dataset, sample, labels, cache.GetOrAdd(segmenter, sample.ImagePath, () => segmenter.Encode(dataset.ReadImage(sample))));
-            metrics.Accumulate(prediction, labels);
-            space.Accumulate(prediction, labels);
+            counts.Accumulate(prediction, labels);
             progress?.Invoke(i + 1);
         }
-        double seconds = clock.Elapsed.TotalSeconds;
-        return new EvaluationReport(metrics.MeanIoU(), metrics.PixelAccuracy(), dataset.Classes, metrics.PerClassIoU(),
-            ClassPreferenceScore.Compute(metrics), space.Score(), dataset.Samples.Count, seconds);
+        return counts;
     }
 
     /// <summary>The prediction for one sample, from <paramref name="frozen"/> when given (owned by the cache), else encoded here.</summary>

@@ -58,8 +58,16 @@ public sealed class SegmentationMetrics
         ArgumentNullException.ThrowIfNull(other);
         if (other.Classes != Classes)
             throw new ArgumentException($"SegmentationMetrics.Merge: {other.Classes} classes cannot merge into {Classes}", nameof(other));
+        Add(other.counts);
+    }
+
+    /// <summary>Adds a stored confusion matrix of the same classes (row = ground truth), e.g. read from a shard file.</summary>
+    public void Add(ReadOnlySpan<long> other)
+    {
+        if (other.Length != counts.Length)
+            throw new ArgumentException($"SegmentationMetrics.Add: {other.Length} counts do not form a {Classes}×{Classes} confusion matrix", nameof(other));
         for (int i = 0; i < counts.Length; i++)
-            counts[i] = checked(counts[i] + other.counts[i]);
+            counts[i] = checked(counts[i] + other[i]);
     }
 
     /// <summary>I_c: pixels of ground-truth class c predicted as c.</summary>

@@ -74,8 +74,16 @@ public sealed class SpacePreferenceScore
         ArgumentNullException.ThrowIfNull(other);
         if (other.Classes != Classes || other.Bins != Bins)
             throw new ArgumentException($"SpacePreferenceScore.Merge: {other.Classes} classes × {other.Bins} bins cannot merge into {Classes} × {Bins}", nameof(other));
+        Add(other.counts);
+    }
+
+    /// <summary>Adds stored per-bin counts of the same classes and bins ([bin][gt][pred]), e.g. read from a shard file.</summary>
+    public void Add(ReadOnlySpan<long> other)
+    {
+        if (other.Length != counts.Length)
+            throw new ArgumentException($"SpacePreferenceScore.Add: {other.Length} counts do not form {Bins} bins of {Classes}×{Classes}", nameof(other));
         for (int i = 0; i < counts.Length; i++)
-            counts[i] = checked(counts[i] + other.counts[i]);
+            counts[i] = checked(counts[i] + other[i]);
     }
 
     /// <summary>Bin b's mIoU over the classes present in its ground truth; NaN for a bin without objects.</summary>
