@@ -16,6 +16,7 @@ root.Subcommands.Add(HypothesizeCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SegmentCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 try
 {
