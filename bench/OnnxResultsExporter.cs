@@ -60,7 +60,7 @@ public sealed class OnnxResultsExporter : IExporter
         ["y_label"] = "ms per image",
         ["series"] = medians.Keys.Select(k => (k.Method, k.Batch)).Distinct().Order().Select(line => new Dictionary<string, object>
         {
-            ["name"] = $"{(line.Method == nameof(OnnxBenchmarks.Ours) ? "ours" : "ONNX Runtime")}, batch {line.Batch}",
+            ["name"] = $"{(line.Method == nameof(OnnxBenchmarks.Ours) ? "ours" : "ORT")}, batch {line.Batch}",
             ["points"] = medians.Where(m => (m.Key.Method, m.Key.Batch) == line).OrderBy(m => m.Key.Size)
                 .Select(m => new[] { m.Key.Size, Math.Round(m.Value / m.Key.Batch, 3) }).ToArray(),
         }).ToArray(),
