@@ -1,3 +1,4 @@
+using ReClip.Model.Benchmarks;
 using ReClip.Model.Clip;
 using ReClip.Runtime.Tensors;
 
@@ -14,23 +15,13 @@ public static class ClipCases
 
     public static ClipWeights Weights => weights.Value;
 
-    /// <summary>The MaskCLIP dense image path (what ReCLIP++ runs) on one image of side <paramref name="size"/>.</summary>
-    public static ICompareCase DenseImage(int size) => new Workload(() =>
+    /// <summary>The MaskCLIP dense image path (what ReCLIP++ runs) on <paramref name="batch"/> images of side <paramref name="size"/>.</summary>
+    public static ICompareCase DenseImage(int size, int batch) => new Workload(() =>
     {
-        Tensor image = RandomImage(size);
+        Tensor images = RandomInputs.Images(batch, size);
         var vision = new VisionTransformer(Weights, ResidualBlock.MaskClipVisualEps);
-        return (() => vision.EncodeDense(image).Dispose(), image);
+        return (() => vision.EncodeDense(images).Dispose(), images);
     });
-
-    /// <summary>One normalised-looking image [1, 3, size, size] with seeded values in [−1, 1).</summary>
-    public static Tensor RandomImage(int size)
-    {
-        Tensor image = Tensor.Empty([1, 3, size, size]);
-        var random = new Random(1);
-        foreach (ref float x in image.AsSpan<float>())
-            x = random.NextSingle() * 2 - 1;
-        return image;
-    }
 
     /// <summary>The text tower on <paramref name="prompts"/> sequences of 77 tokens (SOT, 8 word ids, EOT, padding).</summary>
     public static ICompareCase Text(int prompts) => new Workload(() =>
@@ -47,15 +38,20 @@ public static class ClipCases
         return (() => text.Encode(ids).Dispose(), null);
     });
 
-    /// <summary>The Reference prompt of spec §2.2 for <paramref name="classes"/> classes, encoded with prefix sharing.</summary>
-    public static ICompareCase ReferencePrompt(int classes) => new Workload(() =>
+    /// <summary>
+    /// The Reference prompt of spec §2.2 for <paramref name="classes"/> classes: with <paramref name="sharedPrefix"/>
+    /// the 73 context vectors common to every class go through the text tower once, without it every class's full
+    /// 77-token sequence does (the authors' way).
+    /// </summary>
+    public static ICompareCase ReferencePrompt(int classes, bool sharedPrefix) => new Workload(() =>
     {
-        int contexts = Weights.Config.ContextLength - 4, vocabulary = Weights.TokenEmbedding.Size(0);
-        Tensor context = Tensor.Zeros([contexts, Weights.Config.TextWidth]);
-        int[] slots = new int[classes * 3];
-        for (int c = 0; c < classes; c++) (slots[c * 3], slots[c * 3 + 1], slots[c * 3 + 2]) = (2000 + c, vocabulary - 1, 0);
+        int slotCount = Model.ReClip.ReferencePrompt.SlotCount;
         var text = new TextTransformer(Weights);
-        return (() => text.EncodePromptShared(context, slots, 3).Dispose(), context);
+        Tensor context = Tensor.Zeros([text.ContextCount(slotCount), Weights.Config.TextWidth]);
+        int[] slots = RandomInputs.OneTokenSlots(classes, Weights.Config.EndToken);
+        return sharedPrefix
+            ? (() => text.EncodePromptShared(context, slots, slotCount).Dispose(), context)
+            : (() => text.EncodePrompt(context, slots, slotCount).Dispose(), context);
     });
 
     private sealed class Workload(Func<(Action Run, Tensor? Owned)> setup) : ICompareCase

@@ -4,9 +4,9 @@ using System.Globalization;
 namespace ReClip.Bench;
 
 /// <summary>
-/// The side of bench/compare.py that runs our workloads. Reads lines "CASE REPEATS" and answers with the
+/// The side of bench/compare.py that runs our workloads. Reads lines "CASE REPEATS [WARMUP]" and answers with the
 /// milliseconds of each repeat, space separated, after setting the case up once (first use) and warming
-/// it up; "peak" answers with this process's peak resident MiB since the last case was set up. compare.py
+/// it up (WARMUP calls, by default the case's own count); "peak" answers with this process's peak resident MiB since the last case was set up. compare.py
 /// alternates rounds between this process and the PyTorch peer, so both see the same machine state.
 /// </summary>
 public static class CompareServer
@@ -35,7 +35,8 @@ public static class CompareServer
                     PeakMemory.Reset();
                     workload = CompareCases.Create(words[0]);
                     cases[words[0]] = workload;
-                    for (int i = 0; i < workload.WarmupCalls; i++)
+                    int warmup = words.Length > 2 ? int.Parse(words[2], CultureInfo.InvariantCulture) : workload.WarmupCalls;
+                    for (int i = 0; i < warmup; i++)
                         workload.Run();
                 }
                 var times = new List<string>();

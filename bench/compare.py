@@ -28,8 +28,9 @@ def start(command, env):
     return process, set(ready[1:])
 
 
-def ask(process, case, repeats=None):
-    process.stdin.write(f"{case} {repeats}\n" if repeats is not None else f"{case}\n")
+def ask(process, case, repeats=None, warmup=None):
+    words = [case] + [str(n) for n in (repeats, warmup) if n is not None]
+    process.stdin.write(" ".join(words) + "\n")
     process.stdin.flush()
     reply = process.stdout.readline().split()
     if not reply or reply[0] != "ok":

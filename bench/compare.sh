@@ -3,6 +3,10 @@
 # on this machine. Prints "case | ours ms | PyTorch ms | speed-up | peak resident MiB of each side" and writes
 # bench/results/latest.json.
 # Usage: bench/compare.sh [--quick] [--cases NAME...]
+#        bench/compare.sh --scaling [--quick]   scaling curves of ours alone (bench/scaling.py -> bench/results/scaling.json)
+#        bench/compare.sh --onnx      ours against ONNX Runtime (BenchmarkDotNet, OnnxBenchmarks -> bench/results/onnx.json)
+#        bench/compare.sh --plot      the charts of bench/results/*.json as PNG in docs/figures/ (bench/plot)
+#        bench/compare.sh --all       all of the above after the PyTorch comparison
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python=/usr/bin/python3
@@ -23,5 +27,24 @@ export RECLIP_THREADS=${RECLIP_THREADS:-$(nproc)}
 export OMP_NUM_THREADS=$RECLIP_THREADS
 
 dotnet build "$root/bench/ReClip.Bench.csproj" -c Release --nologo -v quiet -o "$root/artifacts/bench" >/dev/null
-echo "case                     |   ours ms  | PyTorch ms | speed-up | ours MiB | torch MiB"
-exec "$python" "$root/bench/compare.py" --ours "dotnet $root/artifacts/bench/ReClip.Bench.dll" "$@"
+ours="dotnet $root/artifacts/bench/ReClip.Bench.dll"
+
+pytorch() {
+  echo "case                     |   ours ms  | PyTorch ms | speed-up | ours MiB | torch MiB"
+  "$python" "$root/bench/compare.py" --ours "$ours" "$@"
+}
+scaling() { "$python" "$root/bench/scaling.py" --ours "$ours" "$@"; }
+# In this process (OnnxComparisonConfig), from the bench folder so BenchmarkDotNet's reports land in bench/.
+onnx() { (cd "$root/bench" && $ours --filter '*OnnxBenchmarks*'); }
+plot() {
+  dotnet build "$root/bench/plot/ReClip.Bench.Plot.csproj" -c Release --nologo -v quiet -o "$root/artifacts/plot" >/dev/null
+  dotnet "$root/artifacts/plot/ReClip.Bench.Plot.dll"
+}
+
+case "${1:-}" in
+  --scaling) shift; scaling "$@" ;;
+  --onnx) onnx ;;
+  --plot) plot ;;
+  --all) pytorch && onnx && scaling && plot ;;
+  *) pytorch "$@" ;;
+esac

@@ -18,6 +18,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(HypothesizeReport))]
 [JsonSerializable(typeof(TrainReport))]
 [JsonSerializable(typeof(DemoJson))]
+[JsonSerializable(typeof(BenchReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

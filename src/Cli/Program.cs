@@ -19,6 +19,7 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SegmentCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 try
 {

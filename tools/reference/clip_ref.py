@@ -125,7 +125,8 @@ def mlp(w, p, x):
 
 
 def layer_norm(w, p, x, eps):
-    return F.layer_norm(x, (x.shape[-1],), w[p + "weight"], w[p + "bias"], eps)
+    # The weight's shape rather than x's: a constant when the ONNX export traces this (tools/reference/export_onnx.py).
+    return F.layer_norm(x, w[p + "weight"].shape, w[p + "weight"], w[p + "bias"], eps)
 
 
 def block(w, p, x, causal, eps):

@@ -1,7 +1,7 @@
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
-namespace ReClip.Bench;
+namespace ReClip.Model.Benchmarks;
 
 /// <summary>
 /// An in-memory weight "file" with CLIP ViT-B/16's tensors (OpenAI names and shapes) filled with small seeded
@@ -39,7 +39,7 @@ public sealed class RandomClipFile : IWeightFile
     public Tensor Load(string name)
     {
         Tensor tensor = Tensor.Empty(shapes[name]);
-        var random = new Random(name.Length * 7919 + name[^1]);
+        var random = new Random(Seed(name));
         int fanIn = shapes[name].Length > 1 ? shapes[name][^1] : 1;
         float scale = 1 / MathF.Sqrt(fanIn);
         foreach (ref float x in tensor.AsSpan<float>())
@@ -49,6 +49,18 @@ public sealed class RandomClipFile : IWeightFile
 
     public void Dispose()
     {
+    }
+
+    /// <summary>
+    /// FNV-1a of the whole name: every tensor gets its own values (identical blocks would let an exporter keep one
+    /// copy of them and run from a smaller, cache-friendlier model), and the same ones in every process.
+    /// </summary>
+    private static int Seed(string name)
+    {
+        uint hash = 2166136261;
+        foreach (char c in name)
+            hash = (hash ^ c) * 16777619;
+        return (int)(hash & int.MaxValue);
     }
 
     private void Norm(string prefix, int width)

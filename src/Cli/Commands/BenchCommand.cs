@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ReClip.Model.Benchmarks;
+using ReClip.Runtime.Platform;
+
+namespace ReClip.Cli.Commands;
+
+/// <summary>
+/// `reclip bench`: how fast this machine runs the method, with ViT-B/16-size random weights made in memory (nothing to
+/// download): ReCLIP++ segmentation images/s, training steps/s, and our SGEMM's GFLOP/s against the CPU's peak.
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>Timed work per measurement after its warm-up (at least 3 calls even when slower).</summary>
+    private static readonly TimeSpan TimePerWorkload = TimeSpan.FromSeconds(2);
+
+    public static Command Create()
+    {
+        Option<bool> json = JsonOption.Create();
+        var device = new Option<string>("--device") { Description = "cpu or auto (the CPU: the encoders have no CUDA path yet).", DefaultValueFactory = _ => "auto" };
+        var size = new Option<int>("--size") { Description = "Side of the segmented pictures and of the training crops, in pixels (VOC's crop: 336).", DefaultValueFactory = _ => 336 };
+        var classes = new Option<int>("--classes") { Description = "Number of classes (VOC 20, Context 59, ADE 150, COCO-Stuff 171).", DefaultValueFactory = _ => 20 };
+        AtLeast(size, 1);
+        AtLeast(classes, 2);
+        var command = new Command("bench", "Measure this machine: segmentation images/s, training steps/s and SGEMM GFLOP/s (ViT-B/16-size random weights).")
+        {
+            device, size, classes, json,
+        };
+        command.SetAction(parse =>
+        {
+            string target = PipelineOptions.ResolveDevice(parse.GetValue(device)!).ToString();
+            MachineBenchmarkResult result = MachineBenchmark.Run(parse.GetValue(size), parse.GetValue(classes), TimePerWorkload);
+            var report = BenchReport.From(result, target);
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
+            else
+                Render(report);
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    private static void AtLeast(Option<int> option, int minimum) =>
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens is [{ } token] && int.TryParse(token.Value, CultureInfo.InvariantCulture, out int value) && value < minimum)
+                result.AddError($"{option.Name} must be at least {minimum}, not {value}");
+        });
+
+    private static void Render(BenchReport report)
+    {
+        string peak = report.PeakGflops is double gflops
+            ? string.Create(CultureInfo.InvariantCulture, $"{gflops:F0} GFLOP/s = {report.Threads} threads × {report.SimdLanes} lanes × {report.FmaPipes} FMA pipes × 2 × {report.ClockMhz:F0} MHz ({report.ClockSource})")
+            : "unknown (no FMA or no readable clock)";
+        Terminal.KeyValueTable(
+        [
+            ("device", $"{report.Device}: {report.Cpu}, {report.Threads} threads"),
+            ("weights", report.Weights),
+            ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{report.SegmentationImagesPerSecond:F2} images/s ({report.Size}×{report.Size}, {report.Classes} classes, ReCLIP++ head)")),
+            ("training", string.Create(CultureInfo.InvariantCulture, $"{report.TrainingStepsPerSecond:F2} steps/s (crop {report.Size}, {report.Classes} classes, batch 1)")),
+            ("sgemm", string.Create(CultureInfo.InvariantCulture, $"{report.SgemmGflops:F1} GFLOP/s ({report.SgemmSize}³)") +
+                (report.PercentOfPeak is double percent ? string.Create(CultureInfo.InvariantCulture, $", {percent:F0}% of peak") : "")),
+            ("peak", peak),
+        ]);
+    }
+}
+
+/// <summary>The JSON of `reclip bench`; the peak and its share are null where the clock or FMA is unknown.</summary>
+public sealed record BenchReport(string Device, string Cpu, int Threads, string Weights, int Size, int Classes,
+    double SegmentationImagesPerSecond, double TrainingStepsPerSecond, int SgemmSize, double SgemmGflops,
+    double? PeakGflops, double? PercentOfPeak, int SimdLanes, int FmaPipes, double? ClockMhz, string ClockSource)
+{
+    public static BenchReport From(MachineBenchmarkResult result, string device) =>
+        new(device, CpuInfo.ModelName, result.Peak.Threads, result.Weights, result.Size, result.Classes,
+            result.SegmentationImagesPerSecond, result.TrainingStepsPerSecond, result.SgemmSize, result.SgemmGigaFlops,
+            result.Peak.GigaFlops, result.PercentOfPeak, result.Peak.SimdLanes, result.Peak.FmaPipes, result.Peak.ClockMegahertz, result.Peak.ClockSource);
+}

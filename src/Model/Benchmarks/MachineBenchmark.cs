@@ -1,0 +1,54 @@
+using ReClip.Model.Clip;
+using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Benchmarks;
+
+/// <summary>What <see cref="MachineBenchmark.Run"/> measured on this machine.</summary>
+/// <param name="SegmentationImagesPerSecond">ReCLIP++ inference of size × size pictures (spec §10, whole image).</param>
+/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (spec §13, B = 1).</param>
+/// <param name="SgemmGigaFlops">Our SGEMM on <see cref="SgemmThroughput.DefaultSize"/>³ products.</param>
+public sealed record MachineBenchmarkResult(string Weights, int Size, int Classes, double SegmentationImagesPerSecond,
+    double TrainingStepsPerSecond, int SgemmSize, double SgemmGigaFlops, PeakFlops Peak)
+{
+    /// <summary>SGEMM's share of the theoretical peak, or null when the peak is unknown.</summary>
+    public double? PercentOfPeak => Peak.GigaFlops is double peak ? 100 * SgemmGigaFlops / peak : null;
+}
+
+/// <summary>
+/// Measures this machine on the workloads of the method with ViT-B/16-size CLIP weights of seeded random values made
+/// in memory (<see cref="RandomClipFile"/>; the time does not depend on the values, and nothing is downloaded):
+/// ReCLIP++ segmentation of a picture, a ReCLIP++ training step, and our SGEMM against the CPU's peak.
+/// </summary>
+public static class MachineBenchmark
+{
+    public const string WeightsDescription = "random ViT-B/16-size weights, made in memory";
+
+    public static MachineBenchmarkResult Run(int size, int classes, TimeSpan timePerWorkload)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        if (classes < 2)
+            throw new ArgumentOutOfRangeException(nameof(classes), $"--classes {classes}: the training step needs at least 2 classes");
+        using var file = new RandomClipFile();
+        using ClipWeights weights = ClipWeights.Load(file);
+        double images = SegmentationRate(weights, size, classes, timePerWorkload);
+        double steps;
+        using (var step = new TrainingStepWorkload(weights, size, classes))
+            steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+        double gflops = SgemmThroughput.GigaFlops(SgemmThroughput.DefaultSize, timePerWorkload);
+        return new MachineBenchmarkResult(WeightsDescription, size, classes, images, steps, SgemmThroughput.DefaultSize, gflops, PeakFlops.OfThisMachine());
+    }
+
+    /// <summary>A trained head's inference (Reference prompt once, then per picture: resize, CLIP, head, filter, upsampling, argmax).</summary>
+    private static double SegmentationRate(ClipWeights weights, int size, int classes, TimeSpan time)
+    {
+        ClipConfig config = weights.Config;
+        using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, 5);
+        using var head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, 5);
+        DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = size, CropSize = size };
+        using var segmenter = new Segmenter(new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps), head, preset);
+        var picture = RandomInputs.Picture(size, size);
+        return Throughput.PerSecond(() => segmenter.Segment(picture).Dispose(), warmupCalls: 1, minimumCalls: 3, time);
+    }
+}

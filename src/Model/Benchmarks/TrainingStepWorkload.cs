@@ -1,0 +1,62 @@
+using ReClip.Model.Clip;
+using ReClip.Model.ReClip;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Benchmarks;
+
+/// <summary>
+/// One ReCLIP++ training step as training runs it (spec §13, B = 1): the frozen MaskCLIP dense encoding of a crop,
+/// then <see cref="ReClipHead.Step(Tensor, Tensor, int, int, IReadOnlyList{int[]}, float, ulong, ulong)"/>
+/// (Reference prompt with the shared prefix, bias, rectification, 5×5 decoder and BatchNorm, Gumbel-softmax,
+/// masked-pooling loss, backward, SGD). The Query bank is built once per run, so any unit rows stand in for it;
+/// the class names are one token each and the hypothesis is fixed.
+/// </summary>
+public sealed class TrainingStepWorkload : IDisposable
+{
+    private const int Seed = 7;
+    private const float LearningRate = 0.01f;
+
+    private readonly VisionTransformer vision;
+    private readonly ReClipHead head;
+    private readonly Tensor image;
+    private readonly int[][] hypotheses;
+    private ulong step;
+
+    /// <param name="weights">The frozen CLIP (not owned).</param>
+    /// <param name="crop">The crop side in pixels (336 in the VOC setting).</param>
+    /// <param name="classes">C, at least 2.</param>
+    public TrainingStepWorkload(ClipWeights weights, int crop, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (classes < 2)
+            throw new ArgumentOutOfRangeException(nameof(classes), $"a training step needs at least 2 classes, not {classes}");
+        ClipConfig config = weights.Config;
+        vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
+        // Two present classes, as a typical VOC image's hypothesis holds (spec §8): 3 and 7 as in PyTorch's peer
+        // (bench/peer_torch.py), the last two of a smaller vocabulary.
+        hypotheses = classes > 7 ? [[3, 7]] : [[classes - 2, classes - 1]];
+        image = RandomInputs.Images(1, crop);
+        try
+        {
+            using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, Seed);
+            head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, Seed);
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
+    }
+
+    public void Run()
+    {
+        using DenseFeatures dense = vision.EncodeDense(image);
+        using StepResult result = head.Step(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, LearningRate, Seed, step++);
+    }
+
+    public void Dispose()
+    {
+        head.Dispose();
+        image.Dispose();
+    }
+}

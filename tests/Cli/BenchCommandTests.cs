@@ -1,0 +1,44 @@
+using System.Text.Json;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Cli;
+
+[TestFixture]
+public sealed class BenchCommandTests
+{
+    [Test]
+    public void TinySizesRunAndTheJsonHoldsEveryFigure()
+    {
+        ReclipProcess.Result result = ReclipProcess.Run("bench", "--device", "cpu", "--size", "32", "--classes", "2", "--json");
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using JsonDocument report = JsonDocument.Parse(result.Stdout);
+        JsonElement root = report.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("device").GetString(), Is.EqualTo("cpu"));
+            Assert.That(root.GetProperty("weights").GetString(), Does.Contain("ViT-B/16"));
+            Assert.That(root.GetProperty("size").GetInt32(), Is.EqualTo(32));
+            Assert.That(root.GetProperty("classes").GetInt32(), Is.EqualTo(2));
+            Assert.That(root.GetProperty("threads").GetInt32(), Is.Positive);
+            foreach (string rate in new[] { "segmentation_images_per_second", "training_steps_per_second", "sgemm_gflops" })
+                Assert.That(root.GetProperty(rate).GetDouble(), Is.Positive, rate);
+            Assert.That(root.GetProperty("sgemm_size").GetInt32(), Is.Positive);
+            Assert.That(root.GetProperty("clock_source").GetString(), Is.Not.Empty);
+            JsonElement peak = root.GetProperty("peak_gflops"), percent = root.GetProperty("percent_of_peak");
+            // Both known or both unknown: the share needs the peak.
+            Assert.That(percent.ValueKind, Is.EqualTo(peak.ValueKind));
+            if (peak.ValueKind == JsonValueKind.Number)
+                Assert.That(percent.GetDouble(), Is.EqualTo(100 * root.GetProperty("sgemm_gflops").GetDouble() / peak.GetDouble()).Within(1e-9));
+        });
+    }
+
+    [TestCase("--classes", "1", "--classes must be at least 2")]
+    [TestCase("--size", "0", "--size must be at least 1")]
+    [TestCase("--device", "cuda", "--device cuda")]
+    public void BadArgumentExitsWithBadInput(string option, string value, string expected)
+    {
+        ReclipProcess.Result result = ReclipProcess.Run("bench", option, value);
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.Stderr);
+        Assert.That(result.Stderr, Does.Contain(expected));
+    }
+}
