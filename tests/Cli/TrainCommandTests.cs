@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ReClip.Cli;
 using ReClip.Model.Data.Synthetic;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
@@ -142,5 +143,48 @@ public sealed class TrainCommandTests
         ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--out", Path.Combine(folder, "noval"));
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Stderr, Does.Contain("--val-root"));
+    }
+
+    [TestCase("--rank 2 must lie in 0..1 for --world-size 2", "--world-size", "2", "--rank", "2", "--init", "meet")]
+    [TestCase("--rank -1 must lie in 0..0 for --world-size 1", "--rank", "-1")]
+    [TestCase("--world-size must be at least 1, not 0", "--world-size", "0")]
+    [TestCase("--world-size 3 needs --init FILE or tcp://HOST:PORT", "--world-size", "3", "--rank", "1")]
+    [TestCase("--init is for a data-parallel run", "--init", "meet")]
+    public void DataParallelArgumentsAreCheckedBeforeAnythingRuns(string error, params string[] arguments)
+    {
+        string output = Path.Combine(folder, "dp-arguments");
+        ReclipProcess.Result result = Train(["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, .. arguments]);
+        string[] lines = result.Stderr.TrimEnd().Split('\n');
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
+            Assert.That(lines[..^1], Has.Some.Contain(error));
+            Assert.That(lines[^1], Does.StartWith("usage: reclip train [options]"));
+            Assert.That(Directory.Exists(output), Is.False, "nothing written");
+        });
+    }
+
+    [Test]
+    public void AMalformedTcpAddressIsBadInput()
+    {
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", Path.Combine(folder, "dp-tcp"),
+            "--world-size", "2", "--rank", "1", "--init", "tcp://localhost");
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput));
+        Assert.That(result.Stderr, Does.Contain("--init tcp://localhost: expected tcp://HOST:PORT"));
+    }
+
+    /// <summary>Without NCCL or a GPU, a data-parallel rank stops at once with one line saying what is missing, before waiting for the others.</summary>
+    [Test]
+    public void ADataParallelRankWithoutNcclSaysSoInOneLine()
+    {
+        if (ReClip.Runtime.Cuda.NativeLibraries.Nccl.IsLoaded && ReClip.Runtime.Cuda.CudaDriver.IsAvailable)
+            Assert.Ignore("NCCL and a CUDA driver are present on this machine");
+        string output = Path.Combine(folder, "dp-nccl"), meet = Path.Combine(folder, "dp-meet");
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output,
+            "--world-size", "2", "--rank", "0", "--init", meet);
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCode.RuntimeFailure), result.Stderr);
+        Assert.That(result.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(result.Stderr, Does.StartWith("reclip: data-parallel training needs "));
+        Assert.That(File.Exists(meet) || Directory.Exists(output), Is.False, "nothing written");
     }
 }
