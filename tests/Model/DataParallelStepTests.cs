@@ -128,4 +128,13 @@ public sealed class DataParallelStepTests
             return 0;
         });
     }
+
+    /// <summary>The TCP transport adds the ranks' parts in the same order as the in-process one: the same bits.</summary>
+    [Test]
+    public void RanksOverTcpHoldTheBitsOfRanksInThreads()
+    {
+        float[][][] threads = InProcessGroup.Run(2, group => Rank(group, 2));
+        float[][][] tcp = ReClip.Tests.Runtime.Collectives.TcpCollectiveTests.OverTcp(2, group => Rank(group, 2));
+        Assert.That(tcp, Is.EqualTo(threads));
+    }
 }

@@ -75,15 +75,21 @@ public sealed class InProcessGroup : IDisposable
         int length = values.Length;
         if (parts.FirstOrDefault(p => p.Length != length) is T[] other)
             throw new ArgumentException($"all-reduce: rank {rank} has {length} values, another rank {other.Length}", nameof(values));
-        for (int i = 0; i < values.Length; i++)
+        RankOrderSum(parts, values);
+        // Nobody may overwrite a slot before every rank has read all of them.
+        Wait();
+    }
+
+    /// <summary>sum[i] = ((parts[0][i] + parts[1][i]) + parts[2][i]) + …: the one summation order of the CPU transports.</summary>
+    internal static void RankOrderSum<T>(T[][] parts, Span<T> sum) where T : unmanaged, INumber<T>
+    {
+        for (int i = 0; i < sum.Length; i++)
         {
             T total = parts[0][i];
             for (int r = 1; r < parts.Length; r++)
                 total += parts[r][i];
-            values[i] = total;
+            sum[i] = total;
         }
-        // Nobody may overwrite a slot before every rank has read all of them.
-        Wait();
     }
 
     private void Broadcast(int rank, Span<float> values, int root)

@@ -7,7 +7,8 @@ namespace ReClip.Runtime.Collectives;
 /// <summary>
 /// A rendezvous over TCP: rank 0 listens on PORT (every interface), each other rank connects to HOST:PORT (retrying
 /// until rank 0 listens or the timeout passes) and sends "RCLP", its world size and rank; once every rank 1..N−1 has
-/// joined exactly once, rank 0 sends each of them the payload (length, bytes) and closes.
+/// joined exactly once, rank 0 sends each of them the payload (length, bytes). <see cref="Share"/> then closes the
+/// connections; <see cref="TcpCollective"/> keeps them as its links.
 /// </summary>
 public sealed class TcpRendezvous(string host, int port, int rank, int worldSize, TimeSpan timeout) : Rendezvous(rank, worldSize, timeout)
 {
@@ -23,11 +24,26 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
 
     public override byte[] Share(Func<byte[]> create)
     {
+        (byte[] payload, TcpClient?[] links) = Meet(create);
+        foreach (TcpClient? link in links) link?.Dispose();
+        return payload;
+    }
+
+    /// <summary>
+    /// <see cref="Share"/>, keeping the connections open: on rank 0 one per other rank (at its rank's index), on the
+    /// others one to rank 0 (at index 0). The caller owns them.
+    /// </summary>
+    internal (byte[] Payload, TcpClient?[] Links) Meet(Func<byte[]> create)
+    {
         ArgumentNullException.ThrowIfNull(create);
         using var deadline = new CancellationTokenSource(Timeout);
         try
         {
-            return Rank == 0 ? Serve(create, deadline.Token) : Join(deadline.Token);
+            if (Rank == 0)
+                return Serve(create, deadline.Token);
+            var links = new TcpClient?[WorldSize];
+            (byte[] payload, links[0]) = Join(deadline.Token);
+            return (payload, links);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
@@ -42,7 +58,7 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
     {
     }
 
-    private byte[] Serve(Func<byte[]> create, CancellationToken cancel)
+    private (byte[] Payload, TcpClient?[] Peers) Serve(Func<byte[]> create, CancellationToken cancel)
     {
         var listener = new TcpListener(IPAddress.Any, Port);
         try
@@ -54,11 +70,13 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
             throw new IOException($"--init {Address}: rank 0 cannot listen on port {Port} ({e.SocketErrorCode})", e);
         }
         var peers = new TcpClient?[WorldSize];
+        bool served = false;
         try
         {
             for (int joined = 1; joined < WorldSize; joined++)
             {
                 TcpClient client = listener.AcceptTcpClientAsync(cancel).AsTask().GetAwaiter().GetResult();
+                client.NoDelay = true;
                 int peer = ReadHello(client, cancel);
                 if (peers[peer] is not null)
                 {
@@ -78,11 +96,13 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
                 stream.Write(header);
                 stream.Write(payload);
             }
-            return payload;
+            served = true;
+            return (payload, peers);
         }
         finally
         {
-            foreach (TcpClient? client in peers) client?.Dispose();
+            if (!served)
+                foreach (TcpClient? client in peers) client?.Dispose();
             listener.Stop();
         }
     }
@@ -114,9 +134,9 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
         return peer;
     }
 
-    private byte[] Join(CancellationToken cancel)
+    private (byte[] Payload, TcpClient Link) Join(CancellationToken cancel)
     {
-        using TcpClient client = Connect(cancel);
+        TcpClient client = Connect(cancel);
         NetworkStream stream = client.GetStream();
         var hello = new byte[12];
         BinaryPrimitives.WriteInt32LittleEndian(hello, Magic);
@@ -132,10 +152,11 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
                 throw new InvalidDataException($"--init {Address}: rank 0 announced {length} bytes");
             var payload = new byte[length];
             stream.ReadExactlyAsync(payload, cancel).AsTask().GetAwaiter().GetResult();
-            return payload;
+            return (payload, client);
         }
         catch (IOException e)
         {
+            client.Dispose();
             throw new IOException($"--init {Address}: rank 0 closed the connection before sending the id (see rank 0's error)", e);
         }
     }
@@ -149,6 +170,7 @@ public sealed class TcpRendezvous(string host, int port, int rank, int worldSize
             try
             {
                 client.ConnectAsync(Host, Port, cancel).AsTask().GetAwaiter().GetResult();
+                client.NoDelay = true;
                 return client;
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.TimedOut or SocketError.HostUnreachable
