@@ -12,6 +12,12 @@ namespace ReClip.Tests.Cli;
 public sealed class TrainCommandTests
 {
     private const int TrainImages = 4;
+
+    /// <summary>Data-parallel ranks against one process, relative to each tensor's largest element: see TrainerTests.DataParallelTolerance.</summary>
+    private const double DataParallelTolerance = 1e-4;
+
+    /// <summary>The zero-gradient conv bias's momentum is rounding noise: see TrainerTests.RoundingNoiseBound.</summary>
+    private const double RoundingNoiseBound = 1e-6;
     private string folder = "";
 
     [OneTimeSetUp]
@@ -150,6 +156,7 @@ public sealed class TrainCommandTests
     [TestCase("--world-size must be at least 1, not 0", "--world-size", "0")]
     [TestCase("--world-size 3 needs --init FILE or tcp://HOST:PORT", "--world-size", "3", "--rank", "1")]
     [TestCase("--init is for a data-parallel run", "--init", "meet")]
+    [TestCase("--backend tcp exchanges over the rendezvous connections", "--world-size", "2", "--backend", "tcp", "--init", "meet")]
     public void DataParallelArgumentsAreCheckedBeforeAnythingRuns(string error, params string[] arguments)
     {
         string output = Path.Combine(folder, "dp-arguments");
@@ -186,5 +193,34 @@ public sealed class TrainCommandTests
         Assert.That(result.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(result.Stderr, Does.StartWith("reclip: data-parallel training needs "));
         Assert.That(File.Exists(meet) || Directory.Exists(output), Is.False, "nothing written");
+    }
+
+    /// <summary>
+    /// Two processes on this CPU (--backend tcp), one image each per step, end where one process with batch 2 ends
+    /// (tolerance as in TrainerTests: only the order of sums differs); rank 0 alone writes and reports.
+    /// </summary>
+    [Test]
+    public void TwoRankProcessesEndWhereOneProcessWithTheirCombinedBatchEnds()
+    {
+        string[] run = ["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--seed", "4", "--json"];
+        string single = Path.Combine(folder, "dp-single"), parallel = Path.Combine(folder, "dp-parallel");
+        ReclipProcess.Result one = Train([.. run, "--batch-size", "2", "--out", single]);
+        Assert.That(one.ExitCode, Is.Zero, one.Stderr);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        Task<ReclipProcess.Result>[] ranks = [.. Enumerable.Range(0, 2).Select(rank => Task.Run(() => Train([.. run, "--batch-size", "1", "--out", parallel,
+            "--world-size", "2", "--rank", rank.ToString(System.Globalization.CultureInfo.InvariantCulture), "--backend", "tcp", "--init", $"tcp://127.0.0.1:{port}"])))];
+        Task.WaitAll(ranks);
+        Assert.That(ranks.Select(r => r.Result.ExitCode), Is.All.Zero, string.Join("\n", ranks.Select(r => r.Result.Stderr)));
+        Assert.That(ranks[1].Result.Stdout, Is.Empty, "rank 1 reports nothing");
+        using (JsonDocument a = JsonDocument.Parse(one.Stdout), b = JsonDocument.Parse(ranks[0].Result.Stdout))
+            Assert.That(b.RootElement.GetProperty("steps").GetInt64(), Is.EqualTo(a.RootElement.GetProperty("steps").GetInt64()));
+        Assert.Multiple(() =>
+        {
+            foreach ((string name, double difference, double scale) in CheckpointTensors.Differences(Path.Combine(single, Trainer.LastCheckpoint), Path.Combine(parallel, Trainer.LastCheckpoint)))
+                Assert.That(difference, Is.LessThanOrEqualTo(DataParallelTolerance * scale + RoundingNoiseBound), name);
+        });
     }
 }

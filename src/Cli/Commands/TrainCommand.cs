@@ -15,7 +15,8 @@ namespace ReClip.Cli.Commands;
 /// epoch on the frozen features of the validation split (computed once: CLIP does not change), best and last
 /// checkpoints in --out, --resume from a last.safetensors. Ctrl-C saves the run between two steps and exits with code 130.
 /// Data parallel: one process per GPU started with --world-size N --rank R --init WHERE; each takes --batch-size images
-/// of every step (the step's batch is N × that) and the ranks sum BatchNorm's statistics and the gradients over NCCL.
+/// of every step (the step's batch is N × that) and the ranks sum BatchNorm's statistics and the gradients over NCCL
+/// (--backend nccl) or over TCP through rank 0 (--backend tcp, for processes on CPUs).
 /// </summary>
 public static class TrainCommand
 {
@@ -44,6 +45,12 @@ public static class TrainCommand
                 "The learning rate is not scaled: --lr (default the preset's) is that of one process with the combined batch, and the run is that process's run.",
         };
         var rank = new Option<int?>("--rank") { Description = "This process's rank in 0..N−1 (default 0); rank 0 validates and writes --out." };
+        var backend = new Option<string>("--backend")
+        {
+            Description = "How the ranks exchange: nccl (one GPU per rank) or tcp (through rank 0 over the --init tcp:// connections; CPUs).",
+            DefaultValueFactory = _ => "nccl",
+        };
+        backend.AcceptOnlyFromAmong("nccl", "tcp");
         var init = new Option<string?>("--init")
         {
             Description = "Where the ranks of a data-parallel run meet: tcp://HOST:PORT (rank 0 listens on PORT) or a file path every rank sees (rank 0 writes it; it must not exist).",
@@ -52,7 +59,7 @@ public static class TrainCommand
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
             json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, device,
-            worldSize, rank, init,
+            worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
         command.Validators.Add(result =>
@@ -66,6 +73,8 @@ public static class TrainCommand
                 result.AddError($"--world-size {n} needs --init FILE or tcp://HOST:PORT, where the ranks meet");
             else if (n == 1 && result.GetValue(init) is not null)
                 result.AddError("--init is for a data-parallel run; give --world-size above 1");
+            else if (n > 1 && result.GetValue(backend) == "tcp" && !result.GetValue(init)!.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
+                result.AddError("--backend tcp exchanges over the rendezvous connections: give --init tcp://HOST:PORT");
         });
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
         return command;
@@ -75,8 +84,9 @@ public static class TrainCommand
             PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             int ranks = parse.GetValue(worldSize) ?? 1, self = parse.GetValue(rank) ?? 0;
             Rendezvous? meeting = ranks > 1 ? Rendezvous.Parse(parse.GetValue(init)!, self, ranks, Rendezvous.DefaultTimeout) : null;
+            bool nccl = parse.GetValue(backend) == "nccl";
             // Before reading anything: a machine without NCCL or a GPU is told so at once, not after the data is loaded.
-            if (meeting is not null)
+            if (meeting is not null && nccl)
                 NcclCollective.RequireAvailable();
             SegmentationDataset train = PipelineOptions.OpenDataset(parse, dataset, root, split);
             DatasetPreset preset = train.Preset;
@@ -97,7 +107,7 @@ public static class TrainCommand
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);
             using Tensor query = QueryBankCache.GetOrBuild(weightsPath, train.Classes, clip.Config.EmbedDim,
                 () => QueryBank.Build(new TextTransformer(clip), tokenizer, train.Classes), out _);
-            using ICollective? group = meeting is null ? null : NcclCollective.Create(meeting);
+            using ICollective? group = meeting is null ? null : nccl ? NcclCollective.Create(meeting) : TcpCollective.Create((TcpRendezvous)meeting);
             var session = new TrainingSession(clip, tokenizer, train, val, hypotheses, options, group);
             TrainingState state;
             try
