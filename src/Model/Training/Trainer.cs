@@ -58,7 +58,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         options.Validate();
         if (hypotheses.Count != train.Samples.Count)
             throw new ArgumentException($"{hypotheses.Count} hypotheses for {train.Samples.Count} training images: the hypothesis file belongs to another split or dataset");
-        Directory.CreateDirectory(options.OutputDirectory);
+        if (Writes)
+            Directory.CreateDirectory(options.OutputDirectory);
         var text = new TextTransformer(weights);
         // The ReCLIP++ setting overrides the visual blocks' LayerNorm eps to 1e-6 (spec §4.2), as evaluation does.
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
@@ -77,7 +78,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         using (head)
         {
             if (Group is not null)
-                Synchronize(head, state, Group);
+                Synchronize(head, state, metadata, Group);
             for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
             {
                 EpochProgress done = RunEpoch(head, vision, epoch, ref state, metadata, cancel);
@@ -201,20 +202,26 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     }
 
     /// <summary>
-    /// Before the first step of a data-parallel run: every rank must start from the same point of the same run (a
-    /// resume from different checkpoints is refused on every rank), and takes rank 0's trainable tensors, BatchNorm
-    /// statistics and momentum, as PyTorch's DistributedDataParallel does at construction.
+    /// Before the first step of a data-parallel run: every rank must run with the same settings from the same point of
+    /// the run (else every rank stops), and takes rank 0's trainable tensors, BatchNorm statistics and momentum, as
+    /// PyTorch's DistributedDataParallel does at construction.
     /// </summary>
-    private static void Synchronize(ReClipHead head, TrainingState state, ICollective group)
+    private static void Synchronize(ReClipHead head, TrainingState state, TrainingMetadata metadata, ICollective group)
     {
-        Span<float> position = [state.NextEpoch, state.Step, state.Partial?.StepsDone ?? 0];
-        Span<float> root = [.. position];
+        // The settings as three 16-bit pieces of their SHA-256 (floats hold them exactly), then the position.
+        byte[] digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(metadata.Settings));
+        Span<float> own = [BitConverter.ToUInt16(digest, 0), BitConverter.ToUInt16(digest, 2), BitConverter.ToUInt16(digest, 4),
+            state.NextEpoch, state.Step, state.Partial?.StepsDone ?? 0];
+        Span<float> root = [.. own];
         group.Broadcast(root, 0);
-        Span<float> differs = [root.SequenceEqual(position) ? 0 : 1];
+        bool sameSettings = root[..3].SequenceEqual(own[..3]), samePosition = root[3..].SequenceEqual(own[3..]);
+        Span<float> differs = [sameSettings ? 0 : 1, samePosition ? 0 : 1];
         group.AllReduceSum(differs);
         if (differs[0] > 0)
-            throw new ArgumentException($"the ranks resume from different points of the run (rank 0: epoch {root[0] + 1}, step {root[1]}; " +
-                $"rank {group.Rank}: epoch {position[0] + 1}, step {position[1]}): give every rank the same --resume checkpoint");
+            throw new ArgumentException("the ranks were started with other settings (dataset preset, --batch-size, seed, classes or augmentation); give every rank the same ones");
+        if (differs[1] > 0)
+            throw new ArgumentException($"the ranks resume from different points of the run (rank 0: epoch {root[3] + 1}, step {root[4]}; " +
+                $"rank {group.Rank}: epoch {own[3] + 1}, step {own[4]}): give every rank the same --resume checkpoint");
         foreach ((string _, Tensor value) in head.Parameters)
             group.Broadcast(value.AsSpan<float>(), 0);
         group.Broadcast(head.Decoder.RunningMean.AsSpan<float>(), 0);

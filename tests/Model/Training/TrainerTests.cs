@@ -234,4 +234,12 @@ public sealed class TrainerTests
             NewTrainer($"rank-resume-{group.Rank}", seed: 2, batchSize: 1, group: group).Run(query, null, group.Rank == 0 ? null : last)));
         Assert.That(error!.Message, Does.Contain("different points of the run").And.Contain("--resume"));
     }
+
+    [Test]
+    public void RanksWithOtherSettingsAreRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => InProcessGroup.Run(2, group =>
+            NewTrainer($"rank-settings-{group.Rank}", seed: (ulong)(2 + group.Rank), batchSize: 1, group: group).Run(query, null, null)));
+        Assert.That(error!.Message, Does.Contain("other settings").And.Contain("every rank"));
+    }
 }
