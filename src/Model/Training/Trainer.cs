@@ -108,7 +108,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     private EpochProgress RunEpoch(ReClipHead head, VisionTransformer vision, int epoch, ref TrainingState state, TrainingMetadata metadata, CancellationToken cancel)
     {
         int[] order = Order(epoch);
-        int batchSize = GlobalBatch, crop = options.Preset.CropSize;
+        int batchSize = GlobalBatch;
         int steps = (order.Length + batchSize - 1) / batchSize;
         float lr = (float)options.LearningRate(epoch);
         EpochProgress progress = state.Partial ?? EpochProgress.Empty;

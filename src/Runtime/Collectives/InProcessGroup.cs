@@ -45,7 +45,7 @@ public sealed class InProcessGroup : IDisposable
         }) { Name = $"reclip-rank-{rank}" })];
         foreach (Thread thread in threads) thread.Start();
         foreach (Thread thread in threads) thread.Join();
-        // The first failure is the cause; the others are ranks cancelled because of it.
+        // A rank's own failure is the cause; cancellations are ranks released because of it.
         if ((errors.FirstOrDefault(e => e is not null and not OperationCanceledException) ?? errors.FirstOrDefault(e => e is not null)) is Exception error)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
         return results;
