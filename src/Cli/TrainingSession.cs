@@ -4,6 +4,7 @@ using ReClip.Model.Data.Datasets;
 using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli;
@@ -11,9 +12,11 @@ namespace ReClip.Cli;
 /// <summary>
 /// A training run on the terminal: the <see cref="Trainer"/> with a progress bar per epoch, a log line per epoch on
 /// stderr, and validation through the <see cref="Evaluator"/> without prompt denoising (spec §9) on frozen
-/// features cached for the whole run.
+/// features cached for the whole run. In a data-parallel run (<paramref name="group"/>), rank 0 alone shows progress
+/// and validates; the other ranks train silently.
 /// </summary>
-public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, SegmentationDataset train, SegmentationDataset? validation, int[][] hypotheses, TrainerOptions options)
+public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, SegmentationDataset train, SegmentationDataset? validation, int[][] hypotheses, TrainerOptions options,
+    ICollective? group = null)
 {
     public TrainingState Run(Tensor query, string? resume, CancellationToken cancel)
     {
@@ -21,9 +24,11 @@ public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, S
         using var cache = new FrozenFeatureCache();
         ProgressBar? bar = null;
         int reported = 0;
+        bool shows = group is null || group.Rank == 0;
         var trainer = new Trainer(clip, ReferencePrompt.SlotIds(tokenizer, train.Classes), train, hypotheses, options)
         {
-            StepDone = step =>
+            Group = group,
+            StepDone = !shows ? null : step =>
             {
                 // A resumed epoch starts part-way: the bar counts from the step reached.
                 if (bar is null)
@@ -34,7 +39,7 @@ public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, S
                 bar.Advance(step.StepInEpoch - reported, step.Skipped is string why ? "skipped: " + why : string.Create(CultureInfo.InvariantCulture, $"loss {step.Loss:0.0000}"));
                 reported = step.StepInEpoch;
             },
-            EpochDone = record =>
+            EpochDone = !shows ? null : record =>
             {
                 bar?.Dispose();
                 bar = null;

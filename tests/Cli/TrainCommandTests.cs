@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ReClip.Cli;
 using ReClip.Model.Data.Synthetic;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
@@ -11,6 +12,12 @@ namespace ReClip.Tests.Cli;
 public sealed class TrainCommandTests
 {
     private const int TrainImages = 4;
+
+    /// <summary>Data-parallel ranks against one process, relative to each tensor's largest element: see TrainerTests.DataParallelTolerance.</summary>
+    private const double DataParallelTolerance = 1e-4;
+
+    /// <summary>The zero-gradient conv bias's momentum is rounding noise: see TrainerTests.RoundingNoiseBound.</summary>
+    private const double RoundingNoiseBound = 1e-6;
     private string folder = "";
 
     [OneTimeSetUp]
@@ -142,5 +149,78 @@ public sealed class TrainCommandTests
         ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--out", Path.Combine(folder, "noval"));
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Stderr, Does.Contain("--val-root"));
+    }
+
+    [TestCase("--rank 2 must lie in 0..1 for --world-size 2", "--world-size", "2", "--rank", "2", "--init", "meet")]
+    [TestCase("--rank -1 must lie in 0..0 for --world-size 1", "--rank", "-1")]
+    [TestCase("--world-size must be at least 1, not 0", "--world-size", "0")]
+    [TestCase("--world-size 3 needs --init FILE or tcp://HOST:PORT", "--world-size", "3", "--rank", "1")]
+    [TestCase("--init is for a data-parallel run", "--init", "meet")]
+    [TestCase("--backend tcp exchanges over the rendezvous connections", "--world-size", "2", "--backend", "tcp", "--init", "meet")]
+    public void DataParallelArgumentsAreCheckedBeforeAnythingRuns(string error, params string[] arguments)
+    {
+        string output = Path.Combine(folder, "dp-arguments");
+        ReclipProcess.Result result = Train(["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, .. arguments]);
+        string[] lines = result.Stderr.TrimEnd().Split('\n');
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
+            Assert.That(lines[..^1], Has.Some.Contain(error));
+            Assert.That(lines[^1], Does.StartWith("usage: reclip train [options]"));
+            Assert.That(Directory.Exists(output), Is.False, "nothing written");
+        });
+    }
+
+    [Test]
+    public void AMalformedTcpAddressIsBadInput()
+    {
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", Path.Combine(folder, "dp-tcp"),
+            "--world-size", "2", "--rank", "1", "--init", "tcp://localhost");
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput));
+        Assert.That(result.Stderr, Does.Contain("--init tcp://localhost: expected tcp://HOST:PORT"));
+    }
+
+    /// <summary>Without NCCL or a GPU, a data-parallel rank stops at once with one line saying what is missing, before waiting for the others.</summary>
+    [Test]
+    public void ADataParallelRankWithoutNcclSaysSoInOneLine()
+    {
+        if (ReClip.Runtime.Cuda.NativeLibraries.Nccl.IsLoaded && ReClip.Runtime.Cuda.CudaDriver.IsAvailable)
+            Assert.Ignore("NCCL and a CUDA driver are present on this machine");
+        string output = Path.Combine(folder, "dp-nccl"), meet = Path.Combine(folder, "dp-meet");
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output,
+            "--world-size", "2", "--rank", "0", "--init", meet);
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCode.RuntimeFailure), result.Stderr);
+        Assert.That(result.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(result.Stderr, Does.StartWith("reclip: data-parallel training needs "));
+        Assert.That(File.Exists(meet) || Directory.Exists(output), Is.False, "nothing written");
+    }
+
+    /// <summary>
+    /// Two processes on this CPU (--backend tcp), one image each per step, end where one process with batch 2 ends
+    /// (tolerance as in TrainerTests: only the order of sums differs); rank 0 alone writes and reports.
+    /// </summary>
+    [Test]
+    public void TwoRankProcessesEndWhereOneProcessWithTheirCombinedBatchEnds()
+    {
+        string[] run = ["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--seed", "4", "--json"];
+        string single = Path.Combine(folder, "dp-single"), parallel = Path.Combine(folder, "dp-parallel");
+        ReclipProcess.Result one = Train([.. run, "--batch-size", "2", "--out", single]);
+        Assert.That(one.ExitCode, Is.Zero, one.Stderr);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        Task<ReclipProcess.Result>[] ranks = [.. Enumerable.Range(0, 2).Select(rank => Task.Run(() => Train([.. run, "--batch-size", "1", "--out", parallel,
+            "--world-size", "2", "--rank", rank.ToString(System.Globalization.CultureInfo.InvariantCulture), "--backend", "tcp", "--init", $"tcp://127.0.0.1:{port}"])))];
+        Task.WaitAll(ranks);
+        Assert.That(ranks.Select(r => r.Result.ExitCode), Is.All.Zero, string.Join("\n", ranks.Select(r => r.Result.Stderr)));
+        Assert.That(ranks[1].Result.Stdout, Is.Empty, "rank 1 reports nothing");
+        using (JsonDocument a = JsonDocument.Parse(one.Stdout), b = JsonDocument.Parse(ranks[0].Result.Stdout))
+            Assert.That(b.RootElement.GetProperty("steps").GetInt64(), Is.EqualTo(a.RootElement.GetProperty("steps").GetInt64()));
+        Assert.Multiple(() =>
+        {
+            foreach ((string name, double difference, double scale) in CheckpointTensors.Differences(Path.Combine(single, Trainer.LastCheckpoint), Path.Combine(parallel, Trainer.LastCheckpoint)))
+                Assert.That(difference, Is.LessThanOrEqualTo(DataParallelTolerance * scale + RoundingNoiseBound), name);
+        });
     }
 }

@@ -5,6 +5,7 @@ using ReClip.Model.Clip;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -13,6 +14,9 @@ namespace ReClip.Cli.Commands;
 /// `reclip train`: ReCLIP++ training (spec §9) on a dataset split with its hypothesis file, validation after every
 /// epoch on the frozen features of the validation split (computed once: CLIP does not change), best and last
 /// checkpoints in --out, --resume from a last.safetensors. Ctrl-C saves the run between two steps and exits with code 130.
+/// Data parallel: one process per GPU started with --world-size N --rank R --init WHERE; each takes --batch-size images
+/// of every step (the step's batch is N × that) and the ranks sum BatchNorm's statistics and the gradients over NCCL
+/// (--backend nccl) or over TCP through rank 0 (--backend tcp, for processes on CPUs).
 /// </summary>
 public static class TrainCommand
 {
@@ -31,21 +35,59 @@ public static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs to run (the preset's EPOCH + 1)." };
         var maxEpoch = new Option<int?>("--max-epoch") { Description = "The poly schedule's horizon MAX_EPOCH." };
         var lr = new Option<double?>("--lr") { Description = "Base learning rate." };
-        var batch = new Option<int?>("--batch-size") { Description = "Images per step." };
+        var batch = new Option<int?>("--batch-size") { Description = "Images per step (per rank in a data-parallel run)." };
         var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip a step whose loss or gradients are not finite instead of stopping." };
+        // Nullable, so that the command's validator sees an option left out as absent (it does not see default values).
+        var worldSize = new Option<int?>("--world-size")
+        {
+            Description = "Processes of a data-parallel run (default 1), one per GPU, each taking --batch-size images of every step: the step's batch is N × --batch-size. " +
+                "The learning rate is not scaled: --lr (default the preset's) is that of one process with the combined batch, and the run is that process's run.",
+        };
+        var rank = new Option<int?>("--rank") { Description = "This process's rank in 0..N−1 (default 0); rank 0 validates and writes --out." };
+        var backend = new Option<string>("--backend")
+        {
+            Description = "How the ranks exchange: nccl (one GPU per rank) or tcp (through rank 0 over the --init tcp:// connections; CPUs).",
+            DefaultValueFactory = _ => "nccl",
+        };
+        backend.AcceptOnlyFromAmong("nccl", "tcp");
+        var init = new Option<string?>("--init")
+        {
+            Description = "Where the ranks of a data-parallel run meet: tcp://HOST:PORT (rank 0 listens on PORT) or a file path every rank sees (rank 0 writes it; it must not exist).",
+        };
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
             json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, device,
+            worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            int n = result.GetValue(worldSize) ?? 1, r = result.GetValue(rank) ?? 0;
+            if (n < 1)
+                result.AddError($"--world-size must be at least 1, not {n}");
+            else if (r < 0 || r >= n)
+                result.AddError($"--rank {r} must lie in 0..{n - 1} for --world-size {n}");
+            else if (n > 1 && result.GetValue(init) is null)
+                result.AddError($"--world-size {n} needs --init FILE or tcp://HOST:PORT, where the ranks meet");
+            else if (n == 1 && result.GetValue(init) is not null)
+                result.AddError("--init is for a data-parallel run; give --world-size above 1");
+            else if (n > 1 && result.GetValue(backend) == "tcp" && !result.GetValue(init)!.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
+                result.AddError("--backend tcp exchanges over the rendezvous connections: give --init tcp://HOST:PORT");
+        });
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
         return command;
 
         int Run(ParseResult parse, CancellationToken cancel)
         {
             PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            int ranks = parse.GetValue(worldSize) ?? 1, self = parse.GetValue(rank) ?? 0;
+            Rendezvous? meeting = ranks > 1 ? Rendezvous.Parse(parse.GetValue(init)!, self, ranks, Rendezvous.DefaultTimeout) : null;
+            bool nccl = parse.GetValue(backend) == "nccl";
+            // Before reading anything: a machine without NCCL or a GPU is told so at once, not after the data is loaded.
+            if (meeting is not null && nccl)
+                NcclCollective.RequireAvailable();
             SegmentationDataset train = PipelineOptions.OpenDataset(parse, dataset, root, split);
             DatasetPreset preset = train.Preset;
             if (parse.GetValue(epochs) is int e) preset = preset with { LastEpoch = e - 1 };
@@ -65,7 +107,8 @@ public static class TrainCommand
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);
             using Tensor query = QueryBankCache.GetOrBuild(weightsPath, train.Classes, clip.Config.EmbedDim,
                 () => QueryBank.Build(new TextTransformer(clip), tokenizer, train.Classes), out _);
-            var session = new TrainingSession(clip, tokenizer, train, val, hypotheses, options);
+            using ICollective? group = meeting is null ? null : nccl ? NcclCollective.Create(meeting) : TcpCollective.Create((TcpRendezvous)meeting);
+            var session = new TrainingSession(clip, tokenizer, train, val, hypotheses, options, group);
             TrainingState state;
             try
             {
@@ -79,7 +122,8 @@ public static class TrainCommand
                     : "reclip: interrupted before the first step; nothing was saved");
                 return ExitCode.Interrupted;
             }
-            Print(state, options, parse.GetValue(json));
+            if (self == 0)
+                Print(state, options, parse.GetValue(json));
             return ExitCode.Success;
         }
     }

@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Threading;
 
@@ -59,47 +60,74 @@ public static partial class BatchNorm2d
     /// <summary>
     /// Training-mode forward: y from the batch statistics, which are saved in mean and rstd ([C]);
     /// runningMean and runningVar ([C]) are updated in place. Needs n = B·H·W ≥ 2, as PyTorch does.
+    /// With <paramref name="group"/>, x is this rank's part of a data-parallel batch (possibly no image at all) and
+    /// the statistics are those of the whole batch (synchronised BatchNorm): the per-channel sums of both passes are
+    /// all-reduced and n counts every rank's values, so every rank normalises and updates its running statistics
+    /// exactly as one process holding the whole batch would, up to the order of the sums.
     /// </summary>
     public static void ForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, Tensor mean, Tensor rstd,
-        float momentum = DefaultMomentum, float eps = DefaultEps)
+        float momentum = DefaultMomentum, float eps = DefaultEps, ICollective? group = null)
     {
         const string op = "BatchNorm2d.ForwardTraining";
         (int batch, int channels, int spatial) = Sizes(op, x, ("gamma", gamma), ("beta", beta), ("runningMean", runningMean), ("runningVar", runningVar), ("mean", mean), ("rstd", rstd));
         Shape.Require(op + " y", x.Shape, y.Shape);
         OpGuard.Cpu(op, y);
-        long n = (long)batch * spatial;
+        long n = GlobalCount(group, (long)batch * spatial);
         if (n < 2)
             throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} has {n} value per channel; training needs at least 2");
+        // Two passes (mean, then squared deviations) as PyTorch does; per-plane float sums, added in double.
+        double[] sums = new double[channels], squares = new double[channels];
         unsafe
         {
             nint ax = (nint)x.Pointer<float>(), ay = (nint)y.Pointer<float>(), ag = (nint)gamma.Pointer<float>(), ab = (nint)beta.Pointer<float>();
             nint am = (nint)mean.Pointer<float>(), ar = (nint)rstd.Pointer<float>();
             nint arm = (nint)runningMean.Pointer<float>(), arv = (nint)runningVar.Pointer<float>();
-            ParallelRows.For(channels, n, (start, end) =>
+            long work = (long)batch * spatial;
+            ParallelRows.For(channels, work, (start, end) =>
+            {
+                for (int c = start; c < end; c++)
+                    for (int b = 0; b < batch; b++)
+                        sums[c] += TensorPrimitives.Sum(Plane(ax, b, c, channels, spatial));
+            });
+            group?.AllReduceSum(sums);
+            ParallelRows.For(channels, work, (start, end) =>
             {
                 for (int c = start; c < end; c++)
                 {
-                    // Two passes (mean, then squared deviations) as PyTorch does; per-plane float sums, added in double.
-                    double sum = 0, squares = 0;
-                    for (int b = 0; b < batch; b++)
-                        sum += TensorPrimitives.Sum(Plane(ax, b, c, channels, spatial));
-                    float mu = (float)(sum / n);
+                    float mu = (float)(sums[c] / n);
+                    ((float*)am)[c] = mu;
                     for (int b = 0; b < batch; b++)
                     {
                         Span<float> output = Plane(ay, b, c, channels, spatial);
                         TensorPrimitives.Subtract(Plane(ax, b, c, channels, spatial), mu, output);
-                        squares += TensorPrimitives.SumOfSquares(output);
+                        squares[c] += TensorPrimitives.SumOfSquares(output);
                     }
-                    float inverse = (float)(1 / Math.Sqrt(squares / n + eps));
+                }
+            });
+            group?.AllReduceSum(squares);
+            ParallelRows.For(channels, work, (start, end) =>
+            {
+                for (int c = start; c < end; c++)
+                {
+                    float mu = ((float*)am)[c], inverse = (float)(1 / Math.Sqrt(squares[c] / n + eps));
                     Affine(ax, ay, batch, c, channels, spatial, mu, inverse, ((float*)ag)[c], ((float*)ab)[c]);
-                    ((float*)am)[c] = mu;
                     ((float*)ar)[c] = inverse;
                     float* runMean = (float*)arm + c, runVar = (float*)arv + c;
                     *runMean = (float)((1 - momentum) * (double)*runMean + momentum * (double)mu);
-                    *runVar = (float)((1 - momentum) * (double)*runVar + momentum * squares / (n - 1));
+                    *runVar = (float)((1 - momentum) * (double)*runVar + momentum * squares[c] / (n - 1));
                 }
             });
         }
+    }
+
+    /// <summary>n, the values per channel of the whole batch: this rank's count, summed over the group when there is one.</summary>
+    private static long GlobalCount(ICollective? group, long local)
+    {
+        if (group is null)
+            return local;
+        Span<double> count = [local];
+        group.AllReduceSum(count);
+        return (long)count[0];
     }
 
     /// <summary>Eval-mode forward: y = (x − running_mean)/√(running_var + eps)·γ + β.</summary>

@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Threading;
 
@@ -36,20 +37,27 @@ public static partial class BatchNorm2d
         }
     }
 
-    /// <summary>dx [B, C, H, W], dgamma and dbeta [C] from dy and the forward's saved mean and rstd ([C]).</summary>
-    public static void Backward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta)
+    /// <summary>
+    /// dx [B, C, H, W], dgamma and dbeta [C] from dy and the forward's saved mean and rstd ([C]). With
+    /// <paramref name="group"/> (synchronised BatchNorm, see <see cref="ForwardTraining"/>), Σdy and Σdy·x̂ of the whole
+    /// batch form dx, since every value of the batch moved the shared μ and σ; dgamma and dbeta stay this rank's own
+    /// sums, for the gradient all-reduce of the step to add up like every other parameter gradient.
+    /// </summary>
+    public static void Backward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, ICollective? group = null)
     {
         const string op = "BatchNorm2d.Backward";
         (int batch, int channels, int spatial) = Sizes(op, x, ("gamma", gamma), ("mean", mean), ("rstd", rstd), ("dgamma", dgamma), ("dbeta", dbeta));
         OpGuard.Cpu(op, dy, dx);
         Shape.Require(op + " dy", x.Shape, dy.Shape);
         Shape.Require(op + " dx", x.Shape, dx.Shape);
-        long n = (long)batch * spatial;
+        long n = GlobalCount(group, (long)batch * spatial), work = 2L * batch * spatial;
+        // Σdy of channel c at [c], Σdy·x̂ at [C + c]: one all-reduce for both.
+        double[] sums = new double[2 * channels];
         unsafe
         {
             nint ady = (nint)dy.Pointer<float>(), ax = (nint)x.Pointer<float>(), adx = (nint)dx.Pointer<float>(), ag = (nint)gamma.Pointer<float>();
             nint am = (nint)mean.Pointer<float>(), ar = (nint)rstd.Pointer<float>(), adg = (nint)dgamma.Pointer<float>(), adb = (nint)dbeta.Pointer<float>();
-            ParallelRows.For(channels, 2 * n, (start, end) =>
+            ParallelRows.For(channels, work, (start, end) =>
             {
                 for (int c = start; c < end; c++)
                 {
@@ -65,9 +73,20 @@ public static partial class BatchNorm2d
                         gradSum += TensorPrimitives.Sum(grad);
                         gradDot += TensorPrimitives.Dot(grad, xhat);
                     }
+                    sums[c] = gradSum;
+                    sums[channels + c] = gradDot;
+                    ((float*)adg)[c] = (float)gradDot;
+                    ((float*)adb)[c] = (float)gradSum;
+                }
+            });
+            group?.AllReduceSum(sums);
+            ParallelRows.For(channels, work, (start, end) =>
+            {
+                for (int c = start; c < end; c++)
+                {
                     // Pass 2: dx = k·dy − k·Σdy/n − x̂·(k·Σ(dy·x̂)/n) with k = γσ⁻¹, in three vector passes.
-                    float k = ((float*)ag)[c] * inverse;
-                    float offset = (float)(-k * gradSum / n), slope = (float)(-k * gradDot / n);
+                    float k = ((float*)ag)[c] * ((float*)ar)[c];
+                    float offset = (float)(-k * sums[c] / n), slope = (float)(-k * sums[channels + c] / n);
                     for (int b = 0; b < batch; b++)
                     {
                         Span<float> output = Plane(adx, b, c, channels, spatial);
@@ -75,8 +94,6 @@ public static partial class BatchNorm2d
                         TensorPrimitives.MultiplyAdd(Plane(ady, b, c, channels, spatial), k, output, output);
                         TensorPrimitives.Add(output, offset, output);
                     }
-                    ((float*)adg)[c] = (float)gradDot;
-                    ((float*)adb)[c] = (float)gradSum;
                 }
             });
         }

@@ -1,4 +1,5 @@
 using ReClip.Kernels.Ops;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.ReClip;
@@ -55,8 +56,11 @@ public sealed class MaskDecoder : IDisposable
     /// <summary>Trainable values: C·(E + C)·25 + C (conv) + 2C (BN).</summary>
     public static long ParameterCount(int embedDim, int classes) => (long)classes * (embedDim + classes) * Kernel * Kernel + 3L * classes;
 
-    /// <summary>O [B, C, h, w] from F [B, N, E] and Rect [B, N, C] (N = h·w); <paramref name="training"/> picks BatchNorm's mode.</summary>
-    public DecoderActivations Forward(Tensor features, Tensor rectified, int rows, int columns, bool training)
+    /// <summary>
+    /// O [B, C, h, w] from F [B, N, E] and Rect [B, N, C] (N = h·w); <paramref name="training"/> picks BatchNorm's mode.
+    /// <paramref name="group"/>: this batch is one rank's part of a data-parallel batch, whose statistics BatchNorm uses.
+    /// </summary>
+    public DecoderActivations Forward(Tensor features, Tensor rectified, int rows, int columns, bool training, ICollective? group = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(rectified);
@@ -79,7 +83,7 @@ public sealed class MaskDecoder : IDisposable
             }
             Conv2d.Forward(a.Input, ConvWeight, ConvBias, a.Convolved);
             if (training)
-                BatchNorm2d.ForwardTraining(a.Convolved, Gamma, Beta, RunningMean, RunningVar, a.Output, a.Mean, a.Rstd);
+                BatchNorm2d.ForwardTraining(a.Convolved, Gamma, Beta, RunningMean, RunningVar, a.Output, a.Mean, a.Rstd, group: group);
             else
                 BatchNorm2d.ForwardEval(a.Convolved, Gamma, Beta, RunningMean, RunningVar, a.Output);
             return a;
@@ -93,16 +97,17 @@ public sealed class MaskDecoder : IDisposable
 
     /// <summary>
     /// From dO [B, C, h, w] (training-mode forward): the parameter gradients (overwritten) and dRect [B, N, C],
-    /// channels last; F is constant, so its part of the input gradient is dropped.
+    /// channels last; F is constant, so its part of the input gradient is dropped. <paramref name="group"/>: as for
+    /// <see cref="Forward"/>; the parameter gradients are then this rank's part, to be summed over the ranks.
     /// </summary>
-    public Tensor Backward(DecoderActivations a, Tensor dOutput, Tensor dConvWeight, Tensor dConvBias, Tensor dGamma, Tensor dBeta)
+    public Tensor Backward(DecoderActivations a, Tensor dOutput, Tensor dConvWeight, Tensor dConvBias, Tensor dGamma, Tensor dBeta, ICollective? group = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(dOutput);
         Shape.Require("MaskDecoder.Backward dO", a.Output.Shape, dOutput.Shape);
         int batch = a.Input.Size(0), classes = Classes, embed = EmbedDim, patches = a.Input.Size(2) * a.Input.Size(3);
         using Tensor dConvolved = Tensor.Empty(a.Convolved.Shape);
-        BatchNorm2d.Backward(dOutput, a.Convolved, Gamma, a.Mean, a.Rstd, dConvolved, dGamma, dBeta);
+        BatchNorm2d.Backward(dOutput, a.Convolved, Gamma, a.Mean, a.Rstd, dConvolved, dGamma, dBeta, group);
         using Tensor dInput = Tensor.Empty(a.Input.Shape);
         Conv2d.Backward(dConvolved, a.Input, ConvWeight, dInput, dConvWeight, dConvBias);
         Tensor dRect = Tensor.Empty([batch, patches, classes]);
@@ -111,6 +116,20 @@ public sealed class MaskDecoder : IDisposable
         for (int b = 0; b < batch; b++)
             Transpose(dx.Slice((b * (embed + classes) + embed) * patches, classes * patches), classes, patches, output.Slice(b * patches * classes, patches * classes));
         return dRect;
+    }
+
+    /// <summary>
+    /// A training step of a rank that holds no image of the data-parallel batch (its last, short batch): BatchNorm's
+    /// exchanges of the forward and the backward with nothing to add, so that this rank's running statistics follow
+    /// the batch's like every other rank's. dGamma and dBeta [C] receive this rank's part, 0.
+    /// </summary>
+    public void SynchronizeWithoutImages(int rows, int columns, ICollective group, Tensor dGamma, Tensor dBeta)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        using Tensor none = Tensor.Empty([0, Classes, rows, columns]);
+        using Tensor mean = Tensor.Empty([Classes]), rstd = Tensor.Empty([Classes]);
+        BatchNorm2d.ForwardTraining(none, Gamma, Beta, RunningMean, RunningVar, none, mean, rstd, group: group);
+        BatchNorm2d.Backward(none, none, Gamma, mean, rstd, none, dGamma, dBeta, group);
     }
 
     /// <summary>destination [columns, rows] = source [rows, columns]ᵀ.</summary>

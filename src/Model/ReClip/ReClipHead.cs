@@ -1,5 +1,6 @@
 using ReClip.Kernels.Ops;
 using ReClip.Model.Clip;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.ReClip;
@@ -18,6 +19,7 @@ namespace ReClip.Model.ReClip;
 public sealed class ReClipHead : IDisposable
 {
     private readonly SgdState[] optimizer;
+    private float[]? exchange;
 
     /// <param name="text">The frozen text tower (not owned).</param>
     /// <param name="query">T [C, E], unit rows (see <see cref="QueryBank"/>); copied.</param>
@@ -120,8 +122,12 @@ public sealed class ReClipHead : IDisposable
     /// without updating the trainable tensors. Noise: <paramref name="noise"/> [B, N, C] when given, else
     /// <see cref="GumbelSoftmax.Noise"/> with key <paramref name="seed"/>, stream <paramref name="step"/> and the flat
     /// element index (b·N + n)·C + c, so a step's noise depends on nothing but (seed, step).
+    /// With <paramref name="share"/>, the batch is this rank's part of a data-parallel step: BatchNorm uses the whole
+    /// batch's statistics, the loss and its gradient are divided by the whole batch's size, b counts from the rank's
+    /// first image in the whole batch, and the gradients are this rank's part (<see cref="SumOverRanks"/> adds them up).
     /// </summary>
-    public StepResult LossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step)
+    public StepResult LossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step,
+        BatchShare? share = null)
     {
         ArgumentNullException.ThrowIfNull(hypotheses);
         RequireInputs(features, grid, rows, columns);
@@ -130,6 +136,10 @@ public sealed class ReClipHead : IDisposable
             throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
         if (noise is not null)
             Shape.Require("ReClipHead Gumbel noise", [batch, patches, classes], noise.Shape);
+        if (share is not null && share.FirstImage + batch > share.GlobalBatch)
+            throw new ArgumentException($"ReClipHead: images {share.FirstImage}..{share.FirstImage + batch - 1} lie outside the step's batch of {share.GlobalBatch}", nameof(share));
+        int wholeBatch = share?.GlobalBatch ?? batch;
+        ICollective? group = share?.Group;
 
         var result = new StepResult(batch, rows, columns, classes, Parameters);
         try
@@ -138,21 +148,22 @@ public sealed class ReClipHead : IDisposable
             using ReferenceActivations reference = Prompt.Forward();
             using Tensor p = Extractor.Forward(grid);
             Rectify.Forward(q, p, reference.Reference, result.Rectified);
-            using DecoderActivations decoded = Decoder.Forward(features, result.Rectified, rows, columns, training: true);
+            using DecoderActivations decoded = Decoder.Forward(features, result.Rectified, rows, columns, training: true, group);
             decoded.Output.AsSpan<float>().CopyTo(result.Output.AsSpan<float>());
 
             // O [B, C, N] → logits [B, N, C] (classes last for the Gumbel-softmax and the loss).
             using Tensor logits = Tensor.Empty([batch, patches, classes]);
             TransposePlanes(decoded.Output, batch, classes, patches, logits);
             using Tensor ySoft = Tensor.Empty(logits.Shape);
-            if (noise is not null)
-                GumbelSoftmax.Forward(logits, noise, result.Mask, ySoft, GumbelScale, GumbelTau);
+            using Tensor? shareNoise = noise is null && share is not null ? NoiseOfRows(seed, step, (long)share.FirstImage * patches, [batch, patches, classes]) : null;
+            if ((noise ?? shareNoise) is Tensor given)
+                GumbelSoftmax.Forward(logits, given, result.Mask, ySoft, GumbelScale, GumbelTau);
             else
                 GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau);
             if (!HardMask)
                 ySoft.AsSpan<float>().CopyTo(result.Mask.AsSpan<float>());
 
-            // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B.
+            // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B (B of the whole data-parallel batch).
             using Tensor dMask = Tensor.Empty(logits.Shape);
             double total = 0;
             for (int b = 0; b < batch; b++)
@@ -163,15 +174,15 @@ public sealed class ReClipHead : IDisposable
                 using Tensor dm = dMask.Slice(0, b, 1).Reshape(patches, classes);
                 using Tensor probabilities = Tensor.Empty([classesOf.Length, classes]);
                 total += MaskedPoolingLoss.Forward(f, m, classesOf, Query, probabilities, LogitScale);
-                MaskedPoolingLoss.Backward(f, Query, classesOf, probabilities, dm, 1f / batch, LogitScale);
+                MaskedPoolingLoss.Backward(f, Query, classesOf, probabilities, dm, 1f / wholeBatch, LogitScale);
             }
-            result.Loss = (float)(total / batch);
+            result.Loss = (float)(total / wholeBatch);
 
             using Tensor dLogits = Tensor.Empty(logits.Shape);
             GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
             using Tensor dOutput = Tensor.Empty(decoded.Output.Shape);
             TransposePlanes(dLogits, batch, patches, classes, dOutput);
-            using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6]);
+            using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
             using Tensor dP = Tensor.Empty(p.Shape);
             using Tensor dR = Tensor.Empty(reference.Reference.Shape);
             Rectify.Backward(dRect, p, reference.Reference, dP, dR);
@@ -185,6 +196,72 @@ public sealed class ReClipHead : IDisposable
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The step of a rank that holds no image of a data-parallel batch (the last batch of an epoch can be shorter than
+    /// the ranks' parts): it takes part in BatchNorm's exchanges with nothing to add, so its running statistics move
+    /// with the others', and its parts of the loss and of every gradient are 0.
+    /// </summary>
+    public StepResult IdleStep(int rows, int columns, BatchShare share)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        var result = new StepResult(0, rows, columns, Classes, Parameters);
+        try
+        {
+            foreach (Tensor gradient in result.Gradients)
+                gradient.AsSpan<float>().Clear();
+            Decoder.SynchronizeWithoutImages(rows, columns, share.Group, result.Gradients[5], result.Gradients[6]);
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Adds up the ranks' parts of the loss and of every gradient (one all-reduce), so that every rank holds the
+    /// whole batch's and takes the same SGD step.
+    /// </summary>
+    public void SumOverRanks(StepResult result, ICollective group)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(group);
+        int length = 1;
+        foreach (Tensor gradient in result.Gradients) length += checked((int)gradient.ElementCount);
+        if (exchange?.Length != length) exchange = new float[length];
+        Span<float> buffer = exchange;
+        int at = 0;
+        foreach (Tensor gradient in result.Gradients)
+        {
+            gradient.AsSpan<float>().CopyTo(buffer[at..]);
+            at += (int)gradient.ElementCount;
+        }
+        buffer[at] = result.Loss;
+        group.AllReduceSum(buffer);
+        at = 0;
+        foreach (Tensor gradient in result.Gradients)
+        {
+            buffer.Slice(at, (int)gradient.ElementCount).CopyTo(gradient.AsSpan<float>());
+            at += (int)gradient.ElementCount;
+        }
+        result.Loss = buffer[at];
+    }
+
+    /// <summary>
+    /// Gumbel noise [B, N, C] of the patch rows firstRow.. of (seed, stream = step), drawn a row at a time exactly as
+    /// <see cref="GumbelSoftmax"/>'s seeded path draws it, so a rank's images get the bits one process gives them.
+    /// </summary>
+    private static Tensor NoiseOfRows(ulong seed, ulong step, long firstRow, int[] shape)
+    {
+        Tensor noise = Tensor.Empty(shape);
+        Span<float> values = noise.AsSpan<float>();
+        int classes = shape[^1];
+        for (int row = 0; row * classes < values.Length; row++)
+            GumbelSoftmax.Noise(seed, step, (ulong)((firstRow + row) * classes), values.Slice(row * classes, classes));
+        return noise;
     }
 
     /// <summary>

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using ReClip.Kernels.Ops;
 using ReClip.Kernels.Random;
 using ReClip.Model.Clip;
 using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Training;
@@ -18,6 +20,10 @@ namespace ReClip.Model.Training;
 /// generator, so a run resumed from last.safetensors continues bit for bit as if it had not stopped.
 /// Differences from the authors' loop (docs/DECISIONS.md): the data order is reshuffled every epoch (their sampler
 /// repeats one permutation because set_epoch is never called), and there is a seed at all.
+/// Data parallel (<see cref="Group"/> set): every rank runs this loop with the same settings; a step's batch is
+/// WorldSize × the preset's batch size images of the one data order, rank r takes the r-th contiguous run of them,
+/// and the ranks exchange BatchNorm's statistics and the gradients (<see cref="BatchShare"/>), so that each takes
+/// the step one process would take with the whole batch. Only rank 0 validates and writes files.
 /// </summary>
 /// <param name="slotIds">The Reference prompt's slot ids of the training classes (<see cref="ReferencePrompt.SlotIds(ClipTokenizer, IReadOnlyList{string})"/>).</param>
 public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationDataset train, IReadOnlyList<int[]> hypotheses, TrainerOptions options)
@@ -30,6 +36,14 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
 
     /// <summary>Called after every epoch with its record, once the checkpoints are written.</summary>
     public Action<EpochRecord>? EpochDone { get; init; }
+
+    /// <summary>The ranks of a data-parallel run, or null for a single process.</summary>
+    public ICollective? Group { get; init; }
+
+    private bool Writes => Group is null || Group.Rank == 0;
+
+    /// <summary>The images of one step over all ranks.</summary>
+    private int GlobalBatch => options.Preset.BatchSize * (Group?.WorldSize ?? 1);
 
     /// <summary>
     /// Trains from scratch, or from <paramref name="resume"/> (a last.safetensors of the same run settings), up to
@@ -44,11 +58,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         options.Validate();
         if (hypotheses.Count != train.Samples.Count)
             throw new ArgumentException($"{hypotheses.Count} hypotheses for {train.Samples.Count} training images: the hypothesis file belongs to another split or dataset");
-        Directory.CreateDirectory(options.OutputDirectory);
+        if (Writes)
+            Directory.CreateDirectory(options.OutputDirectory);
         var text = new TextTransformer(weights);
         // The ReCLIP++ setting overrides the visual blocks' LayerNorm eps to 1e-6 (spec §4.2), as evaluation does.
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
-        var metadata = new TrainingMetadata(options, train.Classes);
+        // A data-parallel run is recorded with its whole batch: it is the run one process with that batch makes.
+        var metadata = new TrainingMetadata(options with { Preset = options.Preset with { BatchSize = GlobalBatch } }, train.Classes);
         TrainingState state = TrainingState.Start;
         ReClipHead head;
         if (resume is null)
@@ -61,19 +77,24 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         }
         using (head)
         {
+            if (Group is not null)
+                Synchronize(head, state, metadata, Group);
             for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
             {
                 EpochProgress done = RunEpoch(head, vision, epoch, ref state, metadata, cancel);
                 var clock = Stopwatch.StartNew();
-                double? miou = validate?.Invoke(head);
+                double? miou = Writes ? validate?.Invoke(head) : null;
                 var record = new EpochRecord(epoch, options.LearningRate(epoch), done.Steps > 0 ? done.LossSum / done.Steps : double.NaN,
                     done.Steps, done.SkippedBatches, done.NonFiniteSteps, miou, done.Seconds + clock.Elapsed.TotalSeconds);
                 EpochRecord? best = state.Best;
                 state = state with { NextEpoch = epoch + 1, History = [.. state.History, record], Partial = null };
-                metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
-                if (validate is null || best is null || miou > best.ValidationMeanIoU)
-                    metadata.Save(Path.Combine(options.OutputDirectory, BestCheckpoint), head, state, weights.Config);
-                metadata.WriteHistory(Path.Combine(options.OutputDirectory, HistoryFile), state);
+                if (Writes)
+                {
+                    metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
+                    if (validate is null || best is null || miou > best.ValidationMeanIoU)
+                        metadata.Save(Path.Combine(options.OutputDirectory, BestCheckpoint), head, state, weights.Config);
+                    metadata.WriteHistory(Path.Combine(options.OutputDirectory, HistoryFile), state);
+                }
                 EpochDone?.Invoke(record);
             }
         }
@@ -87,7 +108,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     private EpochProgress RunEpoch(ReClipHead head, VisionTransformer vision, int epoch, ref TrainingState state, TrainingMetadata metadata, CancellationToken cancel)
     {
         int[] order = Order(epoch);
-        int batchSize = options.Preset.BatchSize, crop = options.Preset.CropSize;
+        int batchSize = GlobalBatch;
         int steps = (order.Length + batchSize - 1) / batchSize;
         float lr = (float)options.LearningRate(epoch);
         EpochProgress progress = state.Partial ?? EpochProgress.Empty;
@@ -95,11 +116,12 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         double seconds = progress.Seconds;
         for (int s = progress.StepsDone; s < steps; s++)
         {
-            if (cancel.IsCancellationRequested)
+            if (Cancelled(cancel))
             {
                 state = state with { Partial = progress with { Seconds = seconds + clock.Elapsed.TotalSeconds } };
-                metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
-                cancel.ThrowIfCancellationRequested();
+                if (Writes)
+                    metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
+                throw new OperationCanceledException(cancel);
             }
             ReadOnlySpan<int> batch = order.AsSpan(s * batchSize, Math.Min(batchSize, order.Length - s * batchSize));
             long step = state.Step;
@@ -111,14 +133,9 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
                 StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, "no hypothesis for its first image"));
                 continue;
             }
-            using Tensor images = Tensor.Empty([batch.Length, 3, crop, crop]);
-            for (int b = 0; b < batch.Length; b++)
-            {
-                TrainingSample sample = Augment(batch[b], epoch);
-                sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
-            }
-            using DenseFeatures dense = vision.EncodeDense(images);
-            using StepResult result = head.LossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, classes, null, options.Seed, (ulong)step);
+            using StepResult result = Group is null
+                ? Forward(head, vision, batch, classes, epoch, step, null)
+                : RankForward(head, vision, batch, classes, epoch, step, Group);
             if (NonFinite(result, head) is string what)
             {
                 if (!options.SkipNonFinite)
@@ -134,6 +151,84 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, null));
         }
         return progress with { Seconds = seconds + clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>Augments the images, encodes them and runs the head's forward and backward (one rank's part with <paramref name="share"/>).</summary>
+    private StepResult Forward(ReClipHead head, VisionTransformer vision, ReadOnlySpan<int> batch, int[][] classes, int epoch, long step, BatchShare? share)
+    {
+        int crop = options.Preset.CropSize;
+        using Tensor images = Tensor.Empty([batch.Length, 3, crop, crop]);
+        for (int b = 0; b < batch.Length; b++)
+        {
+            TrainingSample sample = Augment(batch[b], epoch);
+            sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
+        }
+        using DenseFeatures dense = vision.EncodeDense(images);
+        return head.LossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, classes, null, options.Seed, (ulong)step, share);
+    }
+
+    /// <summary>
+    /// This rank's part of a data-parallel step over <paramref name="batch"/> (the whole step's images): its contiguous
+    /// run of them, or none in a short last batch, then the sum of every rank's loss and gradients.
+    /// </summary>
+    private StepResult RankForward(ReClipHead head, VisionTransformer vision, ReadOnlySpan<int> batch, int[][] classes, int epoch, long step, ICollective group)
+    {
+        int perRank = options.Preset.BatchSize, first = Math.Min(group.Rank * perRank, batch.Length), count = Math.Min(perRank, batch.Length - first);
+        var share = new BatchShare(group, batch.Length, first);
+        int grid = options.Preset.CropSize / weights.Config.PatchSize;
+        StepResult result = count > 0
+            ? Forward(head, vision, batch.Slice(first, count), classes[first..(first + count)], epoch, step, share)
+            : head.IdleStep(grid, grid, share);
+        try
+        {
+            head.SumOverRanks(result, group);
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether to stop before the next step: with ranks, when any rank was asked to, so that all stop at the same step.</summary>
+    private bool Cancelled(CancellationToken cancel)
+    {
+        if (Group is null)
+            return cancel.IsCancellationRequested;
+        Span<float> flag = [cancel.IsCancellationRequested ? 1 : 0];
+        Group.AllReduceSum(flag);
+        return flag[0] > 0;
+    }
+
+    /// <summary>
+    /// Before the first step of a data-parallel run: every rank must run with the same settings from the same point of
+    /// the run (else every rank stops), and takes rank 0's trainable tensors, BatchNorm statistics and momentum, as
+    /// PyTorch's DistributedDataParallel does at construction.
+    /// </summary>
+    private static void Synchronize(ReClipHead head, TrainingState state, TrainingMetadata metadata, ICollective group)
+    {
+        // The settings as three 16-bit pieces of their SHA-256 (floats hold them exactly), then the position.
+        byte[] digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(metadata.Settings));
+        Span<float> own = [BitConverter.ToUInt16(digest, 0), BitConverter.ToUInt16(digest, 2), BitConverter.ToUInt16(digest, 4),
+            state.NextEpoch, state.Step, state.Partial?.StepsDone ?? 0];
+        Span<float> root = [.. own];
+        group.Broadcast(root, 0);
+        bool sameSettings = root[..3].SequenceEqual(own[..3]), samePosition = root[3..].SequenceEqual(own[3..]);
+        Span<float> differs = [sameSettings ? 0 : 1, samePosition ? 0 : 1];
+        group.AllReduceSum(differs);
+        if (differs[0] > 0)
+            throw new ArgumentException("the ranks were started with other settings (dataset preset, --batch-size, seed, classes or augmentation); give every rank the same ones");
+        if (differs[1] > 0)
+            throw new ArgumentException($"the ranks resume from different points of the run (rank 0: epoch {root[3] + 1}, step {root[4]}; " +
+                $"rank {group.Rank}: epoch {own[3] + 1}, step {own[4]}): give every rank the same --resume checkpoint");
+        foreach ((string _, Tensor value) in head.Parameters)
+            group.Broadcast(value.AsSpan<float>(), 0);
+        group.Broadcast(head.Decoder.RunningMean.AsSpan<float>(), 0);
+        group.Broadcast(head.Decoder.RunningVar.AsSpan<float>(), 0);
+        foreach (SgdState momentum in head.OptimizerStates)
+            if (momentum.Buffer is Tensor buffer)
+                group.Broadcast(buffer.AsSpan<float>(), 0);
     }
 
     /// <summary>What of the step is not finite (the loss, or a gradient by name), or null when all is.</summary>

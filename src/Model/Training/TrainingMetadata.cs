@@ -18,7 +18,8 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
     private const string SettingsKey = "trainer.settings", NextEpochKey = "trainer.next_epoch", StepKey = "trainer.step", HistoryKey = "trainer.history",
         PartialKey = "trainer.partial_epoch";
 
-    private string Settings { get; } = JsonSerializer.Serialize(
+    /// <summary>The run's settings as stored in a checkpoint (JSON).</summary>
+    internal string Settings { get; } = JsonSerializer.Serialize(
         new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes]), TrainingJson.Default.RunSettings);
 
     public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config)

@@ -10,7 +10,7 @@ public sealed record NativeLibraryStatus(string Name, nint Handle, string? Path,
 }
 
 /// <summary>
-/// Finds the CUDA driver, NVRTC and cuBLAS. Tried in order: the folders in RECLIP_CUDA_LIBS, the
+/// Finds the CUDA driver, NVRTC, cuBLAS and NCCL. Tried in order: the folders in RECLIP_CUDA_LIBS, the
 /// system loader (ld.so cache, LD_LIBRARY_PATH), CUDA's own folders and the pip "nvidia/*/lib" folders.
 /// Each library is looked up once; the bindings name it by a logical name this resolver maps.
 /// </summary>
@@ -19,16 +19,19 @@ public static class NativeLibraries
     internal const string DriverName = "reclip-cuda";
     internal const string NvrtcName = "reclip-nvrtc";
     internal const string CublasName = "reclip-cublas";
+    internal const string NcclName = "reclip-nccl";
 
     public const string SearchPathVariable = "RECLIP_CUDA_LIBS";
 
     private static readonly string[] DriverSonames = ["libcuda.so.1", "libcuda.so"];
     private static readonly string[] NvrtcSonames = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"];
     private static readonly string[] CublasSonames = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"];
+    private static readonly string[] NcclSonames = ["libnccl.so.2", "libnccl.so"];
 
     private static readonly Lazy<NativeLibraryStatus> driver = new(() => Find("CUDA driver", DriverSonames));
     private static readonly Lazy<NativeLibraryStatus> nvrtc = new(() => Find("NVRTC", NvrtcSonames));
     private static readonly Lazy<NativeLibraryStatus> cublas = new(() => Find("cuBLAS", CublasSonames));
+    private static readonly Lazy<NativeLibraryStatus> nccl = new(() => Find("NCCL", NcclSonames));
 
     static NativeLibraries() => NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
 
@@ -37,6 +40,8 @@ public static class NativeLibraries
     public static NativeLibraryStatus Nvrtc => nvrtc.Value;
 
     public static NativeLibraryStatus Cublas => cublas.Value;
+
+    public static NativeLibraryStatus Nccl => nccl.Value;
 
     /// <summary>Throws a clear error when <paramref name="status"/> was not found; call before the first P/Invoke.</summary>
     internal static void Require(NativeLibraryStatus status)
@@ -50,6 +55,7 @@ public static class NativeLibraries
         DriverName => Driver.Handle,
         NvrtcName => Nvrtc.Handle,
         CublasName => Cublas.Handle,
+        NcclName => Nccl.Handle,
         _ => 0,
     };
 
@@ -105,7 +111,10 @@ public static class NativeLibraries
             yield return directory;
     }
 
-    /// <summary>pip installs CUDA as nvidia/&lt;component&gt;/lib (CUDA 12) or nvidia/cu13/lib (CUDA 13) under site-packages.</summary>
+    /// <summary>
+    /// pip installs CUDA as nvidia/&lt;component&gt;/lib (CUDA 12; NCCL as nvidia/nccl/lib) or nvidia/cu13/lib (CUDA 13)
+    /// under site-packages.
+    /// </summary>
     private static IEnumerable<string> PipNvidiaDirectories()
     {
         var roots = new List<string> { "/usr/local/lib", "/usr/lib" };

@@ -3,6 +3,7 @@ using ReClip.Model.Data.Datasets;
 using ReClip.Model.Data.Synthetic;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
+using ReClip.Runtime.Collectives;
 using ReClip.Runtime.Tensors;
 using ReClip.Tests.Support;
 
@@ -10,12 +11,28 @@ namespace ReClip.Tests.Model.Training;
 
 /// <summary>
 /// The training loop on a tiny synthetic folder and the fixture CLIP (patch 8, 24-pixel crops, a 3×3 grid):
-/// epochs and checkpoints, best-by-validation, bit-identical reruns and resumes, refused resumes, the skip rule.
+/// epochs and checkpoints, best-by-validation, bit-identical reruns and resumes, refused resumes, the skip rule,
+/// data-parallel ranks in threads against one process with their combined batch.
 /// </summary>
 [TestFixture]
 public sealed class TrainerTests
 {
     private const int Images = 5, Crop = 24;
+
+    /// <summary>
+    /// Data-parallel ranks against one process, relative to each tensor's largest element: only the order of sums
+    /// differs (BatchNorm statistics and gradients as per-rank partial sums), as in DataParallelStepTests, over 4 SGD
+    /// steps here. Measured: 6.1e-7 (2 ranks × 2 images) and 5.3e-7 (3 × 1), decoder_conv2.bias's momentum aside
+    /// (3.5e-7 absolute, see <see cref="RoundingNoiseBound"/>); the bound is that of DataParallelStepTests.
+    /// </summary>
+    private const double DataParallelTolerance = 1e-4;
+
+    /// <summary>
+    /// decoder_conv2.bias has a zero gradient up to rounding (BatchNorm removes channel constants, ReClipHeadTests), so
+    /// its momentum buffer is f32 rounding noise of a cancelling sum (~4e-5 here), which no relative bound fits.
+    /// </summary>
+    private const double RoundingNoiseBound = 1e-6;
+
     private string root = null!;
     private ClipWeights weights = null!;
     private SegmentationDataset train = null!;
@@ -59,11 +76,13 @@ public sealed class TrainerTests
         ReferencePrompt.SlotIds([.. Enumerable.Range(0, train.Classes.Count).Select(c => new[] { 10 + c })], weights.Config.EndToken);
 
     private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
-        Action<StepProgress>? stepDone = null, bool skipNonFinite = false) =>
-        new(weights, SlotIds(), train, hypotheses ?? Hypotheses(), new TrainerOptions(train.Preset, Path.Combine(root, output), seed) { SkipNonFinite = skipNonFinite })
+        Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null) =>
+        new(weights, SlotIds(), train, hypotheses ?? Hypotheses(),
+            new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize }, Path.Combine(root, output), seed) { SkipNonFinite = skipNonFinite })
         {
             EpochDone = epochDone,
             StepDone = stepDone,
+            Group = group,
         };
 
     [Test]
@@ -176,5 +195,51 @@ public sealed class TrainerTests
     {
         var error = Assert.Throws<ArgumentException>(() => NewTrainer("count", hypotheses: [[0]]).Run(query, null, null));
         Assert.That(error!.Message, Does.Contain("1 hypotheses for 5 training images"));
+    }
+
+    /// <summary>
+    /// Ranks in threads with the in-process transport, perRank images each, against one process with batch
+    /// ranks × perRank: two epochs of ceil(5 / batch) = 2 steps, the second batch short, so that a rank holds no image
+    /// in it. Rank 0 alone writes; its checkpoint holds the single run's tensors (and BatchNorm statistics) within
+    /// the tolerance, its history the same losses, and it records the combined batch, so the single process accepts
+    /// it for a resume.
+    /// </summary>
+    [TestCase(2, 2)]
+    [TestCase(3, 1)]
+    public void DataParallelRanksEndWhereOneProcessWithTheirCombinedBatchEnds(int ranks, int perRank)
+    {
+        string single = $"single-{ranks}", parallel = $"parallel-{ranks}";
+        TrainingState expected = NewTrainer(single, seed: 8, batchSize: ranks * perRank).Run(query, null, null);
+        TrainingState[] states = InProcessGroup.Run(ranks, group => NewTrainer(parallel, seed: 8, batchSize: perRank, group: group).Run(query, null, null));
+        Assert.That(states.Select(s => s.Step), Is.All.EqualTo(expected.Step));
+        Assert.That(states[0].History.Select(e => e.MeanLoss), Is.EqualTo(expected.History.Select(e => e.MeanLoss)).Within(DataParallelTolerance));
+        var differences = CheckpointTensors.Differences(Path.Combine(root, single, Trainer.LastCheckpoint), Path.Combine(root, parallel, Trainer.LastCheckpoint));
+        Assert.Multiple(() =>
+        {
+            foreach ((string name, double difference, double scale) in differences)
+                Assert.That(difference, Is.LessThanOrEqualTo(DataParallelTolerance * scale + RoundingNoiseBound), $"{name}: max |Δ| {difference:G3} of max |x| {scale:G3}");
+        });
+        double worst = differences.Where(d => !d.Name.Contains("decoder_conv2.bias", StringComparison.Ordinal)).Max(d => d.Difference / d.Scale);
+        TestContext.Out.WriteLine($"{ranks} ranks × {perRank}: largest difference {worst:G3} of a tensor's largest element");
+        TrainingState resumed = NewTrainer(parallel, seed: 8, batchSize: ranks * perRank).Run(query, null, Path.Combine(root, parallel, Trainer.LastCheckpoint));
+        Assert.That(resumed.NextEpoch, Is.EqualTo(2), "a single process resumes the data-parallel run (nothing left to run)");
+    }
+
+    [Test]
+    public void RanksResumingFromDifferentPointsAreRefused()
+    {
+        NewTrainer("rank-resume", seed: 2).Run(query, null, null);
+        string last = Path.Combine(root, "rank-resume", Trainer.LastCheckpoint);
+        var error = Assert.Throws<ArgumentException>(() => InProcessGroup.Run(2, group =>
+            NewTrainer($"rank-resume-{group.Rank}", seed: 2, batchSize: 1, group: group).Run(query, null, group.Rank == 0 ? null : last)));
+        Assert.That(error!.Message, Does.Contain("different points of the run").And.Contain("--resume"));
+    }
+
+    [Test]
+    public void RanksWithOtherSettingsAreRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => InProcessGroup.Run(2, group =>
+            NewTrainer($"rank-settings-{group.Rank}", seed: (ulong)(2 + group.Rank), batchSize: 1, group: group).Run(query, null, null)));
+        Assert.That(error!.Message, Does.Contain("other settings").And.Contain("every rank"));
     }
 }
