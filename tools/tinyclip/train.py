@@ -216,7 +216,7 @@ def main():
                         help="weight of the contrastive loss on the mean of the normalised MaskCLIP patch embeddings "
                              "(the class-token loss gets 1 minus it)")
     parser.add_argument("--region-probability", type=float, default=0.0,
-                        help="share of pairs that are a region crop with a template naming its main class")
+                        help="share of pairs that are a region crop with a template naming the class it frames or mostly shows")
     parser.add_argument("--region-min", type=int, default=40)
     parser.add_argument("--region-max", type=int, default=88)
     parser.add_argument("--eval-every", type=int, default=50)
