@@ -18,27 +18,6 @@ _DTYPES = {
 }
 
 
-def load(path):
-    """dict name -> tensor of a file written by `save` (or any safetensors file with these dtypes)."""
-    names = {v: k for k, v in _DTYPES.items()}
-    with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(length))
-        data = f.read()
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = entry["data_offsets"]
-        dtype = names[entry["dtype"]]
-        raw = bytearray(data[start:end])
-        if dtype == torch.bfloat16:
-            tensors[name] = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16).reshape(entry["shape"])
-        else:
-            tensors[name] = torch.frombuffer(raw, dtype=dtype).reshape(entry["shape"])
-    return tensors
-
-
 def save(path, tensors, metadata=None):
     """tensors: dict name -> tensor (any device/layout; written contiguous, in insertion order)."""
     header = {}
