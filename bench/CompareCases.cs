@@ -29,6 +29,7 @@ public static partial class CompareCases
         .. ImageSizes.SelectMany(size => Batches.Select(batch => $"vit{size}_b{batch}")),
         .. ClassCounts.SelectMany(classes => new[] { $"refprompt{classes}_prefix", $"refprompt{classes}_full" }),
         .. ClassCounts.Select(classes => $"train_step336_c{classes}"),
+        .. BlockCases.Names,
     ];
 
     /// <summary>
@@ -54,6 +55,7 @@ public static partial class CompareCases
             "text20" => ClipCases.Text(20),
             "text171" => ClipCases.Text(171),
             "train_step_voc336" => new TrainStepCase(20),
+            _ when BlockCases.Names.Contains(name) => BlockCases.Create(name),
             _ when DenseImageName().Match(name) is { Success: true } m => ClipCases.DenseImage(Number(m, 1), Number(m, 2)),
             _ when PromptName().Match(name) is { Success: true } m => ClipCases.ReferencePrompt(Number(m, 1), m.Groups[2].Value == "prefix"),
             _ when TrainStepName().Match(name) is { Success: true } m => new TrainStepCase(Number(m, 1)),

@@ -71,6 +71,25 @@ def linear(rows, outputs, inputs):
     return lambda: torch.nn.functional.linear(x, weight, bias)
 
 
+def block224(piece):
+    """One ViT-B/16 block at 224 px, batch 1 (197 tokens, width 768, 12 heads), or one op of it, as clip_ref runs them."""
+    generator = torch.Generator().manual_seed(0)
+    tokens, width = 197, 768
+    if piece == "block":
+        w = clip_weights()
+        x = torch.rand(1, tokens, width, generator=generator) * 2 - 1
+        return lambda: clip_ref.block(w, "visual.transformer.resblocks.0.", x, False, clip_ref.VISUAL_EPS_MASKCLIP)
+    if piece == "layernorm":
+        x, gamma, beta = (torch.rand(*shape, generator=generator) * 2 - 1 for shape in ((1, tokens, width), (width,), (width,)))
+        return lambda: torch.nn.functional.layer_norm(x, (width,), gamma, beta, clip_ref.VISUAL_EPS_MASKCLIP)
+    if piece == "attention":
+        q, k, v = ((torch.rand(1, tokens, width, generator=generator) * 2 - 1).reshape(1, tokens, 12, 64).transpose(1, 2)
+                   for _ in range(3))
+        return lambda: ((q @ k.transpose(-1, -2) / 8).softmax(-1) @ v).transpose(1, 2).reshape(1, tokens, width)
+    x = torch.rand(1, tokens, 4 * width, generator=generator) * 2 - 1
+    return lambda: clip_ref.quick_gelu(x)
+
+
 CASES = {
     "sgemm_2048": lambda: sgemm(2048, 2048, 2048, False),
     "sgemm_vit224_qkv": lambda: sgemm(197, 2304, 768, True),
@@ -88,6 +107,10 @@ CASES = {
     "text20": lambda: text(20),
     "text171": lambda: text(171),
     "refprompt20_prefix": lambda: reference_prompt(20),
+    "block224": lambda: block224("block"),
+    "block224_layernorm": lambda: block224("layernorm"),
+    "block224_attention": lambda: block224("attention"),
+    "block224_quickgelu": lambda: block224("quickgelu"),
     "train_step_voc336": lambda: authors_step.training_step(clip_weights(), 336, 20, (3, 7)),
 }
 

@@ -70,7 +70,8 @@ public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, S
         CultureInfo c = CultureInfo.InvariantCulture;
         string skipped = r.SkippedBatches > 0 ? string.Create(c, $" (skipped {r.SkippedBatches})") : "";
         if (r.NonFiniteSteps > 0) skipped += string.Create(c, $" (non-finite {r.NonFiniteSteps})");
+        string loss = r.MeanLoss is double mean ? string.Create(c, $"loss {mean:0.0000}") : "loss none";
         string validation = r.ValidationMeanIoU is double miou ? string.Create(c, $" val mIoU {miou * 100:0.00}") : "";
-        return string.Create(c, $"epoch {r.Epoch + 1}/{options.Epochs}: lr {r.LearningRate:0.######} loss {r.MeanLoss:0.0000} steps {r.Steps}{skipped}{validation} {r.Seconds:0.0} s");
+        return string.Create(c, $"epoch {r.Epoch + 1}/{options.Epochs}: lr {r.LearningRate:0.######} {loss} steps {r.Steps}{skipped}{validation} {r.Seconds:0.0} s");
     }
 }

@@ -140,7 +140,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
         }
         IReadOnlyList<EpochRecord> history = state.History;
         LineChart.Write(Path.Combine(outputDirectory, "loss.png"), "ReCLIP++ training loss", "epoch", "mean loss",
-            [new ChartSeries("train loss", new SkiaSharp.SKColor(200, 60, 40), [.. history.Select(e => ((double)e.Epoch + 1, e.MeanLoss))])]);
+            [new ChartSeries("train loss", new SkiaSharp.SKColor(200, 60, 40), [.. history.Where(e => e.MeanLoss is not null).Select(e => ((double)e.Epoch + 1, e.MeanLoss!.Value))])]);
         LineChart.Write(Path.Combine(outputDirectory, "validation-miou.png"), "mIoU on the select split", "epoch", "mIoU %",
         [
             new ChartSeries("ReCLIP++", new SkiaSharp.SKColor(200, 60, 40), [.. history.Select(e => ((double)e.Epoch + 1, 100 * (e.ValidationMeanIoU ?? double.NaN)))]),

@@ -47,7 +47,7 @@ public static class DemoReport
         Line("| epoch | lr | mean loss | select mIoU | seconds |");
         Line("|---|---|---|---|---|");
         foreach (var e in r.Training.History)
-            Line($"| {e.Epoch + 1} | {Fixed(e.LearningRate, "0.######")} | {Fixed(e.MeanLoss, "0.0000")} | {Figures.Percent(e.ValidationMeanIoU ?? double.NaN)} | {Fixed(e.Seconds, "0.0")} |");
+            Line($"| {e.Epoch + 1} | {Fixed(e.LearningRate, "0.######")} | {(e.MeanLoss is double loss ? Fixed(loss, "0.0000") : "no steps")} | {Figures.Percent(e.ValidationMeanIoU ?? double.NaN)} | {Fixed(e.Seconds, "0.0")} |");
         Line();
         Line("![training loss](loss.png) ![select mIoU](validation-miou.png)");
         Line();

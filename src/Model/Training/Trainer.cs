@@ -84,7 +84,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
                 EpochProgress done = RunEpoch(head, vision, epoch, ref state, metadata, cancel);
                 var clock = Stopwatch.StartNew();
                 double? miou = Writes ? validate?.Invoke(head) : null;
-                var record = new EpochRecord(epoch, options.LearningRate(epoch), done.Steps > 0 ? done.LossSum / done.Steps : double.NaN,
+                var record = new EpochRecord(epoch, options.LearningRate(epoch), done.Steps > 0 ? done.LossSum / done.Steps : null,
                     done.Steps, done.SkippedBatches, done.NonFiniteSteps, miou, done.Seconds + clock.Elapsed.TotalSeconds);
                 EpochRecord? best = state.Best;
                 state = state with { NextEpoch = epoch + 1, History = [.. state.History, record], Partial = null };

@@ -93,7 +93,7 @@ public sealed class TrainerTests
         Assert.That(state.NextEpoch, Is.EqualTo(2));
         Assert.That(state.Step, Is.EqualTo(6), "ceil(5 / 2) = 3 batches per epoch");
         Assert.That(epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 0, 1 }));
-        Assert.That(epochs.All(e => double.IsFinite(e.MeanLoss) && e.Steps == 3 && e.SkippedBatches == 0), Is.True);
+        Assert.That(epochs.All(e => e.MeanLoss is double loss && double.IsFinite(loss) && e.Steps == 3 && e.SkippedBatches == 0), Is.True);
         Assert.That(epochs[1].LearningRate, Is.EqualTo(0.01 * Math.Pow(0.75, 0.9)).Within(1e-12), "poly: LR·(1 − 1/4)^0.9");
         foreach (string file in new[] { Trainer.LastCheckpoint, Trainer.BestCheckpoint, Trainer.HistoryFile })
             Assert.That(File.Exists(Path.Combine(root, "run", file)), file);
@@ -187,7 +187,9 @@ public sealed class TrainerTests
     {
         var epochs = new List<EpochRecord>();
         NewTrainer("skip", hypotheses: Hypotheses(firstEmpty: true), epochDone: epochs.Add).Run(query, null, null);
-        Assert.That(epochs.All(e => e.Steps == 0 && e.SkippedBatches == 3 && double.IsNaN(e.MeanLoss)), Is.True);
+        Assert.That(epochs.All(e => e.Steps == 0 && e.SkippedBatches == 3 && e.MeanLoss is null), Is.True);
+        string history = File.ReadAllText(Path.Combine(root, "skip", Trainer.HistoryFile));
+        Assert.That(history, Does.Contain("\"mean_loss\":null").And.Not.Contain("NaN"), "an epoch without steps has no mean loss, written as JSON null");
     }
 
     [Test]
