@@ -206,10 +206,14 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     /// the run (else every rank stops), and takes rank 0's trainable tensors, BatchNorm statistics and momentum, as
     /// PyTorch's DistributedDataParallel does at construction.
     /// </summary>
-    private static void Synchronize(ReClipHead head, TrainingState state, TrainingMetadata metadata, ICollective group)
+    private void Synchronize(ReClipHead head, TrainingState state, TrainingMetadata metadata, ICollective group)
     {
-        // The settings as three 16-bit pieces of their SHA-256 (floats hold them exactly), then the position.
-        byte[] digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(metadata.Settings));
+        // The settings and the data (the split's sample ids, each image's hypothesis) as three 16-bit pieces of their
+        // SHA-256 (floats hold them exactly), then the position.
+        var identity = new System.Text.StringBuilder(metadata.Settings);
+        for (int i = 0; i < train.Samples.Count; i++)
+            identity.Append('\n').Append(train.Samples[i].Id).Append(':').AppendJoin(',', hypotheses[i]);
+        byte[] digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity.ToString()));
         Span<float> own = [BitConverter.ToUInt16(digest, 0), BitConverter.ToUInt16(digest, 2), BitConverter.ToUInt16(digest, 4),
             state.NextEpoch, state.Step, state.Partial?.StepsDone ?? 0];
         Span<float> root = [.. own];
@@ -218,7 +222,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         Span<float> differs = [sameSettings ? 0 : 1, samePosition ? 0 : 1];
         group.AllReduceSum(differs);
         if (differs[0] > 0)
-            throw new ArgumentException("the ranks were started with other settings (dataset preset, --batch-size, seed, classes or augmentation); give every rank the same ones");
+            throw new ArgumentException("the ranks were started with other settings or data (dataset preset, --batch-size, seed, classes, augmentation, " +
+                "the split's images or the hypothesis file); give every rank the same ones");
         if (differs[1] > 0)
             throw new ArgumentException($"the ranks resume from different points of the run (rank 0: epoch {root[3] + 1}, step {root[4]}; " +
                 $"rank {group.Rank}: epoch {own[3] + 1}, step {own[4]}): give every rank the same --resume checkpoint");

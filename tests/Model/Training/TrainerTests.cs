@@ -23,15 +23,16 @@ public sealed class TrainerTests
     /// Data-parallel ranks against one process, relative to each tensor's largest element: only the order of sums
     /// differs (BatchNorm statistics and gradients as per-rank partial sums), as in DataParallelStepTests, over 4 SGD
     /// steps here. Measured: 6.1e-7 (2 ranks × 2 images) and 5.3e-7 (3 × 1), decoder_conv2.bias's momentum aside
-    /// (3.5e-7 absolute, see <see cref="RoundingNoiseBound"/>); the bound is that of DataParallelStepTests.
+    /// (up to 3.4e-6 absolute, see <see cref="RoundingNoiseBound"/>); the bound is that of DataParallelStepTests.
     /// </summary>
     private const double DataParallelTolerance = 1e-4;
 
     /// <summary>
     /// decoder_conv2.bias has a zero gradient up to rounding (BatchNorm removes channel constants, ReClipHeadTests), so
-    /// its momentum buffer is f32 rounding noise of a cancelling sum (~4e-5 here), which no relative bound fits.
+    /// its momentum buffer is f32 rounding noise of a cancelling sum (~4e-5 here), which no relative bound fits: two
+    /// orders of summation differed by 3.4e-6 on these scenes, and the bound is a quarter of the noise's own size.
     /// </summary>
-    private const double RoundingNoiseBound = 1e-6;
+    private const double RoundingNoiseBound = 1e-5;
 
     private string root = null!;
     private ClipWeights weights = null!;
@@ -243,5 +244,17 @@ public sealed class TrainerTests
         var error = Assert.Throws<ArgumentException>(() => InProcessGroup.Run(2, group =>
             NewTrainer($"rank-settings-{group.Rank}", seed: (ulong)(2 + group.Rank), batchSize: 1, group: group).Run(query, null, null)));
         Assert.That(error!.Message, Does.Contain("other settings").And.Contain("every rank"));
+    }
+
+    [Test]
+    public void RanksWithAnotherHypothesisFileAreRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => InProcessGroup.Run(2, group =>
+        {
+            int[][] hypotheses = Hypotheses();
+            if (group.Rank == 1) hypotheses[^1] = [.. hypotheses[^1], 0];
+            return NewTrainer($"rank-data-{group.Rank}", seed: 2, hypotheses: hypotheses, batchSize: 1, group: group).Run(query, null, null);
+        }));
+        Assert.That(error!.Message, Does.Contain("hypothesis file").And.Contain("every rank"));
     }
 }
