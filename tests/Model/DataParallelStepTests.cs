@@ -29,27 +29,18 @@ public sealed class DataParallelStepTests
     private const ulong Seed = 42;
 
     private ReClipStepFixture step = null!;
-    private ClipWeights weights = null!;
 
     [OneTimeSetUp]
-    public void Open()
-    {
-        step = new ReClipStepFixture();
-        weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
-    }
+    public void Open() => step = new ReClipStepFixture();
 
     [OneTimeTearDown]
-    public void Close()
-    {
-        weights.Dispose();
-        step.Dispose();
-    }
+    public void Close() => step.Dispose();
 
     private ReClipHead NewHead()
     {
         using Tensor query = step.Load("query");
-        return new ReClipHead(new TextTransformer(weights), query, ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, weights.Config.EndToken),
-            weights.Config.VisionWidth, seed: 3);
+        return new ReClipHead(new TextTransformer(step.Weights), query, ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, step.Weights.Config.EndToken),
+            step.Weights.Config.VisionWidth, seed: 3);
     }
 
     /// <summary>Trainable tensors, then BatchNorm's running statistics, then the losses of the steps.</summary>

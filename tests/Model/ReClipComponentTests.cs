@@ -15,21 +15,12 @@ public sealed class ReClipComponentTests
     private const double ProjectionTolerance = 1e-5;
 
     private ReClipStepFixture step = null!;
-    private ClipWeights weights = null!;
 
     [OneTimeSetUp]
-    public void Open()
-    {
-        step = new ReClipStepFixture();
-        weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
-    }
+    public void Open() => step = new ReClipStepFixture();
 
     [OneTimeTearDown]
-    public void Close()
-    {
-        weights.Dispose();
-        step.Dispose();
-    }
+    public void Close() => step.Dispose();
 
     [Test]
     public void TemplatesAreTheSpecsEightyFive()
@@ -47,16 +38,16 @@ public sealed class ReClipComponentTests
     [Test]
     public void QueryBankMatchesTheReference()
     {
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         using Tensor bank = QueryBank.Build(text, step.Ints("query_ids"), classes: 4);
-        Assert.That(bank.Shape.ToArray(), Is.EqualTo(new[] { 4, weights.Config.EmbedDim }));
+        Assert.That(bank.Shape.ToArray(), Is.EqualTo(new[] { 4, step.Weights.Config.EmbedDim }));
         Assert.That(ClipFixture.MaxAbs(bank.ToFloatArray(), step.Values("query")), Is.LessThan(UnitRowTolerance));
     }
 
     [Test]
     public void QueryBankRejectsIdsThatAreNotWholeRows()
     {
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         Assert.Throws<ArgumentException>(() => QueryBank.Build(text, new int[16 * 3 + 1], classes: 1));
         Assert.Throws<ArgumentException>(() => QueryBank.Build(text, new int[16 * 3], classes: 2));
     }
@@ -77,11 +68,11 @@ public sealed class ReClipComponentTests
     [Test]
     public void PromptStartsFromTokenZeroAndIsFrobeniusNormalised()
     {
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         using var prompt = new ReferencePrompt(text, step.Ints("slots"));
-        int width = weights.Config.TextWidth;
+        int width = step.Weights.Config.TextWidth;
         Assert.That(prompt.Context.Shape.ToArray(), Is.EqualTo(new[] { 12, width }), "M = 16 − 1 − 3");
-        float[] row0 = weights.TokenEmbedding.ToFloatArray()[..width], context = prompt.Context.ToFloatArray();
+        float[] row0 = step.Weights.TokenEmbedding.ToFloatArray()[..width], context = prompt.Context.ToFloatArray();
         for (int m = 0; m < 12; m++)
             Assert.That(context[(m * width)..((m + 1) * width)], Is.EqualTo(row0), $"context row {m}");
 
@@ -99,7 +90,7 @@ public sealed class ReClipComponentTests
     [Test]
     public void RadialGradientVanishesThroughTheFrobeniusNorm()
     {
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         using var prompt = new ReferencePrompt(text, step.Ints("slots"));
         step.Values("init.prompt").CopyTo(prompt.Context.AsSpan<float>());
         using ReferenceActivations a = prompt.Forward();
@@ -114,7 +105,7 @@ public sealed class ReClipComponentTests
     [Test]
     public void PromptRejectsBadSlotIds()
     {
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         Assert.Throws<ArgumentException>(() => new ReferencePrompt(text, [1, 2]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ReferencePrompt(text, [1, 2, 300]));
         Assert.Throws<ArgumentException>(() => ReferencePrompt.SlotIds([[]], 299));
@@ -140,7 +131,7 @@ public sealed class ReClipComponentTests
     [Test]
     public void PeProjMatchesTheReference()
     {
-        using var extractor = new BiasExtractor(weights.Config.VisionWidth, weights.Config.EmbedDim, seed: 1);
+        using var extractor = new BiasExtractor(step.Weights.Config.VisionWidth, step.Weights.Config.EmbedDim, seed: 1);
         step.Values("init.pe_proj.weight").CopyTo(extractor.Weight.AsSpan<float>());
         step.Values("init.pe_proj.bias").CopyTo(extractor.Bias.AsSpan<float>());
         using Tensor grid = step.Load("grid");
@@ -184,7 +175,7 @@ public sealed class ReClipComponentTests
     [Test]
     public void DecoderMatchesTheReferenceAndEvalUsesRunningStatistics()
     {
-        using var decoder = new MaskDecoder(weights.Config.EmbedDim, 4, seed: 1);
+        using var decoder = new MaskDecoder(step.Weights.Config.EmbedDim, 4, seed: 1);
         foreach ((string name, Tensor t) in new[] { ("decoder_conv2.weight", decoder.ConvWeight), ("decoder_conv2.bias", decoder.ConvBias),
             ("decoder_norm2.weight", decoder.Gamma), ("decoder_norm2.bias", decoder.Beta) })
             step.Values("init." + name).CopyTo(t.AsSpan<float>());

@@ -36,20 +36,17 @@ public sealed class ReClipHeadTests
 
     private ClipFixture clip = null!;
     private ReClipStepFixture step = null!;
-    private ClipWeights weights = null!;
 
     [OneTimeSetUp]
     public void Open()
     {
         clip = new ClipFixture();
         step = new ReClipStepFixture();
-        weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
     }
 
     [OneTimeTearDown]
     public void Close()
     {
-        weights.Dispose();
         step.Dispose();
         clip.Dispose();
     }
@@ -57,10 +54,10 @@ public sealed class ReClipHeadTests
     /// <summary>The fixture's head with the reference's initial tensors in place of our seeded ones.</summary>
     private ReClipHead FixtureHead(bool hardMask = true, float gumbelScale = 100)
     {
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         using Tensor query = step.Load("query");
-        int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, weights.Config.EndToken);
-        var head = new ReClipHead(text, query, slots, weights.Config.VisionWidth, seed: 1) { HardMask = hardMask, GumbelScale = gumbelScale };
+        int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, step.Weights.Config.EndToken);
+        var head = new ReClipHead(text, query, slots, step.Weights.Config.VisionWidth, seed: 1) { HardMask = hardMask, GumbelScale = gumbelScale };
         foreach ((string name, Tensor value) in head.Parameters)
             step.Values("init." + ShortName(name)).CopyTo(value.AsSpan<float>());
         return head;
@@ -71,7 +68,7 @@ public sealed class ReClipHeadTests
     [Test]
     public void SlotIdsMatchTheReference()
     {
-        int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, weights.Config.EndToken);
+        int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, step.Weights.Config.EndToken);
         Assert.That(slots, Is.EqualTo(step.Ints("slots")));
     }
 
@@ -249,7 +246,7 @@ public sealed class ReClipHeadTests
     public void ParameterCountIsTheTensorsElementCount()
     {
         using ReClipHead head = FixtureHead();
-        Assert.That(head.TrainableParameterCount, Is.EqualTo(ReClipHead.ParameterCount(weights.Config, head.Classes)));
+        Assert.That(head.TrainableParameterCount, Is.EqualTo(ReClipHead.ParameterCount(step.Weights.Config, head.Classes)));
         // Tiny model: M = 16 − 4 = 12, Dt = 64, Dv = 128, E = 64, C = 4.
         Assert.That(head.TrainableParameterCount, Is.EqualTo(12 * 64 + (64 * 128 + 64) + (4 * 68 * 25 + 4) + 8));
     }
@@ -272,7 +269,7 @@ public sealed class ReClipHeadTests
         Assert.Throws<TensorShapeException>(() => head.LossAndGradients(features, grid, rows, columns, hypotheses, wrongNoise, 0, 0), "noise");
         Assert.Throws<ArgumentException>(() => head.LossAndGradients(features, grid, rows, columns, hypotheses[..2], noise, 0, 0), "hypothesis count");
         Assert.Throws<ArgumentOutOfRangeException>(() => head.LossAndGradients(features, grid, rows, columns, [[0], [4], []], noise, 0, 0), "class id");
-        var text = new TextTransformer(weights);
+        var text = new TextTransformer(step.Weights);
         using Tensor query = step.Load("query");
         Assert.Throws<ArgumentException>(() => new ReClipHead(text, query, [1, 2, 3, 4], 128, 1), "slot ids not 3 per class");
         Assert.Throws<TensorShapeException>(() => new ReClipHead(text, query, [1, 2, 3], 128, 1), "query rows vs classes");

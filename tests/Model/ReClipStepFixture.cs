@@ -1,3 +1,4 @@
+using ReClip.Model.Clip;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
@@ -6,7 +7,8 @@ namespace ReClip.Tests.Model;
 /// <summary>
 /// tests/fixtures/reclip/step.safetensors, written by tools/reference/reclip_ref.py: one float64 PyTorch
 /// training step of the ReCLIP++ head on the tiny CLIP of <see cref="ClipFixture"/> (B = 3 images of 32 px,
-/// 4×4 grid, C = 4 classes, M = 12 context vectors), with explicit Gumbel noise, rounded to f32 once.
+/// 4×4 grid, C = 4 classes, M = 12 context vectors), with explicit Gumbel noise, rounded to f32 once, and that
+/// CLIP's weights in OpenAI's names.
 /// </summary>
 public sealed class ReClipStepFixture : IDisposable
 {
@@ -14,6 +16,9 @@ public sealed class ReClipStepFixture : IDisposable
     public static readonly int[][] NameTokens = [[5], [17, 250], [40, 290, 3, 7], [296]];
 
     private readonly SafetensorsFile dumps = SafetensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "fixtures", "reclip", "step.safetensors"));
+
+    /// <summary>The tiny CLIP the step ran through.</summary>
+    public ClipWeights Weights { get; } = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
 
     public int Rows => int.Parse(dumps.Metadata["rows"], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -46,5 +51,9 @@ public sealed class ReClipStepFixture : IDisposable
         return [.. Enumerable.Range(0, t.Size(0)).Select(b => flat.Skip(b * classes).Take(classes).Where(id => id >= 0).ToArray())];
     }
 
-    public void Dispose() => dumps.Dispose();
+    public void Dispose()
+    {
+        Weights.Dispose();
+        dumps.Dispose();
+    }
 }
