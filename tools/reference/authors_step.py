@@ -9,7 +9,7 @@ What makes it the authors' formulation rather than ours:
   (prompt_token requires grad), no shared prefix;
 - R is divided by its Frobenius norm inside the graph; pe_proj is a 1×1 nn.Conv2d; the decoder is torch.cat +
   nn.Conv2d 5×5 + nn.BatchNorm2d in train mode; the mask is F.gumbel_softmax(100·O, tau=1, hard=True);
-- the loss is masked average pooling over all patches + cross-entropy on 100·p·Tᵀ, then loss.backward() and
+- the loss is masked average pooling over all patches + cross-entropy on exp(logit_scale)·p·Tᵀ, then loss.backward() and
   torch.optim.SGD(momentum 0.9, weight decay 5e-4).step().
 """
 import os
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clip_ref  # noqa: E402
 
-GUMBEL_SCALE, LOGIT_SCALE = 100.0, 100.0
+GUMBEL_SCALE = 100.0
 MOMENTUM, WEIGHT_DECAY = 0.9, 5e-4
 
 
@@ -57,7 +57,7 @@ class ReClipHead(torch.nn.Module):
         total = 0
         for j, s in enumerate(hypotheses):                                      # §7
             pooled = torch.stack([(mask[j, :, :, i][None] * feats[j]).mean((1, 2)) for i in s])
-            total = total + F.cross_entropy(LOGIT_SCALE * pooled @ self.query.t(), torch.tensor(s))
+            total = total + F.cross_entropy(self.w["logit_scale"].exp() * pooled @ self.query.t(), torch.tensor(s))
         return total / b
 
 

@@ -25,7 +25,7 @@ import clip_ref  # noqa: E402
 import safetensors_io  # noqa: E402
 
 BATCH, IMAGE, CLASSES, PROMPTS = 3, 32, 4, 3
-GUMBEL_SCALE, LOGIT_SCALE = 100.0, 100.0
+GUMBEL_SCALE = 100.0  # §6.5: a constant in the code
 MOMENTUM, WEIGHT_DECAY, LR = 0.9, 5e-4, 0.1
 BN_EPS, BN_MOMENTUM = 1e-5, 0.1
 # Class names as BPE token lists of the tiny vocabulary: 1, 2, 4 and 1 tokens (spec §2.2 slot rule).
@@ -95,7 +95,7 @@ def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols):
         if not s:
             continue
         pooled = torch.stack([(mask[j, :, i, None] * feats[j]).mean(0) for i in s])   # [|S|, E], mean over all N
-        z = LOGIT_SCALE * pooled @ text.t()
+        z = w["logit_scale"].exp() * pooled @ text.t()           # §7: exp of the CLIP's own logit scale
         total = total + F.cross_entropy(z, torch.tensor(s))
     loss = total / b
     return loss, dict(q=q, reference=r, positional=p, rectified=rect, output=o, mask=mask,
@@ -201,7 +201,8 @@ def main():
         d["eval_output"] = infer(w, feats, grid, text, slots, after, inter["running_mean"], inter["running_var"], rows, cols)
     path = os.path.join(out, "step.safetensors")
     safetensors_io.save(path, OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in d.items()),
-                        metadata={"rows": rows, "columns": cols, "gumbel_scale": GUMBEL_SCALE, "logit_scale": LOGIT_SCALE})
+                        metadata={"rows": rows, "columns": cols, "gumbel_scale": GUMBEL_SCALE,
+                                  "logit_scale": w["logit_scale"].exp().item()})
     print(f"wrote {path}: {os.path.getsize(path)} bytes; loss {loss.item():.6f}")
 
 

@@ -60,6 +60,12 @@ public sealed class ClipWeights : IDisposable
     /// <summary>log of CLIP's logit scale (exp of it is 100 for ViT-B/16).</summary>
     public float LogitScale => tensors["logit_scale"].AsSpan<float>()[0];
 
+    /// <summary>
+    /// exp(logit_scale): the factor CLIP's contrastive logits put on cosine similarities, learnt with the model (100 for
+    /// OpenAI's ViT-B/16, where training clamps it; about 15 for the bundled tiny CLIP).
+    /// </summary>
+    public float ContrastiveScale => MathF.Exp(LogitScale);
+
     public static ClipWeights Load(string path)
     {
         using IWeightFile file = WeightFiles.Open(path);

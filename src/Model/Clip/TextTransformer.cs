@@ -17,6 +17,9 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
 
     public ClipConfig Config => weights.Config;
 
+    /// <summary>exp of the model's logit scale (<see cref="ClipWeights.ContrastiveScale"/>).</summary>
+    public float ContrastiveScale => weights.ContrastiveScale;
+
     /// <summary>The frozen token embedding [V, Dt] (the Reference prompt initialises its context from row 0).</summary>
     public Tensor TokenEmbedding => weights.TokenEmbedding;
 

@@ -46,6 +46,7 @@ public sealed class ReClipHead : IDisposable
             ("decoder_norm2.weight", Decoder.Gamma), ("decoder_norm2.bias", Decoder.Beta),
         ];
         optimizer = [.. Parameters.Select(_ => new SgdState())];
+        LogitScale = text.ContrastiveScale;
     }
 
     public ReferencePrompt Prompt { get; }
@@ -73,8 +74,12 @@ public sealed class ReClipHead : IDisposable
     /// </summary>
     public bool HardMask { get; init; } = true;
 
-    /// <summary>exp(CLIP's logit scale) in the loss, 100 (spec §4.6, §7).</summary>
-    public float LogitScale { get; init; } = MaskedPoolingLoss.DefaultLogitScale;
+    /// <summary>
+    /// The loss's factor on the pooled features' dot products: exp of the CLIP's own logit scale, as the authors' code
+    /// reads it from the model (spec §4.6, §7). It is 100 for ViT-B/16, but not for every CLIP: the bundled tiny CLIP
+    /// learnt about 15, and with 100 there the loss's optimum lies below MaskCLIP's segmentation (docs/DEMO.md).
+    /// </summary>
+    public float LogitScale { get; init; }
 
     /// <summary>Trainable values of a head at a model's sizes: M·Dt + (E·Dv + E) + (C·(E + C)·25 + C) + 2C (spec §9; VOC 697,164).</summary>
     public static long ParameterCount(ClipConfig config, int classes)
