@@ -206,21 +206,21 @@ def main():
     parser.add_argument("--train", required=True)
     parser.add_argument("--val", required=True)
     parser.add_argument("--out", default=os.path.join(ROOT, "assets", "tinyclip"))
-    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--warmup", type=int, default=40)
-    parser.add_argument("--template-probability", type=float, default=0.4)
-    parser.add_argument("--dense-weight", type=float, default=0.0,
+    parser.add_argument("--template-probability", type=float, default=0.2)
+    parser.add_argument("--dense-weight", type=float, default=0.5,
                         help="weight of the contrastive loss on the mean of the normalised MaskCLIP patch embeddings "
                              "(the class-token loss gets 1 minus it)")
-    parser.add_argument("--region-probability", type=float, default=0.0,
+    parser.add_argument("--region-probability", type=float, default=0.4,
                         help="share of pairs that are a region crop with a template naming the class it frames or mostly shows")
     parser.add_argument("--region-min", type=int, default=40)
     parser.add_argument("--region-max", type=int, default=88)
     parser.add_argument("--eval-every", type=int, default=50)
-    parser.add_argument("--max-minutes", type=float, default=25,
+    parser.add_argument("--max-minutes", type=float, default=30,
                         help="stop early (and say so in training.json) if the machine is too slow to finish in time")
     parser.add_argument("--eval-images", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)

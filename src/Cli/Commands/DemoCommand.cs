@@ -20,7 +20,7 @@ public static class DemoCommand
     public static Command Create()
     {
         Option<bool> json = JsonOption.Create();
-        var quick = new Option<bool>("--quick") { Description = "A smaller run (about 2 minutes on 2 cores) instead of the full one (about 10)." };
+        var quick = new Option<bool>("--quick") { Description = "A smaller run (about 1 minute on 2 cores) instead of the full one (about 2–3)." };
         var output = new Option<string>("--out") { Description = "Folder for the pictures, charts, report.md and the trained head.", DefaultValueFactory = _ => "demo-out" };
         var weights = new Option<string>("--weights") { Description = "CLIP weights (default: the bundled tiny CLIP trained on the synthetic world)." };
         var world = new Option<string>("--world") { Description = "Where the generated scenes are kept between runs (default: the reclip cache)." };

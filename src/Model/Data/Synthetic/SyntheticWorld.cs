@@ -14,7 +14,7 @@ public static class SyntheticWorld
     /// Changes whenever the same (seed, index, size) would give other pixels, labels or captions, so that scenes
     /// cached by an earlier version are regenerated rather than reused.
     /// </summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private const int PlacementTries = 30;
 

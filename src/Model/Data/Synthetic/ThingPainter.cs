@@ -11,14 +11,14 @@ internal sealed class ThingPainter(Random random, RgbImage image, LabelMap label
 
     public void Sun(int cx, int cy)
     {
-        int radius = 8 + random.Next(8);
+        int radius = 16 + random.Next(16);
         (byte R, byte G, byte B) color = surfaces.Shade(250, 205 + random.Next(30), 40);
         Fill(cx - radius, cy - radius, cx + radius, cy + radius, SyntheticClasses.Sun, (x, y) => Disc(x - cx, y - cy, radius) ? color : null);
     }
 
     public void Tree(int baseX, int baseY)
     {
-        int radius = 9 + random.Next(9), trunk = Math.Max(2, radius / 4), crownY = baseY - radius - trunk * 2;
+        int radius = 18 + random.Next(18), trunk = Math.Max(2, radius / 4), crownY = baseY - radius - trunk * 2;
         (byte R, byte G, byte B) bark = surfaces.Shade(95, 62, 30);
         Fill(baseX - radius, crownY - radius, baseX + radius, baseY, SyntheticClasses.Tree, (x, y) =>
             Disc(x - baseX, y - crownY, radius) ? surfaces.Shade(28, 92 + 25 * ((x + y) & 1), 30)
@@ -27,7 +27,7 @@ internal sealed class ThingPainter(Random random, RgbImage image, LabelMap label
 
     public void Boat(int baseX, int baseY)
     {
-        int half = 11 + random.Next(8), hull = 6 + random.Next(4), mast = hull + 8 + random.Next(8);
+        int half = 22 + random.Next(16), hull = 12 + random.Next(8), mast = hull + 16 + random.Next(16);
         (byte R, byte G, byte B) wood = surfaces.Shade(125, 72, 38), sail = surfaces.Shade(240, 240, 232);
         Fill(baseX - half, baseY - hull - mast, baseX + half, baseY, SyntheticClasses.Boat, (x, y) =>
         {
@@ -40,7 +40,7 @@ internal sealed class ThingPainter(Random random, RgbImage image, LabelMap label
 
     public void Car(int baseX, int baseY)
     {
-        int half = 12 + random.Next(8), body = 8 + random.Next(4), wheel = 3 + random.Next(2);
+        int half = 24 + random.Next(16), body = 16 + random.Next(8), wheel = 6 + random.Next(4);
         (byte R, byte G, byte B) paint = random.NextSingle() < 0.8f ? surfaces.Shade(205, 30, 30) : surfaces.Shade(40, 60, 205);
         (byte R, byte G, byte B) glass = surfaces.Shade(170, 210, 235), tyre = surfaces.Shade(20, 20, 20);
         int top = baseY - wheel - body;
@@ -55,20 +55,20 @@ internal sealed class ThingPainter(Random random, RgbImage image, LabelMap label
 
     public void Umbrella(int baseX, int baseY)
     {
-        int radius = 11 + random.Next(7), pole = radius + 6;
+        int radius = 22 + random.Next(14), pole = radius + 12;
         (byte R, byte G, byte B) red = surfaces.Shade(215, 35, 40), white = surfaces.Shade(245, 245, 245), stick = surfaces.Shade(60, 60, 60);
         int canopyY = baseY - pole;
         Fill(baseX - radius, canopyY - radius, baseX + radius, baseY, SyntheticClasses.Umbrella, (x, y) =>
         {
             int dx = x - baseX;
             if (y <= canopyY && Disc(dx, y - canopyY, radius)) return ((dx + radius) / 4 & 1) == 0 ? red : white;
-            return y > canopyY && Math.Abs(dx) <= 1 ? stick : null;
+            return y > canopyY && Math.Abs(dx) <= 2 ? stick : null;
         });
     }
 
     public void Ball(int cx, int cy)
     {
-        int radius = 5 + random.Next(6);
+        int radius = 10 + random.Next(12);
         (byte R, byte G, byte B) c = BallColors[random.Next(BallColors.Length)];
         (byte R, byte G, byte B) color = surfaces.Shade(c.R, c.G, c.B);
         Fill(cx - radius, cy - radius, cx + radius, cy + radius, SyntheticClasses.Ball, (x, y) => Disc(x - cx, y - cy, radius) ? color : null);
