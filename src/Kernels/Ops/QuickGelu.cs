@@ -85,7 +85,7 @@ public static partial class QuickGelu
             for (; i <= count - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 Vector512<float> v = Vector512.Load(x + i);
-                Vector512.Store(v / (Vector512<float>.One + Vector512.Exp(v * -Alpha)), y + i);
+                Vector512.Store(v / (Vector512<float>.One + VectorExp.Exp(v * -Alpha)), y + i);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
@@ -93,7 +93,7 @@ public static partial class QuickGelu
             for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 Vector256<float> v = Vector256.Load(x + i);
-                Vector256.Store(v / (Vector256<float>.One + Vector256.Exp(v * -Alpha)), y + i);
+                Vector256.Store(v / (Vector256<float>.One + VectorExp.Exp(v * -Alpha)), y + i);
             }
         }
         for (; i < count; i++)
@@ -109,7 +109,7 @@ public static partial class QuickGelu
             for (; i <= count - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 Vector512<float> v = Vector512.Load(x + i), one = Vector512<float>.One;
-                Vector512<float> s = one / (one + Vector512.Exp(v * -Alpha));
+                Vector512<float> s = one / (one + VectorExp.Exp(v * -Alpha));
                 Vector512.Store(Vector512.Load(dy + i) * s * (one + v * Alpha * (one - s)), dx + i);
             }
         }
@@ -118,7 +118,7 @@ public static partial class QuickGelu
             for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 Vector256<float> v = Vector256.Load(x + i), one = Vector256<float>.One;
-                Vector256<float> s = one / (one + Vector256.Exp(v * -Alpha));
+                Vector256<float> s = one / (one + VectorExp.Exp(v * -Alpha));
                 Vector256.Store(Vector256.Load(dy + i) * s * (one + v * Alpha * (one - s)), dx + i);
             }
         }

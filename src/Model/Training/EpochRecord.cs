@@ -1,9 +1,9 @@
 namespace ReClip.Model.Training;
 
 /// <summary>
-/// One finished epoch: its learning rate, mean training loss (null when no step ran), steps run, batches skipped for an empty first
-/// hypothesis, steps skipped for a non-finite loss or gradient (only with <see cref="TrainerOptions.SkipNonFinite"/>),
-/// and validation mIoU (null when not validated).
+/// One finished epoch: its learning rate, mean training loss (null when no step ran), steps run, batches skipped
+/// for an empty first hypothesis, steps skipped for a non-finite loss or gradient (only with
+/// <see cref="TrainerOptions.SkipNonFinite"/>), and validation mIoU (null when not validated).
 /// </summary>
 public sealed record EpochRecord(int Epoch, double LearningRate, double? MeanLoss, int Steps, int SkippedBatches, int NonFiniteSteps,
     [property: System.Text.Json.Serialization.JsonPropertyName("validation_miou")] double? ValidationMeanIoU, double Seconds);
