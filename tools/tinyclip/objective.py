@@ -107,20 +107,23 @@ def main():
     truth = torch.stack([torch.bincount(c, minlength=256)[:classes].argmax() for c in cells.reshape(-1, cells.shape[-1])]).view(scenes, patches)
     maskclip = (features @ queries.t()).argmax(-1)
     losses = {"ground truth": [], "MaskCLIP": [], "loss fit": []}
-    fitted = []
+    fitted, kept = [], []
     for s in range(scenes):
         counts = torch.bincount(labels[s].flatten(), minlength=256)[:classes]
         hypothesis = [c for c in range(classes) if counts[c] >= MIN_PIXELS]
+        if not hypothesis:
+            continue  # spec §7: an empty hypothesis adds nothing to the loss
+        kept.append(s)
         assignment, loss = fit(features[s], maskclip[s], hypothesis, queries, scale)
         fitted.append(assignment)
         losses["ground truth"].append(scene_loss(features[s], truth[s], hypothesis, queries, scale))
         losses["MaskCLIP"].append(scene_loss(features[s], maskclip[s], hypothesis, queries, scale))
         losses["loss fit"].append(loss)
-    print(f"{scenes} scenes of {args.split}, {side}x{side} patches, weights {args.weights}, logit scale {scale:.2f}")
+    print(f"{len(kept)} scenes of {args.split}, {side}x{side} patches, weights {args.weights}, logit scale {scale:.2f}")
     for name, values in losses.items():
         print(f"mean loss of {name}: {np.mean(values):.4f}")
-    for name, predicted in (("MaskCLIP", maskclip), ("loss fit", torch.stack(fitted))):
-        iou = patch_iou(truth.flatten(), predicted.flatten(), classes)
+    for name, predicted in (("MaskCLIP", maskclip[kept]), ("loss fit", torch.stack(fitted))):
+        iou = patch_iou(truth[kept].flatten(), predicted.flatten(), classes)
         print(f"patch mIoU of {name}: {100 * iou.mean().item():.2f}  " + " ".join(f"{n} {100 * v:.1f}" for n, v in zip(names, iou.tolist())))
 
 
