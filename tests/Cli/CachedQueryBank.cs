@@ -1,5 +1,6 @@
-using ReClip.Runtime.IO;
+using ReClip.Model.Benchmarks;
 using ReClip.Model.ReClip;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 using ReClip.Tests.Model;
 
@@ -20,10 +21,7 @@ internal static class CachedQueryBank
     /// <summary>Stores a bank of width <paramref name="embed"/> for <paramref name="weights"/> (any CLIP, e.g. the bundled tiny one, to skip its text tower).</summary>
     public static void Store(string cacheRoot, string weights, int embed, IReadOnlyList<string> names, int seed = 1)
     {
-        var random = new Random(seed);
-        float[] values = new float[names.Count * embed];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-        using Tensor bank = Tensor.FromSpan<float>(ClipFixture.NormalizeRows(values, embed), [names.Count, embed]);
+        using Tensor bank = RandomInputs.UnitRows(names.Count, embed, seed);
         QueryBankCache.Store(QueryBankCache.FileFor(weights, names, Path.Combine(cacheRoot, "query")), bank, names);
     }
 

@@ -1,3 +1,4 @@
+using ReClip.Model.Benchmarks;
 using ReClip.Model.Clip;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.Data.Synthetic;
@@ -24,10 +25,7 @@ public sealed class EvaluationCountsTests
         root = Directory.CreateTempSubdirectory("reclip-eval-counts-").FullName;
         SyntheticDataset.Write(root, Images, seed: 12);
         weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
-        var random = new Random(6);
-        float[] values = new float[SyntheticClasses.Names.Count * weights.Config.EmbedDim];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-        query = Tensor.FromSpan<float>(ClipFixture.NormalizeRows(values, weights.Config.EmbedDim), [SyntheticClasses.Names.Count, weights.Config.EmbedDim]);
+        query = RandomInputs.UnitRows(SyntheticClasses.Names.Count, weights.Config.EmbedDim, seed: 6);
     }
 
     [OneTimeTearDown]
