@@ -206,10 +206,7 @@ public sealed class TrainCommandTests
         string single = Path.Combine(folder, "dp-single"), parallel = Path.Combine(folder, "dp-parallel");
         ReclipProcess.Result one = Train([.. run, "--batch-size", "2", "--out", single]);
         Assert.That(one.ExitCode, Is.Zero, one.Stderr);
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        int port = LocalPort.Free();
         Task<ReclipProcess.Result>[] ranks = [.. Enumerable.Range(0, 2).Select(rank => Task.Run(() => Train([.. run, "--batch-size", "1", "--out", parallel,
             "--world-size", "2", "--rank", rank.ToString(System.Globalization.CultureInfo.InvariantCulture), "--backend", "tcp", "--init", $"tcp://127.0.0.1:{port}"])))];
         Task.WaitAll(ranks);

@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using ReClip.Runtime.Collectives;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Runtime.Collectives;
 
@@ -13,10 +12,7 @@ public sealed class TcpCollectiveTests
     /// <summary>Runs <paramref name="work"/> on <paramref name="ranks"/> threads, each with its own TCP collective.</summary>
     public static T[] OverTcp<T>(int ranks, Func<ICollective, T> work)
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        int port = LocalPort.Free();
         return InProcessGroup.Run(ranks, threads =>
         {
             using TcpCollective group = TcpCollective.Create(new TcpRendezvous("127.0.0.1", port, threads.Rank, ranks, Timeout));

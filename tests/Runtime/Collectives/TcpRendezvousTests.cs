@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using ReClip.Runtime.Collectives;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Runtime.Collectives;
 
@@ -10,22 +9,12 @@ public sealed class TcpRendezvousTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>A port nobody listens on right now (the system's pick for a listener that is closed at once).</summary>
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     [TestCase(2)]
     [TestCase(3)]
     [TestCase(4)]
     public void EveryRankReceivesRankZerosBytes(int ranks)
     {
-        string init = $"tcp://127.0.0.1:{FreePort()}";
+        string init = $"tcp://127.0.0.1:{LocalPort.Free()}";
         byte[] id = [.. Enumerable.Range(0, 128).Select(i => (byte)(255 - i))];
         byte[][] received = InProcessGroup.Run(ranks, group =>
         {
@@ -42,7 +31,7 @@ public sealed class TcpRendezvousTests
     [Test]
     public void RankZeroTimesOutWhenARankIsMissing()
     {
-        var rendezvous = new TcpRendezvous("127.0.0.1", FreePort(), 0, 2, TimeSpan.FromMilliseconds(300));
+        var rendezvous = new TcpRendezvous("127.0.0.1", LocalPort.Free(), 0, 2, TimeSpan.FromMilliseconds(300));
         var error = Assert.Throws<TimeoutException>(() => rendezvous.Share(() => [1]));
         Assert.That(error!.Message, Does.Contain("not every rank of 2 joined"));
     }
@@ -50,7 +39,7 @@ public sealed class TcpRendezvousTests
     [Test]
     public void APeerTimesOutWhenRankZeroNeverListens()
     {
-        var rendezvous = new TcpRendezvous("127.0.0.1", FreePort(), 1, 2, TimeSpan.FromMilliseconds(500));
+        var rendezvous = new TcpRendezvous("127.0.0.1", LocalPort.Free(), 1, 2, TimeSpan.FromMilliseconds(500));
         var error = Assert.Throws<TimeoutException>(() => rendezvous.Share(() => [1]));
         Assert.That(error!.Message, Does.Contain("rank 0 did not answer"));
     }
@@ -58,7 +47,7 @@ public sealed class TcpRendezvousTests
     [Test]
     public void APeerWithAnotherWorldSizeIsRefusedByRankZero()
     {
-        int port = FreePort();
+        int port = LocalPort.Free();
         Exception?[] errors = new Exception?[2];
         var root = new Thread(() => errors[0] = Catch(() => new TcpRendezvous("127.0.0.1", port, 0, 2, Timeout).Share(() => [1])));
         var peer = new Thread(() => errors[1] = Catch(() => new TcpRendezvous("127.0.0.1", port, 1, 3, Timeout).Share(() => [1])));
