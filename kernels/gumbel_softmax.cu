@@ -99,10 +99,10 @@ __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, floa
 }
 
 // noise is the Gumbel noise g per element when given (parity with PyTorch, whose RNG we cannot replay);
-// when it is null, g = -log(-log U) with U from Philox (seed, stream, element index), as the CPU path draws it.
+// when it is null, g = -log(-log U) with U from Philox (seed, stream, first + element index), as the CPU path draws it.
 extern "C" __global__ void gumbel_softmax_forward(const float* __restrict__ logits, const float* __restrict__ noise,
     float* __restrict__ mask, float* __restrict__ y_soft, int rows, int classes, float scale, float tau,
-    unsigned long long seed, unsigned long long stream)
+    unsigned long long seed, unsigned long long stream, unsigned long long first)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
@@ -112,7 +112,7 @@ extern "C" __global__ void gumbel_softmax_forward(const float* __restrict__ logi
     float high = __int_as_float(0xff800000);
     for (int c = lane; c < classes; c += 32)
     {
-        float g = noise ? noise[at + c] : -logf(-logf(philox_uniform(philox_bits(seed, stream, (unsigned long long)(at + c)))));
+        float g = noise ? noise[at + c] : -logf(-logf(philox_uniform(philox_bits(seed, stream, first + (unsigned long long)(at + c)))));
         float z = __fadd_rn(__fmul_rn(scale, logits[at + c]), g);
         if (tau != 1.0f) z = __fdiv_rn(z, tau);
         soft[c] = z;

@@ -86,6 +86,22 @@ public sealed class GumbelSoftmaxTests
     }
 
     [Test]
+    public void AnOffsetDrawsTheNoiseOfTheRowsItStartsAt()
+    {
+        const int rows = 10, classes = 7, first = 4;
+        const ulong seed = 3, stream = 9;
+        var random = new ReClip.Kernels.Checks.RandomTensors(5);
+        using Tensor logits = Tensor.FromSpan<float>(random.Uniform(rows * classes, -0.05f, 0.05f), [rows, classes]);
+        using Tensor tail = logits.Slice(0, first, rows - first).Clone();
+        using Tensor mask = Tensor.Empty([rows, classes]), ySoft = Tensor.Empty([rows, classes]);
+        using Tensor tailMask = Tensor.Empty(tail.Shape), tailSoft = Tensor.Empty(tail.Shape);
+        GumbelSoftmax.Forward(logits, seed, stream, mask, ySoft);
+        GumbelSoftmax.Forward(tail, seed, stream, tailMask, tailSoft, firstIndex: first * classes);
+        Assert.That(tailSoft.ToFloatArray(), Is.EqualTo(ySoft.ToFloatArray()[(first * classes)..]), "the same bits as in the whole batch");
+        Assert.That(tailMask.ToFloatArray(), Is.EqualTo(mask.ToFloatArray()[(first * classes)..]));
+    }
+
+    [Test]
     public void MaskIsOneHotAtTheModelScale()
     {
         const int rows = 441, classes = 20;

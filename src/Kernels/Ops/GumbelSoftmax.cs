@@ -99,13 +99,18 @@ public static partial class GumbelSoftmax
         });
     }
 
-    /// <summary>mask and ySoft from logits, with the noise of <see cref="Noise"/>(seed, stream) drawn on the fly.</summary>
-    public static unsafe void Forward(Tensor logits, ulong seed, ulong stream, Tensor mask, Tensor ySoft, float scale = DefaultScale, float tau = DefaultTau)
+    /// <summary>
+    /// mask and ySoft from logits, with the noise of <see cref="Noise"/>(seed, stream) drawn on the fly: logit i takes
+    /// the stream's element <paramref name="firstIndex"/> + i, so a part of a larger batch (one rank's images of a
+    /// data-parallel step) draws the noise the whole batch would give it.
+    /// </summary>
+    public static unsafe void Forward(Tensor logits, ulong seed, ulong stream, Tensor mask, Tensor ySoft, float scale = DefaultScale, float tau = DefaultTau,
+        ulong firstIndex = 0)
     {
         int classes = Classes("GumbelSoftmax", logits, mask, ySoft);
         if (!logits.Device.IsCpu)
         {
-            ForwardCuda(logits, seed, stream, mask, ySoft, classes, scale, tau);
+            ForwardCuda(logits, seed, stream, firstIndex, mask, ySoft, classes, scale, tau);
             return;
         }
         OpGuard.Cpu("GumbelSoftmax", logits, mask, ySoft);
@@ -116,7 +121,7 @@ public static partial class GumbelSoftmax
             for (int r = start; r < end; r++)
             {
                 long at = (long)r * classes;
-                Noise(seed, stream, (ulong)at, noise);
+                Noise(seed, stream, firstIndex + (ulong)at, noise);
                 Row(new ReadOnlySpan<float>((float*)al + at, classes), noise,
                     new Span<float>((float*)am + at, classes), new Span<float>((float*)ay + at, classes), scale, tau);
             }

@@ -160,11 +160,11 @@ public sealed class ReClipHead : IDisposable
             using Tensor logits = Tensor.Empty([batch, patches, classes]);
             TransposePlanes(decoded.Output, batch, classes, patches, logits);
             using Tensor ySoft = Tensor.Empty(logits.Shape);
-            using Tensor? shareNoise = noise is null && share is not null ? NoiseOfRows(seed, step, (long)share.FirstImage * patches, [batch, patches, classes]) : null;
-            if ((noise ?? shareNoise) is Tensor given)
-                GumbelSoftmax.Forward(logits, given, result.Mask, ySoft, GumbelScale, GumbelTau);
+            if (noise is not null)
+                GumbelSoftmax.Forward(logits, noise, result.Mask, ySoft, GumbelScale, GumbelTau);
             else
-                GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau);
+                GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau,
+                    firstIndex: (ulong)(share?.FirstImage ?? 0) * (ulong)(patches * classes));
             if (!HardMask)
                 ySoft.AsSpan<float>().CopyTo(result.Mask.AsSpan<float>());
 
@@ -253,20 +253,6 @@ public sealed class ReClipHead : IDisposable
             at += (int)gradient.ElementCount;
         }
         result.Loss = buffer[at];
-    }
-
-    /// <summary>
-    /// Gumbel noise [B, N, C] of the patch rows firstRow.. of (seed, stream = step), drawn a row at a time exactly as
-    /// <see cref="GumbelSoftmax"/>'s seeded path draws it, so a rank's images get the bits one process gives them.
-    /// </summary>
-    private static Tensor NoiseOfRows(ulong seed, ulong step, long firstRow, int[] shape)
-    {
-        Tensor noise = Tensor.Empty(shape);
-        Span<float> values = noise.AsSpan<float>();
-        int classes = shape[^1];
-        for (int row = 0; row * classes < values.Length; row++)
-            GumbelSoftmax.Noise(seed, step, (ulong)((firstRow + row) * classes), values.Slice(row * classes, classes));
-        return noise;
     }
 
     /// <summary>
