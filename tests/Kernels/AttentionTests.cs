@@ -144,6 +144,31 @@ public sealed class AttentionTests
         });
     }
 
+    // batch, key batch, query length, key length, causal: enough keys that the queries go through in several blocks
+    // (12 rows at 1,500 keys, so blocks also cut across the stacked query batches of the shared-prefix case).
+    [TestCase(1, 1, 300, 300, false)]
+    [TestCase(2, 2, 300, 300, true)]
+    [TestCase(20, 1, 5, 1500, true)]
+    public void LongSequencesMatchTheReferenceAcrossQueryBlocks(int batch, int keyBatch, int queryLength, int keyLength, bool causal)
+    {
+        const int heads = 2, headDim = 64, width = heads * headDim;
+        int offset = causal ? keyLength - queryLength : 0;
+        var random = new RandomTensors(9);
+        float[] q = random.Uniform(batch * queryLength * width), k = random.Uniform(keyBatch * keyLength * width), v = random.Uniform(keyBatch * keyLength * width);
+        float[] expected = new float[q.Length], expectedLogsumexp = new float[batch * heads * queryLength];
+        Attention.Reference(q, k, v, expected, expectedLogsumexp, batch, queryLength, keyLength, heads, causal, offset);
+        using Tensor tq = Tensor.FromSpan<float>(q, [batch, queryLength, width]);
+        using Tensor tk = Tensor.FromSpan<float>(k, [keyBatch, keyLength, width]), tv = Tensor.FromSpan<float>(v, [keyBatch, keyLength, width]);
+        using Tensor o = Tensor.Empty([batch, queryLength, width]), logsumexp = Tensor.Empty([batch, heads, queryLength]);
+        Attention.Forward(tq, tk, tv, o, heads, causal, offset, logsumexp);
+        // Sums over up to 1,500 keys and 64 features of values in [−1, 1], float32 against double: a few ulps of O(1).
+        Assert.Multiple(() =>
+        {
+            Assert.That(o.ToFloatArray(), Is.EqualTo(expected).Within(ForwardTolerance), "o");
+            Assert.That(logsumexp.ToFloatArray(), Is.EqualTo(expectedLogsumexp).Within(ForwardTolerance), "logsumexp");
+        });
+    }
+
     [Test]
     public void OneVisibleKeyCopiesItsValue()
     {

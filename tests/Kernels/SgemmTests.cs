@@ -110,6 +110,37 @@ public sealed unsafe class SgemmTests
     }
 
     [Test]
+    public void RepackingACachedMatrixGivesTheProductOfAFreshPack()
+    {
+        // A cached packed matrix is refilled in place when the new operand fits its buffer and replaced when it does
+        // not; either way the product is bitwise that of packing the operand anew.
+        PackedMatrix? cached = null;
+        try
+        {
+            foreach ((int m, int n, int k) in new[] { (13, 300, 70), (9, 40, 33), (21, 520, 290) })
+            {
+                float[] x = Random(m * k, m), weight = Random(n * k, n);
+                float[] fresh = new float[m * n], reused = new float[m * n];
+                fixed (float* px = x, pw = weight, pf = fresh, pr = reused)
+                {
+                    var opB = new GemmOperand(pw, k, true);
+                    PackedMatrix? before = cached;
+                    PackedMatrix repacked = PackedMatrix.Repack(ref cached, opB, k, n);
+                    Assert.That(ReferenceEquals(repacked, before), Is.EqualTo(before is not null && (m, n, k) == (9, 40, 33)), "buffer reused only when it fits");
+                    using PackedMatrix packed = PackedMatrix.Pack(opB, k, n);
+                    Sgemm.Multiply(m, 1, new GemmOperand(px, k, false), packed, 0, pf, n);
+                    Sgemm.Multiply(m, 1, new GemmOperand(px, k, false), repacked, 0, pr, n);
+                }
+                Assert.That(reused, Is.EqualTo(fresh), $"{m}x{n}x{k}");
+            }
+        }
+        finally
+        {
+            cached?.Dispose();
+        }
+    }
+
+    [Test]
     public void BatchedRunsEachMatrix()
     {
         const int batch = 3, m = 9, n = 17, k = 11;

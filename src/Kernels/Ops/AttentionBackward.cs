@@ -138,9 +138,7 @@ public static partial class Attention
             var probabilities = new Span<float>(p + (long)r * keyLength, keyLength);
             var gradients = new Span<float>(ds + (long)r * keyLength, keyLength);
             int i = r % queryLength, visible = layout.VisibleKeys(i);
-            Span<float> seen = probabilities[..visible];
-            TensorPrimitives.Subtract(seen, logsumexp[((long)(firstBatch + r / queryLength) * layout.Heads + h) * queryLength + i], seen);
-            TensorPrimitives.Exp(seen, seen);
+            VectorExp.ExpShifted(p + (long)r * keyLength, visible, logsumexp[((long)(firstBatch + r / queryLength) * layout.Heads + h) * queryLength + i]);
             probabilities[visible..].Clear();
             // dS = P∘(dP − Σ P∘dP); masked keys have P = 0, so their dS is 0 too. scale goes into the GEMMs' alpha.
             float weighted = TensorPrimitives.Dot(probabilities, gradients);
