@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -75,26 +76,13 @@ internal static unsafe class SgemmPacking
         int p = 0;
         if (Avx.IsSupported)
         {
-            var block = stackalloc Vector256<float>[8];
             for (; p + 8 <= kc; p += 8)
             {
                 bool finalBlock = lastSliver && p + 8 == kc;
                 // Highest group first: a partial group's extra floats spill into the next k's first group, stored after.
                 for (int group = (width - 1) / 8 * 8; group >= 0; group -= 8)
-                {
-                    for (int r = 0; r < 8; r++)
-                        block[r] = group + r < valid ? Vector256.Load(source[group + r] + p) : Vector256<float>.Zero;
-                    Transpose8x8(block);
-                    for (int k = 0; k < 8; k++)
-                    {
-                        float* target = sliver + (long)(p + k) * width + group;
-                        int count = Math.Min(8, width - group);
-                        if (count == 8 || !(finalBlock && k == 7 && group + 8 >= width))
-                            Vector256.Store(block[k], target);
-                        else
-                            for (int r = 0; r < count; r++) target[r] = block[k][r];
-                    }
-                }
+                    TransposeBlock(source + group, valid - group, p, sliver + (long)p * width + group, width,
+                        Math.Min(8, width - group), finalBlock);
             }
         }
         for (; p < kc; p++)
@@ -106,26 +94,43 @@ internal static unsafe class SgemmPacking
         }
     }
 
-    /// <summary>The 8×8 block of rows m[0..7] becomes its transpose in place: m[k][r] = old m[r][k].</summary>
-    private static void Transpose8x8(Vector256<float>* m)
+    /// <summary>
+    /// Streams source[0..valid) (zeros past valid) at p..p+8 become 8 rows of floats at target, target + width, …:
+    /// an 8 × 8 transpose held in registers (unpack, shuffle, 128-bit permute), so each float is loaded and stored
+    /// once. The last row keeps to <paramref name="count"/> floats, element by element, in the final block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeBlock(float** source, int valid, int p, float* target, int width, int count, bool finalBlock)
     {
-        Vector256<float> t0 = Avx.UnpackLow(m[0], m[1]), t1 = Avx.UnpackHigh(m[0], m[1]);
-        Vector256<float> t2 = Avx.UnpackLow(m[2], m[3]), t3 = Avx.UnpackHigh(m[2], m[3]);
-        Vector256<float> t4 = Avx.UnpackLow(m[4], m[5]), t5 = Avx.UnpackHigh(m[4], m[5]);
-        Vector256<float> t6 = Avx.UnpackLow(m[6], m[7]), t7 = Avx.UnpackHigh(m[6], m[7]);
+        Vector256<float> m0 = Stream(source, 0, valid, p), m1 = Stream(source, 1, valid, p);
+        Vector256<float> m2 = Stream(source, 2, valid, p), m3 = Stream(source, 3, valid, p);
+        Vector256<float> m4 = Stream(source, 4, valid, p), m5 = Stream(source, 5, valid, p);
+        Vector256<float> m6 = Stream(source, 6, valid, p), m7 = Stream(source, 7, valid, p);
+        Vector256<float> t0 = Avx.UnpackLow(m0, m1), t1 = Avx.UnpackHigh(m0, m1);
+        Vector256<float> t2 = Avx.UnpackLow(m2, m3), t3 = Avx.UnpackHigh(m2, m3);
+        Vector256<float> t4 = Avx.UnpackLow(m4, m5), t5 = Avx.UnpackHigh(m4, m5);
+        Vector256<float> t6 = Avx.UnpackLow(m6, m7), t7 = Avx.UnpackHigh(m6, m7);
         Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
         Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
         Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        m[0] = Avx.Permute2x128(u0, u4, 0x20);
-        m[1] = Avx.Permute2x128(u1, u5, 0x20);
-        m[2] = Avx.Permute2x128(u2, u6, 0x20);
-        m[3] = Avx.Permute2x128(u3, u7, 0x20);
-        m[4] = Avx.Permute2x128(u0, u4, 0x31);
-        m[5] = Avx.Permute2x128(u1, u5, 0x31);
-        m[6] = Avx.Permute2x128(u2, u6, 0x31);
-        m[7] = Avx.Permute2x128(u3, u7, 0x31);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x20), target);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x20), target + width);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x20), target + 2 * width);
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x20), target + 3 * width);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x31), target + 4 * width);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x31), target + 5 * width);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x31), target + 6 * width);
+        Vector256<float> last = Avx.Permute2x128(u3, u7, 0x31);
+        if (count == 8 || !finalBlock)
+            Vector256.Store(last, target + 7 * width);
+        else
+            for (int r = 0; r < count; r++) target[7 * width + r] = last.GetElement(r);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Stream(float** source, int r, int valid, int p) =>
+        r < valid ? Vector256.Load(source[r] + p) : Vector256<float>.Zero;
 
     /// <summary>
     /// B stored K×N: row by row, each k row dealt out to every sliver. Walking sliver by sliver instead reads one
