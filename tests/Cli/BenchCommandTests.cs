@@ -20,8 +20,10 @@ public sealed class BenchCommandTests
             Assert.That(root.GetProperty("size").GetInt32(), Is.EqualTo(32));
             Assert.That(root.GetProperty("classes").GetInt32(), Is.EqualTo(2));
             Assert.That(root.GetProperty("threads").GetInt32(), Is.Positive);
-            foreach (string rate in new[] { "segmentation_images_per_second", "training_steps_per_second", "sgemm_gflops" })
+            foreach (string rate in new[] { "segmentation_images_per_second", "training_steps_per_second", "sgemm_gflops", "fma_gflops" })
                 Assert.That(root.GetProperty(rate).GetDouble(), Is.Positive, rate);
+            Assert.That(root.GetProperty("percent_of_fma").GetDouble(),
+                Is.EqualTo(100 * root.GetProperty("sgemm_gflops").GetDouble() / root.GetProperty("fma_gflops").GetDouble()).Within(1e-9));
             Assert.That(root.GetProperty("sgemm_size").GetInt32(), Is.Positive);
             Assert.That(root.GetProperty("clock_source").GetString(), Is.Not.Empty);
             JsonElement peak = root.GetProperty("peak_gflops"), percent = root.GetProperty("percent_of_peak");
