@@ -19,6 +19,9 @@ internal readonly unsafe struct TokenRows(float* data, long batchStride, long ro
 
     /// <summary>Where head <paramref name="head"/> of token 0 of batch <paramref name="batch"/> starts.</summary>
     public float* Head(int batch, int head, int headDim) => data + batch * batchStride + (long)head * headDim;
+
+    /// <summary>Head <paramref name="head"/>'s features of one token.</summary>
+    public Span<float> Row(int batch, int token, int head, int headDim) => new(Head(batch, head, headDim) + token * RowStride, headDim);
 }
 
 /// <summary>The sizes of one attention call, validated once against every tensor it touches.</summary>

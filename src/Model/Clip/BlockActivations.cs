@@ -8,14 +8,14 @@ namespace ReClip.Model.Clip;
 /// both LayerNorms' statistics [B·T], the packed qkv [B, T, 3D] and attention's logsumexp [B, H, T]
 /// (attention recomputes its probabilities from them), and the MLP pre-activation [B, T, 4D] (QuickGELU's input).
 /// About 10·T·D floats per block and sequence. For the last positions of a shared-prefix prompt (spec §2.2)
-/// the qkv rows cover the prefix too: <paramref name="keyTokens"/> = P + T, the prefix part a copy of its keys and values.
+/// the qkv rows are the sequences' own; the prefix's are in the prefix block's activations.
 /// </summary>
-public sealed class BlockActivations(int batch, int tokens, int width, int heads, int keyTokens = 0) : IDisposable
+public sealed class BlockActivations(int batch, int tokens, int width, int heads) : IDisposable
 {
     public Tensor Input { get; } = Tensor.Empty([batch, tokens, width]);
     public Tensor Ln1Mean { get; } = Tensor.Empty([batch * tokens]);
     public Tensor Ln1Rstd { get; } = Tensor.Empty([batch * tokens]);
-    public Tensor Qkv { get; } = Tensor.Empty([batch, keyTokens > 0 ? keyTokens : tokens, 3 * width]);
+    public Tensor Qkv { get; } = Tensor.Empty([batch, tokens, 3 * width]);
     public Tensor LogSumExp { get; } = Tensor.Empty([batch, heads, tokens]);
     public Tensor Middle { get; } = Tensor.Empty([batch, tokens, width]);
     public Tensor Ln2Mean { get; } = Tensor.Empty([batch * tokens]);

@@ -1,6 +1,5 @@
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
-using ReClip.Runtime.Threading;
 
 namespace ReClip.Model.Clip;
 
@@ -55,57 +54,27 @@ public static unsafe class ResidualBlock
     /// <summary>
     /// The last S positions of C sequences whose first P positions are shared (spec §2.2/§14): x [C, S, D] in
     /// place, attending causally to the shared prefix's keys and values (<paramref name="prefixQkv"/> [1, P, 3D],
-    /// this layer's packed qkv from the prefix's own forward) and to their own. The Attention op shares keys
-    /// only when every key is shared, so each class gets its own [P + S] key/value rows, the prefix's copied in.
-    /// <paramref name="save"/> (built with keyTokens = P + S) receives what <see cref="Backward"/> needs.
+    /// this layer's packed qkv from the prefix's own forward) and to their own, through
+    /// <see cref="Attention.ForwardAfterPrefix"/> (no per-class copy of the prefix).
+    /// <paramref name="save"/> receives what <see cref="Backward"/> needs; its qkv holds the classes' own rows only.
     /// </summary>
     public static void ForwardAfterPrefix(TransformerBlockWeights w, Tensor x, Tensor prefixQkv, float eps, BlockActivations? save = null)
     {
-        int classes = x.Size(0), suffix = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth, prefix = prefixQkv.Size(1);
-        int total = prefix + suffix;
+        int classes = x.Size(0), suffix = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
         using Tensor y = Tensor.Empty([classes, suffix, width]);
-        using Tensor own = Tensor.Empty([classes, suffix, 3 * width]);
-        using Tensor? owned = save is null ? Tensor.Empty([classes, total, 3 * width]) : null;
-        Tensor full = save?.Qkv ?? owned!;
+        using Tensor? owned = save is null ? Tensor.Empty([classes, suffix, 3 * width]) : null;
+        Tensor own = save?.Qkv ?? owned!;
         if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
         LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
         Linear.Forward(y, w.InProjWeight, w.InProjBias, own);
-        GatherKeysAndValues(prefixQkv, own, full);
         using (Tensor o = Tensor.Empty([classes, suffix, width]))
-        using (Tensor rows = full.Slice(1, prefix, suffix))
-        using (Tensor q = rows.Slice(2, 0, width))
-        using (Tensor k = full.Slice(2, width, width))
-        using (Tensor v = full.Slice(2, 2 * width, width))
+        using (QkvViews mine = new(own, width), shared = new(prefixQkv, width))
         {
-            Attention.Forward(q, k, v, o, heads, causal: true, queryOffset: prefix, logsumexp: save?.LogSumExp);
+            Attention.ForwardAfterPrefix(mine.Q, mine.K, mine.V, shared.K, shared.V, o, heads, save?.LogSumExp);
             Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
         }
         Add.Residual(x, y);
         Mlp(w, x, y, eps, save);
-    }
-
-    /// <summary>
-    /// full[c] = [prefix rows; own[c]] for every class c, [C, P + S, 3D]: the prefix's queries are left out (attention
-    /// and its backward read only the last S positions' queries), and the classes are copied in parallel. This copy
-    /// ran on one thread while the other waited, 8 % of the Reference prompt's time with all three thirds copied.
-    /// </summary>
-    private static void GatherKeysAndValues(Tensor prefixQkv, Tensor own, Tensor full)
-    {
-        int classes = own.Size(0), suffix = own.Size(1), packedWidth = own.Size(2), prefix = prefixQkv.Size(1), width = packedWidth / 3;
-        nint shared = (nint)prefixQkv.Pointer<float>(), mine = (nint)own.Pointer<float>(), all = (nint)full.Pointer<float>();
-        long sequenceFloats = (long)(prefix + suffix) * packedWidth, suffixFloats = (long)suffix * packedWidth;
-        ParallelRows.For(classes, sequenceFloats, (start, end) =>
-        {
-            for (int c = start; c < end; c++)
-            {
-                float* sequence = (float*)all + c * sequenceFloats;
-                for (int t = 0; t < prefix; t++)
-                    new ReadOnlySpan<float>((float*)shared + (long)t * packedWidth + width, 2 * width)
-                        .CopyTo(new Span<float>(sequence + (long)t * packedWidth + width, 2 * width));
-                new ReadOnlySpan<float>((float*)mine + c * suffixFloats, (int)suffixFloats)
-                    .CopyTo(new Span<float>(sequence + (long)prefix * packedWidth, (int)suffixFloats));
-            }
-        });
     }
 
     /// <summary>x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape.</summary>
@@ -126,19 +95,18 @@ public static unsafe class ResidualBlock
 
     /// <summary>
     /// d(block input) from d(block output), in place in <paramref name="dx"/> [B, T, D], from the saved forward.
-    /// Input gradients only: the weights are frozen. For the last positions of a shared-prefix prompt (the saved
-    /// qkv has P + T rows) the gradients of the prefix's keys and values are summed over the batch into
-    /// <paramref name="prefixQkvGradient"/> [1, P, 3D] (added to). <paramref name="extraQkvGradient"/> [B, T, 3D],
-    /// when given, is added to this block's own qkv gradient: for a prefix block, what the later positions'
-    /// attention sent back to its keys and values.
+    /// Input gradients only: the weights are frozen. For the last positions of a shared-prefix prompt
+    /// (<see cref="ForwardAfterPrefix"/>), <paramref name="prefixQkv"/> is the prefix's saved qkv [1, P, 3D] of this layer
+    /// and the gradients of its keys and values are summed over the batch into <paramref name="prefixQkvGradient"/>
+    /// (added to). <paramref name="extraQkvGradient"/> [B, T, 3D], when given, is added to this block's own qkv
+    /// gradient: for a prefix block, what the later positions' attention sent back to its keys and values.
     /// </summary>
     public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal,
-        Tensor? extraQkvGradient = null, Tensor? prefixQkvGradient = null)
+        Tensor? extraQkvGradient = null, Tensor? prefixQkv = null, Tensor? prefixQkvGradient = null)
     {
         int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2), heads = width / ClipConfig.HeadWidth, rows = batch * tokens;
-        int keyTokens = a.Qkv.Size(1), prefix = keyTokens - tokens;
-        if (prefix > 0 && prefixQkvGradient is null)
-            throw new ArgumentException("ResidualBlock.Backward: a block after a shared prefix needs the prefix's qkv gradient buffer", nameof(prefixQkvGradient));
+        if ((prefixQkv is null) != (prefixQkvGradient is null))
+            throw new ArgumentException("ResidualBlock.Backward: a block after a shared prefix needs both the prefix's qkv and its gradient buffer", nameof(prefixQkvGradient));
         using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width]);
         using Tensor dy = Tensor.Empty([batch, tokens, width]);
         using Tensor dln = Tensor.Empty([batch, tokens, width]);
@@ -150,36 +118,39 @@ public static unsafe class ResidualBlock
         Add.Residual(dx, dln);
         // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
         Linear.Backward(dx.Pointer<float>(), width, rows, w.OutProjWeight, dy.Pointer<float>(), width);
-        using Tensor dqkv = Tensor.Zeros([batch, keyTokens, 3 * width]);
-        using (Tensor queryRows = a.Qkv.Slice(1, prefix, tokens))
-        using (Tensor q = queryRows.Slice(2, 0, width))
-        using (Tensor k = a.Qkv.Slice(2, width, width))
-        using (Tensor v = a.Qkv.Slice(2, 2 * width, width))
-        using (Tensor queryGradientRows = dqkv.Slice(1, prefix, tokens))
-        using (Tensor dq = queryGradientRows.Slice(2, 0, width))
-        using (Tensor dk = dqkv.Slice(2, width, width))
-        using (Tensor dv = dqkv.Slice(2, 2 * width, width))
-            Attention.Backward(dy, q, k, v, a.LogSumExp, dq, dk, dv, heads, causal, queryOffset: prefix);
+        using Tensor dqkv = Tensor.Empty([batch, tokens, 3 * width]);
+        using (QkvViews saved = new(a.Qkv, width), gradient = new(dqkv, width))
+        {
+            if (prefixQkv is null)
+                Attention.Backward(dy, saved.Q, saved.K, saved.V, a.LogSumExp, gradient.Q, gradient.K, gradient.V, heads, causal);
+            else
+            {
+                using QkvViews shared = new(prefixQkv, width), sharedGradient = new(prefixQkvGradient!, width);
+                Attention.BackwardAfterPrefix(dy, saved.Q, saved.K, saved.V, shared.K, shared.V, a.LogSumExp,
+                    gradient.Q, gradient.K, gradient.V, sharedGradient.K, sharedGradient.V, heads);
+            }
+        }
         if (extraQkvGradient is not null)
             Add.Residual(dqkv, extraQkvGradient);
-        float* pg = dqkv.Pointer<float>(), py = dy.Pointer<float>();
-        if (prefix == 0)
-            Linear.Backward(pg, 3 * width, rows, w.InProjWeight, py, width);
-        else
-        {
-            // The sequences' own rows are gathered so that one product serves all of them: a product per
-            // sequence of S rows would pack in_proj's weight once per class.
-            using Tensor own = Tensor.Empty([batch, tokens, 3 * width]);
-            Span<float> shared = prefixQkvGradient!.AsSpan<float>(), all = dqkv.AsSpan<float>(), mine = own.AsSpan<float>();
-            int prefixFloats = prefix * 3 * width, ownFloats = tokens * 3 * width, sequenceFloats = prefixFloats + ownFloats;
-            for (int b = 0; b < batch; b++)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Add(shared, all.Slice(b * sequenceFloats, prefixFloats), shared);
-                all.Slice(b * sequenceFloats + prefixFloats, ownFloats).CopyTo(mine.Slice(b * ownFloats, ownFloats));
-            }
-            Linear.Backward(own.Pointer<float>(), 3 * width, rows, w.InProjWeight, py, width);
-        }
+        Linear.Backward(dqkv.Pointer<float>(), 3 * width, rows, w.InProjWeight, dy.Pointer<float>(), width);
         LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
         Add.Residual(dx, dln);
+    }
+
+    /// <summary>The q, k and v column blocks of a packed [B, T, 3D] buffer, as views.</summary>
+    private readonly struct QkvViews(Tensor packed, int width) : IDisposable
+    {
+        public Tensor Q { get; } = packed.Slice(2, 0, width);
+
+        public Tensor K { get; } = packed.Slice(2, width, width);
+
+        public Tensor V { get; } = packed.Slice(2, 2 * width, width);
+
+        public void Dispose()
+        {
+            Q.Dispose();
+            K.Dispose();
+            V.Dispose();
+        }
     }
 }

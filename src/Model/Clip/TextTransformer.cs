@@ -139,7 +139,7 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
             for (int i = 0; i < Config.TextLayers; i++)
             {
                 BlockActivations? first = save ? new BlockActivations(1, prefix, width, heads) : null;
-                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads, keyTokens: prefix + slotCount) : null;
+                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads) : null;
                 if (save)
                 {
                     prefixBlocks.Add(first!);
@@ -178,7 +178,8 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
         for (int i = Config.TextLayers - 1; i >= 0; i--)
         {
             dPrefixQkv.AsSpan<float>().Clear();
-            ResidualBlock.Backward(weights.TextBlocks[i], a.SuffixBlocks[i], dSuffix, causal: true, prefixQkvGradient: dPrefixQkv);
+            ResidualBlock.Backward(weights.TextBlocks[i], a.SuffixBlocks[i], dSuffix, causal: true,
+                prefixQkv: a.PrefixBlocks[i].Qkv, prefixQkvGradient: dPrefixQkv);
             ResidualBlock.Backward(weights.TextBlocks[i], a.PrefixBlocks[i], dPrefix, causal: true, extraQkvGradient: dPrefixQkv);
         }
         Tensor dContext = Tensor.Empty([a.ContextCount, width]);
