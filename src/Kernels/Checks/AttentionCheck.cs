@@ -35,12 +35,27 @@ public sealed class AttentionCheck : IOpCheck
         ["prefix 20x3of77x8x64 packed"] = new(20, 1, 3, 77, 8, 64, Causal: true, Packed: true),
     };
 
+    /// <summary>The prefix form (<see cref="Attention.ForwardAfterPrefix"/>): C classes of S own positions after P shared ones.</summary>
+    private sealed record PrefixGeometry(int Classes, int Length, int Prefix, int Heads, int HeadDim)
+    {
+        public int Width => Heads * HeadDim;
+    }
+
+    private static readonly Dictionary<string, PrefixGeometry> PrefixGeometries = new()
+    {
+        ["after prefix 4x3of13x3x5"] = new(4, 3, 10, 3, 5),
+        // The Reference prompt (spec §2.2): 20 classes' 4 slots after SOT and 72 context vectors, 8 heads × 64.
+        ["after prefix 20x4of77x8x64"] = new(20, 4, 73, 8, 64),
+    };
+
     public Type Op => typeof(Attention);
 
-    public IReadOnlyList<string> Cases { get; } = [.. Geometries.Keys];
+    public IReadOnlyList<string> Cases { get; } = [.. Geometries.Keys, .. PrefixGeometries.Keys];
 
     public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {
+        if (PrefixGeometries.TryGetValue(testCase, out PrefixGeometry? prefixGeometry))
+            return RunAfterPrefix(testCase, prefixGeometry, device, seed);
         if (!Geometries.TryGetValue(testCase, out Geometry? g))
             throw new ArgumentException($"attention: no case '{testCase}'");
         var random = new RandomTensors(seed);
@@ -69,6 +84,80 @@ public sealed class AttentionCheck : IOpCheck
         outputs.Compare("dk", gradients.K, dk, keyTolerance);
         outputs.Compare("dv", gradients.V, dv, keyTolerance);
         return outputs.Results;
+    }
+
+    /// <summary>
+    /// The prefix form against the double reference on each class's concatenated keys [prefix; own] (causal offset P):
+    /// o, logsumexp, dq, the own dk and dv, and the prefix's dk and dv summed over the classes.
+    /// </summary>
+    private static IReadOnlyList<OpCheckResult> RunAfterPrefix(string testCase, PrefixGeometry g, Device device, int seed)
+    {
+        var random = new RandomTensors(seed);
+        int ownCount = g.Classes * g.Length * g.Width, prefixCount = g.Prefix * g.Width, keyLength = g.Prefix + g.Length;
+        float[] q = random.Uniform(ownCount, -2, 2), k = random.Uniform(ownCount, -2, 2), v = random.Uniform(ownCount), dO = random.Uniform(ownCount);
+        float[] prefixK = random.Uniform(prefixCount, -2, 2), prefixV = random.Uniform(prefixCount);
+        float[] fullK = new float[g.Classes * keyLength * g.Width], fullV = new float[fullK.Length];
+        for (int c = 0; c < g.Classes; c++)
+        {
+            int start = c * keyLength * g.Width;
+            prefixK.CopyTo(fullK, start);
+            prefixV.CopyTo(fullV, start);
+            Array.Copy(k, c * g.Length * g.Width, fullK, start + prefixCount, g.Length * g.Width);
+            Array.Copy(v, c * g.Length * g.Width, fullV, start + prefixCount, g.Length * g.Width);
+        }
+        float[] o = new float[ownCount], logsumexp = new float[g.Classes * g.Heads * g.Length];
+        float[] dq = new float[ownCount], dFullK = new float[fullK.Length], dFullV = new float[fullV.Length];
+        Attention.Reference(q, fullK, fullV, o, logsumexp, g.Classes, g.Length, keyLength, g.Heads, causal: true, g.Prefix);
+        Attention.BackwardReference(dO, q, fullK, fullV, dq, dFullK, dFullV, g.Classes, g.Length, keyLength, g.Heads, causal: true, g.Prefix);
+        (float[] dPrefixK, float[] dk) = SplitPrefix(dFullK, g);
+        (float[] dPrefixV, float[] dv) = SplitPrefix(dFullV, g);
+
+        var outputs = new CheckOutputs("attention", testCase);
+        var owned = new List<Tensor>();
+        Tensor On(float[] values, params int[] shape)
+        {
+            Tensor t = RandomTensors.On(device, values, shape);
+            owned.Add(t);
+            return t;
+        }
+        try
+        {
+            int[] own = [g.Classes, g.Length, g.Width], shared = [1, g.Prefix, g.Width];
+            Tensor tq = On(q, own), tk = On(k, own), tv = On(v, own), tpk = On(prefixK, shared), tpv = On(prefixV, shared), tdO = On(dO, own);
+            Tensor to = On(new float[ownCount], own), tl = On(new float[logsumexp.Length], g.Classes, g.Heads, g.Length);
+            outputs.Time(() => Attention.ForwardAfterPrefix(tq, tk, tv, tpk, tpv, to, g.Heads, tl));
+            outputs.Compare("o", to, o, Forward);
+            outputs.Compare("logsumexp", tl, logsumexp, Forward);
+            Tensor tdq = On(new float[ownCount], own), tdk = On(new float[ownCount], own), tdv = On(new float[ownCount], own);
+            Tensor tdpk = On(new float[prefixCount], shared), tdpv = On(new float[prefixCount], shared);
+            outputs.Time(() => Attention.BackwardAfterPrefix(tdO, tq, tk, tv, tpk, tpv, tl, tdq, tdk, tdv, tdpk, tdpv, g.Heads));
+            outputs.Compare("dq", tdq, dq, Backward);
+            outputs.Compare("dk", tdk, dk, Backward);
+            outputs.Compare("dv", tdv, dv, Backward);
+            // The prefix's gradients sum over the classes: the error grows with the number of terms.
+            var prefixTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Classes), Backward.Relative);
+            outputs.Compare("prefix dk", tdpk, dPrefixK, prefixTolerance);
+            outputs.Compare("prefix dv", tdpv, dPrefixV, prefixTolerance);
+        }
+        finally
+        {
+            foreach (Tensor t in owned) t.Dispose();
+        }
+        return outputs.Results;
+    }
+
+    /// <summary>A [C, P + S, D] gradient as the prefix rows summed over the classes and each class's own rows.</summary>
+    private static (float[] Prefix, float[] Own) SplitPrefix(float[] full, PrefixGeometry g)
+    {
+        int keyLength = g.Prefix + g.Length;
+        float[] prefix = new float[g.Prefix * g.Width], own = new float[g.Classes * g.Length * g.Width];
+        for (int c = 0; c < g.Classes; c++)
+        {
+            int start = c * keyLength * g.Width;
+            for (int i = 0; i < prefix.Length; i++) prefix[i] += full[start + i];
+            Array.Copy(full, start + prefix.Length, own, c * g.Length * g.Width, g.Length * g.Width);
+        }
+        return (prefix, own);
     }
 
     /// <summary>
