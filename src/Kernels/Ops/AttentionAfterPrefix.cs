@@ -40,8 +40,15 @@ public static partial class Attention
                 float[] scratch = Scratch(ref threadScores, Math.Min(x.Rows, QueryBlock(x.KeyCount)) * x.KeyCount);
                 fixed (float* scores = scratch)
                     for (int h = start; h < end; h++)
+                    {
+                        int headDim = x.Layout.HeadDim;
+                        PackedMatrix keysT = PackedMatrix.Repack(ref threadKeys,
+                            new GemmOperand(x.PrefixK.Head(0, h, headDim), x.PrefixK.RowStride, true), headDim, x.PrefixLength);
+                        PackedMatrix valueRows = PackedMatrix.Repack(ref threadValues,
+                            new GemmOperand(x.PrefixV.Head(0, h, headDim), x.PrefixV.RowStride, false), x.PrefixLength, headDim);
                         for (int group = 0; group < x.Groups; group++)
-                            ForwardAfterPrefixGroup(x, group, h, scores, (float*)output, (float*)statistics);
+                            ForwardAfterPrefixGroup(x, group, h, keysT, valueRows, scores, (float*)output, (float*)statistics);
+                    }
             });
         }
     }
@@ -78,14 +85,16 @@ public static partial class Attention
         }
     }
 
-    /// <summary>Head h of one group of classes, whose query rows form one matrix, in blocks of queries as <see cref="ForwardBlock"/>.</summary>
-    private static unsafe void ForwardAfterPrefixGroup(PrefixOperands x, int group, int h, float* scores, float* o, float* logsumexp)
+    /// <summary>
+    /// Head h of one group of classes, whose query rows form one matrix, in blocks of queries as <see cref="ForwardBlock"/>,
+    /// against the head's packed prefix keys (Kᵀ) and values.
+    /// </summary>
+    private static unsafe void ForwardAfterPrefixGroup(PrefixOperands x, int group, int h, PackedMatrix keysT, PackedMatrix valueRows,
+        float* scores, float* o, float* logsumexp)
     {
         AttentionLayout layout = x.Layout;
         int length = layout.QueryLength, headDim = layout.HeadDim, prefix = x.PrefixLength, keyCount = x.KeyCount;
         int firstClass = group * x.ClassesPerGroup, rows = x.ClassesPerGroup * length;
-        PackedMatrix keysT = PackedMatrix.Repack(ref threadKeys, new GemmOperand(x.PrefixK.Head(0, h, headDim), x.PrefixK.RowStride, true), headDim, prefix);
-        PackedMatrix valueRows = PackedMatrix.Repack(ref threadValues, new GemmOperand(x.PrefixV.Head(0, h, headDim), x.PrefixV.RowStride, false), prefix, headDim);
         float* queryRows = x.Q.Head(firstClass, h, headDim);
         float* outputRows = o + (long)firstClass * length * layout.Width + (long)h * headDim;
         int block = QueryBlock(keyCount);
