@@ -76,32 +76,13 @@ public sealed class AttentionAfterPrefixTests
     }
 
     /// <summary>[C, P + S, D]: the prefix's rows, then each class's own, as Forward wants them.</summary>
-    private static Tensor Concatenated(Tensor prefix, Tensor own)
-    {
-        int classes = own.Size(0), length = own.Size(1), prefixLength = prefix.Size(1);
-        float[] shared = prefix.ToFloatArray(), mine = own.ToFloatArray();
-        float[] all = new float[classes * (prefixLength + length) * Width];
-        for (int c = 0; c < classes; c++)
-        {
-            shared.CopyTo(all, c * (prefixLength + length) * Width);
-            Array.Copy(mine, c * length * Width, all, (c * (prefixLength + length) + prefixLength) * Width, length * Width);
-        }
-        return Tensor.FromSpan<float>(all, [classes, prefixLength + length, Width]);
-    }
+    private static Tensor Concatenated(Tensor prefix, Tensor own) =>
+        Tensor.FromSpan<float>(PrefixSequences.Concatenate(prefix.ToFloatArray(), own.ToFloatArray(), own.Size(0)),
+            [own.Size(0), prefix.Size(1) + own.Size(1), Width]);
 
     /// <summary>A full [C, P + S, D] gradient as the prefix's rows summed over the classes and the own rows.</summary>
-    private static (float[] Prefix, float[] Own) Split(Tensor full, int prefixLength)
-    {
-        int classes = full.Size(0), length = full.Size(1) - prefixLength;
-        float[] values = full.ToFloatArray(), prefix = new float[prefixLength * Width], own = new float[classes * length * Width];
-        for (int c = 0; c < classes; c++)
-        {
-            int start = c * (prefixLength + length) * Width;
-            for (int i = 0; i < prefix.Length; i++) prefix[i] += values[start + i];
-            Array.Copy(values, start + prefix.Length, own, c * length * Width, length * Width);
-        }
-        return (prefix, own);
-    }
+    private static (float[] Prefix, float[] Own) Split(Tensor full, int prefixLength) =>
+        PrefixSequences.Split(full.ToFloatArray(), full.Size(0), prefixLength, Width);
 
     /// <summary>
     /// q, k, v as the column blocks of one [B, T, 3D] buffer filled with random values, as the text tower has them; when not

@@ -96,21 +96,13 @@ public sealed class AttentionCheck : IOpCheck
         int ownCount = g.Classes * g.Length * g.Width, prefixCount = g.Prefix * g.Width, keyLength = g.Prefix + g.Length;
         float[] q = random.Uniform(ownCount, -2, 2), k = random.Uniform(ownCount, -2, 2), v = random.Uniform(ownCount), dO = random.Uniform(ownCount);
         float[] prefixK = random.Uniform(prefixCount, -2, 2), prefixV = random.Uniform(prefixCount);
-        float[] fullK = new float[g.Classes * keyLength * g.Width], fullV = new float[fullK.Length];
-        for (int c = 0; c < g.Classes; c++)
-        {
-            int start = c * keyLength * g.Width;
-            prefixK.CopyTo(fullK, start);
-            prefixV.CopyTo(fullV, start);
-            Array.Copy(k, c * g.Length * g.Width, fullK, start + prefixCount, g.Length * g.Width);
-            Array.Copy(v, c * g.Length * g.Width, fullV, start + prefixCount, g.Length * g.Width);
-        }
+        float[] fullK = PrefixSequences.Concatenate(prefixK, k, g.Classes), fullV = PrefixSequences.Concatenate(prefixV, v, g.Classes);
         float[] o = new float[ownCount], logsumexp = new float[g.Classes * g.Heads * g.Length];
         float[] dq = new float[ownCount], dFullK = new float[fullK.Length], dFullV = new float[fullV.Length];
         Attention.Reference(q, fullK, fullV, o, logsumexp, g.Classes, g.Length, keyLength, g.Heads, causal: true, g.Prefix);
         Attention.BackwardReference(dO, q, fullK, fullV, dq, dFullK, dFullV, g.Classes, g.Length, keyLength, g.Heads, causal: true, g.Prefix);
-        (float[] dPrefixK, float[] dk) = SplitPrefix(dFullK, g);
-        (float[] dPrefixV, float[] dv) = SplitPrefix(dFullV, g);
+        (float[] dPrefixK, float[] dk) = PrefixSequences.Split(dFullK, g.Classes, g.Prefix, g.Width);
+        (float[] dPrefixV, float[] dv) = PrefixSequences.Split(dFullV, g.Classes, g.Prefix, g.Width);
 
         var outputs = new CheckOutputs("attention", testCase);
         var owned = new List<Tensor>();
@@ -144,20 +136,6 @@ public sealed class AttentionCheck : IOpCheck
             foreach (Tensor t in owned) t.Dispose();
         }
         return outputs.Results;
-    }
-
-    /// <summary>A [C, P + S, D] gradient as the prefix rows summed over the classes and each class's own rows.</summary>
-    private static (float[] Prefix, float[] Own) SplitPrefix(float[] full, PrefixGeometry g)
-    {
-        int keyLength = g.Prefix + g.Length;
-        float[] prefix = new float[g.Prefix * g.Width], own = new float[g.Classes * g.Length * g.Width];
-        for (int c = 0; c < g.Classes; c++)
-        {
-            int start = c * keyLength * g.Width;
-            for (int i = 0; i < prefix.Length; i++) prefix[i] += full[start + i];
-            Array.Copy(full, start + prefix.Length, own, c * g.Length * g.Width, g.Length * g.Width);
-        }
-        return (prefix, own);
     }
 
     /// <summary>

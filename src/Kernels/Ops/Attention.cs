@@ -137,13 +137,9 @@ public static partial class Attention
             {
                 float* row = scores + (long)r * keyLength;
                 int i = (r0 + r) % queryLength, visible = layout.VisibleKeys(i);
-                // Subtracting the row maximum keeps exp in range; it comes back in logsumexp.
-                float max = TensorPrimitives.Max(new ReadOnlySpan<float>(row, visible));
-                float sum = VectorExp.ExpShifted(row, visible, max);
-                new Span<float>(row + visible, keyLength - visible).Clear();
-                inverseSums[r] = 1 / sum;
+                inverseSums[r] = ExponentiateRow(row, visible, keyLength, out float rowLogsumexp);
                 if (logsumexp is not null)
-                    logsumexp[((long)(firstBatch + (r0 + r) / queryLength) * layout.Heads + h) * queryLength + i] = max + MathF.Log(sum);
+                    logsumexp[((long)(firstBatch + (r0 + r) / queryLength) * layout.Heads + h) * queryLength + i] = rowLogsumexp;
             }
             float* outputBlock = outputRows + (long)r0 * layout.Width;
             Sgemm.Multiply(count, 1, new GemmOperand(scores, keyLength, false), valueRows, 0, outputBlock, layout.Width);
@@ -160,6 +156,20 @@ public static partial class Attention
     /// register tiles of either kernel (12 rows), at least one tile.
     /// </summary>
     private static int QueryBlock(int keyLength) => Math.Max(12, ScoreBlockFloats / Math.Max(1, keyLength) / 12 * 12);
+
+    /// <summary>
+    /// A row of scores becomes its unnormalised softmax in place: e^(s − max) over the first <paramref name="visible"/>
+    /// entries, 0 over the masked rest. Returns 1 / the sum, for the output row; the row's logsumexp goes out, for the
+    /// backward pass. Subtracting the row maximum keeps exp in range; it comes back in logsumexp.
+    /// </summary>
+    private static unsafe float ExponentiateRow(float* row, int visible, int length, out float logsumexp)
+    {
+        float max = TensorPrimitives.Max(new ReadOnlySpan<float>(row, visible));
+        float sum = VectorExp.ExpShifted(row, visible, max);
+        new Span<float>(row + visible, length - visible).Clear();
+        logsumexp = max + MathF.Log(sum);
+        return 1 / sum;
+    }
 
     /// <summary>A thread's scratch matrix, grown on demand and kept for the thread's life (no allocation per call).</summary>
     private static float[] Scratch(ref float[]? buffer, int length)

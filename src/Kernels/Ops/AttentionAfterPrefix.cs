@@ -111,12 +111,9 @@ public static partial class Attention
                 ReadOnlySpan<float> query = new(queryRows + (r0 + r) * x.Q.RowStride, headDim);
                 for (int j = 0; j <= i; j++)
                     row[prefix + j] = layout.Scale * TensorPrimitives.Dot(query, x.K.Row(c, j, h, headDim));
-                float max = TensorPrimitives.Max(new ReadOnlySpan<float>(row, visible));
-                float sum = VectorExp.ExpShifted(row, visible, max);
-                new Span<float>(row + visible, keyCount - visible).Clear();
-                inverseSums[r] = 1 / sum;
+                inverseSums[r] = ExponentiateRow(row, visible, keyCount, out float rowLogsumexp);
                 if (logsumexp is not null)
-                    logsumexp[((long)c * layout.Heads + h) * length + i] = max + MathF.Log(sum);
+                    logsumexp[((long)c * layout.Heads + h) * length + i] = rowLogsumexp;
             }
             float* outputBlock = outputRows + (long)r0 * layout.Width;
             Sgemm.Multiply(count, 1, new GemmOperand(scores, keyCount, false), valueRows, 0, outputBlock, layout.Width);
@@ -158,13 +155,9 @@ public static partial class Attention
             }
             VectorExp.ExpShifted(probabilities, visible, logsumexp[((long)c * layout.Heads + h) * length + i]);
             new Span<float>(probabilities + visible, keyCount - visible).Clear();
+            // The own part of dP was computed only up to i: its masked rest may hold anything, so it is cleared too.
             new Span<float>(gradients + visible, keyCount - visible).Clear();
-            var probabilityRow = new Span<float>(probabilities, keyCount);
-            var gradientRow = new Span<float>(gradients, keyCount);
-            // Masked keys have P = 0, so their dS is 0 too; scale goes into the products below.
-            float weighted = TensorPrimitives.Dot(probabilityRow, gradientRow);
-            TensorPrimitives.Subtract(gradientRow, weighted, gradientRow);
-            TensorPrimitives.Multiply(gradientRow, probabilityRow, gradientRow);
+            ScoreGradientRow(new ReadOnlySpan<float>(probabilities, keyCount), new Span<float>(gradients, keyCount));
         }
         // dQ = scale·dS·[prefixK; k]: the prefix part as one product, each row's own keys added.
         Sgemm.Multiply(rows, headDim, prefix, scale, new GemmOperand(ds, keyCount, false), new GemmOperand(prefixKeys, x.PrefixK.RowStride, false), 0, dqh, d.Q.RowStride);

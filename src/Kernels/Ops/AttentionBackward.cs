@@ -121,6 +121,16 @@ public static partial class Attention
         }
     }
 
+    /// <summary>
+    /// dS = P∘(dP − Σ P∘dP) of one row, in place in <paramref name="gradients"/> (dP in, dS out); masked keys have P = 0,
+    /// so their dS is 0 too. The scale goes into the products that use dS.
+    /// </summary>
+    private static void ScoreGradientRow(ReadOnlySpan<float> probabilities, Span<float> gradients)
+    {
+        float weighted = TensorPrimitives.Dot(probabilities, gradients);
+        TensorPrimitives.AddMultiply(gradients, -weighted, probabilities, gradients);
+    }
+
     /// <summary>Head h of query batches firstBatch..firstBatch+batches−1 (one matrix of rows); <paramref name="accumulate"/> adds into dk, dv.</summary>
     private static unsafe void BackwardBlock(AttentionLayout layout, TokenRows q, TokenRows k, TokenRows v, TokenRows dq, TokenRows dk, TokenRows dv,
         int firstBatch, int batches, int h, bool accumulate, float* dO, float* logsumexp, float* p, float* ds)
@@ -140,9 +150,7 @@ public static partial class Attention
             int i = r % queryLength, visible = layout.VisibleKeys(i);
             VectorExp.ExpShifted(p + (long)r * keyLength, visible, logsumexp[((long)(firstBatch + r / queryLength) * layout.Heads + h) * queryLength + i]);
             probabilities[visible..].Clear();
-            // dS = P∘(dP − Σ P∘dP); masked keys have P = 0, so their dS is 0 too. scale goes into the GEMMs' alpha.
-            float weighted = TensorPrimitives.Dot(probabilities, gradients);
-            TensorPrimitives.AddMultiply(gradients, -weighted, probabilities, gradients);
+            ScoreGradientRow(probabilities, gradients);
         }
         float beta = accumulate ? 1 : 0;
         Sgemm.Multiply(rows, headDim, keyLength, scale, new GemmOperand(ds, keyLength, false), new GemmOperand(kh, k.RowStride, false),

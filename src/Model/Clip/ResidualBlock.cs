@@ -34,11 +34,9 @@ public static unsafe class ResidualBlock
             LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
             Linear.Forward(y, w.InProjWeight, w.InProjBias, packed);
             using (Tensor o = Tensor.Empty([batch, tokens, width]))
-            using (Tensor q = packed.Slice(2, 0, width))
-            using (Tensor k = packed.Slice(2, width, width))
-            using (Tensor v = packed.Slice(2, 2 * width, width))
+            using (QkvViews views = new(packed, width))
             {
-                Attention.Forward(q, k, v, o, heads, causal, logsumexp: save?.LogSumExp);
+                Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp);
                 Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
             }
             Add.Residual(x, y);
