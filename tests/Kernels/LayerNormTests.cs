@@ -38,6 +38,26 @@ public sealed class LayerNormTests
         });
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public void BackwardInPlaceGivesTheSameGradients(string testCase)
+    {
+        using var fixture = new OpFixture("layernorm");
+        float eps = float.Parse(fixture.Describe(testCase).Split("eps=")[1], System.Globalization.CultureInfo.InvariantCulture);
+        using Tensor x = fixture.Load(testCase, "x"), gamma = fixture.Load(testCase, "gamma"), beta = fixture.Load(testCase, "beta"), dy = fixture.Load(testCase, "dy");
+        int rows = x.Size(0), width = x.Size(1);
+        using Tensor y = Tensor.Empty([rows, width]), mean = Tensor.Empty([rows]), rstd = Tensor.Empty([rows]);
+        using Tensor dgamma = Tensor.Empty([width]), dbeta = Tensor.Empty([width]);
+        LayerNorm.Forward(x, gamma, beta, y, eps, mean, rstd);
+        // dx = dy: the parameter gradients must still see the incoming dy.
+        LayerNorm.Backward(dy, x, gamma, mean, rstd, dy, dgamma, dbeta);
+        Assert.Multiple(() =>
+        {
+            Assert.That(dy.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dx")).Within(BackwardTolerance));
+            Assert.That(dgamma.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dgamma")).Within(BackwardTolerance));
+            Assert.That(dbeta.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dbeta")).Within(BackwardTolerance));
+        });
+    }
+
     [Test]
     public void BackwardMatchesFiniteDifferences()
     {

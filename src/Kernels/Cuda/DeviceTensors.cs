@@ -30,6 +30,23 @@ internal static class DeviceTensors
         return device;
     }
 
+    /// <summary>Zeros a contiguous 4-byte-element tensor on its device (f32 and i32).</summary>
+    public static void Clear(Tensor tensor)
+    {
+        if (tensor.DType.SizeOf() != sizeof(float) || !tensor.IsContiguous)
+            throw new ArgumentException($"Clear: {tensor} is not a contiguous tensor of 4-byte elements");
+        var storage = (DeviceStorage)tensor.Storage;
+        storage.Clear(tensor.Offset * tensor.DType.SizeOf(), tensor.ElementCount);
+    }
+
+    /// <summary>A host-side list (class ids, gather indices, resize taps) copied onto <paramref name="device"/>, for the kernel that reads it.</summary>
+    public static Tensor Upload<T>(ReadOnlySpan<T> values, Device device) where T : unmanaged
+    {
+        // An empty list still gets one element, so the kernel receives a valid (unread) pointer.
+        using Tensor host = values.IsEmpty ? Tensor.Zeros([1], DTypeInfo.Of<T>()) : Tensor.FromSpan(values, [values.Length]);
+        return host.ToDevice(device);
+    }
+
     /// <summary>1 when every tensor starts on a 16-byte boundary, so the kernels may load float4 vectors; else 0.</summary>
     public static int Aligned16(params ReadOnlySpan<Tensor> tensors)
     {

@@ -72,7 +72,7 @@ public static partial class Attention
     }
 
     /// <summary>
-    /// o = attention(q, k, v) on CPU tensors. q [B, Tq, H·Dh], k and v [1 or B, Tk, H·Dh] may be strided views
+    /// o = attention(q, k, v), on the device of o. q [B, Tq, H·Dh], k and v [1 or B, Tk, H·Dh] may be strided views
     /// (dense last dimension, any row stride), e.g. slices of the packed qkv buffer; o [B, Tq, H·Dh] is contiguous.
     /// <paramref name="logsumexp"/> [B, H, Tq] receives what <see cref="Backward"/> needs, when given.
     /// </summary>
@@ -81,16 +81,20 @@ public static partial class Attention
         const string op = "Attention";
         AttentionLayout layout = AttentionLayout.Of(op, q, k, heads, causal, queryOffset);
         int batch = layout.Batch, queryLength = layout.QueryLength, keyLength = layout.KeyLength, width = layout.Width;
+        Shape.Require(op + " o", [batch, queryLength, width], o.Shape);
+        if (logsumexp is not null)
+            Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
+        if (!o.Device.IsCpu)
+        {
+            ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, null, null), o, logsumexp);
+            return;
+        }
         TokenRows queries = AttentionLayout.Rows(op + " q", q, batch, queryLength, width);
         TokenRows keys = AttentionLayout.Rows(op + " k", k, layout.KeyBatch, keyLength, width);
         TokenRows values = AttentionLayout.Rows(op + " v", v, layout.KeyBatch, keyLength, width);
-        Shape.Require(op + " o", [batch, queryLength, width], o.Shape);
         OpGuard.Cpu(op, o);
         if (logsumexp is not null)
-        {
-            Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
             OpGuard.Cpu(op, logsumexp);
-        }
         // Shared keys (Bk = 1, the prompt prefix): the queries of all batches stack into one matrix per head, so
         // each head is two GEMMs of B·Tq rows instead of B tiny ones (Tq = 3 there, spec §14).
         int blockBatches = layout.KeyBatch == 1 && queries.Stacks(queryLength) ? batch : 1;

@@ -24,14 +24,19 @@ public static partial class Attention
     public static void ForwardAfterPrefix(Tensor q, Tensor k, Tensor v, Tensor prefixK, Tensor prefixV, Tensor o, int heads, Tensor? logsumexp = null)
     {
         const string op = "Attention.ForwardAfterPrefix";
+        AttentionLayout layout = PrefixOperands.LayoutOf(op, q, k, prefixK, heads);
+        Shape.Require(op + " o", [layout.Batch, layout.QueryLength, layout.Width], o.Shape);
+        if (logsumexp is not null)
+            Shape.Require(op + " logsumexp", [layout.Batch, heads, layout.QueryLength], logsumexp.Shape);
+        if (!o.Device.IsCpu)
+        {
+            ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, prefixK, prefixV), o, logsumexp);
+            return;
+        }
         PrefixOperands x = PrefixOperands.Of(op, q, k, v, prefixK, prefixV, heads);
-        Shape.Require(op + " o", [x.Layout.Batch, x.Layout.QueryLength, x.Layout.Width], o.Shape);
         OpGuard.Cpu(op, o);
         if (logsumexp is not null)
-        {
-            Shape.Require(op + " logsumexp", [x.Layout.Batch, heads, x.Layout.QueryLength], logsumexp.Shape);
             OpGuard.Cpu(op, logsumexp);
-        }
         unsafe
         {
             nint output = (nint)o.Pointer<float>(), statistics = logsumexp is null ? 0 : (nint)logsumexp.Pointer<float>();
@@ -61,12 +66,18 @@ public static partial class Attention
         Tensor dq, Tensor dk, Tensor dv, Tensor dPrefixK, Tensor dPrefixV, int heads)
     {
         const string op = "Attention.BackwardAfterPrefix";
-        PrefixOperands x = PrefixOperands.Of(op, q, k, v, prefixK, prefixV, heads);
-        PrefixOperands d = PrefixOperands.Of(op + " gradient", dq, dk, dv, dPrefixK, dPrefixV, heads);
-        AttentionLayout layout = x.Layout;
+        AttentionLayout layout = PrefixOperands.LayoutOf(op, q, k, prefixK, heads);
+        PrefixOperands.LayoutOf(op + " gradient", dq, dk, dPrefixK, heads);
         Shape.Require(op + " dO", [layout.Batch, layout.QueryLength, layout.Width], dO.Shape);
         Shape.Require(op + " logsumexp", [layout.Batch, heads, layout.QueryLength], logsumexp.Shape);
         Shape.Require(op + " dq", q.Shape, dq.Shape);
+        if (!dO.Device.IsCpu)
+        {
+            BackwardCuda(DeviceOperands.Of(op, layout, dO, q, k, v, prefixK, prefixV), dO, logsumexp, dq, dk, dv, dPrefixK, dPrefixV);
+            return;
+        }
+        PrefixOperands x = PrefixOperands.Of(op, q, k, v, prefixK, prefixV, heads);
+        PrefixOperands d = PrefixOperands.Of(op + " gradient", dq, dk, dv, dPrefixK, dPrefixV, heads);
         OpGuard.Cpu(op, dO, logsumexp);
         if (x.Groups != d.Groups)
             throw new ArgumentException($"{op}: q and dq must both stack their batches or both not");
@@ -203,13 +214,20 @@ public static partial class Attention
 
         public int Rows => Layout.Batch * Layout.QueryLength;
 
-        public static PrefixOperands Of(string op, Tensor q, Tensor k, Tensor v, Tensor prefixK, Tensor prefixV, int heads)
+        /// <summary>The own part's layout, checked against the prefix's shape (on any device).</summary>
+        public static AttentionLayout LayoutOf(string op, Tensor q, Tensor k, Tensor prefixK, int heads)
         {
             AttentionLayout layout = AttentionLayout.Of(op, q, k, heads, causal: true, queryOffset: 0);
             if (layout.KeyBatch != layout.Batch || k.Size(1) != q.Size(1))
                 throw new TensorShapeException($"{op}: every class needs its own keys for its own positions: q {Shape.Format(q.Shape)}, k {Shape.Format(k.Shape)}");
             if (prefixK.Rank != 3 || prefixK.Size(0) != 1 || prefixK.Size(1) == 0)
                 throw new TensorShapeException($"{op}: prefix keys {Shape.Format(prefixK.Shape)} must be [1, P, {layout.Width}] with P ≥ 1");
+            return layout;
+        }
+
+        public static PrefixOperands Of(string op, Tensor q, Tensor k, Tensor v, Tensor prefixK, Tensor prefixV, int heads)
+        {
+            AttentionLayout layout = LayoutOf(op, q, k, prefixK, heads);
             int batch = layout.Batch, length = layout.QueryLength, width = layout.Width, prefix = prefixK.Size(1);
             TokenRows queries = AttentionLayout.Rows(op + " q", q, batch, length, width);
             return new PrefixOperands(layout, queries, AttentionLayout.Rows(op + " k", k, batch, length, width),

@@ -87,14 +87,19 @@ public static partial class Attention
         const string op = "Attention.Backward";
         AttentionLayout layout = AttentionLayout.Of(op, q, k, heads, causal, queryOffset);
         int batch = layout.Batch, keyBatch = layout.KeyBatch, queryLength = layout.QueryLength, keyLength = layout.KeyLength, width = layout.Width;
+        Shape.Require(op + " dO", [batch, queryLength, width], dO.Shape);
+        Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
+        if (!dO.Device.IsCpu)
+        {
+            BackwardCuda(DeviceOperands.Of(op, layout, dO, q, k, v, null, null), dO, logsumexp, dq, dk, dv, null, null);
+            return;
+        }
         TokenRows queries = AttentionLayout.Rows(op + " q", q, batch, queryLength, width);
         TokenRows keys = AttentionLayout.Rows(op + " k", k, keyBatch, keyLength, width);
         TokenRows values = AttentionLayout.Rows(op + " v", v, keyBatch, keyLength, width);
         TokenRows queryGradient = AttentionLayout.Rows(op + " dq", dq, batch, queryLength, width);
         TokenRows keyGradient = AttentionLayout.Rows(op + " dk", dk, keyBatch, keyLength, width);
         TokenRows valueGradient = AttentionLayout.Rows(op + " dv", dv, keyBatch, keyLength, width);
-        Shape.Require(op + " dO", [batch, queryLength, width], dO.Shape);
-        Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
         OpGuard.Cpu(op, dO, logsumexp);
         // Shared keys (Bk = 1): when the query rows of all batches form one matrix, each head is one block whose
         // GEMMs sum dk and dv over the batch themselves; otherwise the batches of a head run one by one, adding up.

@@ -103,13 +103,12 @@ internal readonly struct AttentionLayout
     }
 
     /// <summary>
-    /// Checks a CPU f32 operand of shape [batch, tokens, width] whose last dimension is dense; rows may be
-    /// strided (views into the packed qkv buffer). Size-1 dimensions carry no stride that matters.
+    /// Checks an f32 operand of shape [batch, tokens, width] whose last dimension is dense; rows may be strided
+    /// (views into the packed qkv buffer). Returns its element strides between batches and between token rows;
+    /// size-1 dimensions carry no stride that matters, so they get the one a dense tensor would have.
     /// </summary>
-    public static unsafe TokenRows Rows(string op, Tensor tensor, int batch, int tokens, int width)
+    public static (long BatchStride, long RowStride) Strides(string op, Tensor tensor, int batch, int tokens, int width)
     {
-        if (!tensor.Device.IsCpu)
-            throw new NoKernelException($"{op}: {tensor} is on {tensor.Device}; this op has no kernel there yet");
         if (tensor.DType != DType.F32)
             throw new ArgumentException($"{op}: {tensor} holds {tensor.DType.Name()}; this op computes on f32");
         Shape.Require(op, [batch, tokens, width], tensor.Shape);
@@ -118,6 +117,15 @@ internal readonly struct AttentionLayout
         long rowStride = tokens > 1 ? tensor.Strides[1] : width;
         if (rowStride < width)
             throw new ArgumentException($"{op}: {tensor} has row stride {rowStride} < width {width}; its token rows overlap");
-        return new TokenRows(tensor.Pointer<float>(), batch > 1 ? tensor.Strides[0] : tokens * rowStride, rowStride);
+        return (batch > 1 ? tensor.Strides[0] : tokens * rowStride, rowStride);
+    }
+
+    /// <summary>The rows of a CPU operand, checked as <see cref="Strides"/> does.</summary>
+    public static unsafe TokenRows Rows(string op, Tensor tensor, int batch, int tokens, int width)
+    {
+        if (!tensor.Device.IsCpu)
+            throw new ArgumentException($"{op}: {tensor} is on {tensor.Device}, not in host memory like the output");
+        (long batchStride, long rowStride) = Strides(op, tensor, batch, tokens, width);
+        return new TokenRows(tensor.Pointer<float>(), batchStride, rowStride);
     }
 }

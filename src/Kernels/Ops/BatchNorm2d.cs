@@ -71,10 +71,15 @@ public static partial class BatchNorm2d
         const string op = "BatchNorm2d.ForwardTraining";
         (int batch, int channels, int spatial) = Sizes(op, x, ("gamma", gamma), ("beta", beta), ("runningMean", runningMean), ("runningVar", runningVar), ("mean", mean), ("rstd", rstd));
         Shape.Require(op + " y", x.Shape, y.Shape);
-        OpGuard.Cpu(op, y);
         long n = GlobalCount(group, (long)batch * spatial);
         if (n < 2)
             throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} has {n} value per channel; training needs at least 2");
+        if (!y.Device.IsCpu)
+        {
+            ForwardTrainingCuda(x, gamma, beta, runningMean, runningVar, y, mean, rstd, momentum, eps, group, n);
+            return;
+        }
+        OpGuard.Cpu(op, x, gamma, beta, runningMean, runningVar, y, mean, rstd);
         // Two passes (mean, then squared deviations) as PyTorch does; per-plane float sums, added in double.
         double[] sums = new double[channels], squares = new double[channels];
         unsafe
@@ -136,7 +141,12 @@ public static partial class BatchNorm2d
         const string op = "BatchNorm2d.ForwardEval";
         (int batch, int channels, int spatial) = Sizes(op, x, ("gamma", gamma), ("beta", beta), ("runningMean", runningMean), ("runningVar", runningVar));
         Shape.Require(op + " y", x.Shape, y.Shape);
-        OpGuard.Cpu(op, y);
+        if (!y.Device.IsCpu)
+        {
+            ForwardEvalCuda(x, gamma, beta, runningMean, runningVar, y, eps);
+            return;
+        }
+        OpGuard.Cpu(op, x, gamma, beta, runningMean, runningVar, y);
         unsafe
         {
             nint ax = (nint)x.Pointer<float>(), ay = (nint)y.Pointer<float>(), ag = (nint)gamma.Pointer<float>(), ab = (nint)beta.Pointer<float>();
@@ -171,17 +181,13 @@ public static partial class BatchNorm2d
     internal static unsafe Span<float> Plane(nint data, int b, int c, int channels, int spatial) =>
         new((float*)data + ((long)b * channels + c) * spatial, spatial);
 
-    /// <summary>Checks x [B, C, H, W] and the per-channel vectors [C]; returns (B, C, H·W).</summary>
+    /// <summary>Checks the shapes of x [B, C, H, W] and the per-channel vectors [C]; returns (B, C, H·W). The device is the caller's to check.</summary>
     internal static (int Batch, int Channels, int Spatial) Sizes(string op, Tensor x, params ReadOnlySpan<(string Name, Tensor Tensor)> perChannel)
     {
-        OpGuard.Cpu(op, x);
         if (x.Rank != 4)
             throw new TensorShapeException($"{op}: x {Shape.Format(x.Shape)} must be [B, C, H, W]");
         foreach ((string name, Tensor vector) in perChannel)
-        {
-            OpGuard.Cpu(op, vector);
             Shape.Require($"{op} {name}", [x.Size(1)], vector.Shape);
-        }
         return (x.Size(0), x.Size(1), x.Size(2) * x.Size(3));
     }
 }

@@ -47,10 +47,15 @@ public static partial class BatchNorm2d
     {
         const string op = "BatchNorm2d.Backward";
         (int batch, int channels, int spatial) = Sizes(op, x, ("gamma", gamma), ("mean", mean), ("rstd", rstd), ("dgamma", dgamma), ("dbeta", dbeta));
-        OpGuard.Cpu(op, dy, dx);
         Shape.Require(op + " dy", x.Shape, dy.Shape);
         Shape.Require(op + " dx", x.Shape, dx.Shape);
         long n = GlobalCount(group, (long)batch * spatial), work = 2L * batch * spatial;
+        if (!dx.Device.IsCpu)
+        {
+            BackwardCuda(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, group, n);
+            return;
+        }
+        OpGuard.Cpu(op, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
         // Σdy of channel c at [c], Σdy·x̂ at [C + c]: one all-reduce for both.
         double[] sums = new double[2 * channels];
         unsafe

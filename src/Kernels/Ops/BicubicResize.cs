@@ -39,6 +39,12 @@ public static class BicubicResize
     {
         int planes = SeparableResize.Planes("BicubicResize", input, output);
         int inHeight = input.Size(-2), inWidth = input.Size(-1), outHeight = output.Size(-2), outWidth = output.Size(-1);
+        if (!output.Device.IsCpu)
+        {
+            SeparableResizeCuda.Resize("BicubicResize", input, output, planes, ResizeTaps.Cubic(inHeight, outHeight), ResizeTaps.Cubic(inWidth, outWidth), channelsLast: false);
+            return;
+        }
+        OpGuard.Cpu("BicubicResize", input, output);
         unsafe
         {
             if (inHeight == outHeight && inWidth == outWidth)
@@ -60,8 +66,13 @@ public static class BicubicResize
         const string op = "BicubicResize.ForwardChannelsLast";
         if (input.Rank != 3 || output.Rank != 3 || input.Size(2) != output.Size(2) || input.ElementCount == 0 || output.ElementCount == 0)
             throw new TensorShapeException($"{op}: input {Shape.Format(input.Shape)} and output {Shape.Format(output.Shape)} must be non-empty [h, w, C] and [H, W, C]");
-        OpGuard.Cpu(op, input, output);
         int inHeight = input.Size(0), inWidth = input.Size(1), outHeight = output.Size(0), outWidth = output.Size(1), channels = input.Size(2);
+        if (!output.Device.IsCpu)
+        {
+            SeparableResizeCuda.Resize(op, input, output, channels, ResizeTaps.Cubic(inHeight, outHeight), ResizeTaps.Cubic(inWidth, outWidth), channelsLast: true);
+            return;
+        }
+        OpGuard.Cpu(op, input, output);
         unsafe
         {
             if (inHeight == outHeight && inWidth == outWidth)

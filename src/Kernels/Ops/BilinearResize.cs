@@ -33,6 +33,12 @@ public static class BilinearResize
     {
         int planes = SeparableResize.Planes("BilinearResize", input, output);
         int inHeight = input.Size(-2), inWidth = input.Size(-1), outHeight = output.Size(-2), outWidth = output.Size(-1);
+        if (!output.Device.IsCpu)
+        {
+            SeparableResizeCuda.Resize("BilinearResize", input, output, planes, ResizeTaps.Linear(inHeight, outHeight), ResizeTaps.Linear(inWidth, outWidth), channelsLast: false);
+            return;
+        }
+        OpGuard.Cpu("BilinearResize", input, output);
         unsafe
         {
             if (inHeight == outHeight && inWidth == outWidth)

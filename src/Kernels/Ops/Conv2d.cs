@@ -42,12 +42,17 @@ public static partial class Conv2d
                     }
     }
 
-    /// <summary>y [B, Cout, H, W] = conv(x [B, Cin, H, W], weight [Cout, Cin, k, k]) + bias [Cout] (when given).</summary>
+    /// <summary>y [B, Cout, H, W] = conv(x [B, Cin, H, W], weight [Cout, Cin, k, k]) + bias [Cout] (when given), on the device of y.</summary>
     public static void Forward(Tensor x, Tensor weight, Tensor? bias, Tensor y)
     {
         var size = ConvSize.Of("Conv2d", x, weight, bias);
         Shape.Require("Conv2d y", [size.Batch, size.OutChannels, size.Height, size.Width], y.Shape);
-        OpGuard.Cpu("Conv2d", y);
+        if (!y.Device.IsCpu)
+        {
+            ForwardCuda(x, weight, bias, y, size);
+            return;
+        }
+        OpGuard.Cpu("Conv2d", [x, weight, y, .. new[] { bias }.OfType<Tensor>()]);
         int plane = size.Height * size.Width, depth = size.Depth;
         float[]? columns = size.Kernel == 1 ? null : ArrayPool<float>.Shared.Rent(depth * plane);
         try
@@ -90,16 +95,13 @@ internal readonly record struct ConvSize(int Batch, int InChannels, int OutChann
 
     public int Pad => Kernel / 2;
 
+    /// <summary>The sizes, checked; the tensors' device is the caller's to check.</summary>
     public static ConvSize Of(string op, Tensor x, Tensor weight, Tensor? bias)
     {
-        OpGuard.Cpu(op, x, weight);
         if (x.Rank != 4 || weight.Rank != 4 || weight.Size(1) != x.Size(1) || weight.Size(2) != weight.Size(3) || weight.Size(2) % 2 == 0)
             throw new TensorShapeException($"{op}: x {Shape.Format(x.Shape)} and weight {Shape.Format(weight.Shape)} must be [B, Cin, H, W] and [Cout, Cin, k, k] with k odd");
         if (bias is not null)
-        {
-            OpGuard.Cpu(op, bias);
             Shape.Require(op + " bias", [weight.Size(0)], bias.Shape);
-        }
         return new ConvSize(x.Size(0), x.Size(1), weight.Size(0), x.Size(2), x.Size(3), weight.Size(2));
     }
 }

@@ -53,11 +53,16 @@ public static partial class Conv2d
     {
         const string op = "Conv2d.Backward";
         var size = ConvSize.Of(op, x, weight, null);
-        OpGuard.Cpu(op, dy);
         Shape.Require(op + " dy", [size.Batch, size.OutChannels, size.Height, size.Width], dy.Shape);
-        if (dx is not null) { OpGuard.Cpu(op, dx); Shape.Require(op + " dx", x.Shape, dx.Shape); }
-        if (dweight is not null) { OpGuard.Cpu(op, dweight); Shape.Require(op + " dweight", weight.Shape, dweight.Shape); }
-        if (dbias is not null) { OpGuard.Cpu(op, dbias); Shape.Require(op + " dbias", [size.OutChannels], dbias.Shape); }
+        if (dx is not null) Shape.Require(op + " dx", x.Shape, dx.Shape);
+        if (dweight is not null) Shape.Require(op + " dweight", weight.Shape, dweight.Shape);
+        if (dbias is not null) Shape.Require(op + " dbias", [size.OutChannels], dbias.Shape);
+        if (!dy.Device.IsCpu)
+        {
+            BackwardCuda(dy, x, weight, dx, dweight, dbias, size);
+            return;
+        }
+        OpGuard.Cpu(op, [dy, x, weight, .. new[] { dx, dweight, dbias }.OfType<Tensor>()]);
         int plane = size.Height * size.Width, depth = size.Depth;
         unsafe
         {

@@ -9,7 +9,7 @@ namespace ReClip.Kernels.Ops;
 /// EOT position for names of at most two BPE tokens and a content token for longer ones (ADE's
 /// "chest of drawers", "skyscraper", "conveyer belt"). Backward scatters dy into dx, zeros elsewhere.
 /// </summary>
-public static class EotGather
+public static partial class EotGather
 {
     /// <summary>index_c = contextCount + 1 + argmax_j slotIds[c·S + j], for the C = slotIds.Length / S classes.</summary>
     public static void Indices(ReadOnlySpan<int> slotIds, int slotCount, int contextCount, Span<int> indices)
@@ -46,10 +46,15 @@ public static class EotGather
                 dx[(c * length + indices[c]) * width + w] = dy[c * width + w];
     }
 
-    /// <summary>y [C,W] = x[c, indices[c], :] for x [C,L,W]. Row copies: nothing to vectorize beyond the copy itself.</summary>
+    /// <summary>y [C,W] = x[c, indices[c], :] for x [C,L,W], on the device of y. Row copies: nothing to vectorize beyond the copy itself.</summary>
     public static unsafe void Forward(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
         (int length, int width) = Sizes("EotGather", x.Shape, indices, y.Shape);
+        if (!y.Device.IsCpu)
+        {
+            ForwardCuda(x, indices, y, length, width);
+            return;
+        }
         OpGuard.Cpu("EotGather", x, y);
         float* px = x.Pointer<float>(), py = y.Pointer<float>();
         for (int c = 0; c < indices.Length; c++)
@@ -60,6 +65,11 @@ public static class EotGather
     public static unsafe void Backward(Tensor dy, ReadOnlySpan<int> indices, Tensor dx)
     {
         (int length, int width) = Sizes("EotGather.Backward", dx.Shape, indices, dy.Shape);
+        if (!dx.Device.IsCpu)
+        {
+            BackwardCuda(dy, indices, dx, length, width);
+            return;
+        }
         OpGuard.Cpu("EotGather.Backward", dy, dx);
         dx.AsSpan<float>().Clear();
         float* pg = dy.Pointer<float>(), pd = dx.Pointer<float>();

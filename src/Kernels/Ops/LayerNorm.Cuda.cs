@@ -25,15 +25,15 @@ public static partial class LayerNorm
         if (rows == 0) return;
         int device = DeviceTensors.Require("LayerNorm.Backward", [dy, x, gamma, mean, rstd, dx, .. Optional(dgamma, dbeta)]);
         LoadedModule module = KernelCache.Load(KernelSources.Get("layernorm"), device);
+        // dγ and dβ first: they read dy, which dx may be (in place).
+        if (dgamma is not null || dbeta is not null)
+            module.Kernel("layernorm_backward_parameters").Launch(LaunchShape.Cover(width, 256), null, new KernelArguments()
+                .Pointer(DeviceTensors.Address(dy)).Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(mean))
+                .Pointer(DeviceTensors.Address(rstd)).Pointer(DeviceTensors.AddressOrNull(dgamma)).Pointer(DeviceTensors.AddressOrNull(dbeta))
+                .Int(rows).Int(width));
         module.Kernel("layernorm_backward_input").Launch(RowBlocks(rows), null, new KernelArguments()
             .Pointer(DeviceTensors.Address(dy)).Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(gamma))
             .Pointer(DeviceTensors.Address(mean)).Pointer(DeviceTensors.Address(rstd)).Pointer(DeviceTensors.Address(dx))
-            .Int(rows).Int(width));
-        if (dgamma is null && dbeta is null)
-            return;
-        module.Kernel("layernorm_backward_parameters").Launch(LaunchShape.Cover(width, 256), null, new KernelArguments()
-            .Pointer(DeviceTensors.Address(dy)).Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(mean))
-            .Pointer(DeviceTensors.Address(rstd)).Pointer(DeviceTensors.AddressOrNull(dgamma)).Pointer(DeviceTensors.AddressOrNull(dbeta))
             .Int(rows).Int(width));
     }
 

@@ -110,7 +110,7 @@ public static partial class LayerNorm
         }
     }
 
-    /// <summary>dx from dy and the forward's saved statistics; dγ, dβ ([width]) accumulated over rows when given.</summary>
+    /// <summary>dx from dy and the forward's saved statistics; dγ, dβ ([width]) accumulated over rows when given. dx may be dy.</summary>
     public static void Backward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma = null, Tensor? dbeta = null)
     {
         int width = gamma.Size(-1);
@@ -126,6 +126,9 @@ public static partial class LayerNorm
             return;
         }
         OpGuard.Cpu("LayerNorm.Backward", dy, x, gamma, mean, rstd, dx);
+        // dγ and dβ first: they read dy, which dx may be (in place).
+        if (dgamma is not null || dbeta is not null)
+            ParameterGradients(dy, x, mean, rstd, dgamma, dbeta, rows, width);
         unsafe
         {
             nint ady = (nint)dy.Pointer<float>(), ax = (nint)x.Pointer<float>(), ag = (nint)gamma.Pointer<float>();
@@ -151,8 +154,6 @@ public static partial class LayerNorm
                     TensorPrimitives.Multiply(output, inverse, output);
                 }
             });
-            if (dgamma is not null || dbeta is not null)
-                ParameterGradients(dy, x, mean, rstd, dgamma, dbeta, rows, width);
         }
     }
 

@@ -15,7 +15,7 @@ namespace ReClip.Kernels.Ops;
 /// Backward gives dmask only (F and T are constant); columns outside S are zero. The forward saves the
 /// softmax probabilities [|S|, C], which is all the backward needs besides F and T.
 /// </summary>
-public static class MaskedPoolingLoss
+public static partial class MaskedPoolingLoss
 {
     /// <summary>exp of CLIP's trained logit scale, spec §7.</summary>
     public const float DefaultLogitScale = 100;
@@ -90,9 +90,11 @@ public static class MaskedPoolingLoss
     {
         (int patches, int classCount, int width) = Sizes("MaskedPoolingLoss", features, mask.Shape, text, classes);
         Shape.Require("MaskedPoolingLoss probabilities", [classes.Length, classCount], probabilities.Shape);
-        OpGuard.Cpu("MaskedPoolingLoss", features, mask, text, probabilities);
         int count = classes.Length;
         if (count == 0) return 0;
+        if (!probabilities.Device.IsCpu)
+            return ForwardCuda(features, mask, classes, text, probabilities, logitScale, patches, classCount, width);
+        OpGuard.Cpu("MaskedPoolingLoss", features, mask, text, probabilities);
         float* pm = mask.Pointer<float>(), pf = features.Pointer<float>(), pt = text.Pointer<float>(), pp = probabilities.Pointer<float>();
         // Only the |S| hypothesis columns of the mask are pooled: gather them into [N, |S|] so one GEMM
         // gives every p_i, instead of pooling all C columns.
@@ -128,6 +130,11 @@ public static class MaskedPoolingLoss
     {
         (int patches, int classCount, int width) = Sizes("MaskedPoolingLoss.Backward", features, dMask.Shape, text, classes);
         Shape.Require("MaskedPoolingLoss.Backward probabilities", [classes.Length, classCount], probabilities.Shape);
+        if (!dMask.Device.IsCpu)
+        {
+            BackwardCuda(features, text, classes, probabilities, dMask, gradLoss, logitScale, patches, classCount, width);
+            return;
+        }
         OpGuard.Cpu("MaskedPoolingLoss.Backward", features, text, probabilities, dMask);
         Span<float> output = dMask.AsSpan<float>();
         output.Clear();

@@ -13,7 +13,7 @@ namespace ReClip.Kernels.Ops;
 /// with h = ⌈H/P⌉, w = ⌈W/P⌉. The output is channels last, [B, h·w, D] in row-major patch order,
 /// which is what the transformer consumes (no [B, D, h, w] intermediate). Forward only: CLIP is frozen.
 /// </summary>
-public static class PatchEmbedding
+public static partial class PatchEmbedding
 {
     /// <summary>The patch grid (h, w) of an H×W image: the padding rounds up.</summary>
     public static (int Rows, int Columns) Grid(int height, int width, int patch) =>
@@ -51,7 +51,6 @@ public static class PatchEmbedding
     public static void Forward(Tensor image, Tensor weight, Tensor tokens)
     {
         const string op = "PatchEmbedding";
-        OpGuard.Cpu(op, image, weight, tokens);
         if (image.Rank != 4 || weight.Rank != 4 || weight.Size(2) != weight.Size(3) || image.Size(1) != weight.Size(1))
             throw new TensorShapeException($"{op}: image {Shape.Format(image.Shape)} and weight {Shape.Format(weight.Shape)} must be [B, Cin, H, W] and [D, Cin, P, P]");
         int batch = image.Size(0), channels = image.Size(1), height = image.Size(2), width = image.Size(3);
@@ -60,6 +59,12 @@ public static class PatchEmbedding
         Shape.Require(op + " tokens", [batch, rows * columns, dim], tokens.Shape);
         int patches = batch * rows * columns, depth = channels * patch * patch;
         if (patches == 0 || dim == 0) return;
+        if (!tokens.Device.IsCpu)
+        {
+            ForwardCuda(image, weight, tokens, patches, depth);
+            return;
+        }
+        OpGuard.Cpu(op, image, weight, tokens);
         float[] gathered = ArrayPool<float>.Shared.Rent(patches * depth);
         try
         {

@@ -12,7 +12,7 @@ namespace ReClip.Kernels.Ops;
 /// a tiny model has other sizes, so all three come from the shapes). Only the context vectors learn:
 /// the backward pass gives dctx[m] = Σ_c dx[c, 1+m].
 /// </summary>
-public static class PromptEmbedding
+public static partial class PromptEmbedding
 {
     /// <summary>CLIP's start-of-text token id.</summary>
     public const int ClipStartToken = 49406;
@@ -56,11 +56,16 @@ public static class PromptEmbedding
         (int classes, int length, int width) = Sizes("PromptEmbedding", context, slotIds.Length, slotCount, positional, x.Shape);
         if (embedding.Rank != 2 || embedding.Size(1) != width)
             throw new TensorShapeException($"PromptEmbedding: token embedding {Shape.Format(embedding.Shape)} is not [V,{width}]");
-        OpGuard.Cpu("PromptEmbedding", embedding, context, positional, x);
         int vocabulary = embedding.Size(0), contextCount = context.Size(0);
         CheckToken(startToken, vocabulary, "start token");
         foreach (int id in slotIds)
             CheckToken(id, vocabulary, "slot id");
+        if (!x.Device.IsCpu)
+        {
+            ForwardCuda(embedding, context, slotIds, slotCount, positional, x, startToken, classes, width);
+            return;
+        }
+        OpGuard.Cpu("PromptEmbedding", embedding, context, positional, x);
         // The ids are copied so the parallel body (a lambda) can read them; C·S ints.
         int[] ids = slotIds.ToArray();
         nint ae = (nint)embedding.Pointer<float>(), ac = (nint)context.Pointer<float>(), ap = (nint)positional.Pointer<float>(), ax = (nint)x.Pointer<float>();
@@ -83,6 +88,11 @@ public static class PromptEmbedding
     {
         if (dx.Rank != 3 || dContext.Rank != 2 || dx.Size(2) != dContext.Size(1) || dx.Size(1) < 1 + dContext.Size(0))
             throw new TensorShapeException($"PromptEmbedding.Backward: dx {Shape.Format(dx.Shape)} is not [C,L,W] with L ≥ 1 + M for dContext {Shape.Format(dContext.Shape)} [M,W]");
+        if (!dContext.Device.IsCpu)
+        {
+            BackwardCuda(dx, dContext);
+            return;
+        }
         OpGuard.Cpu("PromptEmbedding.Backward", dx, dContext);
         int classes = dx.Size(0), length = dx.Size(1), width = dx.Size(2), contextCount = dContext.Size(0);
         nint ag = (nint)dx.Pointer<float>(), ad = (nint)dContext.Pointer<float>();

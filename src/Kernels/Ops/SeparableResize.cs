@@ -89,14 +89,13 @@ internal sealed class ResizeTaps
 /// </summary>
 internal static unsafe class SeparableResize
 {
-    /// <summary>Checks input [..., h, w] against output [..., H, W] (same leading dimensions); returns the plane count.</summary>
+    /// <summary>Checks the shapes of input [..., h, w] and output [..., H, W] (same leading dimensions); returns the plane count.</summary>
     public static int Planes(string op, Tensor input, Tensor output)
     {
         if (input.Rank < 2 || output.Rank != input.Rank || !input.Shape[..^2].SequenceEqual(output.Shape[..^2]))
             throw new TensorShapeException($"{op}: input {Shape.Format(input.Shape)} and output {Shape.Format(output.Shape)} must be [..., h, w] and [..., H, W] with the same leading dimensions");
         if (input.ElementCount == 0 || output.ElementCount == 0)
             throw new TensorShapeException($"{op}: input {Shape.Format(input.Shape)} and output {Shape.Format(output.Shape)} must not be empty");
-        OpGuard.Cpu(op, input, output);
         return (int)(input.ElementCount / ((long)input.Size(-2) * input.Size(-1)));
     }
 

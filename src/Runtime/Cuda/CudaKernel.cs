@@ -14,7 +14,7 @@ public readonly record struct LaunchShape(uint GridX, uint GridY, uint GridZ, ui
 /// </summary>
 public unsafe struct KernelArguments
 {
-    public const int Capacity = 16;
+    public const int Capacity = 32;
 
     private fixed ulong slots[Capacity];
     private int count;

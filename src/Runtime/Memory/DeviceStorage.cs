@@ -43,6 +43,13 @@ public sealed unsafe class DeviceStorage : Storage
         CudaDriver.Check(DriverApi.cuMemcpyDtoD(DevicePointer + (ulong)byteOffset, source.DevicePointer + (ulong)sourceByteOffset, (nuint)bytes), "cuMemcpyDtoD");
     }
 
+    /// <summary>Sets <paramref name="words"/> 4-byte words from <paramref name="byteOffset"/> on to zero (0.0f and 0 alike).</summary>
+    public void Clear(long byteOffset, long words)
+    {
+        CudaDriver.MakeCurrent(Device.Index);
+        CudaDriver.Check(DriverApi.cuMemsetD32(DevicePointer + (ulong)byteOffset, 0, (nuint)words), "cuMemsetD32");
+    }
+
     protected override void Free()
     {
         CudaDriver.MakeCurrent(Device.Index);

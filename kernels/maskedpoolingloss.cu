@@ -1,0 +1,67 @@
+// The ReCLIP++ loss's non-GEMM parts (CPU reference: src/Kernels/Ops/MaskedPoolingLoss.cs); the launcher pools and
+// projects on cuBLAS between them: pooled = (1/N)·columnsᵀ·F, logits = logitScale·pooled·Tᵀ, and back.
+//   gather_columns:  columns[n, s] = mask[n, classes[s]], the |S| hypothesis columns of the mask
+//   softmax_loss:    per hypothesis row s (one warp): the logits become softmax probabilities in place, and
+//                    losses[s] = max + log Σ exp(z − max) − z[classes[s]] (the stable −log softmax of the target)
+//   logit_gradient:  dz = P − onehot(classes[s]); the scale gradLoss/|S| is folded into the next GEMM's alpha
+//   scatter_columns: dmask[n, c] = d_columns[n, slot[c]] for the hypothesis classes (slot[c] ≥ 0), 0 elsewhere
+
+#include "warp.cuh"
+
+extern "C" __global__ void pooling_gather_columns(const float* __restrict__ mask, const int* __restrict__ classes, float* __restrict__ columns,
+    int patches, int class_count, int count)
+{
+    long long total = (long long)patches * count;
+    for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x)
+        columns[e] = mask[e / count * class_count + classes[e % count]];
+}
+
+// One warp per row, 8 rows per block.
+extern "C" __global__ void pooling_softmax_loss(float* __restrict__ logits, const int* __restrict__ classes, float* __restrict__ losses,
+    int count, int class_count)
+{
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= count) return;
+    float* z = logits + (long long)row * class_count;
+    float high = __int_as_float(0xff800000);
+    for (int i = lane; i < class_count; i += 32) high = fmaxf(high, z[i]);
+    high = warp_max(high);
+    // The lane that owns the target's logit keeps it before overwriting it with its exponential; the other lanes
+    // must not read it from memory, as they may run ahead of that lane.
+    int target_index = classes[row];
+    float target = __int_as_float(0xff800000), sum = 0.0f;
+    for (int i = lane; i < class_count; i += 32)
+    {
+        if (i == target_index) target = z[i];
+        float e = expf(z[i] - high);
+        z[i] = e;
+        sum += e;
+    }
+    target = warp_max(target);
+    sum = warp_sum(sum);
+    float inverse = 1.0f / sum;
+    for (int i = lane; i < class_count; i += 32) z[i] *= inverse;
+    if (lane == 0) losses[row] = (float)((double)high + log((double)sum) - target);
+}
+
+extern "C" __global__ void pooling_logit_gradient(const float* __restrict__ probabilities, const int* __restrict__ classes, float* __restrict__ d_logits,
+    int count, int class_count)
+{
+    long long total = (long long)count * class_count;
+    for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x)
+    {
+        int s = (int)(e / class_count), c = (int)(e % class_count);
+        d_logits[e] = probabilities[e] - (c == classes[s] ? 1.0f : 0.0f);
+    }
+}
+
+extern "C" __global__ void pooling_scatter_columns(const float* __restrict__ d_columns, const int* __restrict__ slot, float* __restrict__ d_mask,
+    int patches, int class_count, int count)
+{
+    long long total = (long long)patches * class_count;
+    for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x)
+    {
+        int s = slot[e % class_count];
+        d_mask[e] = s >= 0 ? d_columns[e / class_count * count + s] : 0.0f;
+    }
+}

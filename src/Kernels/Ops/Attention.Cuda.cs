@@ -1,0 +1,139 @@
+using ReClip.Kernels.Cuda;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Kernels.Ops;
+
+/// <summary>
+/// The CUDA launchers of attention (kernels/attention.cu): one fused kernel for the forward pass, and for the backward
+/// pass one over blocks of query rows (D, then dq) followed by one over blocks of key rows (dk, dv). All four public
+/// forms map onto them: the plain form has no prefix; the prefix form's keys are its P prefix rows followed by each
+/// class's own, and its backward runs the key kernel twice (the prefix rows, added to; the own rows, written).
+/// </summary>
+public static partial class Attention
+{
+    private const int CudaTile = 32, CudaThreads = 256, CudaMaxHeadDim = 64;
+
+    /// <summary>One operand on the device: the address of its first element and its element strides (dense features).</summary>
+    private readonly record struct DeviceRows(ulong Address, long BatchStride, long RowStride)
+    {
+        public static readonly DeviceRows None = new(0, 0, 0);
+
+        public static DeviceRows Of(string op, Tensor tensor, int device, int batch, int tokens, int width)
+        {
+            if (tensor.Device.IsCpu || tensor.Device.Index != device)
+                throw new ArgumentException($"{op}: {tensor} is not on cuda:{device} like the output");
+            (long batchStride, long rowStride) = AttentionLayout.Strides(op, tensor, batch, tokens, width);
+            return new DeviceRows(DeviceTensors.Address(tensor), batchStride, rowStride);
+        }
+
+        /// <summary>Keys and values (and their gradients) share one pair of strides in the kernels: they are column blocks of one buffer.</summary>
+        public static void RequireSameStrides(string op, DeviceRows first, DeviceRows second, string what)
+        {
+            if (first.BatchStride != second.BatchStride || first.RowStride != second.RowStride)
+                throw new ArgumentException($"{op}: the CUDA kernels take {what} with the same strides; got ({first.BatchStride}, {first.RowStride}) and ({second.BatchStride}, {second.RowStride})");
+        }
+    }
+
+    /// <summary>The operands of one CUDA call: queries, the own keys/values (batch stride 0 when shared) and the optional prefix.</summary>
+    private readonly record struct DeviceOperands(AttentionLayout Layout, int Device, DeviceRows Q, DeviceRows K, DeviceRows V,
+        DeviceRows PrefixK, DeviceRows PrefixV, int PrefixLength)
+    {
+        public static DeviceOperands Of(string op, AttentionLayout layout, Tensor output, Tensor q, Tensor k, Tensor v, Tensor? prefixK, Tensor? prefixV)
+        {
+            if (layout.HeadDim > CudaMaxHeadDim)
+                throw new NoKernelException($"{op}: the CUDA kernel takes head dims up to {CudaMaxHeadDim}, not {layout.HeadDim}");
+            int device = DeviceTensors.Require(op, output);
+            int width = layout.Width;
+            DeviceRows keys = DeviceRows.Of(op + " k", k, device, layout.KeyBatch, layout.KeyLength, width);
+            DeviceRows values = DeviceRows.Of(op + " v", v, device, layout.KeyBatch, layout.KeyLength, width);
+            DeviceRows.RequireSameStrides(op, keys, values, "k and v");
+            if (layout.KeyBatch == 1)
+            {
+                keys = keys with { BatchStride = 0 };
+                values = values with { BatchStride = 0 };
+            }
+            DeviceRows prefixKeys = DeviceRows.None, prefixValues = DeviceRows.None;
+            int prefixLength = 0;
+            if (prefixK is not null && prefixV is not null)
+            {
+                prefixLength = prefixK.Size(1);
+                prefixKeys = DeviceRows.Of(op + " prefix k", prefixK, device, 1, prefixLength, width);
+                prefixValues = DeviceRows.Of(op + " prefix v", prefixV, device, 1, prefixLength, width);
+                DeviceRows.RequireSameStrides(op, prefixKeys, prefixValues, "the prefix's k and v");
+            }
+            return new DeviceOperands(layout, device, DeviceRows.Of(op + " q", q, device, layout.Batch, layout.QueryLength, width),
+                keys, values, prefixKeys, prefixValues, prefixLength);
+        }
+
+        /// <summary>(query tiles, heads, batch): the grid of the forward and query-gradient kernels.</summary>
+        public LaunchShape QueryGrid => new((uint)((Layout.QueryLength + CudaTile - 1) / CudaTile), (uint)Layout.Heads, (uint)Layout.Batch, CudaThreads);
+
+        /// <summary>The arguments both kernels over query rows start with after their first: q, the key/value sequence.</summary>
+        public KernelArguments Sequence(KernelArguments arguments) => arguments
+            .Pointer(Q.Address).Long(Q.BatchStride).Long(Q.RowStride)
+            .Pointer(K.Address).Pointer(V.Address).Long(K.BatchStride).Long(K.RowStride)
+            .Pointer(PrefixK.Address).Pointer(PrefixV.Address).Long(PrefixK.RowStride).Int(PrefixLength);
+
+        /// <summary>The sizes and mask every kernel ends with.</summary>
+        public KernelArguments Sizes(KernelArguments arguments) => arguments
+            .Int(Layout.QueryLength).Int(Layout.KeyLength).Int(Layout.Heads).Int(Layout.HeadDim)
+            .Int(Layout.Causal ? 1 : 0).Int(Layout.QueryOffset).Float(Layout.Scale);
+    }
+
+    private static void ForwardCuda(DeviceOperands x, Tensor o, Tensor? logsumexp)
+    {
+        if (logsumexp is not null)
+            DeviceTensors.Require("Attention logsumexp", [o, logsumexp]);
+        CudaKernel kernel = KernelCache.Load(KernelSources.Get("attention"), x.Device).Kernel("attention_forward");
+        kernel.Launch(x.QueryGrid, null, x.Sizes(x.Sequence(new KernelArguments())
+            .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))));
+    }
+
+    /// <summary>
+    /// dq for every query row, then dk, dv: of the prefix rows (added to, when there is a prefix) and of the own rows
+    /// (written; summed over the query batches in one block when they are shared).
+    /// </summary>
+    private static void BackwardCuda(DeviceOperands x, Tensor dO, Tensor logsumexp, Tensor dq, Tensor dk, Tensor dv, Tensor? dPrefixK, Tensor? dPrefixV)
+    {
+        const string op = "Attention.Backward";
+        AttentionLayout layout = x.Layout;
+        DeviceTensors.Require(op, [dO, logsumexp]);
+        int width = layout.Width;
+        DeviceRows queryGradient = DeviceRows.Of(op + " dq", dq, x.Device, layout.Batch, layout.QueryLength, width);
+        DeviceRows keyGradient = DeviceRows.Of(op + " dk", dk, x.Device, layout.KeyBatch, layout.KeyLength, width);
+        DeviceRows valueGradient = DeviceRows.Of(op + " dv", dv, x.Device, layout.KeyBatch, layout.KeyLength, width);
+        DeviceRows.RequireSameStrides(op, keyGradient, valueGradient, "dk and dv");
+        LoadedModule module = KernelCache.Load(KernelSources.Get("attention"), x.Device);
+        using Tensor delta = Tensor.Empty([layout.Batch, layout.Heads, layout.QueryLength], DType.F32, dO.Device);
+        module.Kernel("attention_backward_queries").Launch(x.QueryGrid, null, x.Sizes(x.Sequence(new KernelArguments().Pointer(DeviceTensors.Address(dO)))
+            .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.Address(delta))
+            .Pointer(queryGradient.Address).Long(queryGradient.BatchStride).Long(queryGradient.RowStride)));
+
+        CudaKernel keys = module.Kernel("attention_backward_keys");
+        if (dPrefixK is not null && dPrefixV is not null)
+        {
+            DeviceRows prefixKeyGradient = DeviceRows.Of(op + " prefix dk", dPrefixK, x.Device, 1, x.PrefixLength, width);
+            DeviceRows prefixValueGradient = DeviceRows.Of(op + " prefix dv", dPrefixV, x.Device, 1, x.PrefixLength, width);
+            DeviceRows.RequireSameStrides(op, prefixKeyGradient, prefixValueGradient, "the prefix's dk and dv");
+            LaunchKeys(keys, x, dO, logsumexp, delta, x.PrefixK, x.PrefixV, start: 0, x.PrefixLength, shared: true, accumulate: true,
+                prefixKeyGradient, prefixValueGradient.Address);
+        }
+        LaunchKeys(keys, x, dO, logsumexp, delta, x.K, x.V, start: x.PrefixLength, layout.KeyLength, shared: layout.KeyBatch == 1, accumulate: false,
+            keyGradient, valueGradient.Address);
+    }
+
+    /// <summary>The key kernel over one segment of the key sequence; grid z runs the batches unless the segment is shared.</summary>
+    private static void LaunchKeys(CudaKernel kernel, DeviceOperands x, Tensor dO, Tensor logsumexp, Tensor delta, DeviceRows keys, DeviceRows values,
+        int start, int length, bool shared, bool accumulate, DeviceRows keyGradient, ulong valueGradient)
+    {
+        AttentionLayout layout = x.Layout;
+        var grid = new LaunchShape((uint)((length + CudaTile - 1) / CudaTile), (uint)layout.Heads, shared ? 1u : (uint)layout.Batch, CudaThreads);
+        kernel.Launch(grid, null, x.Sizes(new KernelArguments()
+            .Pointer(DeviceTensors.Address(dO)).Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
+            .Pointer(keys.Address).Pointer(values.Address).Long(shared ? 0 : keys.BatchStride).Long(keys.RowStride).Int(start).Int(length)
+            .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.Address(delta))
+            .Pointer(keyGradient.Address).Pointer(valueGradient).Long(shared ? 0 : keyGradient.BatchStride).Long(keyGradient.RowStride)
+            .Int(layout.Batch).Int(shared ? 1 : 0).Int(accumulate ? 1 : 0).Int(x.PrefixLength)));
+    }
+}

@@ -1,0 +1,105 @@
+// kernels/attention.cu against attention written out in double: plain, causal, shared keys with an offset,
+// after a prefix, odd head dims and strided query rows; forward, lse and every input gradient.
+#include "check.h"
+#include "attention.cu"
+
+struct Case { int batch, queries, keys, heads, head_dim, causal, offset, prefix, shared_keys, query_padding; };
+
+static bool run(const Case& c)
+{
+    Inputs inputs(7);
+    int width = c.heads * c.head_dim, key_batch = c.shared_keys ? 1 : c.batch, total = c.prefix + c.keys;
+    long long q_row = width + c.query_padding, kv_batch = c.shared_keys ? 0 : (long long)c.keys * width;
+    std::vector<float> q = inputs.uniform((size_t)c.batch * c.queries * q_row, -2, 2), k = inputs.uniform((size_t)key_batch * c.keys * width, -2, 2);
+    std::vector<float> v = inputs.uniform(k.size(), -2, 2), pk = inputs.uniform((size_t)std::max(1, c.prefix) * width, -2, 2);
+    std::vector<float> pv = inputs.uniform(pk.size(), -2, 2), d_out = inputs.uniform((size_t)c.batch * c.queries * width, -2, 2);
+    double scale = 1 / std::sqrt((double)c.head_dim);
+
+    // The reference on the concatenated key sequence of each batch.
+    std::vector<double> o(d_out.size()), lse((size_t)c.batch * c.heads * c.queries), dq(d_out.size()), dk(k.size()), dv(k.size()), dpk(pk.size()), dpv(pk.size());
+    auto key_index = [&](int b, int j, int h) { return j < c.prefix ? (size_t)j * width + h * c.head_dim : ((size_t)(c.shared_keys ? 0 : b) * c.keys + j - c.prefix) * width + h * c.head_dim; };
+    for (int b = 0; b < c.batch; b++)
+        for (int h = 0; h < c.heads; h++)
+            for (int i = 0; i < c.queries; i++)
+            {
+                int visible = c.causal ? c.prefix + c.offset + i + 1 : total;
+                const float* qi = &q[((size_t)b * c.queries + i) * q_row + h * c.head_dim];
+                const float* gi = &d_out[((size_t)b * c.queries + i) * width + h * c.head_dim];
+                std::vector<double> p(visible), dp(visible);
+                double high = -1e300, sum = 0, delta = 0;
+                for (int j = 0; j < visible; j++)
+                {
+                    const float* kj = (j < c.prefix ? pk.data() : k.data()) + key_index(b, j, h);
+                    double dot = 0;
+                    for (int d = 0; d < c.head_dim; d++) dot += (double)qi[d] * kj[d];
+                    p[j] = dot * scale;
+                    high = std::max(high, p[j]);
+                }
+                for (int j = 0; j < visible; j++) sum += p[j] = std::exp(p[j] - high);
+                lse[((size_t)b * c.heads + h) * c.queries + i] = high + std::log(sum);
+                for (int j = 0; j < visible; j++)
+                {
+                    p[j] /= sum;
+                    const float* vj = (j < c.prefix ? pv.data() : v.data()) + key_index(b, j, h);
+                    for (int d = 0; d < c.head_dim; d++)
+                    {
+                        o[((size_t)b * c.queries + i) * width + h * c.head_dim + d] += p[j] * vj[d];
+                        dp[j] += (double)gi[d] * vj[d];
+                    }
+                    delta += p[j] * dp[j];
+                }
+                for (int j = 0; j < visible; j++)
+                {
+                    double ds = p[j] * (dp[j] - delta);
+                    const float* kj = (j < c.prefix ? pk.data() : k.data()) + key_index(b, j, h);
+                    double* dkj = (j < c.prefix ? dpk.data() : dk.data()) + key_index(b, j, h);
+                    double* dvj = (j < c.prefix ? dpv.data() : dv.data()) + key_index(b, j, h);
+                    for (int d = 0; d < c.head_dim; d++)
+                    {
+                        dq[((size_t)b * c.queries + i) * width + h * c.head_dim + d] += scale * ds * kj[d];
+                        dkj[d] += scale * ds * qi[d];
+                        dvj[d] += p[j] * gi[d];
+                    }
+                }
+            }
+
+    std::vector<float> out(o.size()), out_lse(lse.size()), delta(lse.size()), out_dq(q.size()), out_dk(k.size()), out_dv(k.size());
+    std::vector<float> out_dpk(pk.size(), 0.0f), out_dpv(pk.size(), 0.0f);
+    float fscale = (float)scale;
+    dim3 grid((c.queries + TILE - 1) / TILE, c.heads, c.batch);
+    long long q_batch = (long long)c.queries * q_row;
+    launch(attention_forward, grid, dim3(THREADS), q.data(), q_batch, q_row, k.data(), v.data(), kv_batch, (long long)width,
+        pk.data(), pv.data(), (long long)width, c.prefix, out.data(), out_lse.data(), c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+    launch(attention_backward_queries, grid, dim3(THREADS), d_out.data(), q.data(), q_batch, q_row, k.data(), v.data(), kv_batch, (long long)width,
+        pk.data(), pv.data(), (long long)width, c.prefix, out_lse.data(), delta.data(), out_dq.data(), q_batch, q_row,
+        c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+    if (c.prefix > 0)
+        launch(attention_backward_keys, dim3((c.prefix + TILE - 1) / TILE, c.heads, 1), dim3(THREADS), d_out.data(), q.data(), q_batch, q_row,
+            pk.data(), pv.data(), 0LL, (long long)width, 0, c.prefix, out_lse.data(), delta.data(), out_dpk.data(), out_dpv.data(), 0LL, (long long)width,
+            c.batch, 1, 1, c.prefix, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+    launch(attention_backward_keys, dim3((c.keys + TILE - 1) / TILE, c.heads, c.shared_keys ? 1 : c.batch), dim3(THREADS), d_out.data(), q.data(), q_batch, q_row,
+        k.data(), v.data(), kv_batch, (long long)width, c.prefix, c.keys, out_lse.data(), delta.data(), out_dk.data(), out_dv.data(), kv_batch, (long long)width,
+        c.batch, c.shared_keys, 0, c.prefix, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+    std::vector<float> dense_dq(dq.size());
+    for (size_t r = 0; r < (size_t)c.batch * c.queries; r++)
+        std::copy_n(&out_dq[r * q_row], width, &dense_dq[r * width]);
+
+    std::printf("batch %d, %d queries, %d keys, %d heads x %d, causal %d, offset %d, prefix %d, shared keys %d, q row padding %d\n",
+        c.batch, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, c.prefix, c.shared_keys, c.query_padding);
+    bool passed = report("o", out, o) & report("lse", out_lse, lse) & report("dq", dense_dq, dq) & report("dk", out_dk, dk) & report("dv", out_dv, dv);
+    if (c.prefix > 0) passed &= report("prefix dk", out_dpk, dpk) & report("prefix dv", out_dpv, dpv);
+    return passed;
+}
+
+int main()
+{
+    bool passed = true;
+    passed &= run({ 2, 45, 45, 2, 64, 0, 0, 0, 0, 0 });   // image tokens, bidirectional, more than one tile
+    passed &= run({ 2, 40, 40, 2, 64, 1, 0, 0, 0, 128 }); // text, causal, q a slice of a packed qkv row
+    passed &= run({ 3, 5, 12, 2, 64, 1, 7, 0, 1, 0 });    // shared keys, queries at an offset
+    passed &= run({ 3, 5, 5, 2, 64, 1, 0, 9, 0, 0 });     // after a prefix
+    passed &= run({ 2, 7, 7, 1, 48, 1, 0, 40, 0, 96 });   // a prefix longer than a tile, odd head dim
+    passed &= run({ 2, 33, 70, 3, 32, 0, 0, 0, 0, 0 });   // more keys than queries
+    passed &= run({ 2, 33, 70, 1, 64, 0, 0, 0, 1, 0 });   // shared keys summed over the batch
+    return passed ? 0 : 1;
+}

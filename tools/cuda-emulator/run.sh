@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compiles each check (checks/NAME.cpp, or the NAMEs given) with g++ against the CUDA emulator and the kernel
+# sources, runs it, and exits non-zero if any check fails. Needs g++ 12+ (C++20); no GPU, no CUDA toolkit.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${RECLIP_EMULATOR_BUILD:-$(mktemp -d)}"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+    for file in "$here"/checks/*.cpp; do names+=("$(basename "$file" .cpp)"); done
+fi
+failed=0
+for name in "${names[@]}"; do
+    g++ -std=c++20 -O2 -pthread -I"$here" -I"$root/kernels" -o "$build/$name" "$here/checks/$name.cpp"
+    if "$build/$name"; then echo "$name: ok"; else echo "$name: FAILED"; failed=1; fi
+done
+exit $failed
