@@ -19,6 +19,7 @@ namespace ReClip.Cli;
 [JsonSerializable(typeof(TrainReport))]
 [JsonSerializable(typeof(DemoJson))]
 [JsonSerializable(typeof(BenchReport))]
+[JsonSerializable(typeof(ReClip.Model.Benchmarks.GpuBenchmarkResult))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static CliJson Output { get; } = new(new JsonSerializerOptions

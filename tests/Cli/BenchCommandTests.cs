@@ -36,11 +36,27 @@ public sealed class BenchCommandTests
 
     [TestCase("--classes", "1", "--classes must be at least 2")]
     [TestCase("--size", "0", "--size must be at least 1")]
-    [TestCase("--device", "cuda", "--device cuda")]
+    [TestCase("--batch", "0", "--batch must be at least 1")]
+    [TestCase("--device", "tpu", "unknown device 'tpu'")]
     public void BadArgumentExitsWithBadInput(string option, string value, string expected)
     {
         ReclipProcess.Result result = ReclipProcess.Run("bench", option, value);
         Assert.That(result.ExitCode, Is.EqualTo(1), result.Stderr);
         Assert.That(result.Stderr, Does.Contain(expected));
     }
+
+    [Test]
+    public void CudaWithoutADriverFailsWithTheReason()
+    {
+        if (ReClip.Runtime.Cuda.CudaDriver.IsAvailable)
+            Assert.Ignore("a CUDA driver loads here; the GPU bench runs in tools/gpu/run.sh");
+        ReclipProcess.Result result = ReclipProcess.Run("bench", "--device", "cuda", "--size", "32", "--batch", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.Stderr);
+        Assert.That(result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1).And.Some.Contains("not available"));
+    }
+
+    [Test]
+    public void GpuBenchmarkRefusesTheCpu() =>
+        Assert.That(() => ReClip.Model.Benchmarks.GpuBenchmark.Run(ReClip.Runtime.Tensors.Device.Cpu, 32, 1, TimeSpan.Zero),
+            Throws.ArgumentException.With.Message.Contains("--device cpu"));
 }

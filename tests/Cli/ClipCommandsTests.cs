@@ -88,6 +88,20 @@ public sealed class ClipCommandsTests
     }
 
     [Test]
+    public void FeaturesOnCudaWithoutADriverFailsWithTheReason()
+    {
+        if (ReClip.Runtime.Cuda.CudaDriver.IsAvailable)
+            Assert.Ignore("a CUDA driver loads here; tools/gpu/run.sh holds the GPU's features against the CPU's");
+        var image = new ReClip.Model.Data.RgbImage(24, 24);
+        string path = Path.Combine(folder, "probe.png");
+        ReClip.Model.Data.PngFiles.WriteRgb(path, image);
+        ReclipProcess.Result result = ReclipProcess.Run("features", "--device", "cuda", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", path);
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.Stderr);
+        Assert.That(result.Stdout, Is.Empty);
+        Assert.That(result.Stderr, Does.Contain("not available"));
+    }
+
+    [Test]
     public void FeaturesWithoutInputsIsBadInput()
     {
         ReclipProcess.Result result = ReclipProcess.Run("features", "--weights", ClipFixture.PathOf("weights_openai.safetensors"));

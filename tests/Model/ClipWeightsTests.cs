@@ -39,6 +39,23 @@ public sealed class ClipWeightsTests
     }
 
     [Test]
+    public void ACopyOnADeviceHoldsTheSameTensorsApart()
+    {
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        ClipWeights copy = weights.ToDevice(Device.Cpu);
+        Assert.That(copy.Config, Is.EqualTo(weights.Config));
+        Assert.That(copy.Tensors.Keys, Is.EqualTo(weights.Tensors.Keys), "the same names, in the same order");
+        foreach ((string name, Tensor tensor) in weights.Tensors)
+        {
+            Assert.That(copy[name], Is.Not.SameAs(tensor), name);
+            Assert.That(copy[name].ToFloatArray(), Is.EqualTo(tensor.ToFloatArray()), name);
+        }
+        Assert.That(copy.LogitScale, Is.EqualTo(weights.LogitScale));
+        copy.Dispose();
+        Assert.That(weights.ClassEmbedding.ToFloatArray(), Has.Length.EqualTo(weights.Config.VisionWidth), "the original outlives its copy");
+    }
+
+    [Test]
     public void MissingAndMisshapedTensorsAreListedInOneError()
     {
         string path = Rewrite("weights_openai.safetensors", "broken.safetensors", (name, tensor) => name switch

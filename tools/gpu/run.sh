@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On the GPU machine (no .NET, PyTorch 2.11, CUDA 13), in one call: find the CUDA libraries, describe
-# the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), and write
-# everything under $OUT. Needs tools/gpu/out/reclip from prepare.sh (carried with the working tree).
+# the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), hold the
+# image tower on the GPU against the CPU, time it against PyTorch on the same card, and write everything
+# under $OUT. Needs tools/gpu/out/reclip from prepare.sh (carried with the working tree).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${OUT:-$root/gpu-report}"
@@ -35,6 +36,23 @@ step "reclip info"
 step "selfcheck on cuda:0 (every kernel against the CPU reference)"
 "$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
 "$reclip" selfcheck --device cuda
+
+step "image tower on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures)"
+"$reclip" synth --out "$out/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
+pictures=()
+for picture in "$out"/synth/images/*.png; do pictures+=(--image "$picture"); done
+for device in cpu cuda; do
+  "$reclip" features --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" "${pictures[@]}" --dense --json --device "$device" \
+    > "$out/features-$device.json"; echo "features on $device: exit $?"
+done
+python3 "$root/tools/gpu/compare_features.py" "$out/features-cpu.json" "$out/features-cuda.json" | tee "$out/features-parity.txt"
+
+step "image tower throughput on cuda:0 (ours, float32) and PyTorch on the same card (float32 and bfloat16)"
+for batch in 64 256; do
+  "$reclip" bench --device cuda --size 224 --batch "$batch" --json > "$out/bench-cuda-b$batch.json"; echo "bench batch $batch: exit $?"
+done
+python3 "$root/tools/gpu/vit_peer.py" --size 224 --batch 64 256 > "$out/peer.json"; echo "peer: exit $?"
+python3 "$root/tools/gpu/compare_bench.py" "$out" | tee "$out/bench-summary.txt"
 
 step "done; report files:"
 ls -la "$out"

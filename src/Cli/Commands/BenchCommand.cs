@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Text.Json;
 using ReClip.Model.Benchmarks;
 using ReClip.Runtime.Platform;
+using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
 
 /// <summary>
 /// `reclip bench`: how fast this machine runs the method, with ViT-B/16-size random weights made in memory (nothing to
 /// download): ReCLIP++ segmentation images/s, training steps/s, and our SGEMM's GFLOP/s against the measured multiply-add
-/// rate of the cores and the CPU's nominal peak.
+/// rate of the cores and the CPU's nominal peak; with a CUDA device, the image tower's images/s and cuBLAS's GFLOP/s there.
 /// </summary>
 public static class BenchCommand
 {
@@ -19,20 +20,29 @@ public static class BenchCommand
     public static Command Create()
     {
         Option<bool> json = JsonOption.Create();
-        var device = new Option<string>("--device") { Description = "cpu or auto (the CPU: the encoders have no CUDA path yet).", DefaultValueFactory = _ => "auto" };
+        var device = new Option<string>("--device")
+        {
+            Description = "auto or cpu: the whole method on the CPU; cuda or cuda:N: the image tower and the GEMM on that GPU (the head has no CUDA path yet).",
+            DefaultValueFactory = _ => "auto",
+        };
         var size = new Option<int>("--size") { Description = "Side of the segmented pictures and of the training crops, in pixels (VOC's crop: 336).", DefaultValueFactory = _ => 336 };
         var classes = new Option<int>("--classes") { Description = "Number of classes (VOC 20, Context 59, ADE 150, COCO-Stuff 171).", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch") { Description = "Images per call of the image tower on a GPU.", DefaultValueFactory = _ => 64 };
         AtLeast(size, 1);
         AtLeast(classes, 2);
+        AtLeast(batch, 1);
         var command = new Command("bench", "Measure this machine: segmentation images/s, training steps/s and SGEMM GFLOP/s (ViT-B/16-size random weights).")
         {
-            device, size, classes, json,
+            device, size, classes, batch, json,
         };
         command.SetAction(parse =>
         {
-            string target = PipelineOptions.ResolveDevice(parse.GetValue(device)!).ToString();
+            string requested = parse.GetValue(device)!;
+            Device target = string.Equals(requested.Trim(), "auto", StringComparison.OrdinalIgnoreCase) ? Device.Cpu : Device.Parse(requested);
+            if (!target.IsCpu)
+                return RunGpu(target, parse.GetValue(size), parse.GetValue(batch), parse.GetValue(json));
             MachineBenchmarkResult result = MachineBenchmark.Run(parse.GetValue(size), parse.GetValue(classes), TimePerWorkload);
-            var report = BenchReport.From(result, target);
+            var report = BenchReport.From(result, target.ToString());
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
             else
@@ -40,6 +50,25 @@ public static class BenchCommand
             return ExitCode.Success;
         });
         return command;
+    }
+
+    private static int RunGpu(Device device, int size, int batch, bool json)
+    {
+        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, batch, TimePerWorkload);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Output.GpuBenchmarkResult));
+            return ExitCode.Success;
+        }
+        Terminal.KeyValueTable(
+        [
+            ("device", result.Device),
+            ("weights", result.Weights),
+            ("image tower, dense", string.Create(CultureInfo.InvariantCulture, $"{result.DenseImagesPerSecond:F1} images/s ({result.Size}×{result.Size}, batch {result.Batch}, float32)")),
+            ("image tower, pooled", string.Create(CultureInfo.InvariantCulture, $"{result.PooledImagesPerSecond:F1} images/s (same batches)")),
+            ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
+        ]);
+        return ExitCode.Success;
     }
 
     private static void AtLeast(Option<int> option, int minimum) =>

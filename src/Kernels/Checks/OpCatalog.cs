@@ -11,6 +11,7 @@ public static class OpCatalog
         new LayerNormCheck(),
         new MatMulCheck(),
         new PatchEmbeddingCheck(),
+        new ClassTokenSequenceCheck(),
         new BicubicResizeCheck(),
         new BilinearResizeCheck(),
         new Conv2dCheck(),

@@ -58,7 +58,7 @@ public sealed class ClipWeights : IDisposable
     public IReadOnlyList<TransformerBlockWeights> TextBlocks { get; }
 
     /// <summary>log of CLIP's logit scale (exp of it is 100 for ViT-B/16).</summary>
-    public float LogitScale => tensors["logit_scale"].AsSpan<float>()[0];
+    public float LogitScale => tensors["logit_scale"].ToFloatArray()[0];
 
     /// <summary>
     /// exp(logit_scale): the factor CLIP's contrastive logits put on cosine similarities, learnt with the model (100 for
@@ -137,6 +137,23 @@ public sealed class ClipWeights : IDisposable
             throw;
         }
         return new ClipWeights(config!, layout, loaded);
+    }
+
+    /// <summary>A copy of every tensor on <paramref name="device"/>, for the towers to run there; the caller disposes it.</summary>
+    public ClipWeights ToDevice(Device device)
+    {
+        var copies = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach ((string name, Tensor tensor) in tensors)
+                copies[name] = tensor.ToDevice(device);
+        }
+        catch
+        {
+            foreach (Tensor copy in copies.Values) copy.Dispose();
+            throw;
+        }
+        return new ClipWeights(Config, Layout, copies);
     }
 
     private static string DisplayName(string name, WeightLayout layout) => string.Join(" + ", WeightNames.Source(name, layout).Names);

@@ -1,4 +1,5 @@
 using ReClip.Kernels.Gemm;
+using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Clip;
@@ -7,6 +8,7 @@ namespace ReClip.Model.Clip;
 /// A frozen linear layer through our SGEMM: y = x·Wᵀ + b with W [out, in] read as a transposed operand and
 /// the bias added in the GEMM's epilogue; and its input gradient dx = dy·W (no weight gradient: CLIP is frozen).
 /// Rows may be strided (a leading dimension per operand), so column blocks of the packed qkv are used in place.
+/// The tensor form also runs on CUDA (cuBLAS, through MatMul.Linear).
 /// </summary>
 public static unsafe class Linear
 {
@@ -21,13 +23,23 @@ public static unsafe class Linear
         Sgemm.Multiply(rows, 1, new GemmOperand(x, ldx, false), PackedWeights.For(weight, firstOut, outputs), 0, y, ldy, b);
     }
 
-    /// <summary>y [..., out] = x [..., in] · Wᵀ + b on contiguous tensors.</summary>
-    public static void Forward(Tensor x, Tensor weight, Tensor? bias, Tensor y)
+    /// <summary>
+    /// y [..., out] = x [..., in] · W[firstOut..firstOut+out]ᵀ + b on contiguous tensors, out being y's last dimension,
+    /// on the device of y: cuBLAS there, our SGEMM with W packed once on the CPU.
+    /// </summary>
+    public static void Forward(Tensor x, Tensor weight, Tensor? bias, Tensor y, int firstOut = 0)
     {
-        int inputs = weight.Size(1), outputs = weight.Size(0);
-        if (x.Size(-1) != inputs || y.Size(-1) != outputs || x.ElementCount / inputs != y.ElementCount / outputs)
-            throw new TensorShapeException($"Linear: x {Shape.Format(x.Shape)}, weight {Shape.Format(weight.Shape)}, y {Shape.Format(y.Shape)} do not fit");
-        Forward(x.Pointer<float>(), inputs, (int)(x.ElementCount / inputs), weight, bias, y.Pointer<float>(), outputs);
+        int inputs = weight.Size(1), outputs = y.Size(-1);
+        if (x.Size(-1) != inputs || firstOut < 0 || firstOut + outputs > weight.Size(0) || x.ElementCount / inputs != y.ElementCount / outputs)
+            throw new TensorShapeException($"Linear: x {Shape.Format(x.Shape)}, weight {Shape.Format(weight.Shape)} from row {firstOut}, y {Shape.Format(y.Shape)} do not fit");
+        if (!y.Device.IsCpu)
+        {
+            using Tensor rows = weight.Slice(0, firstOut, outputs);
+            using Tensor? shift = bias?.Slice(0, firstOut, outputs);
+            MatMul.Linear(x, rows, shift, y);
+            return;
+        }
+        Forward(x.Pointer<float>(), inputs, (int)(x.ElementCount / inputs), weight, bias, y.Pointer<float>(), outputs, firstOut, outputs);
     }
 
     /// <summary>dx [rows, in] (stride lddx) = dy [rows, out] (stride lddy) · W, overwriting dx (beta 0) or adding to it (beta 1).</summary>

@@ -26,14 +26,14 @@ public static unsafe class ResidualBlock
     public static void Forward(TransformerBlockWeights w, Tensor x, bool causal, float eps, Tensor? qkv = null, BlockActivations? save = null)
     {
         int batch = x.Size(0), tokens = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
-        using Tensor y = Tensor.Empty([batch, tokens, width]);
-        Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width]);
+        using Tensor y = Tensor.Empty([batch, tokens, width], DType.F32, x.Device);
+        Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width], DType.F32, x.Device);
         try
         {
             if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
             LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
             Linear.Forward(y, w.InProjWeight, w.InProjBias, packed);
-            using (Tensor o = Tensor.Empty([batch, tokens, width]))
+            using (Tensor o = Tensor.Empty([batch, tokens, width], DType.F32, x.Device))
             using (QkvViews views = new(packed, width))
             {
                 Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp);
@@ -83,7 +83,7 @@ public static unsafe class ResidualBlock
         LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, y, eps, save?.Ln2Mean, save?.Ln2Rstd);
         int[] hiddenShape = [.. x.Shape];
         hiddenShape[^1] = 4 * width;
-        using Tensor hidden = Tensor.Empty(hiddenShape);
+        using Tensor hidden = Tensor.Empty(hiddenShape, DType.F32, x.Device);
         Linear.Forward(y, w.FcWeight, w.FcBias, hidden);
         if (save is not null) hidden.AsSpan<float>().CopyTo(save.Hidden.AsSpan<float>());
         QuickGelu.ForwardInPlace(hidden);

@@ -1,4 +1,3 @@
-using ReClip.Kernels.Gemm;
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
 
@@ -7,12 +6,13 @@ namespace ReClip.Model.Clip;
 /// <summary>
 /// CLIP's image tower: the standard pooled embedding (class token → ln_post → proj) and the MaskCLIP dense
 /// path of spec §4. Input images are [B, 3, H, W], already normalised with CLIP's mean and std; any H, W
-/// (zero padding on the bottom/right to a multiple of the patch size, spec §4.1).
+/// (zero padding on the bottom/right to a multiple of the patch size, spec §4.1). It runs on the device of the
+/// image, where the weights must be too (<see cref="ClipWeights.ToDevice"/>).
 /// </summary>
 /// <param name="weights">The frozen CLIP weights (not owned).</param>
 /// <param name="blockEps">LayerNorm eps of ln_1/ln_2 in every visual block: 1e-5 for stock CLIP,
 /// <see cref="ResidualBlock.MaskClipVisualEps"/> in the ReCLIP++ setting (spec §4.2). ln_pre and ln_post keep 1e-5.</param>
-public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps = ResidualBlock.DefaultEps)
+public sealed class VisionTransformer(ClipWeights weights, float blockEps = ResidualBlock.DefaultEps)
 {
     private readonly ClipWeights weights = weights ?? throw new ArgumentNullException(nameof(weights));
 
@@ -33,14 +33,13 @@ public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps
             ResidualBlock.Forward(weights.VisionBlocks[i], x, causal: false, BlockEps);
             observe?.Invoke($"block{i}", x);
         }
-        int batch = x.Size(0), tokens = x.Size(1), width = Config.VisionWidth;
-        using Tensor classRows = Tensor.Empty([batch, width]);
-        Span<float> all = x.AsSpan<float>(), rows = classRows.AsSpan<float>();
-        for (int b = 0; b < batch; b++)
-            all.Slice(b * tokens * width, width).CopyTo(rows.Slice(b * width, width));
+        int batch = x.Size(0), width = Config.VisionWidth;
+        using Tensor classRows = Tensor.Empty([batch, width], DType.F32, x.Device);
+        // Row 0 of every sequence: the gather the text tower uses for its EOT rows.
+        EotGather.Forward(x, new int[batch], classRows);
         LayerNorm.Forward(classRows, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], classRows, ResidualBlock.DefaultEps);
-        Tensor pooled = Tensor.Empty([batch, Config.EmbedDim]);
-        Project(classRows.Pointer<float>(), batch, pooled.Pointer<float>());
+        Tensor pooled = Tensor.Empty([batch, Config.EmbedDim], DType.F32, x.Device);
+        MatMul.Multiply(classRows, weights.VisualProjection, pooled);
         return pooled;
     }
 
@@ -59,12 +58,16 @@ public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps
             for (int i = 0; i < Config.VisionLayers - 1; i++)
                 ResidualBlock.Forward(weights.VisionBlocks[i], x, causal: false, BlockEps);
             ValuePath(weights.VisionBlocks[Config.VisionLayers - 1], x);
-            int batch = x.Size(0), tokens = x.Size(1), width = Config.VisionWidth, patches = tokens - 1;
+            int batch = x.Size(0), patches = x.Size(1) - 1, width = Config.VisionWidth;
             LayerNorm.Forward(x, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], x, ResidualBlock.DefaultEps);
-            Tensor features = Tensor.Empty([batch, patches, Config.EmbedDim]);
-            float* px = x.Pointer<float>(), pf = features.Pointer<float>();
+            Tensor features = Tensor.Empty([batch, patches, Config.EmbedDim], DType.F32, x.Device);
+            // The class token is dropped: each image's rows 1..N, one GEMM per image.
             for (int b = 0; b < batch; b++)
-                Project(px + ((long)b * tokens + 1) * width, patches, pf + (long)b * patches * Config.EmbedDim);
+            {
+                using Tensor sequence = x.Slice(0, b, 1), patchRows = sequence.Slice(1, 1, patches), input = patchRows.Reshape(patches, width);
+                using Tensor output = features.Slice(0, b, 1), target = output.Reshape(patches, Config.EmbedDim);
+                MatMul.Multiply(input, weights.VisualProjection, target);
+            }
             L2Normalize.Forward(features, features);
             return new DenseFeatures(features, grid, rows, columns);
         }
@@ -89,11 +92,12 @@ public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps
             throw new TensorShapeException($"VisionTransformer: class token {Shape.Format(classToken.Shape)} does not hold {width} values");
         (rows, columns) = PatchEmbedding.Grid(image.Size(2), image.Size(3), Config.PatchSize);
         int batch = image.Size(0), patches = rows * columns;
-        using Tensor tokens = Tensor.Empty([batch, patches, width]);
+        Device device = image.Device;
+        using Tensor tokens = Tensor.Empty([batch, patches, width], DType.F32, device);
         PatchEmbedding.Forward(image, weights.PatchWeight, tokens);
         observe?.Invoke("patch_embedding", tokens);
 
-        grid = Tensor.Empty([rows, columns, width]);
+        grid = Tensor.Empty([rows, columns, width], DType.F32, device);
         using (Tensor pe = weights.VisualPositional.Slice(0, 1, g * g))
         using (Tensor source = pe.Reshape(g, g, width))
             BicubicResize.ForwardChannelsLast(source, grid);
@@ -101,16 +105,9 @@ public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps
         grid.Dispose();
         grid = flatGrid;
 
-        Tensor x = Tensor.Empty([batch, 1 + patches, width]);
-        ReadOnlySpan<float> cls = (classToken ?? weights.ClassEmbedding).AsSpan<float>(), pos = weights.VisualPositional.AsSpan<float>();
-        ReadOnlySpan<float> patchRows = tokens.AsSpan<float>(), gridRows = grid.AsSpan<float>();
-        Span<float> all = x.AsSpan<float>();
-        for (int b = 0; b < batch; b++)
-        {
-            Span<float> sequence = all.Slice(b * (1 + patches) * width, (1 + patches) * width);
-            System.Numerics.Tensors.TensorPrimitives.Add(cls, pos[..width], sequence[..width]);
-            System.Numerics.Tensors.TensorPrimitives.Add(patchRows.Slice(b * patches * width, patches * width), gridRows, sequence[width..]);
-        }
+        Tensor x = Tensor.Empty([batch, 1 + patches, width], DType.F32, device);
+        using (Tensor classPosition = weights.VisualPositional.Slice(0, 0, 1))
+            ClassTokenSequence.Forward(tokens, grid, classToken ?? weights.ClassEmbedding, classPosition, x);
         LayerNorm.Forward(x, weights["visual.ln_pre.weight"], weights["visual.ln_pre.bias"], x, ResidualBlock.DefaultEps);
         observe?.Invoke("ln_pre", x);
         return x;
@@ -119,21 +116,13 @@ public sealed unsafe class VisionTransformer(ClipWeights weights, float blockEps
     /// <summary>Spec §4.3: x ← v' + MLP(ln_2(v')), v' = x + out_proj(v_proj(ln_1(x))); no attention.</summary>
     private void ValuePath(TransformerBlockWeights w, Tensor x)
     {
-        int width = x.Size(2), rows = (int)(x.ElementCount / width);
-        using Tensor y = Tensor.Empty(x.Shape);
-        using Tensor v = Tensor.Empty(x.Shape);
+        int width = x.Size(2);
+        using Tensor y = Tensor.Empty(x.Shape, DType.F32, x.Device);
+        using Tensor v = Tensor.Empty(x.Shape, DType.F32, x.Device);
         LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, BlockEps);
-        Linear.Forward(y.Pointer<float>(), width, rows, w.InProjWeight, w.InProjBias, v.Pointer<float>(), width, firstOut: 2 * width, outputs: width);
+        Linear.Forward(y, w.InProjWeight, w.InProjBias, v, firstOut: 2 * width);
         Linear.Forward(v, w.OutProjWeight, w.OutProjBias, y);
         Add.Residual(x, y);
         ResidualBlock.Mlp(w, x, y, BlockEps, null);
-    }
-
-    /// <summary>out [rows, E] = x [rows, Dv] · proj [Dv, E] (proj is stored [in, out], so it is not transposed).</summary>
-    private void Project(float* x, int rows, float* output)
-    {
-        int width = Config.VisionWidth, embed = Config.EmbedDim;
-        Sgemm.Multiply(rows, embed, width, 1, new GemmOperand(x, width, false), new GemmOperand(weights.VisualProjection.Pointer<float>(), embed, false),
-            0, output, embed);
     }
 }

@@ -89,6 +89,13 @@ public static unsafe class CudaDriver
         Check(DriverApi.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
+    /// <summary>Waits until everything queued on the legacy default stream of <paramref name="ordinal"/> (all our launches) has run.</summary>
+    public static void Synchronize(int ordinal)
+    {
+        MakeCurrent(ordinal);
+        Check(DriverApi.cuStreamSynchronize(0), "cuStreamSynchronize");
+    }
+
     internal static void Check(int status, string call)
     {
         if (status != 0)

@@ -1,0 +1,57 @@
+using ReClip.Kernels.Ops;
+using ReClip.Model.Clip;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Model.Benchmarks;
+
+/// <summary>What <see cref="GpuBenchmark.Run"/> measured on one CUDA device.</summary>
+/// <param name="DenseImagesPerSecond">The image tower's MaskCLIP dense path (spec §4), batches of size × size images.</param>
+/// <param name="PooledImagesPerSecond">The stock image tower (CLIP's encode_image), the same batches.</param>
+/// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
+public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, double DenseImagesPerSecond, double PooledImagesPerSecond,
+    int GemmSize, double GemmGflops);
+
+/// <summary>
+/// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
+/// image tower (dense and pooled) at a batch size, and the float32 GEMM underneath. Every timed call ends with a device
+/// synchronisation, so the rate is of finished work, launches and all.
+/// </summary>
+public static class GpuBenchmark
+{
+    public const int GemmSize = 4096;
+
+    public static GpuBenchmarkResult Run(Device device, int size, int batch, TimeSpan timePerWorkload)
+    {
+        if (device.IsCpu)
+            throw new ArgumentException("GpuBenchmark measures a CUDA device; `reclip bench --device cpu` measures the CPU", nameof(device));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        CudaDeviceInfo info = CudaDriver.Describe(device.Index);
+        using var file = new RandomClipFile();
+        using ClipWeights host = ClipWeights.Load(file);
+        using ClipWeights weights = host.ToDevice(device);
+        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
+        using Tensor pictures = RandomInputs.Images(batch, size);
+        using Tensor images = pictures.ToDevice(device);
+        double dense = batch * Throughput.PerSecond(() => Finish(device, () => vision.EncodeDense(images).Dispose()), warmupCalls: 2, minimumCalls: 3, timePerWorkload);
+        double pooled = batch * Throughput.PerSecond(() => Finish(device, () => vision.Encode(images).Dispose()), warmupCalls: 2, minimumCalls: 3, timePerWorkload);
+        return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, dense, pooled, GemmSize,
+            MeasureGemm(device, timePerWorkload));
+    }
+
+    private static double MeasureGemm(Device device, TimeSpan time)
+    {
+        const int n = GemmSize;
+        using Tensor hostA = RandomInputs.UnitRows(n, n, 3), hostB = RandomInputs.UnitRows(n, n, 4);
+        using Tensor a = hostA.ToDevice(device), b = hostB.ToDevice(device), c = Tensor.Empty([n, n], DType.F32, device);
+        double calls = Throughput.PerSecond(() => Finish(device, () => MatMul.Multiply(a, b, c)), warmupCalls: 3, minimumCalls: 5, time);
+        return calls * 2.0 * n * n * n / 1e9;
+    }
+
+    private static void Finish(Device device, Action work)
+    {
+        work();
+        CudaDriver.Synchronize(device.Index);
+    }
+}
