@@ -1,5 +1,5 @@
 """Largest differences between two `reclip features --json` outputs (the CPU's and a GPU's): pooled image
-embeddings and dense maps. Exit 1 when one exceeds the tolerance: both sides compute in float32, the GPU with
+embeddings, text embeddings and dense maps. Exit 1 when one exceeds the tolerance: both sides compute in float32, the GPU with
 other summation orders (cuBLAS, tiled attention), so ~1e-5 relative on O(1) values is rounding, not a bug."""
 import json
 import sys
@@ -29,7 +29,7 @@ def main(cpu_path, gpu_path):
     if cpu is None or gpu is None:
         return 1
     worst = 0.0
-    for key in ("image", "dense"):
+    for key in ("image", "text", "dense"):
         a, b = list(flat(cpu.get(key) or [])), list(flat(gpu.get(key) or []))
         if len(a) != len(b):
             print(f"{key}: {len(a)} values on the CPU, {len(b)} on the GPU")

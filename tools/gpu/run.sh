@@ -37,12 +37,13 @@ step "selfcheck on cuda:0 (every kernel against the CPU reference)"
 "$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
 "$reclip" selfcheck --device cuda
 
-step "image tower on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures)"
+step "both towers on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures, two texts)"
 "$reclip" synth --out "$out/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
 pictures=()
 for picture in "$out"/synth/images/*.png; do pictures+=(--image "$picture"); done
 for device in cpu cuda; do
   "$reclip" features --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" "${pictures[@]}" --dense --json --device "$device" \
+    --text "a photo of the sky above the sea." --text "a red umbrella on the sand." \
     > "$out/features-$device.json"; echo "features on $device: exit $?"
 done
 python3 "$root/tools/gpu/compare_features.py" "$out/features-cpu.json" "$out/features-cuda.json" | tee "$out/features-parity.txt"

@@ -11,8 +11,8 @@ namespace ReClip.Cli.Commands;
 /// `reclip features --weights FILE [--image PNG]... [--text STR]... [--ids IDS]... [--dense] [--device D] [--json]`: CLIP's
 /// pooled image embeddings (images at their own size: pixels/255 and CLIP's mean/std, no resizing) and text
 /// embeddings after the projection, not normalised; with --dense the MaskCLIP dense map of each image.
-/// `--ids` takes raw token ids instead of text, for models whose vocabulary is not OpenAI's. `--device cuda` runs the
-/// image tower on a GPU, so its output can be held against the CPU's.
+/// `--ids` takes raw token ids instead of text, for models whose vocabulary is not OpenAI's. `--device cuda` runs both
+/// towers on a GPU, so their output can be held against the CPU's.
 /// </summary>
 public static class FeaturesCommand
 {
@@ -24,7 +24,7 @@ public static class FeaturesCommand
         var texts = new Option<string[]>("--text") { Description = "A text to embed (repeatable); tokenized with OpenAI's CLIP BPE." };
         var ids = new Option<string[]>("--ids") { Description = "Space-separated token ids, SOT to EOT (repeatable)." };
         var dense = new Option<bool>("--dense") { Description = "Also print the MaskCLIP dense map of each image." };
-        var device = new Option<string>("--device") { Description = "Where the image tower runs: cpu, cuda or cuda:N (the text tower runs on the CPU).", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "Where the towers run: cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var command = new Command("features", "Print CLIP image and text embeddings, and the MaskCLIP dense map.") { json, weightsPath, images, texts, ids, dense, device };
         command.SetAction(parse =>
         {
@@ -41,7 +41,7 @@ public static class FeaturesCommand
             var imageRows = new List<float[]>();
             List<float[][][]>? denseMaps = parse.GetValue(dense) ? [] : null;
             Device target = Device.Parse(parse.GetValue(device)!);
-            using ClipWeights? deviceWeights = target.IsCpu || imagePaths.Length == 0 ? null : weights.ToDevice(target);
+            using ClipWeights? deviceWeights = target.IsCpu ? null : weights.ToDevice(target);
             var vision = new VisionTransformer(deviceWeights ?? weights);
             foreach (string path in imagePaths)
             {
@@ -53,7 +53,7 @@ public static class FeaturesCommand
                 using DenseFeatures map = vision.EncodeDense(input);
                 denseMaps.Add(ChannelsFirst(map));
             }
-            List<float[]> textRows = tokens.Count == 0 ? [] : EncodeTexts(weights, tokens.ConvertAll(t => t.Ids));
+            List<float[]> textRows = tokens.Count == 0 ? [] : EncodeTexts(deviceWeights ?? weights, tokens.ConvertAll(t => t.Ids));
 
             if (parse.GetValue(json))
             {

@@ -21,6 +21,7 @@ public static class OpCatalog
         new MaskedPoolingLossCheck(),
         new SgdCheck(),
         new PromptEmbeddingCheck(),
+        new TokenEmbeddingCheck(),
         new EotGatherCheck(),
         new QuickGeluCheck(),
         new SoftmaxCheck(),

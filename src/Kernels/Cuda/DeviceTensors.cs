@@ -30,15 +30,6 @@ internal static class DeviceTensors
         return device;
     }
 
-    /// <summary>Zeros a contiguous 4-byte-element tensor on its device (f32 and i32).</summary>
-    public static void Clear(Tensor tensor)
-    {
-        if (tensor.DType.SizeOf() != sizeof(float) || !tensor.IsContiguous)
-            throw new ArgumentException($"Clear: {tensor} is not a contiguous tensor of 4-byte elements");
-        var storage = (DeviceStorage)tensor.Storage;
-        storage.Clear(tensor.Offset * tensor.DType.SizeOf(), tensor.ElementCount);
-    }
-
     /// <summary>A host-side list (class ids, gather indices, resize taps) copied onto <paramref name="device"/>, for the kernel that reads it.</summary>
     public static Tensor Upload<T>(ReadOnlySpan<T> values, Device device) where T : unmanaged
     {

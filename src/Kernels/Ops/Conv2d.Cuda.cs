@@ -38,7 +38,7 @@ public static partial class Conv2d
         if (dweight is not null)
         {
             if (size.Batch == 0 || plane == 0)
-                DeviceTensors.Clear(dweight);
+                dweight.Clear();
             using Tensor? columns = Columns(module, x, size);
             ulong source = columns is null ? DeviceTensors.Address(x) : DeviceTensors.Address(columns);
             // dweight [Cout, depth] = Σ_b dy_b [Cout, H·W] · columns_bᵀ (the columns are stored [depth, H·W]).

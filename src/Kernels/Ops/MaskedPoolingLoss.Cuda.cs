@@ -45,7 +45,7 @@ public static partial class MaskedPoolingLoss
         int count = classes.Length;
         if (count == 0 || patches == 0)
         {
-            DeviceTensors.Clear(dMask);
+            dMask.Clear();
             return;
         }
         LoadedModule module = KernelCache.Load(KernelSources.Get("maskedpoolingloss"), device);

@@ -10,17 +10,17 @@ namespace ReClip.Model.Clip;
 /// About 10·T·D floats per block and sequence. For the last positions of a shared-prefix prompt (spec §2.2)
 /// the qkv rows are the sequences' own; the prefix's are in the prefix block's activations.
 /// </summary>
-public sealed class BlockActivations(int batch, int tokens, int width, int heads) : IDisposable
+public sealed class BlockActivations(int batch, int tokens, int width, int heads, Device device) : IDisposable
 {
-    public Tensor Input { get; } = Tensor.Empty([batch, tokens, width]);
-    public Tensor Ln1Mean { get; } = Tensor.Empty([batch * tokens]);
-    public Tensor Ln1Rstd { get; } = Tensor.Empty([batch * tokens]);
-    public Tensor Qkv { get; } = Tensor.Empty([batch, tokens, 3 * width]);
-    public Tensor LogSumExp { get; } = Tensor.Empty([batch, heads, tokens]);
-    public Tensor Middle { get; } = Tensor.Empty([batch, tokens, width]);
-    public Tensor Ln2Mean { get; } = Tensor.Empty([batch * tokens]);
-    public Tensor Ln2Rstd { get; } = Tensor.Empty([batch * tokens]);
-    public Tensor Hidden { get; } = Tensor.Empty([batch, tokens, 4 * width]);
+    public Tensor Input { get; } = Tensor.Empty([batch, tokens, width], DType.F32, device);
+    public Tensor Ln1Mean { get; } = Tensor.Empty([batch * tokens], DType.F32, device);
+    public Tensor Ln1Rstd { get; } = Tensor.Empty([batch * tokens], DType.F32, device);
+    public Tensor Qkv { get; } = Tensor.Empty([batch, tokens, 3 * width], DType.F32, device);
+    public Tensor LogSumExp { get; } = Tensor.Empty([batch, heads, tokens], DType.F32, device);
+    public Tensor Middle { get; } = Tensor.Empty([batch, tokens, width], DType.F32, device);
+    public Tensor Ln2Mean { get; } = Tensor.Empty([batch * tokens], DType.F32, device);
+    public Tensor Ln2Rstd { get; } = Tensor.Empty([batch * tokens], DType.F32, device);
+    public Tensor Hidden { get; } = Tensor.Empty([batch, tokens, 4 * width], DType.F32, device);
 
     public void Dispose()
     {

@@ -42,6 +42,22 @@ public static unsafe class Linear
         Forward(x.Pointer<float>(), inputs, (int)(x.ElementCount / inputs), weight, bias, y.Pointer<float>(), outputs, firstOut, outputs);
     }
 
+    /// <summary>dx [..., in] = dy [..., out] · W on contiguous tensors, overwriting dx (beta 0) or adding to it (beta 1), on the device of dx.</summary>
+    public static void Backward(Tensor dy, Tensor weight, Tensor dx, float beta = 0)
+    {
+        int inputs = weight.Size(1), outputs = weight.Size(0);
+        if (dy.Size(-1) != outputs || dx.Size(-1) != inputs || dy.ElementCount / outputs != dx.ElementCount / inputs)
+            throw new TensorShapeException($"Linear.Backward: dy {Shape.Format(dy.Shape)}, weight {Shape.Format(weight.Shape)}, dx {Shape.Format(dx.Shape)} do not fit");
+        int rows = (int)(dy.ElementCount / outputs);
+        if (!dx.Device.IsCpu)
+        {
+            using Tensor gradient = dy.Reshape(rows, outputs), result = dx.Reshape(rows, inputs);
+            MatMul.Multiply(gradient, weight, result, transposeB: false, alpha: 1, beta: beta);
+            return;
+        }
+        Backward(dy.Pointer<float>(), outputs, rows, weight, dx.Pointer<float>(), inputs, beta);
+    }
+
     /// <summary>dx [rows, in] (stride lddx) = dy [rows, out] (stride lddy) · W, overwriting dx (beta 0) or adding to it (beta 1).</summary>
     public static void Backward(float* dy, long lddy, int rows, Tensor weight, float* dx, long lddx, float beta = 0)
     {

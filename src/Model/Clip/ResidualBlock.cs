@@ -10,7 +10,7 @@ namespace ReClip.Model.Clip;
 /// setting (spec §4.2), 1e-5 everywhere else. The text tower also needs the input-gradient backward
 /// (the Reference prompt's context vectors learn through the frozen blocks, spec §2.2).
 /// </summary>
-public static unsafe class ResidualBlock
+public static class ResidualBlock
 {
     /// <summary>CLIP's LayerNorm eps (torch's default), used wherever spec §4.2 does not override it.</summary>
     public const float DefaultEps = 1e-5f;
@@ -30,7 +30,7 @@ public static unsafe class ResidualBlock
         Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width], DType.F32, x.Device);
         try
         {
-            if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
+            save?.Input.CopyFrom(x);
             LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
             Linear.Forward(y, w.InProjWeight, w.InProjBias, packed);
             using (Tensor o = Tensor.Empty([batch, tokens, width], DType.F32, x.Device))
@@ -40,7 +40,7 @@ public static unsafe class ResidualBlock
                 Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
             }
             Add.Residual(x, y);
-            if (save is not null && qkv is not null) save.Qkv.AsSpan<float>().CopyTo(qkv.AsSpan<float>());
+            if (save is not null && qkv is not null) qkv.CopyFrom(save.Qkv);
             Mlp(w, x, y, eps, save);
         }
         finally
@@ -59,13 +59,13 @@ public static unsafe class ResidualBlock
     public static void ForwardAfterPrefix(TransformerBlockWeights w, Tensor x, Tensor prefixQkv, float eps, BlockActivations? save = null)
     {
         int classes = x.Size(0), suffix = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
-        using Tensor y = Tensor.Empty([classes, suffix, width]);
-        using Tensor? owned = save is null ? Tensor.Empty([classes, suffix, 3 * width]) : null;
+        using Tensor y = Tensor.Empty([classes, suffix, width], DType.F32, x.Device);
+        using Tensor? owned = save is null ? Tensor.Empty([classes, suffix, 3 * width], DType.F32, x.Device) : null;
         Tensor own = save?.Qkv ?? owned!;
-        if (save is not null) x.AsSpan<float>().CopyTo(save.Input.AsSpan<float>());
+        save?.Input.CopyFrom(x);
         LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
         Linear.Forward(y, w.InProjWeight, w.InProjBias, own);
-        using (Tensor o = Tensor.Empty([classes, suffix, width]))
+        using (Tensor o = Tensor.Empty([classes, suffix, width], DType.F32, x.Device))
         using (QkvViews mine = new(own, width), shared = new(prefixQkv, width))
         {
             Attention.ForwardAfterPrefix(mine.Q, mine.K, mine.V, shared.K, shared.V, o, heads, save?.LogSumExp);
@@ -79,13 +79,13 @@ public static unsafe class ResidualBlock
     internal static void Mlp(TransformerBlockWeights w, Tensor x, Tensor y, float eps, BlockActivations? save)
     {
         int width = x.Size(-1);
-        if (save is not null) x.AsSpan<float>().CopyTo(save.Middle.AsSpan<float>());
+        save?.Middle.CopyFrom(x);
         LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, y, eps, save?.Ln2Mean, save?.Ln2Rstd);
         int[] hiddenShape = [.. x.Shape];
         hiddenShape[^1] = 4 * width;
         using Tensor hidden = Tensor.Empty(hiddenShape, DType.F32, x.Device);
         Linear.Forward(y, w.FcWeight, w.FcBias, hidden);
-        if (save is not null) hidden.AsSpan<float>().CopyTo(save.Hidden.AsSpan<float>());
+        save?.Hidden.CopyFrom(hidden);
         QuickGelu.ForwardInPlace(hidden);
         Linear.Forward(hidden, w.ProjWeight, w.ProjBias, y);
         Add.Residual(x, y);
@@ -102,21 +102,21 @@ public static unsafe class ResidualBlock
     public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal,
         Tensor? extraQkvGradient = null, Tensor? prefixQkv = null, Tensor? prefixQkvGradient = null)
     {
-        int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2), heads = width / ClipConfig.HeadWidth, rows = batch * tokens;
+        int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2), heads = width / ClipConfig.HeadWidth;
         if ((prefixQkv is null) != (prefixQkvGradient is null))
             throw new ArgumentException("ResidualBlock.Backward: a block after a shared prefix needs both the prefix's qkv and its gradient buffer", nameof(prefixQkvGradient));
-        using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width]);
-        using Tensor dy = Tensor.Empty([batch, tokens, width]);
-        using Tensor dln = Tensor.Empty([batch, tokens, width]);
+        using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width], DType.F32, dx.Device);
+        using Tensor dy = Tensor.Empty([batch, tokens, width], DType.F32, dx.Device);
+        using Tensor dln = Tensor.Empty([batch, tokens, width], DType.F32, dx.Device);
         // MLP: dx += LN2ᵀ(c_fcᵀ(QuickGELU'(c_projᵀ(dx)))).
-        Linear.Backward(dx.Pointer<float>(), width, rows, w.ProjWeight, hidden.Pointer<float>(), 4 * width);
+        Linear.Backward(dx, w.ProjWeight, hidden);
         QuickGelu.Backward(hidden, a.Hidden, hidden);
-        Linear.Backward(hidden.Pointer<float>(), 4 * width, rows, w.FcWeight, dy.Pointer<float>(), width);
+        Linear.Backward(hidden, w.FcWeight, dy);
         LayerNorm.Backward(dy, a.Middle, w.Ln2Weight, a.Ln2Mean, a.Ln2Rstd, dln);
         Add.Residual(dx, dln);
         // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
-        Linear.Backward(dx.Pointer<float>(), width, rows, w.OutProjWeight, dy.Pointer<float>(), width);
-        using Tensor dqkv = Tensor.Empty([batch, tokens, 3 * width]);
+        Linear.Backward(dx, w.OutProjWeight, dy);
+        using Tensor dqkv = Tensor.Empty([batch, tokens, 3 * width], DType.F32, dx.Device);
         using (QkvViews saved = new(a.Qkv, width), gradient = new(dqkv, width))
         {
             if (prefixQkv is null)
@@ -130,7 +130,7 @@ public static unsafe class ResidualBlock
         }
         if (extraQkvGradient is not null)
             Add.Residual(dqkv, extraQkvGradient);
-        Linear.Backward(dqkv.Pointer<float>(), 3 * width, rows, w.InProjWeight, dy.Pointer<float>(), width);
+        Linear.Backward(dqkv, w.InProjWeight, dy);
         LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
         Add.Residual(dx, dln);
     }

@@ -1,5 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using ReClip.Kernels.Gemm;
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
 
@@ -11,7 +9,7 @@ namespace ReClip.Model.Clip;
 /// M + 1 + argmax(slot ids) — plainly, with the shared causal prefix computed once (spec §2.2/§14), and
 /// backward from d(features) to d(context vectors).
 /// </summary>
-public sealed unsafe class TextTransformer(ClipWeights weights)
+public sealed class TextTransformer(ClipWeights weights)
 {
     private readonly ClipWeights weights = weights ?? throw new ArgumentNullException(nameof(weights));
 
@@ -23,6 +21,9 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     /// <summary>The frozen token embedding [V, Dt] (the Reference prompt initialises its context from row 0).</summary>
     public Tensor TokenEmbedding => weights.TokenEmbedding;
 
+    /// <summary>Where the tower runs: the device of its weights (<see cref="ClipWeights.ToDevice"/>); context vectors must be there too.</summary>
+    public Device Device => weights.TokenEmbedding.Device;
+
     /// <summary>
     /// Features [B, E] (not normalised) of token ids [B·L] (L = the context length, zero-padded after EOT),
     /// gathered at each row's argmax id (EOT is the largest id). <paramref name="observe"/> sees "block{i}" [B, L, Dt].
@@ -33,9 +34,6 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
         if (ids.Length == 0 || ids.Length % length != 0)
             throw new ArgumentException($"TextTransformer: {ids.Length} token ids are not a whole number of {length}-token sequences", nameof(ids));
         int batch = ids.Length / length;
-        using Tensor x = Tensor.Empty([batch, length, width]);
-        ReadOnlySpan<float> embedding = weights.TokenEmbedding.AsSpan<float>(), pos = weights.TextPositional.AsSpan<float>();
-        Span<float> rows = x.AsSpan<float>();
         var indices = new int[batch];
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < length; t++)
@@ -44,8 +42,9 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
                 if ((uint)id >= (uint)Config.VocabularySize)
                     throw new ArgumentOutOfRangeException(nameof(ids), $"TextTransformer: token id {id} is outside the vocabulary of {Config.VocabularySize}");
                 if (id > ids[b * length + indices[b]]) indices[b] = t;
-                TensorPrimitives.Add(embedding.Slice(id * width, width), pos.Slice(t * width, width), rows.Slice((b * length + t) * width, width));
             }
+        using Tensor x = Tensor.Empty([batch, length, width], DType.F32, Device);
+        Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, ids, weights.TextPositional, 0, x);
         for (int i = 0; i < Config.TextLayers; i++)
         {
             ResidualBlock.Forward(weights.TextBlocks[i], x, causal: true, ResidualBlock.DefaultEps);
@@ -74,20 +73,20 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     private PromptActivations ForwardPrompt(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
     {
         int classes = CheckPrompt(context, slotIds, slotCount), length = Config.ContextLength, width = Config.TextWidth;
-        Tensor x = Tensor.Empty([classes, length, width]);
+        Tensor x = Tensor.Empty([classes, length, width], DType.F32, Device);
         var blocks = new List<BlockActivations>();
         try
         {
             PromptEmbedding.Forward(weights.TokenEmbedding, context, slotIds, slotCount, weights.TextPositional, x, Config.StartToken);
             for (int i = 0; i < Config.TextLayers; i++)
             {
-                BlockActivations? a = save ? new BlockActivations(classes, length, width, Config.TextHeads) : null;
+                BlockActivations? a = save ? new BlockActivations(classes, length, width, Config.TextHeads, Device) : null;
                 if (a is not null) blocks.Add(a);
                 ResidualBlock.Forward(weights.TextBlocks[i], x, causal: true, ResidualBlock.DefaultEps, save: a);
             }
             var indices = new int[classes];
             EotGather.Indices(slotIds, slotCount, context.Size(0), indices);
-            Tensor mean = Tensor.Empty([classes * length]), rstd = Tensor.Empty([classes * length]);
+            Tensor mean = Tensor.Empty([classes * length], DType.F32, Device), rstd = Tensor.Empty([classes * length], DType.F32, Device);
             Tensor features = Head(x, indices, mean, rstd);
             return new PromptActivations([.. blocks], new PromptHeadActivations(x, mean, rstd, indices, features), context.Size(0));
         }
@@ -117,29 +116,30 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     private SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
     {
         int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, prefix = 1 + context.Size(0), heads = Config.TextHeads;
-        ReadOnlySpan<float> embedding = weights.TokenEmbedding.AsSpan<float>(), pos = weights.TextPositional.AsSpan<float>();
-        using Tensor shared = Tensor.Empty([1, prefix, width]);
-        Tensor suffix = Tensor.Empty([classes, slotCount, width]);
+        foreach (int id in slotIds)
+            if ((uint)id >= (uint)Config.VocabularySize)
+                throw new ArgumentOutOfRangeException(nameof(slotIds), $"TextTransformer: slot id {id} is outside the vocabulary of {Config.VocabularySize}");
+        using Tensor shared = Tensor.Empty([1, prefix, width], DType.F32, Device);
+        Tensor suffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
         var prefixBlocks = new List<BlockActivations>();
         var suffixBlocks = new List<BlockActivations>();
         try
         {
-            Span<float> p = shared.AsSpan<float>(), s = suffix.AsSpan<float>();
-            TensorPrimitives.Add(embedding.Slice(Config.StartToken * width, width), pos[..width], p[..width]);
-            TensorPrimitives.Add(context.AsSpan<float>(), pos.Slice(width, (prefix - 1) * width), p[width..]);
-            for (int c = 0; c < classes; c++)
-                for (int j = 0; j < slotCount; j++)
-                {
-                    int id = slotIds[c * slotCount + j];
-                    if ((uint)id >= (uint)Config.VocabularySize)
-                        throw new ArgumentOutOfRangeException(nameof(slotIds), $"TextTransformer: slot id {id} is outside the vocabulary of {Config.VocabularySize}");
-                    TensorPrimitives.Add(embedding.Slice(id * width, width), pos.Slice((prefix + j) * width, width), s.Slice((c * slotCount + j) * width, width));
-                }
-            using Tensor qkv = Tensor.Empty([1, prefix, 3 * width]);
+            // The prefix: SOT, then the context vectors, each plus its position; the classes' slots after them.
+            using (Tensor start = shared.Slice(1, 0, 1))
+                Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, [Config.StartToken], weights.TextPositional, 0, start);
+            using (Tensor rows = shared.Slice(1, 1, prefix - 1), vectors = context.Reshape(1, prefix - 1, width))
+            using (Tensor positions = weights.TextPositional.Slice(0, 1, prefix - 1), shifts = positions.Reshape(1, prefix - 1, width))
+            {
+                rows.CopyFrom(vectors);
+                Add.Residual(rows, shifts);
+            }
+            Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, slotIds, weights.TextPositional, prefix, suffix);
+            using Tensor qkv = Tensor.Empty([1, prefix, 3 * width], DType.F32, Device);
             for (int i = 0; i < Config.TextLayers; i++)
             {
-                BlockActivations? first = save ? new BlockActivations(1, prefix, width, heads) : null;
-                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads) : null;
+                BlockActivations? first = save ? new BlockActivations(1, prefix, width, heads, Device) : null;
+                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads, Device) : null;
                 if (save)
                 {
                     prefixBlocks.Add(first!);
@@ -150,7 +150,7 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
             }
             var indices = new int[classes];
             EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
-            Tensor mean = Tensor.Empty([classes * slotCount]), rstd = Tensor.Empty([classes * slotCount]);
+            Tensor mean = Tensor.Empty([classes * slotCount], DType.F32, Device), rstd = Tensor.Empty([classes * slotCount], DType.F32, Device);
             Tensor features = Head(suffix, indices, mean, rstd);
             return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], new PromptHeadActivations(suffix, mean, rstd, indices, features), context.Size(0));
         }
@@ -171,19 +171,20 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     {
         ArgumentNullException.ThrowIfNull(a);
         int classes = a.Features.Size(0), slotCount = a.Head.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
-        using Tensor dSuffix = Tensor.Empty([classes, slotCount, width]);
+        using Tensor dSuffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
         HeadBackward(dFeatures, a.Head, dSuffix);
-        using Tensor dPrefix = Tensor.Zeros([1, prefix, width]);
-        using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width]);
+        using Tensor dPrefix = Tensor.Zeros([1, prefix, width], DType.F32, Device);
+        using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width], DType.F32, Device);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
         {
-            dPrefixQkv.AsSpan<float>().Clear();
+            dPrefixQkv.Clear();
             ResidualBlock.Backward(weights.TextBlocks[i], a.SuffixBlocks[i], dSuffix, causal: true,
                 prefixQkv: a.PrefixBlocks[i].Qkv, prefixQkvGradient: dPrefixQkv);
             ResidualBlock.Backward(weights.TextBlocks[i], a.PrefixBlocks[i], dPrefix, causal: true, extraQkvGradient: dPrefixQkv);
         }
-        Tensor dContext = Tensor.Empty([a.ContextCount, width]);
-        dPrefix.AsSpan<float>().Slice(width, a.ContextCount * width).CopyTo(dContext.AsSpan<float>());
+        Tensor dContext = Tensor.Empty([a.ContextCount, width], DType.F32, Device);
+        using (Tensor rows = dPrefix.Slice(1, 1, a.ContextCount), vectors = rows.Reshape(a.ContextCount, width))
+            dContext.CopyFrom(vectors);
         return dContext;
     }
 
@@ -195,11 +196,11 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     {
         ArgumentNullException.ThrowIfNull(a);
         int classes = a.Features.Size(0), length = Config.ContextLength, width = Config.TextWidth;
-        using Tensor dx = Tensor.Empty([classes, length, width]);
+        using Tensor dx = Tensor.Empty([classes, length, width], DType.F32, Device);
         HeadBackward(dFeatures, a.Head, dx);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
             ResidualBlock.Backward(weights.TextBlocks[i], a.Blocks[i], dx, causal: true);
-        Tensor dContext = Tensor.Empty([a.ContextCount, width]);
+        Tensor dContext = Tensor.Empty([a.ContextCount, width], DType.F32, Device);
         PromptEmbedding.Backward(dx, dContext);
         return dContext;
     }
@@ -210,11 +211,10 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
         Tensor finalInput = head.FinalInput;
         int batch = finalInput.Size(0), width = Config.TextWidth, embed = Config.EmbedDim;
         Shape.Require("TextTransformer backward dFeatures", [batch, embed], dFeatures.Shape);
-        using Tensor dGathered = Tensor.Empty([batch, width]);
+        using Tensor dGathered = Tensor.Empty([batch, width], DType.F32, Device);
         // features = g · P with P [Dt, E]: dg = dfeatures · Pᵀ.
-        Sgemm.Multiply(batch, width, embed, 1, new GemmOperand(dFeatures.Pointer<float>(), embed, false),
-            new GemmOperand(weights.TextProjection.Pointer<float>(), embed, true), 0, dGathered.Pointer<float>(), width);
-        using Tensor dNormed = Tensor.Empty(finalInput.Shape);
+        MatMul.Multiply(dFeatures, weights.TextProjection, dGathered, transposeB: true);
+        using Tensor dNormed = Tensor.Empty(finalInput.Shape, DType.F32, Device);
         EotGather.Backward(dGathered, [.. head.Indices], dNormed);
         LayerNorm.Backward(dNormed, finalInput, weights["ln_final.weight"], head.FinalMean, head.FinalRstd, dx);
     }
@@ -223,13 +223,12 @@ public sealed unsafe class TextTransformer(ClipWeights weights)
     private Tensor Head(Tensor x, int[] indices, Tensor? mean, Tensor? rstd)
     {
         int batch = x.Size(0), width = Config.TextWidth, embed = Config.EmbedDim;
-        using Tensor normed = Tensor.Empty(x.Shape);
+        using Tensor normed = Tensor.Empty(x.Shape, DType.F32, Device);
         LayerNorm.Forward(x, weights["ln_final.weight"], weights["ln_final.bias"], normed, ResidualBlock.DefaultEps, mean, rstd);
-        using Tensor gathered = Tensor.Empty([batch, width]);
+        using Tensor gathered = Tensor.Empty([batch, width], DType.F32, Device);
         EotGather.Forward(normed, indices, gathered);
-        Tensor features = Tensor.Empty([batch, embed]);
-        Sgemm.Multiply(batch, embed, width, 1, new GemmOperand(gathered.Pointer<float>(), width, false),
-            new GemmOperand(weights.TextProjection.Pointer<float>(), embed, false), 0, features.Pointer<float>(), embed);
+        Tensor features = Tensor.Empty([batch, embed], DType.F32, Device);
+        MatMul.Multiply(gathered, weights.TextProjection, features);
         return features;
     }
 

@@ -54,8 +54,8 @@ internal static unsafe partial class DriverApi
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoD_v2")]
     public static partial int cuMemcpyDtoD(ulong destination, ulong source, nuint bytes);
 
-    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemsetD32_v2")]
-    public static partial int cuMemsetD32(ulong destination, uint value, nuint count);
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemsetD8_v2")]
+    public static partial int cuMemsetD8(ulong destination, byte value, nuint count);
 
     [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuModuleLoadData(out nint module, byte* image);

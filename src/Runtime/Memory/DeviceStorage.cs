@@ -43,11 +43,11 @@ public sealed unsafe class DeviceStorage : Storage
         CudaDriver.Check(DriverApi.cuMemcpyDtoD(DevicePointer + (ulong)byteOffset, source.DevicePointer + (ulong)sourceByteOffset, (nuint)bytes), "cuMemcpyDtoD");
     }
 
-    /// <summary>Sets <paramref name="words"/> 4-byte words from <paramref name="byteOffset"/> on to zero (0.0f and 0 alike).</summary>
-    public void Clear(long byteOffset, long words)
+    /// <summary>Sets <paramref name="bytes"/> bytes from <paramref name="byteOffset"/> on to zero.</summary>
+    internal void Clear(long byteOffset, long bytes)
     {
         CudaDriver.MakeCurrent(Device.Index);
-        CudaDriver.Check(DriverApi.cuMemsetD32(DevicePointer + (ulong)byteOffset, 0, (nuint)words), "cuMemsetD32");
+        CudaDriver.Check(DriverApi.cuMemsetD8(DevicePointer + (ulong)byteOffset, 0, (nuint)bytes), "cuMemsetD8");
     }
 
     protected override void Free()

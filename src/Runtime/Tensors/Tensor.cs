@@ -73,10 +73,12 @@ public sealed unsafe class Tensor : IDisposable
         return new Tensor(storage, 0, dims, Tensors.Shape.ContiguousStrides(dims), dtype);
     }
 
-    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.F32)
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.F32) => Zeros(shape, dtype, Device.Cpu);
+
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype, Device device)
     {
-        Tensor tensor = Empty(shape, dtype);
-        NativeMemory.Clear(tensor.RawPointer, (nuint)tensor.ByteLength);
+        Tensor tensor = Empty(shape, dtype, device);
+        tensor.Clear();
         return tensor;
     }
 
@@ -190,6 +192,31 @@ public sealed unsafe class Tensor : IDisposable
         Tensor result = Empty(shape, DType, Device);
         TensorCopy.Strided(this, result);
         return result;
+    }
+
+    /// <summary>
+    /// Overwrites this tensor with the elements of <paramref name="source"/>, of the same shape, dtype and device (strided
+    /// views on the CPU; contiguous tensors on a GPU). Not a way across devices: that is <see cref="ToDevice"/>.
+    /// </summary>
+    public void CopyFrom(Tensor source)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Device != Device)
+            throw new ArgumentException($"CopyFrom: {source} is not on {Device}; use ToDevice to cross devices");
+        TensorCopy.Strided(source, this);
+    }
+
+    /// <summary>Sets every element to zero (contiguous tensors).</summary>
+    public void Clear()
+    {
+        ThrowIfDisposed();
+        if (!IsContiguous)
+            throw new InvalidOperationException($"Clear: {this} is a strided view");
+        if (Storage is DeviceStorage device)
+            device.Clear(Offset * DType.SizeOf(), ByteLength);
+        else
+            NativeMemory.Clear(RawPointer, (nuint)ByteLength);
     }
 
     /// <summary>A copy on <paramref name="device"/>; the only way data crosses devices.</summary>
