@@ -29,6 +29,17 @@ public sealed class EvalCommandTests
             ["eval", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--dataset", "folder", "--root", root, .. arguments]);
 
     [Test]
+    public void CudaWithoutADriverIsRefusedWithTheReason()
+    {
+        if (ReClip.Runtime.Cuda.CudaDriver.IsAvailable)
+            Assert.Ignore("a CUDA driver loads here; tools/gpu/run.sh runs the towers there");
+        ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cuda");
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.Stderr);
+        Assert.That(result.Stdout, Is.Empty);
+        Assert.That(result.Stderr, Does.Contain("--device cuda: ").And.Contain("use --device cpu"));
+    }
+
+    [Test]
     public void JsonReportsScoresAndEveryClass()
     {
         ReclipProcess.Result result = Eval("--method", "maskclip", "--json");

@@ -48,6 +48,14 @@ for device in cpu cuda; do
 done
 python3 "$root/tools/gpu/compare_features.py" "$out/features-cpu.json" "$out/features-cuda.json" | tee "$out/features-parity.txt"
 
+step "MaskCLIP evaluation with the towers on cuda:0 against the CPU (the same two pictures)"
+for device in cpu cuda; do
+  "$reclip" eval --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" --dataset folder --root "$out/synth" \
+    --method maskclip --device "$device" --json > "$out/eval-$device.json"; echo "eval on $device: exit $?"
+done
+python3 -c 'import json, sys; a, b = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}")' \
+  "$out/eval-cpu.json" "$out/eval-cuda.json" | tee "$out/eval-parity.txt"
+
 step "image tower throughput on cuda:0 (ours, float32) and PyTorch on the same card (float32 and bfloat16)"
 for batch in 64 256; do
   "$reclip" bench --device cuda --size 224 --batch "$batch" --json > "$out/bench-cuda-b$batch.json"; echo "bench batch $batch: exit $?"

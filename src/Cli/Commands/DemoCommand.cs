@@ -5,6 +5,7 @@ using ReClip.Cli.Demo;
 using ReClip.Model.Eval;
 using ReClip.Runtime.IO;
 using ReClip.Runtime.Platform;
+using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
 
@@ -37,14 +38,14 @@ public static class DemoCommand
 
         int Run(ParseResult parse, CancellationToken cancel)
         {
-            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             DemoSettings settings = parse.GetValue(quick) ? DemoSettings.Quick : DemoSettings.Full;
             if (parse.GetValue(trainImages) is int t) settings = settings with { TrainImages = t };
             if (parse.GetValue(valImages) is int v) settings = settings with { ValImages = v, Overlays = Math.Min(settings.Overlays, v) };
             if (parse.GetValue(epochs) is int e) settings = settings with { Epochs = e, MaxEpoch = Math.Max(settings.MaxEpoch, e + 1) };
             string weightsPath = parse.GetValue(weights) ?? BundledWeights;
             string folder = parse.GetValue(output)!;
-            var pipeline = new DemoPipeline(settings, weightsPath, folder, parse.GetValue(world) ?? CacheFolders.Of("demo"));
+            var pipeline = new DemoPipeline(settings, weightsPath, folder, parse.GetValue(world) ?? CacheFolders.Of("demo")) { Device = target };
             DemoResult result;
             try
             {

@@ -7,6 +7,7 @@ using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Model.Sharding;
 using ReClip.Runtime.IO;
+using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
 
@@ -49,7 +50,7 @@ public static class EvalCommand
         });
         command.SetAction(parse =>
         {
-            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             string methodName = parse.GetValue(method)!;
             bool reclip = methodName == "reclippp";
             string? checkpointPath = parse.GetValue(checkpoint);
@@ -69,7 +70,7 @@ public static class EvalCommand
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
             ]);
-            using InferenceModel model = InferenceModel.Load(weightsPath, data.Classes, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, data.Classes, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
             var clock = Stopwatch.StartNew();
             EvaluationCounts counts;

@@ -42,7 +42,7 @@ public static class HypothesizeCommand
         command.SetAction(parse =>
         {
             // Checked before any work; the encoders run where ResolveDevice allows (the CPU for now).
-            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             int side = Positive(parse.GetValue(window) ?? data.Preset.HypothesisWindow, "--window");
             int step = Positive(parse.GetValue(stride) ?? data.Preset.HypothesisStride, "--stride");
@@ -51,7 +51,7 @@ public static class HypothesizeCommand
             string weightsPath = parse.GetRequiredValue(weights);
             ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(HypothesisShard.KindName, weightsPath, vocabulary.Identity(parse), data,
                 [KeyValuePair.Create(WindowSetting, Text(side)), KeyValuePair.Create(StrideSetting, Text(step))]);
-            using ClipWeights clip = ClipWeights.Load(weightsPath);
+            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
             var clock = Stopwatch.StartNew();
             // From the disk cache when there (spec §2.1: minutes for ADE's 150 classes on a CPU), so the shards of a
             // run on one machine build the bank once; the vocabulary is checked when the bank must be built.

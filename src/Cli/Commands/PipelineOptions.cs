@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ReClip.Model.Clip;
 using ReClip.Model.Data.Datasets;
 using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
@@ -27,9 +28,9 @@ public static class PipelineOptions
         SegmentationDataset.Open(DatasetPreset.Named(parse.GetRequiredValue(dataset)), parse.GetRequiredValue(root), parse.GetValue(split)!);
 
     /// <summary>
-    /// The device the method runs on. The encoders and the head run on the CPU backend; their CUDA path is not
-    /// assembled yet, so "auto" means the CPU and an explicit CUDA device is refused with the reason rather than
-    /// silently run elsewhere.
+    /// The device the frozen CLIP towers run on; the ReCLIP++ head, the metrics and the data stay on the CPU and hand
+    /// the towers their inputs across. "auto" is the CPU: the GPU path has not yet been run on a GPU, so it is taken
+    /// only when asked for. A CUDA device that cannot be used is refused with the reason.
     /// </summary>
     public static Device ResolveDevice(string text)
     {
@@ -38,7 +39,21 @@ public static class PipelineOptions
         Device device = Runtime.Tensors.Device.Parse(text);
         if (device.IsCpu)
             return device;
-        string reason = CudaDriver.IsAvailable ? "the encoders and the ReCLIP++ head have no CUDA path yet" : CudaDriver.UnavailableReason ?? "no CUDA driver";
-        throw new ArgumentException($"--device {text}: {reason}; use --device cpu");
+        if (!CudaDriver.IsAvailable)
+            throw new ArgumentException($"--device {text}: {CudaDriver.UnavailableReason ?? "no CUDA driver"}; use --device cpu");
+        int count = CudaDriver.DeviceCount();
+        if (device.Index >= count)
+            throw new ArgumentException($"--device {text}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}");
+        return device;
+    }
+
+    /// <summary>The CLIP weights of <paramref name="path"/> on <paramref name="device"/>, where the towers built on them compute.</summary>
+    public static ClipWeights LoadWeights(string path, Device device)
+    {
+        ClipWeights host = ClipWeights.Load(path);
+        if (device.IsCpu)
+            return host;
+        using (host)
+            return host.ToDevice(device);
     }
 }

@@ -41,7 +41,7 @@ public static class SegmentCommand
         DenoisingOptions.Validate(command, pd, null);
         command.SetAction(parse =>
         {
-            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             string? checkpointPath = parse.GetValue(checkpoint);
             IReadOnlyList<string>? names = parse.GetValue(classes) is { } list ? ParseClasses(list) : null;
             if (names is null && checkpointPath is null)
@@ -50,7 +50,7 @@ public static class SegmentCommand
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
             string weightsPath = parse.GetRequiredValue(weights);
-            using InferenceModel model = InferenceModel.Load(weightsPath, names, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, names, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
             PngFiles.WriteRgb(parse.GetRequiredValue(output), MaskPicture.Colourize(prediction));

@@ -81,7 +81,7 @@ public static class TrainCommand
 
         int Run(ParseResult parse, CancellationToken cancel)
         {
-            PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             int ranks = parse.GetValue(worldSize) ?? 1, self = parse.GetValue(rank) ?? 0;
             Rendezvous? meeting = ranks > 1 ? Rendezvous.Parse(parse.GetValue(init)!, self, ranks, Rendezvous.DefaultTimeout) : null;
             bool nccl = parse.GetValue(backend) == "nccl";
@@ -103,7 +103,7 @@ public static class TrainCommand
                 throw new ArgumentException("the folder layout has no splits: give the validation images with --val-root DIR, or train without validation (--no-val)");
             int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count);
             string weightsPath = parse.GetRequiredValue(weights);
-            using ClipWeights clip = ClipWeights.Load(weightsPath);
+            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);
             using Tensor query = QueryBankCache.GetOrBuild(weightsPath, train.Classes, clip.Config.EmbedDim,
                 () => QueryBank.Build(new TextTransformer(clip), tokenizer, train.Classes), out _);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ReClip.Cli.Commands;
 using ReClip.Model.Clip;
 using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
@@ -21,6 +22,9 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
 {
     private readonly List<(string Stage, double Seconds)> stages = [];
 
+    /// <summary>Where the tiny CLIP's towers run (the head and the scoring stay on the CPU).</summary>
+    public Device Device { get; init; } = Device.Cpu;
+
     /// <summary>The demo's dataset settings: the folder preset sized for the 128-pixel world, with the run's schedule.</summary>
     public DatasetPreset Preset { get; } = DatasetPreset.Folder with
     {
@@ -40,7 +44,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
         SegmentationDataset select = World("select", settings.SelectImages, DemoSettings.SelectSeed);
         SegmentationDataset val = World("val", settings.ValImages, DemoSettings.ValSeed);
 
-        using ClipWeights clip = ClipWeights.Load(weightsPath);
+        using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, Device);
         IReadOnlyList<string> classes = train.Classes;
         using Tensor query = Stage("Query bank", () => QueryBankCache.GetOrBuild(weightsPath, classes, clip.Config.EmbedDim,
             () => QueryBank.Build(new TextTransformer(clip), ClipTokenizer.Default, classes), out _));

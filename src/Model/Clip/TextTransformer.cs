@@ -21,11 +21,14 @@ public sealed class TextTransformer(ClipWeights weights)
     /// <summary>The frozen token embedding [V, Dt] (the Reference prompt initialises its context from row 0).</summary>
     public Tensor TokenEmbedding => weights.TokenEmbedding;
 
-    /// <summary>Where the tower runs: the device of its weights (<see cref="ClipWeights.ToDevice"/>); context vectors must be there too.</summary>
+    /// <summary>
+    /// Where the tower computes: the device of its weights (<see cref="ClipWeights.ToDevice"/>). Context vectors and
+    /// gradients from elsewhere are copied there, and the results go back to their device.
+    /// </summary>
     public Device Device => weights.TokenEmbedding.Device;
 
     /// <summary>
-    /// Features [B, E] (not normalised) of token ids [B·L] (L = the context length, zero-padded after EOT),
+    /// Features [B, E] (not normalised, on the CPU) of token ids [B·L] (L = the context length, zero-padded after EOT),
     /// gathered at each row's argmax id (EOT is the largest id). <paramref name="observe"/> sees "block{i}" [B, L, Dt].
     /// </summary>
     public Tensor Encode(ReadOnlySpan<int> ids, Action<string, Tensor>? observe = null)
@@ -50,7 +53,7 @@ public sealed class TextTransformer(ClipWeights weights)
             ResidualBlock.Forward(weights.TextBlocks[i], x, causal: true, ResidualBlock.DefaultEps);
             observe?.Invoke($"block{i}", x);
         }
-        return Head(x, indices, null, null);
+        return DeviceTransfer.MoveTo(Head(x, indices, null, null), Device.Cpu);
     }
 
     /// <summary>The number of context vectors M a prompt with S slot ids has: L − 1 − S.</summary>
@@ -73,11 +76,12 @@ public sealed class TextTransformer(ClipWeights weights)
     private PromptActivations ForwardPrompt(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
     {
         int classes = CheckPrompt(context, slotIds, slotCount), length = Config.ContextLength, width = Config.TextWidth;
+        using Tensor vectors = DeviceTransfer.Onto(context, Device);
         Tensor x = Tensor.Empty([classes, length, width], DType.F32, Device);
         var blocks = new List<BlockActivations>();
         try
         {
-            PromptEmbedding.Forward(weights.TokenEmbedding, context, slotIds, slotCount, weights.TextPositional, x, Config.StartToken);
+            PromptEmbedding.Forward(weights.TokenEmbedding, vectors, slotIds, slotCount, weights.TextPositional, x, Config.StartToken);
             for (int i = 0; i < Config.TextLayers; i++)
             {
                 BlockActivations? a = save ? new BlockActivations(classes, length, width, Config.TextHeads, Device) : null;
@@ -87,7 +91,7 @@ public sealed class TextTransformer(ClipWeights weights)
             var indices = new int[classes];
             EotGather.Indices(slotIds, slotCount, context.Size(0), indices);
             Tensor mean = Tensor.Empty([classes * length], DType.F32, Device), rstd = Tensor.Empty([classes * length], DType.F32, Device);
-            Tensor features = Head(x, indices, mean, rstd);
+            Tensor features = DeviceTransfer.MoveTo(Head(x, indices, mean, rstd), context.Device);
             return new PromptActivations([.. blocks], new PromptHeadActivations(x, mean, rstd, indices, features), context.Size(0));
         }
         catch
@@ -128,7 +132,7 @@ public sealed class TextTransformer(ClipWeights weights)
             // The prefix: SOT, then the context vectors, each plus its position; the classes' slots after them.
             using (Tensor start = shared.Slice(1, 0, 1))
                 Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, [Config.StartToken], weights.TextPositional, 0, start);
-            using (Tensor rows = shared.Slice(1, 1, prefix - 1), vectors = context.Reshape(1, prefix - 1, width))
+            using (Tensor rows = shared.Slice(1, 1, prefix - 1), onDevice = DeviceTransfer.Onto(context, Device), vectors = onDevice.Reshape(1, prefix - 1, width))
             using (Tensor positions = weights.TextPositional.Slice(0, 1, prefix - 1), shifts = positions.Reshape(1, prefix - 1, width))
             {
                 rows.CopyFrom(vectors);
@@ -151,7 +155,7 @@ public sealed class TextTransformer(ClipWeights weights)
             var indices = new int[classes];
             EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
             Tensor mean = Tensor.Empty([classes * slotCount], DType.F32, Device), rstd = Tensor.Empty([classes * slotCount], DType.F32, Device);
-            Tensor features = Head(suffix, indices, mean, rstd);
+            Tensor features = DeviceTransfer.MoveTo(Head(suffix, indices, mean, rstd), context.Device);
             return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], new PromptHeadActivations(suffix, mean, rstd, indices, features), context.Size(0));
         }
         catch
@@ -172,7 +176,8 @@ public sealed class TextTransformer(ClipWeights weights)
         ArgumentNullException.ThrowIfNull(a);
         int classes = a.Features.Size(0), slotCount = a.Head.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
         using Tensor dSuffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
-        HeadBackward(dFeatures, a.Head, dSuffix);
+        using (Tensor gradient = DeviceTransfer.Onto(dFeatures, Device))
+            HeadBackward(gradient, a.Head, dSuffix);
         using Tensor dPrefix = Tensor.Zeros([1, prefix, width], DType.F32, Device);
         using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width], DType.F32, Device);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
@@ -185,7 +190,7 @@ public sealed class TextTransformer(ClipWeights weights)
         Tensor dContext = Tensor.Empty([a.ContextCount, width], DType.F32, Device);
         using (Tensor rows = dPrefix.Slice(1, 1, a.ContextCount), vectors = rows.Reshape(a.ContextCount, width))
             dContext.CopyFrom(vectors);
-        return dContext;
+        return DeviceTransfer.MoveTo(dContext, dFeatures.Device);
     }
 
     /// <summary>
@@ -197,12 +202,13 @@ public sealed class TextTransformer(ClipWeights weights)
         ArgumentNullException.ThrowIfNull(a);
         int classes = a.Features.Size(0), length = Config.ContextLength, width = Config.TextWidth;
         using Tensor dx = Tensor.Empty([classes, length, width], DType.F32, Device);
-        HeadBackward(dFeatures, a.Head, dx);
+        using (Tensor gradient = DeviceTransfer.Onto(dFeatures, Device))
+            HeadBackward(gradient, a.Head, dx);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
             ResidualBlock.Backward(weights.TextBlocks[i], a.Blocks[i], dx, causal: true);
         Tensor dContext = Tensor.Empty([a.ContextCount, width], DType.F32, Device);
         PromptEmbedding.Backward(dx, dContext);
-        return dContext;
+        return DeviceTransfer.MoveTo(dContext, dFeatures.Device);
     }
 
     /// <summary>dx [B, T, Dt] from d(features) [B, E]: through text_projection, the gather and ln_final (rows not gathered get zero).</summary>

@@ -6,8 +6,8 @@ namespace ReClip.Model.Clip;
 /// <summary>
 /// CLIP's image tower: the standard pooled embedding (class token → ln_post → proj) and the MaskCLIP dense
 /// path of spec §4. Input images are [B, 3, H, W], already normalised with CLIP's mean and std; any H, W
-/// (zero padding on the bottom/right to a multiple of the patch size, spec §4.1). It runs on the device of the
-/// image, where the weights must be too (<see cref="ClipWeights.ToDevice"/>).
+/// (zero padding on the bottom/right to a multiple of the patch size, spec §4.1). It computes on the device of its
+/// weights (<see cref="ClipWeights.ToDevice"/>) and returns its results on the device of the image.
 /// </summary>
 /// <param name="weights">The frozen CLIP weights (not owned).</param>
 /// <param name="blockEps">LayerNorm eps of ln_1/ln_2 in every visual block: 1e-5 for stock CLIP,
@@ -20,13 +20,18 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
 
     public float BlockEps { get; } = blockEps;
 
+    /// <summary>Where the tower computes: the device of its weights. Inputs elsewhere are copied there, and results back.</summary>
+    public Device Device => weights.PatchWeight.Device;
+
     /// <summary>
     /// The pooled image embedding [B, E] (not normalised), as CLIP's encode_image.
     /// <paramref name="observe"/> sees "patch_embedding" [B, N, D], "ln_pre" and "block{i}" [B, 1 + N, D].
     /// </summary>
     public Tensor Encode(Tensor image, Action<string, Tensor>? observe = null)
     {
-        using Tensor x = Embed(image, null, out _, out _, out Tensor grid, observe);
+        ArgumentNullException.ThrowIfNull(image);
+        using Tensor input = DeviceTransfer.Onto(image, Device);
+        using Tensor x = Embed(input, null, out _, out _, out Tensor grid, observe);
         grid.Dispose();
         for (int i = 0; i < Config.VisionLayers; i++)
         {
@@ -40,7 +45,7 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
         LayerNorm.Forward(classRows, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], classRows, ResidualBlock.DefaultEps);
         Tensor pooled = Tensor.Empty([batch, Config.EmbedDim], DType.F32, x.Device);
         MatMul.Multiply(classRows, weights.VisualProjection, pooled);
-        return pooled;
+        return DeviceTransfer.MoveTo(pooled, image.Device);
     }
 
     /// <summary>
@@ -52,7 +57,11 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
     /// </summary>
     public DenseFeatures EncodeDense(Tensor image, Tensor? classToken = null)
     {
-        using Tensor x = Embed(image, classToken, out int rows, out int columns, out Tensor grid, null);
+        ArgumentNullException.ThrowIfNull(image);
+        using Tensor input = DeviceTransfer.Onto(image, Device);
+        using Tensor? token = classToken is null ? null : DeviceTransfer.Onto(classToken, Device);
+        using Tensor x = Embed(input, token, out int rows, out int columns, out Tensor grid, null);
+        Tensor? features = null;
         try
         {
             for (int i = 0; i < Config.VisionLayers - 1; i++)
@@ -60,19 +69,22 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
             ValuePath(weights.VisionBlocks[Config.VisionLayers - 1], x);
             int batch = x.Size(0), patches = x.Size(1) - 1, width = Config.VisionWidth;
             LayerNorm.Forward(x, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], x, ResidualBlock.DefaultEps);
-            Tensor features = Tensor.Empty([batch, patches, Config.EmbedDim], DType.F32, x.Device);
+            features = Tensor.Empty([batch, patches, Config.EmbedDim], DType.F32, x.Device);
             // The class token is dropped: each image's rows 1..N, one GEMM per image.
             for (int b = 0; b < batch; b++)
             {
-                using Tensor sequence = x.Slice(0, b, 1), patchRows = sequence.Slice(1, 1, patches), input = patchRows.Reshape(patches, width);
+                using Tensor sequence = x.Slice(0, b, 1), patchRows = sequence.Slice(1, 1, patches), rowMatrix = patchRows.Reshape(patches, width);
                 using Tensor output = features.Slice(0, b, 1), target = output.Reshape(patches, Config.EmbedDim);
-                MatMul.Multiply(input, weights.VisualProjection, target);
+                MatMul.Multiply(rowMatrix, weights.VisualProjection, target);
             }
             L2Normalize.Forward(features, features);
+            grid = DeviceTransfer.MoveTo(grid, image.Device);
+            features = DeviceTransfer.MoveTo(features, image.Device);
             return new DenseFeatures(features, grid, rows, columns);
         }
         catch
         {
+            features?.Dispose();
             grid.Dispose();
             throw;
         }

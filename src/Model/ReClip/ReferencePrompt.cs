@@ -33,7 +33,10 @@ public sealed class ReferencePrompt : IDisposable
         this.slotIds = slotIds.ToArray();
         int contextCount = ContextCountOf(text.Config), width = text.Config.TextWidth;
         Context = Tensor.Empty([contextCount, width]);
-        ReadOnlySpan<float> tokenZero = text.TokenEmbedding.AsSpan<float>()[..width];
+        // Read through ToFloatArray, as the tower's table may be on a GPU; the context stays on the CPU with the head.
+        float[] tokenZero;
+        using (Tensor row = text.TokenEmbedding.Slice(0, 0, 1))
+            tokenZero = row.ToFloatArray();
         Span<float> context = Context.AsSpan<float>();
         for (int m = 0; m < contextCount; m++)
             tokenZero.CopyTo(context.Slice(m * width, width));
