@@ -33,6 +33,8 @@ def main(out):
             ratio = f"{mine / fp32:9.2f}" if fp32 else f"{'-':>9}"
             print(f"{name + ' b' + str(batch):<24} {mine:11.1f} {fp32 or 0:11.1f} {ratio} {bf16 or 0:11.1f}")
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
+        print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
+              f"({ours['size']} px, {ours['classes']} classes, towers on the GPU, head on the CPU)")
     return 0
 
 

@@ -22,7 +22,7 @@ public static class BenchCommand
         Option<bool> json = JsonOption.Create();
         var device = new Option<string>("--device")
         {
-            Description = "auto or cpu: the whole method on the CPU; cuda or cuda:N: the image tower and the GEMM on that GPU (the head has no CUDA path yet).",
+            Description = "auto or cpu: the whole method on the CPU; cuda or cuda:N: the towers and the GEMM on that GPU, the head on the CPU.",
             DefaultValueFactory = _ => "auto",
         };
         var size = new Option<int>("--size") { Description = "Side of the segmented pictures and of the training crops, in pixels (VOC's crop: 336).", DefaultValueFactory = _ => 336 };
@@ -40,7 +40,7 @@ public static class BenchCommand
             string requested = parse.GetValue(device)!;
             Device target = string.Equals(requested.Trim(), "auto", StringComparison.OrdinalIgnoreCase) ? Device.Cpu : Device.Parse(requested);
             if (!target.IsCpu)
-                return RunGpu(target, parse.GetValue(size), parse.GetValue(batch), parse.GetValue(json));
+                return RunGpu(target, parse.GetValue(size), parse.GetValue(batch), parse.GetValue(classes), parse.GetValue(json));
             MachineBenchmarkResult result = MachineBenchmark.Run(parse.GetValue(size), parse.GetValue(classes), TimePerWorkload);
             var report = BenchReport.From(result, target.ToString());
             if (parse.GetValue(json))
@@ -52,9 +52,9 @@ public static class BenchCommand
         return command;
     }
 
-    private static int RunGpu(Device device, int size, int batch, bool json)
+    private static int RunGpu(Device device, int size, int batch, int classes, bool json)
     {
-        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, batch, TimePerWorkload);
+        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, batch, classes, TimePerWorkload);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Output.GpuBenchmarkResult));
@@ -66,6 +66,8 @@ public static class BenchCommand
             ("weights", result.Weights),
             ("image tower, dense", string.Create(CultureInfo.InvariantCulture, $"{result.DenseImagesPerSecond:F1} images/s ({result.Size}×{result.Size}, batch {result.Batch}, float32)")),
             ("image tower, pooled", string.Create(CultureInfo.InvariantCulture, $"{result.PooledImagesPerSecond:F1} images/s (same batches)")),
+            ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers on the GPU, head on the CPU)")),
+            ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, placed the same way)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
         ]);
         return ExitCode.Success;

@@ -8,20 +8,23 @@ namespace ReClip.Model.Benchmarks;
 /// <summary>What <see cref="GpuBenchmark.Run"/> measured on one CUDA device.</summary>
 /// <param name="DenseImagesPerSecond">The image tower's MaskCLIP dense path (spec §4), batches of size × size images.</param>
 /// <param name="PooledImagesPerSecond">The stock image tower (CLIP's encode_image), the same batches.</param>
+/// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers on the GPU and the head on the CPU.</param>
+/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
-public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, double DenseImagesPerSecond, double PooledImagesPerSecond,
-    int GemmSize, double GemmGflops);
+public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
+    double PooledImagesPerSecond, double SegmentationImagesPerSecond, double TrainingStepsPerSecond, int GemmSize, double GemmGflops);
 
 /// <summary>
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
-/// image tower (dense and pooled) at a batch size, and the float32 GEMM underneath. Every timed call ends with a device
-/// synchronisation, so the rate is of finished work, launches and all.
+/// image tower (dense and pooled) at a batch size, segmentation and training with the towers there and the head on the
+/// CPU (as `--device cuda` runs them), and the float32 GEMM underneath. Every timed call ends with its results on the
+/// host or a device synchronisation, so the rate is of finished work, launches and all.
 /// </summary>
 public static class GpuBenchmark
 {
     public const int GemmSize = 4096;
 
-    public static GpuBenchmarkResult Run(Device device, int size, int batch, TimeSpan timePerWorkload)
+    public static GpuBenchmarkResult Run(Device device, int size, int batch, int classes, TimeSpan timePerWorkload)
     {
         if (device.IsCpu)
             throw new ArgumentException("GpuBenchmark measures a CUDA device; `reclip bench --device cpu` measures the CPU", nameof(device));
@@ -36,8 +39,12 @@ public static class GpuBenchmark
         using Tensor images = pictures.ToDevice(device);
         double dense = batch * Throughput.PerSecond(() => Finish(device, () => vision.EncodeDense(images).Dispose()), warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         double pooled = batch * Throughput.PerSecond(() => Finish(device, () => vision.Encode(images).Dispose()), warmupCalls: 2, minimumCalls: 3, timePerWorkload);
-        return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, dense, pooled, GemmSize,
-            MeasureGemm(device, timePerWorkload));
+        double segmentation = MachineBenchmark.SegmentationRate(weights, size, classes, timePerWorkload);
+        double steps;
+        using (var step = new TrainingStepWorkload(weights, size, classes))
+            steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+        return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
+            segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload));
     }
 
     private static double MeasureGemm(Device device, TimeSpan time)

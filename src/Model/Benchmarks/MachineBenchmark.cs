@@ -49,7 +49,7 @@ public static class MachineBenchmark
     }
 
     /// <summary>A trained head's inference (Reference prompt once, then per picture: resize, CLIP, head, filter, upsampling, argmax).</summary>
-    private static double SegmentationRate(ClipWeights weights, int size, int classes, TimeSpan time)
+    internal static double SegmentationRate(ClipWeights weights, int size, int classes, TimeSpan time)
     {
         ClipConfig config = weights.Config;
         using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, 5);
