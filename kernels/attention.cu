@@ -89,6 +89,21 @@ __device__ __forceinline__ float dot_rows(const float* a, const float* b, int he
     return dot;
 }
 
+// accumulator[e] += Σ_c weights[c] · rows[c][part + 8e]: one row of a score tile times a tile of key or value rows,
+// over the features this thread owns.
+__device__ __forceinline__ void accumulate_rows(float* accumulator, const float* weights, const float (*rows)[STRIDE], int part, int head_dim)
+{
+    for (int c = 0; c < TILE; c++)
+    {
+        float weight = weights[c];
+        for (int e = 0; e < FEATURES_PER_THREAD; e++)
+        {
+            int d = part + ROW_THREADS * e;
+            if (d < head_dim) accumulator[e] += weight * rows[c][d];
+        }
+    }
+}
+
 // How many keys of the sequence query i sees.
 __device__ __forceinline__ int visible_keys(int i, int prefix_length, int key_length, int causal, int query_offset)
 {
@@ -141,15 +156,7 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
         running_max = new_max;
         for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] *= correction;
         __syncthreads();
-        for (int c = 0; c < TILE; c++)
-        {
-            float p = probabilities[r][c];
-            for (int e = 0; e < FEATURES_PER_THREAD; e++)
-            {
-                int d = part + ROW_THREADS * e;
-                if (d < head_dim) accumulator[e] += p * values[c][d];
-            }
-        }
+        accumulate_rows(accumulator, probabilities[r], values, part, head_dim);
     }
     if (i >= query_length) return;
     float* out = o + ((long long)b * query_length + i) * heads * head_dim + column;
@@ -204,15 +211,7 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
             }
             if (pass == 0) continue;
             __syncthreads();
-            for (int c = 0; c < TILE; c++)
-            {
-                float ds = score_gradients[r][c];
-                for (int e = 0; e < FEATURES_PER_THREAD; e++)
-                {
-                    int d = part + ROW_THREADS * e;
-                    if (d < head_dim) accumulator[e] += ds * keys[c][d];
-                }
-            }
+            accumulate_rows(accumulator, score_gradients[r], keys, part, head_dim);
         }
         if (pass == 0) row_delta = group_sum(delta_part);
     }

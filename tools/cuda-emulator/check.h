@@ -75,3 +75,19 @@ inline void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, float 
 
 // LaunchShapes.Elementwise: 256 threads, as many blocks as the items need, at least 1 and at most 4096.
 inline dim3 elementwise(long long count) { return dim3((unsigned)std::clamp((count + 255) / 256, 1LL, 4096LL)); }
+
+// LaunchShapes.Elementwise(LaunchShapes.Items(count, vectorised)): the blocks of a kernel that walks float4 vectors
+// when vectorised, else single elements.
+inline unsigned elementwise_blocks(long long count, int vectorised)
+{
+    long long items = vectorised ? std::max(1LL, count / 4) : count;
+    return (unsigned)std::clamp((items + 255) / 256, 1LL, 4096LL);
+}
+
+// DeviceTensors.Aligned16: 1 when every pointer is on a 16-byte boundary (the launchers' float4 condition).
+inline int aligned16(std::initializer_list<const void*> pointers)
+{
+    for (const void* pointer : pointers)
+        if ((uintptr_t)pointer % 16 != 0) return 0;
+    return 1;
+}

@@ -2,18 +2,10 @@
 (`reclip bench --device cuda --json`) and peer.json (vit_peer.py). Prints images/s of each and the speed-up
 (ours / PyTorch) for the same precision; PyTorch's bfloat16 is listed too, as ours is float32 only."""
 import glob
-import json
 import os
 import sys
 
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        print(f"{path}: not readable ({e})")
-        return None
+from reports import load
 
 
 def main(out):

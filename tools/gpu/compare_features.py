@@ -1,8 +1,9 @@
 """Largest differences between two `reclip features --json` outputs (the CPU's and a GPU's): pooled image
-embeddings, text embeddings and dense maps. Exit 1 when one exceeds the tolerance: both sides compute in float32, the GPU with
-other summation orders (cuBLAS, tiled attention), so ~1e-5 relative on O(1) values is rounding, not a bug."""
-import json
+embeddings, text embeddings and dense maps. Exit 1 when one exceeds the tolerance: both sides compute in float32,
+the GPU with other summation orders (cuBLAS, tiled attention), so ~1e-5 relative on O(1) values is rounding, not a bug."""
 import sys
+
+from reports import load
 
 TOLERANCE = 1e-4
 
@@ -13,15 +14,6 @@ def flat(value):
             yield from flat(item)
     else:
         yield value
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        print(f"{path}: no features to compare ({e})")
-        return None
 
 
 def main(cpu_path, gpu_path):

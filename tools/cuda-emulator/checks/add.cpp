@@ -15,20 +15,6 @@
 // loops past their first pass as the launcher's 4096-block cap does only beyond ~1M items.
 struct Case { int rows, width, offset, grid; };
 
-
-// LaunchShapes.Elementwise(LaunchShapes.Items(count, vectorised)) and DeviceTensors.Aligned16.
-static unsigned elementwise_blocks(long long count, int vectorised)
-{
-    long long items = vectorised ? std::max(1LL, count / 4) : count;
-    return (unsigned)std::clamp((items + 255) / 256, 1LL, 4096LL);
-}
-static int aligned16(std::initializer_list<const void*> pointers)
-{
-    for (const void* pointer : pointers)
-        if ((uintptr_t)pointer % 16 != 0) return 0;
-    return 1;
-}
-
 static bool run(const Case& c)
 {
     Inputs inputs(11);

@@ -3,7 +3,6 @@
 #include "check.h"
 #include "eotgather.cu"
 
-
 static bool run(int classes, int length, int width)
 {
     Inputs inputs(3);

@@ -12,7 +12,6 @@
 
 #include <limits>
 
-
 // Philox.cs, line by line: ten rounds, the key bumped by the Weyl constants before every round but the first.
 namespace cpu
 {

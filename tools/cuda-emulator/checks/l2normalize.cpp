@@ -8,15 +8,6 @@
 #include <initializer_list>
 #include <limits>
 
-// report() misses NaN and infinity (std::max(worst, NaN) keeps worst): every non-finite value must also match exactly.
-
-static int aligned16(std::initializer_list<const void*> pointers)
-{
-    for (const void* pointer : pointers)
-        if ((uintptr_t)pointer % 16 != 0) return 0;
-    return 1;
-}
-
 // offset: elements by which every view starts past an aligned allocation (odd: the launcher picks the scalar path);
 // in_place: y = x and dx = dy; save_norm: 0 passes a null norm to the forward (the backward then gets the reference norm);
 // zero_row: row 0 is all zeros.

@@ -3,7 +3,6 @@
 #include "check.h"
 #include "promptembedding.cu"
 
-
 static bool run(int classes, int context_count, int slot_count, int width, int vocabulary)
 {
     Inputs inputs(5);

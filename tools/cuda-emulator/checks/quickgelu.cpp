@@ -9,21 +9,6 @@
 #include <limits>
 #include <string>
 
-// report() misses NaN and infinity (std::max(worst, NaN) keeps worst): every non-finite value must also match exactly.
-
-// LaunchShapes.Elementwise(LaunchShapes.Items(count, vectorised)) and DeviceTensors.Aligned16.
-static unsigned elementwise_blocks(long long count, int vectorised)
-{
-    long long items = vectorised ? std::max(1LL, count / 4) : count;
-    return (unsigned)std::clamp((items + 255) / 256, 1LL, 4096LL);
-}
-static int aligned16(std::initializer_list<const void*> pointers)
-{
-    for (const void* pointer : pointers)
-        if ((uintptr_t)pointer % 16 != 0) return 0;
-    return 1;
-}
-
 // offset: elements by which every view starts past an aligned allocation (the launcher then picks the scalar path);
 // in_place: y = x, dx = dy; grid: 0 for the launcher's grid, else that many blocks, which runs the grid-stride loops
 // past their first pass as the launcher's 4096-block cap does only beyond ~1M items.

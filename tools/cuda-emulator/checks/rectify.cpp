@@ -6,8 +6,6 @@
 
 #include <limits>
 
-// report() misses NaN and infinity (std::max(worst, NaN) keeps worst): every non-finite value must also match exactly.
-
 // gradients: 1 dP only, 2 dR only, 3 both.
 struct Case { int batch, patches, classes, width, gradients; };
 

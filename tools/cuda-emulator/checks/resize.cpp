@@ -4,7 +4,6 @@
 #include "check.h"
 #include "resize.cu"
 
-
 static float source_coordinate(int destination, int in, int out) { return (float)in / out * (destination + 0.5f) - 0.5f; }
 
 static double cubic(double distance)

@@ -10,21 +10,6 @@
 #include <limits>
 #include <string>
 
-// report() misses NaN and infinity (std::max(worst, NaN) keeps worst): every non-finite value must also match exactly.
-
-// LaunchShapes.Elementwise(LaunchShapes.Items(count, vectorised)) and DeviceTensors.Aligned16.
-static unsigned elementwise_blocks(long long count, int vectorised)
-{
-    long long items = vectorised ? std::max(1LL, count / 4) : count;
-    return (unsigned)std::clamp((items + 255) / 256, 1LL, 4096LL);
-}
-static int aligned16(std::initializer_list<const void*> pointers)
-{
-    for (const void* pointer : pointers)
-        if ((uintptr_t)pointer % 16 != 0) return 0;
-    return 1;
-}
-
 // offset: elements by which the views start past an aligned allocation (the launcher then picks the scalar path);
 // grid: 0 for the launcher's grid, else that many blocks (the grid-stride loop past its first pass).
 struct Case { long long count; int offset; float lr, momentum, weight_decay; int grid; };

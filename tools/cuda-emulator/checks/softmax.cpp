@@ -10,15 +10,6 @@
 #include <initializer_list>
 #include <limits>
 
-// report() misses NaN and infinity (std::max(worst, NaN) keeps worst): every non-finite value must also match exactly.
-
-static int aligned16(std::initializer_list<const void*> pointers)
-{
-    for (const void* pointer : pointers)
-        if ((uintptr_t)pointer % 16 != 0) return 0;
-    return 1;
-}
-
 // offset: elements by which every view starts past an aligned allocation (the launcher then picks the scalar path);
 // in_place: y = x and dx = dy; specials: plant the special rows (needs rows >= 6).
 struct Case { int rows, width; float scale; int offset, in_place, specials; };
