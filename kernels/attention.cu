@@ -110,6 +110,28 @@ __device__ __forceinline__ int visible_keys(int i, int prefix_length, int key_le
     return causal ? prefix_length + query_offset + i + 1 : prefix_length + key_length;
 }
 
+// What the kernels over a tile of query rows derive from their launch: the key and value sequences of the batch, their
+// length, how many keys the thread's query row sees (0 past the last row) and how many the tile's last row sees.
+struct QueryTile
+{
+    Sequence keys, values;
+    int total, visible, tile_keys;
+};
+
+__device__ __forceinline__ QueryTile query_tile(const float* k, const float* v, long long kv_batch, long long kv_row,
+    const float* prefix_k, const float* prefix_v, long long prefix_row, int prefix_length, int first, int i, int query_length,
+    int key_length, int causal, int query_offset)
+{
+    QueryTile tile;
+    tile.keys = { { k, kv_batch, kv_row }, { prefix_k, 0, prefix_row }, prefix_length };
+    tile.values = { { v, kv_batch, kv_row }, { prefix_v, 0, prefix_row }, prefix_length };
+    tile.total = prefix_length + key_length;
+    tile.visible = i < query_length ? visible_keys(i, prefix_length, key_length, causal, query_offset) : 0;
+    int last = min(first + TILE, query_length) - 1;
+    tile.tile_keys = min(tile.total, visible_keys(last, prefix_length, key_length, causal, query_offset));
+    return tile;
+}
+
 // Grid (query tiles, heads, batch). o is contiguous [B, Tq, H·Dh]; lse [B, H, Tq] or null.
 extern "C" __global__ void attention_forward(const float* __restrict__ q, long long q_batch, long long q_row,
     const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row,
@@ -120,27 +142,23 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
     __shared__ float queries[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE], probabilities[TILE][TILE + 1];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim;
     int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS, i = first + r;
-    Sequence key_rows = { { k, kv_batch, kv_row }, { prefix_k, 0, prefix_row }, prefix_length };
-    Sequence value_rows = { { v, kv_batch, kv_row }, { prefix_v, 0, prefix_row }, prefix_length };
-    int total = prefix_length + key_length;
-    int visible = i < query_length ? visible_keys(i, prefix_length, key_length, causal, query_offset) : 0;
-    int last = min(first + TILE, query_length) - 1;
-    int tile_keys = min(total, visible_keys(last, prefix_length, key_length, causal, query_offset));
+    QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, i, query_length, key_length,
+        causal, query_offset);
 
     load_rows(queries, Rows { q, q_batch, q_row }, b, first, query_length, column, head_dim, scale);
     float running_max = MINUS_INFINITY, running_sum = 0.0f, accumulator[FEATURES_PER_THREAD];
     for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] = 0.0f;
-    for (int first_key = 0; first_key < tile_keys; first_key += TILE)
+    for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)
     {
         __syncthreads();
-        load_sequence(keys, key_rows, b, first_key, total, column, head_dim);
-        load_sequence(values, value_rows, b, first_key, total, column, head_dim);
+        load_sequence(keys, tile.keys, b, first_key, tile.total, column, head_dim);
+        load_sequence(values, tile.values, b, first_key, tile.total, column, head_dim);
         __syncthreads();
         float scores[SCORES_PER_THREAD], tile_max = MINUS_INFINITY;
         for (int u = 0; u < SCORES_PER_THREAD; u++)
         {
             int c = part + ROW_THREADS * u;
-            scores[u] = first_key + c < visible ? dot_rows(queries[r], keys[c], head_dim) : MINUS_INFINITY;
+            scores[u] = first_key + c < tile.visible ? dot_rows(queries[r], keys[c], head_dim) : MINUS_INFINITY;
             tile_max = fmaxf(tile_max, scores[u]);
         }
         float new_max = fmaxf(running_max, group_max(tile_max));
@@ -179,12 +197,8 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
     __shared__ float queries[TILE][STRIDE], gradients[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE], score_gradients[TILE][TILE + 1];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim, width = heads * head_dim;
     int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS, i = first + r;
-    Sequence key_rows = { { k, kv_batch, kv_row }, { prefix_k, 0, prefix_row }, prefix_length };
-    Sequence value_rows = { { v, kv_batch, kv_row }, { prefix_v, 0, prefix_row }, prefix_length };
-    int total = prefix_length + key_length;
-    int visible = i < query_length ? visible_keys(i, prefix_length, key_length, causal, query_offset) : 0;
-    int last = min(first + TILE, query_length) - 1;
-    int tile_keys = min(total, visible_keys(last, prefix_length, key_length, causal, query_offset));
+    QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, i, query_length, key_length,
+        causal, query_offset);
     long long statistic = ((long long)b * heads + h) * query_length + i;
     float row_lse = i < query_length ? lse[statistic] : 0.0f;
 
@@ -195,16 +209,16 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
     for (int pass = 0; pass < 2; pass++)
     {
         float delta_part = 0.0f;
-        for (int first_key = 0; first_key < tile_keys; first_key += TILE)
+        for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)
         {
             __syncthreads();
-            load_sequence(keys, key_rows, b, first_key, total, column, head_dim);
-            load_sequence(values, value_rows, b, first_key, total, column, head_dim);
+            load_sequence(keys, tile.keys, b, first_key, tile.total, column, head_dim);
+            load_sequence(values, tile.values, b, first_key, tile.total, column, head_dim);
             __syncthreads();
             for (int u = 0; u < SCORES_PER_THREAD; u++)
             {
                 int c = part + ROW_THREADS * u;
-                float p = first_key + c < visible ? expf(dot_rows(queries[r], keys[c], head_dim) - row_lse) : 0.0f;
+                float p = first_key + c < tile.visible ? expf(dot_rows(queries[r], keys[c], head_dim) - row_lse) : 0.0f;
                 float dp = dot_rows(gradients[r], values[c], head_dim);
                 if (pass == 0) delta_part += p * dp;
                 else score_gradients[r][c] = p * (dp - row_delta);
