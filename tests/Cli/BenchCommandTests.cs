@@ -58,10 +58,11 @@ public sealed class BenchCommandTests
     [Test]
     public void GpuJsonHasTheNamesTheGpuScriptReads()
     {
-        var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 64, 20, 1, 2, 3, 4, 4096, 5);
+        var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 64, 20, 1, 2, 3, 4, 5, 6, 4096, 7);
         using JsonDocument report = JsonDocument.Parse(JsonSerializer.Serialize(result, ReClip.Cli.CliJson.Output.GpuBenchmarkResult));
         // The keys tools/gpu/compare_bench.py reads.
-        string[] keys = ["batch", "size", "classes", "dense_images_per_second", "pooled_images_per_second", "segmentation_images_per_second",
+        string[] keys = ["batch", "size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
+            "pooled_b_float16_images_per_second", "segmentation_images_per_second",
             "training_steps_per_second", "gemm_size", "gemm_gflops"];
         Assert.That(keys.Where(key => !report.RootElement.TryGetProperty(key, out _)), Is.Empty);
     }

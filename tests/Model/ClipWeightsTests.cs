@@ -56,6 +56,13 @@ public sealed class ClipWeightsTests
     }
 
     [Test]
+    public void BFloat16LinearsAreAGpuOption()
+    {
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        Assert.That(() => weights.ToDevice(Device.Cpu, visionLinearsInBFloat16: true), Throws.ArgumentException.With.Message.Contains("GPU option"));
+    }
+
+    [Test]
     public void MissingAndMisshapedTensorsAreListedInOneError()
     {
         string path = Rewrite("weights_openai.safetensors", "broken.safetensors", (name, tensor) => name switch

@@ -14,24 +14,31 @@ public sealed class MatMulCheck : IOpCheck
 
     public Type Op => typeof(MatMul);
 
-    // MxKxN: odd sizes for the edge tiles; the ViT's qkv linear at 224 px; the Query-logit shape of spec §13.
-    public IReadOnlyList<string> Cases { get; } = ["1x1x1", "7x33x5", "197x768x2304", "441x512x20"];
+    private const string BFloat16Prefix = "bf16 ";
+
+    // MxKxN: odd sizes for the edge tiles; the ViT's qkv linear at 224 px; the Query-logit shape of spec §13; the qkv
+    // linear with its weight stored in bfloat16 (the towers' option on a GPU).
+    public IReadOnlyList<string> Cases { get; } = ["1x1x1", "7x33x5", "197x768x2304", "441x512x20", BFloat16Prefix + "7x33x5", BFloat16Prefix + "197x768x2304"];
 
     public unsafe IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {
-        int[] size = CaseSize.Parse(testCase);
+        bool bfloat16 = testCase.StartsWith(BFloat16Prefix, StringComparison.Ordinal);
+        int[] size = CaseSize.Parse(bfloat16 ? testCase[BFloat16Prefix.Length..] : testCase);
         (int m, int k, int n) = (size[0], size[1], size[2]);
         var random = new RandomTensors(seed);
         float[] x = random.Uniform(m * k), weight = random.Uniform(n * k), bias = random.Uniform(n), b = random.Uniform(k * n);
+        // With a bfloat16 weight the linear multiplies x and W rounded to bfloat16: the reference does too.
+        float[] xUsed = bfloat16 ? Rounded(x) : x, weightUsed = bfloat16 ? Rounded(weight) : weight;
         float[] linear = new float[m * n], product = new float[m * n];
-        fixed (float* px = x, pw = weight, pbias = bias, pb = b, pl = linear, pp = product)
+        fixed (float* px = x, pxu = xUsed, pw = weightUsed, pbias = bias, pb = b, pl = linear, pp = product)
         {
-            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, k, false), new GemmOperand(pw, k, true), 0, pl, n, pbias);
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pxu, k, false), new GemmOperand(pw, k, true), 0, pl, n, pbias);
             SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, k, false), new GemmOperand(pb, n, false), 0, pp, n);
         }
 
         var outputs = new CheckOutputs("matmul", testCase);
-        using Tensor tx = RandomTensors.On(device, x, m, k), tw = RandomTensors.On(device, weight, n, k), tbias = RandomTensors.On(device, bias, n);
+        using Tensor hostWeight = bfloat16 ? Tensor.FromSpan<BFloat16>([.. weight.Select(v => (BFloat16)v)], [n, k]) : Tensor.FromSpan<float>(weight, [n, k]);
+        using Tensor tx = RandomTensors.On(device, x, m, k), tw = hostWeight.ToDevice(device), tbias = RandomTensors.On(device, bias, n);
         using Tensor tb = RandomTensors.On(device, b, k, n), ty = Tensor.Empty([m, n], DType.F32, device), tc = Tensor.Empty([m, n], DType.F32, device);
         outputs.Time(() => MatMul.Linear(tx, tw, tbias, ty));
         outputs.Compare("linear", ty, linear, For(k));
@@ -39,4 +46,6 @@ public sealed class MatMulCheck : IOpCheck
         outputs.Compare("product", tc, product, For(k));
         return outputs.Results;
     }
+
+    private static float[] Rounded(float[] values) => [.. values.Select(v => (float)(BFloat16)v)];
 }

@@ -10,6 +10,7 @@ public static class OpCatalog
     [
         new LayerNormCheck(),
         new MatMulCheck(),
+        new BFloat16ConvertCheck(),
         new PatchEmbeddingCheck(),
         new ClassTokenSequenceCheck(),
         new BicubicResizeCheck(),

@@ -5,17 +5,32 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Kernels.Ops;
 
 /// <summary>
-/// The CUDA paths of MatMul: cuBLAS GEMMs in float32 (spec §4.7: the reference runs its matmuls in full fp32),
-/// then the bias with the Add kernel — a separate pass over y, until a cuBLASLt epilogue fuses it.
+/// The CUDA paths of MatMul: cuBLAS GEMMs in float32 (spec §4.7: the reference runs its matmuls in full fp32), or with
+/// bfloat16 operands when the weight is stored so (an option for the frozen towers), then the bias with the Add kernel —
+/// a separate pass over y, until a cuBLASLt epilogue fuses it.
 /// </summary>
 public static partial class MatMul
 {
     private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
     {
-        int device = DeviceTensors.Require("Linear", x, weight, y);
+        int device = DeviceTensors.Require("Linear", x, y);
+        DeviceTensors.Require("Linear weight", weight.DType == DType.BF16 ? DType.BF16 : DType.F32, [weight]);
+        if (weight.Device != x.Device)
+            throw new ArgumentException($"Linear: {weight} is not on {x.Device} like the input");
         if (rows == 0) return;
-        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
-            DeviceTensors.Address(x), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs);
+        if (weight.DType == DType.BF16)
+        {
+            // Tensor cores take both operands in bfloat16: the activations are rounded on the way in, as PyTorch's bf16 linear does.
+            using Tensor rounded = Tensor.Empty([rows, inputs], DType.BF16, x.Device);
+            using (Tensor flat = x.Reshape(rows, inputs))
+                BFloat16Convert.Forward(flat, rounded);
+            Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
+                DeviceTensors.Address(rounded), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs,
+                GemmPrecision.BFloat16Inputs);
+        }
+        else
+            Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
+                DeviceTensors.Address(x), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs);
         if (bias is not null)
             Add.Bias(y, bias);
     }

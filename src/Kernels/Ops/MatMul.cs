@@ -10,7 +10,10 @@ namespace ReClip.Kernels.Ops;
 /// </summary>
 public static partial class MatMul
 {
-    /// <summary>y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions.</summary>
+    /// <summary>
+    /// y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions. W may be bfloat16 (a tower's
+    /// weights stored that way on a GPU): x is then rounded to bfloat16 too and the product accumulates in float32.
+    /// </summary>
     public static unsafe void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y)
     {
         int inputs = weight.Size(1), outputs = weight.Size(0);
@@ -26,11 +29,33 @@ public static partial class MatMul
             LinearCuda(x, weight, bias, y, rows, outputs, inputs);
             return;
         }
+        if (weight.DType == DType.BF16)
+        {
+            LinearBFloat16(x, weight, bias, y, rows, inputs);
+            return;
+        }
         OpGuard.Cpu("Linear", x, weight, y);
         if (bias is not null) OpGuard.Cpu("Linear bias", bias);
         Sgemm.Multiply(rows, outputs, inputs, 1, new GemmOperand(x.Pointer<float>(), inputs, false),
             new GemmOperand(weight.Pointer<float>(), inputs, true), 0, y.Pointer<float>(), outputs,
             bias is null ? null : bias.Pointer<float>());
+    }
+
+    /// <summary>
+    /// The CPU form of a bfloat16 weight: x rounded to bfloat16 and both widened back, then the float32 product; the values
+    /// the GPU's bfloat16 GEMM multiplies, so the two devices agree up to summation order. Slow (a widened copy of W per call):
+    /// it is the reference and the fallback, not a CPU speed path.
+    /// </summary>
+    private static void LinearBFloat16(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int inputs)
+    {
+        OpGuard.Cpu("Linear", DType.BF16, weight);
+        using Tensor rounded = Tensor.Empty([rows, inputs], DType.BF16);
+        using (Tensor flat = x.Reshape(rows, inputs))
+            BFloat16Convert.Forward(flat, rounded);
+        using Tensor input = Tensor.FromSpan<float>(rounded.ToFloatArray(), [rows, inputs]);
+        using Tensor widened = Tensor.FromSpan<float>(weight.ToFloatArray(), weight.Shape);
+        using Tensor output = y.Reshape(rows, weight.Size(0));
+        Linear(input, widened, bias, output);
     }
 
     /// <summary>C[m, n] = alpha·A[m, k]·op(B) + beta·C, with op(B) = B[k, n], or B[n, k] transposed.</summary>

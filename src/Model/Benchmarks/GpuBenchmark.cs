@@ -8,15 +8,18 @@ namespace ReClip.Model.Benchmarks;
 /// <summary>What <see cref="GpuBenchmark.Run"/> measured on one CUDA device.</summary>
 /// <param name="DenseImagesPerSecond">The image tower's MaskCLIP dense path (spec §4), batches of size × size images.</param>
 /// <param name="PooledImagesPerSecond">The stock image tower (CLIP's encode_image), the same batches.</param>
+/// <param name="DenseBFloat16ImagesPerSecond">The dense path with the tower's linear weights in bfloat16 (bfloat16 GEMMs).</param>
+/// <param name="PooledBFloat16ImagesPerSecond">The pooled path, the same way.</param>
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers on the GPU and the head on the CPU.</param>
 /// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
-    double PooledImagesPerSecond, double SegmentationImagesPerSecond, double TrainingStepsPerSecond, int GemmSize, double GemmGflops);
+    double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double SegmentationImagesPerSecond,
+    double TrainingStepsPerSecond, int GemmSize, double GemmGflops);
 
 /// <summary>
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
-/// image tower (dense and pooled) at a batch size, segmentation and training with the towers there and the head on the
+/// image tower (dense and pooled, float32 and with bfloat16 linear weights) at a batch size, segmentation and training with the towers there and the head on the
 /// CPU (as `--device cuda` runs them), and the float32 GEMM underneath. Every timed call ends with its results on the
 /// host or a device synchronisation, so the rate is of finished work, launches and all.
 /// </summary>
@@ -34,17 +37,29 @@ public static class GpuBenchmark
         using var file = new RandomClipFile();
         using ClipWeights host = ClipWeights.Load(file);
         using ClipWeights weights = host.ToDevice(device);
-        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
         using Tensor pictures = RandomInputs.Images(batch, size);
         using Tensor images = pictures.ToDevice(device);
-        double dense = batch * Throughput.PerSecond(() => Finish(device, () => vision.EncodeDense(images).Dispose()), warmupCalls: 2, minimumCalls: 3, timePerWorkload);
-        double pooled = batch * Throughput.PerSecond(() => Finish(device, () => vision.Encode(images).Dispose()), warmupCalls: 2, minimumCalls: 3, timePerWorkload);
+        (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
+        double denseHalf, pooledHalf;
+        using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
+            (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
         double segmentation = MachineBenchmark.SegmentationRate(weights, size, classes, timePerWorkload);
         double steps;
         using (var step = new TrainingStepWorkload(weights, size, classes))
             steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
-            segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload));
+            denseHalf, pooledHalf, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload));
+    }
+
+    /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>
+    private static (double Dense, double Pooled) TowerRates(ClipWeights weights, Tensor images, TimeSpan time)
+    {
+        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
+        Device device = images.Device;
+        int batch = images.Size(0);
+        double dense = batch * Throughput.PerSecond(() => Finish(device, () => vision.EncodeDense(images).Dispose()), warmupCalls: 2, minimumCalls: 3, time);
+        double pooled = batch * Throughput.PerSecond(() => Finish(device, () => vision.Encode(images).Dispose()), warmupCalls: 2, minimumCalls: 3, time);
+        return (dense, pooled);
     }
 
     private static double MeasureGemm(Device device, TimeSpan time)

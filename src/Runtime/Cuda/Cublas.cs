@@ -5,6 +5,9 @@ public enum GemmPrecision
 {
     Float32,
     TensorFloat32,
+
+    /// <summary>A and B hold bfloat16 (tensor cores); C and the accumulation are float32.</summary>
+    BFloat16Inputs,
 }
 
 /// <summary>
@@ -37,7 +40,7 @@ public static unsafe class Cublas
         Check(CublasApi.cublasGemmEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
-            n, m, k, &alpha, b, CublasApi.DataFloat, ldb, a, CublasApi.DataFloat, lda,
+            n, m, k, &alpha, b, InputType(precision), ldb, a, InputType(precision), lda,
             &beta, c, CublasApi.DataFloat, ldc, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmEx");
     }
 
@@ -50,7 +53,7 @@ public static unsafe class Cublas
         Check(CublasApi.cublasGemmStridedBatchedEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
-            n, m, k, &alpha, b, CublasApi.DataFloat, ldb, strideB, a, CublasApi.DataFloat, lda, strideA,
+            n, m, k, &alpha, b, InputType(precision), ldb, strideB, a, InputType(precision), lda, strideA,
             &beta, c, CublasApi.DataFloat, ldc, strideC, batch, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmStridedBatchedEx");
     }
 
@@ -72,6 +75,9 @@ public static unsafe class Cublas
 
     private static int ComputeType(GemmPrecision precision) =>
         precision == GemmPrecision.TensorFloat32 ? CublasApi.Compute32FFastTf32 : CublasApi.Compute32F;
+
+    private static int InputType(GemmPrecision precision) =>
+        precision == GemmPrecision.BFloat16Inputs ? CublasApi.DataBFloat16 : CublasApi.DataFloat;
 
     private static int Property(int property)
     {

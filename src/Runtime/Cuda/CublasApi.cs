@@ -13,6 +13,7 @@ internal static unsafe partial class CublasApi
     public const int OperationTranspose = 1;
 
     public const int DataFloat = 0;      // CUDA_R_32F
+    public const int DataBFloat16 = 14;  // CUDA_R_16BF
 
     public const int Compute32F = 68;          // CUBLAS_COMPUTE_32F
     public const int Compute32FFastTf32 = 77;  // CUBLAS_COMPUTE_32F_FAST_TF32
