@@ -43,6 +43,22 @@ public sealed class TextTransformerTests
             ClipFixture.NormalizeRows(fixture.Values("text"), embed)), Is.LessThan(FeatureTolerance));
     }
 
+    /// <summary>
+    /// Without an observer the positions after the last EOT are skipped; the features must be those of the full
+    /// sequences (the causal mask keeps later positions out of earlier rows; the GEMMs' per-row sums do not depend on
+    /// the row count, so equal to the last bit).
+    /// </summary>
+    [Test]
+    public void SkippingThePaddingAfterTheLastEotChangesNoFeature()
+    {
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        var text = new TextTransformer(weights);
+        int[] ids = fixture.Ints("text_ids");
+        using Tensor skipped = text.Encode(ids);
+        using Tensor full = text.Encode(ids, (_, _) => { });
+        Assert.That(skipped.ToFloatArray(), Is.EqualTo(full.ToFloatArray()));
+    }
+
     [TestCaseSource(typeof(ClipFixture), nameof(ClipFixture.WeightFiles))]
     public void ReferencePromptMatchesPlainAndShared(string file)
     {

@@ -29,7 +29,10 @@ public sealed class TextTransformer(ClipWeights weights)
 
     /// <summary>
     /// Features [B, E] (not normalised, on the CPU) of token ids [B·L] (L = the context length, zero-padded after EOT),
-    /// gathered at each row's argmax id (EOT is the largest id). <paramref name="observe"/> sees "block{i}" [B, L, Dt].
+    /// gathered at each row's argmax id (EOT is the largest id). Under the causal mask no position sees a later one, so
+    /// the positions after the batch's last EOT cannot change a gathered row: they are not computed (a prompt such as
+    /// "a photo of a cat." needs 8 of the 77), and the features are those of the full sequences. <paramref name="observe"/>
+    /// sees "block{i}" [B, L, Dt], so with it every position is computed.
     /// </summary>
     public Tensor Encode(ReadOnlySpan<int> ids, Action<string, Tensor>? observe = null)
     {
@@ -46,8 +49,12 @@ public sealed class TextTransformer(ClipWeights weights)
                     throw new ArgumentOutOfRangeException(nameof(ids), $"TextTransformer: token id {id} is outside the vocabulary of {Config.VocabularySize}");
                 if (id > ids[b * length + indices[b]]) indices[b] = t;
             }
-        using Tensor x = Tensor.Empty([batch, length, width], DType.F32, Device);
-        Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, ids, weights.TextPositional, 0, x);
+        int used = observe is null ? indices.Max() + 1 : length;
+        int[] kept = new int[batch * used];
+        for (int b = 0; b < batch; b++)
+            ids.Slice(b * length, used).CopyTo(kept.AsSpan(b * used, used));
+        using Tensor x = Tensor.Empty([batch, used, width], DType.F32, Device);
+        Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, kept, weights.TextPositional, 0, x);
         for (int i = 0; i < Config.TextLayers; i++)
         {
             ResidualBlock.Forward(weights.TextBlocks[i], x, causal: true, ResidualBlock.DefaultEps);
