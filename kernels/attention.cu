@@ -62,23 +62,20 @@ __device__ __forceinline__ float group_max(float value)
     return value;
 }
 
-// Copies `count` rows (zeros past it) of head features into a shared tile, scaled; threads stride over features so loads coalesce.
-__device__ __forceinline__ void load_rows(float (*tile)[STRIDE], Rows x, int b, int first, int count, int column, int head_dim, float scale)
+// Copies rows first..first+TILE of a sequence (zeros from `count` on) of head features into a shared tile, times
+// `scale`; threads stride over features so loads coalesce. A plain operand is a sequence without a prefix.
+__device__ __forceinline__ void load_rows(float (*tile)[STRIDE], Sequence s, int b, int first, int count, int column, int head_dim, float scale)
 {
     for (int index = threadIdx.x; index < TILE * head_dim; index += THREADS)
     {
         int r = index / head_dim, d = index % head_dim;
-        tile[r][d] = first + r < count ? row_at(x, b, first + r, column)[d] * scale : 0.0f;
+        tile[r][d] = first + r < count ? sequence_at(s, b, first + r, column)[d] * scale : 0.0f;
     }
 }
 
-__device__ __forceinline__ void load_sequence(float (*tile)[STRIDE], Sequence s, int b, int first, int count, int column, int head_dim)
+__device__ __forceinline__ Sequence plain(Rows x)
 {
-    for (int index = threadIdx.x; index < TILE * head_dim; index += THREADS)
-    {
-        int r = index / head_dim, d = index % head_dim;
-        tile[r][d] = first + r < count ? sequence_at(s, b, first + r, column)[d] : 0.0f;
-    }
+    return Sequence { x, x, 0 };
 }
 
 __device__ __forceinline__ float dot_rows(const float* a, const float* b, int head_dim)
@@ -145,14 +142,14 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
     QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, i, query_length, key_length,
         causal, query_offset);
 
-    load_rows(queries, Rows { q, q_batch, q_row }, b, first, query_length, column, head_dim, scale);
+    load_rows(queries, plain(Rows { q, q_batch, q_row }), b, first, query_length, column, head_dim, scale);
     float running_max = MINUS_INFINITY, running_sum = 0.0f, accumulator[FEATURES_PER_THREAD];
     for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] = 0.0f;
     for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)
     {
         __syncthreads();
-        load_sequence(keys, tile.keys, b, first_key, tile.total, column, head_dim);
-        load_sequence(values, tile.values, b, first_key, tile.total, column, head_dim);
+        load_rows(keys, tile.keys, b, first_key, tile.total, column, head_dim, 1.0f);
+        load_rows(values, tile.values, b, first_key, tile.total, column, head_dim, 1.0f);
         __syncthreads();
         float scores[SCORES_PER_THREAD], tile_max = MINUS_INFINITY;
         for (int u = 0; u < SCORES_PER_THREAD; u++)
@@ -202,8 +199,8 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
     long long statistic = ((long long)b * heads + h) * query_length + i;
     float row_lse = i < query_length ? lse[statistic] : 0.0f;
 
-    load_rows(queries, Rows { q, q_batch, q_row }, b, first, query_length, column, head_dim, scale);
-    load_rows(gradients, Rows { d_out, (long long)query_length * width, width }, b, first, query_length, column, head_dim, 1.0f);
+    load_rows(queries, plain(Rows { q, q_batch, q_row }), b, first, query_length, column, head_dim, scale);
+    load_rows(gradients, plain(Rows { d_out, (long long)query_length * width, width }), b, first, query_length, column, head_dim, 1.0f);
     float row_delta = 0.0f, accumulator[FEATURES_PER_THREAD];
     for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] = 0.0f;
     for (int pass = 0; pass < 2; pass++)
@@ -212,8 +209,8 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
         for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)
         {
             __syncthreads();
-            load_sequence(keys, tile.keys, b, first_key, tile.total, column, head_dim);
-            load_sequence(values, tile.values, b, first_key, tile.total, column, head_dim);
+            load_rows(keys, tile.keys, b, first_key, tile.total, column, head_dim, 1.0f);
+            load_rows(values, tile.values, b, first_key, tile.total, column, head_dim, 1.0f);
             __syncthreads();
             for (int u = 0; u < SCORES_PER_THREAD; u++)
             {
@@ -256,8 +253,8 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
     int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS;
     int key_batch = shared ? 0 : blockIdx.z;
     Rows segment_keys = { k, kv_batch, kv_row }, segment_values = { v, kv_batch, kv_row };
-    load_rows(keys, segment_keys, key_batch, first, segment_length, column, head_dim, 1.0f);
-    load_rows(values, segment_values, key_batch, first, segment_length, column, head_dim, 1.0f);
+    load_rows(keys, plain(segment_keys), key_batch, first, segment_length, column, head_dim, 1.0f);
+    load_rows(values, plain(segment_values), key_batch, first, segment_length, column, head_dim, 1.0f);
     // With the causal mask the first key of the tile (position segment_start + first) is seen from query
     // position − prefix_length − query_offset on; earlier query tiles are skipped.
     int first_query = causal ? max(0, segment_start + first - prefix_length - query_offset) / TILE * TILE : 0;
@@ -267,8 +264,8 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
         for (int first_row = first_query; first_row < query_length; first_row += TILE)
         {
             __syncthreads();
-            load_rows(queries, Rows { q, q_batch, q_row }, qb, first_row, query_length, column, head_dim, 1.0f);
-            load_rows(gradients, Rows { d_out, (long long)query_length * width, width }, qb, first_row, query_length, column, head_dim, 1.0f);
+            load_rows(queries, plain(Rows { q, q_batch, q_row }), qb, first_row, query_length, column, head_dim, 1.0f);
+            load_rows(gradients, plain(Rows { d_out, (long long)query_length * width, width }), qb, first_row, query_length, column, head_dim, 1.0f);
             if (threadIdx.x < TILE)
             {
                 int i = first_row + threadIdx.x;

@@ -8,20 +8,9 @@
 //   affine:   training s = γσ⁻¹, eval s = γ/√(running_var + eps); t = β − μ·s
 //   backward: Σdy and Σdy·x̂ per channel (dβ and dγ), then dx = k·dy − k·Σdy/n − x̂·k·Σ(dy·x̂)/n with k = γσ⁻¹
 
-#define THREADS 256
+#include "blocksum.cuh"
 
-// Σ over the block of one double per thread; thread 0 gets the total.
-__device__ __forceinline__ double block_sum(double value, double* scratch)
-{
-    scratch[threadIdx.x] = value;
-    __syncthreads();
-    for (int half = THREADS / 2; half > 0; half >>= 1)
-    {
-        if (threadIdx.x < half) scratch[threadIdx.x] += scratch[threadIdx.x + half];
-        __syncthreads();
-    }
-    return scratch[0];
-}
+#define THREADS 256
 
 // Grid (channels); sums[c] = Σ x[b, c, :].
 extern "C" __global__ void batchnorm_sums(const float* __restrict__ x, double* __restrict__ sums, int batch, int channels, int spatial)

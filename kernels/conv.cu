@@ -6,6 +6,8 @@
 //   conv_fill_bias: y[b, o, :] = bias[o], which the forward GEMM then accumulates onto (beta = 1), as on the CPU
 //   conv_bias_gradient: dbias[o] = Σ_b Σ_(y,x) dy[b, o, y, x]; one block per output channel, a tree sum in double
 
+#include "blocksum.cuh"
+
 extern "C" __global__ void conv_gather(const float* __restrict__ x, float* __restrict__ columns,
     int batch, int channels, int height, int width, int kernel)
 {
@@ -66,12 +68,6 @@ extern "C" __global__ void conv_bias_gradient(const float* __restrict__ dy, floa
         const float* gradient = dy + ((long long)b * out_channels + o) * plane;
         for (int i = threadIdx.x; i < plane; i += blockDim.x) sum += gradient[i];
     }
-    partial[threadIdx.x] = sum;
-    __syncthreads();
-    for (int half = blockDim.x / 2; half > 0; half >>= 1)
-    {
-        if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) dbias[o] = (float)partial[0];
+    double total = block_sum(sum, partial);
+    if (threadIdx.x == 0) dbias[o] = (float)total;
 }

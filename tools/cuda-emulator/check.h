@@ -73,9 +73,6 @@ inline void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, float 
     gemm_strided_batched(transpose_a, transpose_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
 }
 
-// LaunchShapes.Elementwise: 256 threads, as many blocks as the items need, at least 1 and at most 4096.
-inline dim3 elementwise(long long count) { return dim3((unsigned)std::clamp((count + 255) / 256, 1LL, 4096LL)); }
-
 // LaunchShapes.Elementwise(LaunchShapes.Items(count, vectorised)): the blocks of a kernel that walks float4 vectors
 // when vectorised, else single elements.
 inline unsigned elementwise_blocks(long long count, int vectorised)
@@ -91,3 +88,6 @@ inline int aligned16(std::initializer_list<const void*> pointers)
         if ((uintptr_t)pointer % 16 != 0) return 0;
     return 1;
 }
+
+// LaunchShapes.Elementwise of a kernel that walks single elements.
+inline dim3 elementwise(long long count) { return dim3(elementwise_blocks(count, 0)); }

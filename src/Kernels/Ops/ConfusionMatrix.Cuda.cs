@@ -24,8 +24,7 @@ public static partial class ConfusionMatrix
         int bins = classes * classes;
         int[] initial = new int[2 * bins + 1];
         initial[^1] = int.MaxValue;
-        using Tensor host = Tensor.FromSpan<int>(initial, [initial.Length]);
-        using Tensor scratch = host.ToDevice(groundTruth.Device);
+        using Tensor scratch = DeviceTensors.Upload<int>(initial, groundTruth.Device);
         ulong countsAddress = DeviceTensors.Address(scratch), firstInvalidAddress = countsAddress + (ulong)bins * sizeof(long);
         long sharedBytes = (long)bins * sizeof(uint);
         bool shared = sharedBytes <= MaxSharedBytes;

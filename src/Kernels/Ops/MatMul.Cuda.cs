@@ -18,19 +18,16 @@ public static partial class MatMul
         if (weight.Device != x.Device)
             throw new ArgumentException($"Linear: {weight} is not on {x.Device} like the input");
         if (rows == 0) return;
-        if (weight.DType == DType.BF16)
-        {
-            // Tensor cores take both operands in bfloat16: the activations are rounded on the way in, as PyTorch's bf16 linear does.
-            using Tensor rounded = Tensor.Empty([rows, inputs], DType.BF16, x.Device);
+        // Tensor cores take both operands in bfloat16: with such a weight the activations are rounded on the way in, as
+        // PyTorch's bf16 linear does.
+        bool bfloat16 = weight.DType == DType.BF16;
+        using Tensor? rounded = bfloat16 ? Tensor.Empty([rows, inputs], DType.BF16, x.Device) : null;
+        if (rounded is not null)
             using (Tensor flat = x.Reshape(rows, inputs))
                 BFloat16Convert.Forward(flat, rounded);
-            Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
-                DeviceTensors.Address(rounded), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs,
-                GemmPrecision.BFloat16Inputs);
-        }
-        else
-            Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
-                DeviceTensors.Address(x), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs);
+        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
+            DeviceTensors.Address(rounded ?? x), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs,
+            bfloat16 ? GemmPrecision.BFloat16Inputs : GemmPrecision.Float32);
         if (bias is not null)
             Add.Bias(y, bias);
     }

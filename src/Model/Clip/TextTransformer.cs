@@ -127,9 +127,6 @@ public sealed class TextTransformer(ClipWeights weights)
     private SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
     {
         int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, prefix = 1 + context.Size(0), heads = Config.TextHeads;
-        foreach (int id in slotIds)
-            if ((uint)id >= (uint)Config.VocabularySize)
-                throw new ArgumentOutOfRangeException(nameof(slotIds), $"TextTransformer: slot id {id} is outside the vocabulary of {Config.VocabularySize}");
         using Tensor shared = Tensor.Empty([1, prefix, width], DType.F32, Device);
         Tensor suffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
         var prefixBlocks = new List<BlockActivations>();
