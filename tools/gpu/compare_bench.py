@@ -28,6 +28,17 @@ def main(out):
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
         print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
               f"({ours['size']} px, {ours['classes']} classes, towers on the GPU, head on the CPU)")
+        times = ours.get("dense_kernel_times") or []
+        total = sum(t["milliseconds"] for t in times) or 1.0
+        print(f"  ours: GPU time of one dense float32 b{batch} batch, {total:.2f} ms")
+        for t in times[:12]:
+            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / total:5.1f}%")
+        theirs = peer.get("kernel_times", {}).get(f"b{batch}", [])
+        total = sum(t["milliseconds"] for t in theirs) or 1.0
+        if theirs:
+            print(f"  torch: the same, {total:.2f} ms")
+        for t in theirs[:12]:
+            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / total:5.1f}%")
     return 0
 
 

@@ -9,9 +9,13 @@ out="${OUT:-$root/gpu-report}"
 mkdir -p "$out"
 reclip="$root/tools/gpu/out/reclip"
 log="$out/run.log"
+# Only a few files come back from $OUT: intermediates go to a scratch folder, the reports to $OUT.
+work="$(mktemp -d)"
 exec > >(tee "$log") 2>&1
 
 step() { echo; echo "== $*"; }
+# Every step has its own time limit, so one hang cannot spend the whole lease.
+limited() { local seconds=$1; shift; timeout --kill-after=5 "$seconds" "$@"; }
 
 step "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
@@ -19,10 +23,10 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.versio
 
 step "CUDA libraries"
 # pip puts cuBLAS and NVRTC under site-packages/nvidia/...; the driver is on the loader path.
-dirs=$(find / -xdev \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' \) -not -path '*/proc/*' 2>/dev/null | xargs -r -n1 dirname | sort -u | paste -sd: -)
+dirs=$(find / -xdev \( -name 'libcublas.so*' -o -name 'libnvrtc.so*' \) -not -path '*/proc/*' -not -path '*/stubs/*' 2>/dev/null | xargs -r -n1 dirname | sort -u | paste -sd: -)
 export RECLIP_CUDA_LIBS="$dirs"
 echo "RECLIP_CUDA_LIBS=$RECLIP_CUDA_LIBS"
-export RECLIP_KERNEL_CACHE="$out/kernel-cache"
+export RECLIP_KERNEL_CACHE="$work/kernel-cache"
 
 if [[ ! -x "$reclip" ]]; then
   echo "run: $reclip is missing: run tools/gpu/prepare.sh first and carry tools/gpu/out"
@@ -30,37 +34,55 @@ if [[ ! -x "$reclip" ]]; then
 fi
 
 step "reclip info"
-"$reclip" info --json > "$out/info.json"; echo "exit $?"
 "$reclip" info
 
 step "selfcheck on cuda:0 (every kernel against the CPU reference)"
-"$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
-"$reclip" selfcheck --device cuda
+limited 120 "$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
+python3 - "$out/selfcheck-cuda.json" <<'PY'
+import json, sys
+from collections import defaultdict
+try:
+    report = json.load(open(sys.argv[1]))
+except ValueError as e:
+    sys.exit(f"selfcheck: no report ({e})")
+worst = defaultdict(float)
+for row in report["results"]:
+    worst[row["op"]] = max(worst[row["op"]], row["max_rel_error"])
+failed = [r for r in report["results"] if not r["passed"]]
+print(f"{len(report['results']) - len(failed)} of {len(report['results'])} outputs within tolerance; worst relative error per op:")
+print("  " + ", ".join(f"{op} {err:.1e}" for op, err in worst.items()))
+for r in failed:
+    print(f"  FAIL {r['op']} {r['case']} {r['output']}: abs {r['max_abs_error']:.2e} rel {r['max_rel_error']:.2e}")
+for e in report["errors"]:
+    print(f"  ERROR {e}")
+if report["without_kernel"]:
+    print("  no kernel: " + ", ".join(report["without_kernel"]))
+PY
 
 step "both towers on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures, two texts)"
-"$reclip" synth --out "$out/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
+"$reclip" synth --out "$work/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
 pictures=()
-for picture in "$out"/synth/images/*.png; do pictures+=(--image "$picture"); done
+for picture in "$work"/synth/images/*.png; do pictures+=(--image "$picture"); done
 for device in cpu cuda; do
-  "$reclip" features --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" "${pictures[@]}" --dense --json --device "$device" \
+  limited 60 "$reclip" features --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" "${pictures[@]}" --dense --json --device "$device" \
     --text "a photo of the sky above the sea." --text "a red umbrella on the sand." \
-    > "$out/features-$device.json"; echo "features on $device: exit $?"
+    > "$work/features-$device.json"; echo "features on $device: exit $?"
 done
-python3 "$root/tools/gpu/compare_features.py" "$out/features-cpu.json" "$out/features-cuda.json" | tee "$out/features-parity.txt"
+python3 "$root/tools/gpu/compare_features.py" "$work/features-cpu.json" "$work/features-cuda.json" | tee "$out/features-parity.txt"
 
 step "MaskCLIP evaluation with the towers on cuda:0 against the CPU (the same two pictures)"
 for device in cpu cuda; do
-  "$reclip" eval --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" --dataset folder --root "$out/synth" \
-    --method maskclip --device "$device" --json > "$out/eval-$device.json"; echo "eval on $device: exit $?"
+  limited 90 "$reclip" eval --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" --dataset folder --root "$work/synth" \
+    --method maskclip --device "$device" --json > "$work/eval-$device.json"; echo "eval on $device: exit $?"
 done
 python3 -c 'import json, sys; a, b = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}")' \
-  "$out/eval-cpu.json" "$out/eval-cuda.json" | tee "$out/eval-parity.txt"
+  "$work/eval-cpu.json" "$work/eval-cuda.json" | tee "$out/eval-parity.txt"
 
 step "image tower throughput on cuda:0 (ours, float32) and PyTorch on the same card (float32 and bfloat16)"
 for batch in 64 256; do
-  "$reclip" bench --device cuda --size 224 --batch "$batch" --json > "$out/bench-cuda-b$batch.json"; echo "bench batch $batch: exit $?"
+  limited 120 "$reclip" bench --device cuda --size 224 --batch "$batch" --json > "$out/bench-cuda-b$batch.json"; echo "bench batch $batch: exit $?"
 done
-python3 "$root/tools/gpu/vit_peer.py" --size 224 --batch 64 256 > "$out/peer.json"; echo "peer: exit $?"
+limited 120 python3 "$root/tools/gpu/vit_peer.py" --size 224 --batch 64 256 > "$out/peer.json"; echo "peer: exit $?"
 python3 "$root/tools/gpu/compare_bench.py" "$out" | tee "$out/bench-summary.txt"
 
 step "done; report files:"

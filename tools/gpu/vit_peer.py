@@ -85,6 +85,23 @@ def images_per_second(run, batch, seconds, device):
     return batch * calls / (time.perf_counter() - start)
 
 
+def kernel_times(run):
+    """GPU time per kernel name of one call, the largest first (the counterpart of our bench's dense_kernel_times)."""
+    from torch.profiler import ProfilerActivity, profile
+    run()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        run()
+        torch.cuda.synchronize()
+    totals = {}
+    for event in prof.events():
+        if event.device_type == torch.autograd.DeviceType.CUDA:
+            calls, ms = totals.get(event.name, (0, 0.0))
+            totals[event.name] = (calls + 1, ms + event.time_range.elapsed_us() / 1000.0)
+    rows = [{"name": name, "calls": calls, "milliseconds": ms} for name, (calls, ms) in totals.items()]
+    return sorted(rows, key=lambda r: -r["milliseconds"])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=224)
@@ -108,6 +125,8 @@ def main():
                 for path_name, path in (("dense", dense), ("pooled", pooled)):
                     rate = images_per_second(lambda: path(w, image, 12), batch, args.seconds, device)
                     results["images_per_second"][f"{str(dtype).split('.')[-1]}_{path_name}_b{batch}"] = rate
+                if dtype == torch.float32 and device.type == "cuda":
+                    results.setdefault("kernel_times", {})[f"b{batch}"] = kernel_times(lambda: dense(w, image, 12))
             del image
             if device.type == "cuda":
                 torch.cuda.empty_cache()

@@ -52,6 +52,8 @@ public static class BenchCommand
         return command;
     }
 
+    private const int ProfileRows = 12;
+
     private static int RunGpu(Device device, int size, int batch, int classes, bool json)
     {
         GpuBenchmarkResult result = GpuBenchmark.Run(device, size, batch, classes, TimePerWorkload);
@@ -71,6 +73,13 @@ public static class BenchCommand
             ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, placed the same way)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
         ]);
+        double total = result.DenseKernelTimes.Sum(t => t.Milliseconds);
+        Terminal.Table($"GPU time of one dense float32 batch: {total.ToString("F2", CultureInfo.InvariantCulture)} ms", ["kernel", "calls", "ms", "share"],
+            result.DenseKernelTimes.Take(ProfileRows).Select(t => new[]
+            {
+                t.Name, t.Calls.ToString(CultureInfo.InvariantCulture), t.Milliseconds.ToString("F3", CultureInfo.InvariantCulture),
+                (t.Milliseconds / total).ToString("P1", CultureInfo.InvariantCulture),
+            }));
         return ExitCode.Success;
     }
 

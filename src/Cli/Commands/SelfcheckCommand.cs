@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ReClip.Kernels.Checks;
 using ReClip.Kernels.Ops;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -44,12 +45,13 @@ public static class SelfcheckCommand
                 throw new ArgumentException($"no op named '{only}'; known: {string.Join(", ", OpCatalog.All.Select(c => c.Op.Name))}");
             var results = new List<OpCheckResult>();
             var missing = new List<string>();
+            var errors = new List<string>();
             foreach (IOpCheck check in checks)
             {
                 try
                 {
                     foreach (string testCase in check.Cases)
-                        results.AddRange(check.Run(testCase, target, Seed));
+                        RunCase(check, testCase, target, results, errors);
                 }
                 catch (NoKernelException)
                 {
@@ -57,15 +59,32 @@ public static class SelfcheckCommand
                 }
             }
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new SelfcheckReport(target.ToString(), results.ConvertAll(SelfcheckReport.Row.From), missing), CliJson.Output.SelfcheckReport));
+                Console.WriteLine(JsonSerializer.Serialize(new SelfcheckReport(target.ToString(), results.ConvertAll(SelfcheckReport.Row.From), missing, errors), CliJson.Output.SelfcheckReport));
             else
-                Render(target, results, missing);
-            return results.TrueForAll(r => r.Passed) ? ExitCode.Success : ExitCode.RuntimeFailure;
+                Render(target, results, missing, errors);
+            return results.TrueForAll(r => r.Passed) && errors.Count == 0 ? ExitCode.Success : ExitCode.RuntimeFailure;
         });
         return command;
     }
 
-    private static void Render(Device device, List<OpCheckResult> results, List<string> missing)
+    /// <summary>
+    /// One case; a case that throws is recorded as an error and the rest still run, so one broken kernel does not
+    /// hide the state of the others. A missing kernel is not an error of the case: it skips the whole op; nor is a
+    /// missing driver, which ends the command with its one-line error.
+    /// </summary>
+    private static void RunCase(IOpCheck check, string testCase, Device target, List<OpCheckResult> results, List<string> errors)
+    {
+        try
+        {
+            results.AddRange(check.Run(testCase, target, Seed));
+        }
+        catch (Exception e) when (e is not (NoKernelException or CudaUnavailableException))
+        {
+            errors.Add($"{check.Op.Name} {testCase}: {e.Message}");
+        }
+    }
+
+    private static void Render(Device device, List<OpCheckResult> results, List<string> missing, List<string> errors)
     {
         Terminal.Table($"selfcheck on {device}", ["op", "case", "output", "max abs err", "max rel err", "ms", "status"],
             results.Select(r => new[]
@@ -80,11 +99,13 @@ public static class SelfcheckCommand
         Console.WriteLine(failed == 0 ? $"{results.Count} outputs within tolerance" : $"{failed} of {results.Count} outputs outside tolerance");
         if (missing.Count > 0)
             Console.WriteLine($"no {device} kernel yet: {string.Join(", ", missing)}");
+        foreach (string error in errors)
+            Console.WriteLine($"error: {error}");
     }
 }
 
-/// <summary>The JSON of `reclip selfcheck`: every compared output, and the ops that have no kernel on the device.</summary>
-public sealed record SelfcheckReport(string Device, IReadOnlyList<SelfcheckReport.Row> Results, IReadOnlyList<string> WithoutKernel)
+/// <summary>The JSON of `reclip selfcheck`: every compared output, the ops that have no kernel on the device, and the cases that threw.</summary>
+public sealed record SelfcheckReport(string Device, IReadOnlyList<SelfcheckReport.Row> Results, IReadOnlyList<string> WithoutKernel, IReadOnlyList<string> Errors)
 {
     public sealed record Row(string Op, string Case, string Output, double MaxAbsError, double MaxRelError, double Milliseconds, bool Passed)
     {

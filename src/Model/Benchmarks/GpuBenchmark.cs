@@ -13,9 +13,10 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers on the GPU and the head on the CPU.</param>
 /// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
+/// <param name="DenseKernelTimes">Where one float32 dense batch spends its GPU time, per kernel and cuBLAS call, the largest first.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double SegmentationImagesPerSecond,
-    double TrainingStepsPerSecond, int GemmSize, double GemmGflops);
+    double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes);
 
 /// <summary>
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
@@ -40,6 +41,7 @@ public static class GpuBenchmark
         using Tensor pictures = RandomInputs.Images(batch, size);
         using Tensor images = pictures.ToDevice(device);
         (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
+        IReadOnlyList<KernelTime> denseKernelTimes = DenseKernelTimes(weights, images);
         double denseHalf, pooledHalf;
         using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
@@ -48,7 +50,7 @@ public static class GpuBenchmark
         using (var step = new TrainingStepWorkload(weights, size, classes))
             steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
-            denseHalf, pooledHalf, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload));
+            denseHalf, pooledHalf, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>
@@ -60,6 +62,15 @@ public static class GpuBenchmark
         double dense = batch * Throughput.PerSecond(() => Finish(device, () => vision.EncodeDense(images).Dispose()), warmupCalls: 2, minimumCalls: 3, time);
         double pooled = batch * Throughput.PerSecond(() => Finish(device, () => vision.Encode(images).Dispose()), warmupCalls: 2, minimumCalls: 3, time);
         return (dense, pooled);
+    }
+
+    /// <summary>One dense batch under a <see cref="KernelProfile"/>, after <see cref="TowerRates"/> has warmed everything up.</summary>
+    private static IReadOnlyList<KernelTime> DenseKernelTimes(ClipWeights weights, Tensor images)
+    {
+        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
+        using KernelProfile profile = KernelProfile.Start(images.Device.Index);
+        vision.EncodeDense(images).Dispose();
+        return profile.Stop();
     }
 
     private static double MeasureGemm(Device device, TimeSpan time)

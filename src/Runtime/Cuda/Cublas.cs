@@ -37,6 +37,7 @@ public static unsafe class Cublas
         ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32)
     {
         nint handle = Handle(device);
+        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, 0, $"cuBLAS {precision} {m}×{n}×{k}") : default;
         Check(CublasApi.cublasGemmEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
@@ -50,6 +51,7 @@ public static unsafe class Cublas
         GemmPrecision precision = GemmPrecision.Float32)
     {
         nint handle = Handle(device);
+        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, 0, $"cuBLAS {precision} {batch}×({m}×{n}×{k})") : default;
         Check(CublasApi.cublasGemmStridedBatchedEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
@@ -73,10 +75,10 @@ public static unsafe class Cublas
         }
     }
 
-    private static int ComputeType(GemmPrecision precision) =>
+    internal static int ComputeType(GemmPrecision precision) =>
         precision == GemmPrecision.TensorFloat32 ? CublasApi.Compute32FFastTf32 : CublasApi.Compute32F;
 
-    private static int InputType(GemmPrecision precision) =>
+    internal static int InputType(GemmPrecision precision) =>
         precision == GemmPrecision.BFloat16Inputs ? CublasApi.DataBFloat16 : CublasApi.DataFloat;
 
     private static int Property(int property)
@@ -86,7 +88,7 @@ public static unsafe class Cublas
         return value;
     }
 
-    private static void Check(int status, string call)
+    internal static void Check(int status, string call)
     {
         if (status != 0)
             throw new CudaException(call, status, StatusName(status));

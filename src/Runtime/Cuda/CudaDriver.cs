@@ -109,7 +109,7 @@ public static unsafe class CudaDriver
         return $"CUDA_ERROR_{status}";
     }
 
-    private static int Attribute(int device, int attribute)
+    internal static int Attribute(int device, int attribute)
     {
         Check(DriverApi.cuDeviceGetAttribute(out int value, attribute, device), "cuDeviceGetAttribute");
         return value;

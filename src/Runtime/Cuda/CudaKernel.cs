@@ -72,7 +72,9 @@ public sealed class CudaKernel
     public void Launch(LaunchShape shape, CudaStream? stream, KernelArguments arguments)
     {
         CudaDriver.MakeCurrent(Device);
-        arguments.Launch(function, shape, stream?.Handle ?? 0, Name);
+        nint handle = stream?.Handle ?? 0;
+        using KernelProfile.Bracket timed = KernelProfile.Time(Device, handle, Name);
+        arguments.Launch(function, shape, handle, Name);
     }
 
     /// <summary>How many blocks of <paramref name="blockSize"/> threads fit on one multiprocessor at once.</summary>

@@ -8,6 +8,8 @@ internal static unsafe partial class DriverApi
     public const int DeviceAttributeComputeCapabilityMajor = 75;
     public const int DeviceAttributeComputeCapabilityMinor = 76;
     public const int DeviceAttributeMultiprocessorCount = 16;
+    public const int DeviceAttributeMemoryPoolsSupported = 115;
+    public const int MemoryPoolAttributeReleaseThreshold = 4;
 
     [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuInit(uint flags);
@@ -44,6 +46,18 @@ internal static unsafe partial class DriverApi
 
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemFree_v2")]
     public static partial int cuMemFree(ulong pointer);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuMemAllocAsync(out ulong pointer, nuint bytes, nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuMemFreeAsync(ulong pointer, nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuDeviceGetDefaultMemPool(out nint pool, int device);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuMemPoolSetAttribute(nint pool, int attribute, void* value);
 
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyHtoD_v2")]
     public static partial int cuMemcpyHtoD(ulong destination, void* source, nuint bytes);

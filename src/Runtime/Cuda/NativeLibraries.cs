@@ -10,7 +10,7 @@ public sealed record NativeLibraryStatus(string Name, nint Handle, string? Path,
 }
 
 /// <summary>
-/// Finds the CUDA driver, NVRTC, cuBLAS and NCCL. Tried in order: the folders in RECLIP_CUDA_LIBS, the
+/// Finds the CUDA driver, NVRTC, cuBLAS, cuBLASLt and NCCL. Tried in order: the folders in RECLIP_CUDA_LIBS, the
 /// system loader (ld.so cache, LD_LIBRARY_PATH), CUDA's own folders and the pip "nvidia/*/lib" folders.
 /// Each library is looked up once; the bindings name it by a logical name this resolver maps.
 /// </summary>
@@ -19,6 +19,7 @@ public static class NativeLibraries
     internal const string DriverName = "reclip-cuda";
     internal const string NvrtcName = "reclip-nvrtc";
     internal const string CublasName = "reclip-cublas";
+    internal const string CublasLtName = "reclip-cublaslt";
     internal const string NcclName = "reclip-nccl";
 
     public const string SearchPathVariable = "RECLIP_CUDA_LIBS";
@@ -26,11 +27,13 @@ public static class NativeLibraries
     private static readonly string[] DriverSonames = ["libcuda.so.1", "libcuda.so"];
     private static readonly string[] NvrtcSonames = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"];
     private static readonly string[] CublasSonames = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"];
+    private static readonly string[] CublasLtSonames = ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so"];
     private static readonly string[] NcclSonames = ["libnccl.so.2", "libnccl.so"];
 
     private static readonly Lazy<NativeLibraryStatus> driver = new(() => Find("CUDA driver", DriverSonames));
     private static readonly Lazy<NativeLibraryStatus> nvrtc = new(() => Find("NVRTC", NvrtcSonames));
     private static readonly Lazy<NativeLibraryStatus> cublas = new(() => Find("cuBLAS", CublasSonames));
+    private static readonly Lazy<NativeLibraryStatus> cublasLt = new(() => Find("cuBLASLt", CublasLtSonames));
     private static readonly Lazy<NativeLibraryStatus> nccl = new(() => Find("NCCL", NcclSonames));
 
     static NativeLibraries() => NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
@@ -40,6 +43,8 @@ public static class NativeLibraries
     public static NativeLibraryStatus Nvrtc => nvrtc.Value;
 
     public static NativeLibraryStatus Cublas => cublas.Value;
+
+    public static NativeLibraryStatus CublasLt => cublasLt.Value;
 
     public static NativeLibraryStatus Nccl => nccl.Value;
 
@@ -55,6 +60,7 @@ public static class NativeLibraries
         DriverName => Driver.Handle,
         NvrtcName => Nvrtc.Handle,
         CublasName => Cublas.Handle,
+        CublasLtName => CublasLt.Handle,
         NcclName => Nccl.Handle,
         _ => 0,
     };
@@ -80,7 +86,10 @@ public static class NativeLibraries
 
     private static bool TryLoadFrom(string directory, string[] sonames, out nint handle, out string? path)
     {
-        foreach (string soname in sonames)
+        // CUDA's "stubs" folders hold link-time stand-ins: a stub libcuda loads but fails every call
+        // with CUDA_ERROR_STUB_LIBRARY, hiding the real driver later in the search.
+        bool isStubFolder = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(directory)) == "stubs";
+        foreach (string soname in isStubFolder ? [] : sonames)
         {
             string candidate = System.IO.Path.Combine(directory, soname);
             if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out handle))

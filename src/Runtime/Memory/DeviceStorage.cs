@@ -16,10 +16,10 @@ public sealed unsafe class DeviceStorage : Storage
         if (device.IsCpu)
             throw new ArgumentException("DeviceStorage holds GPU memory; use HostStorage for the CPU", nameof(device));
         CudaDriver.MakeCurrent(device.Index);
-        int status = DriverApi.cuMemAlloc(out ulong pointer, (nuint)Math.Max(byteLength, 1));
+        int status = DeviceMemory.Allocate(device.Index, (nuint)Math.Max(byteLength, 1), out ulong pointer);
         if (status == OutOfMemoryStatus)
             throw new OutOfMemoryException($"{device}: out of GPU memory allocating {byteLength:N0} bytes");
-        CudaDriver.Check(status, "cuMemAlloc");
+        CudaDriver.Check(status, "cuMemAllocAsync");
         return new DeviceStorage(device, pointer, byteLength);
     }
 
@@ -53,6 +53,6 @@ public sealed unsafe class DeviceStorage : Storage
     protected override void Free()
     {
         CudaDriver.MakeCurrent(Device.Index);
-        CudaDriver.Check(DriverApi.cuMemFree(DevicePointer), "cuMemFree");
+        CudaDriver.Check(DeviceMemory.Free(Device.Index, DevicePointer), "cuMemFreeAsync");
     }
 }

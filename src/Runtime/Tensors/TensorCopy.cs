@@ -1,4 +1,5 @@
 using ReClip.Runtime.Cuda;
+using System.Runtime.InteropServices;
 using ReClip.Runtime.Memory;
 
 namespace ReClip.Runtime.Tensors;
@@ -14,11 +15,10 @@ internal static unsafe class TensorCopy
         if (!source.Device.IsCpu || !destination.Device.IsCpu)
         {
             if (source.IsContiguous && destination.IsContiguous)
-            {
                 AcrossDevices(source, destination);
-                return;
-            }
-            throw new NotSupportedException($"copy: strided {source.Device} tensors are copied through the CPU; call ToDevice(Device.Cpu) first");
+            else
+                ThroughHost(source, destination);
+            return;
         }
 
         int elementSize = source.DType.SizeOf();
@@ -56,6 +56,65 @@ internal static unsafe class TensorCopy
     }
 
     private static long DeviceOffset(Tensor tensor) => tensor.Offset * tensor.DType.SizeOf();
+
+    /// <summary>
+    /// A strided copy with a GPU on either side: each GPU side's covering span (first to last element it
+    /// touches) is staged in host memory, the elements are copied there, and the destination's span goes
+    /// back. Only for reading or filling views (checks, results): the kernels take their operands' strides
+    /// themselves, so no step of the pipeline copies views on a GPU.
+    /// </summary>
+    private static void ThroughHost(Tensor source, Tensor destination)
+    {
+        if (source.ElementCount == 0)
+            return;
+        int elementSize = source.DType.SizeOf();
+        using var from = HostSpan.Of(source, elementSize, download: true);
+        using var to = HostSpan.Of(destination, elementSize, download: !destination.IsContiguous);
+        CopyDimension(from.First, source.Strides, to.First, destination.Strides, source.Shape, 0, elementSize);
+        to.UploadIfDevice();
+    }
+
+    /// <summary>A tensor's covering span in host memory: the tensor's own memory on the CPU, a staged copy of a GPU's.</summary>
+    private readonly struct HostSpan : IDisposable
+    {
+        private readonly DeviceStorage? device;
+        private readonly long deviceOffset, bytes;
+        private readonly byte* staged;
+
+        private HostSpan(byte* first, DeviceStorage? device, long deviceOffset, long bytes, byte* staged)
+        {
+            First = first;
+            this.device = device;
+            this.deviceOffset = deviceOffset;
+            this.bytes = bytes;
+            this.staged = staged;
+        }
+
+        /// <summary>Where element (0, …, 0) lies in host memory.</summary>
+        public byte* First { get; }
+
+        public static HostSpan Of(Tensor tensor, int elementSize, bool download)
+        {
+            if (tensor.Storage is not DeviceStorage device)
+                return new HostSpan((byte*)tensor.RawPointer, null, 0, 0, null);
+            long lastElement = 0;
+            for (int d = 0; d < tensor.Shape.Length; d++)
+                lastElement += (tensor.Shape[d] - 1) * tensor.Strides[d];
+            long bytes = (lastElement + 1) * elementSize;
+            byte* staged = (byte*)NativeMemory.Alloc((nuint)bytes);
+            if (download)
+                device.CopyToHost(DeviceOffset(tensor), staged, bytes);
+            return new HostSpan(staged, device, DeviceOffset(tensor), bytes, staged);
+        }
+
+        public void UploadIfDevice() => device?.CopyFromHost(staged, deviceOffset, bytes);
+
+        public void Dispose()
+        {
+            if (staged is not null)
+                NativeMemory.Free(staged);
+        }
+    }
 
     private static void CopyDimension(byte* src, ReadOnlySpan<long> srcStrides, byte* dst, ReadOnlySpan<long> dstStrides,
         ReadOnlySpan<int> shape, int dim, int elementSize)

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+
+namespace ReClip.Runtime.Cuda;
+
+/// <summary>
+/// Allocation of GPU memory, ordered on the legacy default stream (where all our work runs) and served from the
+/// device's default memory pool, which is told to keep what is freed. cuMemFree waits for the whole device and
+/// cuMemAlloc asks the driver every time, while a forward pass allocates and frees hundreds of intermediates:
+/// with the pool, a free is queued behind the work that still reads the memory, and the next allocation of that
+/// size reuses it without a driver round trip. Devices without memory pools fall back to cuMemAlloc/cuMemFree.
+/// </summary>
+internal static unsafe class DeviceMemory
+{
+    private const nint LegacyStream = 0;
+    private static readonly ConcurrentDictionary<int, bool> pooled = new();
+
+    /// <summary>Allocates <paramref name="bytes"/> on the current context's device (<paramref name="ordinal"/>); returns the driver status.</summary>
+    public static int Allocate(int ordinal, nuint bytes, out ulong pointer) =>
+        UsesPool(ordinal) ? DriverApi.cuMemAllocAsync(out pointer, bytes, LegacyStream) : DriverApi.cuMemAlloc(out pointer, bytes);
+
+    public static int Free(int ordinal, ulong pointer) =>
+        UsesPool(ordinal) ? DriverApi.cuMemFreeAsync(pointer, LegacyStream) : DriverApi.cuMemFree(pointer);
+
+    private static bool UsesPool(int ordinal) => pooled.GetOrAdd(ordinal, KeepPoolWarm);
+
+    private static bool KeepPoolWarm(int ordinal)
+    {
+        CudaDriver.Check(DriverApi.cuDeviceGet(out int device, ordinal), "cuDeviceGet");
+        if (CudaDriver.Attribute(device, DriverApi.DeviceAttributeMemoryPoolsSupported) == 0)
+            return false;
+        CudaDriver.Check(DriverApi.cuDeviceGetDefaultMemPool(out nint pool, device), "cuDeviceGetDefaultMemPool");
+        ulong keepEverything = ulong.MaxValue;
+        CudaDriver.Check(DriverApi.cuMemPoolSetAttribute(pool, DriverApi.MemoryPoolAttributeReleaseThreshold, &keepEverything), "cuMemPoolSetAttribute");
+        return true;
+    }
+}
