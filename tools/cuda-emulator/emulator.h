@@ -60,6 +60,8 @@ template <typename T> T exchange(T value, int source)
 #define __forceinline__ inline
 #define __restrict__ __restrict
 #define __shared__ static
+#define __align__(bytes) __attribute__((aligned(bytes)))
+#define __launch_bounds__(...)
 
 using std::max;
 using std::min;

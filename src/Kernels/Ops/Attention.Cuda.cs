@@ -5,7 +5,8 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Kernels.Ops;
 
 /// <summary>
-/// The CUDA launchers of attention (kernels/attention.cu): one fused kernel for the forward pass, and for the backward
+/// The CUDA launchers of attention (kernels/attention.cu): one fused kernel for the forward pass (kernels/attention64.cu's
+/// register-tiled one where head dim is 64 and there is no prefix: every CLIP tower layer), and for the backward
 /// pass one over blocks of query rows (D, then dq) followed by one over blocks of key rows (dk, dv). All four public
 /// forms map onto them: the plain form has no prefix; the prefix form's keys are its P prefix rows followed by each
 /// class's own, and its backward runs the key kernel twice (the prefix rows, added to; the own rows, written).
@@ -13,6 +14,7 @@ namespace ReClip.Kernels.Ops;
 public static partial class Attention
 {
     private const int CudaTile = 32, CudaThreads = 256, CudaMaxHeadDim = 64;
+    private const int RegisterTileHeadDim = 64, RegisterTileRows = 64, RegisterTileThreads = 128;
 
     /// <summary>One operand on the device: the address of its first element and its element strides (dense features).</summary>
     private readonly record struct DeviceRows(ulong Address, long BatchStride, long RowStride)
@@ -66,6 +68,14 @@ public static partial class Attention
                 keys, values, prefixKeys, prefixValues, prefixLength);
         }
 
+        /// <summary>
+        /// Whether kernels/attention64.cu takes these operands: head dim 64, no prefix, and rows it can read as float4
+        /// (16-byte aligned starts, strides in multiples of 4 floats; the column blocks of a packed qkv are).
+        /// </summary>
+        public bool FitsRegisterTiles => Layout.HeadDim == RegisterTileHeadDim && PrefixLength == 0 && Float4Rows(Q) && Float4Rows(K) && Float4Rows(V);
+
+        private static bool Float4Rows(DeviceRows rows) => rows.Address % 16 == 0 && rows.BatchStride % 4 == 0 && rows.RowStride % 4 == 0;
+
         /// <summary>(query tiles, heads, batch): the grid of the forward and query-gradient kernels.</summary>
         public LaunchShape QueryGrid => new((uint)((Layout.QueryLength + CudaTile - 1) / CudaTile), (uint)Layout.Heads, (uint)Layout.Batch, CudaThreads);
 
@@ -85,6 +95,17 @@ public static partial class Attention
     {
         if (logsumexp is not null)
             DeviceTensors.Require("Attention logsumexp", [o, logsumexp]);
+        if (x.FitsRegisterTiles)
+        {
+            AttentionLayout layout = x.Layout;
+            var grid = new LaunchShape((uint)((layout.QueryLength + RegisterTileRows - 1) / RegisterTileRows), (uint)layout.Heads, (uint)layout.Batch, RegisterTileThreads);
+            KernelCache.Load(KernelSources.Get("attention64"), x.Device).Kernel("attention_forward64").Launch(grid, null, new KernelArguments()
+                .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
+                .Pointer(x.K.Address).Pointer(x.V.Address).Long(x.K.BatchStride).Long(x.K.RowStride)
+                .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))
+                .Int(layout.QueryLength).Int(layout.KeyLength).Int(layout.Heads).Int(layout.Causal ? 1 : 0).Int(layout.QueryOffset).Float(layout.Scale));
+            return;
+        }
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("attention"), x.Device).Kernel("attention_forward");
         kernel.Launch(x.QueryGrid, null, x.Sizes(x.Sequence(new KernelArguments())
             .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))));
