@@ -6,8 +6,8 @@ namespace ReClip.Kernels.Ops;
 
 /// <summary>
 /// The CUDA paths of MatMul: cuBLAS GEMMs in float32 (spec §4.7: the reference runs its matmuls in full fp32), or with
-/// bfloat16 operands when the weight is stored so (an option for the frozen towers), then the bias with the Add kernel —
-/// a separate pass over y, until a cuBLASLt epilogue fuses it.
+/// bfloat16 operands when the weight is stored so (an option for the frozen towers). A linear's bias is added by
+/// cuBLASLt's epilogue; where cuBLASLt is missing or has no algorithm for the shape, by the Add kernel after the GEMM.
 /// </summary>
 public static partial class MatMul
 {
@@ -25,9 +25,13 @@ public static partial class MatMul
         if (rounded is not null)
             using (Tensor flat = x.Reshape(rows, inputs))
                 BFloat16Convert.Forward(flat, rounded);
-        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1,
-            DeviceTensors.Address(rounded ?? x), inputs, DeviceTensors.Address(weight), inputs, 0, DeviceTensors.Address(y), outputs,
-            bfloat16 ? GemmPrecision.BFloat16Inputs : GemmPrecision.Float32);
+        ulong input = DeviceTensors.Address(rounded ?? x), weights = DeviceTensors.Address(weight), output = DeviceTensors.Address(y);
+        GemmPrecision precision = bfloat16 ? GemmPrecision.BFloat16Inputs : GemmPrecision.Float32;
+        if (bias is not null && bias.DType == DType.F32 && bias.IsContiguous && bias.Device == y.Device
+            && CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, input, inputs, weights, inputs, output, outputs,
+                DeviceTensors.Address(bias), precision))
+            return;
+        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, input, inputs, weights, inputs, 0, output, outputs, precision);
         if (bias is not null)
             Add.Bias(y, bias);
     }
