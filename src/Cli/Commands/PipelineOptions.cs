@@ -29,13 +29,14 @@ public static class PipelineOptions
 
     /// <summary>
     /// The device the frozen CLIP towers run on; the ReCLIP++ head, the metrics and the data stay on the CPU and hand
-    /// the towers their inputs across. "auto" is the CPU: the GPU path has not yet been run on a GPU, so it is taken
-    /// only when asked for. A CUDA device that cannot be used is refused with the reason.
+    /// the towers their inputs across. "auto" is cuda:0 where the driver, NVRTC and cuBLAS all load and a device
+    /// exists (the towers match the CPU there to 1e-6; docs/PERFORMANCE.md), else the CPU. A CUDA device asked for by
+    /// name that cannot be used is refused with the reason.
     /// </summary>
     public static Device ResolveDevice(string text)
     {
         if (string.Equals(text.Trim(), "auto", StringComparison.OrdinalIgnoreCase))
-            return Runtime.Tensors.Device.Cpu;
+            return CudaIsUsable() ? Runtime.Tensors.Device.Cuda(0) : Runtime.Tensors.Device.Cpu;
         Device device = Runtime.Tensors.Device.Parse(text);
         if (device.IsCpu)
             return device;
@@ -46,6 +47,9 @@ public static class PipelineOptions
             throw new ArgumentException($"--device {text}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}");
         return device;
     }
+
+    private static bool CudaIsUsable() =>
+        CudaDriver.IsAvailable && Nvrtc.IsAvailable && Cublas.IsAvailable && CudaDriver.DeviceCount() > 0;
 
     /// <summary>The CLIP weights of <paramref name="path"/> on <paramref name="device"/>, where the towers built on them compute.</summary>
     public static ClipWeights LoadWeights(string path, Device device)
