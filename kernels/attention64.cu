@@ -76,6 +76,11 @@ extern "C" __global__ void __launch_bounds__(THREADS_64, 4) attention_forward64(
     float* probabilities_t = keys_t;
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * ROWS, column = h * DIM;
     int ty = threadIdx.x / GRID_X, tx = threadIdx.x % GRID_X, row0 = ty * ROWS_PER_THREAD;
+    // A warp holds 16 query rows. In a sequence's last tile (e.g. 197 = 3·64 + 5 image tokens) the warps past its
+    // last row skip the arithmetic and only help load the shared tiles, so the multiprocessor runs other blocks'
+    // warps meanwhile: the tail costs about its share of rows instead of a whole tile. The branch is the same for
+    // the whole warp, so its shuffles stay complete.
+    bool has_rows = first + (threadIdx.x / 32) * 2 * ROWS_PER_THREAD < query_length;
     const float* keys = k + b * kv_batch + column;
     const float* vals = v + b * kv_batch + column;
     int last = min(first + ROWS, query_length) - 1;
@@ -102,7 +107,7 @@ extern "C" __global__ void __launch_bounds__(THREADS_64, 4) attention_forward64(
         float scores[ROWS_PER_THREAD][4];
         for (int r = 0; r < ROWS_PER_THREAD; r++)
             for (int c = 0; c < 4; c++) scores[r][c] = 0.0f;
-        for (int d = 0; d < DIM; d++)
+        for (int d = 0; d < (has_rows ? DIM : 0); d++)
         {
             float4 q0 = *(const float4*)(queries_t + swizzled(d, row0)), q1 = *(const float4*)(queries_t + swizzled(d, row0 + 4));
             float4 kk = *(const float4*)(keys_t + swizzled(d, 4 * tx));
@@ -111,7 +116,7 @@ extern "C" __global__ void __launch_bounds__(THREADS_64, 4) attention_forward64(
                 for (int c = 0; c < 4; c++) scores[r][c] += qs[r] * ks[c];
         }
 
-        for (int r = 0; r < ROWS_PER_THREAD; r++)
+        for (int r = 0; r < (has_rows ? ROWS_PER_THREAD : 0); r++)
         {
             float tile_max = MINUS_INFINITY;
             for (int c = 0; c < 4; c++)
@@ -140,7 +145,7 @@ extern "C" __global__ void __launch_bounds__(THREADS_64, 4) attention_forward64(
         }
         __syncthreads();
 
-        int count = min(ROWS, key_length - first_key);
+        int count = has_rows ? min(ROWS, key_length - first_key) : 0;
         for (int key = 0; key < count; key++)
         {
             float4 p0 = *(const float4*)(probabilities_t + swizzled(key, row0)), p1 = *(const float4*)(probabilities_t + swizzled(key, row0 + 4));

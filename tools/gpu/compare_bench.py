@@ -33,6 +33,16 @@ def main(out):
         print(f"  ours: GPU time of one dense float32 b{batch} batch, {total:.2f} ms")
         for t in times[:12]:
             print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / total:5.1f}%")
+        half = ours.get("dense_b_float16_kernel_times") or []
+        print(f"  ours: the same with bfloat16 linears, {sum(t['milliseconds'] for t in half):.2f} ms")
+        for t in half[:8]:
+            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms")
+        step = ours.get("training_step_kernel_times") or []
+        busy = sum(t["milliseconds"] for t in step)
+        wall = 1000.0 / ours["training_steps_per_second"]
+        print(f"  ours: one training step, {wall:.2f} ms wall, {busy:.2f} ms of it on the GPU, in {sum(t['calls'] for t in step)} launches")
+        for t in step[:6]:
+            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms")
         theirs = peer.get("kernel_times", {}).get(f"b{batch}", [])
         total = sum(t["milliseconds"] for t in theirs) or 1.0
         if theirs:

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ReClip.Model.Benchmarks;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Platform;
 using ReClip.Runtime.Tensors;
 
@@ -73,14 +74,21 @@ public static class BenchCommand
             ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, placed the same way)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
         ]);
-        double total = result.DenseKernelTimes.Sum(t => t.Milliseconds);
-        Terminal.Table($"GPU time of one dense float32 batch: {total.ToString("F2", CultureInfo.InvariantCulture)} ms", ["kernel", "calls", "ms", "share"],
-            result.DenseKernelTimes.Take(ProfileRows).Select(t => new[]
+        KernelTable("one dense float32 batch", result.DenseKernelTimes);
+        KernelTable("one dense batch with bfloat16 linears", result.DenseBFloat16KernelTimes);
+        KernelTable(string.Create(CultureInfo.InvariantCulture, $"one training step (wall {1000 / result.TrainingStepsPerSecond:F2} ms)"), result.TrainingStepKernelTimes);
+        return ExitCode.Success;
+    }
+
+    private static void KernelTable(string what, IReadOnlyList<KernelTime> times)
+    {
+        double total = times.Sum(t => t.Milliseconds);
+        Terminal.Table($"GPU time of {what}: {total.ToString("F2", CultureInfo.InvariantCulture)} ms", ["kernel", "calls", "ms", "share"],
+            times.Take(ProfileRows).Select(t => new[]
             {
                 t.Name, t.Calls.ToString(CultureInfo.InvariantCulture), t.Milliseconds.ToString("F3", CultureInfo.InvariantCulture),
                 (t.Milliseconds / total).ToString("P1", CultureInfo.InvariantCulture),
             }));
-        return ExitCode.Success;
     }
 
     private static void AtLeast(Option<int> option, int minimum) =>

@@ -15,13 +15,18 @@ public sealed class MatMulCheck : IOpCheck
     public Type Op => typeof(MatMul);
 
     private const string BFloat16Prefix = "bf16 ";
+    private const string EachPrefix = "each ";
 
     // MxKxN: odd sizes for the edge tiles; the ViT's qkv linear at 224 px; the Query-logit shape of spec §13; the qkv
-    // linear with its weight stored in bfloat16 (the towers' option on a GPU).
-    public IReadOnlyList<string> Cases { get; } = ["1x1x1", "7x33x5", "197x768x2304", "441x512x20", BFloat16Prefix + "7x33x5", BFloat16Prefix + "197x768x2304"];
+    // linear with its weight stored in bfloat16 (the towers' option on a GPU). BxMxKxN: MultiplyEach over the rows
+    // after each matrix's first (the dense projection of the patch tokens behind the class token).
+    public IReadOnlyList<string> Cases { get; } =
+        ["1x1x1", "7x33x5", "197x768x2304", "441x512x20", BFloat16Prefix + "7x33x5", BFloat16Prefix + "197x768x2304", EachPrefix + "3x7x33x5", EachPrefix + "2x196x768x512"];
 
     public unsafe IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {
+        if (testCase.StartsWith(EachPrefix, StringComparison.Ordinal))
+            return RunEach(testCase, CaseSize.Parse(testCase[EachPrefix.Length..]), device, seed);
         bool bfloat16 = testCase.StartsWith(BFloat16Prefix, StringComparison.Ordinal);
         int[] size = CaseSize.Parse(bfloat16 ? testCase[BFloat16Prefix.Length..] : testCase);
         (int m, int k, int n) = (size[0], size[1], size[2]);
@@ -44,6 +49,22 @@ public sealed class MatMulCheck : IOpCheck
         outputs.Compare("linear", ty, linear, For(k));
         outputs.Time(() => MatMul.Multiply(tx, tb, tc));
         outputs.Compare("product", tc, product, For(k));
+        return outputs.Results;
+    }
+
+    private static unsafe IReadOnlyList<OpCheckResult> RunEach(string testCase, int[] size, Device device, int seed)
+    {
+        (int batch, int m, int k, int n) = (size[0], size[1], size[2], size[3]);
+        var random = new RandomTensors(seed);
+        float[] a = random.Uniform(batch * (m + 1) * k), b = random.Uniform(k * n), expected = new float[batch * m * n];
+        fixed (float* pa = a, pb = b, pc = expected)
+            for (int i = 0; i < batch; i++)
+                SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa + (i * (m + 1) + 1) * k, k, false), new GemmOperand(pb, n, false), 0, pc + i * m * n, n);
+        var outputs = new CheckOutputs("matmul", testCase);
+        using Tensor whole = RandomTensors.On(device, a, batch, m + 1, k), rows = whole.Slice(1, 1, m);
+        using Tensor tb = RandomTensors.On(device, b, k, n), tc = Tensor.Empty([batch, m, n], DType.F32, device);
+        outputs.Time(() => MatMul.MultiplyEach(rows, tb, tc));
+        outputs.Compare("each", tc, expected, For(k));
         return outputs.Results;
     }
 

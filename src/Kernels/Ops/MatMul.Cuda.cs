@@ -36,6 +36,15 @@ public static partial class MatMul
             Add.Bias(y, bias);
     }
 
+    private static void MultiplyEachCuda(Tensor a, Tensor b, Tensor c, int batch, int m, int n, int k)
+    {
+        int device = DeviceTensors.Require("MatMul.MultiplyEach", b, c);
+        if (a.Device != c.Device || a.DType != DType.F32)
+            throw new ArgumentException($"MatMul.MultiplyEach: A {a} must be float32 on {c.Device} like the output");
+        Cublas.GemmStridedBatched(device, transposeA: false, transposeB: false, m, n, k, 1,
+            DeviceTensors.Address(a), k, a.Strides[0], DeviceTensors.Address(b), n, 0, 0, DeviceTensors.Address(c), n, (long)m * n, batch);
+    }
+
     private static void MultiplyCuda(Tensor a, Tensor b, Tensor c, bool transposeB, float alpha, float beta, int m, int n, int k)
     {
         int device = DeviceTensors.Require("MatMul", a, b, c);

@@ -58,6 +58,33 @@ public static partial class MatMul
         Linear(input, widened, bias, output);
     }
 
+    /// <summary>
+    /// C[i] = A[i]·B for every i of a batch that shares B: A [batch, m, k] with rows of k contiguous floats at any batch
+    /// stride (e.g. each image's patch rows, after its class token), B [k, n], C [batch, m, n] contiguous. One
+    /// strided-batched GEMM on a GPU, where a GEMM per matrix would be launch-bound.
+    /// </summary>
+    public static unsafe void MultiplyEach(Tensor a, Tensor b, Tensor c)
+    {
+        if (a.Rank != 3 || b.Rank != 2 || c.Rank != 3)
+            throw new TensorShapeException($"MatMul.MultiplyEach: needs [batch, m, k]·[k, n], got {Shape.Format(a.Shape)}, {Shape.Format(b.Shape)}, {Shape.Format(c.Shape)}");
+        int batch = a.Size(0), m = a.Size(1), k = a.Size(2), n = b.Size(1);
+        if (b.Size(0) != k)
+            throw new TensorShapeException($"MatMul.MultiplyEach: A {Shape.Format(a.Shape)} does not chain with B {Shape.Format(b.Shape)}");
+        Shape.Require("MatMul.MultiplyEach output", [batch, m, n], c.Shape);
+        if (a.Strides[2] != 1 || a.Strides[1] != k || !b.IsContiguous || !c.IsContiguous)
+            throw new ArgumentException($"MatMul.MultiplyEach: A {a} needs rows of {k} contiguous floats, B and C contiguous");
+        if (batch == 0 || m == 0 || n == 0)
+            return;
+        if (!a.Device.IsCpu)
+        {
+            MultiplyEachCuda(a, b, c, batch, m, n, k);
+            return;
+        }
+        OpGuard.Cpu("MatMul.MultiplyEach", b, c);
+        Sgemm.MultiplyBatched(batch, m, n, k, 1, new GemmOperand(a.Pointer<float>(), k, false), a.Strides[0],
+            new GemmOperand(b.Pointer<float>(), n, false), 0, 0, c.Pointer<float>(), n, (long)m * n);
+    }
+
     /// <summary>C[m, n] = alpha·A[m, k]·op(B) + beta·C, with op(B) = B[k, n], or B[n, k] transposed.</summary>
     public static unsafe void Multiply(Tensor a, Tensor b, Tensor c, bool transposeB = false, float alpha = 1, float beta = 0)
     {

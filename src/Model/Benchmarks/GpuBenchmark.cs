@@ -14,9 +14,12 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
 /// <param name="DenseKernelTimes">Where one float32 dense batch spends its GPU time, per kernel and cuBLAS call, the largest first.</param>
+/// <param name="DenseBFloat16KernelTimes">The same with the bfloat16 linear weights.</param>
+/// <param name="TrainingStepKernelTimes">The same for one training step: set against the step's wall time, what the GPU is not doing is the CPU's part.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double SegmentationImagesPerSecond,
-    double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes);
+    double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
+    IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes);
 
 /// <summary>
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
@@ -43,14 +46,25 @@ public static class GpuBenchmark
         (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
         IReadOnlyList<KernelTime> denseKernelTimes = DenseKernelTimes(weights, images);
         double denseHalf, pooledHalf;
+        IReadOnlyList<KernelTime> denseHalfKernelTimes;
         using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
+        {
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
+            denseHalfKernelTimes = DenseKernelTimes(half, images);
+        }
         double segmentation = MachineBenchmark.SegmentationRate(weights, size, classes, timePerWorkload);
         double steps;
+        IReadOnlyList<KernelTime> stepKernelTimes;
         using (var step = new TrainingStepWorkload(weights, size, classes))
+        {
             steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+            using KernelProfile profile = KernelProfile.Start(device.Index);
+            step.Run();
+            stepKernelTimes = profile.Stop();
+        }
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
-            denseHalf, pooledHalf, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes);
+            denseHalf, pooledHalf, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
+            denseHalfKernelTimes, stepKernelTimes);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>

@@ -67,16 +67,12 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
             for (int i = 0; i < Config.VisionLayers - 1; i++)
                 ResidualBlock.Forward(weights.VisionBlocks[i], x, causal: false, BlockEps);
             ValuePath(weights.VisionBlocks[Config.VisionLayers - 1], x);
-            int batch = x.Size(0), patches = x.Size(1) - 1, width = Config.VisionWidth;
+            int batch = x.Size(0), patches = x.Size(1) - 1;
             LayerNorm.Forward(x, weights["visual.ln_post.weight"], weights["visual.ln_post.bias"], x, ResidualBlock.DefaultEps);
             features = Tensor.Empty([batch, patches, Config.EmbedDim], DType.F32, x.Device);
-            // The class token is dropped: each image's rows 1..N, one GEMM per image.
-            for (int b = 0; b < batch; b++)
-            {
-                using Tensor sequence = x.Slice(0, b, 1), patchRows = sequence.Slice(1, 1, patches), rowMatrix = patchRows.Reshape(patches, width);
-                using Tensor output = features.Slice(0, b, 1), target = output.Reshape(patches, Config.EmbedDim);
-                MatMul.Multiply(rowMatrix, weights.VisualProjection, target);
-            }
+            // The class token is dropped: each image's rows 1..N, projected in one batched GEMM.
+            using (Tensor patchRows = x.Slice(1, 1, patches))
+                MatMul.MultiplyEach(patchRows, weights.VisualProjection, features);
             L2Normalize.Forward(features, features);
             grid = DeviceTransfer.MoveTo(grid, image.Device);
             features = DeviceTransfer.MoveTo(features, image.Device);
