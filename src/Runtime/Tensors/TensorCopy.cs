@@ -1,5 +1,5 @@
-using ReClip.Runtime.Cuda;
 using System.Runtime.InteropServices;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Memory;
 
 namespace ReClip.Runtime.Tensors;
