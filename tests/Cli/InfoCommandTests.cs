@@ -17,6 +17,27 @@ public sealed class InfoCommandTests
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
 
     [Test]
+    public void AStubsFolderIsNeverSearched()
+    {
+        // CUDA's stubs folders hold link-time stand-ins that load but fail every call (a stub libcuda made cuInit
+        // fail on a GPU machine): a library there must be passed over for the next place the search looks.
+        if (!ReClip.Runtime.Cuda.NativeLibraries.Nvrtc.IsLoaded)
+            Assert.Ignore("NVRTC is not installed here");
+        string found = ReClip.Runtime.Cuda.NativeLibraries.Nvrtc.Path!;
+        string real = Path.IsPathRooted(found) ? found : Path.Combine("/lib/x86_64-linux-gnu", found);
+        if (!File.Exists(real))
+            Assert.Ignore($"NVRTC was found as {found}, not at a path this test can link to");
+        string stubs = Directory.CreateDirectory(Path.Combine(folder, "stubs")).FullName;
+        File.CreateSymbolicLink(Path.Combine(stubs, Path.GetFileName(real)), real);
+        ReclipProcess.Result result = ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CUDA_LIBS"] = stubs }, "info", "--json");
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using JsonDocument report = JsonDocument.Parse(result.Stdout);
+        JsonElement nvrtc = report.RootElement.GetProperty("system").GetProperty("nvrtc");
+        Assert.That(nvrtc.GetProperty("found").GetBoolean(), Is.True);
+        Assert.That(nvrtc.GetProperty("path").GetString(), Does.Not.StartWith(stubs));
+    }
+
+    [Test]
     public void InfoRunsWithoutAGpuAndReportsEveryComponent()
     {
         ReclipProcess.Result result = ReclipProcess.Run("info", "--json");
@@ -28,7 +49,7 @@ public sealed class InfoCommandTests
             Assert.That(root.GetProperty("reclip_version").GetString(), Is.Not.Empty);
             Assert.That(root.GetProperty("threads").GetInt32(), Is.GreaterThan(0));
             Assert.That(root.GetProperty("simd").GetString(), Is.AnyOf("avx512", "avx2_fma", "portable"));
-            foreach (string component in new[] { "driver", "nvrtc", "cublas" })
+            foreach (string component in new[] { "driver", "nvrtc", "cublas", "cublas_lt" })
             {
                 JsonElement status = root.GetProperty(component);
                 bool found = status.GetProperty("found").GetBoolean();

@@ -50,6 +50,7 @@ public static class InfoCommand
             Component(report.Driver),
             Component(report.Nvrtc),
             Component(report.Cublas),
+            Component(report.CublasLt),
         };
         foreach (var device in report.Devices)
             rows.Add(($"cuda:{device.Ordinal}", string.Create(CultureInfo.InvariantCulture,

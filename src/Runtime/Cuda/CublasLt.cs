@@ -26,6 +26,14 @@ public static unsafe class CublasLt
 
     public static bool IsAvailable => NativeLibraries.CublasLt.IsLoaded;
 
+    /// <summary>The library's version (cublasLtGetVersion: major·10000 + minor·100 + patch); readable without a GPU.</summary>
+    public static Version Version()
+    {
+        NativeLibraries.Require(NativeLibraries.CublasLt);
+        long version = (long)CublasLtApi.cublasLtGetVersion();
+        return new Version((int)(version / 10000), (int)(version / 100 % 100), (int)(version % 100));
+    }
+
     /// <summary>
     /// Row-major C[m×n] = op(A)·op(B) + bias, the bias [n] added to every row (operands as in <see cref="Cublas.Gemm"/>).
     /// Returns false, having queued nothing, when cuBLASLt is missing or has no algorithm for the shape: the caller

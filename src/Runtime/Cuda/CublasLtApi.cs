@@ -24,6 +24,9 @@ internal static unsafe partial class CublasLtApi
     }
 
     [LibraryImport(NativeLibraries.CublasLtName)]
+    public static partial nuint cublasLtGetVersion();
+
+    [LibraryImport(NativeLibraries.CublasLtName)]
     public static partial int cublasLtCreate(out nint handle);
 
     [LibraryImport(NativeLibraries.CublasLtName)]

@@ -19,6 +19,7 @@ public sealed record SystemReport(
     ComponentStatus Driver,
     ComponentStatus Nvrtc,
     ComponentStatus Cublas,
+    ComponentStatus CublasLt,
     IReadOnlyList<CudaDeviceInfo> Devices)
 {
     /// <summary>Gathers the report; never throws for a missing or broken CUDA installation, it reports it.</summary>
@@ -48,6 +49,7 @@ public sealed record SystemReport(
                 return $"{Cuda.Nvrtc.Version()} (compute_{architectures.Min()}..compute_{architectures.Max()})";
             }),
             Probe(NativeLibraries.Cublas, () => Cuda.Cublas.Version().ToString()),
+            Probe(NativeLibraries.CublasLt, () => Cuda.CublasLt.Version().ToString()),
             devices);
     }
 
