@@ -45,6 +45,8 @@ public sealed class KernelProfile : IDisposable
     public void Dispose()
     {
         Close();
+        if (spans.Count == 0)
+            return;
         CudaDriver.MakeCurrent(device);
         foreach ((_, nint start, nint end) in spans)
         {

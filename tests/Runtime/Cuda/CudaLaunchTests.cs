@@ -47,6 +47,33 @@ public sealed class CudaLaunchTests
     }
 
     [Test]
+    public void AKernelProfileTimesEveryLaunchByName()
+    {
+        Requires.CudaDevice();
+        const int n = 1 << 16;
+        CudaDeviceInfo device = CudaDriver.Describe(0);
+        CompiledProgram program = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.ArchitectureFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.LoadPtx(0, program.Ptx, "axpy_probe");
+        CudaKernel kernel = module.Kernel("axpy");
+        using Tensor x = Tensor.Zeros([n]).ToDevice(Device.Cuda(0)), y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
+        KernelArguments arguments = new KernelArguments().Float(2).Pointer(((DeviceStorage)x.Storage).DevicePointer)
+            .Pointer(((DeviceStorage)y.Storage).DevicePointer).Int(n);
+        kernel.Launch(LaunchShape.Cover(n, 128), null, arguments);
+        IReadOnlyList<KernelTime> times;
+        using (KernelProfile profile = KernelProfile.Start(0))
+        {
+            for (int i = 0; i < 3; i++)
+                kernel.Launch(LaunchShape.Cover(n, 128), null, arguments);
+            times = profile.Stop();
+        }
+        kernel.Launch(LaunchShape.Cover(n, 128), null, arguments);
+        Assert.That(times, Has.Count.EqualTo(1), "one name, the launch outside the profile not counted");
+        Assert.That(times[0].Name, Is.EqualTo("axpy"));
+        Assert.That(times[0].Calls, Is.EqualTo(3));
+        Assert.That(times[0].Milliseconds, Is.GreaterThan(0));
+    }
+
+    [Test]
     public void UnknownKernelNameIsNamedInTheError()
     {
         Requires.CudaDevice();
