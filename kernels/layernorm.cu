@@ -3,12 +3,15 @@
 //   backward: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, xhat = (x - mean) * rstd
 //             dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy
 // One warp per row: rows are 512..3072 wide, so a warp's 32 lanes stride through a row with coalesced
-// loads and the row stays in L1 between the passes. The statistics use two passes (mean, then squared
+// loads; the forward keeps rows up to 1024 wide in registers, wider ones stay in L1 between the passes. The statistics use two passes (mean, then squared
 // deviations) like the CPU path, not E[x^2] - mean^2, which cancels badly.
 // dgamma/dbeta reduce over rows, a different axis: a separate kernel, one thread per column, so the
 // sum runs in row order and is deterministic (no atomics).
 
 #include "warp.cuh"
+
+// Values per lane the forward keeps in registers: rows up to 1024 wide (CLIP's 512, 768 and 1024) are read once.
+#define ROW_REGISTERS 32
 
 // x and y (and dy and dx below) may be the same buffer, as on the CPU path: no __restrict__ on them.
 extern "C" __global__ void layernorm_forward(const float* x, const float* __restrict__ gamma,
@@ -19,14 +22,39 @@ extern "C" __global__ void layernorm_forward(const float* x, const float* __rest
     int lane = threadIdx.x % 32;
     if (row >= rows) return;
     const float* in = x + (long long)row * width;
-    float sum = 0.0f;
-    for (int i = lane; i < width; i += 32) sum += in[i];
-    float mu = warp_sum(sum) / width;
-    float squares = 0.0f;
-    for (int i = lane; i < width; i += 32) { float d = in[i] - mu; squares += d * d; }
-    float inverse = rsqrtf(warp_sum(squares) / width + eps);
     float* out = y + (long long)row * width;
-    for (int i = lane; i < width; i += 32) out[i] = (in[i] - mu) * inverse * gamma[i] + beta[i];
+    float mu, inverse;
+    if (width <= 32 * ROW_REGISTERS)
+    {
+        // The row read once into registers (all loads in flight together), then both statistics and the output from
+        // there: the same sums in the same order as the loop below, one pass over memory instead of three.
+        float values[ROW_REGISTERS], sum = 0.0f, squares = 0.0f;
+#pragma unroll
+        for (int j = 0; j < ROW_REGISTERS; j++) values[j] = lane + 32 * j < width ? in[lane + 32 * j] : 0.0f;
+#pragma unroll
+        for (int j = 0; j < ROW_REGISTERS; j++) sum += values[j];
+        mu = warp_sum(sum) / width;
+#pragma unroll
+        for (int j = 0; j < ROW_REGISTERS; j++)
+            if (lane + 32 * j < width) { float d = values[j] - mu; squares += d * d; }
+        inverse = rsqrtf(warp_sum(squares) / width + eps);
+#pragma unroll
+        for (int j = 0; j < ROW_REGISTERS; j++)
+        {
+            int i = lane + 32 * j;
+            if (i < width) out[i] = (values[j] - mu) * inverse * gamma[i] + beta[i];
+        }
+    }
+    else
+    {
+        float sum = 0.0f;
+        for (int i = lane; i < width; i += 32) sum += in[i];
+        mu = warp_sum(sum) / width;
+        float squares = 0.0f;
+        for (int i = lane; i < width; i += 32) { float d = in[i] - mu; squares += d * d; }
+        inverse = rsqrtf(warp_sum(squares) / width + eps);
+        for (int i = lane; i < width; i += 32) out[i] = (in[i] - mu) * inverse * gamma[i] + beta[i];
+    }
     if (lane == 0)
     {
         if (mean) mean[row] = mu;
