@@ -25,7 +25,8 @@ public sealed record GpuBenchmarkResult(string Device, string Weights, int Size,
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
 /// image tower (dense and pooled, float32 and with bfloat16 linear weights) at a batch size, segmentation and training with the towers there and the head on the
 /// CPU (as `--device cuda` runs them), and the float32 GEMM underneath. Every timed call ends with its results on the
-/// host or a device synchronisation, so the rate is of finished work, launches and all.
+/// host or a device synchronisation, so the rate is of finished work, launches and all. Then, untimed, a
+/// <see cref="KernelProfile"/> of one dense batch in each precision and of one training step says where the GPU time goes.
 /// </summary>
 public static class GpuBenchmark
 {
