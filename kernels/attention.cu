@@ -9,7 +9,8 @@
 // Fusion: the scores of a 32×32 tile live in shared memory only, with the softmax kept online (running max and
 // sum per row) as in FlashAttention, so no T×T matrix reaches global memory. The backward pass is two kernels:
 // one per block of query rows (D, then dq), one per block of key rows (dk and dv), each recomputing the tile's
-// probabilities; the key kernel walks the query batches in order, so sums over shared keys are deterministic.
+// probabilities. Sums over shared keys (a prompt prefix, keys shared by the batch) are split among a fixed number of
+// blocks that each walk their query batches in order, then added in a fixed order: deterministic.
 // 256 threads per block: 8 per query (or key) row, each owning 4 of the tile's 32 columns of scores and 8 of
 // the row's ≤ 64 features. Shared rows are padded to 65 floats, so the 8 threads of a group reading 8 rows'
 // same feature hit 8 different banks. Head dims up to 64: CLIP's are all 64 (width/64 heads).
@@ -236,22 +237,25 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
     }
 }
 
-// Grid (key tiles of one segment, heads, batch or 1): dk = scale·Σ dSᵀ·q and dv = Σ Pᵀ·dO for a segment of a
+// Grid (key tiles of one segment, heads, batch or groups): dk = scale·Σ dSᵀ·q and dv = Σ Pᵀ·dO for a segment of a
 // batch's key sequence: the prefix (positions 0.., shared: every query batch adds to it) or the own rows (positions
-// prefix_length.., shared when their batch stride is 0). `shared` = 1 walks every query batch, in order, for the
-// one copy of the segment; else grid z picks the batch. `accumulate` adds to dk/dv (the prefix's, summed over
-// callers) instead of writing them. delta is the query kernel's output.
+// prefix_length.., shared when their batch stride is 0). groups = 0: grid z picks the batch, whose own keys these are.
+// groups ≥ 1, a shared segment: block z walks the query batches z, z + groups, … in order and writes its sum to slot z
+// of dk/dv (batch stride dkv_batch), so `groups` blocks share the walk over many batches (the prompt's classes) that
+// one block would make alone; attention_sum_groups then adds the slots in slot order, so the sum stays deterministic.
+// `accumulate` adds to dk/dv (the prefix's, summed over callers) instead of writing them. delta is the query
+// kernel's output.
 extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_out, const float* __restrict__ q, long long q_batch, long long q_row,
     const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, int segment_start, int segment_length,
     const float* __restrict__ lse, const float* __restrict__ delta, float* __restrict__ dk, float* __restrict__ dv, long long dkv_batch, long long dkv_row,
-    int batch, int shared, int accumulate, int prefix_length, int query_length, int key_length, int heads, int head_dim, int causal,
+    int batch, int groups, int accumulate, int prefix_length, int query_length, int key_length, int heads, int head_dim, int causal,
     int query_offset, float scale)
 {
     __shared__ float keys[TILE][STRIDE], values[TILE][STRIDE], queries[TILE][STRIDE], gradients[TILE][STRIDE];
     __shared__ float probabilities[TILE][TILE + 1], score_gradients[TILE][TILE + 1], row_lse[TILE], row_delta[TILE];
     int h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim, width = heads * head_dim;
     int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS;
-    int key_batch = shared ? 0 : blockIdx.z;
+    int key_batch = groups ? 0 : blockIdx.z, slot = blockIdx.z;
     Rows segment_keys = { k, kv_batch, kv_row }, segment_values = { v, kv_batch, kv_row };
     load_rows(keys, plain(segment_keys), key_batch, first, segment_length, column, head_dim, 1.0f);
     load_rows(values, plain(segment_values), key_batch, first, segment_length, column, head_dim, 1.0f);
@@ -260,7 +264,7 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
     int first_query = causal ? max(0, segment_start + first - prefix_length - query_offset) / TILE * TILE : 0;
     float key_gradient[FEATURES_PER_THREAD], value_gradient[FEATURES_PER_THREAD];
     for (int e = 0; e < FEATURES_PER_THREAD; e++) key_gradient[e] = value_gradient[e] = 0.0f;
-    for (int qb = shared ? 0 : key_batch; qb < (shared ? batch : key_batch + 1); qb++)
+    for (int qb = slot; qb < (groups ? batch : slot + 1); qb += groups ? groups : 1)
         for (int first_row = first_query; first_row < query_length; first_row += TILE)
         {
             __syncthreads();
@@ -301,8 +305,8 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
             }
         }
     if (first + r >= segment_length) return;
-    float* key_out = dk + key_batch * dkv_batch + (first + r) * dkv_row + column;
-    float* value_out = dv + key_batch * dkv_batch + (first + r) * dkv_row + column;
+    float* key_out = dk + slot * dkv_batch + (first + r) * dkv_row + column;
+    float* value_out = dv + slot * dkv_batch + (first + r) * dkv_row + column;
     for (int e = 0; e < FEATURES_PER_THREAD; e++)
     {
         int d = part + ROW_THREADS * e;
@@ -310,4 +314,24 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
         key_out[d] = (accumulate ? key_out[d] : 0.0f) + scale * key_gradient[e];
         value_out[d] = (accumulate ? value_out[d] : 0.0f) + value_gradient[e];
     }
+}
+
+// Grid covering rows × width: dk/dv (row stride dkv_row) = (accumulate ? themselves : 0) + the sum of the `groups`
+// slots of attention_backward_keys, each [rows, width] contiguous, added in slot order.
+extern "C" __global__ void attention_sum_groups(const float* __restrict__ partial_k, const float* __restrict__ partial_v, int groups,
+    int rows, int width, float* __restrict__ dk, float* __restrict__ dv, long long dkv_row, int accumulate)
+{
+    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x, count = (long long)rows * width;
+    if (index >= count) return;
+    long long row = index / width, column = index % width;
+    float key = 0.0f, value = 0.0f;
+    for (int g = 0; g < groups; g++)
+    {
+        key += partial_k[g * count + index];
+        value += partial_v[g * count + index];
+    }
+    float* key_out = dk + row * dkv_row + column;
+    float* value_out = dv + row * dkv_row + column;
+    *key_out = (accumulate ? *key_out : 0.0f) + key;
+    *value_out = (accumulate ? *value_out : 0.0f) + value;
 }

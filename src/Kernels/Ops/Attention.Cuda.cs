@@ -131,30 +131,51 @@ public static partial class Attention
             .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.Address(delta))
             .Pointer(queryGradient.Address).Long(queryGradient.BatchStride).Long(queryGradient.RowStride)));
 
-        CudaKernel keys = module.Kernel("attention_backward_keys");
         if (dPrefixK is not null && dPrefixV is not null)
         {
             DeviceRows prefixKeyGradient = DeviceRows.Of(op + " prefix dk", dPrefixK, x.Device, 1, x.PrefixLength, width);
             DeviceRows prefixValueGradient = DeviceRows.Of(op + " prefix dv", dPrefixV, x.Device, 1, x.PrefixLength, width);
             DeviceRows.RequireSameStrides(op, prefixKeyGradient, prefixValueGradient, "the prefix's dk and dv");
-            LaunchKeys(keys, x, dO, logsumexp, delta, x.PrefixK, x.PrefixV, start: 0, x.PrefixLength, shared: true, accumulate: true,
+            LaunchKeys(module, x, dO, logsumexp, delta, x.PrefixK, x.PrefixV, start: 0, x.PrefixLength, shared: true, accumulate: true,
                 prefixKeyGradient, prefixValueGradient.Address);
         }
-        LaunchKeys(keys, x, dO, logsumexp, delta, x.K, x.V, start: x.PrefixLength, layout.KeyLength, shared: layout.KeyBatch == 1, accumulate: false,
+        LaunchKeys(module, x, dO, logsumexp, delta, x.K, x.V, start: x.PrefixLength, layout.KeyLength, shared: layout.KeyBatch == 1, accumulate: false,
             keyGradient, valueGradient.Address);
     }
 
-    /// <summary>The key kernel over one segment of the key sequence; grid z runs the batches unless the segment is shared.</summary>
-    private static void LaunchKeys(CudaKernel kernel, DeviceOperands x, Tensor dO, Tensor logsumexp, Tensor delta, DeviceRows keys, DeviceRows values,
+    /// <summary>
+    /// The key kernel over one segment of the key sequence: grid z runs the batches for their own keys; a shared segment
+    /// (the prompt's prefix, keys shared by the batch) is split among <see cref="SharedGroups"/> blocks per tile, whose
+    /// sums attention_sum_groups adds in a fixed order.
+    /// </summary>
+    private static void LaunchKeys(LoadedModule module, DeviceOperands x, Tensor dO, Tensor logsumexp, Tensor delta, DeviceRows keys, DeviceRows values,
         int start, int length, bool shared, bool accumulate, DeviceRows keyGradient, ulong valueGradient)
     {
         AttentionLayout layout = x.Layout;
-        var grid = new LaunchShape((uint)((length + CudaTile - 1) / CudaTile), (uint)layout.Heads, shared ? 1u : (uint)layout.Batch, CudaThreads);
-        kernel.Launch(grid, null, x.Sizes(new KernelArguments()
+        int tiles = (length + CudaTile - 1) / CudaTile, width = layout.Width;
+        int groups = shared ? SharedGroups(tiles, layout.Heads, layout.Batch) : 0;
+        bool split = groups > 1;
+        using Tensor? partialKeys = split ? Tensor.Empty([groups, length, width], DType.F32, dO.Device) : null;
+        using Tensor? partialValues = split ? Tensor.Empty([groups, length, width], DType.F32, dO.Device) : null;
+        var grid = new LaunchShape((uint)tiles, (uint)layout.Heads, shared ? (uint)groups : (uint)layout.Batch, CudaThreads);
+        module.Kernel("attention_backward_keys").Launch(grid, null, x.Sizes(new KernelArguments()
             .Pointer(DeviceTensors.Address(dO)).Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
             .Pointer(keys.Address).Pointer(values.Address).Long(shared ? 0 : keys.BatchStride).Long(keys.RowStride).Int(start).Int(length)
             .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.Address(delta))
-            .Pointer(keyGradient.Address).Pointer(valueGradient).Long(shared ? 0 : keyGradient.BatchStride).Long(keyGradient.RowStride)
-            .Int(layout.Batch).Int(shared ? 1 : 0).Int(accumulate ? 1 : 0).Int(x.PrefixLength)));
+            .Pointer(split ? DeviceTensors.Address(partialKeys!) : keyGradient.Address).Pointer(split ? DeviceTensors.Address(partialValues!) : valueGradient)
+            .Long(split ? (long)length * width : shared ? 0 : keyGradient.BatchStride).Long(split ? width : keyGradient.RowStride)
+            .Int(layout.Batch).Int(groups).Int(accumulate && !split ? 1 : 0).Int(x.PrefixLength)));
+        if (!split)
+            return;
+        module.Kernel("attention_sum_groups").Launch(LaunchShape.Cover((long)length * width, 256), null, new KernelArguments()
+            .Pointer(DeviceTensors.Address(partialKeys!)).Pointer(DeviceTensors.Address(partialValues!)).Int(groups).Int(length).Int(width)
+            .Pointer(keyGradient.Address).Pointer(valueGradient).Long(keyGradient.RowStride).Int(accumulate ? 1 : 0));
     }
+
+    /// <summary>
+    /// How many blocks share a shared segment's walk over the query batches: enough for about 256 blocks in all (a few
+    /// per multiprocessor), at most one per batch and 32 (the partial sums' memory). A function of the shapes only,
+    /// so the order of the sum, and the result, is the same on every run.
+    /// </summary>
+    private static int SharedGroups(int tiles, int heads, int batch) => Math.Max(1, Math.Min(Math.Min(256 / (tiles * heads), batch), 32));
 }

@@ -73,13 +73,26 @@ static bool run(const Case& c)
     launch(attention_backward_queries, grid, dim3(THREADS), d_out.data(), q.data(), q_batch, q_row, k.data(), v.data(), kv_batch, (long long)width,
         pk.data(), pv.data(), (long long)width, c.prefix, out_lse.data(), delta.data(), out_dq.data(), q_batch, q_row,
         c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+    // The key kernel over one segment as Attention.Cuda.cs's LaunchKeys runs it: per batch for own keys, or for a shared
+    // segment split among SharedGroups blocks, whose slots attention_sum_groups adds when there is more than one.
+    auto launch_keys = [&](const float* keys, const float* values, long long batch_stride, int start, int length, bool shared, int accumulate,
+        float* dk, float* dv)
+    {
+        int tiles = (length + TILE - 1) / TILE;
+        int groups = shared ? std::max(1, std::min({ 256 / (tiles * c.heads), c.batch, 32 })) : 0;
+        bool split = groups > 1;
+        std::vector<float> partial_k(split ? (size_t)groups * length * width : 0), partial_v(partial_k.size());
+        launch(attention_backward_keys, dim3(tiles, c.heads, shared ? groups : c.batch), dim3(THREADS), d_out.data(), q.data(), q_batch, q_row,
+            keys, values, shared ? 0LL : batch_stride, (long long)width, start, length, out_lse.data(), delta.data(),
+            split ? partial_k.data() : dk, split ? partial_v.data() : dv, split ? (long long)length * width : (shared ? 0LL : batch_stride),
+            (long long)width, c.batch, groups, split ? 0 : accumulate, c.prefix, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+        if (split)
+            launch(attention_sum_groups, dim3((unsigned)((length * width + 255) / 256)), dim3(256), (const float*)partial_k.data(),
+                (const float*)partial_v.data(), groups, length, width, dk, dv, (long long)width, accumulate);
+    };
     if (c.prefix > 0)
-        launch(attention_backward_keys, dim3((c.prefix + TILE - 1) / TILE, c.heads, 1), dim3(THREADS), d_out.data(), q.data(), q_batch, q_row,
-            pk.data(), pv.data(), 0LL, (long long)width, 0, c.prefix, out_lse.data(), delta.data(), out_dpk.data(), out_dpv.data(), 0LL, (long long)width,
-            c.batch, 1, 1, c.prefix, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
-    launch(attention_backward_keys, dim3((c.keys + TILE - 1) / TILE, c.heads, c.shared_keys ? 1 : c.batch), dim3(THREADS), d_out.data(), q.data(), q_batch, q_row,
-        k.data(), v.data(), kv_batch, (long long)width, c.prefix, c.keys, out_lse.data(), delta.data(), out_dk.data(), out_dv.data(), kv_batch, (long long)width,
-        c.batch, c.shared_keys, 0, c.prefix, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+        launch_keys(pk.data(), pv.data(), 0, 0, c.prefix, true, 1, out_dpk.data(), out_dpv.data());
+    launch_keys(k.data(), v.data(), kv_batch, c.prefix, c.keys, c.shared_keys != 0, 0, out_dk.data(), out_dv.data());
     std::vector<float> dense_dq(dq.size());
     for (size_t r = 0; r < (size_t)c.batch * c.queries; r++)
         std::copy_n(&out_dq[r * q_row], width, &dense_dq[r * width]);
@@ -101,5 +114,6 @@ int main()
     passed &= run({ 2, 7, 7, 1, 48, 1, 0, 40, 0, 96 });   // a prefix longer than a tile, odd head dim
     passed &= run({ 2, 33, 70, 3, 32, 0, 0, 0, 0, 0 });   // more keys than queries
     passed &= run({ 2, 33, 70, 1, 64, 0, 0, 0, 1, 0 });   // shared keys summed over the batch
+    passed &= run({ 40, 3, 3, 1, 64, 1, 0, 5, 0, 0 });    // a prefix shared by more classes than key-gradient groups (32)
     return passed ? 0 : 1;
 }
