@@ -29,8 +29,8 @@ public static class PipelineOptions
 
     /// <summary>
     /// The device the frozen CLIP towers run on; the ReCLIP++ head, the metrics and the data stay on the CPU and hand
-    /// the towers their inputs across. "auto" is cuda:0 where the driver, NVRTC and cuBLAS all load and a device
-    /// exists (the towers match the CPU there to 1e-6; docs/PERFORMANCE.md), else the CPU. A CUDA device asked for by
+    /// the towers their inputs across. "auto" is cuda:0 where the driver, NVRTC and cuBLAS all load and NVRTC can build
+    /// for the device (the towers match the CPU there to 1e-6; docs/PERFORMANCE.md), else the CPU. A CUDA device asked for by
     /// name that cannot be used is refused with the reason.
     /// </summary>
     public static Device ResolveDevice(string text)
@@ -48,8 +48,14 @@ public static class PipelineOptions
         return device;
     }
 
-    private static bool CudaIsUsable() =>
-        CudaDriver.IsAvailable && Nvrtc.IsAvailable && Cublas.IsAvailable && CudaDriver.DeviceCount() > 0;
+    /// <summary>The libraries load, a device exists, and NVRTC can build for it (a card older than its oldest target cannot load our kernels).</summary>
+    private static bool CudaIsUsable()
+    {
+        if (!CudaDriver.IsAvailable || !Nvrtc.IsAvailable || !Cublas.IsAvailable || CudaDriver.DeviceCount() == 0)
+            return false;
+        CudaDeviceInfo card = CudaDriver.Describe(0);
+        return card.ComputeMajor * 10 + card.ComputeMinor >= Nvrtc.SupportedArchitectures().Min();
+    }
 
     /// <summary>The CLIP weights of <paramref name="path"/> on <paramref name="device"/>, where the towers built on them compute.</summary>
     public static ClipWeights LoadWeights(string path, Device device)
