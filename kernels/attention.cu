@@ -15,6 +15,8 @@
 // the row's ≤ 64 features. Shared rows are padded to 65 floats, so the 8 threads of a group reading 8 rows'
 // same feature hit 8 different banks. Head dims up to 64: CLIP's are all 64 (width/64 heads).
 
+#include "warp.cuh"
+
 #define TILE 32
 #define MAX_HEAD_DIM 64
 #define STRIDE (MAX_HEAD_DIM + 1)
@@ -46,21 +48,6 @@ struct Sequence
 __device__ __forceinline__ const float* sequence_at(Sequence s, int b, int j, int column)
 {
     return j < s.prefix_length ? row_at(s.prefix, 0, j, column) : row_at(s.own, b, j - s.prefix_length, column);
-}
-
-// Sum and max over the 8 threads of one row group (consecutive lanes, so xor offsets 1, 2, 4 stay inside it).
-__device__ __forceinline__ float group_sum(float value)
-{
-    for (int offset = 1; offset < ROW_THREADS; offset <<= 1)
-        value += __shfl_xor_sync(0xffffffffu, value, offset);
-    return value;
-}
-
-__device__ __forceinline__ float group_max(float value)
-{
-    for (int offset = 1; offset < ROW_THREADS; offset <<= 1)
-        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
-    return value;
 }
 
 // Copies rows first..first+TILE of a sequence (zeros from `count` on) of head features into a shared tile, times
@@ -159,7 +146,7 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
             scores[u] = first_key + c < tile.visible ? dot_rows(queries[r], keys[c], head_dim) : MINUS_INFINITY;
             tile_max = fmaxf(tile_max, scores[u]);
         }
-        float new_max = fmaxf(running_max, group_max(tile_max));
+        float new_max = fmaxf(running_max, lanes_max(tile_max, ROW_THREADS));
         // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
         float correction = new_max == MINUS_INFINITY ? 1.0f : expf(running_max - new_max), sum = 0.0f;
         for (int u = 0; u < SCORES_PER_THREAD; u++)
@@ -168,7 +155,7 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
             probabilities[r][part + ROW_THREADS * u] = p;
             sum += p;
         }
-        running_sum = running_sum * correction + group_sum(sum);
+        running_sum = running_sum * correction + lanes_sum(sum, ROW_THREADS);
         running_max = new_max;
         for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] *= correction;
         __syncthreads();
@@ -225,7 +212,7 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
             __syncthreads();
             accumulate_rows(accumulator, score_gradients[r], keys, part, head_dim);
         }
-        if (pass == 0) row_delta = group_sum(delta_part);
+        if (pass == 0) row_delta = lanes_sum(delta_part, ROW_THREADS);
     }
     if (i >= query_length) return;
     if (part == 0) delta[statistic] = row_delta;

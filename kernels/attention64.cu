@@ -11,6 +11,8 @@
 // scores are done. The transposed tiles are written one float at a time: their 4-float groups are swizzled (XOR with
 // bits of the feature or key index) so that those writes, and the float4 writes of pᵀ, spread over the banks.
 
+#include "warp.cuh"
+
 #define ROWS 64
 #define DIM 64
 #define GRID_X 16
@@ -47,21 +49,6 @@ __device__ __forceinline__ void load_rows64(float* tile, const float* x, long lo
         int r = index / (DIM / 4), d = index % (DIM / 4) * 4;
         *(float4*)(tile + r * DIM + d) = first + r < count ? *(const float4*)(x + (first + r) * row_stride + d) : make_float4(0, 0, 0, 0);
     }
-}
-
-// Maximum over the 16 threads of one thread row (consecutive lanes: xor offsets 1…8 stay inside it).
-__device__ __forceinline__ float row_max(float value)
-{
-    for (int offset = 1; offset < GRID_X; offset <<= 1)
-        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
-    return value;
-}
-
-__device__ __forceinline__ float row_sum(float value)
-{
-    for (int offset = 1; offset < GRID_X; offset <<= 1)
-        value += __shfl_xor_sync(0xffffffffu, value, offset);
-    return value;
 }
 
 // Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
@@ -124,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(THREADS_64, 4) attention_forward64(
                 if (first_key + 4 * tx + c >= visible[r]) scores[r][c] = MINUS_INFINITY;
                 tile_max = fmaxf(tile_max, scores[r][c]);
             }
-            float new_max = fmaxf(running_max[r], row_max(tile_max));
+            float new_max = fmaxf(running_max[r], lanes_max(tile_max, GRID_X));
             // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
             float correction = new_max == MINUS_INFINITY ? 1.0f : expf(running_max[r] - new_max), sum = 0.0f;
             for (int c = 0; c < 4; c++)
@@ -159,7 +146,7 @@ extern "C" __global__ void __launch_bounds__(THREADS_64, 4) attention_forward64(
     for (int r = 0; r < ROWS_PER_THREAD; r++)
     {
         int i = first + row0 + r;
-        float sum = row_sum(running_sum[r]);
+        float sum = lanes_sum(running_sum[r], GRID_X);
         if (i >= query_length) continue;
         *(float4*)(o + ((long long)b * query_length + i) * heads * DIM + column + 4 * tx) =
             make_float4(accumulator[r][0] / sum, accumulator[r][1] / sum, accumulator[r][2] / sum, accumulator[r][3] / sum);

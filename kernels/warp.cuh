@@ -23,6 +23,22 @@ __device__ __forceinline__ float warp_min(float value)
     return value;
 }
 
+// Sum and max over a group of `lanes` consecutive lanes (a power of two, groups aligned to it), e.g. the threads
+// that share one row of an attention tile: xor offsets 1, 2, … below `lanes` stay inside the group.
+__device__ __forceinline__ float lanes_sum(float value, int lanes)
+{
+    for (int offset = 1; offset < lanes; offset <<= 1)
+        value += __shfl_xor_sync(0xffffffffu, value, offset);
+    return value;
+}
+
+__device__ __forceinline__ float lanes_max(float value, int lanes)
+{
+    for (int offset = 1; offset < lanes; offset <<= 1)
+        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
+    return value;
+}
+
 // (value, index) beats (best, best_index) as torch.argmax on the CPU ranks them: a NaN first, then the
 // larger value, then the smaller index (the first maximum wins).
 __device__ __forceinline__ bool argmax_better(float value, int index, float best, int best_index)

@@ -9,6 +9,14 @@ import sys
 from reports import load
 
 
+def kernel_table(title, times, rows):
+    """The first `rows` kernels of a profile (name, calls, milliseconds; largest first) under its total."""
+    total = sum(t["milliseconds"] for t in times)
+    print(f"  {title}: {total:.2f} ms")
+    for t in times[:rows]:
+        print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / (total or 1.0):5.1f}%")
+
+
 def main(out):
     peer = load(os.path.join(out, "peer.json"))
     if peer is None:
@@ -28,27 +36,14 @@ def main(out):
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
         print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
               f"({ours['size']} px, {ours['classes']} classes, towers on the GPU, head on the CPU)")
-        times = ours.get("dense_kernel_times") or []
-        total = sum(t["milliseconds"] for t in times) or 1.0
-        print(f"  ours: GPU time of one dense float32 b{batch} batch, {total:.2f} ms")
-        for t in times[:12]:
-            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / total:5.1f}%")
-        half = ours.get("dense_b_float16_kernel_times") or []
-        print(f"  ours: the same with bfloat16 linears, {sum(t['milliseconds'] for t in half):.2f} ms")
-        for t in half[:8]:
-            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms")
+        kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
+        kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)
         step = ours.get("training_step_kernel_times") or []
-        busy = sum(t["milliseconds"] for t in step)
         wall = 1000.0 / ours["training_steps_per_second"]
-        print(f"  ours: one training step, {wall:.2f} ms wall, {busy:.2f} ms of it on the GPU, in {sum(t['calls'] for t in step)} launches")
-        for t in step[:6]:
-            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms")
+        kernel_table(f"ours: one training step, {wall:.2f} ms wall, in {sum(t['calls'] for t in step)} launches, on the GPU", step, 6)
         theirs = peer.get("kernel_times", {}).get(f"b{batch}", [])
-        total = sum(t["milliseconds"] for t in theirs) or 1.0
         if theirs:
-            print(f"  torch: the same, {total:.2f} ms")
-        for t in theirs[:12]:
-            print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / total:5.1f}%")
+            kernel_table("torch: the same float32 batch", theirs, 12)
     return 0
 
 

@@ -38,26 +38,7 @@ step "reclip info"
 
 step "selfcheck on cuda:0 (every kernel against the CPU reference)"
 limited 120 "$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
-python3 - "$out/selfcheck-cuda.json" <<'PY'
-import json, sys
-from collections import defaultdict
-try:
-    report = json.load(open(sys.argv[1]))
-except ValueError as e:
-    sys.exit(f"selfcheck: no report ({e})")
-worst = defaultdict(float)
-for row in report["results"]:
-    worst[row["op"]] = max(worst[row["op"]], row["max_rel_error"])
-failed = [r for r in report["results"] if not r["passed"]]
-print(f"{len(report['results']) - len(failed)} of {len(report['results'])} outputs within tolerance; worst relative error per op:")
-print("  " + ", ".join(f"{op} {err:.1e}" for op, err in worst.items()))
-for r in failed:
-    print(f"  FAIL {r['op']} {r['case']} {r['output']}: abs {r['max_abs_error']:.2e} rel {r['max_rel_error']:.2e}")
-for e in report["errors"]:
-    print(f"  ERROR {e}")
-if report["without_kernel"]:
-    print("  no kernel: " + ", ".join(report["without_kernel"]))
-PY
+python3 "$root/tools/gpu/summarize_selfcheck.py" "$out/selfcheck-cuda.json"
 
 step "both towers on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures, two texts)"
 "$reclip" synth --out "$work/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
