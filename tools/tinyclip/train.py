@@ -5,7 +5,7 @@ assets/tinyclip/tinyclip-synthetic.safetensors (OpenAI names, f16) with its figu
 The data (kept out of the repository; about 1 minute to generate):
   ./reclip synth --out /tmp/tinyclip-data/train --count 20000 --seed 1
   ./reclip synth --out /tmp/tinyclip-data/val --count 500 --seed 2
-Then (the shipped weights: 400 steps, 14 minutes of training and 15 in all with one thread on a shared 2-core
+Then (the shipped weights: 400 steps, 16 minutes of training and 16.4 in all with one thread on a shared 2-core
 AVX2 machine):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=1 /usr/bin/python3 tools/tinyclip/train.py \
       --train /tmp/tinyclip-data/train --val /tmp/tinyclip-data/val --threads 1
