@@ -3,8 +3,9 @@
 //   backward: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, xhat = (x - mean) * rstd
 //             dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy
 // One warp per row: rows are 512..3072 wide, so a warp's 32 lanes stride through a row with coalesced
-// loads; the forward keeps rows up to 1024 wide in registers, wider ones stay in L1 between the passes. The statistics use two passes (mean, then squared
-// deviations) like the CPU path, not E[x^2] - mean^2, which cancels badly.
+// loads; the forward keeps rows up to 1024 wide in registers, wider ones stay in L1 between the passes. The
+// statistics use two passes (mean, then squared deviations) like the CPU path, not E[x^2] - mean^2, which
+// cancels badly.
 // dgamma/dbeta reduce over rows, a different axis: a separate kernel, one thread per column, so the
 // sum runs in row order and is deterministic (no atomics).
 

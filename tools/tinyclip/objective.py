@@ -107,7 +107,8 @@ def main():
     side, cell = int(patches ** 0.5), labels.shape[-1] // int(patches ** 0.5)
     cells = labels.view(scenes, side, cell, side, cell).permute(0, 1, 3, 2, 4).reshape(scenes, patches, -1)
     truth = torch.stack([torch.bincount(c, minlength=256)[:classes].argmax() for c in cells.reshape(-1, cells.shape[-1])]).view(scenes, patches)
-    maskclip = (features @ queries.t()).argmax(-1)
+    logits = features @ queries.t()
+    maskclip = logits.argmax(-1)
     losses = {"ground truth": [], "MaskCLIP": [], "loss fit": []}
     fitted, restricted, kept = [], [], []
     for s in range(scenes):
@@ -118,7 +119,7 @@ def main():
         kept.append(s)
         shown = torch.zeros(classes, dtype=torch.bool)
         shown[hypothesis] = True
-        restricted.append((features[s] @ queries.t()).masked_fill(~shown, float("-inf")).argmax(-1))
+        restricted.append(logits[s].masked_fill(~shown, float("-inf")).argmax(-1))
         assignment, loss = fit(features[s], maskclip[s], hypothesis, queries, scale)
         fitted.append(assignment)
         losses["ground truth"].append(scene_loss(features[s], truth[s], hypothesis, queries, scale))

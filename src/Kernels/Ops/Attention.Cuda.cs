@@ -157,13 +157,16 @@ public static partial class Attention
         bool split = groups > 1;
         using Tensor? partialKeys = split ? Tensor.Empty([groups, length, width], DType.F32, dO.Device) : null;
         using Tensor? partialValues = split ? Tensor.Empty([groups, length, width], DType.F32, dO.Device) : null;
+        // Split, each group writes its own contiguous [length, width] slot; else the kernel writes (or adds to) the gradients.
+        (ulong keyOut, ulong valueOut, long outBatch, long outRow) = split
+            ? (DeviceTensors.Address(partialKeys!), DeviceTensors.Address(partialValues!), (long)length * width, width)
+            : (keyGradient.Address, valueGradient, shared ? 0 : keyGradient.BatchStride, keyGradient.RowStride);
         var grid = new LaunchShape((uint)tiles, (uint)layout.Heads, shared ? (uint)groups : (uint)layout.Batch, CudaThreads);
         module.Kernel("attention_backward_keys").Launch(grid, null, x.Sizes(new KernelArguments()
             .Pointer(DeviceTensors.Address(dO)).Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
             .Pointer(keys.Address).Pointer(values.Address).Long(shared ? 0 : keys.BatchStride).Long(keys.RowStride).Int(start).Int(length)
             .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.Address(delta))
-            .Pointer(split ? DeviceTensors.Address(partialKeys!) : keyGradient.Address).Pointer(split ? DeviceTensors.Address(partialValues!) : valueGradient)
-            .Long(split ? (long)length * width : shared ? 0 : keyGradient.BatchStride).Long(split ? width : keyGradient.RowStride)
+            .Pointer(keyOut).Pointer(valueOut).Long(outBatch).Long(outRow)
             .Int(layout.Batch).Int(groups).Int(accumulate && !split ? 1 : 0).Int(x.PrefixLength)));
         if (!split)
             return;
