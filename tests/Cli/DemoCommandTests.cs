@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ReClip.Cli;
 using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Cli;
@@ -35,6 +36,22 @@ public sealed class DemoCommandTests
                 Assert.That(File.Exists(Path.Combine(output, file)), file);
             Assert.That(Directory.GetFiles(output, "overlay-*.png"), Has.Length.EqualTo(3));
             Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |"));
+        });
+    }
+
+    [TestCase("0")]
+    [TestCase("-0.01")]
+    [TestCase("NaN")]
+    public void RefusesALearningRateThatIsNotPositive(string learningRate)
+    {
+        string output = Path.Combine(folder, "refused");
+        ReclipProcess.Result result = ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") },
+            "demo", "--quick", "--lr", learningRate, "--world", Path.Combine(folder, "world"), "--out", output);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
+            Assert.That(result.Stderr.Trim(), Does.Contain("learning rate must be a positive number").And.Not.Contain("\n"));
+            Assert.That(Directory.Exists(output), Is.False, "nothing written");
         });
     }
 }

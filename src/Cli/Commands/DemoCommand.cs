@@ -21,17 +21,18 @@ public static class DemoCommand
     public static Command Create()
     {
         Option<bool> json = JsonOption.Create();
-        var quick = new Option<bool>("--quick") { Description = "A smaller run (about 1 minute on 2 cores) instead of the full one (about 2–3)." };
+        var quick = new Option<bool>("--quick") { Description = "A smaller run (under 2 minutes on 2 cores) instead of the full one (about 2–3)." };
         var output = new Option<string>("--out") { Description = "Folder for the pictures, charts, report.md and the trained head.", DefaultValueFactory = _ => "demo-out" };
         var weights = new Option<string>("--weights") { Description = "CLIP weights (default: the bundled tiny CLIP trained on the synthetic world)." };
         var world = new Option<string>("--world") { Description = "Where the generated scenes are kept between runs (default: the reclip cache)." };
-        var trainImages = new Option<int?>("--train-images") { Description = "Training scenes (default: 500, --quick 200)." };
-        var valImages = new Option<int?>("--val-images") { Description = "Validation scenes scored at the end (default: 300, --quick 100)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Training epochs (default: 30, --quick 10)." };
+        var trainImages = new Option<int?>("--train-images") { Description = $"Training scenes (default: {DemoSettings.Full.TrainImages}, --quick {DemoSettings.Quick.TrainImages})." };
+        var valImages = new Option<int?>("--val-images") { Description = $"Validation scenes scored at the end (default: {DemoSettings.Full.ValImages}, --quick {DemoSettings.Quick.ValImages})." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Training epochs (default: {DemoSettings.Full.Epochs}, --quick {DemoSettings.Quick.Epochs})." };
+        var learningRate = new Option<double?>("--lr") { Description = $"Peak learning rate of the poly schedule (default: {DemoSettings.Full.LearningRate})." };
         Option<string> device = PipelineOptions.Device();
         var command = new Command("demo", "Run MaskCLIP and ReCLIP++ on the synthetic world with the bundled tiny CLIP and compare them.")
         {
-            json, quick, output, weights, world, trainImages, valImages, epochs, device,
+            json, quick, output, weights, world, trainImages, valImages, epochs, learningRate, device,
         };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
         return command;
@@ -43,6 +44,7 @@ public static class DemoCommand
             if (parse.GetValue(trainImages) is int t) settings = settings with { TrainImages = t };
             if (parse.GetValue(valImages) is int v) settings = settings with { ValImages = v, Overlays = Math.Min(settings.Overlays, v) };
             if (parse.GetValue(epochs) is int e) settings = settings with { Epochs = e, MaxEpoch = Math.Max(settings.MaxEpoch, e + 1) };
+            if (parse.GetValue(learningRate) is double lr) settings = settings with { LearningRate = lr };
             string weightsPath = parse.GetValue(weights) ?? BundledWeights;
             string folder = parse.GetValue(output)!;
             var pipeline = new DemoPipeline(settings, weightsPath, folder, parse.GetValue(world) ?? CacheFolders.Of("demo")) { Device = target };
