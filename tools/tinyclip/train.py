@@ -5,7 +5,7 @@ assets/tinyclip/tinyclip-synthetic.safetensors (OpenAI names, f16) with its figu
 The data (kept out of the repository; about 1 minute to generate):
   ./reclip synth --out /tmp/tinyclip-data/train --count 20000 --seed 1
   ./reclip synth --out /tmp/tinyclip-data/val --count 500 --seed 2
-Then (the shipped weights: 400 steps, 16 minutes of training and 16.4 in all with one thread on a shared 2-core
+Then (the shipped weights: 800 steps, 36 minutes of training and 38 in all with one thread on a shared 2-core
 AVX2 machine):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=1 /usr/bin/python3 tools/tinyclip/train.py \
       --train /tmp/tinyclip-data/train --val /tmp/tinyclip-data/val --threads 1
@@ -211,11 +211,11 @@ def main():
     parser.add_argument("--train", required=True)
     parser.add_argument("--val", required=True)
     parser.add_argument("--out", default=os.path.join(ROOT, "assets", "tinyclip"))
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=80)
     parser.add_argument("--template-probability", type=float, default=0.2)
     parser.add_argument("--dense-weight", type=float, default=0.1,
                         help="weight of a contrastive loss on the mean of the normalised MaskCLIP patch embeddings "
@@ -226,7 +226,7 @@ def main():
     parser.add_argument("--region-min", type=int, default=40)
     parser.add_argument("--region-max", type=int, default=88)
     parser.add_argument("--eval-every", type=int, default=50)
-    parser.add_argument("--max-minutes", type=float, default=30,
+    parser.add_argument("--max-minutes", type=float, default=60,
                         help="stop early (and say so in training.json) if the machine is too slow to finish in time")
     parser.add_argument("--eval-images", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
