@@ -21,7 +21,7 @@ public sealed class DemoCommandTests
     {
         string output = Path.Combine(folder, "out");
         ReclipProcess.Result result = ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") },
-            "demo", "--quick", "--train-images", "6", "--val-images", "3", "--epochs", "1", "--world", Path.Combine(folder, "world"), "--out", output, "--json");
+            "demo", "--quick", "--train-images", "6", "--val-images", "3", "--epochs", "1", "--seed", "3", "--world", Path.Combine(folder, "world"), "--out", output, "--json");
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
         using JsonDocument report = JsonDocument.Parse(result.Stdout);
         JsonElement json = report.RootElement;
@@ -35,7 +35,7 @@ public sealed class DemoCommandTests
             foreach (string file in new[] { "report.md", "loss.png", "validation-miou.png", "hypothesis.jsonl", "train/best.safetensors" })
                 Assert.That(File.Exists(Path.Combine(output, file)), file);
             Assert.That(Directory.GetFiles(output, "overlay-*.png"), Has.Length.EqualTo(3));
-            Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |"));
+            Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |").And.Contain(", seed 3, "));
         });
     }
 

@@ -29,10 +29,11 @@ public static class DemoCommand
         var valImages = new Option<int?>("--val-images") { Description = $"Validation scenes scored at the end (default: {DemoSettings.Full.ValImages}, --quick {DemoSettings.Quick.ValImages})." };
         var epochs = new Option<int?>("--epochs") { Description = $"Training epochs (default: {DemoSettings.Full.Epochs}, --quick {DemoSettings.Quick.Epochs})." };
         var learningRate = new Option<double?>("--lr") { Description = $"Peak learning rate of the poly schedule (default: {DemoSettings.Full.LearningRate})." };
+        var seed = new Option<ulong?>("--seed") { Description = $"Training seed: the head's initial values, the data order, the augmentation and the Gumbel noise (default: {DemoSettings.Full.TrainingSeed})." };
         Option<string> device = PipelineOptions.Device();
         var command = new Command("demo", "Run MaskCLIP and ReCLIP++ on the synthetic world with the bundled tiny CLIP and compare them.")
         {
-            json, quick, output, weights, world, trainImages, valImages, epochs, learningRate, device,
+            json, quick, output, weights, world, trainImages, valImages, epochs, learningRate, seed, device,
         };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
         return command;
@@ -45,6 +46,7 @@ public static class DemoCommand
             if (parse.GetValue(valImages) is int v) settings = settings with { ValImages = v, Overlays = Math.Min(settings.Overlays, v) };
             if (parse.GetValue(epochs) is int e) settings = settings with { Epochs = e, MaxEpoch = Math.Max(settings.MaxEpoch, e + 1) };
             if (parse.GetValue(learningRate) is double lr) settings = settings with { LearningRate = lr };
+            if (parse.GetValue(seed) is ulong s) settings = settings with { TrainingSeed = s };
             string weightsPath = parse.GetValue(weights) ?? BundledWeights;
             string folder = parse.GetValue(output)!;
             var pipeline = new DemoPipeline(settings, weightsPath, folder, parse.GetValue(world) ?? CacheFolders.Of("demo")) { Device = target };

@@ -58,7 +58,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
         HypothesisFile.Write(Path.Combine(outputDirectory, "hypothesis.jsonl"), hypotheses);
         HypothesisQuality quality = Quality(train, hypotheses);
 
-        var options = new TrainerOptions(Preset, Path.Combine(outputDirectory, "train"), Seed: 1);
+        var options = new TrainerOptions(Preset, Path.Combine(outputDirectory, "train"), Seed: settings.TrainingSeed);
         TrainingState state = Stage("training", () =>
             new TrainingSession(clip, ClipTokenizer.Default, train, select, hypotheses, options).Run(query, null, cancel));
 

@@ -40,7 +40,7 @@ public static class DemoReport
         Line();
         Line("## Training (spec §9)");
         Line();
-        Line($"{r.Training.History.Count} epochs over {r.Settings.TrainImages} scenes in batches of {r.Settings.BatchSize}, peak lr {r.Settings.LearningRate} with the " +
+        Line($"{r.Training.History.Count} epochs over {r.Settings.TrainImages} scenes in batches of {r.Settings.BatchSize}, peak lr {r.Settings.LearningRate}, seed {r.Settings.TrainingSeed}, with the " +
              $"poly schedule over {r.Settings.MaxEpoch} epochs; the best epoch on the {r.Settings.SelectImages}-scene select split " +
              $"(MaskCLIP there: {Figures.Percent(r.MaskClipSelectionMeanIoU)}) is the one scored above.");
         Line();

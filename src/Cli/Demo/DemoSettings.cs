@@ -3,9 +3,11 @@ namespace ReClip.Cli.Demo;
 /// <summary>
 /// The sizes of a demo run: images per split of the synthetic world (train: hypothesis and training; select:
 /// per-epoch validation that picks the best head; val: the final comparison, seen by neither), the training
-/// schedule, and how many overlays to draw. The three splits come from different seeds, so they share no scene.
+/// schedule, and how many overlays to draw. The three splits come from different seeds, so they share no scene; the
+/// training seed draws the head's initial values, the data order, the augmentation and the Gumbel noise.
 /// </summary>
-public sealed record DemoSettings(int TrainImages, int SelectImages, int ValImages, int Epochs, int MaxEpoch, double LearningRate, int BatchSize, int Overlays)
+public sealed record DemoSettings(int TrainImages, int SelectImages, int ValImages, int Epochs, int MaxEpoch, double LearningRate, int BatchSize, int Overlays,
+    ulong TrainingSeed = 1)
 {
     public const int TrainSeed = 101, SelectSeed = 102, ValSeed = 103;
 
