@@ -4,7 +4,7 @@ using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Cli;
 
-/// <summary>`reclip demo` at a tiny size: the JSON table, every picture and the report.</summary>
+/// <summary>`reclip demo` at a tiny size: the JSON table, every picture and the report; a learning rate it refuses.</summary>
 [TestFixture]
 public sealed class DemoCommandTests
 {
