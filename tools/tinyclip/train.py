@@ -215,7 +215,7 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--warmup", type=int, default=80)
+    parser.add_argument("--warmup", type=int, help="linear warm-up steps (default: a tenth of --steps)")
     parser.add_argument("--template-probability", type=float, default=0.2)
     parser.add_argument("--dense-weight", type=float, default=0.1,
                         help="weight of a contrastive loss on the mean of the normalised MaskCLIP patch embeddings "
@@ -239,6 +239,8 @@ def main():
     parser.add_argument("--learn-scale", action="store_true",
                         help="learn logit_scale from --initial-scale (clamped to ln 100) instead of keeping it")
     args = parser.parse_args()
+    if args.warmup is None:
+        args.warmup = args.steps // 10
 
     started = time.time()
     torch.set_num_threads(args.threads)

@@ -27,7 +27,7 @@ public sealed record DemoSettings(int TrainImages, int SelectImages, int ValImag
             throw new ArgumentException($"every split needs images (train {TrainImages}, select {SelectImages}, val {ValImages})");
         if (Epochs <= 0 || Epochs > MaxEpoch)
             throw new ArgumentException($"epochs must lie in 1..{MaxEpoch} (the schedule's horizon), got {Epochs}");
-        if (!(LearningRate > 0) || double.IsPositiveInfinity(LearningRate))
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0)
             throw new ArgumentException($"the learning rate must be a positive number, got {LearningRate}");
         if (Overlays < 0 || Overlays > ValImages)
             throw new ArgumentException($"overlays must lie in 0..{ValImages}, got {Overlays}");
