@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ReClip.Runtime.Cuda;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
@@ -15,7 +16,7 @@ public static class Failure
     {
         // A shape mismatch between our own tensors is a bug of ours, not of the user's input.
         TensorShapeException => ExitCode.RuntimeFailure,
-        WeightFileException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+        WeightFileException or OutputPathException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
             or FormatException or JsonException or ArgumentException or UnauthorizedAccessException => ExitCode.BadInput,
         _ => ExitCode.RuntimeFailure,
     };
@@ -24,7 +25,11 @@ public static class Failure
     public static string OneLine(Exception exception)
     {
         exception = Cause(exception);
-        string message = exception.Message.ReplaceLineEndings(" | ").Trim();
+        string message = exception.Message;
+        // .NET appends " (Parameter 'name')": a name of our code, not of anything the user typed.
+        if (exception is ArgumentException { ParamName: { } parameter })
+            message = message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        message = message.ReplaceLineEndings(" | ").Trim();
         return exception is WeightFileException or CudaException or CudaUnavailableException
             ? message
             : $"{Describe(exception)}: {message}";
@@ -37,6 +42,7 @@ public static class Failure
     private static string Describe(Exception exception) => exception switch
     {
         FileNotFoundException or DirectoryNotFoundException => "not found",
+        OutputPathException => "cannot write",
         OutOfMemoryException => "out of memory",
         ArgumentException or FormatException => "invalid argument",
         _ => "error",

@@ -28,6 +28,18 @@ public sealed class CommandLineErrorTests
         });
     }
 
+    /// <summary>.NET's " (Parameter 'preset')" names a variable of ours; the line keeps to what the user typed.</summary>
+    [Test]
+    public void AnArgumentErrorLeavesOutOurParameterNames()
+    {
+        ReclipProcess.Result result = ReclipProcess.Run("eval", "--weights", "none.safetensors", "--dataset", "vocx", "--root", ".", "--method", "maskclip");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput));
+            Assert.That(result.Stderr, Is.EqualTo("reclip: invalid argument: unknown dataset 'vocx' (known: voc, context, ade, cityscapes, stuff, folder)\n"));
+        });
+    }
+
     [Test]
     public void AnInvalidThreadCountIsRefusedBeforeAnyCommandRuns()
     {

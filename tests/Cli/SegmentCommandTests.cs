@@ -66,6 +66,7 @@ public sealed class SegmentCommandTests
 
     [TestCase("sky,,grass", "name 2 is empty")]
     [TestCase("sky,horse,sky", "\"sky\" appears more than once")]
+    [TestCase("sky,horse,Sky", "\"sky\" appears more than once (names are compared in lower case")]
     [TestCase(" ", "name 1 is empty")]
     public void BadClassListIsBadInput(string classes, string message)
     {
@@ -76,6 +77,32 @@ public sealed class SegmentCommandTests
             Assert.That(result.Stderr, Does.Contain(message));
             Assert.That(File.Exists(Path.Combine(folder, "mask.png")), Is.False);
         });
+    }
+
+    /// <summary>A destination that cannot take the file fails before the model runs, naming the path, and writes nothing.</summary>
+    [Test]
+    public void UnusableOutputPathsAreBadInput()
+    {
+        string file = Path.Combine(folder, "a-file"), mask = Path.Combine(folder, "mask.png");
+        File.WriteAllText(file, "");
+        (string[] Arguments, string Message)[] cases =
+        [
+            (["--out", Path.Combine(file, "mask.png")], $"cannot write: {Path.Combine(file, "mask.png")}: {file} is a file, not a folder"),
+            (["--out", folder], $"cannot write: {folder} is a folder, not a file"),
+            (["--out", mask, "--overlay", Path.Combine(file, "overlay.png")], $"{file} is a file, not a folder"),
+            (["--out", mask, "--overlay", mask], "--overlay and --out are the same file"),
+        ];
+        foreach ((string[] arguments, string message) in cases)
+        {
+            ReclipProcess.Result result = Segment(["--classes", "sky,horse", .. arguments]);
+            Assert.Multiple(() =>
+            {
+                Assert.That(result.ExitCode, Is.EqualTo(1), string.Join(' ', arguments));
+                Assert.That(result.Stderr, Does.Contain(message));
+                Assert.That(result.Stderr.TrimEnd('\n'), Does.Not.Contain('\n'), "one line");
+                Assert.That(File.Exists(mask), Is.False, "nothing written");
+            });
+        }
     }
 
     [Test]

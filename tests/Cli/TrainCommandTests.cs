@@ -159,6 +159,37 @@ public sealed class TrainCommandTests
         Assert.That(Directory.Exists(Path.Combine(folder, "short")), Is.False, "nothing written");
     }
 
+    /// <summary>Runs that fail before their first checkpoint leave no output folder; a bad --out or --epochs is named.</summary>
+    [Test]
+    public void FailuresBeforeTheFirstCheckpointLeaveNothing()
+    {
+        string renamed = Path.Combine(folder, "other-classes");
+        SyntheticDataset.Write(renamed, 2, seed: 23);
+        File.WriteAllText(Path.Combine(renamed, "classes.txt"), File.ReadAllText(Path.Combine(renamed, "classes.txt")).Replace("ball", "kite"));
+        string file = Path.Combine(folder, "a-file");
+        File.WriteAllText(file, "");
+        string output = Path.Combine(folder, "failed");
+        (string[] Arguments, string Message)[] cases =
+        [
+            (["--no-val", "--resume", Path.Combine(folder, "none.safetensors")], "none.safetensors"),
+            (["--val-root", renamed], $"--val-root {renamed} has the classes"),
+            (["--no-val", "--epochs", "0"], "--epochs 0: a run has at least one epoch"),
+        ];
+        foreach ((string[] arguments, string message) in cases)
+        {
+            ReclipProcess.Result result = Train(["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--out", output, .. arguments]);
+            Assert.Multiple(() =>
+            {
+                Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
+                Assert.That(result.Stderr, Does.Contain(message));
+                Assert.That(Directory.Exists(output), Is.False, $"{string.Join(' ', arguments)}: no folder left behind");
+            });
+        }
+        ReclipProcess.Result onAFile = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", file);
+        Assert.That(onAFile.ExitCode, Is.EqualTo(ExitCode.BadInput));
+        Assert.That(onAFile.Stderr, Is.EqualTo($"reclip: cannot write: {file} is a file, not a folder\n"));
+    }
+
     [Test]
     public void TheFolderLayoutNeedsAValidationRoot()
     {

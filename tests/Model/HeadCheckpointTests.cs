@@ -142,6 +142,11 @@ public sealed class HeadCheckpointTests
         ExpectRefused<WeightFileException>(Tampered("nan.safetensors", (t, _) => { t["decoder_norm2.weight"].AsSpan<float>()[1] = float.NaN; return null; }), "decoder_norm2.weight");
 
     [Test]
+    public void ANegativeRunningVarianceIsRefused() =>
+        ExpectRefused(Tampered("variance.safetensors", (t, _) => { t["decoder_norm2.running_var"].AsSpan<float>()[2] = -1; return null; }),
+            "'decoder_norm2.running_var' holds a negative variance (-1) for class 2");
+
+    [Test]
     public void AnotherClipSizeIsRefused() =>
         ExpectRefused(Tampered("size.safetensors", (_, m) => { m["embed_dim"] = "512"; return null; }), "embed_dim 512");
 }

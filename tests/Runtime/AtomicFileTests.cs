@@ -35,4 +35,39 @@ public sealed class AtomicFileTests
         Assert.That(File.ReadAllText(path), Is.EqualTo("good"));
         Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
     }
+
+    [Test]
+    public void APathUnderAFileOrOnAFolderIsRefusedByName()
+    {
+        string file = Path.Combine(folder, "plain");
+        File.WriteAllText(file, "");
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => AtomicFile.WriteAllText(Path.Combine(file, "deeper", "out.txt"), "x"),
+                Throws.TypeOf<OutputPathException>().With.Message.EqualTo($"{Path.Combine(file, "deeper", "out.txt")}: {file} is a file, not a folder"));
+            Assert.That(() => AtomicFile.WriteAllText(folder, "x"),
+                Throws.TypeOf<OutputPathException>().With.Message.EqualTo($"{folder} is a folder, not a file"));
+            Assert.That(() => OutputPath.CreateFolder(file), Throws.TypeOf<OutputPathException>().With.Message.EqualTo($"{file} is a file, not a folder"));
+        });
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.EqualTo(new[] { file }));
+    }
+
+    [Test]
+    public void StagedFilesAppearOnlyWhenCommitted()
+    {
+        string first = Path.Combine(folder, "a.txt"), second = Path.Combine(folder, "b.txt");
+        using (StagedFile staged = StagedFile.Write(first, stream => stream.Write("a"u8)))
+        {
+            Assert.That(File.Exists(first), Is.False);
+            staged.Commit();
+        }
+        using (StagedFile.Write(second, stream => stream.Write("b"u8)))
+        {
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.ReadAllText(first), Is.EqualTo("a"));
+            Assert.That(Directory.GetFiles(folder), Is.EqualTo(new[] { first }), "the uncommitted one left nothing");
+        });
+    }
 }

@@ -61,6 +61,9 @@ public static class EvalCommand
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             float? threshold = DenoisingOptions.Resolve(parse, pd, noPd, (float)data.Preset.PromptDenoisingThreshold);
             string weightsPath = parse.GetRequiredValue(weights);
+            string? outputPath = parse.GetValue(output);
+            if (outputPath is not null)
+                OutputPath.CheckFile(outputPath);
             DatasetShard? shard = parse.GetValue(shardOption);
             IReadOnlyList<DatasetSample> samples = shard?.Of(data.Samples) ?? data.Samples;
             ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(EvaluationShard.KindName, weightsPath, vocabulary.Identity(parse), data,
@@ -77,7 +80,6 @@ public static class EvalCommand
             using (var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}{(shard is null ? "" : $" shard {shard}")}", samples.Count))
                 counts = Evaluator.Count(segmenter, data, samples, progress: _ => bar.Advance());
             double seconds = clock.Elapsed.TotalSeconds;
-            string? outputPath = parse.GetValue(output);
             if (shard is DatasetShard part)
                 ShardFile.Write(outputPath!, identity!, part, seconds, new EvaluationShard(counts));
             var run = new EvalRun(methodName, data.Preset.Name, data.Split, threshold, segmenter.Slide);

@@ -7,6 +7,7 @@ using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Model.Sharding;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -49,6 +50,8 @@ public static class HypothesizeCommand
             DatasetShard? shard = parse.GetValue(shardOption);
             IReadOnlyList<DatasetSample> samples = shard?.Of(data.Samples) ?? data.Samples;
             string weightsPath = parse.GetRequiredValue(weights);
+            string outputPath = parse.GetRequiredValue(output);
+            OutputPath.CheckFile(outputPath);
             ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(HypothesisShard.KindName, weightsPath, vocabulary.Identity(parse), data,
                 [KeyValuePair.Create(WindowSetting, Text(side)), KeyValuePair.Create(StrideSetting, Text(step))]);
             using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
@@ -75,7 +78,6 @@ public static class HypothesizeCommand
                 }
             }
             var result = new HypothesisShard(lines, windows, empty);
-            string outputPath = parse.GetRequiredValue(output);
             double seconds = clock.Elapsed.TotalSeconds;
             if (shard is DatasetShard part)
             {

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using SkiaSharp;
 using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -46,6 +48,15 @@ public static class SegmentCommand
             IReadOnlyList<string>? names = parse.GetValue(classes) is { } list ? ParseClasses(list) : null;
             if (names is null && checkpointPath is null)
                 throw new ArgumentException("give --classes (the MaskCLIP baseline segments any vocabulary) or --checkpoint");
+            string maskPath = parse.GetRequiredValue(output);
+            string? overlayPath = parse.GetValue(overlay);
+            OutputPath.CheckFile(maskPath);
+            if (overlayPath is not null)
+            {
+                OutputPath.CheckFile(overlayPath);
+                if (Path.GetFullPath(overlayPath) == Path.GetFullPath(maskPath))
+                    throw new ArgumentException($"--overlay and --out are the same file ({Path.GetFullPath(maskPath)})");
+            }
             RgbImage picture = PngFiles.ReadRgb(parse.GetRequiredValue(image));
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
@@ -53,9 +64,14 @@ public static class SegmentCommand
             using InferenceModel model = InferenceModel.Load(weightsPath, target, names, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
-            PngFiles.WriteRgb(parse.GetRequiredValue(output), MaskPicture.Colourize(prediction));
-            if (parse.GetValue(overlay) is { } overlayPath)
-                MaskPicture.WriteOverlay(overlayPath, picture, prediction, model.Classes);
+            // Both files are staged before either is put in place: a failure on the second leaves neither.
+            using (SKBitmap mask = PngFiles.ToBitmap(MaskPicture.Colourize(prediction)))
+            using (StagedFile stagedMask = PngFiles.Stage(maskPath, mask))
+            {
+                using StagedFile? stagedOverlay = overlayPath is null ? null : StageOverlay(overlayPath, picture, prediction, model.Classes);
+                stagedMask.Commit();
+                stagedOverlay?.Commit();
+            }
             foreach (int c in MaskPicture.Present(prediction, model.Classes.Count))
                 Console.WriteLine($"{model.Classes[c]}\t#{Hex(MaskPicture.Colour(c))}");
             return ExitCode.Success;
@@ -63,15 +79,24 @@ public static class SegmentCommand
         return command;
     }
 
-    /// <summary>Comma-separated names, each trimmed; an empty name or a repeated one is an error.</summary>
+    private static StagedFile StageOverlay(string path, RgbImage picture, Tensor prediction, IReadOnlyList<string> classes)
+    {
+        using SKBitmap bitmap = MaskPicture.Overlay(picture, prediction, classes);
+        return PngFiles.Stage(path, bitmap);
+    }
+
+    /// <summary>
+    /// Comma-separated names, each trimmed; an empty name or a repeated one is an error, and names that differ only in
+    /// case repeat (CLIP's tokenizer reads text in lower case, so both would get the same prompts).
+    /// </summary>
     public static IReadOnlyList<string> ParseClasses(string list)
     {
         string[] names = [.. list.Split(',').Select(n => n.Trim())];
         if (Array.FindIndex(names, n => n.Length == 0) is int empty and >= 0)
             throw new ArgumentException($"--classes \"{list}\": name {empty + 1} is empty");
-        string? repeated = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        string? repeated = names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1)?.Key;
         if (repeated is not null)
-            throw new ArgumentException($"--classes \"{list}\": \"{repeated}\" appears more than once");
+            throw new ArgumentException($"--classes \"{list}\": \"{repeated}\" appears more than once (names are compared in lower case, as CLIP reads them)");
         return names;
     }
 

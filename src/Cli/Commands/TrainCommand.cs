@@ -90,7 +90,12 @@ public static class TrainCommand
                 NcclCollective.RequireAvailable();
             SegmentationDataset train = PipelineOptions.OpenDataset(parse, dataset, root, split);
             DatasetPreset preset = train.Preset;
-            if (parse.GetValue(epochs) is int e) preset = preset with { LastEpoch = e - 1 };
+            if (parse.GetValue(epochs) is int e)
+            {
+                if (e < 1)
+                    throw new ArgumentException($"--epochs {e}: a run has at least one epoch");
+                preset = preset with { LastEpoch = e - 1 };
+            }
             if (parse.GetValue(maxEpoch) is int m) preset = preset with { MaxEpoch = m };
             if (parse.GetValue(lr) is double rate) preset = preset with { LearningRate = rate };
             if (parse.GetValue(batch) is int b) preset = preset with { BatchSize = b };
@@ -101,6 +106,8 @@ public static class TrainCommand
                 : SegmentationDataset.Open(preset, parse.GetValue(validationRoot) ?? train.Root, parse.GetValue(validation)!);
             if (val is not null && train.Preset.Layout == DatasetLayout.Folder && parse.GetValue(validationRoot) is null)
                 throw new ArgumentException("the folder layout has no splits: give the validation images with --val-root DIR, or train without validation (--no-val)");
+            if (val is not null && !val.Classes.SequenceEqual(train.Classes))
+                throw new ArgumentException($"--val-root {val.Root} has the classes {string.Join(',', val.Classes)}, the training data {string.Join(',', train.Classes)}: the head validated must segment what it learns");
             int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count);
             string weightsPath = parse.GetRequiredValue(weights);
             using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);

@@ -8,6 +8,7 @@ using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Model.Reports;
 using ReClip.Model.Training;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Demo;
@@ -39,7 +40,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
     {
         settings.Validate();
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(outputDirectory);
+        OutputPath.CreateFolder(outputDirectory);
         SegmentationDataset train = World("train", settings.TrainImages, DemoSettings.TrainSeed);
         SegmentationDataset select = World("select", settings.SelectImages, DemoSettings.SelectSeed);
         SegmentationDataset val = World("val", settings.ValImages, DemoSettings.ValSeed);

@@ -68,27 +68,35 @@ public static class MaskPicture
     }
 
     /// <summary>
-    /// Writes <paramref name="image"/> blended with the mask of <paramref name="prediction"/> (same size), and in the
-    /// top-left corner a legend of the classes present: a swatch of each colour and the class name.
+    /// <paramref name="image"/> blended with the mask of <paramref name="prediction"/> (same size), and in the top-left
+    /// corner a legend of the classes present: a swatch of each colour and the class name. The caller disposes it.
     /// </summary>
-    public static void WriteOverlay(string path, RgbImage image, Tensor prediction, IReadOnlyList<string> classNames)
+    public static SKBitmap Overlay(RgbImage image, Tensor prediction, IReadOnlyList<string> classNames)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(classNames);
         RgbImage mask = Colourize(prediction);
         if (mask.Width != image.Width || mask.Height != image.Height)
             throw new ArgumentException($"MaskPicture: prediction {mask.Width}x{mask.Height} does not cover the image {image.Width}x{image.Height}", nameof(prediction));
-        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        Span<byte> target = bitmap.GetPixelSpan();
-        for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
+        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        try
         {
-            for (int k = 0; k < 3; k++)
-                target[j + k] = (byte)(image.Pixels[i + k] * (1 - OverlayOpacity) + mask.Pixels[i + k] * OverlayOpacity + 0.5f);
-            target[j + 3] = 255;
+            Span<byte> target = bitmap.GetPixelSpan();
+            for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
+            {
+                for (int k = 0; k < 3; k++)
+                    target[j + k] = (byte)(image.Pixels[i + k] * (1 - OverlayOpacity) + mask.Pixels[i + k] * OverlayOpacity + 0.5f);
+                target[j + 3] = 255;
+            }
+            using (var canvas = new SKCanvas(bitmap))
+                DrawLegend(canvas, Present(prediction, classNames.Count), classNames, image.Height);
+            return bitmap;
         }
-        using (var canvas = new SKCanvas(bitmap))
-            DrawLegend(canvas, Present(prediction, classNames.Count), classNames, image.Height);
-        PngFiles.Write(path, bitmap);
+        catch
+        {
+            bitmap.Dispose();
+            throw;
+        }
     }
 
     /// <summary>One row per class present, scaled with the image so it stays readable on large and small pictures.</summary>

@@ -72,6 +72,9 @@ public static class PngFiles
         using SKCodec? codec = SKCodec.Create(path, out SKCodecResult created);
         if (codec is null)
             throw new InvalidDataException($"{path}: not a readable image ({created})");
+        // The header alone claims the size: a corrupt or hostile one must not make us try to allocate gigabytes.
+        if ((long)codec.Info.Width * codec.Info.Height > IndexedPng.MaxPixels)
+            throw new InvalidDataException($"{path}: {codec.Info.Width}x{codec.Info.Height} exceeds the limit of {IndexedPng.MaxPixels} pixels");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, colorType, SKAlphaType.Opaque);
         var bitmap = new SKBitmap(info);
         SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
@@ -86,9 +89,16 @@ public static class PngFiles
     /// <summary>Any bitmap as a PNG, atomically.</summary>
     public static void Write(string path, SKBitmap bitmap)
     {
+        using StagedFile staged = Stage(path, bitmap);
+        staged.Commit();
+    }
+
+    /// <summary>Any bitmap as a PNG under a temporary name, put in place when the caller commits it.</summary>
+    public static StagedFile Stage(string path, SKBitmap bitmap)
+    {
         ArgumentNullException.ThrowIfNull(bitmap);
         using SKData data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
             ?? throw new IOException($"{path}: PNG encoding failed");
-        AtomicFile.Write(path, stream => data.SaveTo(stream));
+        return StagedFile.Write(path, stream => data.SaveTo(stream));
     }
 }

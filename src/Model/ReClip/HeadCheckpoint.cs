@@ -105,6 +105,10 @@ public sealed class HeadCheckpoint : IDisposable
             }
             CopyInto(RunningMean, head.Decoder.RunningMean);
             CopyInto(RunningVar, head.Decoder.RunningVar);
+            // A variance below 0 makes evaluation's 1/sqrt(var + eps) NaN (or huge), which argmax turns into class 0.
+            int negative = head.Decoder.RunningVar.AsSpan<float>().IndexOfAnyInRange(float.NegativeInfinity, -float.Epsilon);
+            if (negative >= 0)
+                throw new InvalidDataException($"{Path}: tensor '{RunningVar}' holds a negative variance ({head.Decoder.RunningVar.AsSpan<float>()[negative]}) for class {negative}");
             return head;
         }
         catch

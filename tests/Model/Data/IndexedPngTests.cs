@@ -130,6 +130,26 @@ public sealed class IndexedPngTests
         header[9] = 3;
         TestPng.Chunk(png, "IHDR", header);
         Assert.That(() => IndexedPng.Decode(png.ToArray(), Name), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("exceeds the limit"));
+        // The same header as an RGB image, read through Skia: refused before Skia is asked for the pixels.
+        header[9] = 2;
+        var rgb = new MemoryStream();
+        rgb.Write(png.ToArray().AsSpan(0, 8));
+        TestPng.Chunk(rgb, "IHDR", header);
+        var pixels = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(pixels, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            zlib.Write(new byte[16]);
+        TestPng.Chunk(rgb, "IDAT", pixels.ToArray());
+        TestPng.Chunk(rgb, "IEND", []);
+        string path = Path.Combine(Path.GetTempPath(), $"reclip-huge-{Guid.NewGuid():N}.png");
+        File.WriteAllBytes(path, rgb.ToArray());
+        try
+        {
+            Assert.That(() => PngFiles.ReadRgb(path), Throws.InstanceOf<InvalidDataException>().With.Message.EqualTo($"{path}: 100000x100000 exceeds the limit of {IndexedPng.MaxPixels} pixels"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using SkiaSharp;
 using ReClip.Model.Data;
 using ReClip.Runtime.Tensors;
 
@@ -30,7 +31,7 @@ public sealed class MaskPictureTests
         string path = Path.Combine(Path.GetTempPath(), $"reclip-overlay-{Guid.NewGuid():N}.png");
         try
         {
-            MaskPicture.WriteOverlay(path, image, prediction, ["sky", "horse", "grass"]);
+            WriteOverlay(path, image, prediction, ["sky", "horse", "grass"]);
             RgbImage overlay = PngFiles.ReadRgb(path);
             (byte r, byte g, byte b) = MaskPicture.Colour(2);
             Assert.Multiple(() =>
@@ -54,7 +55,7 @@ public sealed class MaskPictureTests
         string path = Path.Combine(Path.GetTempPath(), $"reclip-legend-{Guid.NewGuid():N}.png");
         try
         {
-            MaskPicture.WriteOverlay(path, image, prediction, ["sky", "horse"]);
+            WriteOverlay(path, image, prediction, ["sky", "horse"]);
             RgbImage overlay = PngFiles.ReadRgb(path);
             // Black image, mask of class 0 (128, 0, 0) at half opacity: only the legend's white text is bright in every channel.
             int bright = 0;
@@ -72,6 +73,12 @@ public sealed class MaskPictureTests
     public void PredictionOfAnotherSizeIsRefused()
     {
         using Tensor prediction = Tensor.Zeros([3, 3], DType.I32);
-        Assert.That(() => MaskPicture.WriteOverlay("unused.png", new RgbImage(4, 4), prediction, ["a"]), Throws.ArgumentException);
+        Assert.That(() => MaskPicture.Overlay(new RgbImage(4, 4), prediction, ["a"]), Throws.ArgumentException);
+    }
+
+    private static void WriteOverlay(string path, RgbImage image, Tensor prediction, IReadOnlyList<string> classNames)
+    {
+        using SKBitmap overlay = MaskPicture.Overlay(image, prediction, classNames);
+        PngFiles.Write(path, overlay);
     }
 }

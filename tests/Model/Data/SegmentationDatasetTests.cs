@@ -169,6 +169,15 @@ public sealed class SegmentationDatasetTests
             Throws.InstanceOf<FileNotFoundException>().With.Message.Contains(folders.PathOf("classes.txt")));
     }
 
+    [Test]
+    public void AClassListNamingAClassTwiceIsRefused()
+    {
+        folders.Text("classes.txt", "sky", "grass", "Sky");
+        folders.RgbPng("images/a.png", 2, 2);
+        Assert.That(() => SegmentationDataset.Open(DatasetPreset.Folder, folders.Root, "train"),
+            Throws.InstanceOf<InvalidDataException>().With.Message.StartsWith($"{folders.PathOf("classes.txt")}: line 3 names \"Sky\" again (line 1;"));
+    }
+
     private void WriteVoc(params string[] ids)
     {
         folders.Text("ImageSets/Segmentation/train.txt", ids);

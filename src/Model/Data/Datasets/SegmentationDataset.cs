@@ -165,6 +165,13 @@ public sealed class SegmentationDataset
         int blank = Array.FindIndex(names, n => n.Trim().Length == 0);
         if (blank >= 0)
             throw new InvalidDataException($"{path}: line {blank + 1} is empty");
+        // Two classes of one name would get the same prompts and split its pixels between them at random.
+        for (int line = 1; line < names.Length; line++)
+        {
+            int first = Array.FindIndex(names, 0, line, n => string.Equals(n.Trim(), names[line].Trim(), StringComparison.OrdinalIgnoreCase));
+            if (first >= 0)
+                throw new InvalidDataException($"{path}: line {line + 1} names \"{names[line].Trim()}\" again (line {first + 1}; names are compared in lower case, as CLIP reads them)");
+        }
         return names;
     }
 }

@@ -15,8 +15,8 @@ public static class SyntheticDataset
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         string images = Path.Combine(directory, "images"), labels = Path.Combine(directory, "labels");
-        Directory.CreateDirectory(images);
-        Directory.CreateDirectory(labels);
+        OutputPath.CreateFolder(images);
+        OutputPath.CreateFolder(labels);
         AtomicFile.WriteAllText(Path.Combine(directory, "classes.txt"), string.Join('\n', SyntheticClasses.Names) + "\n");
         string[] captions = new string[count];
         int written = 0;
