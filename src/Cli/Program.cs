@@ -31,7 +31,7 @@ try
     if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
     {
         foreach (ParseError error in parse.Errors)
-            Console.Error.WriteLine($"reclip: {error.Message}");
+            Console.Error.WriteLine($"reclip: {ParseErrorText.Of(error)}");
         Console.Error.WriteLine(CommandLineUsage.Of(parse.CommandResult));
         return ExitCode.BadInput;
     }

@@ -12,7 +12,8 @@ public sealed class CommandLineErrorTests
 {
     [TestCase("unknown device 'gpu'", "usage: reclip selfcheck [options]", "selfcheck", "--device", "gpu")]
     [TestCase("--context-length must be at least 1, not -3", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "-3", "cat")]
-    [TestCase("Cannot parse argument 'abc' for option '--context-length'", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "abc", "cat")]
+    [TestCase("Cannot parse argument 'abc' for option '--context-length' as a whole number.", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "abc", "cat")]
+    [TestCase("Cannot parse argument 'x' for option '--pd' as a number.", "usage: reclip eval [options]", "eval", "--weights", "w", "--dataset", "folder", "--root", ".", "--pd", "x")]
     [TestCase("Unrecognized command or argument 'nosuch'", "usage: reclip <command> [options]", "nosuch")]
     [TestCase("--vocab and --hf-vocab name two vocabularies", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--vocab", "a", "--hf-vocab", "b", "cat")]
     public void AnInvalidCommandLineExitsWithBadInputTheErrorAndTheUsageLine(string error, string usage, params string[] arguments)
@@ -25,6 +26,18 @@ public sealed class CommandLineErrorTests
             Assert.That(result.Stdout, Is.Empty);
             Assert.That(lines[..^1], Has.Some.StartsWith("reclip: ").And.Some.Contain(error));
             Assert.That(lines[^1], Does.StartWith(usage));
+        });
+    }
+
+    [Test]
+    public void AChoiceListIsFoldedIntoTheErrorsLine()
+    {
+        ReclipProcess.Result result = ReclipProcess.Run("eval", "--weights", "w", "--dataset", "folder", "--root", ".", "--method", "foo");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput));
+            Assert.That(result.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(2), result.Stderr);
+            Assert.That(result.Stderr, Does.StartWith("reclip: Argument 'foo' not recognized. Must be one of: 'reclippp' 'maskclip'\nusage: reclip eval"));
         });
     }
 
