@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ReClip.Runtime.IO;
 
 namespace ReClip.Model.Clip;
 
@@ -63,7 +64,7 @@ internal static class HuggingFaceVocabularyFiles
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+            throw new InvalidDataException($"{path}: not valid JSON ({JsonErrorText.Of(e)})", e);
         }
     }
 }

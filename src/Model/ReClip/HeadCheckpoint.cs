@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ReClip.Kernels.Ops;
 using ReClip.Model.Clip;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
@@ -51,7 +52,7 @@ public sealed class HeadCheckpoint : IDisposable
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"{path}: the class list is not a JSON array of names ({e.Message})");
+                throw new InvalidDataException($"{path}: the class list is not a JSON array of names ({JsonErrorText.Of(e, oneLineText: true)})");
             }
             if (classes.Length == 0 || classes.Any(string.IsNullOrWhiteSpace) || classes.Distinct(StringComparer.Ordinal).Count() != classes.Length)
                 throw new InvalidDataException($"{path}: the class list must hold distinct non-empty names");

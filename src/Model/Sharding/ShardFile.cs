@@ -57,7 +57,7 @@ public sealed record ShardFile(string Path, ShardIdentity Identity, DatasetShard
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a shard file (not JSON: {e.Message})", e);
+            throw new InvalidDataException($"{path}: not a shard file (not JSON: {JsonErrorText.Of(e)})", e);
         }
         using (document)
         {

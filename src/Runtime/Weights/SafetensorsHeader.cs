@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Runtime.Weights;
@@ -47,7 +48,7 @@ internal sealed class SafetensorsHeader
         }
         catch (JsonException e)
         {
-            throw new WeightFileException(path, $"header is not valid JSON: {e.Message}", inner: e);
+            throw new WeightFileException(path, $"header is not valid JSON: {JsonErrorText.Of(e, oneLineText: true)}", inner: e);
         }
         return header;
     }
