@@ -34,9 +34,9 @@ public sealed class EvalCommandTests
         if (ReClip.Runtime.Cuda.CudaDriver.IsAvailable)
             Assert.Ignore("a CUDA driver loads here; tools/gpu/run.sh runs the towers there");
         ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cuda");
-        Assert.That(result.ExitCode, Is.EqualTo(1), result.Stderr);
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.Stderr);
         Assert.That(result.Stdout, Is.Empty);
-        Assert.That(result.Stderr, Does.Contain("--device cuda: ").And.Contain("use --device cpu"));
+        Assert.That(result.Stderr, Does.StartWith("reclip: --device cuda: ").And.Contain("use --device cpu"));
     }
 
     [Test]

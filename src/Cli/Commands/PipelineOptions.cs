@@ -40,8 +40,9 @@ public static class PipelineOptions
         Device device = Runtime.Tensors.Device.Parse(text);
         if (device.IsCpu)
             return device;
+        // A device the machine lacks is a device failure (exit 2, as selfcheck, features and bench report it), not a typo.
         if (!CudaDriver.IsAvailable)
-            throw new ArgumentException($"--device {text}: {CudaDriver.UnavailableReason ?? "no CUDA driver"}; use --device cpu");
+            throw new CudaUnavailableException($"--device {text}: {CudaDriver.UnavailableReason ?? "no CUDA driver"}; use --device cpu");
         int count = CudaDriver.DeviceCount();
         if (device.Index >= count)
             throw new ArgumentException($"--device {text}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}");
