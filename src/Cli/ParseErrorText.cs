@@ -13,9 +13,10 @@ public static partial class ParseErrorText
     {
         ArgumentNullException.ThrowIfNull(error);
         string text = string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        return DotNetType().Replace(text, match => match.Groups["type"].Value is "Single" or "Double" ? " as a number" : " as a whole number");
+        return DotNetType().Replace(text, match =>
+            (match.Groups["type"].Value is "Single" or "Double" ? " as a number" : " as a whole number") + (match.Groups["list"].Success ? " list" : ""));
     }
 
-    [GeneratedRegex(@" as expected type 'System\.(?:Nullable`1\[System\.)?(?<type>Int32|Int64|Single|Double)\]?'")]
+    [GeneratedRegex(@" as expected type 'System\.(?:Nullable`1\[System\.)?(?<type>U?Int32|U?Int64|Single|Double)\]?(?<list>\[\])?'")]
     private static partial Regex DotNetType();
 }

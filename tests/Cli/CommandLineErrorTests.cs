@@ -14,6 +14,7 @@ public sealed class CommandLineErrorTests
     [TestCase("--context-length must be at least 1, not -3", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "-3", "cat")]
     [TestCase("Cannot parse argument 'abc' for option '--context-length' as a whole number.", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--context-length", "abc", "cat")]
     [TestCase("Cannot parse argument 'x' for option '--pd' as a number.", "usage: reclip eval [options]", "eval", "--weights", "w", "--dataset", "folder", "--root", ".", "--pd", "x")]
+    [TestCase("Cannot parse argument 'y' for option '--seed' as a whole number.", "usage: reclip demo [options]", "demo", "--seed", "y")]
     [TestCase("Unrecognized command or argument 'nosuch'", "usage: reclip <command> [options]", "nosuch")]
     [TestCase("--vocab and --hf-vocab name two vocabularies", "usage: reclip tokenize <TEXT>... [options]", "tokenize", "--vocab", "a", "--hf-vocab", "b", "cat")]
     public void AnInvalidCommandLineExitsWithBadInputTheErrorAndTheUsageLine(string error, string usage, params string[] arguments)

@@ -14,7 +14,7 @@ public sealed class JsonErrorTextTests
         Assert.Multiple(() =>
         {
             Assert.That(oneLine.Message, Does.Contain("LineNumber: 0"), "the parser's own tail, replaced below");
-            Assert.That(JsonErrorText.Of(oneLine, oneLineText: true), Does.EndWith(", at byte 3").And.Not.Contain("LineNumber"));
+            Assert.That(JsonErrorText.Of(oneLine), Does.EndWith(", at byte 3").And.Not.Contain("LineNumber"));
             Assert.That(JsonErrorText.Of(twoLines), Does.EndWith(", at line 2 byte 8").And.Not.Contain("Path:"));
         });
     }

@@ -40,7 +40,8 @@ public static class PipelineOptions
         Device device = Runtime.Tensors.Device.Parse(text);
         if (device.IsCpu)
             return device;
-        // A device the machine lacks is a device failure (exit 2, as selfcheck, features and bench report it), not a typo.
+        // No usable CUDA driver is a device failure (exit 2, as selfcheck, features and bench report it); a device index
+        // beyond the cards present stays a bad value (below).
         if (!CudaDriver.IsAvailable)
             throw new CudaUnavailableException($"--device {text}: {CudaDriver.UnavailableReason ?? "no CUDA driver"}; use --device cpu");
         int count = CudaDriver.DeviceCount();

@@ -64,7 +64,7 @@ public static class SegmentCommand
             using InferenceModel model = InferenceModel.Load(weightsPath, target, names, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
-            // Both files are staged before either is put in place: a failure on the second leaves neither.
+            // Both files are written in full before either is put in place: a failure while writing leaves neither.
             using (SKBitmap mask = PngFiles.ToBitmap(MaskPicture.Colourize(prediction)))
             using (StagedFile stagedMask = PngFiles.Stage(maskPath, mask))
             {

@@ -6,6 +6,7 @@ using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
 using ReClip.Runtime.Collectives;
+using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -102,6 +103,7 @@ public static class TrainCommand
             if (parse.GetValue(ratio) is [double low, double high]) preset = preset with { RatioMin = low, RatioMax = high };
             var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed)) { SkipNonFinite = parse.GetValue(skipNonFinite) };
             options.Validate();
+            OutputPath.CheckFolder(options.OutputDirectory);
             SegmentationDataset? val = parse.GetValue(noValidation) ? null
                 : SegmentationDataset.Open(preset, parse.GetValue(validationRoot) ?? train.Root, parse.GetValue(validation)!);
             if (val is not null && train.Preset.Layout == DatasetLayout.Folder && parse.GetValue(validationRoot) is null)

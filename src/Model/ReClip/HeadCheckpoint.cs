@@ -52,7 +52,7 @@ public sealed class HeadCheckpoint : IDisposable
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"{path}: the class list is not a JSON array of names ({JsonErrorText.Of(e, oneLineText: true)})");
+                throw new InvalidDataException($"{path}: the class list is not a JSON array of names ({JsonErrorText.Of(e)})");
             }
             if (classes.Length == 0 || classes.Any(string.IsNullOrWhiteSpace) || classes.Distinct(StringComparer.Ordinal).Count() != classes.Length)
                 throw new InvalidDataException($"{path}: the class list must hold distinct non-empty names");

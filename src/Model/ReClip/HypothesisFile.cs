@@ -57,7 +57,7 @@ public static class HypothesisFile
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{where}: not a JSON array of class ids ({(line.Length == 0 ? "empty line" : JsonErrorText.Of(e, oneLineText: true))})", e);
+            throw new InvalidDataException($"{where}: not a JSON array of class ids ({(line.Length == 0 ? "empty line" : JsonErrorText.Of(e))})", e);
         }
         using (document)
         {

@@ -8,9 +8,8 @@ namespace ReClip.Runtime.IO;
 /// </summary>
 public static class JsonErrorText
 {
-    /// <param name="error">The parser's error.</param>
-    /// <param name="oneLineText">The text parsed was a single line (a JSON-lines record, a header): only the byte is given.</param>
-    public static string Of(JsonException error, bool oneLineText = false)
+    /// <summary>On the text's first line (a JSON-lines record, most headers) only the byte is given.</summary>
+    public static string Of(JsonException error)
     {
         ArgumentNullException.ThrowIfNull(error);
         string message = error.Message;
@@ -18,7 +17,7 @@ public static class JsonErrorText
         string sentence = (tail >= 0 ? message[..tail] : message).TrimEnd().TrimEnd('.');
         if (error.BytePositionInLine is not long position)
             return sentence;
-        return oneLineText || error.LineNumber is not long line
+        return error.LineNumber is not long line || line == 0
             ? $"{sentence}, at byte {position + 1}"
             : $"{sentence}, at line {line + 1} byte {position + 1}";
     }

@@ -28,6 +28,12 @@ public static class OutputPath
     public static void CreateFolder(string folder)
     {
         CheckFolder(folder);
+        CreateCheckedFolder(folder);
+    }
+
+    /// <summary><see cref="CreateFolder"/> for a folder whose ancestors were checked already.</summary>
+    internal static void CreateCheckedFolder(string folder)
+    {
         string full = Path.GetFullPath(folder);
         try
         {
@@ -36,6 +42,10 @@ public static class OutputPath
         catch (UnauthorizedAccessException e)
         {
             throw new OutputPathException($"{full}: permission denied creating the folder", e);
+        }
+        catch (IOException e) when (e is not OutputPathException)
+        {
+            throw new OutputPathException($"{full}: cannot create the folder ({e.Message})", e);
         }
     }
 

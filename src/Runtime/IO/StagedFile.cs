@@ -25,7 +25,7 @@ public sealed class StagedFile : IDisposable
         OutputPath.CheckFile(path);
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full) ?? ".";
-        OutputPath.CreateFolder(directory);
+        OutputPath.CreateCheckedFolder(directory);
         string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         FileStream stream;
         try
@@ -38,7 +38,8 @@ public sealed class StagedFile : IDisposable
         }
         catch (IOException e)
         {
-            throw new OutputPathException($"{full}: cannot create a file in {directory}: {e.Message}", e);
+            // The system's message names the temporary file; a read-only file system is the likely cause here.
+            throw new OutputPathException($"{full}: cannot create a file in {directory}", e);
         }
         var staged = new StagedFile(full, temporary);
         try

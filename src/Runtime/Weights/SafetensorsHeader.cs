@@ -48,7 +48,7 @@ internal sealed class SafetensorsHeader
         }
         catch (JsonException e)
         {
-            throw new WeightFileException(path, $"header is not valid JSON: {JsonErrorText.Of(e, oneLineText: true)}", inner: e);
+            throw new WeightFileException(path, $"header is not valid JSON: {JsonErrorText.Of(e)}", inner: e);
         }
         return header;
     }

@@ -165,7 +165,7 @@ public sealed class SegmentationDataset
         int blank = Array.FindIndex(names, n => n.Trim().Length == 0);
         if (blank >= 0)
             throw new InvalidDataException($"{path}: line {blank + 1} is empty");
-        // Two classes of one name would get the same prompts and split its pixels between them at random.
+        // Two classes of one name would get the same prompts: tied logits, and argmax would never choose the second.
         for (int line = 1; line < names.Length; line++)
         {
             int first = Array.FindIndex(names, 0, line, n => string.Equals(n.Trim(), names[line].Trim(), StringComparison.OrdinalIgnoreCase));
