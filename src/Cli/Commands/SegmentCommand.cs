@@ -94,9 +94,8 @@ public static class SegmentCommand
         string[] names = [.. list.Split(',').Select(n => n.Trim())];
         if (Array.FindIndex(names, n => n.Length == 0) is int empty and >= 0)
             throw new ArgumentException($"--classes \"{list}\": name {empty + 1} is empty");
-        string? repeated = names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1)?.Key;
-        if (repeated is not null)
-            throw new ArgumentException($"--classes \"{list}\": \"{repeated}\" appears more than once (names are compared in lower case, as CLIP reads them)");
+        if (RepeatedClassName.Find(names) is (int first, _))
+            throw new ArgumentException($"--classes \"{list}\": \"{names[first]}\" appears more than once (names are compared in lower case, as CLIP reads them)");
         return names;
     }
 

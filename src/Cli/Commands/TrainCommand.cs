@@ -103,6 +103,7 @@ public static class TrainCommand
             if (parse.GetValue(ratio) is [double low, double high]) preset = preset with { RatioMin = low, RatioMax = high };
             var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed)) { SkipNonFinite = parse.GetValue(skipNonFinite) };
             options.Validate();
+            // Before anything is loaded; the folder itself comes with the first checkpoint, so a run that fails earlier leaves none.
             OutputPath.CheckFolder(options.OutputDirectory);
             SegmentationDataset? val = parse.GetValue(noValidation) ? null
                 : SegmentationDataset.Open(preset, parse.GetValue(validationRoot) ?? train.Root, parse.GetValue(validation)!);

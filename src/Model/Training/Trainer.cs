@@ -7,7 +7,6 @@ using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Collectives;
-using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Training;
@@ -59,9 +58,6 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         options.Validate();
         if (hypotheses.Count != train.Samples.Count)
             throw new ArgumentException($"{hypotheses.Count} hypotheses for {train.Samples.Count} training images: the hypothesis file belongs to another split or dataset");
-        // Checked now, created with the first checkpoint: a run that fails before it leaves no empty folder behind.
-        if (Writes)
-            OutputPath.CheckFolder(options.OutputDirectory);
         var text = new TextTransformer(weights);
         // The ReCLIP++ setting overrides the visual blocks' LayerNorm eps to 1e-6 (spec §4.2), as evaluation does.
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);

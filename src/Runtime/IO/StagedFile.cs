@@ -7,16 +7,14 @@ namespace ReClip.Runtime.IO;
 /// </summary>
 public sealed class StagedFile : IDisposable
 {
-    private readonly string temporary;
+    private readonly string destination, temporary;
     private bool settled;
 
     private StagedFile(string destination, string temporary)
     {
-        Destination = destination;
+        this.destination = destination;
         this.temporary = temporary;
     }
-
-    public string Destination { get; }
 
     public static StagedFile Write(string path, Action<Stream> write)
     {
@@ -61,8 +59,8 @@ public sealed class StagedFile : IDisposable
     public void Commit()
     {
         if (settled)
-            throw new InvalidOperationException($"{Destination}: the staged file was already committed or discarded");
-        File.Move(temporary, Destination, overwrite: true);
+            throw new InvalidOperationException($"{destination}: the staged file was already committed or discarded");
+        File.Move(temporary, destination, overwrite: true);
         settled = true;
     }
 

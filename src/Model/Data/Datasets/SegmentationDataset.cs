@@ -165,13 +165,8 @@ public sealed class SegmentationDataset
         int blank = Array.FindIndex(names, n => n.Trim().Length == 0);
         if (blank >= 0)
             throw new InvalidDataException($"{path}: line {blank + 1} is empty");
-        // Two classes of one name would get the same prompts: tied logits, and argmax would never choose the second.
-        for (int line = 1; line < names.Length; line++)
-        {
-            int first = Array.FindIndex(names, 0, line, n => string.Equals(n.Trim(), names[line].Trim(), StringComparison.OrdinalIgnoreCase));
-            if (first >= 0)
-                throw new InvalidDataException($"{path}: line {line + 1} names \"{names[line].Trim()}\" again (line {first + 1}; names are compared in lower case, as CLIP reads them)");
-        }
+        if (RepeatedClassName.Find(names) is (int first, int again))
+            throw new InvalidDataException($"{path}: line {again + 1} names \"{names[again].Trim()}\" again (line {first + 1}; names are compared in lower case, as CLIP reads them)");
         return names;
     }
 }
