@@ -52,7 +52,7 @@ public sealed unsafe class SgemmTests
 
     private static IEnumerable<TestCaseData> Shapes()
     {
-        int[][] shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 8], [12, 32, 9], [13, 33, 300], [37, 70, 257], [150, 40, 520]];
+        int[][] shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 8], [12, 32, 9], [13, 33, 300], [37, 70, 257], [150, 40, 520], [13, 1060, 1030]];
         foreach (SgemmKernel kernel in new[] { SgemmKernel.Avx2, SgemmKernel.Avx512 })
             foreach (int[] s in shapes)
                 foreach (bool transA in new[] { false, true })
@@ -84,14 +84,15 @@ public sealed unsafe class SgemmTests
     public void RowSplitAcrossThreadsMatchesTheReference(SgemmKernel kernel) =>
         Check(kernel, 600, 16, 128, transA: false, transB: true, 1, 0.5f, withBias: true, threads: 3);
 
-    // Wide enough to be split by columns across the threads (each task packing all of A); three k blocks, and 151 rows
-    // are a whole number of neither the blocks (72 or 144 rows) nor the tiles (6 or 12 rows).
+    // Wide enough to be split by columns across the threads (each task packing all of A); more than one k block for
+    // either tile (256 or 1024 deep), and 151 rows are a whole number of neither the blocks (72 rows) nor the tiles (6
+    // or 12 rows).
     [TestCase(SgemmKernel.Avx2, false, 2)]
     [TestCase(SgemmKernel.Avx2, true, 3)]
     [TestCase(SgemmKernel.Avx512, false, 3)]
     [TestCase(SgemmKernel.Avx512, true, 2)]
     public void ColumnSplitAcrossThreadsMatchesTheReference(SgemmKernel kernel, bool transA, int threads) =>
-        Check(kernel, 151, 600, 600, transA, transB: true, 0.5f, 0.25f, withBias: true, threads);
+        Check(kernel, 151, 600, kernel == SgemmKernel.Avx512 ? 1100 : 600, transA, transB: true, 0.5f, 0.25f, withBias: true, threads);
 
     [Test]
     public void EmptyInnerDimensionGivesBetaCPlusBias() =>
@@ -102,6 +103,7 @@ public sealed unsafe class SgemmTests
     [TestCase(SgemmKernel.Avx2, 197, 130, 300)]
     [TestCase(SgemmKernel.Avx2, 37, 640, 300)] // few row slivers and many columns: split by columns
     [TestCase(SgemmKernel.Avx512, 29, 45, 300)]
+    [TestCase(SgemmKernel.Avx512, 29, 1060, 1030)] // two k blocks and two column panels of the wide tile
     public void PrepackedWeightsGiveBitwiseTheSameProduct(SgemmKernel kernel, int m, int n, int k)
     {
         // A linear layer: x [m, k] times a weight [n, k] used transposed, with a bias; the packed path must run the

@@ -142,8 +142,12 @@ public static unsafe class Sgemm
                 return;
             }
             PackBuffers pack = buffers ??= new PackBuffers();
-            float* packedA = pack.A(tile.Mc * tile.Kc);
-            float* packedB = packed is null ? pack.B(tile.Kc * tile.Nc) : null;
+            // Sized for this task's blocks, not the tile's largest: a small product keeps a small buffer.
+            int depth = Math.Min(tile.Kc, k);
+            long blockRows = Math.Min(tile.Mc, RoundUp(rowEnd - rowStart, tile.Rows));
+            long panelColumns = Math.Min(tile.Nc, RoundUp(columnEnd - columnStart, tile.Columns));
+            float* packedA = pack.A(blockRows * depth);
+            float* packedB = packed is null ? pack.B(panelColumns * depth) : null;
             float* edge = pack.Edge(tile.Rows * tile.Columns);
             for (int jc = columnStart; jc < columnEnd; jc += tile.Nc)
             {
@@ -180,6 +184,8 @@ public static unsafe class Sgemm
                 }
             }
         }
+
+        private static long RoundUp(int extent, int multiple) => (extent + multiple - 1) / multiple * (long)multiple;
 
         /// <summary>A partial tile: the kernel writes a full tile to scratch, then the valid part is merged into C.</summary>
         private void EdgeTile(int kc, float* sliverA, float* sliverB, float* target, int mr, int nr, bool accumulate, float* tileBias, float* scratch)
