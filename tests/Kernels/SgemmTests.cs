@@ -52,6 +52,8 @@ public sealed unsafe class SgemmTests
 
     private static IEnumerable<TestCaseData> Shapes()
     {
+        // Last row slivers of every height: within the half tile (1, 5, 13, 37 rows), past it (5 and 150 on the 6-row
+        // tile, 150 on the 12-row one) and none (6, 12); K across the k blocks of both tiles (1030).
         int[][] shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 8], [12, 32, 9], [13, 33, 300], [37, 70, 257], [150, 40, 520], [13, 1060, 1030]];
         foreach (SgemmKernel kernel in new[] { SgemmKernel.Avx2, SgemmKernel.Avx512 })
             foreach (int[] s in shapes)

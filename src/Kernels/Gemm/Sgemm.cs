@@ -187,10 +187,14 @@ public static unsafe class Sgemm
 
         private static long RoundUp(int extent, int multiple) => (extent + multiple - 1) / multiple * (long)multiple;
 
-        /// <summary>A partial tile: the kernel writes a full tile to scratch, then the valid part is merged into C.</summary>
+        /// <summary>
+        /// A partial tile: the kernel writes a full tile to scratch (its first half only, when the rows fit there), then
+        /// the valid part is merged into C.
+        /// </summary>
         private void EdgeTile(int kc, float* sliverA, float* sliverB, float* target, int mr, int nr, bool accumulate, float* tileBias, float* scratch)
         {
-            tile.Kernel(kc, sliverA, sliverB, scratch, tile.Columns, alpha, false, null);
+            var kernel = mr <= tile.Rows / 2 ? tile.HalfKernel : tile.Kernel;
+            kernel(kc, sliverA, sliverB, scratch, tile.Columns, alpha, false, null);
             for (int i = 0; i < mr; i++)
                 for (int j = 0; j < nr; j++)
                 {

@@ -8,7 +8,8 @@ namespace ReClip.Kernels.Gemm;
 /// spare, and C is read and written a quarter as often. MC 72 keeps the A block (288 KB) in L2 beside it.
 /// </summary>
 internal readonly unsafe struct Tile(int rows, int columns, int mc, int kc, int nc,
-    delegate*<int, float*, float*, float*, long, float, bool, float*, void> kernel)
+    delegate*<int, float*, float*, float*, long, float, bool, float*, void> kernel,
+    delegate*<int, float*, float*, float*, long, float, bool, float*, void> halfKernel)
 {
     public int Rows { get; } = rows;
 
@@ -22,9 +23,14 @@ internal readonly unsafe struct Tile(int rows, int columns, int mc, int kc, int 
 
     public delegate*<int, float*, float*, float*, long, float, bool, float*, void> Kernel { get; } = kernel;
 
-    public static Tile Wide { get; } = new(MicroKernel12x32.Rows, MicroKernel12x32.Columns, mc: 72, kc: 1024, nc: 1024, &MicroKernel12x32.Run);
+    /// <summary>The kernel on the first Rows / 2 rows only, for an edge sliver that has no more.</summary>
+    public delegate*<int, float*, float*, float*, long, float, bool, float*, void> HalfKernel { get; } = halfKernel;
 
-    public static Tile Narrow { get; } = new(MicroKernel6x16.Rows, MicroKernel6x16.Columns, mc: 72, kc: 256, nc: 3072, &MicroKernel6x16.Run);
+    public static Tile Wide { get; } = new(MicroKernel12x32.Rows, MicroKernel12x32.Columns, mc: 72, kc: 1024, nc: 1024,
+        &MicroKernel12x32.Run<FullHeight>, &MicroKernel12x32.Run<HalfHeight>);
+
+    public static Tile Narrow { get; } = new(MicroKernel6x16.Rows, MicroKernel6x16.Columns, mc: 72, kc: 256, nc: 3072,
+        &MicroKernel6x16.Run<FullHeight>, &MicroKernel6x16.Run<HalfHeight>);
 
     public static Tile For(SgemmKernel kernel) => (kernel == SgemmKernel.Auto ? Sgemm.ActiveKernel : kernel) == SgemmKernel.Avx512 ? Wide : Narrow;
 }
