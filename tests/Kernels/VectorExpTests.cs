@@ -44,13 +44,4 @@ public sealed class VectorExpTests
         Assert.That(new[] { result[5], result[6], result[7] }, Is.All.EqualTo(float.PositiveInfinity), "above the bound: +∞");
         Assert.That(float.IsNaN(VectorExp.Exp(Vector256.Create(float.NaN))[0]), "NaN stays NaN");
     }
-
-    [Test]
-    public void TheWideVectorIsTheNarrowOneTwice()
-    {
-        float[] x = [.. Enumerable.Range(0, 16).Select(i => -20f + 2.5f * i)];
-        Vector512<float> wide = VectorExp.Exp(Vector512.Create(x));
-        Vector256<float> low = VectorExp.Exp(Vector256.Create(x.AsSpan(0, 8))), high = VectorExp.Exp(Vector256.Create(x.AsSpan(8, 8)));
-        Assert.That(Enumerable.Range(0, 16).Select(i => wide[i]), Is.EqualTo(Enumerable.Range(0, 16).Select(i => i < 8 ? low[i] : high[i - 8])));
-    }
 }

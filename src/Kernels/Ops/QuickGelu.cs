@@ -76,19 +76,12 @@ public static partial class QuickGelu
     // x·σ(αx) = x / (1 + e^(−αx)): one division instead of a reciprocal and a product. For x → −∞ the
     // exponential overflows to +∞ and y = x/∞ = −0, the limit; for x → +∞ it underflows to 0 and y = x.
     // Each element is read before it is written, so y may alias x; the tail stays scalar for the same reason
-    // (an overlapping last vector would re-activate elements already written in place).
+    // (an overlapping last vector would re-activate elements already written in place). 256-bit vectors, as
+    // VectorExp explains.
     private static unsafe void ForwardRange(float* x, float* y, long count)
     {
         long i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i <= count - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                Vector512<float> v = Vector512.Load(x + i);
-                Vector512.Store(v / (Vector512<float>.One + VectorExp.Exp(v * -Alpha)), y + i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
@@ -104,16 +97,7 @@ public static partial class QuickGelu
     private static unsafe void BackwardRange(float* dy, float* x, float* dx, long count)
     {
         long i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i <= count - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                Vector512<float> v = Vector512.Load(x + i), one = Vector512<float>.One;
-                Vector512<float> s = one / (one + VectorExp.Exp(v * -Alpha));
-                Vector512.Store(Vector512.Load(dy + i) * s * (one + v * Alpha * (one - s)), dx + i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
