@@ -92,6 +92,21 @@ public sealed class ClipTokenizerFileTests
     }
 
     [Test]
+    public void FingerprintFollowsTheVocabularyNotItsFileFormat()
+    {
+        ClipTokenizer openAi = ClipTokenizer.FromOpenAiVocabulary(ClipBpeFixtures.ShippedOpenAiVocabulary);
+        ClipTokenizer huggingFace = ClipTokenizer.FromHuggingFaceDirectory(ClipBpeFixtures.Folder);
+        Dictionary<string, int> ids = HuggingFaceIds();
+        (ids["a"], ids["b"]) = (ids["b"], ids["a"]);
+        ClipTokenizer exchanged = ClipTokenizer.FromHuggingFace(WriteJson(ids), FixturePath("merges.txt.gz"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(huggingFace.Fingerprint, Is.EqualTo(openAi.Fingerprint), "one vocabulary in two formats");
+            Assert.That(exchanged.Fingerprint, Is.Not.EqualTo(huggingFace.Fingerprint), "two ids exchanged");
+        });
+    }
+
+    [Test]
     public void MergesThatDoNotFitTheVocabularyCountAreRejected()
     {
         string[] lines = Decompressed("merges.txt.gz").TrimEnd('\n').Split('\n');

@@ -1,5 +1,7 @@
-using ReClip.Runtime.IO;
+using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
+using ReClip.Runtime.IO;
+using ReClip.Runtime.Platform;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Tests.Model;
@@ -36,10 +38,12 @@ public sealed class QueryBankCacheTests
         return Tensor.FromSpan<float>(values, [Names.Length, Embed]);
     }
 
-    private Tensor Get(out QueryBankSource source, IReadOnlyList<string>? names = null) =>
-        QueryBankCache.GetOrBuild(weightsFile, names ?? Names, Embed, Build, out source, Path.Combine(folder, "query"));
+    private const string Computation = "vocabulary, device and build";
 
-    private string CacheFile => QueryBankCache.FileFor(weightsFile, Names, Path.Combine(folder, "query"));
+    private Tensor Get(out QueryBankSource source, IReadOnlyList<string>? names = null) =>
+        QueryBankCache.GetOrBuild(weightsFile, names ?? Names, Embed, Computation, Build, out source, Path.Combine(folder, "query"));
+
+    private string CacheFile => QueryBankCache.FileFor(weightsFile, Names, Computation, Path.Combine(folder, "query"));
 
     [Test]
     public void MissBuildsAndStoresThenHitReads()
@@ -59,13 +63,30 @@ public sealed class QueryBankCacheTests
     public void KeyDependsOnClassesTheirOrderAndTheWeightsFile()
     {
         string before = CacheFile;
-        string other = QueryBankCache.FileFor(weightsFile, ["horse", "sky", "grass"], folder);
+        string other = QueryBankCache.FileFor(weightsFile, ["horse", "sky", "grass"], Computation, folder);
+        string computedElsewise = QueryBankCache.FileFor(weightsFile, Names, "another vocabulary", Path.Combine(folder, "query"));
         File.SetLastWriteTimeUtc(weightsFile, File.GetLastWriteTimeUtc(weightsFile).AddSeconds(-10));
         Assert.Multiple(() =>
         {
             Assert.That(Path.GetFileName(other), Is.Not.EqualTo(Path.GetFileName(before)));
+            Assert.That(computedElsewise, Is.Not.EqualTo(before), "a bank computed otherwise has its own key");
             Assert.That(CacheFile, Is.Not.EqualTo(before), "a rewritten weights file gets a new key");
-            Assert.That(() => QueryBankCache.FileFor(Path.Combine(folder, "none.pt"), Names), Throws.TypeOf<FileNotFoundException>());
+            Assert.That(() => QueryBankCache.FileFor(Path.Combine(folder, "none.pt"), Names, Computation), Throws.TypeOf<FileNotFoundException>());
+        });
+    }
+
+    [Test]
+    public void ComputationNamesTheVocabularyTheDeviceAndTheBuild()
+    {
+        using ClipWeights weights = ClipWeights.Load(weightsFile);
+        var text = new TextTransformer(weights);
+        string computation = QueryBankCache.Computation(text, ClipTokenizer.Default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(computation, Does.Contain(ClipTokenizer.Default.Fingerprint));
+            Assert.That(computation, Does.Contain($"cpu {CpuInfo.Simd}"));
+            Assert.That(computation, Does.Contain(typeof(QueryBank).Assembly.ManifestModule.ModuleVersionId.ToString()));
+            Assert.That(QueryBankCache.Computation(text, ClipTokenizer.Default), Is.EqualTo(computation), "the same every time");
         });
     }
 

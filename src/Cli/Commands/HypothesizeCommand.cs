@@ -57,9 +57,9 @@ public static class HypothesizeCommand
             using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
             var clock = Stopwatch.StartNew();
             // From the disk cache when there (spec §2.1: minutes for ADE's 150 classes on a CPU), so the shards of a
-            // run on one machine build the bank once; the vocabulary is checked when the bank must be built.
-            using Tensor bank = QueryBankCache.GetOrBuild(weightsPath, data.Classes, clip.Config.EmbedDim,
-                () => QueryBank.Build(new TextTransformer(clip), vocabulary.TokenizerFor(parse, clip, weightsPath), data.Classes), out _);
+            // run on one machine build the bank once.
+            using Tensor bank = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), vocabulary.TokenizerFor(parse, clip, weightsPath),
+                data.Classes, out _);
             var hypothesis = new Hypothesis(clip, bank, side, step);
 
             var lines = new List<int[]>(samples.Count);

@@ -43,9 +43,9 @@ public sealed class InferenceModel : IDisposable
         try
         {
             var text = new TextTransformer(weights);
-            query = QueryBankCache.GetOrBuild(weightsPath, names, weights.Config.EmbedDim,
-                () => QueryBank.Build(text, tokenizer(weights), names), out _);
-            ReClipHead? head = checkpoint?.CreateHead(text, query, tokenizer(weights));
+            ClipTokenizer vocabulary = tokenizer(weights);
+            query = QueryBankCache.GetOrBuild(weightsPath, text, vocabulary, names, out _);
+            ReClipHead? head = checkpoint?.CreateHead(text, query, vocabulary);
             return new InferenceModel(weights, query, head, names);
         }
         catch

@@ -115,8 +115,7 @@ public static class TrainCommand
             string weightsPath = parse.GetRequiredValue(weights);
             using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);
-            using Tensor query = QueryBankCache.GetOrBuild(weightsPath, train.Classes, clip.Config.EmbedDim,
-                () => QueryBank.Build(new TextTransformer(clip), tokenizer, train.Classes), out _);
+            using Tensor query = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), tokenizer, train.Classes, out _);
             using ICollective? group = meeting is null ? null : nccl ? NcclCollective.Create(meeting) : TcpCollective.Create((TcpRendezvous)meeting);
             var session = new TrainingSession(clip, tokenizer, train, val, hypotheses, options, group);
             TrainingState state;

@@ -47,8 +47,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
 
         using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, Device);
         IReadOnlyList<string> classes = train.Classes;
-        using Tensor query = Stage("Query bank", () => QueryBankCache.GetOrBuild(weightsPath, classes, clip.Config.EmbedDim,
-            () => QueryBank.Build(new TextTransformer(clip), ClipTokenizer.Default, classes), out _));
+        using Tensor query = Stage("Query bank", () => QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), ClipTokenizer.Default, classes, out _));
         var vision = new VisionTransformer(clip, ResidualBlock.MaskClipVisualEps);
 
         using var baseline = new Segmenter(vision, query, Preset) { DenoisingThreshold = null };

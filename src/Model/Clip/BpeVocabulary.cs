@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace ReClip.Model.Clip;
 
@@ -52,7 +54,11 @@ internal sealed class BpeVocabulary
         StartOfTextId = Require(ClipPreTokenizer.StartOfText, "the start-of-text token");
         EndOfTextId = Require(ClipPreTokenizer.EndOfText, "the end-of-text token");
         merges = BuildMerges(ids, mergeLines, vocabularySource, mergesSource);
+        Fingerprint = FingerprintOf(this.tokens, mergeLines);
     }
+
+    /// <summary>SHA-256 of the tokens in id order and the merges in rank order: equal for vocabularies that encode alike.</summary>
+    public string Fingerprint { get; }
 
     public int Count => tokens.Length;
 
@@ -107,4 +113,15 @@ internal sealed class BpeVocabulary
 
     /// <summary>A merge of two adjacent symbols: lower ranks are applied first; the result is one token.</summary>
     public readonly record struct Merge(int Rank, int ResultId);
+
+    private static string FingerprintOf(string[] tokens, IReadOnlyList<BpeMergeLine> mergeLines)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (string token in tokens)
+            hash.AppendData(Encoding.UTF8.GetBytes(token + "\n"));
+        hash.AppendData([0]);
+        foreach (BpeMergeLine merge in mergeLines)
+            hash.AppendData(Encoding.UTF8.GetBytes($"{merge.First} {merge.Second}\n"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 }

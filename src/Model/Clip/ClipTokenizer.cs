@@ -34,6 +34,9 @@ public sealed class ClipTokenizer
 
     public int VocabularySize => vocabulary.Count;
 
+    /// <summary>Identifies the vocabulary by its content: tokenizers with the same fingerprint give the same ids.</summary>
+    public string Fingerprint => vocabulary.Fingerprint;
+
     /// <summary>Token strings in id order, for comparing vocabularies.</summary>
     internal IReadOnlyList<string> Tokens => vocabulary.Tokens;
 

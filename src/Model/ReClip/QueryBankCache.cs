@@ -1,6 +1,9 @@
-using ReClip.Runtime.IO;
 using System.Security.Cryptography;
 using System.Text;
+using ReClip.Kernels.Gemm;
+using ReClip.Model.Clip;
+using ReClip.Runtime.IO;
+using ReClip.Runtime.Platform;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
@@ -21,10 +24,13 @@ public enum QueryBankSource
 
 /// <summary>
 /// The Query bank T [C, E] (spec §2.1: 85 prompts per class through the text tower, ADE's 150 classes take minutes on a
-/// CPU) kept on disk as safetensors, one file per (weights file, templates, class names). The key hashes the weights
-/// file's full path, size and last-write time (a replaced file gets a new key without hashing gigabytes), a hash of
-/// the templates and the class names in order. Files are written atomically; a file that does not open, lacks the
-/// tensor, has another shape or dtype, holds a non-finite value or names other classes is rebuilt, never trusted.
+/// CPU) kept on disk as safetensors, one file per (weights file, templates, class names, computation). The key hashes
+/// the weights file's full path, size and last-write time (a replaced file gets a new key without hashing gigabytes),
+/// a hash of the templates, the class names in order and <see cref="Computation"/>: the vocabulary, the device and
+/// vector width, and the build of the code, so that a bank made by another tokenizer, by another width's rounding or
+/// by an older reclip is never read in place of this one. Files are written atomically; a file that does not open,
+/// lacks the tensor, has another shape or dtype, holds a non-finite value or names other classes is rebuilt, never
+/// trusted.
 /// </summary>
 public static class QueryBankCache
 {
@@ -34,16 +40,42 @@ public static class QueryBankCache
     /// <summary>$RECLIP_CACHE/query, else $XDG_CACHE_HOME/reclip/query, else ~/.cache/reclip/query.</summary>
     public static string Directory => CacheFolders.Of("query");
 
-    /// <summary>The cache file of a bank for <paramref name="weightsPath"/> (which must exist) and the class names.</summary>
-    public static string FileFor(string weightsPath, IReadOnlyList<string> classNames, string? directory = null)
+    /// <summary>
+    /// What decides the bank's values besides the weights, templates and classes: the tokenizer's vocabulary, where the
+    /// tower computes (on a CPU, with which vector width: the rounding differs) and the build of the assemblies that
+    /// compute it (their module version ids change with their code).
+    /// </summary>
+    public static string Computation(TextTransformer text, ClipTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        string device = text.Device.IsCpu ? $"cpu {CpuInfo.Simd}" : text.Device.ToString();
+        Guid[] builds = [typeof(QueryBank).Assembly.ManifestModule.ModuleVersionId, typeof(Sgemm).Assembly.ManifestModule.ModuleVersionId,
+            typeof(Tensor).Assembly.ManifestModule.ModuleVersionId];
+        return $"{tokenizer.Fingerprint} {device} {string.Join(' ', builds)}";
+    }
+
+    /// <summary>The bank of <paramref name="text"/>'s tower for the class names, from the cache or built (then stored).</summary>
+    public static Tensor GetOrBuild(string weightsPath, TextTransformer text, ClipTokenizer tokenizer, IReadOnlyList<string> classNames,
+        out QueryBankSource source, string? directory = null) =>
+        GetOrBuild(weightsPath, classNames, text.Config.EmbedDim, Computation(text, tokenizer),
+            () => QueryBank.Build(text, tokenizer, classNames), out source, directory);
+
+    /// <summary>
+    /// The cache file of a bank for <paramref name="weightsPath"/> (which must exist), the class names and
+    /// <paramref name="computation"/> (<see cref="Computation"/>).
+    /// </summary>
+    public static string FileFor(string weightsPath, IReadOnlyList<string> classNames, string computation, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(weightsPath);
         ArgumentNullException.ThrowIfNull(classNames);
+        ArgumentNullException.ThrowIfNull(computation);
         var weights = new FileInfo(Path.GetFullPath(weightsPath));
         if (!weights.Exists)
             throw new FileNotFoundException($"{weightsPath}: no such file", weightsPath);
         string templates = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', QueryBank.Templates))));
-        string material = string.Join('\0', weights.FullName, weights.Length, weights.LastWriteTimeUtc.Ticks, templates, string.Join('\n', classNames));
+        string material = string.Join('\0', weights.FullName, weights.Length, weights.LastWriteTimeUtc.Ticks, templates, string.Join('\n', classNames),
+            computation);
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(material)))[..32];
         return Path.Combine(directory ?? Directory, key + ".safetensors");
     }
@@ -52,12 +84,12 @@ public static class QueryBankCache
     /// T [C, E] from the cache, or from <paramref name="build"/> (then stored). <paramref name="embedDim"/> is the E the
     /// bank must have. A cache folder that cannot be written costs only the store: the built bank is returned.
     /// </summary>
-    public static Tensor GetOrBuild(string weightsPath, IReadOnlyList<string> classNames, int embedDim, Func<Tensor> build,
+    public static Tensor GetOrBuild(string weightsPath, IReadOnlyList<string> classNames, int embedDim, string computation, Func<Tensor> build,
         out QueryBankSource source, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(build);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(embedDim);
-        string file = FileFor(weightsPath, classNames, directory);
+        string file = FileFor(weightsPath, classNames, computation, directory);
         source = QueryBankSource.Built;
         if (File.Exists(file))
         {
