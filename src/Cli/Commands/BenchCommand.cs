@@ -101,7 +101,7 @@ public static class BenchCommand
     private static void Render(BenchReport report)
     {
         string peak = report.PeakGflops is double gflops
-            ? string.Create(CultureInfo.InvariantCulture, $"{gflops:F0} GFLOP/s = {report.Threads} threads × {report.SimdLanes} lanes × {report.FmaPipes} FMA pipes × 2 × {report.ClockMhz:F0} MHz ({report.ClockSource})")
+            ? string.Create(CultureInfo.InvariantCulture, $"{gflops:F0} GFLOP/s = {report.Threads} threads × {report.SimdLanes} lanes × {report.FmaPipes} FMA pipe{(report.FmaPipes == 1 ? "" : "s")} × 2 × {report.ClockMhz:F0} MHz ({report.ClockSource})")
             : "unknown (no FMA or no readable clock)";
         Terminal.KeyValueTable(
         [

@@ -5,10 +5,12 @@ namespace ReClip.Model.Benchmarks;
 
 /// <summary>
 /// The theoretical single-precision peak of the compute threads: threads × SIMD lanes × FMA pipes × 2 flops × clock.
-/// Two FMA pipes per core is an assumption (Intel since Haswell, AMD since Zen 2 have them at the vector width used
-/// here); the clock is the highest cpufreq maximum, else the highest "cpu MHz" of /proc/cpuinfo (virtual machines
-/// often show only the nominal clock there, and turbo clocks are not reached on all cores at once). Without
-/// FMA or a readable clock the peak is unknown.
+/// Two FMA pipes per core at the vector width used is an assumption (Intel since Haswell, AMD since Zen 2 have them
+/// for 256-bit vectors), with one known exception: Zen 4 runs a 512-bit operation as two halves on its two 256-bit
+/// pipes, so it completes one 512-bit multiply-add per cycle (<see cref="PipesFor"/>). The
+/// clock is the highest cpufreq maximum, else the highest "cpu MHz" of /proc/cpuinfo (virtual machines often show
+/// only the nominal clock there, and turbo clocks are not reached on all cores at once). Without FMA or a readable
+/// clock the peak is unknown.
 /// </summary>
 public sealed record PeakFlops(int Threads, int SimdLanes, int FmaPipes, double? ClockMegahertz, string ClockSource)
 {
@@ -18,16 +20,40 @@ public sealed record PeakFlops(int Threads, int SimdLanes, int FmaPipes, double?
 
     public static PeakFlops OfThisMachine()
     {
-        (int lanes, int pipes) = CpuInfo.Simd switch
+        string[] cpuinfo = [.. ReadLines("/proc/cpuinfo")];
+        string? vendor = CpuinfoField(cpuinfo, "vendor_id");
+        int? family = int.TryParse(CpuinfoField(cpuinfo, "cpu family"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int f) ? f : null;
+        int lanes = CpuInfo.Simd switch
         {
-            SimdLevel.Avx512 => (16, AssumedFmaPipes),
-            SimdLevel.Avx2Fma => (8, AssumedFmaPipes),
-            _ => (System.Numerics.Vector<float>.Count, 0),
+            SimdLevel.Avx512 => 16,
+            SimdLevel.Avx2Fma => 8,
+            _ => System.Numerics.Vector<float>.Count,
         };
+        int pipes = PipesFor(CpuInfo.Simd, vendor, family);
         (double? clock, string source) = MaximumFrequency() is double max ? (max, "cpufreq cpuinfo_max_freq")
-            : CpuinfoMegahertz() is double current ? (current, "/proc/cpuinfo cpu MHz")
+            : CpuinfoMegahertz(cpuinfo) is double current ? (current, "/proc/cpuinfo cpu MHz")
             : ((double?)null, "unknown");
         return new PeakFlops(CpuInfo.Threads, lanes, pipes, clock, source);
+    }
+
+    /// <summary>
+    /// Multiply-add pipes per core at the width <paramref name="simd"/> computes with: none without FMA, one for AVX-512
+    /// on AMD's family 25 (Zen 4; Zen 3, the same family, has no AVX-512), else <see cref="AssumedFmaPipes"/>.
+    /// </summary>
+    internal static int PipesFor(SimdLevel simd, string? vendor, int? family) => simd switch
+    {
+        SimdLevel.Portable => 0,
+        SimdLevel.Avx512 when vendor == "AuthenticAMD" && family == 25 => 1,
+        _ => AssumedFmaPipes,
+    };
+
+    /// <summary>The value of the first "<paramref name="name"/> : value" line, or null.</summary>
+    private static string? CpuinfoField(string[] cpuinfo, string name)
+    {
+        foreach (string line in cpuinfo)
+            if (line.IndexOf(':', StringComparison.Ordinal) is int colon and > 0 && line.AsSpan(0, colon).Trim().SequenceEqual(name))
+                return line[(colon + 1)..].Trim();
+        return null;
     }
 
     private static double? MaximumFrequency()
@@ -41,10 +67,10 @@ public sealed record PeakFlops(int Threads, int SimdLanes, int FmaPipes, double?
         return highest;
     }
 
-    private static double? CpuinfoMegahertz()
+    private static double? CpuinfoMegahertz(string[] cpuinfo)
     {
         double? highest = null;
-        foreach (string line in ReadLines("/proc/cpuinfo"))
+        foreach (string line in cpuinfo)
             if (line.StartsWith("cpu MHz", StringComparison.Ordinal) && line.IndexOf(':', StringComparison.Ordinal) is int colon and > 0
                 && double.TryParse(line.AsSpan(colon + 1).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double mhz) && mhz > 0)
                 highest = Math.Max(highest ?? 0, mhz);
