@@ -52,10 +52,11 @@ public sealed unsafe class SgemmTests
 
     private static IEnumerable<TestCaseData> Shapes()
     {
-        // Last row slivers of every height: within the half tile (1, 5, 13, 37 rows), past it (5 and 150 on the 6-row
-        // tile, 150 on the 12-row one) and none (6, 12); K across the k blocks of both tiles (1030).
+        // Last row slivers of every height: within the half tile (1, 13 and 37 rows on every tile, 5, 6 and 150 on the
+        // 12-row one), past it (5 rows on the 6-row tiles; 151 in the column-split test below on the 12-row one) and none
+        // (6, 12 and 150 on the 6-row tiles, 12 on the 12-row one); K across the k blocks of every tile (1030).
         int[][] shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 8], [12, 32, 9], [13, 33, 300], [37, 70, 257], [150, 40, 520], [13, 1060, 1030]];
-        foreach (SgemmKernel kernel in new[] { SgemmKernel.Avx2, SgemmKernel.Avx512 })
+        foreach (SgemmKernel kernel in new[] { SgemmKernel.Avx2, SgemmKernel.Avx512, SgemmKernel.Portable })
             foreach (int[] s in shapes)
                 foreach (bool transA in new[] { false, true })
                     foreach (bool transB in new[] { false, true })
@@ -72,6 +73,7 @@ public sealed unsafe class SgemmTests
     [TestCase(SgemmKernel.Avx2, 1f, 0f, true)]
     [TestCase(SgemmKernel.Avx512, 0.5f, 1f, true)]
     [TestCase(SgemmKernel.Avx512, -2f, 0.25f, true)]
+    [TestCase(SgemmKernel.Portable, -2f, 0.25f, true)]
     public void AlphaBetaAndBiasEpilogue(SgemmKernel kernel, float alpha, float beta, bool withBias) =>
         Check(kernel, 29, 45, 300, transA: false, transB: true, alpha, beta, withBias);
 
@@ -83,6 +85,7 @@ public sealed unsafe class SgemmTests
     // Few columns and many rows, above the parallel threshold: the work is split by row ranges, not columns.
     [TestCase(SgemmKernel.Avx2)]
     [TestCase(SgemmKernel.Avx512)]
+    [TestCase(SgemmKernel.Portable)]
     public void RowSplitAcrossThreadsMatchesTheReference(SgemmKernel kernel) =>
         Check(kernel, 600, 16, 128, transA: false, transB: true, 1, 0.5f, withBias: true, threads: 3);
 
@@ -93,6 +96,7 @@ public sealed unsafe class SgemmTests
     [TestCase(SgemmKernel.Avx2, true, 3)]
     [TestCase(SgemmKernel.Avx512, false, 3)]
     [TestCase(SgemmKernel.Avx512, true, 2)]
+    [TestCase(SgemmKernel.Portable, true, 2)]
     public void ColumnSplitAcrossThreadsMatchesTheReference(SgemmKernel kernel, bool transA, int threads) =>
         Check(kernel, 151, 600, kernel == SgemmKernel.Avx512 ? 1100 : 600, transA, transB: true, 0.5f, 0.25f, withBias: true, threads);
 
@@ -106,6 +110,7 @@ public sealed unsafe class SgemmTests
     [TestCase(SgemmKernel.Avx2, 37, 640, 300)] // few row slivers and many columns: split by columns
     [TestCase(SgemmKernel.Avx512, 29, 45, 300)]
     [TestCase(SgemmKernel.Avx512, 29, 1060, 1030)] // two k blocks and two column panels of the wide tile
+    [TestCase(SgemmKernel.Portable, 37, 70, 600)]
     public void PrepackedWeightsGiveBitwiseTheSameProduct(SgemmKernel kernel, int m, int n, int k)
     {
         // A linear layer: x [m, k] times a weight [n, k] used transposed, with a bias; the packed path must run the

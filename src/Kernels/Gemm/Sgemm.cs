@@ -11,6 +11,9 @@ public enum SgemmKernel
     Auto,
     Avx512,
     Avx2,
+
+    /// <summary>Vector&lt;T&gt; at the CPU's own width, for CPUs with neither of the others (SSE only, Arm).</summary>
+    Portable,
 }
 
 /// <summary>
@@ -32,7 +35,12 @@ public static unsafe class Sgemm
     /// </summary>
     private const double PackCost = 64;
 
-    public static SgemmKernel ActiveKernel => CpuInfo.Simd == SimdLevel.Avx512 ? SgemmKernel.Avx512 : SgemmKernel.Avx2;
+    public static SgemmKernel ActiveKernel => CpuInfo.Simd switch
+    {
+        SimdLevel.Avx512 => SgemmKernel.Avx512,
+        SimdLevel.Avx2Fma => SgemmKernel.Avx2,
+        _ => SgemmKernel.Portable,
+    };
 
     public static void Multiply(int m, int n, int k, float alpha, GemmOperand a, GemmOperand b, float beta, float* c, long ldc,
         float* bias = null, SgemmKernel kernel = SgemmKernel.Auto, ComputePool? pool = null)

@@ -32,5 +32,13 @@ internal readonly unsafe struct Tile(int rows, int columns, int mc, int kc, int 
     public static Tile Narrow { get; } = new(MicroKernel6x16.Rows, MicroKernel6x16.Columns, mc: 72, kc: 256, nc: 3072,
         &MicroKernel6x16.Run<FullHeight>, &MicroKernel6x16.Run<HalfHeight>);
 
-    public static Tile For(SgemmKernel kernel) => (kernel == SgemmKernel.Auto ? Sgemm.ActiveKernel : kernel) == SgemmKernel.Avx512 ? Wide : Narrow;
+    public static Tile Portable { get; } = new(MicroKernel6xVector.Rows, MicroKernel6xVector.Columns, mc: 72, kc: 256, nc: 3072,
+        &MicroKernel6xVector.Run<FullHeight>, &MicroKernel6xVector.Run<HalfHeight>);
+
+    public static Tile For(SgemmKernel kernel) => (kernel == SgemmKernel.Auto ? Sgemm.ActiveKernel : kernel) switch
+    {
+        SgemmKernel.Avx512 => Wide,
+        SgemmKernel.Avx2 => Narrow,
+        _ => Portable,
+    };
 }
