@@ -1,4 +1,5 @@
 using ReClip.Model.Benchmarks;
+using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.IO;
 using ReClip.Runtime.Tensors;
@@ -8,7 +9,8 @@ namespace ReClip.Tests.Cli;
 
 /// <summary>
 /// The tiny test CLIP has a 300-token vocabulary and 16 positions, so it cannot encode the 85 templates with OpenAI's
-/// BPE; the commands find its Query bank in the disk cache instead, written here with random unit rows.
+/// BPE; the commands find its Query bank in the disk cache instead, written here with random unit rows under the key
+/// the commands compute (the built-in vocabulary, the CPU).
 /// </summary>
 internal static class CachedQueryBank
 {
@@ -22,7 +24,8 @@ internal static class CachedQueryBank
     public static void Store(string cacheRoot, string weights, int embed, IReadOnlyList<string> names, int seed = 1)
     {
         using Tensor bank = RandomInputs.UnitRows(names.Count, embed, seed);
-        QueryBankCache.Store(QueryBankCache.FileFor(weights, names, Path.Combine(cacheRoot, "query")), bank, names);
+        string computation = QueryBankCache.Computation(ClipTokenizer.Default, Device.Cpu);
+        QueryBankCache.Store(QueryBankCache.FileFor(weights, names, computation, Path.Combine(cacheRoot, "query")), bank, names);
     }
 
     public static Dictionary<string, string> Environment(string cacheRoot) => new() { [CacheFolders.Variable] = cacheRoot };

@@ -71,22 +71,21 @@ public sealed class QueryBankCacheTests
             Assert.That(Path.GetFileName(other), Is.Not.EqualTo(Path.GetFileName(before)));
             Assert.That(computedElsewise, Is.Not.EqualTo(before), "a bank computed otherwise has its own key");
             Assert.That(CacheFile, Is.Not.EqualTo(before), "a rewritten weights file gets a new key");
-            Assert.That(() => QueryBankCache.FileFor(Path.Combine(folder, "none.pt"), Names, Computation), Throws.TypeOf<FileNotFoundException>());
+            Assert.That(() => QueryBankCache.FileFor(Path.Combine(folder, "none.pt"), Names, Computation, folder), Throws.TypeOf<FileNotFoundException>());
         });
     }
 
     [Test]
     public void ComputationNamesTheVocabularyTheDeviceAndTheBuild()
     {
-        using ClipWeights weights = ClipWeights.Load(weightsFile);
-        var text = new TextTransformer(weights);
-        string computation = QueryBankCache.Computation(text, ClipTokenizer.Default);
+        string computation = QueryBankCache.Computation(ClipTokenizer.Default, Device.Cpu);
         Assert.Multiple(() =>
         {
             Assert.That(computation, Does.Contain(ClipTokenizer.Default.Fingerprint));
             Assert.That(computation, Does.Contain($"cpu {CpuInfo.Simd}"));
             Assert.That(computation, Does.Contain(typeof(QueryBank).Assembly.ManifestModule.ModuleVersionId.ToString()));
-            Assert.That(QueryBankCache.Computation(text, ClipTokenizer.Default), Is.EqualTo(computation), "the same every time");
+            Assert.That(QueryBankCache.Computation(ClipTokenizer.Default, Device.Cpu), Is.EqualTo(computation), "the same every time");
+            Assert.That(QueryBankCache.Computation(ClipTokenizer.Default, new Device(DeviceKind.Cuda, 1)), Does.Contain("cuda:1"));
         });
     }
 

@@ -73,7 +73,7 @@ public static class EvalCommand
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
             ]);
-            using InferenceModel model = InferenceModel.Load(weightsPath, target, data.Classes, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, data.Classes, checkpointPath, vocabulary.Tokenizer(parse));
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
             var clock = Stopwatch.StartNew();
             EvaluationCounts counts;

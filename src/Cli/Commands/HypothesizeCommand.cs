@@ -58,7 +58,7 @@ public static class HypothesizeCommand
             var clock = Stopwatch.StartNew();
             // From the disk cache when there (spec §2.1: minutes for ADE's 150 classes on a CPU), so the shards of a
             // run on one machine build the bank once.
-            using Tensor bank = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), vocabulary.TokenizerFor(parse, clip, weightsPath),
+            using Tensor bank = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), vocabulary.Tokenizer(parse),
                 data.Classes, out _);
             var hypothesis = new Hypothesis(clip, bank, side, step);
 

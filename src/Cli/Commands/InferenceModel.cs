@@ -29,10 +29,11 @@ public sealed class InferenceModel : IDisposable
 
     /// <summary>
     /// Loads the weights (onto <paramref name="device"/>, where the towers run) and the Query bank of <paramref name="classes"/>; with <paramref name="checkpointPath"/>, the
-    /// head it holds, whose classes must be <paramref name="classes"/> (when given) in the same order. The tokenizer is
-    /// asked for only when text must be encoded (a bank not in the cache, a head's Reference prompt).
+    /// head it holds, whose classes must be <paramref name="classes"/> (when given) in the same order. The tokenizer's
+    /// vocabulary keys the cached bank; it is checked against the text tower only when text must be encoded (a bank not
+    /// in the cache, a head's Reference prompt).
     /// </summary>
-    public static InferenceModel Load(string weightsPath, Device device, IReadOnlyList<string>? classes, string? checkpointPath, Func<ClipWeights, ClipTokenizer> tokenizer)
+    public static InferenceModel Load(string weightsPath, Device device, IReadOnlyList<string>? classes, string? checkpointPath, ClipTokenizer tokenizer)
     {
         using HeadCheckpoint? checkpoint = checkpointPath is null ? null : HeadCheckpoint.Open(checkpointPath);
         IReadOnlyList<string> names = checkpoint?.Classes ?? classes ?? throw new ArgumentException("give the class names or a checkpoint");
@@ -43,9 +44,10 @@ public sealed class InferenceModel : IDisposable
         try
         {
             var text = new TextTransformer(weights);
-            ClipTokenizer vocabulary = tokenizer(weights);
-            query = QueryBankCache.GetOrBuild(weightsPath, text, vocabulary, names, out _);
-            ReClipHead? head = checkpoint?.CreateHead(text, query, vocabulary);
+            query = QueryBankCache.GetOrBuild(weightsPath, text, tokenizer, names, out _);
+            if (checkpoint is not null)
+                tokenizer.RequireFits(weights.Config, weightsPath);
+            ReClipHead? head = checkpoint?.CreateHead(text, query, tokenizer);
             return new InferenceModel(weights, query, head, names);
         }
         catch

@@ -61,7 +61,7 @@ public static class SegmentCommand
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
             string weightsPath = parse.GetRequiredValue(weights);
-            using InferenceModel model = InferenceModel.Load(weightsPath, target, names, checkpointPath, clip => vocabulary.TokenizerFor(parse, clip, weightsPath));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, names, checkpointPath, vocabulary.Tokenizer(parse));
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
             // Both files are written in full before either is put in place: a failure while writing leaves neither.

@@ -53,8 +53,7 @@ public sealed class VocabularyOptions
     {
         ArgumentNullException.ThrowIfNull(weights);
         ClipTokenizer tokenizer = Tokenizer(parse);
-        if (tokenizer.VocabularySize != weights.Config.VocabularySize)
-            throw new ArgumentException($"{weightsPath}: the text tower has {weights.Config.VocabularySize} tokens but the vocabulary has {tokenizer.VocabularySize}; give the model's own with --vocab or --hf-vocab");
+        tokenizer.RequireFits(weights.Config, weightsPath);
         return tokenizer;
     }
 }

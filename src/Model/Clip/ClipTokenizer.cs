@@ -37,6 +37,17 @@ public sealed class ClipTokenizer
     /// <summary>Identifies the vocabulary by its content: tokenizers with the same fingerprint give the same ids.</summary>
     public string Fingerprint => vocabulary.Fingerprint;
 
+    /// <summary>
+    /// Throws unless the vocabulary has as many tokens as the text tower of <paramref name="config"/> (read from
+    /// <paramref name="weightsPath"/>) has embedding rows: its ids would index the wrong rows, or none.
+    /// </summary>
+    public void RequireFits(ClipConfig config, string weightsPath)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (VocabularySize != config.VocabularySize)
+            throw new ArgumentException($"{weightsPath}: the text tower has {config.VocabularySize} tokens but the vocabulary has {VocabularySize}; give the model's own with --vocab or --hf-vocab");
+    }
+
     /// <summary>Token strings in id order, for comparing vocabularies.</summary>
     internal IReadOnlyList<string> Tokens => vocabulary.Tokens;
 

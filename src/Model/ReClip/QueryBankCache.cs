@@ -45,27 +45,35 @@ public static class QueryBankCache
     /// tower computes (on a CPU, with which vector width: the rounding differs) and the build of the assemblies that
     /// compute it (their module version ids change with their code).
     /// </summary>
-    public static string Computation(TextTransformer text, ClipTokenizer tokenizer)
+    public static string Computation(ClipTokenizer tokenizer, Device device)
     {
-        ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        string device = text.Device.IsCpu ? $"cpu {CpuInfo.Simd}" : text.Device.ToString();
+        string where = device.IsCpu ? $"cpu {CpuInfo.Simd}" : device.ToString();
         Guid[] builds = [typeof(QueryBank).Assembly.ManifestModule.ModuleVersionId, typeof(Sgemm).Assembly.ManifestModule.ModuleVersionId,
             typeof(Tensor).Assembly.ManifestModule.ModuleVersionId];
-        return $"{tokenizer.Fingerprint} {device} {string.Join(' ', builds)}";
+        return $"{tokenizer.Fingerprint} {where} {string.Join(' ', builds)}";
     }
 
-    /// <summary>The bank of <paramref name="text"/>'s tower for the class names, from the cache or built (then stored).</summary>
+    /// <summary>
+    /// The bank of <paramref name="text"/>'s tower for the class names, from the cache or built (then stored). The
+    /// vocabulary is checked against the tower only when the bank must be built.
+    /// </summary>
     public static Tensor GetOrBuild(string weightsPath, TextTransformer text, ClipTokenizer tokenizer, IReadOnlyList<string> classNames,
-        out QueryBankSource source, string? directory = null) =>
-        GetOrBuild(weightsPath, classNames, text.Config.EmbedDim, Computation(text, tokenizer),
-            () => QueryBank.Build(text, tokenizer, classNames), out source, directory);
+        out QueryBankSource source, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return GetOrBuild(weightsPath, classNames, text.Config.EmbedDim, Computation(tokenizer, text.Device), () =>
+        {
+            tokenizer.RequireFits(text.Config, weightsPath);
+            return QueryBank.Build(text, tokenizer, classNames);
+        }, out source, directory);
+    }
 
     /// <summary>
     /// The cache file of a bank for <paramref name="weightsPath"/> (which must exist), the class names and
     /// <paramref name="computation"/> (<see cref="Computation"/>).
     /// </summary>
-    public static string FileFor(string weightsPath, IReadOnlyList<string> classNames, string computation, string? directory = null)
+    public static string FileFor(string weightsPath, IReadOnlyList<string> classNames, string computation, string? directory)
     {
         ArgumentNullException.ThrowIfNull(weightsPath);
         ArgumentNullException.ThrowIfNull(classNames);
