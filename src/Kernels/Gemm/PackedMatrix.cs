@@ -18,7 +18,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         Tile = tile;
         Resize(depth, columns);
-        capacity = Math.Max(1, depth * paddedColumns);
+        capacity = Math.Max(1, SgemmPacking.Padded(depth) * paddedColumns);
         data = (float*)NativeMemory.AlignedAlloc((nuint)(capacity * sizeof(float)), 64);
     }
 
@@ -49,7 +49,7 @@ public sealed unsafe class PackedMatrix : IDisposable
         CheckOperand(b, depth, columns);
         Tile tile = Tile.For(SgemmKernel.Auto);
         long paddedColumns = (columns + tile.Columns - 1) / tile.Columns * (long)tile.Columns;
-        if (cached is null || cached.disposed || cached.Tile.Rows != tile.Rows || cached.capacity < depth * paddedColumns)
+        if (cached is null || cached.disposed || cached.Tile.Rows != tile.Rows || cached.capacity < SgemmPacking.Padded(depth) * paddedColumns)
         {
             cached?.Dispose();
             cached = new PackedMatrix(tile, depth, columns);
@@ -86,7 +86,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         int kc = Math.Min(Tile.Kc, Depth - pc);
-        return data + pc * paddedColumns + (long)jc * kc;
+        return data + pc * paddedColumns + (long)jc * SgemmPacking.Padded(kc);
     }
 
     /// <summary>Packed copies of frozen weights are often cached for a weight's lifetime, so the finalizer frees them too.</summary>

@@ -151,7 +151,7 @@ public static unsafe class Sgemm
             }
             PackBuffers pack = buffers ??= new PackBuffers();
             // Sized for this task's blocks, not the tile's largest: a small product keeps a small buffer.
-            int depth = Math.Min(tile.Kc, k);
+            int depth = SgemmPacking.Padded(Math.Min(tile.Kc, k));
             long blockRows = Math.Min(tile.Mc, RoundUp(rowEnd - rowStart, tile.Rows));
             long panelColumns = Math.Min(tile.Nc, RoundUp(columnEnd - columnStart, tile.Columns));
             float* packedA = pack.A(blockRows * depth);
@@ -162,7 +162,7 @@ public static unsafe class Sgemm
                 int nc = Math.Min(tile.Nc, columnEnd - jc);
                 for (int pc = 0; pc < k; pc += tile.Kc)
                 {
-                    int kc = Math.Min(tile.Kc, k - pc);
+                    int kc = Math.Min(tile.Kc, k - pc), steps = SgemmPacking.Padded(kc);
                     bool accumulate = pc > 0 || beta != 0;
                     float* panelBias = pc == 0 && bias is not null ? bias + jc : null;
                     float* panelB = packed is null ? packedB : packed.Panel(pc, jc);
@@ -175,17 +175,17 @@ public static unsafe class Sgemm
                         for (int jr = 0; jr < nc; jr += tile.Columns)
                         {
                             int nr = Math.Min(tile.Columns, nc - jr);
-                            float* sliverB = panelB + (long)jr * kc;
+                            float* sliverB = panelB + (long)jr * steps;
                             float* tileBias = panelBias is null ? null : panelBias + jr;
                             for (int ir = 0; ir < mc; ir += tile.Rows)
                             {
                                 int mr = Math.Min(tile.Rows, mc - ir);
                                 float* target = c + (ic + ir) * ldc + jc + jr;
-                                float* sliverA = packedA + (long)ir * kc;
+                                float* sliverA = packedA + (long)ir * steps;
                                 if (mr == tile.Rows && nr == tile.Columns)
-                                    tile.Kernel(kc, sliverA, sliverB, target, ldc, alpha, accumulate, tileBias);
+                                    tile.Kernel(steps, sliverA, sliverB, target, ldc, alpha, accumulate, tileBias);
                                 else
-                                    EdgeTile(kc, sliverA, sliverB, target, mr, nr, accumulate, tileBias, edge);
+                                    EdgeTile(steps, sliverA, sliverB, target, mr, nr, accumulate, tileBias, edge);
                             }
                         }
                     }

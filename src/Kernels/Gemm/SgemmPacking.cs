@@ -8,18 +8,23 @@ namespace ReClip.Kernels.Gemm;
 /// Copies blocks of A and B into the order the micro-kernel reads them: A in slivers of
 /// <c>rows</c> rows (for each k, the sliver's rows side by side), B in slivers of <c>columns</c>
 /// columns (for each k, the sliver's columns side by side). Slivers past the matrix edge are zero
-/// padded, so the micro-kernel never needs a remainder loop over k or within a tile.
+/// padded, and every sliver holds <see cref="Padded"/>(kc) k steps, the extra ones zero, so the micro-kernels never
+/// need a remainder loop over k or within a tile.
 /// </summary>
 internal static unsafe class SgemmPacking
 {
+    /// <summary>The k steps a packed sliver holds for <paramref name="kc"/> of A or B: a multiple of the micro-kernels' unroll of 4.</summary>
+    public static int Padded(int kc) => (kc + 3) & ~3;
+
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] into <paramref name="destination"/>.</summary>
     public static void PackA(GemmOperand a, long i0, int mc, long p0, int kc, int rows, float* destination)
     {
         float** source = stackalloc float*[rows];
+        int steps = Padded(kc);
         for (int ir = 0; ir < mc; ir += rows)
         {
             int valid = Math.Min(rows, mc - ir);
-            float* sliver = destination + (long)ir * kc;
+            float* sliver = destination + (long)ir * steps;
             if (a.Transposed)
             {
                 // Stored K×M: each k gives `valid` consecutive floats.
@@ -40,6 +45,7 @@ internal static unsafe class SgemmPacking
                     source[r] = a.Data + (i0 + ir + r) * a.LeadingDimension + p0;
                 Gather(source, valid, rows, kc, sliver, lastSliver: ir + rows >= mc);
             }
+            ZeroSteps(sliver, kc, steps, rows);
         }
     }
 
@@ -52,16 +58,22 @@ internal static unsafe class SgemmPacking
             return;
         }
         float** source = stackalloc float*[columns];
+        int steps = Padded(kc);
         for (int jr = 0; jr < nc; jr += columns)
         {
             int valid = Math.Min(columns, nc - jr);
-            float* sliver = destination + (long)jr * kc;
+            float* sliver = destination + (long)jr * steps;
             // Stored N×K (a weight [out, in]): gather the sliver's columns for each k, as PackA does for rows.
             for (int j = 0; j < valid; j++)
                 source[j] = b.Data + (j0 + jr + j) * b.LeadingDimension + p0;
             Gather(source, valid, columns, kc, sliver, lastSliver: jr + columns >= nc);
+            ZeroSteps(sliver, kc, steps, columns);
         }
     }
+
+    /// <summary>Steps kc…steps − 1 of a sliver <paramref name="width"/> wide are zero: they add nothing to any sum.</summary>
+    private static void ZeroSteps(float* sliver, int kc, int steps, int width) =>
+        new Span<float>(sliver + (long)kc * width, (steps - kc) * width).Clear();
 
     /// <summary>
     /// sliver[p·width + r] = source[r][p] for p &lt; kc, r &lt; width (0 for r ≥ valid): <paramref name="valid"/>
@@ -139,14 +151,14 @@ internal static unsafe class SgemmPacking
     /// </summary>
     private static void PackRowMajorB(GemmOperand b, long p0, int kc, long j0, int nc, int columns, float* destination)
     {
-        int width = Vector256<float>.Count;
+        int width = Vector256<float>.Count, steps = Padded(kc);
         for (int p = 0; p < kc; p++)
         {
             float* row = b.Data + (p0 + p) * b.LeadingDimension + j0;
             for (int jr = 0; jr < nc; jr += columns)
             {
                 int valid = Math.Min(columns, nc - jr);
-                float* source = row + jr, target = destination + (long)jr * kc + (long)p * columns;
+                float* source = row + jr, target = destination + (long)jr * steps + (long)p * columns;
                 int j = 0;
                 for (; j + width <= valid; j += width)
                     Vector256.Store(Vector256.Load(source + j), target + j);
@@ -154,5 +166,7 @@ internal static unsafe class SgemmPacking
                 for (; j < columns; j++) target[j] = 0;
             }
         }
+        for (int jr = 0; jr < nc; jr += columns)
+            ZeroSteps(destination + (long)jr * steps, kc, steps, columns);
     }
 }
