@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ReClip.Cli;
+using ReClip.Runtime.Platform;
 using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Cli;
@@ -35,7 +36,8 @@ public sealed class DemoCommandTests
             foreach (string file in new[] { "report.md", "loss.png", "validation-miou.png", "hypothesis.jsonl", "train/best.safetensors" })
                 Assert.That(File.Exists(Path.Combine(output, file)), file);
             Assert.That(Directory.GetFiles(output, "overlay-*.png"), Has.Length.EqualTo(3));
-            Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |").And.Contain(", seed 3, "));
+            Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |").And.Contain(", seed 3, ")
+                .And.Contain($"{CpuInfo.KernelName(CpuInfo.Simd)} kernels), CPU only."), "the machine and its kernels, which the scores depend on");
         });
     }
 

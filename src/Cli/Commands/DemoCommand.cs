@@ -60,7 +60,9 @@ public static class DemoCommand
                 Console.Error.WriteLine("reclip: demo interrupted");
                 return ExitCode.Interrupted;
             }
-            DemoReport.Write(Path.Combine(folder, "report.md"), result, $"{CpuInfo.ModelName} (CPU, {Environment.ProcessorCount} threads)");
+            // The kernels are named because the training's path, and so its scores, depend on their vector width.
+            string cpu = $"{CpuInfo.ModelName} ({CpuInfo.Threads} threads, {CpuInfo.KernelName(CpuInfo.Simd)} kernels)";
+            DemoReport.Write(Path.Combine(folder, "report.md"), result, target.IsCpu ? $"{cpu}, CPU only" : $"{cpu}, the frozen towers on {target}");
             Print(result, folder, parse.GetValue(json));
             return ExitCode.Success;
         }

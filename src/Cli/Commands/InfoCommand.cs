@@ -46,7 +46,7 @@ public static class InfoCommand
             ("os", report.OperatingSystem),
             ("cpu", report.CpuModel),
             ("cores / threads", $"{report.LogicalCores} / {report.Threads}"),
-            ("cpu kernels", $"{SimdName(report.Simd)} ({string.Join(' ', report.CpuFeatures)})"),
+            ("cpu kernels", $"{CpuInfo.KernelName(report.Simd)} ({string.Join(' ', report.CpuFeatures)})"),
             Component(report.Driver),
             Component(report.Nvrtc),
             Component(report.Cublas),
@@ -67,11 +67,4 @@ public static class InfoCommand
             { Problem: not null } => $"{status.Path}: {status.Problem}",
             _ => $"{status.Version} ({status.Path})",
         });
-
-    private static string SimdName(SimdLevel level) => level switch
-    {
-        SimdLevel.Avx512 => "AVX-512",
-        SimdLevel.Avx2Fma => "AVX2+FMA",
-        _ => "portable Vector<T>",
-    };
 }

@@ -26,6 +26,14 @@ public static class CpuInfo
         : Avx2.IsSupported && Fma.IsSupported ? SimdLevel.Avx2Fma
         : SimdLevel.Portable;
 
+    /// <summary>The kernels a level runs, in words: "AVX-512", "AVX2+FMA" or "portable Vector&lt;T&gt;".</summary>
+    public static string KernelName(SimdLevel level) => level switch
+    {
+        SimdLevel.Avx512 => "AVX-512",
+        SimdLevel.Avx2Fma => "AVX2+FMA",
+        _ => "portable Vector<T>",
+    };
+
     /// <summary>The most compute threads RECLIP_THREADS may ask for: far above any core count we run on, low enough that a typo cannot start a million threads.</summary>
     public const int MaxThreads = 1024;
 
