@@ -48,7 +48,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         CheckOperand(b, depth, columns);
         Tile tile = Tile.For(SgemmKernel.Auto);
-        long paddedColumns = (columns + tile.Columns - 1) / tile.Columns * (long)tile.Columns;
+        long paddedColumns = tile.PaddedColumns(columns);
         if (cached is null || cached.disposed || cached.Tile.Rows != tile.Rows || cached.capacity < SgemmPacking.Padded(depth) * paddedColumns)
         {
             cached?.Dispose();
@@ -72,7 +72,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         Depth = depth;
         Columns = columns;
-        paddedColumns = (columns + Tile.Columns - 1) / Tile.Columns * (long)Tile.Columns;
+        paddedColumns = Tile.PaddedColumns(columns);
     }
 
     private void Fill(GemmOperand b)

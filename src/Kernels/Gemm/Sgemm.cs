@@ -152,8 +152,8 @@ public static unsafe class Sgemm
             PackBuffers pack = buffers ??= new PackBuffers();
             // Sized for this task's blocks, not the tile's largest: a small product keeps a small buffer.
             int depth = SgemmPacking.Padded(Math.Min(tile.Kc, k));
-            long blockRows = Math.Min(tile.Mc, RoundUp(rowEnd - rowStart, tile.Rows));
-            long panelColumns = Math.Min(tile.Nc, RoundUp(columnEnd - columnStart, tile.Columns));
+            long blockRows = Math.Min(tile.Mc, tile.PaddedRows(rowEnd - rowStart));
+            long panelColumns = Math.Min(tile.Nc, tile.PaddedColumns(columnEnd - columnStart));
             float* packedA = pack.A(blockRows * depth);
             float* packedB = packed is null ? pack.B(panelColumns * depth) : null;
             float* edge = pack.Edge(tile.Rows * tile.Columns);
@@ -192,8 +192,6 @@ public static unsafe class Sgemm
                 }
             }
         }
-
-        private static long RoundUp(int extent, int multiple) => (extent + multiple - 1) / multiple * (long)multiple;
 
         /// <summary>
         /// A partial tile: the kernel writes a full tile to scratch (its first half only, when the rows fit there), then

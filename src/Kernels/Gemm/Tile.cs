@@ -23,6 +23,12 @@ internal readonly unsafe struct Tile(int rows, int columns, int mc, int kc, int 
 
     public delegate*<int, float*, float*, float*, long, float, bool, float*, void> Kernel { get; } = kernel;
 
+    /// <summary><paramref name="rows"/> rounded up to whole row slivers: what packing A takes for them.</summary>
+    public long PaddedRows(int rows) => (rows + Rows - 1L) / Rows * Rows;
+
+    /// <summary><paramref name="columns"/> rounded up to whole column slivers: what packing B takes for them.</summary>
+    public long PaddedColumns(int columns) => (columns + Columns - 1L) / Columns * Columns;
+
     /// <summary>The kernel on the first Rows / 2 rows only, for an edge sliver that has no more.</summary>
     public delegate*<int, float*, float*, float*, long, float, bool, float*, void> HalfKernel { get; } = halfKernel;
 

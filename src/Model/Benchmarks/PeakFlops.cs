@@ -48,12 +48,14 @@ public sealed record PeakFlops(int Threads, int SimdLanes, int FmaPipes, double?
     };
 
     /// <summary>The value of the first "<paramref name="name"/> : value" line, or null.</summary>
-    private static string? CpuinfoField(string[] cpuinfo, string name)
+    private static string? CpuinfoField(string[] cpuinfo, string name) => CpuinfoValues(cpuinfo, name).FirstOrDefault();
+
+    /// <summary>The values of every "<paramref name="name"/> : value" line (one per logical core for most fields).</summary>
+    private static IEnumerable<string> CpuinfoValues(string[] cpuinfo, string name)
     {
         foreach (string line in cpuinfo)
             if (line.IndexOf(':', StringComparison.Ordinal) is int colon and > 0 && line.AsSpan(0, colon).Trim().SequenceEqual(name))
-                return line[(colon + 1)..].Trim();
-        return null;
+                yield return line[(colon + 1)..].Trim();
     }
 
     private static double? MaximumFrequency()
@@ -70,9 +72,8 @@ public sealed record PeakFlops(int Threads, int SimdLanes, int FmaPipes, double?
     private static double? CpuinfoMegahertz(string[] cpuinfo)
     {
         double? highest = null;
-        foreach (string line in cpuinfo)
-            if (line.StartsWith("cpu MHz", StringComparison.Ordinal) && line.IndexOf(':', StringComparison.Ordinal) is int colon and > 0
-                && double.TryParse(line.AsSpan(colon + 1).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double mhz) && mhz > 0)
+        foreach (string value in CpuinfoValues(cpuinfo, "cpu MHz"))
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double mhz) && mhz > 0)
                 highest = Math.Max(highest ?? 0, mhz);
         return highest;
     }

@@ -13,8 +13,11 @@ public static class RepeatedClassName
         ArgumentNullException.ThrowIfNull(names);
         var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < names.Count; i++)
-            if (!seen.TryAdd(names[i].Trim(), i))
-                return (seen[names[i].Trim()], i);
+        {
+            string name = names[i].Trim();
+            if (!seen.TryAdd(name, i))
+                return (seen[name], i);
+        }
         return null;
     }
 }
