@@ -202,6 +202,29 @@ public sealed class AttentionTests
     }
 
     [Test]
+    public void BFloat16PrecisionComputesOnRoundedOperands()
+    {
+        // On the CPU it is the float32 kernel on q, k and v rounded to bfloat16, here read from a packed qkv buffer.
+        const int heads = 2, headDim = 64, width = heads * headDim, tokens = 70;
+        var random = new RandomTensors(9);
+        float[] q = random.Uniform(tokens * width, -2, 2), k = random.Uniform(tokens * width, -2, 2), v = random.Uniform(tokens * width);
+        using var packed = new Operands([1, tokens, width], [1, tokens, width], packed: true, q, k, v);
+        float[][] rounded = [[.. q], [.. k], [.. v]];
+        foreach (float[] values in rounded)
+            BFloat16Convert.Round(values);
+        using var separate = new Operands([1, tokens, width], [1, tokens, width], packed: false, rounded[0], rounded[1], rounded[2]);
+        using Tensor o = Tensor.Empty([1, tokens, width]), expected = Tensor.Empty([1, tokens, width]), exact = Tensor.Empty([1, tokens, width]);
+        Attention.Forward(packed.Q, packed.K, packed.V, o, heads, causal: false, precision: AttentionPrecision.BFloat16);
+        Attention.Forward(separate.Q, separate.K, separate.V, expected, heads, causal: false);
+        Attention.Forward(packed.Q, packed.K, packed.V, exact, heads, causal: false);
+        Assert.Multiple(() =>
+        {
+            Assert.That(o.ToFloatArray(), Is.EqualTo(expected.ToFloatArray()));
+            Assert.That(o.ToFloatArray(), Is.Not.EqualTo(exact.ToFloatArray()));
+        });
+    }
+
+    [Test]
     public void RejectsMismatchedShapesAndLayouts()
     {
         using Tensor q = Tensor.Zeros([2, 5, 6]), k = Tensor.Zeros([2, 5, 6]), v = Tensor.Zeros([2, 5, 6]), o = Tensor.Zeros([2, 5, 6]);

@@ -4,6 +4,7 @@
 // shared by the block's threads because blocks run one after another. It checks indexing, masking, tiling and
 // reduction orders; it says nothing of speed, occupancy or memory coalescing.
 #pragma once
+#define RECLIP_CUDA_EMULATOR
 #include <algorithm>
 #include <barrier>
 #include <cmath>
@@ -22,8 +23,12 @@ struct dim3
     dim3(unsigned a, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
 };
 struct uint3 { unsigned x, y, z; };
+struct float2 { float x, y; };
 struct float4 { float x, y, z, w; };
+struct uint2 { unsigned x, y; };
+inline float2 make_float2(float a, float b) { return { a, b }; }
 inline float4 make_float4(float a, float b, float c, float d) { return { a, b, c, d }; }
+inline uint2 make_uint2(unsigned a, unsigned b) { return { a, b }; }
 
 inline thread_local uint3 threadIdx, blockIdx;
 inline dim3 blockDim, gridDim;
@@ -33,6 +38,7 @@ namespace emulator
 inline std::unique_ptr<std::barrier<>> block_barrier;
 inline std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
 inline std::vector<uint64_t> warp_slots;
+inline std::vector<uint32_t> fragment_slots; // 6 registers per thread: a[0…3], b[0…1] of a tensor-core product
 inline std::mutex atomics;
 
 inline int thread_rank() { return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z); }
@@ -86,6 +92,35 @@ template <typename T> T atomicAdd(T* address, T value) { std::lock_guard<std::mu
 template <typename T> T atomicMin(T* address, T value) { std::lock_guard<std::mutex> lock(emulator::atomics); T old = *address; *address = std::min(old, value); return old; }
 template <typename T> T atomicMax(T* address, T value) { std::lock_guard<std::mutex> lock(emulator::atomics); T old = *address; *address = std::max(old, value); return old; }
 
+// kernels/mma.cuh's product, from the fragment layout it documents (PTX's for m16n8k16): every lane publishes its A and
+// B registers, then computes its own four elements of D from the whole warp's, summing in float in the order of k.
+inline void mma_bf16_16816(float* c, const unsigned int* a, const unsigned int* b)
+{
+    int rank = emulator::thread_rank(), warp = rank / 32, lane = rank % 32, g = lane / 4, t = lane % 4;
+    uint32_t* mine = &emulator::fragment_slots[rank * 6];
+    for (int r = 0; r < 4; r++) mine[r] = a[r];
+    mine[4] = b[0];
+    mine[5] = b[1];
+    emulator::warp_barriers[warp]->arrive_and_wait();
+    const uint32_t* slots = &emulator::fragment_slots[warp * 32 * 6];
+    // Element (row, k) of A and (k, column) of B: the owning lane, its register and the half of it.
+    auto value = [&](int owner, int reg, int k) {
+        uint32_t bits = (slots[owner * 6 + reg] >> (16 * (k % 2))) & 0xffffu;
+        return __int_as_float((int)(bits << 16));
+    };
+    float result[4];
+    for (int e = 0; e < 4; e++)
+    {
+        int row = g + 8 * (e / 2), column = 2 * t + e % 2;
+        float sum = c[e];
+        for (int k = 0; k < 16; k++)
+            sum += value((row % 8) * 4 + (k % 8) / 2, (row / 8) + 2 * (k / 8), k) * value(column * 4 + (k % 8) / 2, 4 + k / 8, k);
+        result[e] = sum;
+    }
+    emulator::warp_barriers[warp]->arrive_and_wait();
+    for (int e = 0; e < 4; e++) c[e] = result[e];
+}
+
 // kernel<<<grid, block>>>(arguments...), synchronously: the blocks one at a time, each with all its threads live.
 // A thread that returns leaves the block's barrier (arrive_and_drop), as an exited thread stops counting on a GPU.
 template <typename... Parameters, typename... Arguments>
@@ -103,6 +138,7 @@ void launch(void (*kernel)(Parameters...), dim3 grid, dim3 block, Arguments... a
                 for (unsigned w = 0; w < warps; w++)
                     emulator::warp_barriers.push_back(std::make_unique<std::barrier<>>(std::min(32u, threads - w * 32)));
                 emulator::warp_slots.assign(warps * 32, 0);
+                emulator::fragment_slots.assign(warps * 32 * 6, 0);
                 std::vector<std::thread> pool;
                 for (unsigned t = 0; t < threads; t++)
                     pool.emplace_back([&, t] {

@@ -13,6 +13,14 @@ public sealed class AttentionCheck : IOpCheck
     // query batch when keys are shared): a few more bits than the forward.
     private static readonly Tolerance Backward = new(5e-5, 1e-4);
 
+    // With AttentionPrecision.BFloat16 the reference runs on q, k and v rounded to bfloat16, as the kernels round them.
+    // What is left on a GPU is the rounding of the probabilities to bfloat16 for the second product: each is off by at
+    // most 2⁻⁹ of itself, so o, a convex combination of v ∈ [-1, 1], by at most 2⁻⁹ ≈ 2e-3; doubled for the float32 sums.
+    // The tensor cores add in float32 without promising IEEE rounding at every step: 1e-4 relative on logsumexp.
+    private static readonly Tolerance BFloat16Output = new(4e-3, 0), BFloat16LogSumExp = new(1e-5, 1e-4);
+
+    private const string BFloat16Prefix = "bf16 ";
+
     /// <summary>A case: query batch, key/value batch, query and key lengths, heads, head width, mask, whether q, k, v sit in one packed buffer.</summary>
     private sealed record Geometry(int Batch, int KeyBatch, int QueryLength, int KeyLength, int Heads, int HeadDim, bool Causal, bool Packed)
     {
@@ -50,12 +58,16 @@ public sealed class AttentionCheck : IOpCheck
 
     public Type Op => typeof(Attention);
 
-    public IReadOnlyList<string> Cases { get; } = [.. Geometries.Keys, .. PrefixGeometries.Keys];
+    // The bfloat16 forward on the tower shapes it serves (head dim 64, no prefix): an image at 224 px and text rows.
+    public IReadOnlyList<string> Cases { get; } =
+        [.. Geometries.Keys, .. PrefixGeometries.Keys, BFloat16Prefix + "bidirectional 1x197x12x64 packed", BFloat16Prefix + "causal 3x77x8x64 packed"];
 
     public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {
         if (PrefixGeometries.TryGetValue(testCase, out PrefixGeometry? prefixGeometry))
             return RunAfterPrefix(testCase, prefixGeometry, device, seed);
+        if (testCase.StartsWith(BFloat16Prefix, StringComparison.Ordinal) && Geometries.TryGetValue(testCase[BFloat16Prefix.Length..], out Geometry? rounded))
+            return RunBFloat16(testCase, rounded, device, seed);
         if (!Geometries.TryGetValue(testCase, out Geometry? g))
             throw new ArgumentException($"attention: no case '{testCase}'");
         var random = new RandomTensors(seed);
@@ -83,6 +95,28 @@ public sealed class AttentionCheck : IOpCheck
         var keyTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Batch / g.KeyBatch), Backward.Relative);
         outputs.Compare("dk", gradients.K, dk, keyTolerance);
         outputs.Compare("dv", gradients.V, dv, keyTolerance);
+        return outputs.Results;
+    }
+
+    /// <summary>The forward pass with <see cref="AttentionPrecision.BFloat16"/> against the double reference on rounded q, k, v.</summary>
+    private static IReadOnlyList<OpCheckResult> RunBFloat16(string testCase, Geometry g, Device device, int seed)
+    {
+        var random = new RandomTensors(seed);
+        int queryCount = g.Batch * g.QueryLength * g.Width, keyCount = g.KeyBatch * g.KeyLength * g.Width;
+        float[] q = random.Uniform(queryCount, -2, 2), k = random.Uniform(keyCount, -2, 2), v = random.Uniform(keyCount);
+        float[] o = new float[queryCount], logsumexp = new float[g.Batch * g.Heads * g.QueryLength];
+        float[][] rounded = [[.. q], [.. k], [.. v]];
+        foreach (float[] values in rounded)
+            BFloat16Convert.Round(values);
+        Attention.Reference(rounded[0], rounded[1], rounded[2], o, logsumexp, g.Batch, g.QueryLength, g.KeyLength, g.Heads, g.Causal, g.QueryOffset);
+
+        var outputs = new CheckOutputs("attention", testCase);
+        using Operands inputs = Operands.Create(device, g, q, k, v);
+        using Tensor to = Tensor.Empty([g.Batch, g.QueryLength, g.Width], DType.F32, device);
+        using Tensor tl = Tensor.Empty([g.Batch, g.Heads, g.QueryLength], DType.F32, device);
+        outputs.Time(() => Attention.Forward(inputs.Q, inputs.K, inputs.V, to, g.Heads, g.Causal, g.QueryOffset, tl, AttentionPrecision.BFloat16));
+        outputs.Compare("o", to, o, BFloat16Output);
+        outputs.Compare("logsumexp", tl, logsumexp, BFloat16LogSumExp);
         return outputs.Results;
     }
 

@@ -68,5 +68,10 @@ public sealed class MatMulCheck : IOpCheck
         return outputs.Results;
     }
 
-    private static float[] Rounded(float[] values) => [.. values.Select(v => (float)(BFloat16)v)];
+    private static float[] Rounded(float[] values)
+    {
+        float[] copy = [.. values];
+        BFloat16Convert.Round(copy);
+        return copy;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ReClip.Kernels.Cuda;
 using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
@@ -6,7 +7,8 @@ namespace ReClip.Kernels.Ops;
 
 /// <summary>
 /// The CUDA launchers of attention (kernels/attention.cu): one fused kernel for the forward pass (kernels/attention64.cu's
-/// register-tiled one where head dim is 64 and there is no prefix: every CLIP tower layer), and for the backward
+/// register-tiled one where head dim is 64 and there is no prefix: every CLIP tower layer; kernels/attention64_bf16.cu's
+/// on the tensor cores for <see cref="AttentionPrecision.BFloat16"/>), and for the backward
 /// pass one over blocks of query rows (D, then dq) followed by one over blocks of key rows (dk, dv). All four public
 /// forms map onto them: the plain form has no prefix; the prefix form's keys are its P prefix rows followed by each
 /// class's own, and its backward runs the key kernel twice (the prefix rows, added to; the own rows, written).
@@ -15,6 +17,8 @@ public static partial class Attention
 {
     private const int CudaTile = 32, CudaThreads = 256, CudaMaxHeadDim = 64;
     private const int RegisterTileHeadDim = 64, RegisterTileRows = 64, RegisterTileThreads = 128;
+
+    private static readonly ConcurrentDictionary<int, CudaDeviceInfo> deviceInfo = new();
 
     /// <summary>One operand on the device: the address of its first element and its element strides (dense features).</summary>
     private readonly record struct DeviceRows(ulong Address, long BatchStride, long RowStride)
@@ -91,15 +95,19 @@ public static partial class Attention
             .Int(Layout.Causal ? 1 : 0).Int(Layout.QueryOffset).Float(Layout.Scale);
     }
 
-    private static void ForwardCuda(DeviceOperands x, Tensor o, Tensor? logsumexp)
+    private static void ForwardCuda(DeviceOperands x, Tensor o, Tensor? logsumexp, AttentionPrecision precision)
     {
         if (logsumexp is not null)
             DeviceTensors.Require("Attention logsumexp", [o, logsumexp]);
+        bool tensorCores = precision == AttentionPrecision.BFloat16;
+        if (tensorCores)
+            RequireTensorCoreKernel(x);
         if (x.FitsRegisterTiles)
         {
             AttentionLayout layout = x.Layout;
             var grid = new LaunchShape((uint)((layout.QueryLength + RegisterTileRows - 1) / RegisterTileRows), (uint)layout.Heads, (uint)layout.Batch, RegisterTileThreads);
-            KernelCache.Load(KernelSources.Get("attention64"), x.Device).Kernel("attention_forward64").Launch(grid, null, new KernelArguments()
+            (string source, string name) = tensorCores ? ("attention64_bf16", "attention_forward64_bf16") : ("attention64", "attention_forward64");
+            KernelCache.Load(KernelSources.Get(source), x.Device).Kernel(name).Launch(grid, null, new KernelArguments()
                 .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
                 .Pointer(x.K.Address).Pointer(x.V.Address).Long(x.K.BatchStride).Long(x.K.RowStride)
                 .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))
@@ -109,6 +117,19 @@ public static partial class Attention
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("attention"), x.Device).Kernel("attention_forward");
         kernel.Launch(x.QueryGrid, null, x.Sizes(x.Sequence(new KernelArguments())
             .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))));
+    }
+
+    /// <summary>
+    /// bfloat16 attention on a GPU is kernels/attention64_bf16.cu's: it takes what the float32 register-tile kernel
+    /// takes (every CLIP tower layer) on a GPU with bfloat16 tensor cores, as the towers' bfloat16 linears need too.
+    /// </summary>
+    private static void RequireTensorCoreKernel(DeviceOperands x)
+    {
+        if (!x.FitsRegisterTiles)
+            throw new NoKernelException($"Attention: the bfloat16 kernel takes head dim {RegisterTileHeadDim} without a prefix and rows aligned to 16 bytes; got head dim {x.Layout.HeadDim}, prefix {x.PrefixLength}");
+        CudaDeviceInfo info = deviceInfo.GetOrAdd(x.Device, CudaDriver.Describe);
+        if (info.ComputeMajor < 8)
+            throw new NoKernelException($"Attention: bfloat16 tensor cores need compute capability 8.0 or later; {info.Name} has {info.ComputeCapability}");
     }
 
     /// <summary>

@@ -75,8 +75,10 @@ public static partial class Attention
     /// o = attention(q, k, v), on the device of o. q [B, Tq, H·Dh], k and v [1 or B, Tk, H·Dh] may be strided views
     /// (dense last dimension, any row stride), e.g. slices of the packed qkv buffer; o [B, Tq, H·Dh] is contiguous.
     /// <paramref name="logsumexp"/> [B, H, Tq] receives what <see cref="Backward"/> needs, when given.
+    /// <paramref name="precision"/> says how the products are computed (<see cref="AttentionPrecision"/>).
     /// </summary>
-    public static void Forward(Tensor q, Tensor k, Tensor v, Tensor o, int heads, bool causal, int queryOffset = 0, Tensor? logsumexp = null)
+    public static void Forward(Tensor q, Tensor k, Tensor v, Tensor o, int heads, bool causal, int queryOffset = 0, Tensor? logsumexp = null,
+        AttentionPrecision precision = AttentionPrecision.Float32)
     {
         const string op = "Attention";
         AttentionLayout layout = AttentionLayout.Of(op, q, k, heads, causal, queryOffset);
@@ -86,7 +88,13 @@ public static partial class Attention
             Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
         if (!o.Device.IsCpu)
         {
-            ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, null, null), o, logsumexp);
+            ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, null, null), o, logsumexp, precision);
+            return;
+        }
+        if (precision == AttentionPrecision.BFloat16)
+        {
+            using Tensor roundedQ = BFloat16Convert.RoundedCopy(q), roundedK = BFloat16Convert.RoundedCopy(k), roundedV = BFloat16Convert.RoundedCopy(v);
+            Forward(roundedQ, roundedK, roundedV, o, heads, causal, queryOffset, logsumexp);
             return;
         }
         TokenRows queries = AttentionLayout.Rows(op + " q", q, batch, queryLength, width);

@@ -30,7 +30,7 @@ public static partial class Attention
             Shape.Require(op + " logsumexp", [layout.Batch, heads, layout.QueryLength], logsumexp.Shape);
         if (!o.Device.IsCpu)
         {
-            ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, prefixK, prefixV), o, logsumexp);
+            ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, prefixK, prefixV), o, logsumexp, AttentionPrecision.Float32);
             return;
         }
         PrefixOperands x = PrefixOperands.Of(op, q, k, v, prefixK, prefixV, heads);

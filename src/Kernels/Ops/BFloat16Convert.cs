@@ -15,6 +15,23 @@ public static partial class BFloat16Convert
             y[i] = (BFloat16)x[i];
     }
 
+    /// <summary>Every value replaced by the float32 value of its bfloat16 rounding.</summary>
+    public static void Round(Span<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            values[i] = (float)(BFloat16)values[i];
+    }
+
+    /// <summary>A contiguous float32 copy of x (CPU, any strides) with every value rounded to bfloat16, for the caller to dispose.</summary>
+    public static Tensor RoundedCopy(Tensor x)
+    {
+        if (!x.Device.IsCpu || x.DType != DType.F32)
+            throw new ArgumentException($"BFloat16Convert.RoundedCopy: {x} is not float32 on the CPU");
+        Tensor copy = x.Clone();
+        Round(copy.AsSpan<float>());
+        return copy;
+    }
+
     /// <summary>y (bf16) = x (f32), same shape, on the device of y.</summary>
     public static void Forward(Tensor x, Tensor y)
     {

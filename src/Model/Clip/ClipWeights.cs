@@ -143,8 +143,9 @@ public sealed class ClipWeights : IDisposable
     /// <summary>
     /// A copy of every tensor on <paramref name="device"/>, for the towers to run there; the caller disposes it. With
     /// <paramref name="visionLinearsInBFloat16"/> the image tower's linear weights are stored in bfloat16 (rounded to
-    /// nearest even), which makes its GEMMs bfloat16 ones with float32 accumulation: half the weight memory and the GPU's
-    /// tensor cores, for an image tower that only runs forward.
+    /// nearest even), which makes its GEMMs bfloat16 ones with float32 accumulation, and its attention too
+    /// (<see cref="AttentionPrecision.BFloat16"/>): half the weight memory and the GPU's tensor cores, for an image tower
+    /// that only runs forward.
     /// </summary>
     public ClipWeights ToDevice(Device device, bool visionLinearsInBFloat16 = false)
     {

@@ -36,7 +36,7 @@ public static class ResidualBlock
             using (Tensor o = Tensor.Empty([batch, tokens, width], DType.F32, x.Device))
             using (QkvViews views = new(packed, width))
             {
-                Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp);
+                Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp, precision: AttentionPrecisionOf(w));
                 Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
             }
             Add.Residual(x, y);
@@ -48,6 +48,10 @@ public static class ResidualBlock
             if (packed != qkv && packed != save?.Qkv) packed.Dispose();
         }
     }
+
+    /// <summary>A block whose linears run in bfloat16 (weights stored so, <see cref="ClipWeights.ToDevice"/>) runs its attention so too.</summary>
+    private static AttentionPrecision AttentionPrecisionOf(TransformerBlockWeights w) =>
+        w.InProjWeight.DType == DType.BF16 ? AttentionPrecision.BFloat16 : AttentionPrecision.Float32;
 
     /// <summary>
     /// The last S positions of C sequences whose first P positions are shared (spec §2.2/§14): x [C, S, D] in

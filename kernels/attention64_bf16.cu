@@ -1,0 +1,188 @@
+// The forward pass of attention for head dim 64 without a prompt prefix, with both products on the tensor cores
+// (CPU reference: src/Kernels/Ops/Attention.cs with AttentionPrecision.BFloat16, which rounds q, k and v the same way).
+// Same function, arguments and masks as attention_forward64 in attention64.cu; for a tower whose linears run in
+// bfloat16 (compute capability 8.0 and later, kernels/mma.cuh).
+// Precision: q, k and v are rounded to bfloat16; the scores are float32 sums of their products, scaled and put
+// through the online softmax in float32; the probabilities are rounded to bfloat16 for the second product, whose sums
+// are float32 again, while the softmax's denominator adds the unrounded ones. o is off the float32 result by at most
+// 2⁻⁹·max|v| (half a bfloat16 step on each probability); logsumexp only by the float32 rounding of the scores.
+// A block owns 64 query rows of one (batch, head), 16 per warp, and walks the keys in tiles of 64. A warp keeps its
+// rows' query fragments in registers for the whole walk; per tile it computes its 16 × 64 scores (32 products),
+// updates the online softmax of its rows, and adds probabilities × values (32 products), the probabilities going from
+// the first product's result registers into the second's operand registers without shared memory.
+// Shared memory holds the key tile as [key][feature] and the value tile transposed, [feature][key], both in
+// bfloat16 with rows of 72 (64 + 8): a fragment load of 8 rows × 4 words then touches 32 different banks.
+
+#include "bfloat16.cuh"
+#include "mma.cuh"
+#include "warp.cuh"
+
+#define ROWS 64
+#define DIM 64
+#define THREADS_BF16 128
+#define STRIDE 72
+#define MINUS_INFINITY __int_as_float(0xff800000)
+
+// Two neighbouring features of one row as a fragment register; zeros past the last row.
+__device__ __forceinline__ unsigned int row_pair(const float* x, long long row_stride, int row, int count, int feature)
+{
+    if (row >= count) return 0u;
+    float2 value = *(const float2*)(x + row * row_stride + feature);
+    return bfloat16_pair(value.x, value.y);
+}
+
+// Keys first…first+63 (zeros from `count` on) as [key][feature] in bfloat16. Consecutive threads read consecutive
+// float4 of a row, so the loads coalesce.
+__device__ __forceinline__ void load_keys(unsigned short* tile, const float* x, long long row_stride, int first, int count)
+{
+    for (int index = threadIdx.x; index < ROWS * DIM / 4; index += THREADS_BF16)
+    {
+        int r = index / (DIM / 4), d = index % (DIM / 4) * 4;
+        float4 value = first + r < count ? *(const float4*)(x + (first + r) * row_stride + d) : make_float4(0, 0, 0, 0);
+        *(uint2*)(tile + r * STRIDE + d) = make_uint2(bfloat16_pair(value.x, value.y), bfloat16_pair(value.z, value.w));
+    }
+}
+
+// Values first…first+63 (zeros from `count` on) as [feature][key] in bfloat16. A thread reads four features of two
+// neighbouring keys and writes four registers of key pairs; a warp's 32 threads take 32 pairs of one feature quad,
+// so each of its stores covers 32 consecutive words.
+__device__ __forceinline__ void load_values_transposed(unsigned short* tile, const float* x, long long row_stride, int first, int count)
+{
+    for (int index = threadIdx.x; index < ROWS / 2 * DIM / 4; index += THREADS_BF16)
+    {
+        int pair = index % (ROWS / 2), d = index / (ROWS / 2) * 4, key = first + 2 * pair;
+        float4 even = key < count ? *(const float4*)(x + key * row_stride + d) : make_float4(0, 0, 0, 0);
+        float4 odd = key + 1 < count ? *(const float4*)(x + (key + 1) * row_stride + d) : make_float4(0, 0, 0, 0);
+        unsigned int* words = (unsigned int*)tile;
+        words[(d + 0) * STRIDE / 2 + pair] = bfloat16_pair(even.x, odd.x);
+        words[(d + 1) * STRIDE / 2 + pair] = bfloat16_pair(even.y, odd.y);
+        words[(d + 2) * STRIDE / 2 + pair] = bfloat16_pair(even.z, odd.z);
+        words[(d + 3) * STRIDE / 2 + pair] = bfloat16_pair(even.w, odd.w);
+    }
+}
+
+// The B operand of one product from a shared tile stored [n][k] (keys for the scores, features for the output):
+// column n0 + g, k steps k0 + 2t… and k0 + 8 + 2t….
+__device__ __forceinline__ void b_fragment(unsigned int* b, const unsigned short* tile, int n0, int k0, int g, int t)
+{
+    const unsigned short* row = tile + (n0 + g) * STRIDE + k0 + 2 * t;
+    b[0] = *(const unsigned int*)row;
+    b[1] = *(const unsigned int*)(row + 8);
+}
+
+// Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
+// strides that are multiples of 4 (the launcher checks; column blocks of a packed qkv qualify). k and v share their
+// strides (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64]; lse [B, H, Tq] or null.
+// Query i sees keys 0…query_offset+i when causal, else all key_length of them.
+extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16(const float* __restrict__ q, long long q_batch, long long q_row,
+    const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,
+    int query_length, int key_length, int heads, int causal, int query_offset, float scale)
+{
+    __shared__ __align__(16) unsigned short keys_tile[ROWS * STRIDE], values_t[DIM * STRIDE];
+    int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * ROWS, column = h * DIM;
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    // This thread's two rows: g and g + 8 of its warp's 16. In a sequence's last tile the warps past its last row
+    // only help load the shared tiles (the branch is the same for a whole warp, so its products and shuffles stay
+    // complete).
+    int warp_first = first + warp * 16, rows[2] = { warp_first + g, warp_first + g + 8 };
+    bool has_rows = warp_first < query_length;
+    const float* queries = q + b * q_batch + column;
+    const float* keys = k + b * kv_batch + column;
+    const float* vals = v + b * kv_batch + column;
+    int last = min(first + ROWS, query_length) - 1;
+    int tile_keys = causal ? min(key_length, query_offset + last + 1) : key_length;
+
+    // The A operand of the scores: 16 rows × 64 features as four k steps of 16.
+    unsigned int query_fragments[4][4];
+    for (int s = 0; s < 4; s++)
+    {
+        query_fragments[s][0] = row_pair(queries, q_row, rows[0], query_length, 16 * s + 2 * t);
+        query_fragments[s][1] = row_pair(queries, q_row, rows[1], query_length, 16 * s + 2 * t);
+        query_fragments[s][2] = row_pair(queries, q_row, rows[0], query_length, 16 * s + 8 + 2 * t);
+        query_fragments[s][3] = row_pair(queries, q_row, rows[1], query_length, 16 * s + 8 + 2 * t);
+    }
+    // Per row (index 0: row g, 1: row g + 8): its visible keys, running max, this thread's part of the running sum.
+    int visible[2];
+    float running_max[2], running_sum[2], accumulator[8][4];
+    for (int r = 0; r < 2; r++)
+    {
+        visible[r] = rows[r] < query_length ? (causal ? min(key_length, query_offset + rows[r] + 1) : key_length) : 0;
+        running_max[r] = MINUS_INFINITY;
+        running_sum[r] = 0.0f;
+    }
+    for (int n = 0; n < 8; n++)
+        for (int e = 0; e < 4; e++) accumulator[n][e] = 0.0f;
+
+    for (int first_key = 0; first_key < tile_keys; first_key += ROWS)
+    {
+        __syncthreads();
+        load_keys(keys_tile, keys, kv_row, first_key, key_length);
+        load_values_transposed(values_t, vals, kv_row, first_key, key_length);
+        __syncthreads();
+        if (!has_rows) continue;
+
+        // Scores: eight 16 × 8 products over keys 8n…8n+7, each of four k steps. Element e of scores[n] is row
+        // e / 2 (g or g + 8), key first_key + 8n + 2t + e % 2.
+        float scores[8][4];
+        for (int n = 0; n < 8; n++)
+        {
+            for (int e = 0; e < 4; e++) scores[n][e] = 0.0f;
+            for (int s = 0; s < 4; s++)
+            {
+                unsigned int fragment[2];
+                b_fragment(fragment, keys_tile, 8 * n, 16 * s, g, t);
+                mma_bf16_16816(scores[n], query_fragments[s], fragment);
+            }
+        }
+
+        for (int r = 0; r < 2; r++)
+        {
+            float tile_max = MINUS_INFINITY;
+            for (int n = 0; n < 8; n++)
+                for (int e = 2 * r; e < 2 * r + 2; e++)
+                {
+                    scores[n][e] = first_key + 8 * n + 2 * t + e % 2 < visible[r] ? scores[n][e] * scale : MINUS_INFINITY;
+                    tile_max = fmaxf(tile_max, scores[n][e]);
+                }
+            // The four threads of a row (t = 0…3) hold its 64 scores between them.
+            float new_max = fmaxf(running_max[r], lanes_max(tile_max, 4));
+            // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
+            float correction = new_max == MINUS_INFINITY ? 1.0f : expf(running_max[r] - new_max), sum = 0.0f;
+            for (int n = 0; n < 8; n++)
+                for (int e = 2 * r; e < 2 * r + 2; e++)
+                {
+                    scores[n][e] = scores[n][e] == MINUS_INFINITY ? 0.0f : expf(scores[n][e] - new_max);
+                    sum += scores[n][e];
+                }
+            running_sum[r] = running_sum[r] * correction + sum;
+            running_max[r] = new_max;
+            for (int n = 0; n < 8; n++)
+                for (int e = 2 * r; e < 2 * r + 2; e++) accumulator[n][e] *= correction;
+        }
+
+        // Output += probabilities × values: k step s covers keys 16s…16s+15, whose probabilities are scores[2s] and
+        // scores[2s + 1] in exactly the A layout; output features 8n…8n+7 per product.
+        for (int s = 0; s < 4; s++)
+        {
+            unsigned int probabilities[4] = { bfloat16_pair(scores[2 * s][0], scores[2 * s][1]), bfloat16_pair(scores[2 * s][2], scores[2 * s][3]),
+                bfloat16_pair(scores[2 * s + 1][0], scores[2 * s + 1][1]), bfloat16_pair(scores[2 * s + 1][2], scores[2 * s + 1][3]) };
+            for (int n = 0; n < 8; n++)
+            {
+                unsigned int fragment[2];
+                b_fragment(fragment, values_t, 8 * n, 16 * s, g, t);
+                mma_bf16_16816(accumulator[n], probabilities, fragment);
+            }
+        }
+    }
+
+    if (!has_rows) return;
+    for (int r = 0; r < 2; r++)
+    {
+        float sum = lanes_sum(running_sum[r], 4);
+        if (rows[r] >= query_length) continue;
+        float* out = o + ((long long)b * query_length + rows[r]) * heads * DIM + column + 2 * t;
+        for (int n = 0; n < 8; n++)
+            *(float2*)(out + 8 * n) = make_float2(accumulator[n][2 * r] / sum, accumulator[n][2 * r + 1] / sum);
+        if (lse && t == 0) lse[((long long)b * heads + h) * query_length + rows[r]] = running_max[r] + logf(sum);
+    }
+}
