@@ -72,10 +72,12 @@ __device__ __forceinline__ void b_fragment(unsigned int* b, const unsigned short
 
 // Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
 // strides that are multiples of 4 (the launcher checks; column blocks of a packed qkv qualify). k and v share their
-// strides (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64]; lse [B, H, Tq] or null.
+// strides (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64], float32 or, when it only feeds
+// the bfloat16 out-projection, bfloat16 (attention_forward64_bf16_out); lse [B, H, Tq] or null.
 // Query i sees keys 0…query_offset+i when causal, else all key_length of them.
-extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16(const float* __restrict__ q, long long q_batch, long long q_row,
-    const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,
+template <typename Out>
+__device__ __forceinline__ void attention_tiles(const float* __restrict__ q, long long q_batch, long long q_row,
+    const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, Out* __restrict__ o, float* __restrict__ lse,
     int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     __shared__ __align__(16) unsigned short keys_tile[ROWS * STRIDE], values_t[DIM * STRIDE];
@@ -180,9 +182,23 @@ extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_b
     {
         float sum = lanes_sum(running_sum[r], 4);
         if (rows[r] >= query_length) continue;
-        float* out = o + ((long long)b * query_length + rows[r]) * heads * DIM + column + 2 * t;
+        Out* out = o + ((long long)b * query_length + rows[r]) * heads * DIM + column + 2 * t;
         for (int n = 0; n < 8; n++)
-            *(float2*)(out + 8 * n) = make_float2(accumulator[n][2 * r] / sum, accumulator[n][2 * r + 1] / sum);
+            store_pair(out + 8 * n, accumulator[n][2 * r] / sum, accumulator[n][2 * r + 1] / sum);
         if (lse && t == 0) lse[((long long)b * heads + h) * query_length + rows[r]] = running_max[r] + logf(sum);
     }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16(const float* __restrict__ q, long long q_batch, long long q_row,
+    const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,
+    int query_length, int key_length, int heads, int causal, int query_offset, float scale)
+{
+    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_out(const float* __restrict__ q, long long q_batch,
+    long long q_row, const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,
+    float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
+{
+    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
 }

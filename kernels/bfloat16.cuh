@@ -14,3 +14,17 @@ __device__ __forceinline__ unsigned int bfloat16_pair(float low, float high)
 {
     return (unsigned int)bfloat16_bits(low) | ((unsigned int)bfloat16_bits(high) << 16);
 }
+
+// Float32 results stored as float32 or as bfloat16, for the kernels whose output feeds a bfloat16 GEMM (one element,
+// two neighbours, four neighbours: the vector stores of each type; pointers aligned to the vector's size).
+__device__ __forceinline__ void store_value(float* y, long long i, float value) { y[i] = value; }
+__device__ __forceinline__ void store_value(unsigned short* y, long long i, float value) { y[i] = bfloat16_bits(value); }
+
+__device__ __forceinline__ void store_pair(float* y, float a, float b) { *(float2*)y = make_float2(a, b); }
+__device__ __forceinline__ void store_pair(unsigned short* y, float a, float b) { *(unsigned int*)y = bfloat16_pair(a, b); }
+
+__device__ __forceinline__ void store_quad(float* y, float4 value) { *(float4*)y = value; }
+__device__ __forceinline__ void store_quad(unsigned short* y, float4 value)
+{
+    *(uint2*)y = make_uint2(bfloat16_pair(value.x, value.y), bfloat16_pair(value.z, value.w));
+}

@@ -9,21 +9,23 @@
 // dgamma/dbeta reduce over rows, a different axis: a separate kernel, one thread per column, so the
 // sum runs in row order and is deterministic (no atomics).
 
+#include "bfloat16.cuh"
 #include "warp.cuh"
 
 // Values per lane the forward keeps in registers: rows up to 1024 wide (CLIP's 512, 768 and 1024) are read once.
 #define ROW_REGISTERS 32
 
-// x and y (and dy and dx below) may be the same buffer, as on the CPU path: no __restrict__ on them.
-extern "C" __global__ void layernorm_forward(const float* x, const float* __restrict__ gamma,
-    const float* __restrict__ beta, float* y, float* __restrict__ mean, float* __restrict__ rstd,
-    int rows, int width, float eps)
+// x and y (and dy and dx below) may be the same buffer, as on the CPU path: no __restrict__ on them. y is float32, or
+// bfloat16 when it only feeds a bfloat16 GEMM (layernorm_forward_bf16).
+template <typename Out>
+__device__ __forceinline__ void layernorm_rows(const float* x, const float* __restrict__ gamma, const float* __restrict__ beta, Out* y,
+    float* __restrict__ mean, float* __restrict__ rstd, int rows, int width, float eps)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
     if (row >= rows) return;
     const float* in = x + (long long)row * width;
-    float* out = y + (long long)row * width;
+    Out* out = y + (long long)row * width;
     float mu, inverse;
     if (width <= 32 * ROW_REGISTERS)
     {
@@ -43,7 +45,7 @@ extern "C" __global__ void layernorm_forward(const float* x, const float* __rest
         for (int j = 0; j < ROW_REGISTERS; j++)
         {
             int i = lane + 32 * j;
-            if (i < width) out[i] = (values[j] - mu) * inverse * gamma[i] + beta[i];
+            if (i < width) store_value(out, i, (values[j] - mu) * inverse * gamma[i] + beta[i]);
         }
     }
     else
@@ -54,13 +56,25 @@ extern "C" __global__ void layernorm_forward(const float* x, const float* __rest
         float squares = 0.0f;
         for (int i = lane; i < width; i += 32) { float d = in[i] - mu; squares += d * d; }
         inverse = rsqrtf(warp_sum(squares) / width + eps);
-        for (int i = lane; i < width; i += 32) out[i] = (in[i] - mu) * inverse * gamma[i] + beta[i];
+        for (int i = lane; i < width; i += 32) store_value(out, i, (in[i] - mu) * inverse * gamma[i] + beta[i]);
     }
     if (lane == 0)
     {
         if (mean) mean[row] = mu;
         if (rstd) rstd[row] = inverse;
     }
+}
+
+extern "C" __global__ void layernorm_forward(const float* x, const float* __restrict__ gamma, const float* __restrict__ beta, float* y,
+    float* __restrict__ mean, float* __restrict__ rstd, int rows, int width, float eps)
+{
+    layernorm_rows(x, gamma, beta, y, mean, rstd, rows, width, eps);
+}
+
+extern "C" __global__ void layernorm_forward_bf16(const float* x, const float* __restrict__ gamma, const float* __restrict__ beta,
+    unsigned short* y, float* __restrict__ mean, float* __restrict__ rstd, int rows, int width, float eps)
+{
+    layernorm_rows(x, gamma, beta, y, mean, rstd, rows, width, eps);
 }
 
 extern "C" __global__ void layernorm_backward_input(const float* dy, const float* __restrict__ x,

@@ -5,7 +5,9 @@
 // Elementwise and memory-bound: a grid-stride loop over float4 vectors when every pointer is 16-byte
 // aligned (the launcher checks), then a scalar tail of count % 4 elements (all of them when unaligned).
 // Each element is read before it is written by the same thread, so the in-place forms are safe; for that
-// reason no pointer is __restrict__. Nothing is fused here: the bias add before it is its own kernel.
+// reason no pointer is __restrict__. The bias before it is added by the GEMM's epilogue.
+
+#include "bfloat16.cuh"
 
 #define QUICKGELU_ALPHA 1.702f
 
@@ -17,7 +19,9 @@ __device__ __forceinline__ float quickgelu_grad(float dy, float x)
     return dy * s * (1.0f + x * QUICKGELU_ALPHA * (1.0f - s));
 }
 
-extern "C" __global__ void quickgelu_forward(const float* x, float* y, long long count, int vectorised)
+// y is float32, or bfloat16 when it only feeds a bfloat16 GEMM (quickgelu_forward_bf16, never in place).
+template <typename Out>
+__device__ __forceinline__ void quickgelu_elements(const float* x, Out* y, long long count, int vectorised)
 {
     long long stride = (long long)gridDim.x * blockDim.x;
     long long start = (long long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -25,10 +29,20 @@ extern "C" __global__ void quickgelu_forward(const float* x, float* y, long long
     for (long long v = start; v < vectors; v += stride)
     {
         float4 a = reinterpret_cast<const float4*>(x)[v];
-        reinterpret_cast<float4*>(y)[v] = make_float4(quickgelu(a.x), quickgelu(a.y), quickgelu(a.z), quickgelu(a.w));
+        store_quad(y + 4 * v, make_float4(quickgelu(a.x), quickgelu(a.y), quickgelu(a.z), quickgelu(a.w)));
     }
     for (long long i = vectors * 4 + start; i < count; i += stride)
-        y[i] = quickgelu(x[i]);
+        store_value(y, i, quickgelu(x[i]));
+}
+
+extern "C" __global__ void quickgelu_forward(const float* x, float* y, long long count, int vectorised)
+{
+    quickgelu_elements(x, y, count, vectorised);
+}
+
+extern "C" __global__ void quickgelu_forward_bf16(const float* x, unsigned short* y, long long count, int vectorised)
+{
+    quickgelu_elements(x, y, count, vectorised);
 }
 
 extern "C" __global__ void quickgelu_backward(const float* dy, const float* x, float* dx, long long count, int vectorised)

@@ -1,5 +1,6 @@
 using ReClip.Model.Clip;
 using ReClip.Runtime.Tensors;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Model;
 
@@ -65,6 +66,21 @@ public sealed class VisionTransformerTests
         Assert.That(dense.PositionalGrid.Shape.ToArray(), Is.EqualTo(new[] { rows * columns, weights.Config.VisionWidth }));
         Assert.That(ClipFixture.MaxAbs(dense.PositionalGrid.ToFloatArray(), fixture.Values(dump + ".grid")), Is.LessThan(1e-5),
             "bicubic resize of f16 values in f32");
+    }
+
+    [Test]
+    public void DenseMapWithBFloat16LinearsOnAGpuStaysNearFloat32()
+    {
+        Requires.CudaDevice();
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        using ClipWeights half = weights.ToDevice(Device.Cuda(), visionLinearsInBFloat16: true);
+        using Tensor image = fixture.Load("image_large"), onDevice = image.ToDevice(Device.Cuda());
+        using DenseFeatures exact = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps).EncodeDense(image);
+        using DenseFeatures rounded = new VisionTransformer(half, ResidualBlock.MaskClipVisualEps).EncodeDense(onDevice);
+        // Every GEMM input, attention operand and probability rounded to bfloat16 (2⁻⁹ relative) through two blocks of
+        // unit-norm features: 1.6e-3 measured for the same flow on the CPU, which leaves the probabilities unrounded;
+        // a wrong tensor or kernel gives O(0.1).
+        Assert.That(ClipFixture.MaxAbs(rounded.Features.ToFloatArray(), exact.Features.ToFloatArray()), Is.LessThan(3e-2));
     }
 
     [Test]

@@ -46,6 +46,25 @@ inline bool report(const char* what, const std::vector<float>& actual, const std
     return passed;
 }
 
+// float32 → bfloat16 bits written out on their own: the upper 16 bits rounded to nearest even, a NaN kept a NaN.
+inline unsigned short bfloat16_expected(float value)
+{
+    unsigned int bits;
+    std::memcpy(&bits, &value, 4);
+    if (std::isnan(value)) return (unsigned short)((bits >> 16) | 0x40u);
+    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+// A kernel's bfloat16 output against its float32 output rounded: the same arithmetic, so every value must match exactly.
+inline bool report_rounded(const char* what, const std::vector<unsigned short>& actual, const std::vector<float>& float_output)
+{
+    size_t wrong = 0;
+    for (size_t i = 0; i < actual.size(); i++)
+        wrong += actual[i] != bfloat16_expected(float_output[i]);
+    std::printf("  %-48s %zu of %zu differ from the float32 output rounded%s\n", what, wrong, actual.size(), wrong ? "  <-- wrong" : "");
+    return wrong == 0;
+}
+
 // What Cublas.Gemm / GemmStridedBatched (src/Runtime/Cuda/Cublas.cs) compute, row-major: C = alpha·op(A)·op(B) + beta·C
 // with op(A) m×k (stored k×m when transposed), op(B) k×n (stored n×k when transposed), leading dimensions as given.
 inline void gemm_strided_batched(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, const float* a, int lda, long long stride_a,

@@ -117,6 +117,9 @@ public sealed class AttentionCheck : IOpCheck
         outputs.Time(() => Attention.Forward(inputs.Q, inputs.K, inputs.V, to, g.Heads, g.Causal, g.QueryOffset, tl, AttentionPrecision.BFloat16));
         outputs.Compare("o", to, o, BFloat16Output);
         outputs.Compare("logsumexp", tl, logsumexp, BFloat16LogSumExp);
+        using Tensor roundedOutput = Tensor.Empty([g.Batch, g.QueryLength, g.Width], DType.BF16, device);
+        outputs.Time(() => Attention.Forward(inputs.Q, inputs.K, inputs.V, roundedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
+        outputs.Compare("o in bfloat16", roundedOutput, o, BFloat16Output.WithBFloat16Rounding());
         return outputs.Results;
     }
 

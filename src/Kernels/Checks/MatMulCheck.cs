@@ -47,6 +47,14 @@ public sealed class MatMulCheck : IOpCheck
         using Tensor tb = RandomTensors.On(device, b, k, n), ty = Tensor.Empty([m, n], DType.F32, device), tc = Tensor.Empty([m, n], DType.F32, device);
         outputs.Time(() => MatMul.Linear(tx, tw, tbias, ty));
         outputs.Compare("linear", ty, linear, For(k));
+        if (bfloat16)
+        {
+            // The same product from an input its producer stored in bfloat16 (LayerNorm, QuickGELU, attention in a bfloat16 tower).
+            using Tensor roundedInput = Tensor.Empty([m, k], DType.BF16, device);
+            BFloat16Convert.Forward(tx, roundedInput);
+            outputs.Time(() => MatMul.Linear(roundedInput, tw, tbias, ty));
+            outputs.Compare("linear from bfloat16 input", ty, linear, For(k));
+        }
         outputs.Time(() => MatMul.Multiply(tx, tb, tc));
         outputs.Compare("product", tc, product, For(k));
         return outputs.Results;

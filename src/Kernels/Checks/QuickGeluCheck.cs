@@ -34,6 +34,9 @@ public sealed class QuickGeluCheck : IOpCheck
         using Tensor inPlace = RandomTensors.On(device, x, rows, width);
         outputs.Time(() => QuickGelu.ForwardInPlace(inPlace));
         outputs.Compare("y in place", inPlace, y, Forward);
+        using Tensor rounded = Tensor.Empty([rows, width], DType.BF16, device);
+        outputs.Time(() => QuickGelu.Forward(tx, rounded));
+        outputs.Compare("y in bfloat16", rounded, y, Forward.WithBFloat16Rounding());
 
         using Tensor tdy = RandomTensors.On(device, dy, rows, width), tdx = Tensor.Empty([rows, width], DType.F32, device);
         outputs.Time(() => QuickGelu.Backward(tdy, tx, tdx));

@@ -7,6 +7,12 @@ namespace ReClip.Kernels.Checks;
 public readonly record struct Tolerance(double Absolute, double Relative)
 {
     public double Allowed(double reference) => Absolute + Relative * Math.Abs(reference);
+
+    /// <summary>
+    /// The same for a result stored in bfloat16: rounding adds up to half a step, 2⁻⁹ of the value, and where the float32
+    /// error crosses a rounding boundary a whole step, 2⁻⁸.
+    /// </summary>
+    public Tolerance WithBFloat16Rounding() => this with { Relative = Relative + 1.0 / 256 };
 }
 
 /// <summary>The worst disagreement between a result and its reference, and whether it is within tolerance.</summary>

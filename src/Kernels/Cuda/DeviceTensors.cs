@@ -30,6 +30,19 @@ internal static class DeviceTensors
         return device;
     }
 
+    /// <summary>
+    /// An output that may be float32 or, where it only feeds a bfloat16 GEMM, bfloat16: contiguous on
+    /// <paramref name="device"/>. Returns whether it is bfloat16, for the launcher to pick the kernel that stores so.
+    /// </summary>
+    public static bool RequireFloat32OrBFloat16(string op, Tensor output, int device)
+    {
+        if (output.Device.IsCpu || output.Device.Index != device)
+            throw new ArgumentException($"{op}: {output} is not on cuda:{device} like the input");
+        if ((output.DType != DType.F32 && output.DType != DType.BF16) || !output.IsContiguous)
+            throw new ArgumentException($"{op}: {output} must be a contiguous float32 or bfloat16 tensor");
+        return output.DType == DType.BF16;
+    }
+
     /// <summary>A host-side list (class ids, gather indices, resize taps) copied onto <paramref name="device"/>, for the kernel that reads it.</summary>
     public static Tensor Upload<T>(ReadOnlySpan<T> values, Device device) where T : unmanaged
     {

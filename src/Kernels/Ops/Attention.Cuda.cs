@@ -49,7 +49,8 @@ public static partial class Attention
         {
             if (layout.HeadDim > CudaMaxHeadDim)
                 throw new NoKernelException($"{op}: the CUDA kernel takes head dims up to {CudaMaxHeadDim}, not {layout.HeadDim}");
-            int device = DeviceTensors.Require(op, output);
+            // The output only says where to run; its element type is the launcher's to check.
+            int device = output.Device.IsCpu ? throw new ArgumentException($"{op}: {output} is not a CUDA tensor") : output.Device.Index;
             int width = layout.Width;
             DeviceRows keys = DeviceRows.Of(op + " k", k, device, layout.KeyBatch, layout.KeyLength, width);
             DeviceRows values = DeviceRows.Of(op + " v", v, device, layout.KeyBatch, layout.KeyLength, width);
@@ -97,8 +98,9 @@ public static partial class Attention
 
     private static void ForwardCuda(DeviceOperands x, Tensor o, Tensor? logsumexp, AttentionPrecision precision)
     {
-        if (logsumexp is not null)
-            DeviceTensors.Require("Attention logsumexp", [o, logsumexp]);
+        bool bfloat16Output = DeviceTensors.RequireFloat32OrBFloat16("Attention", o, x.Device);
+        if (logsumexp is not null && DeviceTensors.Require("Attention logsumexp", [logsumexp]) != x.Device)
+            throw new ArgumentException($"Attention: {logsumexp} is not on cuda:{x.Device} like o");
         bool tensorCores = precision == AttentionPrecision.BFloat16;
         if (tensorCores)
             RequireTensorCoreKernel(x);
@@ -106,7 +108,8 @@ public static partial class Attention
         {
             AttentionLayout layout = x.Layout;
             var grid = new LaunchShape((uint)((layout.QueryLength + RegisterTileRows - 1) / RegisterTileRows), (uint)layout.Heads, (uint)layout.Batch, RegisterTileThreads);
-            (string source, string name) = tensorCores ? ("attention64_bf16", "attention_forward64_bf16") : ("attention64", "attention_forward64");
+            (string source, string name) = !tensorCores ? ("attention64", "attention_forward64")
+                : ("attention64_bf16", bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16");
             KernelCache.Load(KernelSources.Get(source), x.Device).Kernel(name).Launch(grid, null, new KernelArguments()
                 .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
                 .Pointer(x.K.Address).Pointer(x.V.Address).Long(x.K.BatchStride).Long(x.K.RowStride)

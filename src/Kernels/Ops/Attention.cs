@@ -75,7 +75,9 @@ public static partial class Attention
     /// o = attention(q, k, v), on the device of o. q [B, Tq, H·Dh], k and v [1 or B, Tk, H·Dh] may be strided views
     /// (dense last dimension, any row stride), e.g. slices of the packed qkv buffer; o [B, Tq, H·Dh] is contiguous.
     /// <paramref name="logsumexp"/> [B, H, Tq] receives what <see cref="Backward"/> needs, when given.
-    /// <paramref name="precision"/> says how the products are computed (<see cref="AttentionPrecision"/>).
+    /// <paramref name="precision"/> says how the products are computed (<see cref="AttentionPrecision"/>); with
+    /// <see cref="AttentionPrecision.BFloat16"/> o may be bfloat16 (rounded from the float32 result) when it only feeds a
+    /// bfloat16 linear.
     /// </summary>
     public static void Forward(Tensor q, Tensor k, Tensor v, Tensor o, int heads, bool causal, int queryOffset = 0, Tensor? logsumexp = null,
         AttentionPrecision precision = AttentionPrecision.Float32)
@@ -86,9 +88,16 @@ public static partial class Attention
         Shape.Require(op + " o", [batch, queryLength, width], o.Shape);
         if (logsumexp is not null)
             Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
+        if (o.DType == DType.BF16 && precision != AttentionPrecision.BFloat16)
+            throw new ArgumentException($"{op}: a bfloat16 o is the output of {nameof(AttentionPrecision.BFloat16)} attention, not of {precision}");
         if (!o.Device.IsCpu)
         {
             ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, null, null), o, logsumexp, precision);
+            return;
+        }
+        if (o.DType == DType.BF16)
+        {
+            BFloat16Convert.ThroughFloat32(o, scratch => Forward(q, k, v, scratch, heads, causal, queryOffset, logsumexp, precision));
             return;
         }
         if (precision == AttentionPrecision.BFloat16)

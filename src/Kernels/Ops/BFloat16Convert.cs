@@ -32,6 +32,23 @@ public static partial class BFloat16Convert
         return copy;
     }
 
+    /// <summary>
+    /// The CPU form of an op whose output may be bfloat16 (on a GPU its kernel stores bfloat16 where the output only feeds
+    /// a bfloat16 GEMM): <paramref name="computeFloat32"/> writes y itself when y is float32, else a float32 scratch of
+    /// y's shape that is then rounded into y.
+    /// </summary>
+    public static void ThroughFloat32(Tensor y, Action<Tensor> computeFloat32)
+    {
+        if (y.DType != DType.BF16)
+        {
+            computeFloat32(y);
+            return;
+        }
+        using Tensor scratch = Tensor.Empty(y.Shape, DType.F32);
+        computeFloat32(scratch);
+        Forward(scratch, y);
+    }
+
     /// <summary>y (bf16) = x (f32), same shape, on the device of y.</summary>
     public static void Forward(Tensor x, Tensor y)
     {

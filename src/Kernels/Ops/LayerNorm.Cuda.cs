@@ -4,7 +4,7 @@ using ReClip.Runtime.Tensors;
 
 namespace ReClip.Kernels.Ops;
 
-/// <summary>The CUDA launchers of LayerNorm (kernels/layernorm.cu): one warp per row, 8 rows per block.</summary>
+/// <summary>The CUDA launchers of LayerNorm (kernels/layernorm.cu): one warp per row, 8 rows per block; y in float32 or bfloat16.</summary>
 public static partial class LayerNorm
 {
     private const uint RowsPerBlock = 8;
@@ -12,8 +12,9 @@ public static partial class LayerNorm
     private static void ForwardCuda(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean, Tensor? rstd, int rows, int width)
     {
         if (rows == 0) return;
-        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, y, .. Optional(mean, rstd)]);
-        CudaKernel kernel = KernelCache.Load(KernelSources.Get("layernorm"), device).Kernel("layernorm_forward");
+        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, .. Optional(mean, rstd)]);
+        bool bfloat16 = DeviceTensors.RequireFloat32OrBFloat16("LayerNorm", y, device);
+        CudaKernel kernel = KernelCache.Load(KernelSources.Get("layernorm"), device).Kernel(bfloat16 ? "layernorm_forward_bf16" : "layernorm_forward");
         kernel.Launch(RowBlocks(rows), null, new KernelArguments()
             .Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(gamma)).Pointer(DeviceTensors.Address(beta))
             .Pointer(DeviceTensors.Address(y)).Pointer(DeviceTensors.AddressOrNull(mean)).Pointer(DeviceTensors.AddressOrNull(rstd))

@@ -68,7 +68,10 @@ public static partial class LayerNorm
         }
     }
 
-    /// <summary>y = LayerNorm(x); <paramref name="mean"/> and <paramref name="rstd"/> ([rows]) receive the saved statistics when given.</summary>
+    /// <summary>
+    /// y = LayerNorm(x); <paramref name="mean"/> and <paramref name="rstd"/> ([rows]) receive the saved statistics when given.
+    /// y may be bfloat16 (rounded from the float32 result) when it only feeds a bfloat16 linear.
+    /// </summary>
     public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean = null, Tensor? rstd = null)
     {
         int width = gamma.Size(-1);
@@ -79,6 +82,11 @@ public static partial class LayerNorm
         if (!x.Device.IsCpu)
         {
             ForwardCuda(x, gamma, beta, y, eps, mean, rstd, rows, width);
+            return;
+        }
+        if (y.DType == DType.BF16)
+        {
+            BFloat16Convert.ThroughFloat32(y, scratch => Forward(x, gamma, beta, scratch, eps, mean, rstd));
             return;
         }
         OpGuard.Cpu("LayerNorm", x, gamma, beta, y);

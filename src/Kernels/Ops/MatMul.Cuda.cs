@@ -13,15 +13,16 @@ public static partial class MatMul
 {
     private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
     {
-        int device = DeviceTensors.Require("Linear", x, y);
+        int device = DeviceTensors.Require("Linear", y);
+        DeviceTensors.Require("Linear input", x.DType == DType.BF16 ? DType.BF16 : DType.F32, [x]);
         DeviceTensors.Require("Linear weight", weight.DType == DType.BF16 ? DType.BF16 : DType.F32, [weight]);
-        if (weight.Device != x.Device)
-            throw new ArgumentException($"Linear: {weight} is not on {x.Device} like the input");
+        if (weight.Device != y.Device || x.Device != y.Device)
+            throw new ArgumentException($"Linear: {x} and {weight} are not both on {y.Device} like the output");
         if (rows == 0) return;
         // Tensor cores take both operands in bfloat16: with such a weight the activations are rounded on the way in, as
-        // PyTorch's bf16 linear does.
+        // PyTorch's bf16 linear does, unless their producer stored them in bfloat16.
         bool bfloat16 = weight.DType == DType.BF16;
-        using Tensor? rounded = bfloat16 ? Tensor.Empty([rows, inputs], DType.BF16, x.Device) : null;
+        using Tensor? rounded = bfloat16 && x.DType != DType.BF16 ? Tensor.Empty([rows, inputs], DType.BF16, x.Device) : null;
         if (rounded is not null)
             using (Tensor flat = x.Reshape(rows, inputs))
                 BFloat16Convert.Forward(flat, rounded);

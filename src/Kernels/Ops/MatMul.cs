@@ -12,7 +12,8 @@ public static partial class MatMul
 {
     /// <summary>
     /// y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions. W may be bfloat16 (a tower's
-    /// weights stored that way on a GPU): x is then rounded to bfloat16 too and the product accumulates in float32.
+    /// weights stored that way on a GPU): x is then rounded to bfloat16 too, unless its producer stored it in bfloat16
+    /// already, and the product accumulates in float32.
     /// </summary>
     public static unsafe void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y)
     {
@@ -24,6 +25,8 @@ public static partial class MatMul
             throw new TensorShapeException($"Linear: output {Shape.Format(y.Shape)} does not match {rows} rows × {outputs}");
         if (bias is not null)
             Shape.Require("Linear bias", [outputs], bias.Shape);
+        if (x.DType == DType.BF16 && weight.DType != DType.BF16)
+            throw new ArgumentException($"Linear: a bfloat16 input {x} needs a bfloat16 weight, not {weight}");
         if (!x.Device.IsCpu)
         {
             LinearCuda(x, weight, bias, y, rows, outputs, inputs);
@@ -49,10 +52,11 @@ public static partial class MatMul
     private static void LinearBFloat16(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int inputs)
     {
         OpGuard.Cpu("Linear", DType.BF16, weight);
-        using Tensor rounded = Tensor.Empty([rows, inputs], DType.BF16);
-        using (Tensor flat = x.Reshape(rows, inputs))
-            BFloat16Convert.Forward(flat, rounded);
-        using Tensor input = Tensor.FromSpan<float>(rounded.ToFloatArray(), [rows, inputs]);
+        using Tensor? rounded = x.DType == DType.BF16 ? null : Tensor.Empty([rows, inputs], DType.BF16);
+        if (rounded is not null)
+            using (Tensor flat = x.Reshape(rows, inputs))
+                BFloat16Convert.Forward(flat, rounded);
+        using Tensor input = Tensor.FromSpan<float>((rounded ?? x).ToFloatArray(), [rows, inputs]);
         using Tensor widened = Tensor.FromSpan<float>(weight.ToFloatArray(), weight.Shape);
         using Tensor output = y.Reshape(rows, weight.Size(0));
         Linear(input, widened, bias, output);

@@ -32,13 +32,21 @@ public static partial class QuickGelu
         }
     }
 
-    /// <summary>y = x·σ(1.702·x). <paramref name="y"/> may be <paramref name="x"/> itself (not another overlapping view).</summary>
+    /// <summary>
+    /// y = x·σ(1.702·x). <paramref name="y"/> may be <paramref name="x"/> itself (not another overlapping view), or bfloat16
+    /// (rounded from the float32 result) when it only feeds a bfloat16 linear.
+    /// </summary>
     public static void Forward(Tensor x, Tensor y)
     {
         Shape.Require("QuickGelu", x.Shape, y.Shape);
         if (!x.Device.IsCpu)
         {
             ForwardCuda(x, y);
+            return;
+        }
+        if (y.DType == DType.BF16)
+        {
+            BFloat16Convert.ThroughFloat32(y, scratch => Forward(x, scratch));
             return;
         }
         OpGuard.Cpu("QuickGelu", x, y);

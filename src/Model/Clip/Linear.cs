@@ -25,14 +25,15 @@ public static unsafe class Linear
 
     /// <summary>
     /// y [..., out] = x [..., in] · W[firstOut..firstOut+out]ᵀ + b on contiguous tensors, out being y's last dimension,
-    /// on the device of y: cuBLAS there, our SGEMM with W packed once on the CPU.
+    /// on the device of y: cuBLAS there, our SGEMM with W packed once on the CPU. A bfloat16 W (and x, then) goes through
+    /// <see cref="MatMul.Linear"/> on either device.
     /// </summary>
     public static void Forward(Tensor x, Tensor weight, Tensor? bias, Tensor y, int firstOut = 0)
     {
         int inputs = weight.Size(1), outputs = y.Size(-1);
         if (x.Size(-1) != inputs || firstOut < 0 || firstOut + outputs > weight.Size(0) || x.ElementCount / inputs != y.ElementCount / outputs)
             throw new TensorShapeException($"Linear: x {Shape.Format(x.Shape)}, weight {Shape.Format(weight.Shape)} from row {firstOut}, y {Shape.Format(y.Shape)} do not fit");
-        if (!y.Device.IsCpu)
+        if (!y.Device.IsCpu || weight.DType == DType.BF16)
         {
             using Tensor rows = weight.Slice(0, firstOut, outputs);
             using Tensor? shift = bias?.Slice(0, firstOut, outputs);

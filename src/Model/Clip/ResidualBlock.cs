@@ -31,9 +31,12 @@ public static class ResidualBlock
         try
         {
             save?.Input.CopyFrom(x);
-            LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
-            Linear.Forward(y, w.InProjWeight, w.InProjBias, packed);
-            using (Tensor o = Tensor.Empty([batch, tokens, width], DType.F32, x.Device))
+            using (LinearInput normed = new(w, y))
+            {
+                LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, eps, save?.Ln1Mean, save?.Ln1Rstd);
+                Linear.Forward(normed.Tensor, w.InProjWeight, w.InProjBias, packed);
+            }
+            using (Tensor o = Tensor.Empty([batch, tokens, width], LinearInput.TypeFor(w), x.Device))
             using (QkvViews views = new(packed, width))
             {
                 Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp, precision: AttentionPrecisionOf(w));
@@ -51,7 +54,7 @@ public static class ResidualBlock
 
     /// <summary>A block whose linears run in bfloat16 (weights stored so, <see cref="ClipWeights.ToDevice"/>) runs its attention so too.</summary>
     private static AttentionPrecision AttentionPrecisionOf(TransformerBlockWeights w) =>
-        w.InProjWeight.DType == DType.BF16 ? AttentionPrecision.BFloat16 : AttentionPrecision.Float32;
+        LinearInput.TypeFor(w) == DType.BF16 ? AttentionPrecision.BFloat16 : AttentionPrecision.Float32;
 
     /// <summary>
     /// The last S positions of C sequences whose first P positions are shared (spec §2.2/§14): x [C, S, D] in
@@ -84,14 +87,20 @@ public static class ResidualBlock
     {
         int width = x.Size(-1);
         save?.Middle.CopyFrom(x);
-        LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, y, eps, save?.Ln2Mean, save?.Ln2Rstd);
         int[] hiddenShape = [.. x.Shape];
         hiddenShape[^1] = 4 * width;
         using Tensor hidden = Tensor.Empty(hiddenShape, DType.F32, x.Device);
-        Linear.Forward(y, w.FcWeight, w.FcBias, hidden);
+        using (LinearInput normed = new(w, y))
+        {
+            LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, normed.Tensor, eps, save?.Ln2Mean, save?.Ln2Rstd);
+            Linear.Forward(normed.Tensor, w.FcWeight, w.FcBias, hidden);
+        }
         save?.Hidden.CopyFrom(hidden);
-        QuickGelu.ForwardInPlace(hidden);
-        Linear.Forward(hidden, w.ProjWeight, w.ProjBias, y);
+        using (LinearInput activated = new(w, hidden))
+        {
+            QuickGelu.Forward(hidden, activated.Tensor);
+            Linear.Forward(activated.Tensor, w.ProjWeight, w.ProjBias, y);
+        }
         Add.Residual(x, y);
     }
 

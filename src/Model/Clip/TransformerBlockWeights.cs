@@ -5,7 +5,7 @@ namespace ReClip.Model.Clip;
 /// <summary>
 /// One residual attention block of either tower, in OpenAI's layout: ln_1, the packed in-projection
 /// (q, k, v rows of [3D, D]), the out-projection, ln_2 and the MLP c_fc [4D, D], c_proj [D, 4D].
-/// Linear weights are [out, in], f32.
+/// Linear weights are [out, in], float32, or bfloat16 in an image tower stored so on a GPU (ClipWeights.ToDevice).
 /// </summary>
 public sealed class TransformerBlockWeights(
     Tensor ln1Weight, Tensor ln1Bias, Tensor inProjWeight, Tensor inProjBias, Tensor outProjWeight, Tensor outProjBias,

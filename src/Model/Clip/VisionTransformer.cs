@@ -127,8 +127,11 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
         int width = x.Size(2);
         using Tensor y = Tensor.Empty(x.Shape, DType.F32, x.Device);
         using Tensor v = Tensor.Empty(x.Shape, DType.F32, x.Device);
-        LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, BlockEps);
-        Linear.Forward(y, w.InProjWeight, w.InProjBias, v, firstOut: 2 * width);
+        using (LinearInput normed = new(w, y))
+        {
+            LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, BlockEps);
+            Linear.Forward(normed.Tensor, w.InProjWeight, w.InProjBias, v, firstOut: 2 * width);
+        }
         Linear.Forward(v, w.OutProjWeight, w.OutProjBias, y);
         Add.Residual(x, y);
         ResidualBlock.Mlp(w, x, y, BlockEps, null);

@@ -3,14 +3,6 @@
 #include "check.h"
 #include "bfloat16.cu"
 
-static unsigned short expected_bits(float value)
-{
-    unsigned int bits;
-    std::memcpy(&bits, &value, 4);
-    if (std::isnan(value)) return (unsigned short)((bits >> 16) | 0x40u);
-    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
-
 int main()
 {
     Inputs inputs(41);
@@ -21,7 +13,7 @@ int main()
     launch(float_to_bfloat16, elementwise((long long)x.size()), dim3(256), x.data(), out.data(), (long long)x.size());
     size_t wrong = 0;
     for (size_t i = 0; i < x.size(); i++)
-        wrong += out[i] != expected_bits(x[i]);
+        wrong += out[i] != bfloat16_expected(x[i]);
     std::printf("%zu values, %zu rounded differently\n", x.size(), wrong);
     return wrong == 0 ? 0 : 1;
 }

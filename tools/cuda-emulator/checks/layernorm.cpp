@@ -1,6 +1,6 @@
 // kernels/layernorm.cu against LayerNorm.Reference / BackwardReference (src/Kernels/Ops/LayerNorm.cs) written out in
 // double: y, the saved mean and rstd (or null pointers for them), dx, and dgamma / dbeta (both, one, or neither launched,
-// as the launcher does), in place (y = x, dx = dy) and out of place, on rows
+// as the launcher does), in place (y = x, dx = dy) and out of place, y in bfloat16, on rows
 // with a large common offset (the two-pass variance must not cancel).
 #include "check.h"
 #include "layernorm.cu"
@@ -34,11 +34,14 @@ static bool run(const Case& c)
         expected_rstd[r] = inverse;
     }
 
-    // As LayerNorm.ForwardCuda: 8 rows per block of 256 threads; y may be x.
+    // As LayerNorm.ForwardCuda: 8 rows per block of 256 threads; y may be x. The bfloat16 form first, while x is intact.
     const float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> y_store(count, nan), mean(c.rows, nan), rstd(c.rows, nan);
+    std::vector<unsigned short> y_bfloat16(count, 0xffffu);
     float* y = c.in_place ? x.data() : y_store.data();
     dim3 rows_grid((c.rows + 7) / 8);
+    launch(layernorm_forward_bf16, rows_grid, dim3(256), (const float*)x.data(), (const float*)gamma.data(), (const float*)beta.data(),
+        y_bfloat16.data(), (float*)nullptr, (float*)nullptr, c.rows, c.width, c.eps);
     launch(layernorm_forward, rows_grid, dim3(256), (const float*)x.data(), (const float*)gamma.data(), (const float*)beta.data(), y,
         c.saved ? mean.data() : (float*)nullptr, c.saved ? rstd.data() : (float*)nullptr, c.rows, c.width, c.eps);
     std::vector<float> out_y(y, y + count);
@@ -84,7 +87,7 @@ static bool run(const Case& c)
     const char* requested[] = { "none", "dgamma", "dbeta", "both" };
     std::printf("%d rows x %d, eps %g, center %g%s%s, parameters %s\n", c.rows, c.width, c.eps, c.center, c.in_place ? ", in place" : "",
         c.saved ? "" : ", statistics not saved", requested[c.parameters]);
-    bool passed = report("y", out_y, expected_y) & report("dx", out_dx, expected_dx);
+    bool passed = report("y", out_y, expected_y) & report_rounded("y in bfloat16", y_bfloat16, out_y) & report("dx", out_dx, expected_dx);
     if (c.saved) passed &= report("mean", mean, expected_mean) & report("rstd", rstd, expected_rstd);
     // Not requested: left untouched (still NaN).
     std::vector<double> untouched(c.width, std::numeric_limits<double>::quiet_NaN());

@@ -1,6 +1,6 @@
 // kernels/quickgelu.cu against QuickGelu.Reference / BackwardReference (src/Kernels/Ops/QuickGelu.cs) written out in
 // double: y = x * sigmoid(1.702 x) and dx = dy (s + 1.702 x s (1 - s)), through the float4 and scalar paths, in place
-// (y = x, dx = dy), with values far into both tails (exp overflowing to inf must give -0 and a zero gradient, not NaN).
+// (y = x, dx = dy), y in bfloat16, with values far into both tails (exp overflowing to inf must give -0 and a zero gradient, not NaN).
 #include "check.h"
 #include "quickgelu.cu"
 
@@ -42,6 +42,12 @@ static bool run(const Case& c)
     launch(quickgelu_backward, dim3(c.grid ? c.grid : elementwise_blocks(c.count, backward_vectorised)), dim3(256), (const float*)dy,
         (const float*)x, dx, c.count, backward_vectorised);
     std::vector<float> out_dx(dx, dx + count);
+    // The bfloat16 form (never in place) while x is intact, with the same alignment as y.
+    std::vector<unsigned short> y_bfloat16_store(count + c.offset, 0xffffu);
+    unsigned short* y_bfloat16 = y_bfloat16_store.data() + c.offset;
+    int bfloat16_vectorised = aligned16({ x, y_bfloat16 });
+    launch(quickgelu_forward_bf16, dim3(c.grid ? c.grid : elementwise_blocks(c.count, bfloat16_vectorised)), dim3(256), (const float*)x, y_bfloat16,
+        c.count, bfloat16_vectorised);
     int forward_vectorised = aligned16({ x, y });
     launch(quickgelu_forward, dim3(c.grid ? c.grid : elementwise_blocks(c.count, forward_vectorised)), dim3(256), (const float*)x, y, c.count,
         forward_vectorised);
@@ -49,7 +55,8 @@ static bool run(const Case& c)
 
     std::printf("%lld elements, offset %d%s, grid %s (float4: forward %d, backward %d)\n", c.count, c.offset, c.in_place ? ", in place" : "",
         c.grid ? std::to_string(c.grid).c_str() : "as the launcher", forward_vectorised, backward_vectorised);
-    return report("y", out_y, expected_y) & report("dx", out_dx, expected_dx);
+    return report("y", out_y, expected_y) & report_rounded("y in bfloat16", std::vector<unsigned short>(y_bfloat16, y_bfloat16 + count), out_y)
+        & report("dx", out_dx, expected_dx);
 }
 
 int main()
