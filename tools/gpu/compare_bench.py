@@ -1,7 +1,7 @@
 """Ours against the PyTorch peer on one card, from the files tools/gpu/run.sh wrote into OUT: bench-cuda-b*.json
 (`reclip bench --device cuda --json`) and peer.json (vit_peer.py). Prints images/s of each and the speed-up
-(ours / PyTorch) at the same precision: float32, and bfloat16 (ours: bfloat16 linear weights and GEMMs, float32
-activations; PyTorch's: everything in bfloat16)."""
+(ours / PyTorch) at the same precision: float32, and bfloat16 (ours: bfloat16 linear weights, GEMM inputs and attention
+products, float32 accumulation and residual stream; PyTorch's: everything in bfloat16)."""
 import glob
 import os
 import sys

@@ -8,7 +8,7 @@ namespace ReClip.Model.Benchmarks;
 /// <summary>What <see cref="GpuBenchmark.Run"/> measured on one CUDA device.</summary>
 /// <param name="DenseImagesPerSecond">The image tower's MaskCLIP dense path (spec §4), batches of size × size images.</param>
 /// <param name="PooledImagesPerSecond">The stock image tower (CLIP's encode_image), the same batches.</param>
-/// <param name="DenseBFloat16ImagesPerSecond">The dense path with the tower's linear weights in bfloat16 (bfloat16 GEMMs).</param>
+/// <param name="DenseBFloat16ImagesPerSecond">The dense path with the tower's linear weights in bfloat16: bfloat16 GEMMs fed bfloat16 activations, attention on the tensor cores.</param>
 /// <param name="PooledBFloat16ImagesPerSecond">The pooled path, the same way.</param>
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers on the GPU and the head on the CPU.</param>
 /// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
