@@ -47,6 +47,11 @@ public sealed class MatMulCheck : IOpCheck
         using Tensor tb = RandomTensors.On(device, b, k, n), ty = Tensor.Empty([m, n], DType.F32, device), tc = Tensor.Empty([m, n], DType.F32, device);
         outputs.Time(() => MatMul.Linear(tx, tw, tbias, ty));
         outputs.Compare("linear", ty, linear, For(k));
+        // Added to a residual stream (one GEMM with beta = 1 on a GPU): start + x·Wᵀ + b.
+        float[] start = random.Uniform(m * n);
+        using Tensor stream = RandomTensors.On(device, start, m, n), scratch = Tensor.Empty([m, n], DType.F32, device);
+        outputs.Time(() => MatMul.LinearAdding(tx, tw, tbias, stream, scratch));
+        outputs.Compare("linear adding", stream, [.. start.Zip(linear, (a, b) => a + b)], For(k));
         if (bfloat16)
         {
             // The same product from an input its producer stored in bfloat16 (LayerNorm, QuickGELU, attention in a bfloat16 tower).

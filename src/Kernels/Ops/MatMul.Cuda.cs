@@ -11,7 +11,8 @@ namespace ReClip.Kernels.Ops;
 /// </summary>
 public static partial class MatMul
 {
-    private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
+    /// <summary>y = x·Wᵀ + b, or y += x·Wᵀ + b with <paramref name="beta"/> 1 (cuBLAS reads y in place).</summary>
+    private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs, float beta)
     {
         int device = DeviceTensors.Require("Linear", y);
         DeviceTensors.Require("Linear input", x.DType == DType.BF16 ? DType.BF16 : DType.F32, [x]);
@@ -30,9 +31,9 @@ public static partial class MatMul
         GemmPrecision precision = bfloat16 ? GemmPrecision.BFloat16Inputs : GemmPrecision.Float32;
         if (bias is not null && bias.DType == DType.F32 && bias.IsContiguous && bias.Device == y.Device
             && CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, input, inputs, weights, inputs, output, outputs,
-                DeviceTensors.Address(bias), precision))
+                DeviceTensors.Address(bias), precision, beta))
             return;
-        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, input, inputs, weights, inputs, 0, output, outputs, precision);
+        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, input, inputs, weights, inputs, beta, output, outputs, precision);
         if (bias is not null)
             Add.Bias(y, bias);
     }

@@ -15,7 +15,29 @@ public static partial class MatMul
     /// weights stored that way on a GPU): x is then rounded to bfloat16 too, unless its producer stored it in bfloat16
     /// already, and the product accumulates in float32.
     /// </summary>
-    public static unsafe void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y)
+    public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y) => Linear(x, weight, bias, y, adding: false);
+
+    /// <summary>
+    /// y[rows, out] += x[rows, in]·W[out, in]ᵀ (+ b[out]), as <see cref="Linear(Tensor, Tensor, Tensor?, Tensor)"/> otherwise:
+    /// a residual stream the product is added to. On a GPU one GEMM reads and writes y as it stores (beta = 1), instead
+    /// of writing the product for a separate pass to add; on the CPU the product goes into <paramref name="scratch"/>
+    /// (y's shape) and is then added, so that the sums are those of <see cref="Add.Residual"/> after a linear.
+    /// </summary>
+    public static void LinearAdding(Tensor x, Tensor weight, Tensor? bias, Tensor y, Tensor scratch)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(scratch);
+        if (!y.Device.IsCpu)
+        {
+            Linear(x, weight, bias, y, adding: true);
+            return;
+        }
+        Linear(x, weight, bias, scratch, adding: false);
+        Add.Residual(y, scratch);
+    }
+
+    /// <summary>The linear; <paramref name="adding"/> (a GPU's form of <see cref="LinearAdding"/>) adds to y instead of overwriting it.</summary>
+    private static unsafe void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y, bool adding)
     {
         int inputs = weight.Size(1), outputs = weight.Size(0);
         if (weight.Rank != 2 || x.Size(-1) != inputs)
@@ -29,7 +51,7 @@ public static partial class MatMul
             throw new ArgumentException($"Linear: a bfloat16 input {x} needs a bfloat16 weight, not {weight}");
         if (!x.Device.IsCpu)
         {
-            LinearCuda(x, weight, bias, y, rows, outputs, inputs);
+            LinearCuda(x, weight, bias, y, rows, outputs, inputs, adding ? 1 : 0);
             return;
         }
         if (weight.DType == DType.BF16)

@@ -43,6 +43,23 @@ public static unsafe class Linear
         Forward(x.Pointer<float>(), inputs, (int)(x.ElementCount / inputs), weight, bias, y.Pointer<float>(), outputs, firstOut, outputs);
     }
 
+    /// <summary>
+    /// residual [..., out] += x [..., in] · Wᵀ + b: the out-projection and c_proj of a residual block. On a GPU one GEMM
+    /// adds to the residual stream as it stores (<see cref="MatMul.LinearAdding"/>); on the CPU the product goes into
+    /// <paramref name="scratch"/> (the residual's shape) and <see cref="Add.Residual"/> adds it.
+    /// </summary>
+    public static void ForwardAdding(Tensor x, Tensor weight, Tensor? bias, Tensor residual, Tensor scratch)
+    {
+        ArgumentNullException.ThrowIfNull(residual);
+        if (!residual.Device.IsCpu)
+        {
+            MatMul.LinearAdding(x, weight, bias, residual, scratch);
+            return;
+        }
+        Forward(x, weight, bias, scratch);
+        Add.Residual(residual, scratch);
+    }
+
     /// <summary>dx [..., in] = dy [..., out] · W on contiguous tensors, overwriting dx (beta 0) or adding to it (beta 1), on the device of dx.</summary>
     public static void Backward(Tensor dy, Tensor weight, Tensor dx, float beta = 0)
     {

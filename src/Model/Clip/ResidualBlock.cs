@@ -40,9 +40,8 @@ public static class ResidualBlock
             using (QkvViews views = new(packed, width))
             {
                 Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp, precision: AttentionPrecisionOf(w));
-                Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
+                Linear.ForwardAdding(o, w.OutProjWeight, w.OutProjBias, x, y);
             }
-            Add.Residual(x, y);
             if (save is not null && qkv is not null) qkv.CopyFrom(save.Qkv);
             Mlp(w, x, y, eps, save);
         }
@@ -76,9 +75,8 @@ public static class ResidualBlock
         using (QkvViews mine = new(own, width), shared = new(prefixQkv, width))
         {
             Attention.ForwardAfterPrefix(mine.Q, mine.K, mine.V, shared.K, shared.V, o, heads, save?.LogSumExp);
-            Linear.Forward(o, w.OutProjWeight, w.OutProjBias, y);
+            Linear.ForwardAdding(o, w.OutProjWeight, w.OutProjBias, x, y);
         }
-        Add.Residual(x, y);
         Mlp(w, x, y, eps, save);
     }
 
@@ -99,9 +97,8 @@ public static class ResidualBlock
         using (LinearInput activated = new(w, hidden))
         {
             QuickGelu.Forward(hidden, activated.Tensor);
-            Linear.Forward(activated.Tensor, w.ProjWeight, w.ProjBias, y);
+            Linear.ForwardAdding(activated.Tensor, w.ProjWeight, w.ProjBias, x, y);
         }
-        Add.Residual(x, y);
     }
 
     /// <summary>

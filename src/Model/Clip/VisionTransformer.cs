@@ -132,8 +132,7 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
             LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, BlockEps);
             Linear.Forward(normed.Tensor, w.InProjWeight, w.InProjBias, v, firstOut: 2 * width);
         }
-        Linear.Forward(v, w.OutProjWeight, w.OutProjBias, y);
-        Add.Residual(x, y);
+        Linear.ForwardAdding(v, w.OutProjWeight, w.OutProjBias, x, y);
         ResidualBlock.Mlp(w, x, y, BlockEps, null);
     }
 }

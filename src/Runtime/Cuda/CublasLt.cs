@@ -35,12 +35,13 @@ public static unsafe class CublasLt
     }
 
     /// <summary>
-    /// Row-major C[m×n] = op(A)·op(B) + bias, the bias [n] added to every row (operands as in <see cref="Cublas.Gemm"/>).
-    /// Returns false, having queued nothing, when cuBLASLt is missing or has no algorithm for the shape: the caller
-    /// then runs the GEMM and adds the bias itself.
+    /// Row-major C[m×n] = op(A)·op(B) + beta·C + bias, the bias [n] added to every row (operands as in
+    /// <see cref="Cublas.Gemm"/>; C is read in place with <paramref name="beta"/> 1, e.g. a residual stream the product
+    /// is added to). Returns false, having queued nothing, when cuBLASLt is missing or has no algorithm for the shape:
+    /// the caller then runs the GEMM and adds the bias itself.
     /// </summary>
     public static bool TryGemmBias(int device, bool transposeA, bool transposeB, int m, int n, int k, ulong a, int lda, ulong b, int ldb,
-        ulong c, int ldc, ulong bias, GemmPrecision precision = GemmPrecision.Float32)
+        ulong c, int ldc, ulong bias, GemmPrecision precision = GemmPrecision.Float32, float beta = 0)
     {
         if (!IsAvailable)
             return false;
@@ -54,8 +55,9 @@ public static unsafe class CublasLt
                 return false;
             (nint handle, DeviceStorage workspace) = Resources(device);
             SetAttribute(plan.Description, CublasLtApi.DescBiasPointer, bias);
-            float alpha = 1, beta = 0;
-            using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, 0, $"cuBLASLt {precision} {m}×{n}×{k} + bias") : default;
+            float alpha = 1;
+            using KernelProfile.Bracket timed = KernelProfile.IsOpen
+                ? KernelProfile.Time(device, 0, $"cuBLASLt {precision} {m}×{n}×{k} + bias{(beta == 0 ? "" : " + C")}") : default;
             fixed (ulong* algorithm = plan.Algorithm)
                 Cublas.Check(CublasLtApi.cublasLtMatmul(handle, plan.Description, &alpha, b, plan.A, a, plan.B, &beta, c, plan.D, c, plan.D,
                     algorithm, workspace.DevicePointer, (nuint)WorkspaceBytes, 0), "cublasLtMatmul");
