@@ -58,12 +58,12 @@ public sealed class BenchCommandTests
     [Test]
     public void GpuJsonHasTheNamesTheGpuScriptReads()
     {
-        var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 64, 20, 1, 2, 3, 4, 5, 6, 4096, 7,
+        var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 64, 20, 1, 2, 3, 4, 0.01, 5, 6, 4096, 7,
             [new ReClip.Runtime.Cuda.KernelTime("attention_forward", 12, 1.5)], [new ReClip.Runtime.Cuda.KernelTime("bfloat16_convert", 48, 0.5)], [new ReClip.Runtime.Cuda.KernelTime("rectify_forward", 1, 0.1)]);
         using JsonDocument report = JsonDocument.Parse(JsonSerializer.Serialize(result, ReClip.Cli.CliJson.Output.GpuBenchmarkResult));
         // The keys tools/gpu/compare_bench.py reads.
         string[] keys = ["batch", "size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
-            "pooled_b_float16_images_per_second", "segmentation_images_per_second",
+            "pooled_b_float16_images_per_second", "dense_b_float16_deviation", "segmentation_images_per_second",
             "training_steps_per_second", "gemm_size", "gemm_gflops", "dense_kernel_times", "dense_b_float16_kernel_times", "training_step_kernel_times"];
         Assert.That(keys.Where(key => !report.RootElement.TryGetProperty(key, out _)), Is.Empty);
         JsonElement kernel = report.RootElement.GetProperty("dense_kernel_times")[0];

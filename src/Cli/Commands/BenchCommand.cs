@@ -69,7 +69,7 @@ public static class BenchCommand
             ("weights", result.Weights),
             ("image tower, dense", string.Create(CultureInfo.InvariantCulture, $"{result.DenseImagesPerSecond:F1} images/s ({result.Size}×{result.Size}, batch {result.Batch}, float32)")),
             ("image tower, pooled", string.Create(CultureInfo.InvariantCulture, $"{result.PooledImagesPerSecond:F1} images/s (same batches)")),
-            ("bfloat16 linears", string.Create(CultureInfo.InvariantCulture, $"{result.DenseBFloat16ImagesPerSecond:F1} dense, {result.PooledBFloat16ImagesPerSecond:F1} pooled images/s (bfloat16 GEMMs and attention products, float32 accumulation and residual stream)")),
+            ("bfloat16 linears", string.Create(CultureInfo.InvariantCulture, $"{result.DenseBFloat16ImagesPerSecond:F1} dense, {result.PooledBFloat16ImagesPerSecond:F1} pooled images/s (bfloat16 GEMMs and attention products, float32 accumulation and residual stream; dense features within {result.DenseBFloat16Deviation:G2} of float32's, relative)")),
             ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers on the GPU, head on the CPU)")),
             ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, placed the same way)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),

@@ -10,6 +10,7 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="PooledImagesPerSecond">The stock image tower (CLIP's encode_image), the same batches.</param>
 /// <param name="DenseBFloat16ImagesPerSecond">The dense path with the tower's linear weights in bfloat16: bfloat16 GEMMs fed bfloat16 activations, attention on the tensor cores.</param>
 /// <param name="PooledBFloat16ImagesPerSecond">The pooled path, the same way.</param>
+/// <param name="DenseBFloat16Deviation">The largest difference between the bfloat16 and the float32 tower's dense features of one batch, relative to the largest feature: the check that the bfloat16 path computes the same thing, where no test runs (1.2e-3 for the CPU form of the same rounding, which leaves attention's probabilities unrounded).</param>
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers on the GPU and the head on the CPU.</param>
 /// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
@@ -17,7 +18,8 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="DenseBFloat16KernelTimes">The same with the bfloat16 linear weights.</param>
 /// <param name="TrainingStepKernelTimes">The same for one training step: set against the step's wall time, what the GPU is not doing is the CPU's part.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
-    double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double SegmentationImagesPerSecond,
+    double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
+    double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes);
 
@@ -46,12 +48,13 @@ public static class GpuBenchmark
         using Tensor images = pictures.ToDevice(device);
         (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
         IReadOnlyList<KernelTime> denseKernelTimes = DenseKernelTimes(weights, images);
-        double denseHalf, pooledHalf;
+        double denseHalf, pooledHalf, deviation;
         IReadOnlyList<KernelTime> denseHalfKernelTimes;
         using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
         {
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
             denseHalfKernelTimes = DenseKernelTimes(half, images);
+            deviation = DenseDeviation(weights, half, images);
         }
         double segmentation = MachineBenchmark.SegmentationRate(weights, size, classes, timePerWorkload);
         double steps;
@@ -64,7 +67,7 @@ public static class GpuBenchmark
             stepKernelTimes = profile.Stop();
         }
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
-            denseHalf, pooledHalf, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
+            denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes);
     }
 
@@ -86,6 +89,21 @@ public static class GpuBenchmark
         using KernelProfile profile = KernelProfile.Start(images.Device.Index);
         vision.EncodeDense(images).Dispose();
         return profile.Stop();
+    }
+
+    /// <summary>max |a − b| / max |a| over the dense features a, b of <paramref name="images"/> through two towers.</summary>
+    private static double DenseDeviation(ClipWeights exact, ClipWeights rounded, Tensor images)
+    {
+        using DenseFeatures a = new VisionTransformer(exact, ResidualBlock.MaskClipVisualEps).EncodeDense(images);
+        using DenseFeatures b = new VisionTransformer(rounded, ResidualBlock.MaskClipVisualEps).EncodeDense(images);
+        float[] x = a.Features.ToFloatArray(), y = b.Features.ToFloatArray();
+        double worst = 0, largest = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs((double)x[i] - y[i]));
+            largest = Math.Max(largest, Math.Abs(x[i]));
+        }
+        return worst / largest;
     }
 
     private static double MeasureGemm(Device device, TimeSpan time)
