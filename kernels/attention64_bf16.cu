@@ -23,22 +23,27 @@
 #define STRIDE 72
 #define MINUS_INFINITY __int_as_float(0xff800000)
 
+// The operands are float32 (rounded here) or bfloat16 already (the output of a GEMM that stores bfloat16); the loads
+// widen either to float32 and the stores round back, which is exact for bfloat16 inputs.
+
 // Two neighbouring features of one row as a fragment register; zeros past the last row.
-__device__ __forceinline__ unsigned int row_pair(const float* x, long long row_stride, int row, int count, int feature)
+template <typename In>
+__device__ __forceinline__ unsigned int row_pair(const In* x, long long row_stride, int row, int count, int feature)
 {
     if (row >= count) return 0u;
-    float2 value = *(const float2*)(x + row * row_stride + feature);
+    float2 value = load_pair(x + row * row_stride + feature);
     return bfloat16_pair(value.x, value.y);
 }
 
 // Keys first…first+63 (zeros from `count` on) as [key][feature] in bfloat16. Consecutive threads read consecutive
 // float4 of a row, so the loads coalesce.
-__device__ __forceinline__ void load_keys(unsigned short* tile, const float* x, long long row_stride, int first, int count)
+template <typename In>
+__device__ __forceinline__ void load_keys(unsigned short* tile, const In* x, long long row_stride, int first, int count)
 {
     for (int index = threadIdx.x; index < ROWS * DIM / 4; index += THREADS_BF16)
     {
         int r = index / (DIM / 4), d = index % (DIM / 4) * 4;
-        float4 value = first + r < count ? *(const float4*)(x + (first + r) * row_stride + d) : make_float4(0, 0, 0, 0);
+        float4 value = first + r < count ? load_quad(x + (first + r) * row_stride + d) : make_float4(0, 0, 0, 0);
         *(uint2*)(tile + r * STRIDE + d) = make_uint2(bfloat16_pair(value.x, value.y), bfloat16_pair(value.z, value.w));
     }
 }
@@ -46,13 +51,14 @@ __device__ __forceinline__ void load_keys(unsigned short* tile, const float* x, 
 // Values first…first+63 (zeros from `count` on) as [feature][key] in bfloat16. A thread reads four features of two
 // neighbouring keys and writes four registers of key pairs; a warp's 32 threads take 32 pairs of one feature quad,
 // so each of its stores covers 32 consecutive words.
-__device__ __forceinline__ void load_values_transposed(unsigned short* tile, const float* x, long long row_stride, int first, int count)
+template <typename In>
+__device__ __forceinline__ void load_values_transposed(unsigned short* tile, const In* x, long long row_stride, int first, int count)
 {
     for (int index = threadIdx.x; index < ROWS / 2 * DIM / 4; index += THREADS_BF16)
     {
         int pair = index % (ROWS / 2), d = index / (ROWS / 2) * 4, key = first + 2 * pair;
-        float4 even = key < count ? *(const float4*)(x + key * row_stride + d) : make_float4(0, 0, 0, 0);
-        float4 odd = key + 1 < count ? *(const float4*)(x + (key + 1) * row_stride + d) : make_float4(0, 0, 0, 0);
+        float4 even = key < count ? load_quad(x + key * row_stride + d) : make_float4(0, 0, 0, 0);
+        float4 odd = key + 1 < count ? load_quad(x + (key + 1) * row_stride + d) : make_float4(0, 0, 0, 0);
         unsigned int* words = (unsigned int*)tile;
         words[(d + 0) * STRIDE / 2 + pair] = bfloat16_pair(even.x, odd.x);
         words[(d + 1) * STRIDE / 2 + pair] = bfloat16_pair(even.y, odd.y);
@@ -71,13 +77,14 @@ __device__ __forceinline__ void b_fragment(unsigned int* b, const unsigned short
 }
 
 // Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
-// strides that are multiples of 4 (the launcher checks; column blocks of a packed qkv qualify). k and v share their
-// strides (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64], float32 or, when it only feeds
-// the bfloat16 out-projection, bfloat16 (attention_forward64_bf16_out); lse [B, H, Tq] or null.
+// strides that are multiples of 4 elements (the launcher checks; column blocks of a packed qkv qualify), in float32
+// or, from a GEMM that stores bfloat16, in bfloat16 (attention_forward64_bf16_io). k and v share their strides (batch
+// stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64], float32 or, when it only feeds the bfloat16
+// out-projection, bfloat16 (attention_forward64_bf16_out, _io); lse [B, H, Tq] or null.
 // Query i sees keys 0…query_offset+i when causal, else all key_length of them.
-template <typename Out>
-__device__ __forceinline__ void attention_tiles(const float* __restrict__ q, long long q_batch, long long q_row,
-    const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, Out* __restrict__ o, float* __restrict__ lse,
+template <typename In, typename Out>
+__device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long long q_batch, long long q_row,
+    const In* __restrict__ k, const In* __restrict__ v, long long kv_batch, long long kv_row, Out* __restrict__ o, float* __restrict__ lse,
     int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     __shared__ __align__(16) unsigned short keys_tile[ROWS * STRIDE], values_t[DIM * STRIDE];
@@ -88,9 +95,9 @@ __device__ __forceinline__ void attention_tiles(const float* __restrict__ q, lon
     // complete).
     int warp_first = first + warp * 16, rows[2] = { warp_first + g, warp_first + g + 8 };
     bool has_rows = warp_first < query_length;
-    const float* queries = q + b * q_batch + column;
-    const float* keys = k + b * kv_batch + column;
-    const float* vals = v + b * kv_batch + column;
+    const In* queries = q + b * q_batch + column;
+    const In* keys = k + b * kv_batch + column;
+    const In* vals = v + b * kv_batch + column;
     int last = min(first + ROWS, query_length) - 1;
     int tile_keys = causal ? min(key_length, query_offset + last + 1) : key_length;
 
@@ -199,6 +206,13 @@ extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_b
 extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_out(const float* __restrict__ q, long long q_batch,
     long long q_row, const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,
     float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
+{
+    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_io(const unsigned short* __restrict__ q, long long q_batch,
+    long long q_row, const unsigned short* __restrict__ k, const unsigned short* __restrict__ v, long long kv_batch, long long kv_row,
+    unsigned short* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
 }

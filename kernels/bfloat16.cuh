@@ -28,3 +28,23 @@ __device__ __forceinline__ void store_quad(unsigned short* y, float4 value)
 {
     *(uint2*)y = make_uint2(bfloat16_pair(value.x, value.y), bfloat16_pair(value.z, value.w));
 }
+
+// Loads of float32 or bfloat16 inputs as float32 (bfloat16 widens exactly), so one kernel body reads either.
+__device__ __forceinline__ float bfloat16_value(unsigned int bits16) { return __int_as_float((int)(bits16 << 16)); }
+
+__device__ __forceinline__ float load_value(const float* x, long long i) { return x[i]; }
+__device__ __forceinline__ float load_value(const unsigned short* x, long long i) { return bfloat16_value(x[i]); }
+
+__device__ __forceinline__ float2 load_pair(const float* x) { return *(const float2*)x; }
+__device__ __forceinline__ float2 load_pair(const unsigned short* x)
+{
+    unsigned int bits = *(const unsigned int*)x;
+    return make_float2(bfloat16_value(bits & 0xffffu), bfloat16_value(bits >> 16));
+}
+
+__device__ __forceinline__ float4 load_quad(const float* x) { return *(const float4*)x; }
+__device__ __forceinline__ float4 load_quad(const unsigned short* x)
+{
+    uint2 bits = *(const uint2*)x;
+    return make_float4(bfloat16_value(bits.x & 0xffffu), bfloat16_value(bits.x >> 16), bfloat16_value(bits.y & 0xffffu), bfloat16_value(bits.y >> 16));
+}

@@ -19,20 +19,21 @@ __device__ __forceinline__ float quickgelu_grad(float dy, float x)
     return dy * s * (1.0f + x * QUICKGELU_ALPHA * (1.0f - s));
 }
 
-// y is float32, or bfloat16 when it only feeds a bfloat16 GEMM (quickgelu_forward_bf16, never in place).
-template <typename Out>
-__device__ __forceinline__ void quickgelu_elements(const float* x, Out* y, long long count, int vectorised)
+// y is float32, or bfloat16 when it only feeds a bfloat16 GEMM: from float32 x (quickgelu_forward_bf16, never in
+// place) or from bfloat16 x, the output of a GEMM that stores bfloat16 (quickgelu_forward_bf16_bf16, in place or not).
+template <typename In, typename Out>
+__device__ __forceinline__ void quickgelu_elements(const In* x, Out* y, long long count, int vectorised)
 {
     long long stride = (long long)gridDim.x * blockDim.x;
     long long start = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     long long vectors = vectorised ? count / 4 : 0;
     for (long long v = start; v < vectors; v += stride)
     {
-        float4 a = reinterpret_cast<const float4*>(x)[v];
+        float4 a = load_quad(x + 4 * v);
         store_quad(y + 4 * v, make_float4(quickgelu(a.x), quickgelu(a.y), quickgelu(a.z), quickgelu(a.w)));
     }
     for (long long i = vectors * 4 + start; i < count; i += stride)
-        store_value(y, i, quickgelu(x[i]));
+        store_value(y, i, quickgelu(load_value(x, i)));
 }
 
 extern "C" __global__ void quickgelu_forward(const float* x, float* y, long long count, int vectorised)
@@ -41,6 +42,11 @@ extern "C" __global__ void quickgelu_forward(const float* x, float* y, long long
 }
 
 extern "C" __global__ void quickgelu_forward_bf16(const float* x, unsigned short* y, long long count, int vectorised)
+{
+    quickgelu_elements(x, y, count, vectorised);
+}
+
+extern "C" __global__ void quickgelu_forward_bf16_bf16(const unsigned short* x, unsigned short* y, long long count, int vectorised)
 {
     quickgelu_elements(x, y, count, vectorised);
 }

@@ -65,6 +65,15 @@ inline bool report_rounded(const char* what, const std::vector<unsigned short>& 
     return wrong == 0;
 }
 
+// Two runs that must agree bit for bit (the same arithmetic on the same values).
+inline bool report_same(const char* what, const std::vector<unsigned short>& actual, const std::vector<unsigned short>& expected)
+{
+    size_t wrong = 0;
+    for (size_t i = 0; i < actual.size(); i++) wrong += actual[i] != expected[i];
+    std::printf("  %-48s %zu of %zu differ%s\n", what, wrong, actual.size(), wrong ? "  <-- wrong" : "");
+    return wrong == 0;
+}
+
 // What Cublas.Gemm / GemmStridedBatched (src/Runtime/Cuda/Cublas.cs) compute, row-major: C = alpha·op(A)·op(B) + beta·C
 // with op(A) m×k (stored k×m when transposed), op(B) k×n (stored n×k when transposed), leading dimensions as given.
 inline void gemm_strided_batched(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, const float* a, int lda, long long stride_a,

@@ -33,7 +33,7 @@ def main(out):
                 mine, theirs = ours[key], rates.get(f"{precision}_{name}_b{batch}")
                 ratio = f"{mine / theirs:9.2f}" if theirs else f"{'-':>9}"
                 print(f"{name + ' ' + precision + ' b' + str(batch):<24} {mine:11.1f} {theirs or 0:11.1f} {ratio}")
-        # Relative to the largest feature, rounding moves the features by a few 1e-3 (1.2e-3 for the CPU form of the
+        # Relative to the largest feature, rounding moves the features by a few 1e-3 (1.3e-3 for the CPU form of the
         # same rounding); a wrong bfloat16 kernel by O(1).
         deviation = ours.get("dense_b_float16_deviation")
         if deviation is not None:

@@ -120,7 +120,18 @@ public sealed class AttentionCheck : IOpCheck
         using Tensor roundedOutput = Tensor.Empty([g.Batch, g.QueryLength, g.Width], DType.BF16, device);
         outputs.Time(() => Attention.Forward(inputs.Q, inputs.K, inputs.V, roundedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
         outputs.Compare("o in bfloat16", roundedOutput, o, BFloat16Output.WithBFloat16Rounding());
+        // From q, k and v stored in bfloat16 (a GEMM's bfloat16 output): the same values, so the same o.
+        using Tensor q16 = InBFloat16(device, rounded[0], g.Batch, g.QueryLength, g.Width);
+        using Tensor k16 = InBFloat16(device, rounded[1], g.KeyBatch, g.KeyLength, g.Width), v16 = InBFloat16(device, rounded[2], g.KeyBatch, g.KeyLength, g.Width);
+        outputs.Time(() => Attention.Forward(q16, k16, v16, roundedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
+        outputs.Compare("o in bfloat16 from bfloat16 q, k, v", roundedOutput, o, BFloat16Output.WithBFloat16Rounding());
         return outputs.Results;
+    }
+
+    private static Tensor InBFloat16(Device device, float[] values, int batch, int tokens, int width)
+    {
+        using Tensor host = Tensor.FromSpan<BFloat16>([.. values.Select(v => (BFloat16)v)], [batch, tokens, width]);
+        return host.ToDevice(device);
     }
 
     /// <summary>

@@ -59,6 +59,11 @@ public sealed class MatMulCheck : IOpCheck
             BFloat16Convert.Forward(tx, roundedInput);
             outputs.Time(() => MatMul.Linear(roundedInput, tw, tbias, ty));
             outputs.Compare("linear from bfloat16 input", ty, linear, For(k));
+            // Stored in bfloat16 for a bfloat16 consumer; a GPU's cuBLASLt takes the bias in bfloat16, up to 2⁻⁹ off |b| ≤ 1.
+            using Tensor roundedOutput = Tensor.Empty([m, n], DType.BF16, device);
+            outputs.Time(() => MatMul.Linear(roundedInput, tw, tbias, roundedOutput));
+            Tolerance sums = For(k);
+            outputs.Compare("linear into bfloat16", roundedOutput, linear, (sums with { Absolute = sums.Absolute + 2e-3 }).WithBFloat16Rounding());
         }
         outputs.Time(() => MatMul.Multiply(tx, tb, tc));
         outputs.Compare("product", tc, product, For(k));

@@ -37,6 +37,14 @@ public sealed class QuickGeluCheck : IOpCheck
         using Tensor rounded = Tensor.Empty([rows, width], DType.BF16, device);
         outputs.Time(() => QuickGelu.Forward(tx, rounded));
         outputs.Compare("y in bfloat16", rounded, y, Forward.WithBFloat16Rounding());
+        // From x stored in bfloat16 (a GEMM's bfloat16 output), in place: the reference on the rounded x.
+        float[] roundedX = [.. x], yOfRounded = new float[rows * width];
+        BFloat16Convert.Round(roundedX);
+        QuickGelu.Reference(roundedX, yOfRounded);
+        using Tensor bits = Tensor.Empty([rows, width], DType.BF16, device);
+        BFloat16Convert.Forward(tx, bits);
+        outputs.Time(() => QuickGelu.ForwardInPlace(bits));
+        outputs.Compare("y in bfloat16 from bfloat16 x", bits, yOfRounded, Forward.WithBFloat16Rounding());
 
         using Tensor tdy = RandomTensors.On(device, dy, rows, width), tdx = Tensor.Empty([rows, width], DType.F32, device);
         outputs.Time(() => QuickGelu.Backward(tdy, tx, tdx));

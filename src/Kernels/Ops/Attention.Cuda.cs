@@ -25,11 +25,11 @@ public static partial class Attention
     {
         public static readonly DeviceRows None = new(0, 0, 0);
 
-        public static DeviceRows Of(string op, Tensor tensor, int device, int batch, int tokens, int width)
+        public static DeviceRows Of(string op, Tensor tensor, int device, int batch, int tokens, int width, DType dtype = DType.F32)
         {
             if (tensor.Device.IsCpu || tensor.Device.Index != device)
                 throw new ArgumentException($"{op}: {tensor} is not on cuda:{device} like the output");
-            (long batchStride, long rowStride) = AttentionLayout.Strides(op, tensor, batch, tokens, width);
+            (long batchStride, long rowStride) = AttentionLayout.Strides(op, tensor, batch, tokens, width, dtype);
             return new DeviceRows(DeviceTensors.Address(tensor), batchStride, rowStride);
         }
 
@@ -41,8 +41,11 @@ public static partial class Attention
         }
     }
 
-    /// <summary>The operands of one CUDA call: queries, the own keys/values (batch stride 0 when shared) and the optional prefix.</summary>
-    private readonly record struct DeviceOperands(AttentionLayout Layout, int Device, DeviceRows Q, DeviceRows K, DeviceRows V,
+    /// <summary>
+    /// The operands of one CUDA call: queries, the own keys/values (batch stride 0 when shared) and the optional prefix,
+    /// all float32 or (for the bfloat16 kernel) all bfloat16, as <see cref="Inputs"/> says.
+    /// </summary>
+    private readonly record struct DeviceOperands(AttentionLayout Layout, int Device, DType Inputs, DeviceRows Q, DeviceRows K, DeviceRows V,
         DeviceRows PrefixK, DeviceRows PrefixV, int PrefixLength)
     {
         public static DeviceOperands Of(string op, AttentionLayout layout, Tensor output, Tensor q, Tensor k, Tensor v, Tensor? prefixK, Tensor? prefixV)
@@ -52,8 +55,9 @@ public static partial class Attention
             // The output only says where to run; its element type is the launcher's to check.
             int device = output.Device.IsCpu ? throw new ArgumentException($"{op}: {output} is not a CUDA tensor") : output.Device.Index;
             int width = layout.Width;
-            DeviceRows keys = DeviceRows.Of(op + " k", k, device, layout.KeyBatch, layout.KeyLength, width);
-            DeviceRows values = DeviceRows.Of(op + " v", v, device, layout.KeyBatch, layout.KeyLength, width);
+            DType inputs = q.DType == DType.BF16 ? DType.BF16 : DType.F32;
+            DeviceRows keys = DeviceRows.Of(op + " k", k, device, layout.KeyBatch, layout.KeyLength, width, inputs);
+            DeviceRows values = DeviceRows.Of(op + " v", v, device, layout.KeyBatch, layout.KeyLength, width, inputs);
             DeviceRows.RequireSameStrides(op, keys, values, "k and v");
             if (layout.KeyBatch == 1)
             {
@@ -65,11 +69,11 @@ public static partial class Attention
             if (prefixK is not null && prefixV is not null)
             {
                 prefixLength = prefixK.Size(1);
-                prefixKeys = DeviceRows.Of(op + " prefix k", prefixK, device, 1, prefixLength, width);
-                prefixValues = DeviceRows.Of(op + " prefix v", prefixV, device, 1, prefixLength, width);
+                prefixKeys = DeviceRows.Of(op + " prefix k", prefixK, device, 1, prefixLength, width, inputs);
+                prefixValues = DeviceRows.Of(op + " prefix v", prefixV, device, 1, prefixLength, width, inputs);
                 DeviceRows.RequireSameStrides(op, prefixKeys, prefixValues, "the prefix's k and v");
             }
-            return new DeviceOperands(layout, device, DeviceRows.Of(op + " q", q, device, layout.Batch, layout.QueryLength, width),
+            return new DeviceOperands(layout, device, inputs, DeviceRows.Of(op + " q", q, device, layout.Batch, layout.QueryLength, width, inputs),
                 keys, values, prefixKeys, prefixValues, prefixLength);
         }
 
@@ -103,13 +107,15 @@ public static partial class Attention
             throw new ArgumentException($"Attention: {logsumexp} is not on cuda:{x.Device} like o");
         bool tensorCores = precision == AttentionPrecision.BFloat16;
         if (tensorCores)
-            RequireTensorCoreKernel(x);
+            RequireTensorCoreKernel(x, bfloat16Output);
+        else if (x.Inputs != DType.F32)
+            throw new ArgumentException($"Attention: bfloat16 q, k and v are operands of {nameof(AttentionPrecision.BFloat16)} attention");
         if (x.FitsRegisterTiles)
         {
             AttentionLayout layout = x.Layout;
             var grid = new LaunchShape((uint)((layout.QueryLength + RegisterTileRows - 1) / RegisterTileRows), (uint)layout.Heads, (uint)layout.Batch, RegisterTileThreads);
             (string source, string name) = !tensorCores ? ("attention64", "attention_forward64")
-                : ("attention64_bf16", bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16");
+                : ("attention64_bf16", x.Inputs == DType.BF16 ? "attention_forward64_bf16_io" : bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16");
             KernelCache.Load(KernelSources.Get(source), x.Device).Kernel(name).Launch(grid, null, new KernelArguments()
                 .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
                 .Pointer(x.K.Address).Pointer(x.V.Address).Long(x.K.BatchStride).Long(x.K.RowStride)
@@ -126,10 +132,12 @@ public static partial class Attention
     /// bfloat16 attention on a GPU is kernels/attention64_bf16.cu's: it takes what the float32 register-tile kernel
     /// takes (every CLIP tower layer) on a GPU with bfloat16 tensor cores, as the towers' bfloat16 linears need too.
     /// </summary>
-    private static void RequireTensorCoreKernel(DeviceOperands x)
+    private static void RequireTensorCoreKernel(DeviceOperands x, bool bfloat16Output)
     {
         if (!x.FitsRegisterTiles)
             throw new NoKernelException($"Attention: the bfloat16 kernel takes head dim {RegisterTileHeadDim} without a prefix and rows aligned to 16 bytes; got head dim {x.Layout.HeadDim}, prefix {x.PrefixLength}");
+        if (x.Inputs == DType.BF16 && !bfloat16Output)
+            throw new NoKernelException("Attention: the bfloat16 kernel gives bfloat16 q, k and v a bfloat16 o");
         CudaDeviceInfo info = deviceInfo.GetOrAdd(x.Device, CudaDriver.Describe);
         if (info.ComputeMajor < 8)
             throw new NoKernelException($"Attention: bfloat16 tensor cores need compute capability 8.0 or later; {info.Name} has {info.ComputeCapability}");
@@ -143,6 +151,8 @@ public static partial class Attention
     {
         const string op = "Attention.Backward";
         AttentionLayout layout = x.Layout;
+        if (x.Inputs != DType.F32)
+            throw new ArgumentException($"{op}: the backward pass takes float32 q, k and v");
         DeviceTensors.Require(op, [dO, logsumexp]);
         int width = layout.Width;
         DeviceRows queryGradient = DeviceRows.Of(op + " dq", dq, x.Device, layout.Batch, layout.QueryLength, width);

@@ -77,7 +77,7 @@ public static partial class Attention
     /// <paramref name="logsumexp"/> [B, H, Tq] receives what <see cref="Backward"/> needs, when given.
     /// <paramref name="precision"/> says how the products are computed (<see cref="AttentionPrecision"/>); with
     /// <see cref="AttentionPrecision.BFloat16"/> o may be bfloat16 (rounded from the float32 result) when it only feeds a
-    /// bfloat16 linear.
+    /// bfloat16 linear, and q, k, v may be bfloat16 (a GEMM's bfloat16 output; on a GPU, with a bfloat16 o).
     /// </summary>
     public static void Forward(Tensor q, Tensor k, Tensor v, Tensor o, int heads, bool causal, int queryOffset = 0, Tensor? logsumexp = null,
         AttentionPrecision precision = AttentionPrecision.Float32)
@@ -88,8 +88,8 @@ public static partial class Attention
         Shape.Require(op + " o", [batch, queryLength, width], o.Shape);
         if (logsumexp is not null)
             Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
-        if (o.DType == DType.BF16 && precision != AttentionPrecision.BFloat16)
-            throw new ArgumentException($"{op}: a bfloat16 o is the output of {nameof(AttentionPrecision.BFloat16)} attention, not of {precision}");
+        if ((o.DType == DType.BF16 || q.DType == DType.BF16) && precision != AttentionPrecision.BFloat16)
+            throw new ArgumentException($"{op}: bfloat16 operands or o belong to {nameof(AttentionPrecision.BFloat16)} attention, not to {precision}");
         if (!o.Device.IsCpu)
         {
             ForwardCuda(DeviceOperands.Of(op, layout, o, q, k, v, null, null), o, logsumexp, precision);

@@ -103,14 +103,15 @@ internal readonly struct AttentionLayout
     }
 
     /// <summary>
-    /// Checks an f32 operand of shape [batch, tokens, width] whose last dimension is dense; rows may be strided
-    /// (views into the packed qkv buffer). Returns its element strides between batches and between token rows;
-    /// size-1 dimensions carry no stride that matters, so they get the one a dense tensor would have.
+    /// Checks an operand of shape [batch, tokens, width] and element type <paramref name="dtype"/> (f32, or bf16 for the
+    /// GPU's bfloat16 kernel) whose last dimension is dense; rows may be strided (views into the packed qkv buffer).
+    /// Returns its element strides between batches and between token rows; size-1 dimensions carry no stride that
+    /// matters, so they get the one a dense tensor would have.
     /// </summary>
-    public static (long BatchStride, long RowStride) Strides(string op, Tensor tensor, int batch, int tokens, int width)
+    public static (long BatchStride, long RowStride) Strides(string op, Tensor tensor, int batch, int tokens, int width, DType dtype = DType.F32)
     {
-        if (tensor.DType != DType.F32)
-            throw new ArgumentException($"{op}: {tensor} holds {tensor.DType.Name()}; this op computes on f32");
+        if (tensor.DType != dtype)
+            throw new ArgumentException($"{op}: {tensor} holds {tensor.DType.Name()}; this op computes on {dtype.Name()}");
         Shape.Require(op, [batch, tokens, width], tensor.Shape);
         if (width > 1 && tensor.Strides[2] != 1)
             throw new ArgumentException($"{op}: {tensor} has stride {tensor.Strides[2]} between features; the last dimension must be dense");

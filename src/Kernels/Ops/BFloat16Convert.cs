@@ -22,11 +22,16 @@ public static partial class BFloat16Convert
             values[i] = (float)(BFloat16)values[i];
     }
 
-    /// <summary>A contiguous float32 copy of x (CPU, any strides) with every value rounded to bfloat16, for the caller to dispose.</summary>
+    /// <summary>
+    /// A contiguous float32 copy of x (CPU, any strides) with every value rounded to bfloat16, for the caller to dispose;
+    /// a bfloat16 x is widened (exactly).
+    /// </summary>
     public static Tensor RoundedCopy(Tensor x)
     {
-        if (!x.Device.IsCpu || x.DType != DType.F32)
-            throw new ArgumentException($"BFloat16Convert.RoundedCopy: {x} is not float32 on the CPU");
+        if (!x.Device.IsCpu || (x.DType != DType.F32 && x.DType != DType.BF16))
+            throw new ArgumentException($"BFloat16Convert.RoundedCopy: {x} is not float32 or bfloat16 on the CPU");
+        if (x.DType == DType.BF16)
+            return Tensor.FromSpan<float>(x.ToFloatArray(), x.Shape);
         Tensor copy = x.Clone();
         Round(copy.AsSpan<float>());
         return copy;

@@ -11,14 +11,20 @@ namespace ReClip.Kernels.Ops;
 /// </summary>
 public static partial class MatMul
 {
-    /// <summary>y = x·Wᵀ + b, or y += x·Wᵀ + b with <paramref name="beta"/> 1 (cuBLAS reads y in place).</summary>
+    /// <summary>
+    /// y = x·Wᵀ + b, or y += x·Wᵀ + b with <paramref name="beta"/> 1 (cuBLAS reads y in place). A bfloat16 y (for a
+    /// bfloat16 consumer, with a bfloat16 weight) is stored so by cuBLASLt, its bias rounded to bfloat16 as cuBLASLt
+    /// takes it; without cuBLASLt, through a float32 product and the conversion kernel.
+    /// </summary>
     private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs, float beta)
     {
-        int device = DeviceTensors.Require("Linear", y);
-        DeviceTensors.Require("Linear input", x.DType == DType.BF16 ? DType.BF16 : DType.F32, [x]);
+        int device = DeviceTensors.Require("Linear input", x.DType == DType.BF16 ? DType.BF16 : DType.F32, [x]);
+        bool bfloat16Output = DeviceTensors.RequireFloat32OrBFloat16("Linear", y, device);
         DeviceTensors.Require("Linear weight", weight.DType == DType.BF16 ? DType.BF16 : DType.F32, [weight]);
-        if (weight.Device != y.Device || x.Device != y.Device)
-            throw new ArgumentException($"Linear: {x} and {weight} are not both on {y.Device} like the output");
+        if (weight.Device != y.Device)
+            throw new ArgumentException($"Linear: {weight} is not on {y.Device} like the output");
+        if (bfloat16Output && (weight.DType != DType.BF16 || beta != 0))
+            throw new ArgumentException($"Linear: a bfloat16 output {y} is that of a bfloat16 weight's linear, not added to");
         if (rows == 0) return;
         // Tensor cores take both operands in bfloat16: with such a weight the activations are rounded on the way in, as
         // PyTorch's bf16 linear does, unless their producer stored them in bfloat16.
@@ -27,15 +33,39 @@ public static partial class MatMul
         if (rounded is not null)
             using (Tensor flat = x.Reshape(rows, inputs))
                 BFloat16Convert.Forward(flat, rounded);
-        ulong input = DeviceTensors.Address(rounded ?? x), weights = DeviceTensors.Address(weight), output = DeviceTensors.Address(y);
+        Tensor input = rounded ?? x;
+        if (bfloat16Output)
+        {
+            LinearIntoBFloat16(device, input, weight, bias, y, rows, outputs, inputs);
+            return;
+        }
+        ulong a = DeviceTensors.Address(input), weights = DeviceTensors.Address(weight), output = DeviceTensors.Address(y);
         GemmPrecision precision = bfloat16 ? GemmPrecision.BFloat16Inputs : GemmPrecision.Float32;
         if (bias is not null && bias.DType == DType.F32 && bias.IsContiguous && bias.Device == y.Device
-            && CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, input, inputs, weights, inputs, output, outputs,
+            && CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, a, inputs, weights, inputs, output, outputs,
                 DeviceTensors.Address(bias), precision, beta))
             return;
-        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, input, inputs, weights, inputs, beta, output, outputs, precision);
+        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, a, inputs, weights, inputs, beta, output, outputs, precision);
         if (bias is not null)
             Add.Bias(y, bias);
+    }
+
+    /// <summary>y (bfloat16) = x·Wᵀ + b with bfloat16 x and W: one cuBLASLt GEMM that stores bfloat16, else a float32 product converted.</summary>
+    private static void LinearIntoBFloat16(int device, Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
+    {
+        if (bias is not null)
+        {
+            using Tensor roundedBias = Tensor.Empty([outputs], DType.BF16, y.Device);
+            BFloat16Convert.Forward(bias, roundedBias);
+            if (CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, DeviceTensors.Address(x), inputs,
+                    DeviceTensors.Address(weight), inputs, DeviceTensors.Address(y), outputs, DeviceTensors.Address(roundedBias),
+                    GemmPrecision.BFloat16Inputs, bfloat16Output: true))
+                return;
+        }
+        using Tensor product = Tensor.Empty([rows, outputs], DType.F32, y.Device);
+        LinearCuda(x, weight, bias, product, rows, outputs, inputs, 0);
+        using Tensor flat = y.Reshape(rows, outputs);
+        BFloat16Convert.Forward(product, flat);
     }
 
     private static void MultiplyEachCuda(Tensor a, Tensor b, Tensor c, int batch, int m, int n, int k)

@@ -13,7 +13,8 @@ public static partial class MatMul
     /// <summary>
     /// y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions. W may be bfloat16 (a tower's
     /// weights stored that way on a GPU): x is then rounded to bfloat16 too, unless its producer stored it in bfloat16
-    /// already, and the product accumulates in float32.
+    /// already, and the product accumulates in float32; y may then be bfloat16 as well, for a bfloat16 consumer (on a
+    /// GPU cuBLASLt rounds the bias to bfloat16 as it takes it).
     /// </summary>
     public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y) => Linear(x, weight, bias, y, adding: false);
 
@@ -47,11 +48,16 @@ public static partial class MatMul
             throw new TensorShapeException($"Linear: output {Shape.Format(y.Shape)} does not match {rows} rows × {outputs}");
         if (bias is not null)
             Shape.Require("Linear bias", [outputs], bias.Shape);
-        if (x.DType == DType.BF16 && weight.DType != DType.BF16)
-            throw new ArgumentException($"Linear: a bfloat16 input {x} needs a bfloat16 weight, not {weight}");
+        if ((x.DType == DType.BF16 || y.DType == DType.BF16) && weight.DType != DType.BF16)
+            throw new ArgumentException($"Linear: a bfloat16 input or output ({x}, {y}) needs a bfloat16 weight, not {weight}");
         if (!x.Device.IsCpu)
         {
             LinearCuda(x, weight, bias, y, rows, outputs, inputs, adding ? 1 : 0);
+            return;
+        }
+        if (y.DType == DType.BF16)
+        {
+            BFloat16Convert.ThroughFloat32(y, scratch => LinearBFloat16(x, weight, bias, scratch, rows, inputs));
             return;
         }
         if (weight.DType == DType.BF16)

@@ -34,11 +34,14 @@ public static partial class QuickGelu
 
     /// <summary>
     /// y = x·σ(1.702·x). <paramref name="y"/> may be <paramref name="x"/> itself (not another overlapping view), or bfloat16
-    /// (rounded from the float32 result) when it only feeds a bfloat16 linear.
+    /// (rounded from the float32 result) when it only feeds a bfloat16 linear; x may be bfloat16 too (a GEMM's bfloat16
+    /// output), with a bfloat16 y.
     /// </summary>
     public static void Forward(Tensor x, Tensor y)
     {
         Shape.Require("QuickGelu", x.Shape, y.Shape);
+        if (x.DType == DType.BF16 && y.DType != DType.BF16)
+            throw new ArgumentException($"QuickGelu: a bfloat16 input {x} gives a bfloat16 output, not {y}");
         if (!x.Device.IsCpu)
         {
             ForwardCuda(x, y);
@@ -46,7 +49,8 @@ public static partial class QuickGelu
         }
         if (y.DType == DType.BF16)
         {
-            BFloat16Convert.ThroughFloat32(y, scratch => Forward(x, scratch));
+            using Tensor? widened = x.DType == DType.BF16 ? Tensor.FromSpan<float>(x.ToFloatArray(), x.Shape) : null;
+            BFloat16Convert.ThroughFloat32(y, scratch => Forward(widened ?? x, scratch));
             return;
         }
         OpGuard.Cpu("QuickGelu", x, y);

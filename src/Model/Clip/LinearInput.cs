@@ -3,18 +3,19 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Model.Clip;
 
 /// <summary>
-/// Where an activation that only feeds a linear goes: the float32 buffer given, in a block whose linears run in float32;
-/// a bfloat16 tensor of its shape, in a block whose linears run in bfloat16 (<see cref="ClipWeights.ToDevice"/>), so that
-/// its producer stores bfloat16 and no conversion pass runs before the GEMM.
+/// Where an activation that only feeds a linear goes: the buffer given, when it has the type the block's linears take
+/// (float32 ones, or bfloat16 ones for a block stored so, <see cref="ClipWeights.ToDevice"/>); else a tensor of its shape
+/// in that type, so that the producer stores bfloat16 and no conversion pass runs before the GEMM.
 /// </summary>
 internal sealed class LinearInput : IDisposable
 {
     private readonly Tensor? owned;
 
-    public LinearInput(TransformerBlockWeights w, Tensor float32Buffer)
+    public LinearInput(TransformerBlockWeights w, Tensor buffer)
     {
-        owned = TypeFor(w) == DType.BF16 ? Tensor.Empty(float32Buffer.Shape, DType.BF16, float32Buffer.Device) : null;
-        Tensor = owned ?? float32Buffer;
+        DType type = TypeFor(w);
+        owned = buffer.DType == type ? null : Tensor.Empty(buffer.Shape, type, buffer.Device);
+        Tensor = owned ?? buffer;
     }
 
     public Tensor Tensor { get; }

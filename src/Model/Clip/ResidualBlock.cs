@@ -27,7 +27,8 @@ public static class ResidualBlock
     {
         int batch = x.Size(0), tokens = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
         using Tensor y = Tensor.Empty([batch, tokens, width], DType.F32, x.Device);
-        Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width], DType.F32, x.Device);
+        // q, k and v only feed the attention: bfloat16 in a bfloat16 block, unless they are kept for a backward or a prefix.
+        Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width], LinearInput.TypeFor(w), x.Device);
         try
         {
             save?.Input.CopyFrom(x);
@@ -80,14 +81,17 @@ public static class ResidualBlock
         Mlp(w, x, y, eps, save);
     }
 
-    /// <summary>x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape.</summary>
+    /// <summary>
+    /// x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape. In a bfloat16 block the hidden activations
+    /// stay bfloat16 from c_fc to c_proj (QuickGELU in place), unless they are kept for a backward.
+    /// </summary>
     internal static void Mlp(TransformerBlockWeights w, Tensor x, Tensor y, float eps, BlockActivations? save)
     {
         int width = x.Size(-1);
         save?.Middle.CopyFrom(x);
         int[] hiddenShape = [.. x.Shape];
         hiddenShape[^1] = 4 * width;
-        using Tensor hidden = Tensor.Empty(hiddenShape, DType.F32, x.Device);
+        using Tensor hidden = Tensor.Empty(hiddenShape, save is null ? LinearInput.TypeFor(w) : DType.F32, x.Device);
         using (LinearInput normed = new(w, y))
         {
             LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, normed.Tensor, eps, save?.Ln2Mean, save?.Ln2Rstd);

@@ -126,7 +126,7 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
     {
         int width = x.Size(2);
         using Tensor y = Tensor.Empty(x.Shape, DType.F32, x.Device);
-        using Tensor v = Tensor.Empty(x.Shape, DType.F32, x.Device);
+        using Tensor v = Tensor.Empty(x.Shape, LinearInput.TypeFor(w), x.Device);
         using (LinearInput normed = new(w, y))
         {
             LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, BlockEps);

@@ -16,9 +16,9 @@ public static unsafe class CublasLt
 
     private sealed record Plan(nint Description, nint A, nint B, nint D, ulong[] Algorithm);
 
-    /// <summary>A plan holds for one shape, precision and pointer alignment (the heuristic may pick by alignment).</summary>
+    /// <summary>A plan holds for one shape, precision, output type and pointer alignment (the heuristic may pick by alignment).</summary>
     private readonly record struct Key(int Device, bool TransposeA, bool TransposeB, int M, int N, int K, int Lda, int Ldb, int Ldc,
-        GemmPrecision Precision, int Alignment);
+        GemmPrecision Precision, bool BFloat16Output, int Alignment);
 
     private static readonly Dictionary<Key, Plan?> plans = [];
     private static readonly Dictionary<int, (nint Handle, DeviceStorage Workspace)> devices = [];
@@ -37,16 +37,17 @@ public static unsafe class CublasLt
     /// <summary>
     /// Row-major C[m×n] = op(A)·op(B) + beta·C + bias, the bias [n] added to every row (operands as in
     /// <see cref="Cublas.Gemm"/>; C is read in place with <paramref name="beta"/> 1, e.g. a residual stream the product
-    /// is added to). Returns false, having queued nothing, when cuBLASLt is missing or has no algorithm for the shape:
-    /// the caller then runs the GEMM and adds the bias itself.
+    /// is added to). C is float32, or bfloat16 with <paramref name="bfloat16Output"/> (the sums still float32, rounded as
+    /// they are stored); the bias has C's type, cuBLASLt's default. Returns false, having queued nothing, when cuBLASLt is
+    /// missing or has no algorithm for the shape: the caller then computes it another way.
     /// </summary>
     public static bool TryGemmBias(int device, bool transposeA, bool transposeB, int m, int n, int k, ulong a, int lda, ulong b, int ldb,
-        ulong c, int ldc, ulong bias, GemmPrecision precision = GemmPrecision.Float32, float beta = 0)
+        ulong c, int ldc, ulong bias, GemmPrecision precision = GemmPrecision.Float32, float beta = 0, bool bfloat16Output = false)
     {
         if (!IsAvailable)
             return false;
         CudaDriver.MakeCurrent(device);
-        var key = new Key(device, transposeA, transposeB, m, n, k, lda, ldb, ldc, precision, Alignment(a | b | c | bias));
+        var key = new Key(device, transposeA, transposeB, m, n, k, lda, ldb, ldc, precision, bfloat16Output, Alignment(a | b | c | bias));
         lock (gate)
         {
             if (!plans.TryGetValue(key, out Plan? plan))
@@ -80,7 +81,7 @@ public static unsafe class CublasLt
         // Column-major views of the row-major operands: B (stored n×k when transposed) is cuBLASLt's A, A is its B.
         nint a = Layout(input, key.TransposeB ? key.K : key.N, key.TransposeB ? key.N : key.K, key.Ldb);
         nint b = Layout(input, key.TransposeA ? key.M : key.K, key.TransposeA ? key.K : key.M, key.Lda);
-        nint d = Layout(CublasApi.DataFloat, key.N, key.M, key.Ldc);
+        nint d = Layout(key.BFloat16Output ? CublasApi.DataBFloat16 : CublasApi.DataFloat, key.N, key.M, key.Ldc);
         Cublas.Check(CublasLtApi.cublasLtMatmulPreferenceCreate(out nint preference), "cublasLtMatmulPreferenceCreate");
         ulong workspace = WorkspaceBytes;
         CublasLtApi.HeuristicResult result;

@@ -2,11 +2,19 @@
 // rounds them: what is left is the rounding of the probabilities, at most 2⁻⁹·max|v| on o. The cases of
 // attention64.cpp (more than one tile of queries and keys, a partial last tile, causal text rows in a packed qkv
 // buffer, shared keys with queries at an offset, fewer keys than a tile) and one whose scores are large, so that the
-// running maximum moves between tiles and the rescaling of the output is exercised. Each also with o in bfloat16.
+// running maximum moves between tiles and the rescaling of the output is exercised. Each also with o in bfloat16, and
+// from q, k and v stored in bfloat16.
 #include "attention64_case.h"
 #include "attention64_bf16.cu"
 
 static float rounded(float value) { return __int_as_float((int)((unsigned)bfloat16_bits(value) << 16)); }
+
+static std::vector<unsigned short> bits_of(const std::vector<float>& values)
+{
+    std::vector<unsigned short> bits(values.size());
+    for (size_t i = 0; i < values.size(); i++) bits[i] = bfloat16_bits(values[i]);
+    return bits;
+}
 
 static bool run(const Case& c)
 {
@@ -25,9 +33,17 @@ static bool run(const Case& c)
     launch(attention_forward64_bf16_out, grid, dim3(THREADS_BF16), x.q.data(), x.q_batch, x.q_row, x.k, x.v, x.kv_batch, x.kv_row,
         out_bfloat16.data(), (float*)nullptr, c.queries, c.keys, c.heads, c.causal, c.offset, (float)scale);
 
+    // And from q, k and v stored in bfloat16 (the same buffers' layout): the same values, so the same o, bit for bit.
+    std::vector<unsigned short> q_bits = bits_of(x.q), kv_bits = bits_of(x.kv_own), out_io(o.size(), 0xffffu);
+    const unsigned short* base = c.packed ? q_bits.data() : kv_bits.data();
+    const float* float_base = c.packed ? x.q.data() : x.kv_own.data();
+    launch(attention_forward64_bf16_io, grid, dim3(THREADS_BF16), (const unsigned short*)q_bits.data(), x.q_batch, x.q_row, base + (x.k - float_base),
+        base + (x.v - float_base), x.kv_batch, x.kv_row, out_io.data(), (float*)nullptr, c.queries, c.keys, c.heads, c.causal, c.offset, (float)scale);
+
     describe(c);
     // o: 2⁻⁹·max|v| from the probabilities' rounding, doubled for the float32 sums; lse: float32 sums of 64 products.
-    return report("o", out, o, c.range * 4e-3) & report("lse", out_lse, lse, 2e-5) & report_rounded("o in bfloat16", out_bfloat16, out);
+    return report("o", out, o, c.range * 4e-3) & report("lse", out_lse, lse, 2e-5) & report_rounded("o in bfloat16", out_bfloat16, out)
+        & report_same("o in bfloat16 from bfloat16 q, k, v", out_io, out_bfloat16);
 }
 
 int main()
@@ -37,6 +53,6 @@ int main()
     passed &= run({ 2, 77, 77, 1, 1, 0, 0, 1, 2 });    // text, causal, packed qkv
     passed &= run({ 3, 9, 80, 2, 1, 60, 1, 0, 2 });    // shared keys, queries at an offset
     passed &= run({ 2, 5, 3, 1, 0, 0, 0, 0, 2 });      // fewer keys than a tile
-    passed &= run({ 1, 70, 197, 1, 0, 0, 0, 1, 6 });   // scores of tens of units: the maximum moves from tile to tile
+    passed &= run({ 1, 70, 197, 1, 0, 0, 0, 0, 6 });   // scores of tens of units: the maximum moves from tile to tile
     return passed ? 0 : 1;
 }

@@ -6,7 +6,8 @@
 struct Case { int batch, queries, keys, heads, causal, offset, shared_keys, packed; float range = 2; };
 
 // q, k and v of a case in [-range, range]: separate buffers, or the column blocks of one packed [B, T, 3·width] buffer
-// as the in-projection writes them; keys shared by every batch (batch stride 0) when shared_keys.
+// as the in-projection writes them (then queries and keys are the same T rows); keys shared by every batch (batch
+// stride 0) when shared_keys.
 struct Operands
 {
     int width;
@@ -17,6 +18,11 @@ struct Operands
 
     Operands(const Case& c, Inputs& inputs) : width(c.heads * 64)
     {
+        if (c.packed && (c.queries != c.keys || c.shared_keys))
+        {
+            std::fprintf(stderr, "a packed case needs as many queries as keys, all its own\n");
+            std::exit(2);
+        }
         int key_batch = c.shared_keys ? 1 : c.batch;
         q_row = kv_row = c.packed ? 3LL * width : width;
         q = inputs.uniform((size_t)c.batch * c.queries * q_row, -c.range, c.range);

@@ -1,6 +1,6 @@
 // kernels/quickgelu.cu against QuickGelu.Reference / BackwardReference (src/Kernels/Ops/QuickGelu.cs) written out in
 // double: y = x * sigmoid(1.702 x) and dx = dy (s + 1.702 x s (1 - s)), through the float4 and scalar paths, in place
-// (y = x, dx = dy), y in bfloat16, with values far into both tails (exp overflowing to inf must give -0 and a zero gradient, not NaN).
+// (y = x, dx = dy), y in bfloat16 from float32 or (in place) bfloat16 x, with values far into both tails (exp overflowing to inf must give -0 and a zero gradient, not NaN).
 #include "check.h"
 #include "quickgelu.cu"
 
@@ -48,6 +48,23 @@ static bool run(const Case& c)
     int bfloat16_vectorised = aligned16({ x, y_bfloat16 });
     launch(quickgelu_forward_bf16, dim3(c.grid ? c.grid : elementwise_blocks(c.count, bfloat16_vectorised)), dim3(256), (const float*)x, y_bfloat16,
         c.count, bfloat16_vectorised);
+    // From x stored in bfloat16 (a GEMM's bfloat16 output), in place: the float32 kernel on the widened values, rounded.
+    std::vector<unsigned short> x_bits_store(count + c.offset);
+    std::vector<float> x_widened_store(count + c.offset), y_widened_store(count + c.offset);
+    unsigned short* x_bits = x_bits_store.data() + c.offset;
+    float* x_widened = x_widened_store.data() + c.offset;
+    for (size_t i = 0; i < count; i++)
+    {
+        x_bits[i] = bfloat16_expected(x[i]);
+        unsigned int widened = (unsigned int)x_bits[i] << 16;
+        std::memcpy(&x_widened[i], &widened, 4);
+    }
+    int bits_vectorised = aligned16({ x_bits });
+    launch(quickgelu_forward_bf16_bf16, dim3(c.grid ? c.grid : elementwise_blocks(c.count, bits_vectorised)), dim3(256), (const unsigned short*)x_bits,
+        x_bits, c.count, bits_vectorised);
+    launch(quickgelu_forward, dim3(c.grid ? c.grid : elementwise_blocks(c.count, bits_vectorised)), dim3(256), (const float*)x_widened,
+        y_widened_store.data() + c.offset, c.count, bits_vectorised);
+    std::vector<float> y_widened(y_widened_store.data() + c.offset, y_widened_store.data() + c.offset + count);
     int forward_vectorised = aligned16({ x, y });
     launch(quickgelu_forward, dim3(c.grid ? c.grid : elementwise_blocks(c.count, forward_vectorised)), dim3(256), (const float*)x, y, c.count,
         forward_vectorised);
@@ -56,6 +73,7 @@ static bool run(const Case& c)
     std::printf("%lld elements, offset %d%s, grid %s (float4: forward %d, backward %d)\n", c.count, c.offset, c.in_place ? ", in place" : "",
         c.grid ? std::to_string(c.grid).c_str() : "as the launcher", forward_vectorised, backward_vectorised);
     return report("y", out_y, expected_y) & report_rounded("y in bfloat16", std::vector<unsigned short>(y_bfloat16, y_bfloat16 + count), out_y)
+        & report_rounded("y in bfloat16 from bfloat16 x, in place", std::vector<unsigned short>(x_bits, x_bits + count), y_widened)
         & report("dx", out_dx, expected_dx);
 }
 
