@@ -75,6 +75,18 @@ public sealed class EvalCommandTests
     }
 
     [Test]
+    public void ImageTowerInBFloat16OnTheCpuIsBadInput()
+    {
+        ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cpu", "--image-bf16");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stdout, Is.Empty);
+            Assert.That(result.Stderr.Trim(), Is.EqualTo("reclip: invalid argument: --image-bf16 runs the image tower on a GPU; give --device cuda (the CPU computes in float32)"));
+        });
+    }
+
+    [Test]
     public void ReClipWithoutCheckpointIsBadInput()
     {
         ReclipProcess.Result result = Eval();

@@ -51,13 +51,14 @@ for device in cpu cuda; do
 done
 python3 "$root/tools/gpu/compare_features.py" "$work/features-cpu.json" "$work/features-cuda.json" | tee "$out/features-parity.txt"
 
-step "MaskCLIP evaluation with the towers on cuda:0 against the CPU (the same two pictures)"
-for device in cpu cuda; do
+step "MaskCLIP evaluation with the towers on cuda:0 (float32, and the image tower in bfloat16) against the CPU (the same two pictures)"
+for run in "cpu" "cuda" "cuda --image-bf16"; do
+  # shellcheck disable=SC2086  # the run's words are its options
   limited 90 "$reclip" eval --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" --dataset folder --root "$work/synth" \
-    --method maskclip --device "$device" --json > "$work/eval-$device.json"; echo "eval on $device: exit $?"
+    --method maskclip --device $run --json > "$work/eval-${run// /}.json"; echo "eval on $run: exit $?"
 done
-python3 -c 'import json, sys; a, b = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}")' \
-  "$work/eval-cpu.json" "$work/eval-cuda.json" | tee "$out/eval-parity.txt"
+python3 -c 'import json, sys; a, b, c = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}, cuda with the image tower in bfloat16 {c:.4f}")' \
+  "$work/eval-cpu.json" "$work/eval-cuda.json" "$work/eval-cuda--image-bf16.json" | tee "$out/eval-parity.txt"
 
 step "image tower throughput on cuda:0 (ours, float32) and PyTorch on the same card (float32 and bfloat16)"
 for batch in 64 256; do

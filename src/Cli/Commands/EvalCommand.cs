@@ -28,6 +28,7 @@ public static class EvalCommand
         Option<bool> json = JsonOption.Create();
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("val"), device = PipelineOptions.Device();
+        Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
         var method = new Option<string>("--method") { Description = "reclippp (needs --checkpoint) or maskclip (the zero-shot baseline).", DefaultValueFactory = _ => "reclippp" };
         method.AcceptOnlyFromAmong("reclippp", "maskclip");
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head (from `reclip train`)." };
@@ -38,7 +39,7 @@ public static class EvalCommand
         Option<DatasetShard?> shardOption = ShardOption.Create();
         var command = new Command("eval", "Score a method on a dataset split: mIoU, pixel accuracy, class- and space-preference scores.")
         {
-            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, output, shardOption, device,
+            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, output, shardOption, device, imageBFloat16,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
@@ -51,6 +52,7 @@ public static class EvalCommand
         command.SetAction(parse =>
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
             string methodName = parse.GetValue(method)!;
             bool reclip = methodName == "reclippp";
             string? checkpointPath = parse.GetValue(checkpoint);
@@ -72,8 +74,9 @@ public static class EvalCommand
                 KeyValuePair.Create(CheckpointSetting, checkpointPath is null ? "none" : $"sha256 {FileDigest.Sha256(checkpointPath)}"),
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
+                .. PipelineOptions.ImageTowerSettings(imageInBFloat16),
             ]);
-            using InferenceModel model = InferenceModel.Load(weightsPath, target, data.Classes, checkpointPath, vocabulary.Tokenizer(parse));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, data.Classes, checkpointPath, vocabulary.Tokenizer(parse));
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
             var clock = Stopwatch.StartNew();
             EvaluationCounts counts;

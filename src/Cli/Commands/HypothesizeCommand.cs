@@ -30,6 +30,7 @@ public static class HypothesizeCommand
         Option<bool> json = JsonOption.Create();
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
+        Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
         var window = new Option<int?>("--window") { Description = "Window side in pixels of the original image (default: the preset's, spec §3.1)." };
         var stride = new Option<int?>("--stride") { Description = "Step between windows in pixels (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "The hypothesis file to write (JSON lines, one per image); with --shard, the shard file.", Required = true };
@@ -37,13 +38,14 @@ public static class HypothesizeCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("hypothesize", "Write the multi-label hypothesis of every image: sliding windows classified by CLIP (spec §8).")
         {
-            weights, dataset, root, split, window, stride, output, shardOption, device, json,
+            weights, dataset, root, split, window, stride, output, shardOption, device, imageBFloat16, json,
         };
         vocabulary.AddTo(command);
         command.SetAction(parse =>
         {
-            // Checked before any work; the encoders run where ResolveDevice allows (the CPU for now).
+            // Checked before any work.
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             int side = Positive(parse.GetValue(window) ?? data.Preset.HypothesisWindow, "--window");
             int step = Positive(parse.GetValue(stride) ?? data.Preset.HypothesisStride, "--stride");
@@ -53,8 +55,8 @@ public static class HypothesizeCommand
             string outputPath = parse.GetRequiredValue(output);
             OutputPath.CheckFile(outputPath);
             ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(HypothesisShard.KindName, weightsPath, vocabulary.Identity(parse), data,
-                [KeyValuePair.Create(WindowSetting, Text(side)), KeyValuePair.Create(StrideSetting, Text(step))]);
-            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
+                [KeyValuePair.Create(WindowSetting, Text(side)), KeyValuePair.Create(StrideSetting, Text(step)), .. PipelineOptions.ImageTowerSettings(imageInBFloat16)]);
+            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target, imageInBFloat16);
             var clock = Stopwatch.StartNew();
             // From the disk cache when there (spec §2.1: minutes for ADE's 150 classes on a CPU), so the shards of a
             // run on one machine build the bank once.

@@ -28,18 +28,20 @@ public sealed class InferenceModel : IDisposable
     public bool IsReClip => head is not null;
 
     /// <summary>
-    /// Loads the weights (onto <paramref name="device"/>, where the towers run) and the Query bank of <paramref name="classes"/>; with <paramref name="checkpointPath"/>, the
+    /// Loads the weights (onto <paramref name="device"/>, where the towers run, the image tower in bfloat16 with
+    /// <paramref name="imageInBFloat16"/>) and the Query bank of <paramref name="classes"/>; with <paramref name="checkpointPath"/>, the
     /// head it holds, whose classes must be <paramref name="classes"/> (when given) in the same order. The tokenizer's
     /// vocabulary keys the cached bank; it is checked against the text tower only when text must be encoded (a bank not
     /// in the cache, a head's Reference prompt).
     /// </summary>
-    public static InferenceModel Load(string weightsPath, Device device, IReadOnlyList<string>? classes, string? checkpointPath, ClipTokenizer tokenizer)
+    public static InferenceModel Load(string weightsPath, Device device, bool imageInBFloat16, IReadOnlyList<string>? classes, string? checkpointPath,
+        ClipTokenizer tokenizer)
     {
         using HeadCheckpoint? checkpoint = checkpointPath is null ? null : HeadCheckpoint.Open(checkpointPath);
         IReadOnlyList<string> names = checkpoint?.Classes ?? classes ?? throw new ArgumentException("give the class names or a checkpoint");
         if (checkpoint is not null && classes is not null && !classes.SequenceEqual(checkpoint.Classes, StringComparer.Ordinal))
             throw new ArgumentException($"{checkpointPath}: the checkpoint segments {string.Join(", ", checkpoint.Classes)}, not {string.Join(", ", classes)}");
-        ClipWeights weights = PipelineOptions.LoadWeights(weightsPath, device);
+        ClipWeights weights = PipelineOptions.LoadWeights(weightsPath, device, imageInBFloat16);
         Tensor? query = null;
         try
         {

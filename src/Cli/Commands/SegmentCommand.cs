@@ -21,6 +21,7 @@ public static class SegmentCommand
     public static Command Create()
     {
         Option<string> weights = PipelineOptions.Weights(), device = PipelineOptions.Device();
+        Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
         var image = new Option<string>("--image") { Description = "The image (PNG or JPEG).", Required = true };
         var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, e.g. \"sky,horse,grass\" (with --checkpoint: optional, must be its classes)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head; without it the MaskCLIP baseline runs." };
@@ -36,7 +37,7 @@ public static class SegmentCommand
         pd.Description = "Prompt-denoising threshold in (0, 1] (default: off).";
         var command = new Command("segment", "Segment one image into the given classes and write a colour mask and an overlay.")
         {
-            weights, image, classes, checkpoint, output, overlay, shortSide, pd, device,
+            weights, image, classes, checkpoint, output, overlay, shortSide, pd, device, imageBFloat16,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
@@ -44,6 +45,7 @@ public static class SegmentCommand
         command.SetAction(parse =>
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
             string? checkpointPath = parse.GetValue(checkpoint);
             IReadOnlyList<string>? names = parse.GetValue(classes) is { } list ? ParseClasses(list) : null;
             if (names is null && checkpointPath is null)
@@ -61,7 +63,7 @@ public static class SegmentCommand
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
             string weightsPath = parse.GetRequiredValue(weights);
-            using InferenceModel model = InferenceModel.Load(weightsPath, target, names, checkpointPath, vocabulary.Tokenizer(parse));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, names, checkpointPath, vocabulary.Tokenizer(parse));
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
             // Both files are written in full before either is put in place: a failure while writing leaves neither.

@@ -26,6 +26,7 @@ public static class TrainCommand
         Option<bool> json = JsonOption.Create();
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
+        Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
         var hypothesis = new Option<string>("--hypothesis") { Description = "The split's hypothesis file (from `reclip hypothesize`).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for last.safetensors, best.safetensors and history.json.", Required = true };
         var validation = new Option<string>("--val-split") { Description = "Split validated after every epoch.", DefaultValueFactory = _ => "val" };
@@ -59,7 +60,7 @@ public static class TrainCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, device,
+            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, device, imageBFloat16,
             worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
@@ -83,6 +84,7 @@ public static class TrainCommand
         int Run(ParseResult parse, CancellationToken cancel)
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
+            bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
             int ranks = parse.GetValue(worldSize) ?? 1, self = parse.GetValue(rank) ?? 0;
             Rendezvous? meeting = ranks > 1 ? Rendezvous.Parse(parse.GetValue(init)!, self, ranks, Rendezvous.DefaultTimeout) : null;
             bool nccl = parse.GetValue(backend) == "nccl";
@@ -113,7 +115,7 @@ public static class TrainCommand
                 throw new ArgumentException($"--val-root {val.Root} has the classes {string.Join(',', val.Classes)}, the training data {string.Join(',', train.Classes)}: the head validated must segment what it learns");
             int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count);
             string weightsPath = parse.GetRequiredValue(weights);
-            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target);
+            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target, imageInBFloat16);
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);
             using Tensor query = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), tokenizer, train.Classes, out _);
             using ICollective? group = meeting is null ? null : nccl ? NcclCollective.Create(meeting) : TcpCollective.Create((TcpRendezvous)meeting);
