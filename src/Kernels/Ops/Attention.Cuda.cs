@@ -108,14 +108,15 @@ public static partial class Attention
         bool tensorCores = precision == AttentionPrecision.BFloat16;
         if (tensorCores)
             RequireTensorCoreKernel(x, bfloat16Output);
-        else if (x.Inputs != DType.F32)
-            throw new ArgumentException($"Attention: bfloat16 q, k and v are operands of {nameof(AttentionPrecision.BFloat16)} attention");
+        else if (x.Inputs != DType.F32 || bfloat16Output)
+            throw new ArgumentException($"Attention: bfloat16 q, k, v or o belong to {nameof(AttentionPrecision.BFloat16)} attention");
         if (x.FitsRegisterTiles)
         {
             AttentionLayout layout = x.Layout;
             var grid = new LaunchShape((uint)((layout.QueryLength + RegisterTileRows - 1) / RegisterTileRows), (uint)layout.Heads, (uint)layout.Batch, RegisterTileThreads);
-            (string source, string name) = !tensorCores ? ("attention64", "attention_forward64")
-                : ("attention64_bf16", x.Inputs == DType.BF16 ? "attention_forward64_bf16_io" : bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16");
+            string name = !tensorCores ? "attention_forward64"
+                : x.Inputs == DType.BF16 ? "attention_forward64_bf16_io" : bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16";
+            string source = tensorCores ? "attention64_bf16" : "attention64";
             KernelCache.Load(KernelSources.Get(source), x.Device).Kernel(name).Launch(grid, null, new KernelArguments()
                 .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
                 .Pointer(x.K.Address).Pointer(x.V.Address).Long(x.K.BatchStride).Long(x.K.RowStride)
