@@ -78,9 +78,9 @@ __device__ __forceinline__ void b_fragment(unsigned int* b, const unsigned short
 
 // Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
 // strides that are multiples of 4 elements (the launcher checks; column blocks of a packed qkv qualify), in float32
-// or, from a GEMM that stores bfloat16, in bfloat16 (attention_forward64_bf16_io). k and v share their strides (batch
-// stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64], float32 or, when it only feeds the bfloat16
-// out-projection, bfloat16 (attention_forward64_bf16_out, _io); lse [B, H, Tq] or null.
+// or, from a GEMM that stores bfloat16, in bfloat16 (attention_forward64_bf16_in, _io). k and v share their strides
+// (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64], float32 or, when it only feeds the
+// bfloat16 out-projection, bfloat16 (attention_forward64_bf16_out, _io); lse [B, H, Tq] or null.
 // Query i sees keys 0…query_offset+i when causal, else all key_length of them.
 template <typename In, typename Out>
 __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long long q_batch, long long q_row,
@@ -206,6 +206,13 @@ extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_b
 extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_out(const float* __restrict__ q, long long q_batch,
     long long q_row, const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,
     float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
+{
+    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_in(const unsigned short* __restrict__ q, long long q_batch,
+    long long q_row, const unsigned short* __restrict__ k, const unsigned short* __restrict__ v, long long kv_batch, long long kv_row,
+    float* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
 }

@@ -66,10 +66,10 @@ inline bool report_rounded(const char* what, const std::vector<unsigned short>& 
 }
 
 // Two runs that must agree bit for bit (the same arithmetic on the same values).
-inline bool report_same(const char* what, const std::vector<unsigned short>& actual, const std::vector<unsigned short>& expected)
+template <typename T> bool report_same(const char* what, const std::vector<T>& actual, const std::vector<T>& expected)
 {
     size_t wrong = 0;
-    for (size_t i = 0; i < actual.size(); i++) wrong += actual[i] != expected[i];
+    for (size_t i = 0; i < actual.size(); i++) wrong += std::memcmp(&actual[i], &expected[i], sizeof(T)) != 0;
     std::printf("  %-48s %zu of %zu differ%s\n", what, wrong, actual.size(), wrong ? "  <-- wrong" : "");
     return wrong == 0;
 }

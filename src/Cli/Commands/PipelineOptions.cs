@@ -39,13 +39,21 @@ public static class PipelineOptions
     public static KeyValuePair<string, string>[] ImageTowerSettings(bool imageInBFloat16) =>
         imageInBFloat16 ? [KeyValuePair.Create(ImageTowerSetting, "bfloat16")] : [];
 
-    /// <summary>Whether --image-bf16 was given, refused before any work where the towers run on the CPU.</summary>
+    /// <summary>
+    /// Whether --image-bf16 was given, refused before any work where the towers run on the CPU or on a GPU without
+    /// bfloat16 tensor cores (compute capability below 8.0).
+    /// </summary>
     public static bool ImageInBFloat16(ParseResult parse, Option<bool> option, Device device)
     {
         bool requested = parse.GetValue(option);
-        if (requested && device.IsCpu)
+        if (!requested)
+            return false;
+        if (device.IsCpu)
             throw new ArgumentException("--image-bf16 runs the image tower on a GPU; give --device cuda (the CPU computes in float32)");
-        return requested;
+        CudaDeviceInfo card = CudaDriver.Describe(device.Index);
+        if (card.ComputeMajor < 8)
+            throw new ArgumentException($"--image-bf16 needs bfloat16 tensor cores (compute capability 8.0 or later); {device} is a {card.Name} of compute {card.ComputeCapability}");
+        return true;
     }
 
     public static SegmentationDataset OpenDataset(ParseResult parse, Option<string> dataset, Option<string> root, Option<string> split) =>

@@ -125,6 +125,9 @@ public sealed class AttentionCheck : IOpCheck
         using Tensor k16 = InBFloat16(device, rounded[1], g.KeyBatch, g.KeyLength, g.Width), v16 = InBFloat16(device, rounded[2], g.KeyBatch, g.KeyLength, g.Width);
         outputs.Time(() => Attention.Forward(q16, k16, v16, roundedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
         outputs.Compare("o in bfloat16 from bfloat16 q, k, v", roundedOutput, o, BFloat16Output.WithBFloat16Rounding());
+        using Tensor widenedOutput = Tensor.Empty([g.Batch, g.QueryLength, g.Width], DType.F32, device);
+        outputs.Time(() => Attention.Forward(q16, k16, v16, widenedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
+        outputs.Compare("o from bfloat16 q, k, v", widenedOutput, o, BFloat16Output);
         return outputs.Results;
     }
 

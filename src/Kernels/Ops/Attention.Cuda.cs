@@ -107,7 +107,7 @@ public static partial class Attention
             throw new ArgumentException($"Attention: {logsumexp} is not on cuda:{x.Device} like o");
         bool tensorCores = precision == AttentionPrecision.BFloat16;
         if (tensorCores)
-            RequireTensorCoreKernel(x, bfloat16Output);
+            RequireTensorCoreKernel(x);
         else if (x.Inputs != DType.F32 || bfloat16Output)
             throw new ArgumentException($"Attention: bfloat16 q, k, v or o belong to {nameof(AttentionPrecision.BFloat16)} attention");
         if (x.FitsRegisterTiles)
@@ -115,7 +115,8 @@ public static partial class Attention
             AttentionLayout layout = x.Layout;
             var grid = new LaunchShape((uint)((layout.QueryLength + RegisterTileRows - 1) / RegisterTileRows), (uint)layout.Heads, (uint)layout.Batch, RegisterTileThreads);
             string name = !tensorCores ? "attention_forward64"
-                : x.Inputs == DType.BF16 ? "attention_forward64_bf16_io" : bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16";
+                : x.Inputs == DType.BF16 ? (bfloat16Output ? "attention_forward64_bf16_io" : "attention_forward64_bf16_in")
+                : bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16";
             string source = tensorCores ? "attention64_bf16" : "attention64";
             KernelCache.Load(KernelSources.Get(source), x.Device).Kernel(name).Launch(grid, null, new KernelArguments()
                 .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
@@ -133,12 +134,12 @@ public static partial class Attention
     /// bfloat16 attention on a GPU is kernels/attention64_bf16.cu's: it takes what the float32 register-tile kernel
     /// takes (every CLIP tower layer) on a GPU with bfloat16 tensor cores, as the towers' bfloat16 linears need too.
     /// </summary>
-    private static void RequireTensorCoreKernel(DeviceOperands x, bool bfloat16Output)
+    private static void RequireTensorCoreKernel(DeviceOperands x)
     {
         if (!x.FitsRegisterTiles)
-            throw new NoKernelException($"Attention: the bfloat16 kernel takes head dim {RegisterTileHeadDim} without a prefix and rows aligned to 16 bytes; got head dim {x.Layout.HeadDim}, prefix {x.PrefixLength}");
-        if (x.Inputs == DType.BF16 && !bfloat16Output)
-            throw new NoKernelException("Attention: the bfloat16 kernel gives bfloat16 q, k and v a bfloat16 o");
+            throw new NoKernelException($"Attention: the bfloat16 kernel takes head dim {RegisterTileHeadDim} without a prefix, rows starting on "
+                + $"16-byte boundaries and strides of whole 4-element groups; got head dim {x.Layout.HeadDim}, prefix {x.PrefixLength}, "
+                + $"q/k/v at byte offsets {x.Q.Address % 16}/{x.K.Address % 16}/{x.V.Address % 16} mod 16, row strides {x.Q.RowStride}/{x.K.RowStride}");
         CudaDeviceInfo info = deviceInfo.GetOrAdd(x.Device, CudaDriver.Describe);
         if (info.ComputeMajor < 8)
             throw new NoKernelException($"Attention: bfloat16 tensor cores need compute capability 8.0 or later; {info.Name} has {info.ComputeCapability}");

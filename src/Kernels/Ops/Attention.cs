@@ -77,7 +77,7 @@ public static partial class Attention
     /// <paramref name="logsumexp"/> [B, H, Tq] receives what <see cref="Backward"/> needs, when given.
     /// <paramref name="precision"/> says how the products are computed (<see cref="AttentionPrecision"/>); with
     /// <see cref="AttentionPrecision.BFloat16"/> o may be bfloat16 (rounded from the float32 result) when it only feeds a
-    /// bfloat16 linear, and q, k, v may be bfloat16 (a GEMM's bfloat16 output; on a GPU, with a bfloat16 o).
+    /// bfloat16 linear, and q, k, v may be bfloat16 (a GEMM's bfloat16 output).
     /// </summary>
     public static void Forward(Tensor q, Tensor k, Tensor v, Tensor o, int heads, bool causal, int queryOffset = 0, Tensor? logsumexp = null,
         AttentionPrecision precision = AttentionPrecision.Float32)

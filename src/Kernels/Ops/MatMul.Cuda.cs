@@ -13,8 +13,8 @@ public static partial class MatMul
 {
     /// <summary>
     /// y = x·Wᵀ + b, or y += x·Wᵀ + b with <paramref name="beta"/> 1 (cuBLAS reads y in place). A bfloat16 y (for a
-    /// bfloat16 consumer, with a bfloat16 weight) is stored so by cuBLASLt, its bias rounded to bfloat16 as cuBLASLt
-    /// takes it; without cuBLASLt, through a float32 product and the conversion kernel.
+    /// bfloat16 consumer, with a bfloat16 weight) is stored so by cuBLASLt, which takes the bias in bfloat16; without
+    /// cuBLASLt, a float32 product plus the same rounded bias goes through the conversion kernel.
     /// </summary>
     private static void LinearCuda(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs, float beta)
     {
@@ -50,7 +50,10 @@ public static partial class MatMul
             Add.Bias(y, bias);
     }
 
-    /// <summary>y (bfloat16) = x·Wᵀ + b with bfloat16 x and W: one cuBLASLt GEMM that stores bfloat16, else a float32 product converted.</summary>
+    /// <summary>
+    /// y (bfloat16) = x·Wᵀ + bf16(b) with bfloat16 x and W: one cuBLASLt GEMM that stores bfloat16, else a float32 product
+    /// and the bias rounded the same way (widened on the host, it is [out]), converted.
+    /// </summary>
     private static void LinearIntoBFloat16(int device, Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
     {
         if (bias is not null)
@@ -62,10 +65,18 @@ public static partial class MatMul
                     GemmPrecision.BFloat16Inputs, bfloat16Output: true))
                 return;
         }
+        using Tensor? widenedBias = bias is null ? null : DeviceTensors.Upload<float>(RoundedValues(bias), y.Device);
         using Tensor product = Tensor.Empty([rows, outputs], DType.F32, y.Device);
-        LinearCuda(x, weight, bias, product, rows, outputs, inputs, 0);
+        LinearCuda(x, weight, widenedBias, product, rows, outputs, inputs, 0);
         using Tensor flat = y.Reshape(rows, outputs);
         BFloat16Convert.Forward(product, flat);
+    }
+
+    private static float[] RoundedValues(Tensor bias)
+    {
+        float[] values = bias.ToFloatArray();
+        BFloat16Convert.Round(values);
+        return values;
     }
 
     private static void MultiplyEachCuda(Tensor a, Tensor b, Tensor c, int batch, int m, int n, int k)

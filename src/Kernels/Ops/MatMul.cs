@@ -13,8 +13,8 @@ public static partial class MatMul
     /// <summary>
     /// y[rows, out] = x[rows, in]·W[out, in]ᵀ (+ b[out]); x may have any leading dimensions. W may be bfloat16 (a tower's
     /// weights stored that way on a GPU): x is then rounded to bfloat16 too, unless its producer stored it in bfloat16
-    /// already, and the product accumulates in float32; y may then be bfloat16 as well, for a bfloat16 consumer (on a
-    /// GPU cuBLASLt rounds the bias to bfloat16 as it takes it).
+    /// already, and the product accumulates in float32; y may then be bfloat16 as well, for a bfloat16 consumer: y =
+    /// bf16(x·Wᵀ + bf16(b)), the bias rounded as a GPU's cuBLASLt takes it for such an output (and as PyTorch's bf16 linear holds it).
     /// </summary>
     public static void Linear(Tensor x, Tensor weight, Tensor? bias, Tensor y) => Linear(x, weight, bias, y, adding: false);
 
@@ -57,7 +57,9 @@ public static partial class MatMul
         }
         if (y.DType == DType.BF16)
         {
-            BFloat16Convert.ThroughFloat32(y, scratch => LinearBFloat16(x, weight, bias, scratch, rows, inputs));
+            // The bias in bfloat16 too, as a GPU's cuBLASLt takes it for a bfloat16 output.
+            using Tensor? roundedBias = bias is null ? null : BFloat16Convert.RoundedCopy(bias);
+            BFloat16Convert.ThroughFloat32(y, scratch => LinearBFloat16(x, weight, roundedBias, scratch, rows, inputs));
             return;
         }
         if (weight.DType == DType.BF16)

@@ -56,6 +56,9 @@ public sealed class ClipWeights : IDisposable
 
     public IReadOnlyList<TransformerBlockWeights> VisionBlocks { get; }
 
+    /// <summary>Whether the image tower's linear weights are stored in bfloat16 (<see cref="ToDevice"/>), so that it computes in bfloat16.</summary>
+    public bool VisionLinearsInBFloat16 => VisionBlocks.Count > 0 && VisionBlocks[0].InProjWeight.DType == DType.BF16;
+
     public IReadOnlyList<TransformerBlockWeights> TextBlocks { get; }
 
     /// <summary>log of CLIP's logit scale (exp of it is 100 for ViT-B/16).</summary>

@@ -62,7 +62,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         // The ReCLIP++ setting overrides the visual blocks' LayerNorm eps to 1e-6 (spec §4.2), as evaluation does.
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
         // A data-parallel run is recorded with its whole batch: it is the run one process with that batch makes.
-        var metadata = new TrainingMetadata(options with { Preset = options.Preset with { BatchSize = GlobalBatch } }, train.Classes);
+        var metadata = new TrainingMetadata(options with { Preset = options.Preset with { BatchSize = GlobalBatch } }, train.Classes,
+            weights.VisionLinearsInBFloat16);
         TrainingState state = TrainingState.Start;
         ReClipHead head;
         if (resume is null)
