@@ -209,9 +209,7 @@ public sealed class AttentionTests
         var random = new RandomTensors(9);
         float[] q = random.Uniform(tokens * width, -2, 2), k = random.Uniform(tokens * width, -2, 2), v = random.Uniform(tokens * width);
         using var packed = new Operands([1, tokens, width], [1, tokens, width], packed: true, q, k, v);
-        float[][] rounded = [[.. q], [.. k], [.. v]];
-        foreach (float[] values in rounded)
-            BFloat16Convert.Round(values);
+        float[][] rounded = [BFloat16Convert.Rounded(q), BFloat16Convert.Rounded(k), BFloat16Convert.Rounded(v)];
         using var separate = new Operands([1, tokens, width], [1, tokens, width], packed: false, rounded[0], rounded[1], rounded[2]);
         using Tensor o = Tensor.Empty([1, tokens, width]), expected = Tensor.Empty([1, tokens, width]), exact = Tensor.Empty([1, tokens, width]);
         Attention.Forward(packed.Q, packed.K, packed.V, o, heads, causal: false, precision: AttentionPrecision.BFloat16);

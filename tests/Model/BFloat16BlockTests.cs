@@ -69,7 +69,7 @@ public sealed class BFloat16BlockTests
             // LayerNorm scales near 1, so the normalised rows keep their size.
             float[] values = i is 0 or 6 ? [.. parameters[i].Select(v => 1 + v)] : parameters[i];
             tensors[i] = bfloat16Linears && LinearIndices.Contains(i)
-                ? Tensor.FromSpan<BFloat16>([.. values.Select(v => (BFloat16)v)], shapes[i])
+                ? RandomTensors.OnInBFloat16(Device.Cpu, values, shapes[i])
                 : Tensor.FromSpan<float>(values, shapes[i]);
         }
         return new TransformerBlockWeights(tensors[0], tensors[1], tensors[2], tensors[3], tensors[4], tensors[5],

@@ -105,9 +105,7 @@ public sealed class AttentionCheck : IOpCheck
         int queryCount = g.Batch * g.QueryLength * g.Width, keyCount = g.KeyBatch * g.KeyLength * g.Width;
         float[] q = random.Uniform(queryCount, -2, 2), k = random.Uniform(keyCount, -2, 2), v = random.Uniform(keyCount);
         float[] o = new float[queryCount], logsumexp = new float[g.Batch * g.Heads * g.QueryLength];
-        float[][] rounded = [[.. q], [.. k], [.. v]];
-        foreach (float[] values in rounded)
-            BFloat16Convert.Round(values);
+        float[][] rounded = [BFloat16Convert.Rounded(q), BFloat16Convert.Rounded(k), BFloat16Convert.Rounded(v)];
         Attention.Reference(rounded[0], rounded[1], rounded[2], o, logsumexp, g.Batch, g.QueryLength, g.KeyLength, g.Heads, g.Causal, g.QueryOffset);
 
         var outputs = new CheckOutputs("attention", testCase);
@@ -121,20 +119,15 @@ public sealed class AttentionCheck : IOpCheck
         outputs.Time(() => Attention.Forward(inputs.Q, inputs.K, inputs.V, roundedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
         outputs.Compare("o in bfloat16", roundedOutput, o, BFloat16Output.WithBFloat16Rounding());
         // From q, k and v stored in bfloat16 (a GEMM's bfloat16 output): the same values, so the same o.
-        using Tensor q16 = InBFloat16(device, rounded[0], g.Batch, g.QueryLength, g.Width);
-        using Tensor k16 = InBFloat16(device, rounded[1], g.KeyBatch, g.KeyLength, g.Width), v16 = InBFloat16(device, rounded[2], g.KeyBatch, g.KeyLength, g.Width);
+        using Tensor q16 = RandomTensors.OnInBFloat16(device, rounded[0], g.Batch, g.QueryLength, g.Width);
+        using Tensor k16 = RandomTensors.OnInBFloat16(device, rounded[1], g.KeyBatch, g.KeyLength, g.Width);
+        using Tensor v16 = RandomTensors.OnInBFloat16(device, rounded[2], g.KeyBatch, g.KeyLength, g.Width);
         outputs.Time(() => Attention.Forward(q16, k16, v16, roundedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
         outputs.Compare("o in bfloat16 from bfloat16 q, k, v", roundedOutput, o, BFloat16Output.WithBFloat16Rounding());
         using Tensor widenedOutput = Tensor.Empty([g.Batch, g.QueryLength, g.Width], DType.F32, device);
         outputs.Time(() => Attention.Forward(q16, k16, v16, widenedOutput, g.Heads, g.Causal, g.QueryOffset, precision: AttentionPrecision.BFloat16));
         outputs.Compare("o from bfloat16 q, k, v", widenedOutput, o, BFloat16Output);
         return outputs.Results;
-    }
-
-    private static Tensor InBFloat16(Device device, float[] values, int batch, int tokens, int width)
-    {
-        using Tensor host = Tensor.FromSpan<BFloat16>([.. values.Select(v => (BFloat16)v)], [batch, tokens, width]);
-        return host.ToDevice(device);
     }
 
     /// <summary>

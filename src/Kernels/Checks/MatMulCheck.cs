@@ -33,17 +33,20 @@ public sealed class MatMulCheck : IOpCheck
         var random = new RandomTensors(seed);
         float[] x = random.Uniform(m * k), weight = random.Uniform(n * k), bias = random.Uniform(n), b = random.Uniform(k * n);
         // With a bfloat16 weight the linear multiplies x and W rounded to bfloat16: the reference does too.
-        float[] xUsed = bfloat16 ? Rounded(x) : x, weightUsed = bfloat16 ? Rounded(weight) : weight;
-        float[] linear = new float[m * n], product = new float[m * n];
-        fixed (float* px = x, pxu = xUsed, pw = weightUsed, pbias = bias, pb = b, pl = linear, pp = product)
+        float[] xUsed = bfloat16 ? BFloat16Convert.Rounded(x) : x, weightUsed = bfloat16 ? BFloat16Convert.Rounded(weight) : weight;
+        // A bfloat16 output takes the bias rounded to bfloat16 as well.
+        float[] linear = new float[m * n], product = new float[m * n], roundedBias = BFloat16Convert.Rounded(bias), linearOfRoundedBias = new float[m * n];
+        fixed (float* px = x, pxu = xUsed, pw = weightUsed, pbias = bias, prb = roundedBias, pb = b, pl = linear, plr = linearOfRoundedBias, pp = product)
         {
             SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pxu, k, false), new GemmOperand(pw, k, true), 0, pl, n, pbias);
+            if (bfloat16)
+                SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pxu, k, false), new GemmOperand(pw, k, true), 0, plr, n, prb);
             SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, k, false), new GemmOperand(pb, n, false), 0, pp, n);
         }
 
         var outputs = new CheckOutputs("matmul", testCase);
-        using Tensor hostWeight = bfloat16 ? Tensor.FromSpan<BFloat16>([.. weight.Select(v => (BFloat16)v)], [n, k]) : Tensor.FromSpan<float>(weight, [n, k]);
-        using Tensor tx = RandomTensors.On(device, x, m, k), tw = hostWeight.ToDevice(device), tbias = RandomTensors.On(device, bias, n);
+        using Tensor tw = bfloat16 ? RandomTensors.OnInBFloat16(device, weight, n, k) : RandomTensors.On(device, weight, n, k);
+        using Tensor tx = RandomTensors.On(device, x, m, k), tbias = RandomTensors.On(device, bias, n);
         using Tensor tb = RandomTensors.On(device, b, k, n), ty = Tensor.Empty([m, n], DType.F32, device), tc = Tensor.Empty([m, n], DType.F32, device);
         outputs.Time(() => MatMul.Linear(tx, tw, tbias, ty));
         outputs.Compare("linear", ty, linear, For(k));
@@ -59,10 +62,10 @@ public sealed class MatMulCheck : IOpCheck
             BFloat16Convert.Forward(tx, roundedInput);
             outputs.Time(() => MatMul.Linear(roundedInput, tw, tbias, ty));
             outputs.Compare("linear from bfloat16 input", ty, linear, For(k));
-            // Stored in bfloat16 for a bfloat16 consumer, with the bias rounded to bfloat16 as well.
+            // Stored in bfloat16 for a bfloat16 consumer.
             using Tensor roundedOutput = Tensor.Empty([m, n], DType.BF16, device);
             outputs.Time(() => MatMul.Linear(roundedInput, tw, tbias, roundedOutput));
-            outputs.Compare("linear into bfloat16", roundedOutput, LinearOfRoundedBias(xUsed, weightUsed, bias, m, n, k), For(k).WithBFloat16Rounding());
+            outputs.Compare("linear into bfloat16", roundedOutput, linearOfRoundedBias, For(k).WithBFloat16Rounding());
         }
         outputs.Time(() => MatMul.Multiply(tx, tb, tc));
         outputs.Compare("product", tc, product, For(k));
@@ -83,20 +86,5 @@ public sealed class MatMulCheck : IOpCheck
         outputs.Time(() => MatMul.MultiplyEach(rows, tb, tc));
         outputs.Compare("each", tc, expected, For(k));
         return outputs.Results;
-    }
-
-    private static unsafe float[] LinearOfRoundedBias(float[] x, float[] weight, float[] bias, int m, int n, int k)
-    {
-        float[] roundedBias = Rounded(bias), result = new float[m * n];
-        fixed (float* px = x, pw = weight, pb = roundedBias, pr = result)
-            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, k, false), new GemmOperand(pw, k, true), 0, pr, n, pb);
-        return result;
-    }
-
-    private static float[] Rounded(float[] values)
-    {
-        float[] copy = [.. values];
-        BFloat16Convert.Round(copy);
-        return copy;
     }
 }

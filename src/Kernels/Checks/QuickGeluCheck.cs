@@ -38,8 +38,7 @@ public sealed class QuickGeluCheck : IOpCheck
         outputs.Time(() => QuickGelu.Forward(tx, rounded));
         outputs.Compare("y in bfloat16", rounded, y, Forward.WithBFloat16Rounding());
         // From x stored in bfloat16 (a GEMM's bfloat16 output), in place: the reference on the rounded x.
-        float[] roundedX = [.. x], yOfRounded = new float[rows * width];
-        BFloat16Convert.Round(roundedX);
+        float[] roundedX = BFloat16Convert.Rounded(x), yOfRounded = new float[rows * width];
         QuickGelu.Reference(roundedX, yOfRounded);
         using Tensor bits = Tensor.Empty([rows, width], DType.BF16, device);
         BFloat16Convert.Forward(tx, bits);

@@ -29,6 +29,10 @@ public sealed class RandomTensors(int seed)
 
     public static Tensor On(Device device, int[] values, params int[] shape) => On<int>(device, values, shape);
 
+    /// <summary>The values rounded to bfloat16, stored so, on the device.</summary>
+    public static Tensor OnInBFloat16(Device device, float[] values, params int[] shape) =>
+        On<BFloat16>(device, [.. values.Select(v => (BFloat16)v)], shape);
+
     private static Tensor On<T>(Device device, T[] values, int[] shape) where T : unmanaged
     {
         using Tensor host = Tensor.FromSpan<T>(values, shape);

@@ -36,11 +36,10 @@ internal static class DeviceTensors
     /// </summary>
     public static bool RequireFloat32OrBFloat16(string op, Tensor output, int device)
     {
-        if (output.Device.IsCpu || output.Device.Index != device)
+        bool bfloat16 = output.DType == DType.BF16;
+        if (Require(op, bfloat16 ? DType.BF16 : DType.F32, [output]) != device)
             throw new ArgumentException($"{op}: {output} is not on cuda:{device} like the input");
-        if ((output.DType != DType.F32 && output.DType != DType.BF16) || !output.IsContiguous)
-            throw new ArgumentException($"{op}: {output} must be a contiguous float32 or bfloat16 tensor");
-        return output.DType == DType.BF16;
+        return bfloat16;
     }
 
     /// <summary>A host-side list (class ids, gather indices, resize taps) copied onto <paramref name="device"/>, for the kernel that reads it.</summary>

@@ -22,6 +22,14 @@ public static partial class BFloat16Convert
             values[i] = (float)(BFloat16)values[i];
     }
 
+    /// <summary>A copy of the values, each rounded as <see cref="Round"/> does.</summary>
+    public static float[] Rounded(ReadOnlySpan<float> values)
+    {
+        float[] copy = values.ToArray();
+        Round(copy);
+        return copy;
+    }
+
     /// <summary>
     /// A contiguous float32 copy of x (CPU, any strides) with every value rounded to bfloat16, for the caller to dispose;
     /// a bfloat16 x is widened (exactly).

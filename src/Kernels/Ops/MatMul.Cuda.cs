@@ -65,18 +65,11 @@ public static partial class MatMul
                     GemmPrecision.BFloat16Inputs, bfloat16Output: true))
                 return;
         }
-        using Tensor? widenedBias = bias is null ? null : DeviceTensors.Upload<float>(RoundedValues(bias), y.Device);
+        using Tensor? widenedBias = bias is null ? null : DeviceTensors.Upload<float>(BFloat16Convert.Rounded(bias.ToFloatArray()), y.Device);
         using Tensor product = Tensor.Empty([rows, outputs], DType.F32, y.Device);
         LinearCuda(x, weight, widenedBias, product, rows, outputs, inputs, 0);
         using Tensor flat = y.Reshape(rows, outputs);
         BFloat16Convert.Forward(product, flat);
-    }
-
-    private static float[] RoundedValues(Tensor bias)
-    {
-        float[] values = bias.ToFloatArray();
-        BFloat16Convert.Round(values);
-        return values;
     }
 
     private static void MultiplyEachCuda(Tensor a, Tensor b, Tensor c, int batch, int m, int n, int k)

@@ -82,11 +82,8 @@ public static partial class MatMul
     private static void LinearBFloat16(Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int inputs)
     {
         OpGuard.Cpu("Linear", DType.BF16, weight);
-        using Tensor? rounded = x.DType == DType.BF16 ? null : Tensor.Empty([rows, inputs], DType.BF16);
-        if (rounded is not null)
-            using (Tensor flat = x.Reshape(rows, inputs))
-                BFloat16Convert.Forward(flat, rounded);
-        using Tensor input = Tensor.FromSpan<float>((rounded ?? x).ToFloatArray(), [rows, inputs]);
+        using Tensor rounded = BFloat16Convert.RoundedCopy(x);
+        using Tensor input = rounded.Reshape(rows, inputs);
         using Tensor widened = Tensor.FromSpan<float>(weight.ToFloatArray(), weight.Shape);
         using Tensor output = y.Reshape(rows, weight.Size(0));
         Linear(input, widened, bias, output);

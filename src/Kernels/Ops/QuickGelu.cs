@@ -49,7 +49,7 @@ public static partial class QuickGelu
         }
         if (y.DType == DType.BF16)
         {
-            using Tensor? widened = x.DType == DType.BF16 ? Tensor.FromSpan<float>(x.ToFloatArray(), x.Shape) : null;
+            using Tensor? widened = x.DType == DType.BF16 ? BFloat16Convert.RoundedCopy(x) : null;
             BFloat16Convert.ThroughFloat32(y, scratch => Forward(widened ?? x, scratch));
             return;
         }

@@ -57,7 +57,7 @@ public sealed class ClipWeights : IDisposable
     public IReadOnlyList<TransformerBlockWeights> VisionBlocks { get; }
 
     /// <summary>Whether the image tower's linear weights are stored in bfloat16 (<see cref="ToDevice"/>), so that it computes in bfloat16.</summary>
-    public bool VisionLinearsInBFloat16 => VisionBlocks.Count > 0 && VisionBlocks[0].InProjWeight.DType == DType.BF16;
+    public bool VisionLinearsInBFloat16 => VisionBlocks.Count > 0 && VisionBlocks[0].LinearsInBFloat16;
 
     public IReadOnlyList<TransformerBlockWeights> TextBlocks { get; }
 

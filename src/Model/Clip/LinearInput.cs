@@ -21,7 +21,7 @@ internal sealed class LinearInput : IDisposable
     public Tensor Tensor { get; }
 
     /// <summary>The element type of the block's linear inputs: its weights'.</summary>
-    public static DType TypeFor(TransformerBlockWeights w) => w.InProjWeight.DType == DType.BF16 ? DType.BF16 : DType.F32;
+    public static DType TypeFor(TransformerBlockWeights w) => w.LinearsInBFloat16 ? DType.BF16 : DType.F32;
 
     public void Dispose() => owned?.Dispose();
 }

@@ -54,7 +54,7 @@ public static class ResidualBlock
 
     /// <summary>A block whose linears run in bfloat16 (weights stored so, <see cref="ClipWeights.ToDevice"/>) runs its attention so too.</summary>
     private static AttentionPrecision AttentionPrecisionOf(TransformerBlockWeights w) =>
-        LinearInput.TypeFor(w) == DType.BF16 ? AttentionPrecision.BFloat16 : AttentionPrecision.Float32;
+        w.LinearsInBFloat16 ? AttentionPrecision.BFloat16 : AttentionPrecision.Float32;
 
     /// <summary>
     /// The last S positions of C sequences whose first P positions are shared (spec §2.2/§14): x [C, S, D] in

@@ -26,6 +26,9 @@ public sealed class TransformerBlockWeights(
 
     public int Width => Ln1Weight.Size(0);
 
+    /// <summary>Whether the linear weights are stored in bfloat16 (<see cref="ClipWeights.ToDevice"/>), so that the block computes in bfloat16.</summary>
+    public bool LinearsInBFloat16 => InProjWeight.DType == DType.BF16;
+
     public void Dispose()
     {
         foreach (Tensor t in new[] { Ln1Weight, Ln1Bias, InProjWeight, InProjBias, OutProjWeight, OutProjBias, Ln2Weight, Ln2Bias, FcWeight, FcBias, ProjWeight, ProjBias })
