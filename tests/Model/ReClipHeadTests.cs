@@ -1,6 +1,7 @@
 using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Model;
 
@@ -36,6 +37,7 @@ public sealed class ReClipHeadTests
 
     private ClipFixture clip = null!;
     private ReClipStepFixture step = null!;
+    private ClipWeights? gpuWeights;
 
     [OneTimeSetUp]
     public void Open()
@@ -47,20 +49,28 @@ public sealed class ReClipHeadTests
     [OneTimeTearDown]
     public void Close()
     {
+        gpuWeights?.Dispose();
         step.Dispose();
         clip.Dispose();
     }
 
-    /// <summary>The fixture's head with the reference's initial tensors in place of our seeded ones.</summary>
-    private ReClipHead FixtureHead(bool hardMask = true, float gumbelScale = 100)
+    /// <summary>
+    /// The fixture's head with the reference's initial tensors in place of our seeded ones, on <paramref name="device"/>
+    /// ("cpu" or "cuda", then with its text tower there too; skipped without a GPU).
+    /// </summary>
+    private ReClipHead FixtureHead(bool hardMask = true, float gumbelScale = 100, string device = "cpu")
     {
-        var text = new TextTransformer(step.Weights);
+        bool onGpu = device == "cuda";
+        if (onGpu)
+            Requires.CudaDevice();
+        ClipWeights weights = onGpu ? gpuWeights ??= step.Weights.ToDevice(Device.Cuda()) : step.Weights;
+        var text = new TextTransformer(weights);
         using Tensor query = step.Load("query");
         int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, step.Weights.Config.EndToken);
         var head = new ReClipHead(text, query, slots, step.Weights.Config.VisionWidth, seed: 1) { HardMask = hardMask, GumbelScale = gumbelScale };
         foreach ((string name, Tensor value) in head.Parameters)
             step.Values("init." + ShortName(name)).CopyTo(value.AsSpan<float>());
-        return head;
+        return head.MoveTo(onGpu ? Device.Cuda() : Device.Cpu);
     }
 
     private static string ShortName(string name) => name == "text_encoder.prompt_token" ? "prompt" : name;
@@ -72,10 +82,11 @@ public sealed class ReClipHeadTests
         Assert.That(slots, Is.EqualTo(step.Ints("slots")));
     }
 
+    /// <summary>On a GPU the same tolerances hold: its float32 sums come in other orders, the same kind of difference as ours from PyTorch's.</summary>
     [Test]
-    public void StepMatchesPyTorch()
+    public void StepMatchesPyTorch([Values("cpu", "cuda")] string device)
     {
-        using ReClipHead head = FixtureHead();
+        using ReClipHead head = FixtureHead(device: device);
         using Tensor features = step.Load("features");
         using Tensor grid = step.Load("grid");
         using Tensor noise = step.Load("noise");
@@ -109,15 +120,16 @@ public sealed class ReClipHeadTests
 
     /// <summary>Inference after the step (BatchNorm on its updated running statistics) against the reference's eval-mode forward.</summary>
     [Test]
-    public void InferenceAfterTheStepMatchesPyTorch()
+    public void InferenceAfterTheStepMatchesPyTorch([Values("cpu", "cuda")] string device)
     {
-        using ReClipHead head = FixtureHead();
+        using ReClipHead head = FixtureHead(device: device);
         using Tensor features = step.Load("features");
         using Tensor grid = step.Load("grid");
         using Tensor noise = step.Load("noise");
         using (head.Step(features, grid, step.Rows, step.Columns, step.Hypotheses(), step.Values("lr")[0], noise)) { }
         using Tensor reference = head.Reference();
         using Tensor output = head.Infer(features, grid, step.Rows, step.Columns, reference);
+        Assert.That(output.Device, Is.EqualTo(Device.Cpu), "the logits go back where the features came from");
         Assert.That(output.Shape.ToArray(), Is.EqualTo(new[] { features.Size(0), head.Classes, step.Rows, step.Columns }));
         Assert.That(ClipFixture.MaxRelative(output.ToFloatArray(), step.Values("eval_output")), Is.LessThan(ForwardTolerance));
     }
@@ -183,6 +195,33 @@ public sealed class ReClipHeadTests
             Assert.That(first.Parameters[i].Value.ToFloatArray(), Is.EqualTo(second.Parameters[i].Value.ToFloatArray()), first.Parameters[i].Name);
             Assert.That(first.Parameters[i].Value.ToFloatArray(), Is.Not.EqualTo(before[i]), first.Parameters[i].Name + " moved");
         }
+    }
+
+    /// <summary>
+    /// A copy of a head (here on the CPU again) carries everything a step depends on: the trainable tensors, the running
+    /// statistics, the momentum of the steps before and the Gumbel settings. It then takes the same next step bit for bit,
+    /// and the original is left as it was.
+    /// </summary>
+    [Test]
+    public void ACopyTakesTheSameNextStep()
+    {
+        using Tensor features = step.Load("features");
+        using Tensor grid = step.Load("grid");
+        int[][] hypotheses = step.Hypotheses();
+        using ReClipHead head = FixtureHead(hardMask: false, gumbelScale: 3);
+        using (head.Step(features, grid, step.Rows, step.Columns, hypotheses, 0.1f, seed: 42, step: 0)) { }
+        using ReClipHead copy = head.ToDevice(Device.Cpu);
+        Assert.That(copy, Is.Not.SameAs(head));
+        Assert.That(copy.Parameters[0].Value.Storage, Is.Not.SameAs(head.Parameters[0].Value.Storage), "the copy has tensors of its own");
+        Assert.That(copy.MoveTo(Device.Cpu), Is.SameAs(copy), "moving to where it is already is no copy");
+        using StepResult a = head.Step(features, grid, step.Rows, step.Columns, hypotheses, 0.1f, seed: 42, step: 1);
+        using StepResult b = copy.Step(features, grid, step.Rows, step.Columns, hypotheses, 0.1f, seed: 42, step: 1);
+        Assert.That(b.Loss, Is.EqualTo(a.Loss));
+        Assert.That(b.Mask.ToFloatArray(), Is.EqualTo(a.Mask.ToFloatArray()));
+        for (int i = 0; i < head.Parameters.Count; i++)
+            Assert.That(copy.Parameters[i].Value.ToFloatArray(), Is.EqualTo(head.Parameters[i].Value.ToFloatArray()), head.Parameters[i].Name);
+        Assert.That(copy.Decoder.RunningMean.ToFloatArray(), Is.EqualTo(head.Decoder.RunningMean.ToFloatArray()), "running mean");
+        Assert.That(copy.Decoder.RunningVar.ToFloatArray(), Is.EqualTo(head.Decoder.RunningVar.ToFloatArray()), "running var");
     }
 
     /// <summary>Spec §7: images with empty hypotheses add 0 and still count in B, so a batch of them has loss 0 and no gradient.</summary>

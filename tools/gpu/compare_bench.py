@@ -41,7 +41,7 @@ def main(out):
             print(f"{'bfloat16 vs float32 b' + str(batch):<24} {deviation:11.2e} of the largest dense feature, at most ({verdict})")
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
         print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
-              f"({ours['size']} px, {ours['classes']} classes, towers on the GPU, head on the CPU)")
+              f"({ours['size']} px, {ours['classes']} classes, towers and head on the GPU)")
         kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)
         step = ours.get("training_step_kernel_times") or []

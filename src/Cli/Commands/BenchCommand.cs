@@ -23,7 +23,7 @@ public static class BenchCommand
         Option<bool> json = JsonOption.Create();
         var device = new Option<string>("--device")
         {
-            Description = "auto or cpu: the whole method on the CPU; cuda or cuda:N: the towers and the GEMM on that GPU, the head on the CPU.",
+            Description = "auto or cpu: the whole method on the CPU; cuda or cuda:N: the towers, the head and the GEMM on that GPU.",
             DefaultValueFactory = _ => "auto",
         };
         var size = new Option<int>("--size") { Description = "Side of the segmented pictures and of the training crops, in pixels (VOC's crop: 336).", DefaultValueFactory = _ => 336 };
@@ -70,8 +70,8 @@ public static class BenchCommand
             ("image tower, dense", string.Create(CultureInfo.InvariantCulture, $"{result.DenseImagesPerSecond:F1} images/s ({result.Size}×{result.Size}, batch {result.Batch}, float32)")),
             ("image tower, pooled", string.Create(CultureInfo.InvariantCulture, $"{result.PooledImagesPerSecond:F1} images/s (same batches)")),
             ("bfloat16 linears", string.Create(CultureInfo.InvariantCulture, $"{result.DenseBFloat16ImagesPerSecond:F1} dense, {result.PooledBFloat16ImagesPerSecond:F1} pooled images/s (bfloat16 GEMMs and attention products, float32 accumulation and residual stream; dense features within {result.DenseBFloat16Deviation:G2} of float32's, relative)")),
-            ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers on the GPU, head on the CPU)")),
-            ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, placed the same way)")),
+            ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers and head on the GPU)")),
+            ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, towers and head on the GPU)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
         ]);
         KernelTable("one dense float32 batch", result.DenseKernelTimes);

@@ -49,7 +49,8 @@ public sealed class InferenceModel : IDisposable
             query = QueryBankCache.GetOrBuild(weightsPath, text, tokenizer, names, out _);
             if (checkpoint is not null)
                 tokenizer.RequireFits(weights.Config, weightsPath);
-            ReClipHead? head = checkpoint?.CreateHead(text, query, tokenizer);
+            // The head computes where the towers do.
+            ReClipHead? head = checkpoint?.CreateHead(text, query, tokenizer).MoveTo(device);
             return new InferenceModel(weights, query, head, names);
         }
         catch

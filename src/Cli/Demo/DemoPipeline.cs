@@ -63,7 +63,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
             new TrainingSession(clip, ClipTokenizer.Default, train, select, hypotheses, options).Run(query, null, cancel));
 
         using HeadCheckpoint best = HeadCheckpoint.Open(Path.Combine(options.OutputDirectory, Trainer.BestCheckpoint));
-        using ReClipHead head = best.CreateHead(new TextTransformer(clip), query, ClipTokenizer.Default);
+        using ReClipHead head = best.CreateHead(new TextTransformer(clip), query, ClipTokenizer.Default).MoveTo(Device);
         using var reclip = new Segmenter(vision, head, Preset) { DenoisingThreshold = null };
         EvaluationReport reClip = Stage("ReCLIP++ on val", () => Evaluate(reclip, val, "ReCLIP++ val"));
 

@@ -69,6 +69,13 @@ public sealed class MatMulCheck : IOpCheck
         }
         outputs.Time(() => MatMul.Multiply(tx, tb, tc));
         outputs.Compare("product", tc, product, For(k));
+        // Aᵀ·B with A [k, m] (a weight's gradient summed over the rows both share): x's values read as A.
+        float[] productOfTransposed = new float[m * n];
+        fixed (float* px = x, pb = b, pt = productOfTransposed)
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(px, m, true), new GemmOperand(pb, n, false), 0, pt, n);
+        using Tensor ta = RandomTensors.On(device, x, k, m);
+        outputs.Time(() => MatMul.MultiplyTransposedA(ta, tb, tc));
+        outputs.Compare("product with A transposed", tc, productOfTransposed, For(k));
         return outputs.Results;
     }
 

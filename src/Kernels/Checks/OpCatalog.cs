@@ -31,5 +31,7 @@ public static class OpCatalog
         new ArgmaxCheck(),
         new ConfusionMatrixCheck(),
         new AttentionCheck(),
+        new PlaneTransposeCheck(),
+        new ColumnSumCheck(),
     ];
 }

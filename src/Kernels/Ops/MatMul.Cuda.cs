@@ -88,4 +88,12 @@ public static partial class MatMul
         Cublas.Gemm(device, transposeA: false, transposeB, m, n, k, alpha,
             DeviceTensors.Address(a), k, DeviceTensors.Address(b), transposeB ? k : n, beta, DeviceTensors.Address(c), n);
     }
+
+    private static void MultiplyTransposedACuda(Tensor a, Tensor b, Tensor c, int m, int n, int k)
+    {
+        int device = DeviceTensors.Require("MatMul", a, b, c);
+        if (m == 0 || n == 0) return;
+        Cublas.Gemm(device, transposeA: true, transposeB: false, m, n, k, 1,
+            DeviceTensors.Address(a), m, DeviceTensors.Address(b), n, 0, DeviceTensors.Address(c), n);
+    }
 }

@@ -134,4 +134,22 @@ public static partial class MatMul
         Sgemm.Multiply(m, n, k, alpha, new GemmOperand(a.Pointer<float>(), k, false),
             new GemmOperand(b.Pointer<float>(), transposeB ? k : n, transposeB), beta, c.Pointer<float>(), n);
     }
+
+    /// <summary>C[m, n] = A[k, m]ᵀ·B[k, n]: a sum over the rows both share, e.g. a weight's gradient dYᵀ·X over the patches.</summary>
+    public static unsafe void MultiplyTransposedA(Tensor a, Tensor b, Tensor c)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2)
+            throw new TensorShapeException($"MatMul: needs matrices, got {Shape.Format(a.Shape)}, {Shape.Format(b.Shape)}, {Shape.Format(c.Shape)}");
+        int k = a.Size(0), m = a.Size(1), n = b.Size(1);
+        if (b.Size(0) != k)
+            throw new TensorShapeException($"MatMul: Aᵀ of {Shape.Format(a.Shape)} does not chain with B {Shape.Format(b.Shape)}");
+        Shape.Require("MatMul output", [m, n], c.Shape);
+        if (!a.Device.IsCpu)
+        {
+            MultiplyTransposedACuda(a, b, c, m, n, k);
+            return;
+        }
+        OpGuard.Cpu("MatMul", a, b, c);
+        Sgemm.Multiply(m, n, k, 1, new GemmOperand(a.Pointer<float>(), m, true), new GemmOperand(b.Pointer<float>(), n, false), 0, c.Pointer<float>(), n);
+    }
 }

@@ -109,6 +109,9 @@ public sealed class SgdState : IDisposable
         HasStepped = true;
     }
 
+    /// <summary>A copy of this state with its momentum on <paramref name="device"/>, for a copy of the parameter there.</summary>
+    public SgdState ToDevice(Device device) => new() { buffer = buffer?.ToDevice(device), HasStepped = HasStepped };
+
     internal Tensor BufferFor(Tensor parameter)
     {
         if (buffer is null)

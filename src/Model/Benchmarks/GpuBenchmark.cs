@@ -11,8 +11,8 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="DenseBFloat16ImagesPerSecond">The dense path with the tower's linear weights in bfloat16: bfloat16 GEMMs fed bfloat16 activations, attention on the tensor cores.</param>
 /// <param name="PooledBFloat16ImagesPerSecond">The pooled path, the same way.</param>
 /// <param name="DenseBFloat16Deviation">The largest difference between the bfloat16 and the float32 tower's dense features of one batch, relative to the largest feature: the check that the bfloat16 path computes the same thing, where no test runs (1.3e-3 for the CPU form of the same rounding, which leaves attention's probabilities unrounded).</param>
-/// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers on the GPU and the head on the CPU.</param>
-/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), placed the same way.</param>
+/// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers and the head on the GPU (picture, filter and upsampling on the CPU).</param>
+/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), the towers and the head on the GPU.</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
 /// <param name="DenseKernelTimes">Where one float32 dense batch spends its GPU time, per kernel and cuBLAS call, the largest first.</param>
 /// <param name="DenseBFloat16KernelTimes">The same with the bfloat16 linear weights.</param>
@@ -25,8 +25,8 @@ public sealed record GpuBenchmarkResult(string Device, string Weights, int Size,
 
 /// <summary>
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
-/// image tower (dense and pooled, float32 and with bfloat16 linear weights) at a batch size, segmentation and training with the towers there and the head on the
-/// CPU (as `--device cuda` runs them), and the float32 GEMM underneath. Every timed call ends with its results on the
+/// image tower (dense and pooled, float32 and with bfloat16 linear weights) at a batch size, segmentation and training with the towers and
+/// the head there (as `--device cuda` runs them), and the float32 GEMM underneath. Every timed call ends with its results on the
 /// host or a device synchronisation, so the rate is of finished work, launches and all. Then, untimed, a
 /// <see cref="KernelProfile"/> of one dense batch in each precision and of one training step says where the GPU time goes.
 /// </summary>

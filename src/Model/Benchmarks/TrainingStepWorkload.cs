@@ -9,7 +9,8 @@ namespace ReClip.Model.Benchmarks;
 /// then <see cref="ReClipHead.Step(Tensor, Tensor, int, int, IReadOnlyList{int[]}, float, ulong, ulong)"/>
 /// (Reference prompt with the shared prefix, bias, rectification, 5×5 decoder and BatchNorm, Gumbel-softmax,
 /// masked-pooling loss, backward, SGD). The Query bank is built once per run, so any unit rows stand in for it;
-/// the class names are one token each and the hypothesis is fixed.
+/// the class names are one token each and the hypothesis is fixed. The crop and the head are where the towers are, as
+/// training places them.
 /// </summary>
 public sealed class TrainingStepWorkload : IDisposable
 {
@@ -35,11 +36,13 @@ public sealed class TrainingStepWorkload : IDisposable
         // Two present classes, as a typical VOC image's hypothesis holds (spec §8): 3 and 7 as in PyTorch's peer
         // (bench/peer_torch.py), the last two of a smaller vocabulary.
         hypotheses = classes > 7 ? [[3, 7]] : [[classes - 2, classes - 1]];
-        image = RandomInputs.Images(1, crop);
+        using (Tensor picture = RandomInputs.Images(1, crop))
+            image = picture.ToDevice(vision.Device);
         try
         {
             using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, Seed);
-            head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, Seed);
+            head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, Seed)
+                .MoveTo(vision.Device);
         }
         catch
         {

@@ -3,9 +3,9 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Model.Clip;
 
 /// <summary>
-/// The towers compute where their weights are and hand results back where the caller's inputs were, so a head on the
-/// CPU can use towers on a GPU: inputs are copied over, outputs copied back, and nothing is copied when the devices
-/// agree.
+/// The towers (and the ReCLIP++ head) compute where their tensors are and hand results back where the caller's inputs
+/// were, so that a caller on the CPU can use them on a GPU: inputs are copied over, outputs copied back, and nothing is
+/// copied when the devices agree.
 /// </summary>
 internal static class DeviceTransfer
 {

@@ -1,4 +1,3 @@
-using ReClip.Kernels.Gemm;
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
 
@@ -25,6 +24,12 @@ public sealed class BiasExtractor : IDisposable
         ParameterInit.Uniform(seed, ParameterInit.PeProjBiasStream, bound, Bias.AsSpan<float>());
     }
 
+    private BiasExtractor(Tensor weight, Tensor bias)
+    {
+        Weight = weight;
+        Bias = bias;
+    }
+
     /// <summary>pe_proj.weight [E, Dv, 1, 1], PyTorch's layout.</summary>
     public Tensor Weight { get; }
 
@@ -44,7 +49,7 @@ public sealed class BiasExtractor : IDisposable
         ArgumentNullException.ThrowIfNull(grid);
         if (grid.Rank != 2 || grid.Size(1) != VisionWidth)
             throw new TensorShapeException($"BiasExtractor: positional grid {Shape.Format(grid.Shape)} is not [N, {VisionWidth}]");
-        Tensor p = Tensor.Empty([grid.Size(0), EmbedDim]);
+        Tensor p = Tensor.Empty([grid.Size(0), EmbedDim], DType.F32, Weight.Device);
         using Tensor weight = Weight.Reshape(EmbedDim, VisionWidth);
         MatMul.Linear(grid, weight, Bias, p);
         return p;
@@ -55,7 +60,7 @@ public sealed class BiasExtractor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(p);
         ArgumentNullException.ThrowIfNull(reference);
-        Tensor bias = Tensor.Empty([p.Size(0), reference.Size(0)]);
+        Tensor bias = Tensor.Empty([p.Size(0), reference.Size(0)], DType.F32, p.Device);
         try
         {
             MatMul.Multiply(p, reference, bias, transposeB: true);
@@ -69,23 +74,30 @@ public sealed class BiasExtractor : IDisposable
     }
 
     /// <summary>dW [E, Dv, 1, 1] = dPᵀ·grid and db [E] = Σ_n dP[n] from dP [N, E] (the grid is constant: no input gradient).</summary>
-    public unsafe void Backward(Tensor grid, Tensor dP, Tensor dWeight, Tensor dBias)
+    public void Backward(Tensor grid, Tensor dP, Tensor dWeight, Tensor dBias)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(dP);
         Shape.Require("BiasExtractor.Backward dP", [grid.Size(0), EmbedDim], dP.Shape);
         Shape.Require("BiasExtractor.Backward dWeight", Weight.Shape, dWeight.Shape);
         Shape.Require("BiasExtractor.Backward dBias", Bias.Shape, dBias.Shape);
-        int patches = grid.Size(0);
-        Sgemm.Multiply(EmbedDim, VisionWidth, patches, 1, new GemmOperand(dP.Pointer<float>(), EmbedDim, true),
-            new GemmOperand(grid.Pointer<float>(), VisionWidth, false), 0, dWeight.Pointer<float>(), VisionWidth);
-        ReadOnlySpan<float> g = dP.AsSpan<float>();
-        Span<float> db = dBias.AsSpan<float>();
-        for (int e = 0; e < EmbedDim; e++)
+        using (Tensor dW = dWeight.Reshape(EmbedDim, VisionWidth))
+            MatMul.MultiplyTransposedA(dP, grid, dW);
+        ColumnSum.Forward(dP, dBias);
+    }
+
+    /// <summary>A copy of this extractor's tensors on <paramref name="device"/>.</summary>
+    public BiasExtractor ToDevice(Device device)
+    {
+        Tensor weight = Weight.ToDevice(device);
+        try
         {
-            double sum = 0;
-            for (int n = 0; n < patches; n++) sum += g[n * EmbedDim + e];
-            db[e] = (float)sum;
+            return new BiasExtractor(weight, Bias.ToDevice(device));
+        }
+        catch
+        {
+            weight.Dispose();
+            throw;
         }
     }
 

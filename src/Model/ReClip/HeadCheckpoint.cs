@@ -131,6 +131,9 @@ public sealed class HeadCheckpoint : IDisposable
         string? clash = Reserved.FirstOrDefault(metadata.ContainsKey);
         if (clash is not null)
             throw new ArgumentException($"{path}: metadata key '{clash}' is reserved by the checkpoint format", nameof(metadata));
+        // The file is written from host memory: a head on a GPU is copied over first (a few MB).
+        using ReClipHead? copied = head.Device.IsCpu ? null : head.ToDevice(Device.Cpu);
+        head = copied ?? head;
         var tensors = new List<KeyValuePair<string, Tensor>>();
         for (int i = 0; i < head.Parameters.Count; i++)
         {

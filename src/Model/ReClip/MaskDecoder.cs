@@ -32,6 +32,16 @@ public sealed class MaskDecoder : IDisposable
         ParameterInit.Uniform(seed, ParameterInit.DecoderBiasStream, (float)(1 / Math.Sqrt(Kernel * Kernel * (embedDim + classes))), ConvBias.AsSpan<float>());
     }
 
+    private MaskDecoder(Tensor convWeight, Tensor convBias, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar)
+    {
+        ConvWeight = convWeight;
+        ConvBias = convBias;
+        Gamma = gamma;
+        Beta = beta;
+        RunningMean = runningMean;
+        RunningVar = runningVar;
+    }
+
     /// <summary>decoder_conv2.weight [C, E + C, 5, 5].</summary>
     public Tensor ConvWeight { get; }
 
@@ -68,18 +78,19 @@ public sealed class MaskDecoder : IDisposable
             throw new TensorShapeException($"MaskDecoder: features {Shape.Format(features.Shape)} are not [B, {rows}·{columns}, {EmbedDim}]");
         Shape.Require("MaskDecoder rectified logits", [features.Size(0), rows * columns, Classes], rectified.Shape);
         int batch = features.Size(0), classes = Classes, embed = EmbedDim, patches = rows * columns;
+        Device device = ConvWeight.Device;
         var a = new DecoderActivations(
-            Tensor.Empty([batch, embed + classes, rows, columns]), Tensor.Empty([batch, classes, rows, columns]),
-            Tensor.Empty([batch, classes, rows, columns]), Tensor.Empty([classes]), Tensor.Empty([classes]));
+            Tensor.Empty([batch, embed + classes, rows, columns], DType.F32, device), Tensor.Empty([batch, classes, rows, columns], DType.F32, device),
+            Tensor.Empty([batch, classes, rows, columns], DType.F32, device), Tensor.Empty([classes], DType.F32, device), Tensor.Empty([classes], DType.F32, device));
         try
         {
-            ReadOnlySpan<float> f = features.AsSpan<float>(), r = rectified.AsSpan<float>();
-            Span<float> x = a.Input.AsSpan<float>();
-            for (int b = 0; b < batch; b++)
+            // Channels first: F into channels 0..E−1 of each image's input, Rect into E..E+C−1.
+            using (Tensor channels = a.Input.Reshape(batch, embed + classes, patches))
+            using (Tensor featureChannels = channels.Slice(1, 0, embed))
+            using (Tensor logitChannels = channels.Slice(1, embed, classes))
             {
-                Span<float> image = x.Slice(b * (embed + classes) * patches, (embed + classes) * patches);
-                Transpose(f.Slice(b * patches * embed, patches * embed), patches, embed, image[..(embed * patches)]);
-                Transpose(r.Slice(b * patches * classes, patches * classes), patches, classes, image[(embed * patches)..]);
+                PlaneTranspose.Forward(features, featureChannels);
+                PlaneTranspose.Forward(rectified, logitChannels);
             }
             Conv2d.Forward(a.Input, ConvWeight, ConvBias, a.Convolved);
             if (training)
@@ -106,16 +117,25 @@ public sealed class MaskDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(dOutput);
         Shape.Require("MaskDecoder.Backward dO", a.Output.Shape, dOutput.Shape);
         int batch = a.Input.Size(0), classes = Classes, embed = EmbedDim, patches = a.Input.Size(2) * a.Input.Size(3);
-        using Tensor dConvolved = Tensor.Empty(a.Convolved.Shape);
+        Device device = ConvWeight.Device;
+        using Tensor dConvolved = Tensor.Empty(a.Convolved.Shape, DType.F32, device);
         BatchNorm2d.Backward(dOutput, a.Convolved, Gamma, a.Mean, a.Rstd, dConvolved, dGamma, dBeta, group);
-        using Tensor dInput = Tensor.Empty(a.Input.Shape);
+        using Tensor dInput = Tensor.Empty(a.Input.Shape, DType.F32, device);
         Conv2d.Backward(dConvolved, a.Input, ConvWeight, dInput, dConvWeight, dConvBias);
-        Tensor dRect = Tensor.Empty([batch, patches, classes]);
-        ReadOnlySpan<float> dx = dInput.AsSpan<float>();
-        Span<float> output = dRect.AsSpan<float>();
-        for (int b = 0; b < batch; b++)
-            Transpose(dx.Slice((b * (embed + classes) + embed) * patches, classes * patches), classes, patches, output.Slice(b * patches * classes, patches * classes));
-        return dRect;
+        Tensor dRect = Tensor.Empty([batch, patches, classes], DType.F32, device);
+        try
+        {
+            // The last C channels of the input gradient, channels last again.
+            using Tensor channels = dInput.Reshape(batch, embed + classes, patches);
+            using Tensor logitChannels = channels.Slice(1, embed, classes);
+            PlaneTranspose.Forward(logitChannels, dRect);
+            return dRect;
+        }
+        catch
+        {
+            dRect.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -132,12 +152,21 @@ public sealed class MaskDecoder : IDisposable
         BatchNorm2d.Backward(none, none, Gamma, mean, rstd, none, dGamma, dBeta, group);
     }
 
-    /// <summary>destination [columns, rows] = source [rows, columns]ᵀ.</summary>
-    internal static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination)
+    /// <summary>A copy of the decoder's tensors (its running statistics too) on <paramref name="device"/>.</summary>
+    public MaskDecoder ToDevice(Device device)
     {
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < columns; j++)
-                destination[j * rows + i] = source[i * columns + j];
+        var copies = new List<Tensor>(6);
+        try
+        {
+            foreach (Tensor tensor in (ReadOnlySpan<Tensor>)[ConvWeight, ConvBias, Gamma, Beta, RunningMean, RunningVar])
+                copies.Add(tensor.ToDevice(device));
+            return new MaskDecoder(copies[0], copies[1], copies[2], copies[3], copies[4], copies[5]);
+        }
+        catch
+        {
+            foreach (Tensor copy in copies) copy.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()

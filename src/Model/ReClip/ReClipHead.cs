@@ -39,15 +39,28 @@ public sealed class ReClipHead : IDisposable
         Query = query.Clone();
         Extractor = new BiasExtractor(visionWidth, embed, seed);
         Decoder = new MaskDecoder(embed, Prompt.Classes, seed);
-        Parameters =
-        [
-            ("text_encoder.prompt_token", Prompt.Context), ("pe_proj.weight", Extractor.Weight), ("pe_proj.bias", Extractor.Bias),
-            ("decoder_conv2.weight", Decoder.ConvWeight), ("decoder_conv2.bias", Decoder.ConvBias),
-            ("decoder_norm2.weight", Decoder.Gamma), ("decoder_norm2.bias", Decoder.Beta),
-        ];
+        Parameters = Named(Prompt, Extractor, Decoder);
         optimizer = [.. Parameters.Select(_ => new SgdState())];
         LogitScale = text.ContrastiveScale;
     }
+
+    private ReClipHead(ReferencePrompt prompt, Tensor query, BiasExtractor extractor, MaskDecoder decoder, SgdState[] optimizer)
+    {
+        Prompt = prompt;
+        Query = query;
+        Extractor = extractor;
+        Decoder = decoder;
+        Parameters = Named(Prompt, Extractor, Decoder);
+        this.optimizer = optimizer;
+    }
+
+    /// <summary>The trainable tensors by checkpoint name, in the order of the gradients.</summary>
+    private static (string Name, Tensor Value)[] Named(ReferencePrompt prompt, BiasExtractor extractor, MaskDecoder decoder) =>
+    [
+        ("text_encoder.prompt_token", prompt.Context), ("pe_proj.weight", extractor.Weight), ("pe_proj.bias", extractor.Bias),
+        ("decoder_conv2.weight", decoder.ConvWeight), ("decoder_conv2.bias", decoder.ConvBias),
+        ("decoder_norm2.weight", decoder.Gamma), ("decoder_norm2.bias", decoder.Beta),
+    ];
 
     public ReferencePrompt Prompt { get; }
 
@@ -57,6 +70,12 @@ public sealed class ReClipHead : IDisposable
 
     /// <summary>T [C, E].</summary>
     public Tensor Query { get; }
+
+    /// <summary>
+    /// Where the head's tensors live and it computes (the CPU as constructed; see <see cref="ToDevice"/>). Its inputs may
+    /// come from anywhere: a step's results stay here, and <see cref="Infer"/> hands its logits back where the features were.
+    /// </summary>
+    public Device Device => Query.Device;
 
     public int Classes => Prompt.Classes;
 
@@ -87,6 +106,54 @@ public sealed class ReClipHead : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         return ReferencePrompt.ParameterCount(config) + BiasExtractor.ParameterCount(config.VisionWidth, config.EmbedDim)
             + MaskDecoder.ParameterCount(config.EmbedDim, classes);
+    }
+
+    /// <summary>
+    /// A copy of this head on <paramref name="device"/>: its trainable tensors, Query bank, BatchNorm statistics and SGD
+    /// momentum, with the same Gumbel and loss settings, so that training on it continues this head's run. The text
+    /// tower is shared, not copied: it computes where its weights are.
+    /// </summary>
+    public ReClipHead ToDevice(Device device)
+    {
+        var parts = new List<IDisposable>(4 + optimizer.Length);
+        try
+        {
+            ReferencePrompt prompt = Prompt.ToDevice(device);
+            parts.Add(prompt);
+            Tensor query = Query.ToDevice(device);
+            parts.Add(query);
+            BiasExtractor extractor = Extractor.ToDevice(device);
+            parts.Add(extractor);
+            MaskDecoder decoder = Decoder.ToDevice(device);
+            parts.Add(decoder);
+            var states = new SgdState[optimizer.Length];
+            for (int i = 0; i < states.Length; i++)
+                parts.Add(states[i] = optimizer[i].ToDevice(device));
+            return new ReClipHead(prompt, query, extractor, decoder, states)
+            {
+                GumbelScale = GumbelScale, GumbelTau = GumbelTau, HardMask = HardMask, LogitScale = LogitScale,
+            };
+        }
+        catch
+        {
+            foreach (IDisposable part in parts) part.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>This head when it is on <paramref name="device"/> already, else its copy there (<see cref="ToDevice"/>) and this head disposed.</summary>
+    public ReClipHead MoveTo(Device device)
+    {
+        if (device == Device)
+            return this;
+        try
+        {
+            return ToDevice(device);
+        }
+        finally
+        {
+            Dispose();
+        }
     }
 
     /// <summary>SGD's momentum state of each trainable tensor, in <see cref="Parameters"/> order (saved with a checkpoint for resuming).</summary>
@@ -136,6 +203,8 @@ public sealed class ReClipHead : IDisposable
     {
         ArgumentNullException.ThrowIfNull(hypotheses);
         RequireInputs(features, grid, rows, columns);
+        if (share is not null && !Device.IsCpu)
+            throw new InvalidOperationException($"ReClipHead: a data-parallel step exchanges its statistics and gradients in host memory; this head is on {Device}");
         int embed = Query.Size(1), classes = Classes, patches = rows * columns, batch = features.Size(0);
         if (hypotheses.Count != batch)
             throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
@@ -146,54 +215,59 @@ public sealed class ReClipHead : IDisposable
         int wholeBatch = share?.GlobalBatch ?? batch;
         ICollective? group = share?.Group;
 
-        var result = new StepResult(batch, rows, columns, classes, Parameters);
+        Device device = Device;
+        var result = new StepResult(batch, rows, columns, classes, Parameters, device);
         try
         {
-            using Tensor q = QueryLogits(features);
+            using Tensor onDevice = DeviceTransfer.Onto(features, device), gridOnDevice = DeviceTransfer.Onto(grid, device);
+            using Tensor? noiseOnDevice = noise is null ? null : DeviceTransfer.Onto(noise, device);
+            using Tensor q = QueryLogits(onDevice);
             using ReferenceActivations reference = Prompt.Forward();
-            using Tensor p = Extractor.Forward(grid);
+            using Tensor p = Extractor.Forward(gridOnDevice);
             Rectify.Forward(q, p, reference.Reference, result.Rectified);
-            using DecoderActivations decoded = Decoder.Forward(features, result.Rectified, rows, columns, training: true, group);
-            decoded.Output.AsSpan<float>().CopyTo(result.Output.AsSpan<float>());
+            using DecoderActivations decoded = Decoder.Forward(onDevice, result.Rectified, rows, columns, training: true, group);
+            result.Output.CopyFrom(decoded.Output);
 
             // O [B, C, N] → logits [B, N, C] (classes last for the Gumbel-softmax and the loss).
-            using Tensor logits = Tensor.Empty([batch, patches, classes]);
-            TransposePlanes(decoded.Output, batch, classes, patches, logits);
-            using Tensor ySoft = Tensor.Empty(logits.Shape);
-            if (noise is not null)
-                GumbelSoftmax.Forward(logits, noise, result.Mask, ySoft, GumbelScale, GumbelTau);
+            using Tensor logits = Tensor.Empty([batch, patches, classes], DType.F32, device);
+            using (Tensor planes = decoded.Output.Reshape(batch, classes, patches))
+                PlaneTranspose.Forward(planes, logits);
+            using Tensor ySoft = Tensor.Empty(logits.Shape, DType.F32, device);
+            if (noiseOnDevice is not null)
+                GumbelSoftmax.Forward(logits, noiseOnDevice, result.Mask, ySoft, GumbelScale, GumbelTau);
             else
                 GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau,
                     firstIndex: (ulong)(share?.FirstImage ?? 0) * (ulong)(patches * classes));
             if (!HardMask)
-                ySoft.AsSpan<float>().CopyTo(result.Mask.AsSpan<float>());
+                result.Mask.CopyFrom(ySoft);
 
             // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B (B of the whole data-parallel batch).
-            using Tensor dMask = Tensor.Empty(logits.Shape);
+            using Tensor dMask = Tensor.Empty(logits.Shape, DType.F32, device);
             double total = 0;
             for (int b = 0; b < batch; b++)
             {
                 int[] classesOf = hypotheses[b] ?? throw new ArgumentException($"ReClipHead: image {b} has no hypothesis list", nameof(hypotheses));
-                using Tensor f = features.Slice(0, b, 1).Reshape(patches, embed);
+                using Tensor f = onDevice.Slice(0, b, 1).Reshape(patches, embed);
                 using Tensor m = result.Mask.Slice(0, b, 1).Reshape(patches, classes);
                 using Tensor dm = dMask.Slice(0, b, 1).Reshape(patches, classes);
-                using Tensor probabilities = Tensor.Empty([classesOf.Length, classes]);
+                using Tensor probabilities = Tensor.Empty([classesOf.Length, classes], DType.F32, device);
                 total += MaskedPoolingLoss.Forward(f, m, classesOf, Query, probabilities, LogitScale);
                 MaskedPoolingLoss.Backward(f, Query, classesOf, probabilities, dm, 1f / wholeBatch, LogitScale);
             }
             result.Loss = (float)(total / wholeBatch);
 
-            using Tensor dLogits = Tensor.Empty(logits.Shape);
+            using Tensor dLogits = Tensor.Empty(logits.Shape, DType.F32, device);
             GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
-            using Tensor dOutput = Tensor.Empty(decoded.Output.Shape);
-            TransposePlanes(dLogits, batch, patches, classes, dOutput);
+            using Tensor dOutput = Tensor.Empty(decoded.Output.Shape, DType.F32, device);
+            using (Tensor planes = dOutput.Reshape(batch, classes, patches))
+                PlaneTranspose.Forward(dLogits, planes);
             using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
-            using Tensor dP = Tensor.Empty(p.Shape);
-            using Tensor dR = Tensor.Empty(reference.Reference.Shape);
+            using Tensor dP = Tensor.Empty(p.Shape, DType.F32, device);
+            using Tensor dR = Tensor.Empty(reference.Reference.Shape, DType.F32, device);
             Rectify.Backward(dRect, p, reference.Reference, dP, dR);
-            Extractor.Backward(grid, dP, result.Gradients[1], result.Gradients[2]);
+            Extractor.Backward(gridOnDevice, dP, result.Gradients[1], result.Gradients[2]);
             using Tensor dContext = Prompt.Backward(reference, dR);
-            dContext.AsSpan<float>().CopyTo(result.Gradients[0].AsSpan<float>());
+            result.Gradients[0].CopyFrom(dContext);
             return result;
         }
         catch
@@ -211,11 +285,11 @@ public sealed class ReClipHead : IDisposable
     public StepResult IdleStep(int rows, int columns, BatchShare share)
     {
         ArgumentNullException.ThrowIfNull(share);
-        var result = new StepResult(0, rows, columns, Classes, Parameters);
+        var result = new StepResult(0, rows, columns, Classes, Parameters, Device);
         try
         {
             foreach (Tensor gradient in result.Gradients)
-                gradient.AsSpan<float>().Clear();
+                gradient.Clear();
             Decoder.SynchronizeWithoutImages(rows, columns, share.Group, result.Gradients[5], result.Gradients[6]);
             return result;
         }
@@ -267,27 +341,31 @@ public sealed class ReClipHead : IDisposable
 
     /// <summary>
     /// Inference (spec §10 step 2): O [B, C, h, w] = BN_eval(conv5×5([F ; Q − P·Rᵀ])), with BatchNorm's running
-    /// statistics and no Gumbel sampling. <paramref name="reference"/> is <see cref="Reference"/>'s value.
+    /// statistics and no Gumbel sampling. <paramref name="reference"/> is <see cref="Reference"/>'s value. The head
+    /// computes on its device and hands O back to the device of <paramref name="features"/>.
     /// </summary>
     public Tensor Infer(Tensor features, Tensor grid, int rows, int columns, Tensor reference)
     {
         ArgumentNullException.ThrowIfNull(reference);
         RequireInputs(features, grid, rows, columns);
         Shape.Require("ReClipHead reference features", Query.Shape, reference.Shape);
-        using Tensor q = QueryLogits(features);
-        using Tensor p = Extractor.Forward(grid);
-        using Tensor rectified = Tensor.Empty(q.Shape);
-        Rectify.Forward(q, p, reference, rectified);
-        using DecoderActivations decoded = Decoder.Forward(features, rectified, rows, columns, training: false);
-        return decoded.Output.Clone();
+        Device device = Device;
+        using Tensor onDevice = DeviceTransfer.Onto(features, device), gridOnDevice = DeviceTransfer.Onto(grid, device);
+        using Tensor referenceOnDevice = DeviceTransfer.Onto(reference, device);
+        using Tensor q = QueryLogits(onDevice);
+        using Tensor p = Extractor.Forward(gridOnDevice);
+        using Tensor rectified = Tensor.Empty(q.Shape, DType.F32, device);
+        Rectify.Forward(q, p, referenceOnDevice, rectified);
+        using DecoderActivations decoded = Decoder.Forward(onDevice, rectified, rows, columns, training: false);
+        return decoded.Output.ToDevice(features.Device);
     }
 
-    /// <summary>The MaskCLIP logits Q [B, N, C] = F [B, N, E] · Tᵀ (spec §4.5).</summary>
+    /// <summary>The MaskCLIP logits Q [B, N, C] = F [B, N, E] · Tᵀ (spec §4.5), from features on the head's device.</summary>
     public Tensor QueryLogits(Tensor features)
     {
         ArgumentNullException.ThrowIfNull(features);
         int batch = features.Size(0), patches = features.Size(1), embed = Query.Size(1);
-        Tensor q = Tensor.Empty([batch, patches, Classes]);
+        Tensor q = Tensor.Empty([batch, patches, Classes], DType.F32, Device);
         using Tensor flatF = features.Reshape(batch * patches, embed);
         using Tensor flatQ = q.Reshape(batch * patches, Classes);
         MatMul.Multiply(flatF, Query, flatQ, transposeB: true);
@@ -306,16 +384,6 @@ public sealed class ReClipHead : IDisposable
             throw new TensorShapeException("ReClipHead: an empty batch");
     }
 
-    /// <summary>destination [B, columns, rows] = each source [B, rows, columns] plane transposed.</summary>
-    private static void TransposePlanes(Tensor source, int batch, int rows, int columns, Tensor destination)
-    {
-        ReadOnlySpan<float> s = source.AsSpan<float>();
-        Span<float> d = destination.AsSpan<float>();
-        int plane = rows * columns;
-        for (int b = 0; b < batch; b++)
-            MaskDecoder.Transpose(s.Slice(b * plane, plane), rows, columns, d.Slice(b * plane, plane));
-    }
-
     public void Dispose()
     {
         Prompt.Dispose();
@@ -332,12 +400,12 @@ public sealed class ReClipHead : IDisposable
 /// </summary>
 public sealed class StepResult : IDisposable
 {
-    internal StepResult(int batch, int rows, int columns, int classes, IReadOnlyList<(string Name, Tensor Value)> parameters)
+    internal StepResult(int batch, int rows, int columns, int classes, IReadOnlyList<(string Name, Tensor Value)> parameters, Device device)
     {
-        Rectified = Tensor.Empty([batch, rows * columns, classes]);
-        Output = Tensor.Empty([batch, classes, rows, columns]);
-        Mask = Tensor.Empty([batch, rows * columns, classes]);
-        Gradients = [.. parameters.Select(p => Tensor.Empty(p.Value.Shape))];
+        Rectified = Tensor.Empty([batch, rows * columns, classes], DType.F32, device);
+        Output = Tensor.Empty([batch, classes, rows, columns], DType.F32, device);
+        Mask = Tensor.Empty([batch, rows * columns, classes], DType.F32, device);
+        Gradients = [.. parameters.Select(p => Tensor.Empty(p.Value.Shape, DType.F32, device))];
     }
 
     public float Loss { get; internal set; }

@@ -33,13 +33,20 @@ public sealed class ReferencePrompt : IDisposable
         this.slotIds = slotIds.ToArray();
         int contextCount = ContextCountOf(text.Config), width = text.Config.TextWidth;
         Context = Tensor.Empty([contextCount, width]);
-        // Read through ToFloatArray, as the tower's table may be on a GPU; the context stays on the CPU with the head.
+        // Read through ToFloatArray, as the tower's table may be on a GPU; the context starts on the CPU (see ToDevice).
         float[] tokenZero;
         using (Tensor row = text.TokenEmbedding.Slice(0, 0, 1))
             tokenZero = row.ToFloatArray();
         Span<float> context = Context.AsSpan<float>();
         for (int m = 0; m < contextCount; m++)
             tokenZero.CopyTo(context.Slice(m * width, width));
+    }
+
+    private ReferencePrompt(TextTransformer text, int[] slotIds, Tensor context)
+    {
+        this.text = text;
+        this.slotIds = slotIds;
+        Context = context;
     }
 
     /// <summary>The trainable context vectors [M, Dt] (checkpoint key <c>text_encoder.prompt_token</c>, stored there as [1, M, Dt]).</summary>
@@ -94,7 +101,8 @@ public sealed class ReferencePrompt : IDisposable
         try
         {
             // The Frobenius norm is the row norm of the [1, C·E] view.
-            Tensor normalized = Tensor.Empty(encoded.Features.Shape), norm = Tensor.Empty([1]);
+            Device device = encoded.Features.Device;
+            Tensor normalized = Tensor.Empty(encoded.Features.Shape, DType.F32, device), norm = Tensor.Empty([1], DType.F32, device);
             using (Tensor flat = encoded.Features.Reshape(1, -1))
             using (Tensor output = normalized.Reshape(1, -1))
                 L2Normalize.Forward(flat, output, norm);
@@ -113,13 +121,19 @@ public sealed class ReferencePrompt : IDisposable
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(dReference);
         Shape.Require("ReferencePrompt.Backward dR", a.Reference.Shape, dReference.Shape);
-        using Tensor dRaw = Tensor.Empty(a.Reference.Shape);
+        using Tensor dRaw = Tensor.Empty(a.Reference.Shape, DType.F32, a.Reference.Device);
         using (Tensor dy = dReference.Reshape(1, -1))
         using (Tensor y = a.Reference.Reshape(1, -1))
         using (Tensor dx = dRaw.Reshape(1, -1))
             L2Normalize.Backward(dy, y, a.Norm, dx);
         return text.BackwardPromptShared(a.Encoded, dRaw);
     }
+
+    /// <summary>
+    /// This prompt with its context vectors copied to <paramref name="device"/>: the text tower (not owned) then takes
+    /// them there and hands its features and gradients back there (<see cref="TextTransformer.ForwardPromptShared"/>).
+    /// </summary>
+    public ReferencePrompt ToDevice(Device device) => new(text, slotIds, Context.ToDevice(device));
 
     public void Dispose() => Context.Dispose();
 }

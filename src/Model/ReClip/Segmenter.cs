@@ -149,7 +149,8 @@ public sealed class Segmenter : IDisposable
         using Tensor q = Tensor.Empty([patches, classes]);
         MatMul.Multiply(flat, query, q, transposeB: true);
         Tensor o = Tensor.Empty([1, classes, features.Rows, features.Columns]);
-        MaskDecoder.Transpose(q.AsSpan<float>(), patches, classes, o.AsSpan<float>());
+        using (Tensor rows = q.Reshape(1, patches, classes), planes = o.Reshape(1, classes, patches))
+            PlaneTranspose.Forward(rows, planes);
         return o;
     }
 

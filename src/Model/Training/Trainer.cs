@@ -74,6 +74,10 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             state = metadata.ReadState(checkpoint);
             head = checkpoint.CreateHead(text, query, slotIds);
         }
+        // A single process trains the head where the towers run, so a step's tensors stay on that device; ranks exchange
+        // their statistics and gradients in host memory, so a data-parallel run keeps its heads on the CPU.
+        if (Group is null && !vision.Device.IsCpu)
+            head = head.MoveTo(vision.Device);
         using (head)
         {
             if (Group is not null)
@@ -162,7 +166,9 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             TrainingSample sample = Augment(batch[b], epoch);
             sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
         }
-        using DenseFeatures dense = vision.EncodeDense(images);
+        // The images go to the head's device, so that the dense features come back there.
+        using Tensor input = DeviceTransfer.Onto(images, head.Device);
+        using DenseFeatures dense = vision.EncodeDense(input);
         return head.LossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, classes, null, options.Seed, (ulong)step, share);
     }
 
@@ -241,8 +247,12 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         if (!float.IsFinite(result.Loss))
             return $"the training loss ({result.Loss})";
         for (int i = 0; i < result.Gradients.Count; i++)
-            if (!float.IsFinite(TensorPrimitives.MaxMagnitude(result.Gradients[i].AsSpan<float>())))
+        {
+            Tensor gradient = result.Gradients[i];
+            ReadOnlySpan<float> values = gradient.Device.IsCpu ? gradient.AsSpan<float>() : gradient.ToFloatArray();
+            if (!float.IsFinite(TensorPrimitives.MaxMagnitude(values)))
                 return $"the gradient of {head.Parameters[i].Name}";
+        }
         return null;
     }
 

@@ -77,8 +77,8 @@ public sealed class TrainerTests
         ReferencePrompt.SlotIds([.. Enumerable.Range(0, train.Classes.Count).Select(c => new[] { 10 + c })], weights.Config.EndToken);
 
     private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
-        Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null) =>
-        new(weights, SlotIds(), train, hypotheses ?? Hypotheses(),
+        Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null, ClipWeights? clip = null) =>
+        new(clip ?? weights, SlotIds(), train, hypotheses ?? Hypotheses(),
             new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize }, Path.Combine(root, output), seed) { SkipNonFinite = skipNonFinite })
         {
             EpochDone = epochDone,
@@ -226,6 +226,30 @@ public sealed class TrainerTests
         TestContext.Out.WriteLine($"{ranks} ranks × {perRank}: largest difference {worst:G3} of a tensor's largest element");
         TrainingState resumed = NewTrainer(parallel, seed: 8, batchSize: ranks * perRank).Run(query, null, Path.Combine(root, parallel, Trainer.LastCheckpoint));
         Assert.That(resumed.NextEpoch, Is.EqualTo(2), "a single process resumes the data-parallel run (nothing left to run)");
+    }
+
+    /// <summary>
+    /// With the towers on a GPU one process trains its head there too. Its run ends where the CPU's does, up to the order of
+    /// float32 sums (cuBLAS and our kernels against our CPU GEMMs): the bounds of the data-parallel test, whose runs differ
+    /// in the same way. Its checkpoints are written from the card, and a resume from them continues there.
+    /// </summary>
+    [Test]
+    public void TrainingOnAGpuEndsWhereTheCpuEnds()
+    {
+        Requires.CudaDevice();
+        using ClipWeights onGpu = weights.ToDevice(Device.Cuda());
+        TrainingState expected = NewTrainer("on-cpu", seed: 12).Run(query, null, null);
+        using var stop = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => NewTrainer("on-gpu", seed: 12, clip: onGpu, epochDone: _ => stop.Cancel()).Run(query, null, null, stop.Token));
+        string last = Path.Combine(root, "on-gpu", Trainer.LastCheckpoint);
+        TrainingState resumed = NewTrainer("on-gpu", seed: 12, clip: onGpu).Run(query, null, last);
+        Assert.That(resumed.History.Select(e => e.MeanLoss), Is.EqualTo(expected.History.Select(e => e.MeanLoss)).Within(DataParallelTolerance));
+        var differences = CheckpointTensors.Differences(Path.Combine(root, "on-cpu", Trainer.LastCheckpoint), last);
+        Assert.Multiple(() =>
+        {
+            foreach ((string name, double difference, double scale) in differences)
+                Assert.That(difference, Is.LessThanOrEqualTo(DataParallelTolerance * scale + RoundingNoiseBound), $"{name}: max |Δ| {difference:G3} of max |x| {scale:G3}");
+        });
     }
 
     [Test]
