@@ -59,15 +59,24 @@ public sealed class BenchCommandTests
     public void GpuJsonHasTheNamesTheGpuScriptReads()
     {
         var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 64, 20, 1, 2, 3, 4, 0.01, 5, 6, 4096, 7,
-            [new ReClip.Runtime.Cuda.KernelTime("attention_forward", 12, 1.5)], [new ReClip.Runtime.Cuda.KernelTime("bfloat16_convert", 48, 0.5)], [new ReClip.Runtime.Cuda.KernelTime("rectify_forward", 1, 0.1)]);
+            [new ReClip.Runtime.Cuda.KernelTime("attention_forward", 12, 1.5)], [new ReClip.Runtime.Cuda.KernelTime("bfloat16_convert", 48, 0.5)], [new ReClip.Runtime.Cuda.KernelTime("rectify_forward", 1, 0.1)],
+            34.7e9, 35.1e9, ReClip.Model.Benchmarks.GpuPeak.Of("NVIDIA H100 80GB HBM3"),
+            [new ReClip.Model.Benchmarks.MemoryBoundRate("LayerNorm, float32 to float32", "12608×768", 7.7e7, 0.03)]);
         using JsonDocument report = JsonDocument.Parse(JsonSerializer.Serialize(result, ReClip.Cli.CliJson.Output.GpuBenchmarkResult));
         // The keys tools/gpu/compare_bench.py reads.
         string[] keys = ["batch", "size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
             "pooled_b_float16_images_per_second", "dense_b_float16_deviation", "segmentation_images_per_second",
-            "training_steps_per_second", "gemm_size", "gemm_gflops", "dense_kernel_times", "dense_b_float16_kernel_times", "training_step_kernel_times"];
+            "training_steps_per_second", "gemm_size", "gemm_gflops", "dense_kernel_times", "dense_b_float16_kernel_times", "training_step_kernel_times",
+            "dense_flops_per_image", "pooled_flops_per_image", "peak", "memory_bound"];
         Assert.That(keys.Where(key => !report.RootElement.TryGetProperty(key, out _)), Is.Empty);
         JsonElement kernel = report.RootElement.GetProperty("dense_kernel_times")[0];
         Assert.That(new[] { "name", "calls", "milliseconds" }.Where(key => !kernel.TryGetProperty(key, out _)), Is.Empty);
+        JsonElement peak = report.RootElement.GetProperty("peak");
+        Assert.That(new[] { "card", "float32_tera_flops", "b_float16_tera_flops", "memory_gigabytes_per_second" }.Where(key => !peak.TryGetProperty(key, out _)), Is.Empty);
+        JsonElement rate = report.RootElement.GetProperty("memory_bound")[0];
+        Assert.That(new[] { "kernel", "shape", "milliseconds_per_call", "gigabytes_per_second" }.Where(key => !rate.TryGetProperty(key, out _)), Is.Empty);
+        Assert.That(rate.GetProperty("gigabytes_per_second").GetDouble(), Is.EqualTo(7.7e7 / 0.03e6).Within(1e-6), "bytes over milliseconds·1e6");
+        Assert.That(report.RootElement.GetProperty("dense_b_float16_mfu").GetDouble(), Is.EqualTo(3 * 34.7e9 / 989.4e12).Within(1e-15));
     }
 
     [Test]

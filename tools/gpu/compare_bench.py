@@ -1,7 +1,9 @@
 """Ours against the PyTorch peer on one card, from the files tools/gpu/run.sh wrote into OUT: bench-cuda-b*.json
 (`reclip bench --device cuda --json`) and peer.json (vit_peer.py). Prints images/s of each and the speed-up
 (ours / PyTorch) at the same precision: float32, and bfloat16 (ours: bfloat16 linear weights, GEMM inputs and attention
-products, float32 accumulation and residual stream; PyTorch's: everything in bfloat16)."""
+products, float32 accumulation and residual stream; PyTorch's: everything in bfloat16), with each side's model-FLOP
+utilisation against the card's datasheet peak at that precision (the same FLOPs per image for both), then the
+memory-bound kernels' GB/s against the card's bandwidth."""
 import glob
 import os
 import sys
@@ -17,22 +19,43 @@ def kernel_table(title, times, rows):
         print(f"    {t['name'][:58]:<58} {t['calls']:5d} {t['milliseconds']:9.3f} ms {100 * t['milliseconds'] / (total or 1.0):5.1f}%")
 
 
+def utilisation(images_per_second, flops_per_image, tera_flops):
+    """Model FLOP/s over the peak, as a percentage string; '-' without a rate or a peak."""
+    if not images_per_second or not tera_flops:
+        return f"{'-':>6}"
+    return f"{100 * images_per_second * flops_per_image / (tera_flops * 1e12):5.1f}%"
+
+
+def memory_table(ours):
+    """Bytes/s of the memory-bound kernels at the tower's sizes, and their share of the card's bandwidth when known."""
+    peak = ours.get("peak")
+    bandwidth = peak["memory_gigabytes_per_second"] if peak else None
+    print(f"  ours: memory-bound kernels" + (f" against {bandwidth:.0f} GB/s ({peak['card']})" if bandwidth else " (no datasheet bandwidth for this card)"))
+    for rate in ours.get("memory_bound") or []:
+        share = f"{100 * rate['gigabytes_per_second'] / bandwidth:5.1f}%" if bandwidth else ""
+        print(f"    {rate['kernel']:<32} {rate['shape']:>18} {rate['milliseconds_per_call']:8.3f} ms {rate['gigabytes_per_second']:7.0f} GB/s {share}")
+
+
 def main(out):
     peer = load(os.path.join(out, "peer.json"))
     if peer is None:
         return 1
     rates = peer["images_per_second"]
-    print(f"{'case':<24} {'ours img/s':>11} {'torch img/s':>11} {'speed-up':>9}")
+    print(f"{'case':<24} {'ours img/s':>11} {'torch img/s':>11} {'speed-up':>9} {'ours MFU':>8} {'torch MFU':>9}")
     for path in sorted(glob.glob(os.path.join(out, "bench-cuda-b*.json"))):
         ours = load(path)
         if ours is None:
             continue
         batch = ours["batch"]
+        peak = ours.get("peak") or {}
         for name in ("dense", "pooled"):
-            for precision, key in (("float32", f"{name}_images_per_second"), ("bfloat16", f"{name}_b_float16_images_per_second")):
+            flops = ours.get(f"{name}_flops_per_image", 0.0)
+            for precision, key, ceiling in (("float32", f"{name}_images_per_second", peak.get("float32_tera_flops")),
+                                            ("bfloat16", f"{name}_b_float16_images_per_second", peak.get("b_float16_tera_flops"))):
                 mine, theirs = ours[key], rates.get(f"{precision}_{name}_b{batch}")
                 ratio = f"{mine / theirs:9.2f}" if theirs else f"{'-':>9}"
-                print(f"{name + ' ' + precision + ' b' + str(batch):<24} {mine:11.1f} {theirs or 0:11.1f} {ratio}")
+                print(f"{name + ' ' + precision + ' b' + str(batch):<24} {mine:11.1f} {theirs or 0:11.1f} {ratio} "
+                      f"{utilisation(mine, flops, ceiling):>8} {utilisation(theirs, flops, ceiling):>9}")
         # Relative to the largest feature, rounding moves the features by a few 1e-3 (1.3e-3 for the CPU form of the
         # same rounding); a wrong bfloat16 kernel by O(1).
         deviation = ours.get("dense_b_float16_deviation")
@@ -42,6 +65,7 @@ def main(out):
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
         print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
               f"({ours['size']} px, {ours['classes']} classes, towers and head on the GPU)")
+        memory_table(ours)
         kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)
         step = ours.get("training_step_kernel_times") or []

@@ -73,11 +73,30 @@ public static class BenchCommand
             ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers and head on the GPU)")),
             ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, towers and head on the GPU)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
+            ("model FLOP utilisation", Utilisation(result)),
         ]);
+        MemoryTable(result);
         KernelTable("one dense float32 batch", result.DenseKernelTimes);
         KernelTable("one dense batch with bfloat16 linears", result.DenseBFloat16KernelTimes);
         KernelTable(string.Create(CultureInfo.InvariantCulture, $"one training step (wall {1000 / result.TrainingStepsPerSecond:F2} ms)"), result.TrainingStepKernelTimes);
         return ExitCode.Success;
+    }
+
+    private static string Utilisation(GpuBenchmarkResult result) => result.Peak is GpuPeak peak
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"dense {result.DenseMfu:P1} of {peak.Float32TeraFlops:F1} TFLOP/s float32, {result.DenseBFloat16Mfu:P1} of {peak.BFloat16TeraFlops:F0} TFLOP/s bfloat16 (dense, {peak.Card} datasheet; {result.DenseFlopsPerImage / 1e9:F1} GFLOP per image)")
+        : "unknown: no datasheet figures for this card";
+
+    private static void MemoryTable(GpuBenchmarkResult result)
+    {
+        string ceiling = result.Peak is GpuPeak peak ? string.Create(CultureInfo.InvariantCulture, $" against {peak.MemoryGigabytesPerSecond:F0} GB/s ({peak.Card})") : "";
+        Terminal.Table($"Memory-bound kernels at the tower's sizes{ceiling}", ["kernel", "shape", "ms", "GB/s", "share"],
+            result.MemoryBound.Select(rate => new[]
+            {
+                rate.Kernel, rate.Shape, rate.MillisecondsPerCall.ToString("F3", CultureInfo.InvariantCulture),
+                rate.GigabytesPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+                result.Peak is GpuPeak card ? (rate.GigabytesPerSecond / card.MemoryGigabytesPerSecond).ToString("P0", CultureInfo.InvariantCulture) : "?",
+            }));
     }
 
     private static void KernelTable(string what, IReadOnlyList<KernelTime> times)

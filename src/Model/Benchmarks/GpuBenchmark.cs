@@ -17,18 +17,36 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="DenseKernelTimes">Where one float32 dense batch spends its GPU time, per kernel and cuBLAS call, the largest first.</param>
 /// <param name="DenseBFloat16KernelTimes">The same with the bfloat16 linear weights.</param>
 /// <param name="TrainingStepKernelTimes">The same for one training step: set against the step's wall time, what the GPU is not doing is the CPU's part.</param>
+/// <param name="DenseFlopsPerImage">The dense tower's model FLOPs per image (<see cref="VisionFlops"/>).</param>
+/// <param name="PooledFlopsPerImage">The pooled tower's.</param>
+/// <param name="Peak">The card's datasheet ceilings, or null for a card <see cref="GpuPeak"/> does not know.</param>
+/// <param name="MemoryBound">The memory-bound kernels' bytes/s at the tower's sizes for the batch (<see cref="MemoryBoundRates"/>).</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
-    IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes);
+    IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
+    double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound)
+{
+    /// <summary>Model-FLOP utilisation of the dense float32 tower: its model FLOP/s over the card's float32 peak (null: peak unknown).</summary>
+    public double? DenseMfu => Utilisation(DenseImagesPerSecond * DenseFlopsPerImage, Peak?.Float32TeraFlops);
+
+    /// <summary>The same for the dense tower with bfloat16 linears, over the card's dense bfloat16 tensor-core peak.</summary>
+    public double? DenseBFloat16Mfu => Utilisation(DenseBFloat16ImagesPerSecond * DenseFlopsPerImage, Peak?.BFloat16TeraFlops);
+
+    /// <summary>The pooled tower with bfloat16 linears, over the same peak.</summary>
+    public double? PooledBFloat16Mfu => Utilisation(PooledBFloat16ImagesPerSecond * PooledFlopsPerImage, Peak?.BFloat16TeraFlops);
+
+    private static double? Utilisation(double flopsPerSecond, double? peakTeraFlops) => peakTeraFlops is double peak ? flopsPerSecond / (peak * 1e12) : null;
+}
 
 /// <summary>
 /// Measures a CUDA device on the parts of the method that run there with ViT-B/16-size random weights made in memory: the
 /// image tower (dense and pooled, float32 and with bfloat16 linear weights) at a batch size, segmentation and training with the towers and
 /// the head there (as `--device cuda` runs them), and the float32 GEMM underneath. Every timed call ends with its results on the
 /// host or a device synchronisation, so the rate is of finished work, launches and all. Then, untimed, a
-/// <see cref="KernelProfile"/> of one dense batch in each precision and of one training step says where the GPU time goes.
+/// <see cref="KernelProfile"/> of one dense batch in each precision and of one training step says where the GPU time goes,
+/// and the memory-bound kernels' bytes/s say how close to the card's bandwidth they run.
 /// </summary>
 public static class GpuBenchmark
 {
@@ -66,9 +84,11 @@ public static class GpuBenchmark
             step.Run();
             stepKernelTimes = profile.Stop();
         }
+        ClipConfig config = weights.Config;
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
-            denseHalfKernelTimes, stepKernelTimes);
+            denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
+            MemoryBoundRates.Measure(device, config, size, batch));
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>
