@@ -5,6 +5,8 @@
 //                    losses[s] = max + log Σ exp(z − max) − z[classes[s]] (the stable −log softmax of the target)
 //   logit_gradient:  dz = P − onehot(classes[s]); the scale gradLoss/|S| is folded into the next GEMM's alpha
 //   scatter_columns: dmask[n, c] = d_columns[n, slot[c]] for the hypothesis classes (slot[c] ≥ 0), 0 elsewhere
+//   accumulate:      total += (float)(Σ_s losses[s] / |S|), the image's loss added to a batch's sum on the device (a
+//                    double kept in two floats), so that a step reads its loss once instead of once per image
 
 #include "warp.cuh"
 
@@ -64,4 +66,14 @@ extern "C" __global__ void pooling_scatter_columns(const float* __restrict__ d_c
         int s = slot[e % class_count];
         d_mask[e] = s >= 0 ? d_columns[e / class_count * count + s] : 0.0f;
     }
+}
+
+// One thread: the image's |S| row losses in order, in double as the CPU sums them, its mean rounded to float as the CPU's
+// Forward returns it, added to the running double.
+extern "C" __global__ void pooling_loss_accumulate(const float* __restrict__ losses, int count, double* __restrict__ total)
+{
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    double sum = 0.0;
+    for (int s = 0; s < count; s++) sum += losses[s];
+    *total += (double)(float)(sum / count);
 }

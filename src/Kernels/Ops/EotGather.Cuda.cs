@@ -22,7 +22,7 @@ public static partial class EotGather
     private static void Launch(string kernel, int device, Tensor input, ReadOnlySpan<int> indices, Tensor output, long count, int length, int width)
     {
         if (count == 0) return;
-        using Tensor rows = DeviceTensors.Upload(indices, input.Device);
+        using Tensor rows = DeviceConstants.Get(indices, input.Device);
         KernelCache.Load(KernelSources.Get("eotgather"), device).Kernel(kernel).Launch(LaunchShapes.Elementwise(count), null, new KernelArguments()
             .Pointer(DeviceTensors.Address(input)).Pointer(DeviceTensors.Address(rows)).Pointer(DeviceTensors.Address(output))
             .Int(indices.Length).Int(length).Int(width));

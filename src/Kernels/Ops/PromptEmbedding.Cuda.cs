@@ -12,7 +12,7 @@ public static partial class PromptEmbedding
     {
         int device = DeviceTensors.Require("PromptEmbedding", embedding, context, positional, x);
         if (x.ElementCount == 0) return;
-        using Tensor ids = DeviceTensors.Upload(slotIds, x.Device);
+        using Tensor ids = DeviceConstants.Get(slotIds, x.Device);
         KernelCache.Load(KernelSources.Get("promptembedding"), device).Kernel("prompt_embedding_forward").Launch(
             LaunchShapes.Elementwise(x.ElementCount), null, new KernelArguments()
                 .Pointer(DeviceTensors.Address(embedding)).Pointer(DeviceTensors.Address(context)).Pointer(DeviceTensors.Address(ids))

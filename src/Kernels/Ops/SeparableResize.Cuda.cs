@@ -16,8 +16,8 @@ internal static class SeparableResizeCuda
         int device = DeviceTensors.Require(op, input, output);
         int inHeight = channelsLast ? input.Size(0) : input.Size(-2), inWidth = channelsLast ? input.Size(1) : input.Size(-1);
         int outHeight = rows.Index.Length / rows.Count, outWidth = columns.Index.Length / columns.Count;
-        using Tensor rowIndex = DeviceTensors.Upload<int>(rows.Index, output.Device), rowWeight = DeviceTensors.Upload<float>(rows.Weight, output.Device);
-        using Tensor columnIndex = DeviceTensors.Upload<int>(columns.Index, output.Device), columnWeight = DeviceTensors.Upload<float>(columns.Weight, output.Device);
+        using Tensor rowIndex = DeviceConstants.Get<int>(rows.Index, output.Device), rowWeight = DeviceConstants.Get<float>(rows.Weight, output.Device);
+        using Tensor columnIndex = DeviceConstants.Get<int>(columns.Index, output.Device), columnWeight = DeviceConstants.Get<float>(columns.Weight, output.Device);
         KernelCache.Load(KernelSources.Get("resize"), device).Kernel("resize_separable").Launch(LaunchShapes.Elementwise(output.ElementCount), null,
             new KernelArguments()
                 .Pointer(DeviceTensors.Address(input)).Pointer(DeviceTensors.Address(output))

@@ -11,7 +11,7 @@ public static partial class TokenEmbedding
     {
         int device = DeviceTensors.Require("TokenEmbedding", embedding, positional, x);
         if (x.ElementCount == 0) return;
-        using Tensor rows = DeviceTensors.Upload(ids, x.Device);
+        using Tensor rows = DeviceConstants.Get(ids, x.Device);
         KernelCache.Load(KernelSources.Get("tokenembedding"), device).Kernel("token_embedding").Launch(LaunchShapes.Elementwise(x.ElementCount), null,
             new KernelArguments()
                 .Pointer(DeviceTensors.Address(embedding)).Pointer(DeviceTensors.Address(rows)).Pointer(DeviceTensors.Address(positional))

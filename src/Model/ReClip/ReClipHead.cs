@@ -243,7 +243,7 @@ public sealed class ReClipHead : IDisposable
 
             // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B (B of the whole data-parallel batch).
             using Tensor dMask = Tensor.Empty(logits.Shape, DType.F32, device);
-            double total = 0;
+            using Tensor total = MaskedPoolingLoss.NewTotal(device);
             for (int b = 0; b < batch; b++)
             {
                 int[] classesOf = hypotheses[b] ?? throw new ArgumentException($"ReClipHead: image {b} has no hypothesis list", nameof(hypotheses));
@@ -251,10 +251,9 @@ public sealed class ReClipHead : IDisposable
                 using Tensor m = result.Mask.Slice(0, b, 1).Reshape(patches, classes);
                 using Tensor dm = dMask.Slice(0, b, 1).Reshape(patches, classes);
                 using Tensor probabilities = Tensor.Empty([classesOf.Length, classes], DType.F32, device);
-                total += MaskedPoolingLoss.Forward(f, m, classesOf, Query, probabilities, LogitScale);
+                MaskedPoolingLoss.Accumulate(f, m, classesOf, Query, probabilities, total, LogitScale);
                 MaskedPoolingLoss.Backward(f, Query, classesOf, probabilities, dm, 1f / wholeBatch, LogitScale);
             }
-            result.Loss = (float)(total / wholeBatch);
 
             using Tensor dLogits = Tensor.Empty(logits.Shape, DType.F32, device);
             GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
@@ -268,6 +267,8 @@ public sealed class ReClipHead : IDisposable
             Extractor.Backward(gridOnDevice, dP, result.Gradients[1], result.Gradients[2]);
             using Tensor dContext = Prompt.Backward(reference, dR);
             result.Gradients[0].CopyFrom(dContext);
+            // Read last: on a GPU this waits for the device, which by now has the whole backward queued.
+            result.Loss = (float)(MaskedPoolingLoss.ReadTotal(total) / wholeBatch);
             return result;
         }
         catch
