@@ -7,6 +7,14 @@
 //   scatter_columns: dmask[n, c] = d_columns[n, slot[c]] for the hypothesis classes (slot[c] ≥ 0), 0 elsewhere
 //   accumulate:      total += (float)(Σ_s losses[s] / |S|), the image's loss added to a batch's sum on the device (a
 //                    double kept in two floats), so that a step reads its loss once instead of once per image
+// The batch_ kernels run a whole batch at once (MaskedPoolingLossBatch.Cuda.cs): every image pools all C columns of its
+// mask, and members[b·C + c] (1 when c is in image b's hypothesis) says which rows count. Rows outside a hypothesis get a
+// zero logit gradient, so their pooled gradient and their mask column come out exactly 0 without a scatter; the launch
+// count no longer grows with the batch, and the shapes no longer depend on the hypotheses.
+//   batch_softmax_loss:     softmax in place on every row r = b·C + c; losses[r] = −log softmax(z_r)[c] for members, else 0
+//   batch_total:            per image in order: |S_b|, the mean of its member losses rounded to float, added to the double
+//                           total; scales[b] = gradLoss / |S_b| (0 for an empty hypothesis)
+//   batch_logit_gradient:   dz_r = scales[b]·(P_r − onehot(c)) for member rows, 0 elsewhere
 
 #include "warp.cuh"
 
@@ -76,4 +84,65 @@ extern "C" __global__ void pooling_loss_accumulate(const float* __restrict__ los
     double sum = 0.0;
     for (int s = 0; s < count; s++) sum += losses[s];
     *total += (double)(float)(sum / count);
+}
+
+// One warp per row r = b·C + c of the [B·C, C] logits, 8 rows per block; row r's target is its own class c.
+extern "C" __global__ void pooling_batch_softmax_loss(float* __restrict__ logits, const int* __restrict__ members, float* __restrict__ losses,
+    int rows, int class_count)
+{
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= rows) return;
+    float* z = logits + (long long)row * class_count;
+    int target_index = row % class_count;
+    float high = __int_as_float(0xff800000);
+    for (int i = lane; i < class_count; i += 32) high = fmaxf(high, z[i]);
+    high = warp_max(high);
+    // As in pooling_softmax_loss: the target's lane keeps its logit before overwriting it.
+    float target = __int_as_float(0xff800000), sum = 0.0f;
+    for (int i = lane; i < class_count; i += 32)
+    {
+        if (i == target_index) target = z[i];
+        float e = expf(z[i] - high);
+        z[i] = e;
+        sum += e;
+    }
+    target = warp_max(target);
+    sum = warp_sum(sum);
+    float inverse = 1.0f / sum;
+    for (int i = lane; i < class_count; i += 32) z[i] *= inverse;
+    if (lane == 0) losses[row] = members[row] ? (float)((double)high + log((double)sum) - target) : 0.0f;
+}
+
+// One thread: the images in order, as the CPU adds them (each image's member losses in class order, in double).
+extern "C" __global__ void pooling_batch_total(const float* __restrict__ losses, const int* __restrict__ members, int batch, int class_count,
+    float grad_loss, float* __restrict__ scales, double* __restrict__ total)
+{
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    double running = *total;
+    for (int b = 0; b < batch; b++)
+    {
+        int count = 0;
+        double sum = 0.0;
+        for (int c = 0; c < class_count; c++)
+            if (members[b * class_count + c])
+            {
+                count++;
+                sum += losses[b * class_count + c];
+            }
+        if (count > 0) running += (double)(float)(sum / count);
+        scales[b] = count > 0 ? grad_loss / count : 0.0f;
+    }
+    *total = running;
+}
+
+extern "C" __global__ void pooling_batch_logit_gradient(const float* __restrict__ probabilities, const int* __restrict__ members,
+    const float* __restrict__ scales, float* __restrict__ d_logits, int batch, int class_count)
+{
+    long long total = (long long)batch * class_count * class_count;
+    for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x)
+    {
+        long long row = e / class_count;
+        int column = (int)(e % class_count), c = (int)(row % class_count), b = (int)(row / class_count);
+        d_logits[e] = members[row] ? scales[b] * (probabilities[e] - (column == c ? 1.0f : 0.0f)) : 0.0f;
+    }
 }

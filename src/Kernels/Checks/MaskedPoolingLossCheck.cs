@@ -19,11 +19,19 @@ public sealed class MaskedPoolingLossCheck : IOpCheck
 
     public Type Op => typeof(MaskedPoolingLoss);
 
-    /// <summary>N x C x E x |S|; 441x20x512x3 is a VOC image (spec §13), 1024x150x512x22 an ADE one (mean |S| 22, §8).</summary>
-    public IReadOnlyList<string> Cases { get; } = ["1x1x1x1", "9x5x7x3", "441x20x512x3", "1024x150x512x22"];
+    private const string BatchPrefix = "batch ";
+
+    /// <summary>
+    /// N x C x E x |S|; 441x20x512x3 is a VOC image (spec §13), 1024x150x512x22 an ADE one (mean |S| 22, §8). "batch"
+    /// B x N x C x E: a training step's batch through <see cref="MaskedPoolingLoss.ForwardBackward"/>, image b with b mod 4
+    /// hypothesis classes (so one or more with none); 8x441x20x512 is a VOC step at 336 px.
+    /// </summary>
+    public IReadOnlyList<string> Cases { get; } = ["1x1x1x1", "9x5x7x3", "441x20x512x3", "1024x150x512x22", BatchPrefix + "3x9x5x7", BatchPrefix + "8x441x20x512"];
 
     public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {
+        if (testCase.StartsWith(BatchPrefix, StringComparison.Ordinal))
+            return RunBatch(testCase, CaseSize.Parse(testCase[BatchPrefix.Length..]), device, seed);
         int[] size = CaseSize.Parse(testCase);
         (int patches, int classCount, int width, int count) = (size[0], size[1], size[2], size[3]);
         var random = new RandomTensors(seed);
@@ -55,6 +63,37 @@ public sealed class MaskedPoolingLossCheck : IOpCheck
         using Tensor td = Tensor.Empty([patches, classCount], DType.F32, device);
         outputs.Time(() => MaskedPoolingLoss.Backward(tf, tt, classes, tp, td, GradLoss));
         outputs.Compare("dmask", td, dMask, Backward(patches, count));
+        return outputs.Results;
+    }
+
+    private static IReadOnlyList<OpCheckResult> RunBatch(string testCase, int[] size, Device device, int seed)
+    {
+        (int batch, int patches, int classCount, int width) = (size[0], size[1], size[2], size[3]);
+        var random = new RandomTensors(seed);
+        var picks = new System.Random(seed);
+        float[] features = UnitRows(random.Uniform(batch * patches * width), width), text = UnitRows(random.Uniform(classCount * width), width);
+        float[] mask = random.Uniform(batch * patches * classCount, 0, 1), dMask = new float[mask.Length];
+        int[][] hypotheses = [.. Enumerable.Range(0, batch).Select(b => Hypothesis(picks, classCount, Math.Min(b % 4, classCount)))];
+        double loss = 0;
+        int largest = 1;
+        for (int b = 0; b < batch; b++)
+        {
+            int[] classes = hypotheses[b];
+            largest = Math.Max(largest, classes.Length);
+            float[] probabilities = new float[classes.Length * classCount];
+            ReadOnlySpan<float> f = features.AsSpan(b * patches * width, patches * width), m = mask.AsSpan(b * patches * classCount, patches * classCount);
+            loss += MaskedPoolingLoss.Reference(f, m, classes, text, classCount, probabilities);
+            MaskedPoolingLoss.BackwardReference(f, text, classes, probabilities, dMask.AsSpan(b * patches * classCount, patches * classCount), classCount, GradLoss);
+        }
+
+        var outputs = new CheckOutputs("masked_pooling_loss", testCase);
+        using Tensor tf = RandomTensors.On(device, features, batch, patches, width), tm = RandomTensors.On(device, mask, batch, patches, classCount);
+        using Tensor tt = RandomTensors.On(device, text, classCount, width), td = Tensor.Empty([batch, patches, classCount], DType.F32, device);
+        using Tensor total = MaskedPoolingLoss.NewTotal(device);
+        outputs.Time(() => MaskedPoolingLoss.ForwardBackward(tf, tm, hypotheses, tt, total, td, GradLoss));
+        using (Tensor sum = Tensor.FromSpan<float>([(float)MaskedPoolingLoss.ReadTotal(total)], [1]))
+            outputs.Compare("batch loss", sum, [(float)loss], Loss with { Absolute = batch * Loss.Absolute });
+        outputs.Compare("batch dmask", td, dMask, Backward(patches, largest));
         return outputs.Results;
     }
 

@@ -244,16 +244,7 @@ public sealed class ReClipHead : IDisposable
             // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B (B of the whole data-parallel batch).
             using Tensor dMask = Tensor.Empty(logits.Shape, DType.F32, device);
             using Tensor total = MaskedPoolingLoss.NewTotal(device);
-            for (int b = 0; b < batch; b++)
-            {
-                int[] classesOf = hypotheses[b] ?? throw new ArgumentException($"ReClipHead: image {b} has no hypothesis list", nameof(hypotheses));
-                using Tensor f = onDevice.Slice(0, b, 1).Reshape(patches, embed);
-                using Tensor m = result.Mask.Slice(0, b, 1).Reshape(patches, classes);
-                using Tensor dm = dMask.Slice(0, b, 1).Reshape(patches, classes);
-                using Tensor probabilities = Tensor.Empty([classesOf.Length, classes], DType.F32, device);
-                MaskedPoolingLoss.Accumulate(f, m, classesOf, Query, probabilities, total, LogitScale);
-                MaskedPoolingLoss.Backward(f, Query, classesOf, probabilities, dm, 1f / wholeBatch, LogitScale);
-            }
+            MaskedPoolingLoss.ForwardBackward(onDevice, result.Mask, hypotheses, Query, total, dMask, 1f / wholeBatch, LogitScale);
 
             using Tensor dLogits = Tensor.Empty(logits.Shape, DType.F32, device);
             GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
