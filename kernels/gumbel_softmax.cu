@@ -100,10 +100,13 @@ __device__ void gumbel_row(float* soft, float* mask, int classes, int lane, floa
 
 // noise is the Gumbel noise g per element when given (parity with PyTorch, whose RNG we cannot replay);
 // when it is null, g = -log(-log U) with U from Philox (seed, stream, first + element index), as the CPU path draws it.
+// stream_at, when not null, holds the stream in device memory instead: a training step replayed as a CUDA graph keeps
+// its launch arguments, so each step writes its number there before the replay.
 extern "C" __global__ void gumbel_softmax_forward(const float* __restrict__ logits, const float* __restrict__ noise,
     float* __restrict__ mask, float* __restrict__ y_soft, int rows, int classes, float scale, float tau,
-    unsigned long long seed, unsigned long long stream, unsigned long long first)
+    unsigned long long seed, unsigned long long stream, unsigned long long first, const unsigned long long* __restrict__ stream_at)
 {
+    if (stream_at) stream = *stream_at;
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
     if (row >= rows) return;

@@ -65,6 +65,16 @@ def main(out):
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
         print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
               f"({ours['size']} px, {ours['classes']} classes, towers and head on the GPU)")
+        # A replayed step runs the eager step's kernels on the same data: its values should match to the bit.
+        failure = ours.get("training_graph_failure")
+        if failure:
+            print(f"{'cuda graph':<24} none: {failure}")
+        elif "training_eager_steps_per_second" in ours:
+            deviation = ours.get("training_graph_deviation")
+            verdict = "ok" if deviation is not None and deviation < 1e-5 else "DIFFERS: the graph does not replay the eager step"
+            apart = f"{deviation:.2e}" if deviation is not None else "?"
+            print(f"{'cuda graph':<24} {1000 / ours['training_steps_per_second']:.2f} ms per step against {1000 / ours['training_eager_steps_per_second']:.2f} "
+                  f"without; the trainable values {apart} apart after the same steps ({verdict})")
         memory_table(ours)
         kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)

@@ -40,6 +40,7 @@ public static class TrainCommand
         var batch = new Option<int?>("--batch-size") { Description = "Images per step (per rank in a data-parallel run)." };
         var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip a step whose loss or gradients are not finite instead of stopping." };
+        var noCudaGraphs = new Option<bool>("--no-cuda-graphs") { Description = "On a GPU, queue every kernel of every step instead of replaying each step as one CUDA graph." };
         // Nullable, so that the command's validator sees an option left out as absent (it does not see default values).
         var worldSize = new Option<int?>("--world-size")
         {
@@ -60,7 +61,7 @@ public static class TrainCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, device, imageBFloat16,
+            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, device, imageBFloat16,
             worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
@@ -103,7 +104,10 @@ public static class TrainCommand
             if (parse.GetValue(lr) is double rate) preset = preset with { LearningRate = rate };
             if (parse.GetValue(batch) is int b) preset = preset with { BatchSize = b };
             if (parse.GetValue(ratio) is [double low, double high]) preset = preset with { RatioMin = low, RatioMax = high };
-            var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed)) { SkipNonFinite = parse.GetValue(skipNonFinite) };
+            var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed))
+            {
+                SkipNonFinite = parse.GetValue(skipNonFinite), CudaGraphs = !parse.GetValue(noCudaGraphs),
+            };
             options.Validate();
             // Before anything is loaded; the folder itself comes with the first checkpoint, so a run that fails earlier leaves none.
             OutputPath.CheckFolder(options.OutputDirectory);

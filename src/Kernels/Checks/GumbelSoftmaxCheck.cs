@@ -38,6 +38,12 @@ public sealed class GumbelSoftmaxCheck : IOpCheck
         outputs.Time(() => GumbelSoftmax.Forward(to, (ulong)seed, Stream, tm, ty));
         outputs.Compare("mask (Philox noise)", tm, mask, Soft);
         outputs.Compare("y_soft (Philox noise)", ty, ySoft, Soft);
+        // The stream read from device memory (a replayed training step), the argument deliberately another.
+        using (Tensor streamAt = GumbelSoftmax.StreamTensor(Stream, device))
+        {
+            outputs.Time(() => GumbelSoftmax.Forward(to, (ulong)seed, Stream + 1, tm, ty, streamAt: streamAt));
+            outputs.Compare("mask (Philox noise, stream on the device)", tm, mask, Soft);
+        }
         outputs.Time(() => GumbelSoftmax.Forward(to, tn, tm, ty));
         outputs.Compare("mask (given noise)", tm, mask, Soft);
         outputs.Compare("y_soft (given noise)", ty, ySoft, Soft);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using ReClip.Kernels.Random;
 using ReClip.Runtime.Tensors;
@@ -102,18 +103,27 @@ public static partial class GumbelSoftmax
     /// <summary>
     /// mask and ySoft from logits, with the noise of <see cref="Noise"/>(seed, stream) drawn on the fly: logit i takes
     /// the stream's element <paramref name="firstIndex"/> + i, so a part of a larger batch (one rank's images of a
-    /// data-parallel step) draws the noise the whole batch would give it.
+    /// data-parallel step) draws the noise the whole batch would give it. <paramref name="streamAt"/>, when given, holds
+    /// the stream instead: an i32 [2] tensor on the op's device with the 64-bit value (<see cref="StreamTensor"/>), which
+    /// a training step replayed as a CUDA graph rewrites before each replay.
     /// </summary>
     public static unsafe void Forward(Tensor logits, ulong seed, ulong stream, Tensor mask, Tensor ySoft, float scale = DefaultScale, float tau = DefaultTau,
-        ulong firstIndex = 0)
+        ulong firstIndex = 0, Tensor? streamAt = null)
     {
         int classes = Classes("GumbelSoftmax", logits, mask, ySoft);
+        if (streamAt is not null)
+            Shape.Require("GumbelSoftmax stream", [2], streamAt.Shape);
         if (!logits.Device.IsCpu)
         {
-            ForwardCuda(logits, seed, stream, firstIndex, mask, ySoft, classes, scale, tau);
+            ForwardCuda(logits, seed, stream, streamAt, firstIndex, mask, ySoft, classes, scale, tau);
             return;
         }
         OpGuard.Cpu("GumbelSoftmax", logits, mask, ySoft);
+        if (streamAt is not null)
+        {
+            OpGuard.Cpu("GumbelSoftmax stream", DType.I32, streamAt);
+            stream = MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(streamAt.AsSpan<int>()));
+        }
         nint al = (nint)logits.Pointer<float>(), am = (nint)mask.Pointer<float>(), ay = (nint)ySoft.Pointer<float>();
         ParallelRows.For(Rows(logits, classes), classes, (start, end) =>
         {
@@ -126,6 +136,13 @@ public static partial class GumbelSoftmax
                     new Span<float>((float*)am + at, classes), new Span<float>((float*)ay + at, classes), scale, tau);
             }
         });
+    }
+
+    /// <summary>An i32 [2] tensor on <paramref name="device"/> holding <paramref name="stream"/>, for <see cref="Forward(Tensor, ulong, ulong, Tensor, Tensor, float, float, ulong, Tensor?)"/>.</summary>
+    public static Tensor StreamTensor(ulong stream, Device device)
+    {
+        using Tensor host = Tensor.FromSpan(MemoryMarshal.Cast<ulong, int>([stream]), [2]);
+        return host.ToDevice(device);
     }
 
     /// <summary>dLogits = (scale/τ)·y_soft ⊙ (dMask − Σ_c dMask ⊙ y_soft), row by row.</summary>

@@ -12,19 +12,17 @@ namespace ReClip.Kernels.Ops;
 /// </summary>
 public static partial class MaskedPoolingLoss
 {
-    private static void ForwardBackwardCuda(Tensor features, Tensor mask, IReadOnlyList<int[]> hypotheses, Tensor text, Tensor total, Tensor dMask,
-        float gradLoss, float logitScale, int batch, int patches, int classCount, int width)
+    private static void ForwardBackwardCuda(Tensor features, Tensor mask, int[] membership, Tensor? membershipOnDevice, Tensor text, Tensor total,
+        Tensor dMask, float gradLoss, float logitScale, int batch, int patches, int classCount, int width)
     {
         int device = DeviceTensors.Require("MaskedPoolingLoss", features, mask, text, total, dMask);
+        if (membershipOnDevice is not null && DeviceTensors.Require("MaskedPoolingLoss membership", DType.I32, [membershipOnDevice]) != device)
+            throw new ArgumentException($"MaskedPoolingLoss: {membershipOnDevice} is not on cuda:{device}");
         if (batch == 0) return;
-        var membership = new int[batch * classCount];
-        for (int b = 0; b < batch; b++)
-            foreach (int c in hypotheses[b])
-                membership[b * classCount + c] = 1;
         LoadedModule module = KernelCache.Load(KernelSources.Get("maskedpoolingloss"), device);
         Device on = dMask.Device;
         int rows = batch * classCount;
-        using Tensor members = DeviceConstants.Get<int>(membership, on);
+        using Tensor members = membershipOnDevice?.Contiguous() ?? DeviceConstants.Get<int>(membership, on);
         using Tensor pooled = Tensor.Empty([rows, width], DType.F32, on), probabilities = Tensor.Empty([rows, classCount], DType.F32, on);
         using Tensor losses = Tensor.Empty([rows], DType.F32, on), scales = Tensor.Empty([batch], DType.F32, on);
         using Tensor dLogits = Tensor.Empty([rows, classCount], DType.F32, on), dPooled = Tensor.Empty([rows, width], DType.F32, on);

@@ -11,9 +11,11 @@ public static partial class MaskedPoolingLoss
     /// image b's class list, text [C, E]. On the CPU image by image through <see cref="Accumulate"/> and <see cref="Backward"/>
     /// (the same bits as calling them); on a GPU the whole batch at once over all C classes of every image, the hypotheses
     /// as a membership mask (kernels/maskedpoolingloss.cu): a fixed number of launches, none of them waiting for the host.
+    /// <paramref name="membership"/>, on a GPU: <see cref="Membership"/> of the same lists in an i32 [B, C] tensor there,
+    /// read instead of a copy made here (a step replayed as a CUDA graph rewrites it before each replay).
     /// </summary>
     public static void ForwardBackward(Tensor features, Tensor mask, IReadOnlyList<int[]> hypotheses, Tensor text, Tensor total, Tensor dMask,
-        float gradLoss, float logitScale = DefaultLogitScale)
+        float gradLoss, float logitScale = DefaultLogitScale, Tensor? membership = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(mask);
@@ -28,15 +30,12 @@ public static partial class MaskedPoolingLoss
         Shape.Require("MaskedPoolingLoss total", [2], total.Shape);
         if (hypotheses.Count != batch)
             throw new ArgumentException($"MaskedPoolingLoss: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
-        for (int b = 0; b < batch; b++)
-        {
-            int[] classes = hypotheses[b] ?? throw new ArgumentException($"MaskedPoolingLoss: image {b} has no hypothesis list", nameof(hypotheses));
-            using Tensor f = features.Slice(0, b, 1).Reshape(patches, width);
-            Sizes("MaskedPoolingLoss", f, [patches, classCount], text, classes);
-        }
+        int[] members = Membership(hypotheses, classCount);
         if (!dMask.Device.IsCpu)
         {
-            ForwardBackwardCuda(features, mask, hypotheses, text, total, dMask, gradLoss, logitScale, batch, patches, classCount, width);
+            if (membership is not null)
+                Shape.Require("MaskedPoolingLoss membership", [batch, classCount], membership.Shape);
+            ForwardBackwardCuda(features, mask, members, membership, text, total, dMask, gradLoss, logitScale, batch, patches, classCount, width);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -49,5 +48,28 @@ public static partial class MaskedPoolingLoss
             Accumulate(f, m, classes, text, probabilities, total, logitScale);
             Backward(f, text, classes, probabilities, dm, gradLoss, logitScale);
         }
+    }
+
+    /// <summary>
+    /// members [B·C]: 1 where class c is in image b's hypothesis, else 0, after checking every list (distinct ids in
+    /// 0..C−1, as <see cref="Forward"/> requires).
+    /// </summary>
+    public static int[] Membership(IReadOnlyList<int[]> hypotheses, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(hypotheses);
+        var members = new int[hypotheses.Count * classCount];
+        for (int b = 0; b < hypotheses.Count; b++)
+        {
+            int[] classes = hypotheses[b] ?? throw new ArgumentException($"MaskedPoolingLoss: image {b} has no hypothesis list", nameof(hypotheses));
+            foreach (int c in classes)
+            {
+                if ((uint)c >= (uint)classCount)
+                    throw new ArgumentOutOfRangeException(nameof(hypotheses), $"MaskedPoolingLoss: hypothesis class {c} of image {b} is outside 0..{classCount - 1}");
+                if (members[b * classCount + c] != 0)
+                    throw new ArgumentException($"MaskedPoolingLoss: image {b}'s hypothesis lists class {c} twice", nameof(hypotheses));
+                members[b * classCount + c] = 1;
+            }
+        }
+        return members;
     }
 }

@@ -12,7 +12,7 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="PooledBFloat16ImagesPerSecond">The pooled path, the same way.</param>
 /// <param name="DenseBFloat16Deviation">The largest difference between the bfloat16 and the float32 tower's dense features of one batch, relative to the largest feature: the check that the bfloat16 path computes the same thing, where no test runs (1.3e-3 for the CPU form of the same rounding, which leaves attention's probabilities unrounded).</param>
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers and the head on the GPU (picture, filter and upsampling on the CPU).</param>
-/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), the towers and the head on the GPU.</param>
+/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), the towers and the head on the GPU, each replayed as a CUDA graph as training runs them (queued kernel by kernel when the capture failed: see <paramref name="TrainingGraphFailure"/>).</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
 /// <param name="DenseKernelTimes">Where one float32 dense batch spends its GPU time, per kernel and cuBLAS call, the largest first.</param>
 /// <param name="DenseBFloat16KernelTimes">The same with the bfloat16 linear weights.</param>
@@ -21,13 +21,20 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="PooledFlopsPerImage">The pooled tower's.</param>
 /// <param name="Peak">The card's datasheet ceilings, or null for a card <see cref="GpuPeak"/> does not know.</param>
 /// <param name="MemoryBound">The memory-bound kernels' bytes/s at the tower's sizes for the batch (<see cref="MemoryBoundRates"/>).</param>
+/// <param name="TrainingEagerStepsPerSecond">The same steps queued kernel by kernel (`train --no-cuda-graphs`).</param>
+/// <param name="TrainingGraphDeviation">After <see cref="ParitySteps"/> steps from the same start, the largest difference between the trainable values of the graph's run and the eager run's, relative to each tensor's largest value: the graph replays the same kernels on the same data, so 0 is expected. Null without a graph.</param>
+/// <param name="TrainingGraphFailure">Why the steps could not be captured, or null.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
-    double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound)
+    double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
+    double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure)
 {
+    /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
+    public const int ParitySteps = 4;
+
     /// <summary>Model-FLOP utilisation of the dense float32 tower: its model FLOP/s over the card's float32 peak (null: peak unknown).</summary>
     public double? DenseMfu => Utilisation(DenseImagesPerSecond * DenseFlopsPerImage, Peak?.Float32TeraFlops);
 
@@ -75,11 +82,19 @@ public static class GpuBenchmark
             deviation = DenseDeviation(weights, half, images);
         }
         double segmentation = MachineBenchmark.SegmentationRate(weights, size, classes, timePerWorkload);
-        double steps;
+        double steps, eagerSteps;
+        string? graphFailure;
         IReadOnlyList<KernelTime> stepKernelTimes;
         using (var step = new TrainingStepWorkload(weights, size, classes))
         {
-            steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+            // Two warm-up steps: the first runs eagerly, the second is captured.
+            steps = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
+            graphFailure = step.Replayed ? null : step.GraphFailure ?? "no graph was replayed";
+        }
+        using (var step = new TrainingStepWorkload(weights, size, classes, cudaGraphs: false))
+        {
+            eagerSteps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+            // Kernel by kernel: a replayed graph is one launch, which a profile cannot split.
             using KernelProfile profile = KernelProfile.Start(device.Index);
             step.Run();
             stepKernelTimes = profile.Stop();
@@ -88,7 +103,7 @@ public static class GpuBenchmark
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
-            MemoryBoundRates.Measure(device, config, size, batch));
+            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, size, classes) : null, graphFailure);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>
@@ -124,6 +139,31 @@ public static class GpuBenchmark
             largest = Math.Max(largest, Math.Abs(x[i]));
         }
         return worst / largest;
+    }
+
+    /// <summary>max over the trainable tensors of max |graph − eager| / max |eager| after <see cref="GpuBenchmarkResult.ParitySteps"/> steps of each from one start.</summary>
+    private static double GraphDeviation(ClipWeights weights, int size, int classes)
+    {
+        using var replayed = new TrainingStepWorkload(weights, size, classes);
+        using var eager = new TrainingStepWorkload(weights, size, classes, cudaGraphs: false);
+        for (int i = 0; i < GpuBenchmarkResult.ParitySteps; i++)
+        {
+            replayed.Run();
+            eager.Run();
+        }
+        float[][] a = replayed.ParameterValues(), b = eager.ParameterValues();
+        double worst = 0;
+        for (int t = 0; t < a.Length; t++)
+        {
+            double largest = 0, difference = 0;
+            for (int i = 0; i < a[t].Length; i++)
+            {
+                largest = Math.Max(largest, Math.Abs(b[t][i]));
+                difference = Math.Max(difference, Math.Abs((double)a[t][i] - b[t][i]));
+            }
+            worst = Math.Max(worst, largest > 0 ? difference / largest : difference);
+        }
+        return worst;
     }
 
     private static double MeasureGemm(Device device, TimeSpan time)

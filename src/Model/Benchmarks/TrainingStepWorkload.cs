@@ -1,5 +1,6 @@
 using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
+using ReClip.Model.Training;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Benchmarks;
@@ -10,7 +11,8 @@ namespace ReClip.Model.Benchmarks;
 /// (Reference prompt with the shared prefix, bias, rectification, 5×5 decoder and BatchNorm, Gumbel-softmax,
 /// masked-pooling loss, backward, SGD). The Query bank is built once per run, so any unit rows stand in for it;
 /// the class names are one token each and the hypothesis is fixed. The crop and the head are where the towers are, as
-/// training places them.
+/// training places them; on a GPU each step replays as a CUDA graph (<see cref="StepGraph"/>), as training runs it, unless
+/// the workload is made without.
 /// </summary>
 public sealed class TrainingStepWorkload : IDisposable
 {
@@ -21,12 +23,14 @@ public sealed class TrainingStepWorkload : IDisposable
     private readonly ReClipHead head;
     private readonly Tensor image;
     private readonly int[][] hypotheses;
+    private readonly StepGraph? graph;
     private ulong step;
 
     /// <param name="weights">The frozen CLIP (not owned).</param>
     /// <param name="crop">The crop side in pixels (336 in the VOC setting).</param>
     /// <param name="classes">C, at least 2.</param>
-    public TrainingStepWorkload(ClipWeights weights, int crop, int classes)
+    /// <param name="cudaGraphs">On a GPU, replay steps as CUDA graphs.</param>
+    public TrainingStepWorkload(ClipWeights weights, int crop, int classes, bool cudaGraphs = true)
     {
         ArgumentNullException.ThrowIfNull(weights);
         if (classes < 2)
@@ -43,6 +47,7 @@ public sealed class TrainingStepWorkload : IDisposable
             using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, Seed);
             head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, Seed)
                 .MoveTo(vision.Device);
+            graph = cudaGraphs && !head.Device.IsCpu ? new StepGraph(head, vision, Seed) : null;
         }
         catch
         {
@@ -51,14 +56,30 @@ public sealed class TrainingStepWorkload : IDisposable
         }
     }
 
+    /// <summary>Why steps do not replay as graphs (<see cref="StepGraph.Failure"/>), or null.</summary>
+    public string? GraphFailure => graph?.Failure;
+
+    /// <summary>Whether the last step replayed a CUDA graph.</summary>
+    public bool Replayed => graph?.Replayed ?? false;
+
     public void Run()
     {
+        if (graph is not null)
+        {
+            using StepResult replayed = graph.Run(image, hypotheses, step++);
+            head.Update(replayed, LearningRate);
+            return;
+        }
         using DenseFeatures dense = vision.EncodeDense(image);
         using StepResult result = head.Step(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, LearningRate, Seed, step++);
     }
 
+    /// <summary>The head's trainable values as they stand, for comparing two workloads' runs.</summary>
+    public float[][] ParameterValues() => [.. head.Parameters.Select(p => p.Value.ToFloatArray())];
+
     public void Dispose()
     {
+        graph?.Dispose();
         head.Dispose();
         image.Dispose();
     }

@@ -201,65 +201,14 @@ public sealed class ReClipHead : IDisposable
     public StepResult LossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed, ulong step,
         BatchShare? share = null)
     {
-        ArgumentNullException.ThrowIfNull(hypotheses);
-        RequireInputs(features, grid, rows, columns);
-        if (share is not null && !Device.IsCpu)
-            throw new InvalidOperationException($"ReClipHead: a data-parallel step exchanges its statistics and gradients in host memory; this head is on {Device}");
-        int embed = Query.Size(1), classes = Classes, patches = rows * columns, batch = features.Size(0);
-        if (hypotheses.Count != batch)
-            throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
-        if (noise is not null)
-            Shape.Require("ReClipHead Gumbel noise", [batch, patches, classes], noise.Shape);
-        if (share is not null && share.FirstImage + batch > share.GlobalBatch)
-            throw new ArgumentException($"ReClipHead: images {share.FirstImage}..{share.FirstImage + batch - 1} lie outside the step's batch of {share.GlobalBatch}", nameof(share));
-        int wholeBatch = share?.GlobalBatch ?? batch;
-        ICollective? group = share?.Group;
-
-        Device device = Device;
-        var result = new StepResult(batch, rows, columns, classes, Parameters, device);
+        int batch = RequireStep(features, grid, rows, columns, hypotheses, noise, share);
+        var result = new StepResult(batch, rows, columns, Classes, Parameters, Device);
         try
         {
-            using Tensor onDevice = DeviceTransfer.Onto(features, device), gridOnDevice = DeviceTransfer.Onto(grid, device);
-            using Tensor? noiseOnDevice = noise is null ? null : DeviceTransfer.Onto(noise, device);
-            using Tensor q = QueryLogits(onDevice);
-            using ReferenceActivations reference = Prompt.Forward();
-            using Tensor p = Extractor.Forward(gridOnDevice);
-            Rectify.Forward(q, p, reference.Reference, result.Rectified);
-            using DecoderActivations decoded = Decoder.Forward(onDevice, result.Rectified, rows, columns, training: true, group);
-            result.Output.CopyFrom(decoded.Output);
-
-            // O [B, C, N] → logits [B, N, C] (classes last for the Gumbel-softmax and the loss).
-            using Tensor logits = Tensor.Empty([batch, patches, classes], DType.F32, device);
-            using (Tensor planes = decoded.Output.Reshape(batch, classes, patches))
-                PlaneTranspose.Forward(planes, logits);
-            using Tensor ySoft = Tensor.Empty(logits.Shape, DType.F32, device);
-            if (noiseOnDevice is not null)
-                GumbelSoftmax.Forward(logits, noiseOnDevice, result.Mask, ySoft, GumbelScale, GumbelTau);
-            else
-                GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau,
-                    firstIndex: (ulong)(share?.FirstImage ?? 0) * (ulong)(patches * classes));
-            if (!HardMask)
-                result.Mask.CopyFrom(ySoft);
-
-            // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B (B of the whole data-parallel batch).
-            using Tensor dMask = Tensor.Empty(logits.Shape, DType.F32, device);
-            using Tensor total = MaskedPoolingLoss.NewTotal(device);
-            MaskedPoolingLoss.ForwardBackward(onDevice, result.Mask, hypotheses, Query, total, dMask, 1f / wholeBatch, LogitScale);
-
-            using Tensor dLogits = Tensor.Empty(logits.Shape, DType.F32, device);
-            GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
-            using Tensor dOutput = Tensor.Empty(decoded.Output.Shape, DType.F32, device);
-            using (Tensor planes = dOutput.Reshape(batch, classes, patches))
-                PlaneTranspose.Forward(dLogits, planes);
-            using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
-            using Tensor dP = Tensor.Empty(p.Shape, DType.F32, device);
-            using Tensor dR = Tensor.Empty(reference.Reference.Shape, DType.F32, device);
-            Rectify.Backward(dRect, p, reference.Reference, dP, dR);
-            Extractor.Backward(gridOnDevice, dP, result.Gradients[1], result.Gradients[2]);
-            using Tensor dContext = Prompt.Backward(reference, dR);
-            result.Gradients[0].CopyFrom(dContext);
+            using Tensor total = MaskedPoolingLoss.NewTotal(Device);
+            QueueLossAndGradients(features, grid, rows, columns, hypotheses, noise, seed, step, share, result, total, StepOnDevice.None);
             // Read last: on a GPU this waits for the device, which by now has the whole backward queued.
-            result.Loss = (float)(MaskedPoolingLoss.ReadTotal(total) / wholeBatch);
+            result.Loss = (float)(MaskedPoolingLoss.ReadTotal(total) / (share?.GlobalBatch ?? batch));
             return result;
         }
         catch
@@ -267,6 +216,76 @@ public sealed class ReClipHead : IDisposable
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Checks a step's inputs as <see cref="LossAndGradients"/> takes them; returns the batch size.</summary>
+    internal int RequireStep(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, BatchShare? share)
+    {
+        ArgumentNullException.ThrowIfNull(hypotheses);
+        RequireInputs(features, grid, rows, columns);
+        if (share is not null && !Device.IsCpu)
+            throw new InvalidOperationException($"ReClipHead: a data-parallel step exchanges its statistics and gradients in host memory; this head is on {Device}");
+        int patches = rows * columns, batch = features.Size(0);
+        if (hypotheses.Count != batch)
+            throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
+        if (noise is not null)
+            Shape.Require("ReClipHead Gumbel noise", [batch, patches, Classes], noise.Shape);
+        if (share is not null && share.FirstImage + batch > share.GlobalBatch)
+            throw new ArgumentException($"ReClipHead: images {share.FirstImage}..{share.FirstImage + batch - 1} lie outside the step's batch of {share.GlobalBatch}", nameof(share));
+        return batch;
+    }
+
+    /// <summary>
+    /// Queues <see cref="LossAndGradients"/>'s work (inputs checked by <see cref="RequireStep"/>) into <paramref name="result"/>,
+    /// its tensors overwritten, and adds the summed image losses to <paramref name="total"/> (a double, see
+    /// <see cref="MaskedPoolingLoss.Accumulate"/>), reading nothing back: the work a CUDA graph can record.
+    /// <paramref name="onDevice"/> holds what such a graph must read from device memory to change between replays.
+    /// </summary>
+    internal void QueueLossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed,
+        ulong step, BatchShare? share, StepResult result, Tensor total, StepOnDevice onDevice)
+    {
+        int classes = Classes, patches = rows * columns, batch = features.Size(0);
+        int wholeBatch = share?.GlobalBatch ?? batch;
+        ICollective? group = share?.Group;
+        Device device = Device;
+        using Tensor featuresHere = DeviceTransfer.Onto(features, device), gridHere = DeviceTransfer.Onto(grid, device);
+        using Tensor? noiseHere = noise is null ? null : DeviceTransfer.Onto(noise, device);
+        using Tensor q = QueryLogits(featuresHere);
+        using ReferenceActivations reference = Prompt.Forward();
+        using Tensor p = Extractor.Forward(gridHere);
+        Rectify.Forward(q, p, reference.Reference, result.Rectified);
+        using DecoderActivations decoded = Decoder.Forward(featuresHere, result.Rectified, rows, columns, training: true, group);
+        result.Output.CopyFrom(decoded.Output);
+
+        // O [B, C, N] → logits [B, N, C] (classes last for the Gumbel-softmax and the loss).
+        using Tensor logits = Tensor.Empty([batch, patches, classes], DType.F32, device);
+        using (Tensor planes = decoded.Output.Reshape(batch, classes, patches))
+            PlaneTranspose.Forward(planes, logits);
+        using Tensor ySoft = Tensor.Empty(logits.Shape, DType.F32, device);
+        if (noiseHere is not null)
+            GumbelSoftmax.Forward(logits, noiseHere, result.Mask, ySoft, GumbelScale, GumbelTau);
+        else
+            GumbelSoftmax.Forward(logits, seed, step, result.Mask, ySoft, GumbelScale, GumbelTau,
+                firstIndex: (ulong)(share?.FirstImage ?? 0) * (ulong)(patches * classes), streamAt: onDevice.Stream);
+        if (!HardMask)
+            result.Mask.CopyFrom(ySoft);
+
+        // Loss: Σ_j L_j / B; backward with ∂loss/∂L_j = 1/B (B of the whole data-parallel batch).
+        using Tensor dMask = Tensor.Empty(logits.Shape, DType.F32, device);
+        MaskedPoolingLoss.ForwardBackward(featuresHere, result.Mask, hypotheses, Query, total, dMask, 1f / wholeBatch, LogitScale, onDevice.Membership);
+
+        using Tensor dLogits = Tensor.Empty(logits.Shape, DType.F32, device);
+        GumbelSoftmax.Backward(dMask, ySoft, dLogits, GumbelScale, GumbelTau);
+        using Tensor dOutput = Tensor.Empty(decoded.Output.Shape, DType.F32, device);
+        using (Tensor planes = dOutput.Reshape(batch, classes, patches))
+            PlaneTranspose.Forward(dLogits, planes);
+        using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
+        using Tensor dP = Tensor.Empty(p.Shape, DType.F32, device);
+        using Tensor dR = Tensor.Empty(reference.Reference.Shape, DType.F32, device);
+        Rectify.Backward(dRect, p, reference.Reference, dP, dR);
+        Extractor.Backward(gridHere, dP, result.Gradients[1], result.Gradients[2]);
+        using Tensor dContext = Prompt.Backward(reference, dR);
+        result.Gradients[0].CopyFrom(dContext);
     }
 
     /// <summary>
@@ -399,6 +418,18 @@ public sealed class StepResult : IDisposable
         Mask = Tensor.Empty([batch, rows * columns, classes], DType.F32, device);
         Gradients = [.. parameters.Select(p => Tensor.Empty(p.Value.Shape, DType.F32, device))];
     }
+
+    private StepResult(Tensor rectified, Tensor output, Tensor mask, IReadOnlyList<Tensor> gradients)
+    {
+        Rectified = rectified;
+        Output = output;
+        Mask = mask;
+        Gradients = gradients;
+    }
+
+    /// <summary>Another set of references to <paramref name="source"/>'s tensors, with <paramref name="loss"/>: disposing it leaves the source's.</summary>
+    internal static StepResult Sharing(StepResult source, float loss) =>
+        new(source.Rectified.Contiguous(), source.Output.Contiguous(), source.Mask.Contiguous(), [.. source.Gradients.Select(g => g.Contiguous())]) { Loss = loss };
 
     public float Loss { get; internal set; }
 

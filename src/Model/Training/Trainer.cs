@@ -79,12 +79,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         if (Group is null && !vision.Device.IsCpu)
             head = head.MoveTo(vision.Device);
         using (head)
+        using (StepGraph? graph = options.CudaGraphs && !head.Device.IsCpu ? new StepGraph(head, vision, options.Seed) : null)
         {
             if (Group is not null)
                 Synchronize(head, state, metadata, Group);
             for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
             {
-                EpochProgress done = RunEpoch(head, vision, epoch, ref state, metadata, cancel);
+                EpochProgress done = RunEpoch(head, vision, graph, epoch, ref state, metadata, cancel);
                 var clock = Stopwatch.StartNew();
                 double? miou = Writes ? validate?.Invoke(head) : null;
                 var record = new EpochRecord(epoch, options.LearningRate(epoch), done.Steps > 0 ? done.LossSum / done.Steps : null,
@@ -108,7 +109,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     /// The steps of <paramref name="epoch"/> from where <paramref name="state"/> left it. On cancellation the epoch's
     /// progress is saved in last.safetensors before the exception leaves, so a resume continues at the next step.
     /// </summary>
-    private EpochProgress RunEpoch(ReClipHead head, VisionTransformer vision, int epoch, ref TrainingState state, TrainingMetadata metadata, CancellationToken cancel)
+    private EpochProgress RunEpoch(ReClipHead head, VisionTransformer vision, StepGraph? graph, int epoch, ref TrainingState state, TrainingMetadata metadata,
+        CancellationToken cancel)
     {
         int[] order = Order(epoch);
         int batchSize = GlobalBatch;
@@ -137,7 +139,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
                 continue;
             }
             using StepResult result = Group is null
-                ? Forward(head, vision, batch, classes, epoch, step, null)
+                ? Forward(head, vision, graph, batch, classes, epoch, step)
                 : RankForward(head, vision, batch, classes, epoch, step, Group);
             if (NonFinite(result, head) is string what)
             {
@@ -156,8 +158,12 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         return progress with { Seconds = seconds + clock.Elapsed.TotalSeconds };
     }
 
-    /// <summary>Augments the images, encodes them and runs the head's forward and backward (one rank's part with <paramref name="share"/>).</summary>
-    private StepResult Forward(ReClipHead head, VisionTransformer vision, ReadOnlySpan<int> batch, int[][] classes, int epoch, long step, BatchShare? share)
+    /// <summary>
+    /// Augments the images, encodes them and runs the head's forward and backward (one rank's part with
+    /// <paramref name="share"/>), or the same as a replayed CUDA graph with <paramref name="graph"/>.
+    /// </summary>
+    private StepResult Forward(ReClipHead head, VisionTransformer vision, StepGraph? graph, ReadOnlySpan<int> batch, int[][] classes, int epoch, long step,
+        BatchShare? share = null)
     {
         int crop = options.Preset.CropSize;
         using Tensor images = Tensor.Empty([batch.Length, 3, crop, crop]);
@@ -166,6 +172,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             TrainingSample sample = Augment(batch[b], epoch);
             sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
         }
+        if (graph is not null)
+            return graph.Run(images, classes, (ulong)step);
         // The images go to the head's device, so that the dense features come back there.
         using Tensor input = DeviceTransfer.Onto(images, head.Device);
         using DenseFeatures dense = vision.EncodeDense(input);
@@ -182,7 +190,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         var share = new BatchShare(group, batch.Length, first);
         int grid = options.Preset.CropSize / weights.Config.PatchSize;
         StepResult result = count > 0
-            ? Forward(head, vision, batch.Slice(first, count), classes[first..(first + count)], epoch, step, share)
+            ? Forward(head, vision, null, batch.Slice(first, count), classes[first..(first + count)], epoch, step, share)
             : head.IdleStep(grid, grid, share);
         try
         {

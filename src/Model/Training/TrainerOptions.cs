@@ -19,6 +19,12 @@ public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory
     /// </summary>
     public bool SkipNonFinite { get; init; }
 
+    /// <summary>
+    /// On a GPU, steps replay as CUDA graphs (<see cref="StepGraph"/>); false queues every kernel anew, as a CPU run does.
+    /// The same computation either way, so not part of the run's settings.
+    /// </summary>
+    public bool CudaGraphs { get; init; } = true;
+
     /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based): LR·(1 − e/MAX_EPOCH)^0.9, constant within the epoch (spec §9).</summary>
     public double LearningRate(int epoch) => Preset.LearningRate * Math.Pow(1 - (double)epoch / Preset.MaxEpoch, 0.9);
 

@@ -17,7 +17,7 @@ public enum GemmPrecision
 /// </summary>
 public static unsafe class Cublas
 {
-    private static readonly Dictionary<int, nint> handles = [];
+    private static readonly Dictionary<int, (nint Handle, nint Stream)> handles = [];
     private static readonly Lock gate = new();
 
     public static bool IsAvailable => NativeLibraries.Cublas.IsLoaded;
@@ -31,13 +31,13 @@ public static unsafe class Cublas
     /// <summary>
     /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C on <paramref name="device"/> (device pointers; op(A) is m×k,
     /// stored k×m when <paramref name="transposeA"/>; op(B) is k×n, stored n×k when <paramref name="transposeB"/>).
-    /// Queued on the legacy default stream, like every launch of the runtime.
+    /// Queued where every launch of the runtime goes (<see cref="CaptureStream"/>).
     /// </summary>
     public static void Gemm(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32)
     {
         nint handle = Handle(device);
-        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, 0, $"cuBLAS {precision} {m}×{n}×{k}") : default;
+        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLAS {precision} {m}×{n}×{k}") : default;
         Check(CublasApi.cublasGemmEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
@@ -51,7 +51,7 @@ public static unsafe class Cublas
         GemmPrecision precision = GemmPrecision.Float32)
     {
         nint handle = Handle(device);
-        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, 0, $"cuBLAS {precision} {batch}×({m}×{n}×{k})") : default;
+        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLAS {precision} {batch}×({m}×{n}×{k})") : default;
         Check(CublasApi.cublasGemmStridedBatchedEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
@@ -59,18 +59,24 @@ public static unsafe class Cublas
             &beta, c, CublasApi.DataFloat, ldc, strideC, batch, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmStridedBatchedEx");
     }
 
-    /// <summary>One cuBLAS handle per device, created in its primary context on first use and kept for the process.</summary>
+    /// <summary>
+    /// One cuBLAS handle per device, created in its primary context on first use and kept for the process, set to the
+    /// stream the calling thread queues work on (<see cref="CaptureStream"/>) whenever that changes.
+    /// </summary>
     private static nint Handle(int device)
     {
         NativeLibraries.Require(NativeLibraries.Cublas);
         CudaDriver.MakeCurrent(device);
+        nint stream = CaptureStream.For(device);
         lock (gate)
         {
-            if (handles.TryGetValue(device, out nint handle))
-                return handle;
-            Check(CublasApi.cublasCreate(out handle), "cublasCreate");
-            Check(CublasApi.cublasSetStream(handle, 0), "cublasSetStream");
-            handles[device] = handle;
+            if (handles.TryGetValue(device, out (nint Handle, nint Stream) known) && known.Stream == stream)
+                return known.Handle;
+            nint handle = known.Handle;
+            if (handle == 0)
+                Check(CublasApi.cublasCreate(out handle), "cublasCreate");
+            Check(CublasApi.cublasSetStream(handle, stream), "cublasSetStream");
+            handles[device] = (handle, stream);
             return handle;
         }
     }

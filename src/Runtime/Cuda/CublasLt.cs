@@ -58,10 +58,10 @@ public static unsafe class CublasLt
             SetAttribute(plan.Description, CublasLtApi.DescBiasPointer, bias);
             float alpha = 1;
             using KernelProfile.Bracket timed = KernelProfile.IsOpen
-                ? KernelProfile.Time(device, 0, $"cuBLASLt {precision} {m}×{n}×{k} + bias{(beta == 0 ? "" : " + C")}") : default;
+                ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLASLt {precision} {m}×{n}×{k} + bias{(beta == 0 ? "" : " + C")}") : default;
             fixed (ulong* algorithm = plan.Algorithm)
                 Cublas.Check(CublasLtApi.cublasLtMatmul(handle, plan.Description, &alpha, b, plan.A, a, plan.B, &beta, c, plan.D, c, plan.D,
-                    algorithm, workspace.DevicePointer, (nuint)WorkspaceBytes, 0), "cublasLtMatmul");
+                    algorithm, workspace.DevicePointer, (nuint)WorkspaceBytes, CaptureStream.For(device)), "cublasLtMatmul");
         }
         return true;
     }

@@ -21,13 +21,19 @@ public sealed class CudaGraph : IDisposable
         this.executable = executable;
     }
 
-    /// <summary>Records what <paramref name="work"/> queues on <paramref name="stream"/> (nothing runs during capture).</summary>
+    /// <summary>
+    /// Records what <paramref name="work"/> queues for the stream's device on this thread (nothing runs during capture):
+    /// the runtime's launches, GEMMs, allocations, memsets and device copies go to <paramref name="stream"/> meanwhile
+    /// (<see cref="CaptureStream"/>). Work that copies to or from the host, or keeps device memory it allocated, cannot
+    /// be a graph: the capture then fails with the reason, and nothing of the work has run.
+    /// </summary>
     public static CudaGraph Capture(CudaStream stream, Action work)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(work);
         CudaDriver.MakeCurrent(stream.Device);
         CudaDriver.Check(DriverApi.cuStreamBeginCapture(stream.Handle, CaptureModeThreadLocal), "cuStreamBeginCapture");
+        CaptureStream.Begin(stream.Device, stream.Handle);
         nint graph = 0;
         bool recorded = false;
         try
@@ -39,10 +45,20 @@ public sealed class CudaGraph : IDisposable
         {
             // Capture must end even when the work failed, or the stream stays in capture mode.
             int status = DriverApi.cuStreamEndCapture(stream.Handle, out graph);
+            try
+            {
+                CaptureStream.End(checkKept: recorded);
+                if (recorded)
+                    CudaDriver.Check(status, "cuStreamEndCapture");
+            }
+            catch
+            {
+                if (graph != 0)
+                    DriverApi.cuGraphDestroy(graph);
+                throw;
+            }
             if (!recorded && graph != 0)
                 DriverApi.cuGraphDestroy(graph);
-            else if (recorded)
-                CudaDriver.Check(status, "cuStreamEndCapture");
         }
         int instantiated = DriverApi.cuGraphInstantiateWithFlags(out nint executable, graph, 0);
         if (instantiated != 0)

@@ -72,7 +72,7 @@ public sealed class CudaKernel
     public void Launch(LaunchShape shape, CudaStream? stream, KernelArguments arguments)
     {
         CudaDriver.MakeCurrent(Device);
-        nint handle = stream?.Handle ?? 0;
+        nint handle = stream?.Handle ?? CaptureStream.For(Device);
         using KernelProfile.Bracket timed = KernelProfile.Time(Device, handle, Name);
         arguments.Launch(function, shape, handle, Name);
     }

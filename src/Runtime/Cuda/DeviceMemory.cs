@@ -3,7 +3,8 @@ using System.Collections.Concurrent;
 namespace ReClip.Runtime.Cuda;
 
 /// <summary>
-/// Allocation of GPU memory, ordered on the legacy default stream (where all our work runs) and served from the
+/// Allocation of GPU memory, ordered on the stream our work runs on (the legacy default stream, or a capturing one: see
+/// <see cref="CaptureStream"/>, which turns them into a graph's allocation and free nodes) and served from the
 /// device's default memory pool, which is told to keep what is freed. cuMemFree waits for the whole device and
 /// cuMemAlloc asks the driver every time, while a forward pass allocates and frees hundreds of intermediates:
 /// with the pool, a free is queued behind the work that still reads the memory, and the next allocation of that
@@ -11,15 +12,24 @@ namespace ReClip.Runtime.Cuda;
 /// </summary>
 internal static unsafe class DeviceMemory
 {
-    private const nint LegacyStream = 0;
     private static readonly ConcurrentDictionary<int, bool> pooled = new();
 
     /// <summary>Allocates <paramref name="bytes"/> on the current context's device (<paramref name="ordinal"/>); returns the driver status.</summary>
-    public static int Allocate(int ordinal, nuint bytes, out ulong pointer) =>
-        UsesPool(ordinal) ? DriverApi.cuMemAllocAsync(out pointer, bytes, LegacyStream) : DriverApi.cuMemAlloc(out pointer, bytes);
+    public static int Allocate(int ordinal, nuint bytes, out ulong pointer)
+    {
+        int status = UsesPool(ordinal) ? DriverApi.cuMemAllocAsync(out pointer, bytes, CaptureStream.For(ordinal)) : DriverApi.cuMemAlloc(out pointer, bytes);
+        if (status == 0)
+            CaptureStream.Allocated(ordinal, pointer);
+        return status;
+    }
 
-    public static int Free(int ordinal, ulong pointer) =>
-        UsesPool(ordinal) ? DriverApi.cuMemFreeAsync(pointer, LegacyStream) : DriverApi.cuMemFree(pointer);
+    /// <summary>Frees <paramref name="pointer"/> (during a capture, perhaps once it ends: see <see cref="CaptureStream.FreeNow"/>); returns the driver status.</summary>
+    public static int Free(int ordinal, ulong pointer)
+    {
+        if (!CaptureStream.FreeNow(ordinal, pointer))
+            return 0;
+        return UsesPool(ordinal) ? DriverApi.cuMemFreeAsync(pointer, CaptureStream.For(ordinal)) : DriverApi.cuMemFree(pointer);
+    }
 
     private static bool UsesPool(int ordinal) => pooled.GetOrAdd(ordinal, KeepPoolWarm);
 

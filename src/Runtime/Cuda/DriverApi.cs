@@ -65,11 +65,11 @@ internal static unsafe partial class DriverApi
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoH_v2")]
     public static partial int cuMemcpyDtoH(void* destination, ulong source, nuint bytes);
 
-    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoD_v2")]
-    public static partial int cuMemcpyDtoD(ulong destination, ulong source, nuint bytes);
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoDAsync_v2")]
+    public static partial int cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, nint stream);
 
-    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemsetD8_v2")]
-    public static partial int cuMemsetD8(ulong destination, byte value, nuint count);
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuMemsetD8Async(ulong destination, byte value, nuint count, nint stream);
 
     [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuModuleLoadData(out nint module, byte* image);

@@ -40,14 +40,15 @@ public sealed unsafe class DeviceStorage : Storage
     internal void CopyFromDevice(DeviceStorage source, long sourceByteOffset, long byteOffset, long bytes)
     {
         CudaDriver.MakeCurrent(Device.Index);
-        CudaDriver.Check(DriverApi.cuMemcpyDtoD(DevicePointer + (ulong)byteOffset, source.DevicePointer + (ulong)sourceByteOffset, (nuint)bytes), "cuMemcpyDtoD");
+        CudaDriver.Check(DriverApi.cuMemcpyDtoDAsync(DevicePointer + (ulong)byteOffset, source.DevicePointer + (ulong)sourceByteOffset, (nuint)bytes,
+            CaptureStream.For(Device.Index)), "cuMemcpyDtoDAsync");
     }
 
     /// <summary>Sets <paramref name="bytes"/> bytes from <paramref name="byteOffset"/> on to zero.</summary>
     internal void Clear(long byteOffset, long bytes)
     {
         CudaDriver.MakeCurrent(Device.Index);
-        CudaDriver.Check(DriverApi.cuMemsetD8(DevicePointer + (ulong)byteOffset, 0, (nuint)bytes), "cuMemsetD8");
+        CudaDriver.Check(DriverApi.cuMemsetD8Async(DevicePointer + (ulong)byteOffset, 0, (nuint)bytes, CaptureStream.For(Device.Index)), "cuMemsetD8Async");
     }
 
     protected override void Free()

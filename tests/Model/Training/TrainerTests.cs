@@ -77,9 +77,13 @@ public sealed class TrainerTests
         ReferencePrompt.SlotIds([.. Enumerable.Range(0, train.Classes.Count).Select(c => new[] { 10 + c })], weights.Config.EndToken);
 
     private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
-        Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null, ClipWeights? clip = null) =>
+        Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null, ClipWeights? clip = null,
+        bool cudaGraphs = true) =>
         new(clip ?? weights, SlotIds(), train, hypotheses ?? Hypotheses(),
-            new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize }, Path.Combine(root, output), seed) { SkipNonFinite = skipNonFinite })
+            new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize }, Path.Combine(root, output), seed)
+            {
+                SkipNonFinite = skipNonFinite, CudaGraphs = cudaGraphs,
+            })
         {
             EpochDone = epochDone,
             StepDone = stepDone,
@@ -229,22 +233,25 @@ public sealed class TrainerTests
     }
 
     /// <summary>
-    /// With the towers on a GPU one process trains its head there too. Its run ends where the CPU's does, up to the order of
-    /// float32 sums (cuBLAS and our kernels against our CPU GEMMs): the bounds of the data-parallel test, whose runs differ
-    /// in the same way. Its checkpoints are written from the card, and a resume from them continues there.
+    /// With the towers on a GPU one process trains its head there too, its steps replayed as CUDA graphs or queued kernel
+    /// by kernel. Its run ends where the CPU's does, up to the order of float32 sums (cuBLAS and our kernels against our CPU
+    /// GEMMs): the bounds of the data-parallel test, whose runs differ in the same way. Its checkpoints are written from the
+    /// card, and a resume from them continues there (the epoch's last batch is short: a second graph).
     /// </summary>
     [Test]
-    public void TrainingOnAGpuEndsWhereTheCpuEnds()
+    public void TrainingOnAGpuEndsWhereTheCpuEnds([Values(true, false)] bool cudaGraphs)
     {
         Requires.CudaDevice();
         using ClipWeights onGpu = weights.ToDevice(Device.Cuda());
-        TrainingState expected = NewTrainer("on-cpu", seed: 12).Run(query, null, null);
+        string cpu = $"on-cpu-{cudaGraphs}", gpu = $"on-gpu-{cudaGraphs}";
+        TrainingState expected = NewTrainer(cpu, seed: 12).Run(query, null, null);
         using var stop = new CancellationTokenSource();
-        Assert.Throws<OperationCanceledException>(() => NewTrainer("on-gpu", seed: 12, clip: onGpu, epochDone: _ => stop.Cancel()).Run(query, null, null, stop.Token));
-        string last = Path.Combine(root, "on-gpu", Trainer.LastCheckpoint);
-        TrainingState resumed = NewTrainer("on-gpu", seed: 12, clip: onGpu).Run(query, null, last);
+        Assert.Throws<OperationCanceledException>(() =>
+            NewTrainer(gpu, seed: 12, clip: onGpu, epochDone: _ => stop.Cancel(), cudaGraphs: cudaGraphs).Run(query, null, null, stop.Token));
+        string last = Path.Combine(root, gpu, Trainer.LastCheckpoint);
+        TrainingState resumed = NewTrainer(gpu, seed: 12, clip: onGpu, cudaGraphs: cudaGraphs).Run(query, null, last);
         Assert.That(resumed.History.Select(e => e.MeanLoss), Is.EqualTo(expected.History.Select(e => e.MeanLoss)).Within(DataParallelTolerance));
-        var differences = CheckpointTensors.Differences(Path.Combine(root, "on-cpu", Trainer.LastCheckpoint), last);
+        var differences = CheckpointTensors.Differences(Path.Combine(root, cpu, Trainer.LastCheckpoint), last);
         Assert.Multiple(() =>
         {
             foreach ((string name, double difference, double scale) in differences)

@@ -128,9 +128,11 @@ static bool run(const Case& c)
     const float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> out_mask(count, nan), out_soft(count, nan), d_logits(count, nan);
     dim3 grid(std::max(1, (c.rows + 7) / 8));
+    // The Philox cases pass the stream in device memory, as a replayed training step does, with a wrong value as the argument.
+    unsigned long long stream_at = c.stream;
     launch(gumbel_softmax_forward, grid, dim3(256), (const float*)logits.data(), c.philox ? (const float*)nullptr : (const float*)noise.data(),
-        out_mask.data(), out_soft.data(), c.rows, c.classes, c.scale, c.tau, c.philox ? c.seed : 0ull, c.philox ? c.stream : 0ull,
-        c.philox ? c.first : 0ull);
+        out_mask.data(), out_soft.data(), c.rows, c.classes, c.scale, c.tau, c.philox ? c.seed : 0ull, c.philox ? c.stream + 1 : 0ull,
+        c.philox ? c.first : 0ull, c.philox ? (const unsigned long long*)&stream_at : (const unsigned long long*)nullptr);
     float factor = c.scale / c.tau;
     launch(gumbel_softmax_backward, grid, dim3(256), (const float*)d_mask.data(), (const float*)out_soft.data(), d_logits.data(), c.rows, c.classes, factor);
 

@@ -1,0 +1,80 @@
+using ReClip.Kernels.Ops;
+using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
+using ReClip.Tests.Support;
+
+namespace ReClip.Tests.Runtime.Cuda;
+
+/// <summary>
+/// Graphs of the runtime's own work: while a thread captures, its launches, GEMMs, allocations, memsets and device copies
+/// go to the capturing stream, and what the work allocates it also frees; host copies make the capture fail, leaving the
+/// runtime as it was. The bookkeeping runs anywhere; the captures need a GPU.
+/// </summary>
+[TestFixture]
+public sealed class CudaGraphTests
+{
+    [Test]
+    public void ACaptureRoutesItsThreadsWorkAndTracksItsAllocations()
+    {
+        CaptureStream.Begin(0, 77);
+        try
+        {
+            Assert.That(CaptureStream.For(0), Is.EqualTo((nint)77));
+            Assert.That(CaptureStream.For(1), Is.EqualTo((nint)0), "another device's work is not captured");
+            Assert.That(Task.Run(() => CaptureStream.For(0)).Result, Is.EqualTo((nint)0), "nor another thread's");
+            Assert.Throws<InvalidOperationException>(() => CaptureStream.Begin(0, 78));
+            CaptureStream.Allocated(0, 1000);
+            CaptureStream.Allocated(0, 2000);
+            Assert.That(CaptureStream.FreeNow(0, 1000), Is.True, "allocated within the capture: a free node");
+        }
+        finally
+        {
+            var kept = Assert.Throws<InvalidOperationException>(() => CaptureStream.End(checkKept: true));
+            Assert.That(kept!.Message, Does.Contain("kept 1 device allocation"));
+        }
+        Assert.That(CaptureStream.For(0), Is.EqualTo((nint)0), "ended, even when refused");
+        Assert.That(CaptureStream.FreeNow(0, 3000), Is.True, "outside a capture every free is immediate");
+    }
+
+    [Test]
+    public void AGraphOfOpsWithTemporariesReplaysTheirWork()
+    {
+        Requires.CudaDevice();
+        Device gpu = Device.Cuda();
+        using Tensor a = Tensor.FromSpan<float>([1, 2, 3, 4, 5, 6], [2, 3]).ToDevice(gpu), b = Tensor.FromSpan<float>([1, 0, 0, 1, 1, 1], [3, 2]).ToDevice(gpu);
+        using Tensor y = Tensor.Zeros([2, 2], DType.F32, gpu);
+        using CudaStream stream = CudaStream.Create(gpu.Index);
+        void Work()
+        {
+            using Tensor product = Tensor.Empty([2, 2], DType.F32, gpu), copy = Tensor.Empty([2, 2], DType.F32, gpu);
+            product.Clear();
+            MatMul.Multiply(a, b, product, beta: 1);
+            copy.CopyFrom(product);
+            Add.Residual(y, copy);
+        }
+        using (CudaGraph graph = CudaGraph.Capture(stream, Work))
+        {
+            Assert.That(y.ToFloatArray(), Is.All.Zero, "nothing runs while capturing");
+            graph.Launch(stream);
+            graph.Launch(stream);
+            stream.Synchronize();
+        }
+        Work();
+        Assert.That(y.ToFloatArray(), Is.EqualTo(new[] { 12f, 15, 27, 33 }), "two replays and one eager run of y += a·b");
+    }
+
+    [Test]
+    public void ACaptureThatReadsTheHostFailsAndLeavesTheRuntimeUsable()
+    {
+        Requires.CudaDevice();
+        Device gpu = Device.Cuda();
+        using Tensor x = Tensor.FromSpan<float>([1, 2], [2]).ToDevice(gpu);
+        using CudaStream stream = CudaStream.Create(gpu.Index);
+        Assert.That(() => CudaGraph.Capture(stream, () => x.ToFloatArray()), Throws.InstanceOf<Exception>());
+        Assert.That(CaptureStream.For(gpu.Index), Is.EqualTo((nint)0));
+        using Tensor doubled = Tensor.Empty([2], DType.F32, gpu);
+        doubled.CopyFrom(x);
+        Add.Residual(doubled, x);
+        Assert.That(doubled.ToFloatArray(), Is.EqualTo(new[] { 2f, 4 }));
+    }
+}
