@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # On the GPU machine (no .NET, PyTorch 2.11, CUDA 13), in one call: find the CUDA libraries, describe
 # the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), hold the
-# image tower on the GPU against the CPU, time it against PyTorch on the same card, and write everything
-# under $OUT. Needs tools/gpu/out/reclip from prepare.sh (carried with the working tree).
+# image tower on the GPU against the CPU, run the quick demo there (training with CUDA graphs), time the
+# towers against PyTorch on the same card, and write everything under $OUT. Needs tools/gpu/out/reclip from prepare.sh (carried with the working tree).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${OUT:-$root/gpu-report}"
@@ -59,6 +59,9 @@ for run in "cpu" "cuda" "cuda --image-bf16"; do
 done
 python3 -c 'import json, sys; a, b, c = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}, cuda with the image tower in bfloat16 {c:.4f}")' \
   "$work/eval-cpu.json" "$work/eval-cuda.json" "$work/eval-cuda--image-bf16.json" | tee "$out/eval-parity.txt"
+
+step "the quick demo on cuda:0: towers, head and training steps (CUDA graphs) on the GPU; the CPU's figures are in docs/DEMO.md"
+limited 180 "$reclip" demo --quick --device cuda --out "$work/demo-cuda" --world "$work/world" 2>&1 | tail -5 | tee "$out/demo-cuda.txt"
 
 step "image tower throughput on cuda:0 (ours, float32) and PyTorch on the same card (float32 and bfloat16)"
 for batch in 64 256; do

@@ -28,8 +28,13 @@ internal static unsafe class DeviceMemory
     {
         if (!CaptureStream.FreeNow(ordinal, pointer))
             return 0;
-        return UsesPool(ordinal) ? DriverApi.cuMemFreeAsync(pointer, CaptureStream.For(ordinal)) : DriverApi.cuMemFree(pointer);
+        int status = UsesPool(ordinal) ? DriverApi.cuMemFreeAsync(pointer, CaptureStream.For(ordinal)) : DriverApi.cuMemFree(pointer);
+        // A capture that an earlier call invalidated refuses the frees of the tensors its work unwinds; their memory was
+        // never made (a graph's allocation nodes exist only once it runs), and that earlier error is the one to report.
+        return status == CaptureInvalidated && CaptureStream.For(ordinal) != 0 ? 0 : status;
     }
+
+    private const int CaptureInvalidated = 901;
 
     private static bool UsesPool(int ordinal) => pooled.GetOrAdd(ordinal, KeepPoolWarm);
 
