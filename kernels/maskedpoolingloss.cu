@@ -26,19 +26,15 @@ extern "C" __global__ void pooling_gather_columns(const float* __restrict__ mask
         columns[e] = mask[e / count * class_count + classes[e % count]];
 }
 
-// One warp per row, 8 rows per block.
-extern "C" __global__ void pooling_softmax_loss(float* __restrict__ logits, const int* __restrict__ classes, float* __restrict__ losses,
-    int count, int class_count)
+// A warp's row z of class_count logits becomes its softmax in place; returns −log softmax(z)[target_index] (the stable
+// form max + log Σ exp(z − max) − z[target]), the same on every lane.
+__device__ __forceinline__ float softmax_row_loss(float* z, int class_count, int target_index, int lane)
 {
-    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
-    if (row >= count) return;
-    float* z = logits + (long long)row * class_count;
     float high = __int_as_float(0xff800000);
     for (int i = lane; i < class_count; i += 32) high = fmaxf(high, z[i]);
     high = warp_max(high);
     // The lane that owns the target's logit keeps it before overwriting it with its exponential; the other lanes
     // must not read it from memory, as they may run ahead of that lane.
-    int target_index = classes[row];
     float target = __int_as_float(0xff800000), sum = 0.0f;
     for (int i = lane; i < class_count; i += 32)
     {
@@ -51,7 +47,17 @@ extern "C" __global__ void pooling_softmax_loss(float* __restrict__ logits, cons
     sum = warp_sum(sum);
     float inverse = 1.0f / sum;
     for (int i = lane; i < class_count; i += 32) z[i] *= inverse;
-    if (lane == 0) losses[row] = (float)((double)high + log((double)sum) - target);
+    return (float)((double)high + log((double)sum) - target);
+}
+
+// One warp per row, 8 rows per block.
+extern "C" __global__ void pooling_softmax_loss(float* __restrict__ logits, const int* __restrict__ classes, float* __restrict__ losses,
+    int count, int class_count)
+{
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= count) return;
+    float loss = softmax_row_loss(logits + (long long)row * class_count, class_count, classes[row], lane);
+    if (lane == 0) losses[row] = loss;
 }
 
 extern "C" __global__ void pooling_logit_gradient(const float* __restrict__ probabilities, const int* __restrict__ classes, float* __restrict__ d_logits,
@@ -92,25 +98,8 @@ extern "C" __global__ void pooling_batch_softmax_loss(float* __restrict__ logits
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
     if (row >= rows) return;
-    float* z = logits + (long long)row * class_count;
-    int target_index = row % class_count;
-    float high = __int_as_float(0xff800000);
-    for (int i = lane; i < class_count; i += 32) high = fmaxf(high, z[i]);
-    high = warp_max(high);
-    // As in pooling_softmax_loss: the target's lane keeps its logit before overwriting it.
-    float target = __int_as_float(0xff800000), sum = 0.0f;
-    for (int i = lane; i < class_count; i += 32)
-    {
-        if (i == target_index) target = z[i];
-        float e = expf(z[i] - high);
-        z[i] = e;
-        sum += e;
-    }
-    target = warp_max(target);
-    sum = warp_sum(sum);
-    float inverse = 1.0f / sum;
-    for (int i = lane; i < class_count; i += 32) z[i] *= inverse;
-    if (lane == 0) losses[row] = members[row] ? (float)((double)high + log((double)sum) - target) : 0.0f;
+    float loss = softmax_row_loss(logits + (long long)row * class_count, class_count, row % class_count, lane);
+    if (lane == 0) losses[row] = members[row] ? loss : 0.0f;
 }
 
 // One thread: the images in order, as the CPU adds them (each image's member losses in class order, in double).

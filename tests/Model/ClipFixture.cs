@@ -1,3 +1,4 @@
+using ReClip.Model.Clip;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
 
@@ -17,6 +18,10 @@ public sealed class ClipFixture : IDisposable
         ["weights_openai.safetensors", "weights_hf.safetensors", "weights_open_clip.pt", "weights_torchscript.pt"];
 
     private readonly SafetensorsFile dumps = SafetensorsFile.Open(Path.Combine(Folder, "dumps.safetensors"));
+
+    /// <summary>ViT-B/16's sizes (OpenAI's), for the arithmetic that needs no weights.</summary>
+    public static readonly ClipConfig VitB16 = new(VisionWidth: 768, VisionLayers: 12, PatchSize: 16, VisionGrid: 14,
+        TextWidth: 512, TextLayers: 12, ContextLength: 77, VocabularySize: 49408, EmbedDim: 512);
 
     public static string PathOf(string file) => Path.Combine(Folder, file);
 

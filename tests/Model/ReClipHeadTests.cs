@@ -276,9 +276,7 @@ public sealed class ReClipHeadTests
     [TestCase(27, 795_010, TestName = "COCO-27")]
     public void ParameterCountMatchesTheSpec(int classes, long expected)
     {
-        var vitB16 = new ClipConfig(VisionWidth: 768, VisionLayers: 12, PatchSize: 16, VisionGrid: 14,
-            TextWidth: 512, TextLayers: 12, ContextLength: 77, VocabularySize: 49408, EmbedDim: 512);
-        Assert.That(ReClipHead.ParameterCount(vitB16, classes), Is.EqualTo(expected));
+        Assert.That(ReClipHead.ParameterCount(ClipFixture.VitB16, classes), Is.EqualTo(expected));
     }
 
     [Test]

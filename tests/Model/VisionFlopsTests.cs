@@ -1,5 +1,4 @@
 using ReClip.Model.Benchmarks;
-using ReClip.Model.Clip;
 
 namespace ReClip.Tests.Model;
 
@@ -7,16 +6,13 @@ namespace ReClip.Tests.Model;
 [TestFixture]
 public sealed class VisionFlopsTests
 {
-    private static readonly ClipConfig VitB16 = new(VisionWidth: 768, VisionLayers: 12, PatchSize: 16, VisionGrid: 14,
-        TextWidth: 512, TextLayers: 12, ContextLength: 77, VocabularySize: 49408, EmbedDim: 512);
-
     /// <summary>
     /// timm lists ViT-B/16 at 224 px as 17.6 GMACs (its head 768 → 1000 instead of CLIP's projection 768 → 512, 0.4 M
     /// multiply-adds apart); two FLOPs per multiply-add.
     /// </summary>
     [Test]
     public void PooledVitB16MatchesThePublishedCount() =>
-        Assert.That(VisionFlops.Pooled(VitB16, 224) / 2e9, Is.EqualTo(17.6).Within(0.05));
+        Assert.That(VisionFlops.Pooled(ClipFixture.VitB16, 224) / 2e9, Is.EqualTo(17.6).Within(0.05));
 
     /// <summary>
     /// The dense path drops the last block's qkv products for q and k (4·T·D²) and its attention (4·T²·D), and projects
@@ -27,10 +23,10 @@ public sealed class VisionFlopsTests
     {
         const double tokens = 197, width = 768, embed = 512;
         double expected = 4 * tokens * width * width + 4 * tokens * tokens * width + 2 * width * embed - 2 * 196 * width * embed;
-        Assert.That(VisionFlops.Pooled(VitB16, 224) - VisionFlops.Dense(VitB16, 224), Is.EqualTo(expected).Within(1));
+        Assert.That(VisionFlops.Pooled(ClipFixture.VitB16, 224) - VisionFlops.Dense(ClipFixture.VitB16, 224), Is.EqualTo(expected).Within(1));
     }
 
     [Test]
     public void LargerPicturesCostMore() =>
-        Assert.That(VisionFlops.Dense(VitB16, 336), Is.GreaterThan(2.25 * VisionFlops.Dense(VitB16, 224)));
+        Assert.That(VisionFlops.Dense(ClipFixture.VitB16, 336), Is.GreaterThan(2.25 * VisionFlops.Dense(ClipFixture.VitB16, 224)));
 }
