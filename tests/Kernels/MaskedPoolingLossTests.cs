@@ -20,14 +20,20 @@ public sealed class MaskedPoolingLossTests
 
     private static IEnumerable<string> Cases() => OpFixture.CasesOf("masked_pooling_loss");
 
+    /// <summary>A fixture case's hypothesis lists and logit scale, from its description.</summary>
+    private static (int[][] Hypotheses, float Scale) Settings(OpFixture fixture, string testCase)
+    {
+        string[] words = fixture.Describe(testCase).Split(' ');
+        int[][] hypotheses = words[1]["classes=".Length..].Split(';')
+            .Select(list => list.Length == 0 ? [] : list.Split(',').Select(id => int.Parse(id, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        return (hypotheses, float.Parse(words[2]["scale=".Length..], CultureInfo.InvariantCulture));
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void MatchesPyTorchUnderTheBatchRule(string testCase)
     {
         using var fixture = new OpFixture("masked_pooling_loss");
-        string[] words = fixture.Describe(testCase).Split(' ');
-        int[][] hypotheses = words[1]["classes=".Length..].Split(';')
-            .Select(list => list.Length == 0 ? [] : list.Split(',').Select(id => int.Parse(id, CultureInfo.InvariantCulture)).ToArray()).ToArray();
-        float scale = float.Parse(words[2]["scale=".Length..], CultureInfo.InvariantCulture);
+        (int[][] hypotheses, float scale) = Settings(fixture, testCase);
         using Tensor features = fixture.Load(testCase, "features"), mask = fixture.Load(testCase, "mask"), text = fixture.Load(testCase, "text");
         int batch = features.Size(0), patches = features.Size(1), width = features.Size(2), classCount = text.Size(0);
         float[] expectedGradient = fixture.Values(testCase, "dmask");
@@ -85,6 +91,37 @@ public sealed class MaskedPoolingLossTests
         using Tensor identity = Tensor.FromSpan<float>([1, 0, 0, 1], [2, 2]), probabilities = Tensor.Empty([2, 2]);
         float loss = MaskedPoolingLoss.Forward(identity, identity, [0, 1], identity, probabilities);
         Assert.That(loss, Is.EqualTo(Math.Log(1 + Math.Exp(-50))).Within(1e-25));
+    }
+
+    /// <summary>The whole batch in one call, as a training step makes it: the same loss sum and dMask (on the CPU the same arithmetic).</summary>
+    [TestCaseSource(nameof(Cases))]
+    public void TheBatchInOneCallMatchesPyTorch(string testCase)
+    {
+        using var fixture = new OpFixture("masked_pooling_loss");
+        (int[][] hypotheses, float scale) = Settings(fixture, testCase);
+        using Tensor features = fixture.Load(testCase, "features"), mask = fixture.Load(testCase, "mask"), text = fixture.Load(testCase, "text");
+        int batch = features.Size(0);
+        using Tensor total = MaskedPoolingLoss.NewTotal(Device.Cpu), dMask = Tensor.Empty(mask.Shape);
+        MaskedPoolingLoss.ForwardBackward(features, mask, hypotheses, text, total, dMask, 1f / batch, scale);
+        Assert.That(dMask.ToFloatArray(), Is.EqualTo(fixture.Values(testCase, "dmask")).Within(GradientTolerance));
+        Assert.That(MaskedPoolingLoss.ReadTotal(total) / batch, Is.EqualTo(fixture.Values(testCase, "loss")[0]).Within(LossTolerance));
+    }
+
+    [Test]
+    public void TheBatchsHypothesesAreChecked()
+    {
+        using Tensor features = Tensor.Zeros([2, 3, 2]), mask = Tensor.Zeros([2, 3, 4]), text = Tensor.Zeros([4, 2]);
+        using Tensor total = MaskedPoolingLoss.NewTotal(Device.Cpu), dMask = Tensor.Empty([2, 3, 4]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => MaskedPoolingLoss.ForwardBackward(features, mask, [[0], [2, 2]], text, total, dMask, 0.5f),
+                Throws.ArgumentException.With.Message.Contains("image 1").And.Message.Contains("class 2 twice"));
+            Assert.That(() => MaskedPoolingLoss.ForwardBackward(features, mask, [[4], []], text, total, dMask, 0.5f),
+                Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("outside 0..3"));
+            Assert.That(() => MaskedPoolingLoss.ForwardBackward(features, mask, [[0]], text, total, dMask, 0.5f),
+                Throws.ArgumentException.With.Message.Contains("1 hypothesis lists for a batch of 2"));
+            Assert.That(MaskedPoolingLoss.Membership([[3, 0], []], 4), Is.EqualTo(new[] { 1, 0, 0, 1, 0, 0, 0, 0 }));
+        });
     }
 
     [Test]
