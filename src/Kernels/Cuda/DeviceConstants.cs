@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Kernels.Cuda;
@@ -9,7 +10,8 @@ namespace ReClip.Kernels.Cuda;
 /// synchronous copy that first waits for all the work queued before it: uploading them anew stalled the host behind the
 /// GPU about ten times per step, where the host should be queueing the next kernels. The least recently used lists are
 /// dropped beyond <see cref="MaxEntries"/>; a list of more than <see cref="MaxBytes"/> bytes is uploaded and not kept.
-/// What <see cref="Get"/> returns is shared: kernels must only read it.
+/// What <see cref="Get"/> returns is shared: kernels must only read it. A CUDA graph captured with a list holds it while
+/// the graph lives, so dropping it here never frees what a replay reads.
 /// </summary>
 internal static class DeviceConstants
 {
@@ -32,6 +34,8 @@ internal static class DeviceConstants
             {
                 recency.Remove(node);
                 recency.AddFirst(node);
+                // A graph being captured reads it at every replay, long after this call: it holds the list as long.
+                CudaGraph.HoldWhileCapturing(node.Value.Tensor);
                 return node.Value.Tensor.Contiguous();
             }
             Tensor kept = DeviceTensors.Upload(values, device);
@@ -43,6 +47,7 @@ internal static class DeviceConstants
                 // A kernel queued with it still holds its own reference; the memory goes when that is disposed too.
                 oldest.Value.Tensor.Dispose();
             }
+            CudaGraph.HoldWhileCapturing(kept);
             return kept.Contiguous();
         }
     }

@@ -50,6 +50,13 @@ internal static class DeviceTensors
         return host.ToDevice(device);
     }
 
+    /// <summary>A tensor whose two 32-bit elements a kernel reads as one 64-bit value (a double, a 64-bit integer) must start on an 8-byte boundary.</summary>
+    public static void RequireAligned8(string op, Tensor tensor)
+    {
+        if (Address(tensor) % 8 != 0)
+            throw new ArgumentException($"{op}: {tensor} holds a 64-bit value but does not start on an 8-byte boundary");
+    }
+
     /// <summary>1 when every tensor starts on a 16-byte boundary, so the kernels may load float4 vectors; else 0.</summary>
     public static int Aligned16(params ReadOnlySpan<Tensor> tensors)
     {

@@ -23,7 +23,10 @@ public static partial class GumbelSoftmax
     {
         int device = DeviceTensors.Require("GumbelSoftmax", logits, mask, ySoft);
         if (streamAt is not null)
+        {
             DeviceTensors.Require("GumbelSoftmax stream", DType.I32, [streamAt]);
+            DeviceTensors.RequireAligned8("GumbelSoftmax stream", streamAt);
+        }
         int rows = Rows(logits, classes);
         if (rows == 0) return;
         KernelCache.Load(KernelSources.Get("gumbel_softmax"), device).Kernel("gumbel_softmax_forward").Launch(LaunchShapes.WarpPerRow(rows), null,

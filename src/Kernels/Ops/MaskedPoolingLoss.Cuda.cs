@@ -27,6 +27,7 @@ public static partial class MaskedPoolingLoss
         float logitScale, int patches, int classCount, int width)
     {
         int device = DeviceTensors.Require("MaskedPoolingLoss total", total, probabilities);
+        DeviceTensors.RequireAligned8("MaskedPoolingLoss total", total);
         using Tensor losses = RowLosses(features, mask, classes, text, probabilities, logitScale, patches, classCount, width);
         KernelCache.Load(KernelSources.Get("maskedpoolingloss"), device).Kernel("pooling_loss_accumulate").Launch(new LaunchShape(1, 1, 1, 1), null,
             new KernelArguments().Pointer(DeviceTensors.Address(losses)).Int(classes.Length).Pointer(DeviceTensors.Address(total)));

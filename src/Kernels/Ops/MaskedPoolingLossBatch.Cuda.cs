@@ -16,6 +16,7 @@ public static partial class MaskedPoolingLoss
         Tensor dMask, float gradLoss, float logitScale, int batch, int patches, int classCount, int width)
     {
         int device = DeviceTensors.Require("MaskedPoolingLoss", features, mask, text, total, dMask);
+        DeviceTensors.RequireAligned8("MaskedPoolingLoss total", total);
         if (membershipOnDevice is not null && DeviceTensors.Require("MaskedPoolingLoss membership", DType.I32, [membershipOnDevice]) != device)
             throw new ArgumentException($"MaskedPoolingLoss: {membershipOnDevice} is not on cuda:{device}");
         if (batch == 0) return;

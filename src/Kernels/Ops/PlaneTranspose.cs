@@ -53,6 +53,9 @@ public static partial class PlaneTranspose
     {
         if (source.Device != destination.Device)
             throw new ArgumentException($"PlaneTranspose: {source} and {destination} are on different devices");
+        // Blocks read tiles of the source while others write the destination: the two must not share memory.
+        if (ReferenceEquals(source.Storage, destination.Storage))
+            throw new ArgumentException($"PlaneTranspose: {destination} shares memory with its source; transpose into another tensor");
         foreach (Tensor tensor in (ReadOnlySpan<Tensor>)[source, destination])
         {
             if (tensor.DType != DType.F32)

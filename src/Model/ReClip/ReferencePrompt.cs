@@ -102,11 +102,12 @@ public sealed class ReferencePrompt : IDisposable
         {
             // The Frobenius norm is the row norm of the [1, C·E] view.
             Device device = encoded.Features.Device;
-            Tensor normalized = Tensor.Empty(encoded.Features.Shape, DType.F32, device), norm = Tensor.Empty([1], DType.F32, device);
+            using Tensor normalized = Tensor.Empty(encoded.Features.Shape, DType.F32, device), norm = Tensor.Empty([1], DType.F32, device);
             using (Tensor flat = encoded.Features.Reshape(1, -1))
             using (Tensor output = normalized.Reshape(1, -1))
                 L2Normalize.Forward(flat, output, norm);
-            return new ReferenceActivations(encoded, normalized, norm);
+            // The activations take references of their own, so these go whatever happens.
+            return new ReferenceActivations(encoded, normalized.Contiguous(), norm.Contiguous());
         }
         catch
         {

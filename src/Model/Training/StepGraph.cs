@@ -14,17 +14,18 @@ namespace ReClip.Model.Training;
 /// Gumbel stream (the step number). It writes the loss and the gradients to buffers of its own; SGD runs after it, outside,
 /// once the caller has checked them, as after an eager step.
 /// <para>
-/// A graph fits one batch size: another size (an epoch's short last batch) gets buffers and a graph of its own in place
-/// of the first. The first step of a size runs eagerly: it loads the kernels and fills the device caches, which a capture
-/// must find done. The second is captured, then replayed. A capture that fails (a copy to or from the host somewhere in
-/// the work, a driver without stream-ordered allocation) leaves every later step eager, the reason in <see cref="Failure"/>.
+/// A graph fits one batch shape, so each shape gets buffers and a graph of its own (an epoch's short last batch is a
+/// second). The first step of a shape runs eagerly: it loads the kernels and fills the device caches, which a capture
+/// must find done. The second is captured (on a non-blocking stream, so that nothing else's use of the legacy stream
+/// breaks it), then replayed on the legacy stream, in order with everything else queued there. A capture that fails (a
+/// copy to or from the host somewhere in the work, a driver without stream-ordered allocation) leaves every later step
+/// eager, the reason in <see cref="Failure"/>.
 /// </para>
 /// </summary>
 public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong seed) : IDisposable
 {
-    private Buffers? buffers;
-    private CudaGraph? graph;
-    private CudaStream? stream;
+    private readonly Dictionary<(int Batch, int Height, int Width), Shaped> shapes = [];
+    private CudaStream? captureStream;
 
     /// <summary>Why steps run without a graph (the capture's error), or null.</summary>
     public string? Failure { get; private set; }
@@ -33,10 +34,10 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
     public bool Replayed { get; private set; }
 
     /// <summary>
-    /// One step's loss and gradients (SGD not applied) for <paramref name="images"/> [B, 3, S, S] (on any device), with
+    /// One step's loss and gradients (SGD not applied) for <paramref name="images"/> [B, 3, H, W] (on any device), with
     /// image b's hypothesis <paramref name="hypotheses"/>[b] and the Gumbel noise of (seed, <paramref name="step"/>), as
     /// <see cref="ReClipHead.LossAndGradients"/> computes them. The result shares the graph's buffers: dispose it before
-    /// the next step.
+    /// the next step of its shape.
     /// </summary>
     public StepResult Run(Tensor images, IReadOnlyList<int[]> hypotheses, ulong step)
     {
@@ -44,49 +45,48 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         ArgumentNullException.ThrowIfNull(hypotheses);
         if (head.Device.IsCpu || head.Device != vision.Device)
             throw new InvalidOperationException($"StepGraph: the head ({head.Device}) and the image tower ({vision.Device}) must be on one GPU");
-        if (images.Rank != 4 || images.Size(0) != hypotheses.Count)
-            throw new TensorShapeException($"StepGraph: images {Shape.Format(images.Shape)} are not [{hypotheses.Count}, 3, S, S]");
+        if (images.Rank != 4 || images.Size(0) != hypotheses.Count || images.Size(1) != 3)
+            throw new TensorShapeException($"StepGraph: images {Shape.Format(images.Shape)} are not [{hypotheses.Count}, 3, H, W]");
         int[] members = MaskedPoolingLoss.Membership(hypotheses, head.Classes);
-        if (buffers is null || !buffers.Fits(images.Shape))
-            Renew(images.Shape);
-        Buffers inputs = buffers!;
-        using (Tensor onDevice = DeviceTransfer.Onto(images, head.Device))
-            inputs.Images.CopyFrom(onDevice);
-        using (Tensor membership = Tensor.FromSpan<int>(members, inputs.Membership.Shape), onDevice = membership.ToDevice(head.Device))
-            inputs.Membership.CopyFrom(onDevice);
-        using (Tensor stepNumber = GumbelSoftmax.StreamTensor(step, head.Device))
-            inputs.Stream.CopyFrom(stepNumber);
-        if (graph is null && Failure is null && inputs.WarmedUp)
-            Capture(inputs, hypotheses);
-        Replayed = graph is not null;
-        if (graph is not null)
-            graph.Launch(stream!);
+        var key = (images.Size(0), images.Size(2), images.Size(3));
+        if (!shapes.TryGetValue(key, out Shaped? shaped))
+            shapes[key] = shaped = new Shaped(images.Shape, head, vision.Config.PatchSize);
+        using (Tensor contiguous = images.Contiguous())
+            shaped.Images.CopyFromAnyDevice(contiguous);
+        using (Tensor membership = Tensor.FromSpan<int>(members, shaped.Membership.Shape))
+            shaped.Membership.CopyFromAnyDevice(membership);
+        using (Tensor stream = GumbelSoftmax.StreamTensor(step, Device.Cpu))
+            shaped.Stream.CopyFromAnyDevice(stream);
+        if (shaped.Graph is null && Failure is null && shaped.WarmedUp)
+            Capture(shaped, hypotheses);
+        Replayed = shaped.Graph is not null;
+        if (shaped.Graph is not null)
+            shaped.Graph.Launch(null);
         else
         {
-            Queue(inputs, hypotheses);
-            inputs.WarmedUp = true;
+            Queue(shaped, hypotheses);
+            shaped.WarmedUp = true;
         }
-        // The loss is read on the legacy stream, which waits for the replay's (a blocking stream).
-        float loss = (float)(MaskedPoolingLoss.ReadTotal(inputs.Total) / hypotheses.Count);
-        return StepResult.Sharing(inputs.Result, loss);
+        float loss = (float)(MaskedPoolingLoss.ReadTotal(shaped.Total) / hypotheses.Count);
+        return StepResult.Sharing(shaped.Result, loss);
     }
 
     /// <summary>The step's work, on the stream the runtime queues to (a capture's while capturing): nothing in it reads back.</summary>
-    private void Queue(Buffers inputs, IReadOnlyList<int[]> hypotheses)
+    private void Queue(Shaped shaped, IReadOnlyList<int[]> hypotheses)
     {
-        inputs.Total.Clear();
-        using DenseFeatures dense = vision.EncodeDense(inputs.Images);
+        shaped.Total.Clear();
+        using DenseFeatures dense = vision.EncodeDense(shaped.Images);
         head.RequireStep(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, null);
-        head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, inputs.Result,
-            inputs.Total, new StepOnDevice(inputs.Stream, inputs.Membership));
+        head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, shaped.Result,
+            shaped.Total, new StepOnDevice(shaped.Stream, shaped.Membership));
     }
 
-    private void Capture(Buffers inputs, IReadOnlyList<int[]> hypotheses)
+    private void Capture(Shaped shaped, IReadOnlyList<int[]> hypotheses)
     {
-        stream ??= CudaStream.Create(head.Device.Index);
+        captureStream ??= CudaStream.CreateNonBlocking(head.Device.Index);
         try
         {
-            graph = CudaGraph.Capture(stream, () => Queue(inputs, hypotheses));
+            shaped.Graph = CudaGraph.Capture(captureStream, () => Queue(shaped, hypotheses));
         }
         catch (Exception e) when (e is CudaException or InvalidOperationException or NotSupportedException)
         {
@@ -94,33 +94,21 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         }
     }
 
-    /// <summary>Buffers (and so a graph) for another batch shape, in place of the last ones.</summary>
-    private void Renew(ReadOnlySpan<int> imageShape)
-    {
-        graph?.Dispose();
-        graph = null;
-        buffers?.Dispose();
-        buffers = null;
-        int batch = imageShape[0], patch = vision.Config.PatchSize;
-        (int rows, int columns) = PatchEmbedding.Grid(imageShape[2], imageShape[3], patch);
-        buffers = new Buffers(imageShape, batch, rows, columns, head);
-    }
-
     public void Dispose()
     {
-        graph?.Dispose();
-        buffers?.Dispose();
-        stream?.Dispose();
+        foreach (Shaped shaped in shapes.Values)
+            shaped.Dispose();
+        shapes.Clear();
+        captureStream?.Dispose();
     }
 
-    /// <summary>What a graph of one batch shape reads and writes, allocated before its capture and kept while it lives.</summary>
-    private sealed class Buffers : IDisposable
+    /// <summary>What the graph of one batch shape reads and writes, allocated before its capture and kept while it lives, and the graph.</summary>
+    private sealed class Shaped : IDisposable
     {
-        private readonly int[] imageShape;
-
-        public Buffers(ReadOnlySpan<int> imageShape, int batch, int rows, int columns, ReClipHead head)
+        public Shaped(ReadOnlySpan<int> imageShape, ReClipHead head, int patch)
         {
-            this.imageShape = imageShape.ToArray();
+            int batch = imageShape[0];
+            (int rows, int columns) = PatchEmbedding.Grid(imageShape[2], imageShape[3], patch);
             Device device = head.Device;
             Images = Tensor.Empty(imageShape, DType.F32, device);
             Membership = Tensor.Zeros([batch, head.Classes], DType.I32, device);
@@ -139,13 +127,14 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
 
         public StepResult Result { get; }
 
+        public CudaGraph? Graph { get; set; }
+
         /// <summary>Whether a step of this shape has run eagerly, so that a capture finds the kernels loaded and the caches filled.</summary>
         public bool WarmedUp { get; set; }
 
-        public bool Fits(ReadOnlySpan<int> shape) => shape.SequenceEqual(imageShape);
-
         public void Dispose()
         {
+            Graph?.Dispose();
             Images.Dispose();
             Membership.Dispose();
             Stream.Dispose();

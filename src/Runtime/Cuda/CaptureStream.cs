@@ -1,3 +1,5 @@
+using ReClip.Runtime.Memory;
+
 namespace ReClip.Runtime.Cuda;
 
 /// <summary>
@@ -9,8 +11,9 @@ namespace ReClip.Runtime.Cuda;
 /// <para>
 /// Memory: what the captured work allocates becomes the graph's (allocation nodes), and must be freed within the work
 /// (free nodes): a graph that kept an allocation could not be launched twice, so <see cref="End"/> refuses such a capture.
-/// Memory allocated before the capture and released during it is freed once the capture ends, outside the graph: a
-/// free node would free it again at every replay.
+/// Memory from before the capture that the work reads must outlive every replay: what the work releases is freed when
+/// the graph goes (a free node would free it again at every replay), and a cache's entries the work reads are held as
+/// long (<see cref="Hold"/>).
 /// </para>
 /// </summary>
 internal static class CaptureStream
@@ -29,18 +32,22 @@ internal static class CaptureStream
     }
 
     /// <summary>
-    /// Ends the thread's capture (after cuStreamEndCapture): frees what it deferred; with <paramref name="checkKept"/> (the
-    /// work finished), throws when the work kept allocations of its own.
+    /// Ends the thread's capture (after cuStreamEndCapture) and returns the memory from before it that a graph of it must
+    /// keep. With <paramref name="checkKept"/> (the work finished), throws when the work kept allocations of its own, after
+    /// releasing that memory.
     /// </summary>
-    public static void End(bool checkKept)
+    public static HeldMemory End(bool checkKept)
     {
         Capture capture = current ?? throw new InvalidOperationException("no CUDA graph capture is under way on this thread");
         current = null;
-        foreach (ulong pointer in capture.Deferred)
-            CudaDriver.Check(DeviceMemory.Free(capture.Device, pointer), "cuMemFreeAsync");
+        var held = new HeldMemory(capture.Device, capture.Deferred, capture.Held);
         if (checkKept && capture.Allocated.Count > 0)
+        {
+            held.Dispose();
             throw new InvalidOperationException(
                 $"the captured work kept {capture.Allocated.Count} device allocation(s) beyond its end; a graph must free what it allocates");
+        }
+        return held;
     }
 
     /// <summary>Notes an allocation made for <paramref name="device"/> on this thread (within a capture, a graph's).</summary>
@@ -52,7 +59,7 @@ internal static class CaptureStream
 
     /// <summary>
     /// Whether <paramref name="pointer"/> may be freed now on <see cref="For"/>'s stream: outside a capture, or allocated
-    /// within it. Otherwise the free is deferred to the end of the capture and this returns false.
+    /// within it. Otherwise the free waits for the graph (or the failed capture) to go, and this returns false.
     /// </summary>
     public static bool FreeNow(int device, ulong pointer)
     {
@@ -60,6 +67,16 @@ internal static class CaptureStream
             return true;
         capture.Deferred.Add(pointer);
         return false;
+    }
+
+    /// <summary>Within a capture on <paramref name="storage"/>'s device, one more reference to it for the graph to hold.</summary>
+    public static void Hold(Storage storage)
+    {
+        if (current is { } capture && capture.Device == storage.Device.Index && !storage.Device.IsCpu)
+        {
+            storage.Retain();
+            capture.Held.Add(storage);
+        }
     }
 
     private sealed class Capture(int device, nint stream)
@@ -71,5 +88,26 @@ internal static class CaptureStream
         public HashSet<ulong> Allocated { get; } = [];
 
         public List<ulong> Deferred { get; } = [];
+
+        public List<Storage> Held { get; } = [];
+    }
+}
+
+/// <summary>Memory from before a capture that its graph reads: freed or released when the graph goes (or at once, for a failed capture).</summary>
+internal sealed class HeldMemory(int device, IReadOnlyList<ulong> deferred, IReadOnlyList<Storage> held) : IDisposable
+{
+    private bool disposed;
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (Storage storage in held)
+            storage.Release();
+        if (deferred.Count == 0) return;
+        CudaDriver.MakeCurrent(device);
+        // Queued on the legacy stream behind every replay: the replays run there too (StepGraph launches on it).
+        foreach (ulong pointer in deferred)
+            CudaDriver.Check(DeviceMemory.Free(device, pointer), "cuMemFreeAsync");
     }
 }

@@ -1,3 +1,6 @@
+using ReClip.Runtime.Memory;
+using ReClip.Runtime.Tensors;
+
 namespace ReClip.Runtime.Cuda;
 
 /// <summary>How a cuBLAS GEMM multiplies float32 data: exactly in fp32, or with TF32 tensor cores (fp32 accumulation).</summary>
@@ -17,7 +20,10 @@ public enum GemmPrecision
 /// </summary>
 public static unsafe class Cublas
 {
-    private static readonly Dictionary<int, (nint Handle, nint Stream)> handles = [];
+    /// <summary>Each handle's own workspace (cuBLAS's default pool would allocate inside captured graphs, on every stream it meets).</summary>
+    private const long WorkspaceBytes = 32L << 20;
+
+    private static readonly Dictionary<int, (nint Handle, nint Stream, DeviceStorage Workspace)> handles = [];
     private static readonly Lock gate = new();
 
     public static bool IsAvailable => NativeLibraries.Cublas.IsLoaded;
@@ -60,8 +66,10 @@ public static unsafe class Cublas
     }
 
     /// <summary>
-    /// One cuBLAS handle per device, created in its primary context on first use and kept for the process, set to the
-    /// stream the calling thread queues work on (<see cref="CaptureStream"/>) whenever that changes.
+    /// One cuBLAS handle per device, created in its primary context on first use (with its workspace) and kept for the
+    /// process, set to the stream the calling thread queues work on (<see cref="CaptureStream"/>) whenever that changes.
+    /// Setting the stream resets cuBLAS to its default workspace pool, so the handle's own workspace is set again after.
+    /// One handle serves one thread's work at a time: the runtime queues a device's work from one thread.
     /// </summary>
     private static nint Handle(int device)
     {
@@ -70,14 +78,19 @@ public static unsafe class Cublas
         nint stream = CaptureStream.For(device);
         lock (gate)
         {
-            if (handles.TryGetValue(device, out (nint Handle, nint Stream) known) && known.Stream == stream)
-                return known.Handle;
-            nint handle = known.Handle;
-            if (handle == 0)
-                Check(CublasApi.cublasCreate(out handle), "cublasCreate");
-            Check(CublasApi.cublasSetStream(handle, stream), "cublasSetStream");
-            handles[device] = (handle, stream);
-            return handle;
+            if (!handles.TryGetValue(device, out (nint Handle, nint Stream, DeviceStorage Workspace) known))
+            {
+                Check(CublasApi.cublasCreate(out nint created), "cublasCreate");
+                known = (created, -1, DeviceStorage.Allocate(Device.Cuda(device), WorkspaceBytes));
+            }
+            if (known.Stream != stream)
+            {
+                Check(CublasApi.cublasSetStream(known.Handle, stream), "cublasSetStream");
+                Check(CublasApi.cublasSetWorkspace(known.Handle, known.Workspace.DevicePointer, (nuint)WorkspaceBytes), "cublasSetWorkspace");
+                known = known with { Stream = stream };
+            }
+            handles[device] = known;
+            return known.Handle;
         }
     }
 

@@ -32,6 +32,9 @@ internal static unsafe partial class CublasApi
     [LibraryImport(NativeLibraries.CublasName, EntryPoint = "cublasSetStream_v2")]
     public static partial int cublasSetStream(nint handle, nint stream);
 
+    [LibraryImport(NativeLibraries.CublasName, EntryPoint = "cublasSetWorkspace_v2")]
+    public static partial int cublasSetWorkspace(nint handle, ulong workspace, nuint bytes);
+
     [LibraryImport(NativeLibraries.CublasName)]
     public static partial int cublasGemmEx(nint handle, int transA, int transB, int m, int n, int k,
         float* alpha, ulong a, int aType, int lda, ulong b, int bType, int ldb,

@@ -26,6 +26,17 @@ public sealed class CudaStream : IDisposable
         return new CudaStream(device, handle);
     }
 
+    /// <summary>
+    /// A non-blocking stream (flag 1): no implicit synchronisation with the legacy default stream. Graphs are captured
+    /// on one, since while a blocking stream captures, any use of the legacy stream (by any thread) breaks the capture.
+    /// </summary>
+    public static CudaStream CreateNonBlocking(int device)
+    {
+        CudaDriver.MakeCurrent(device);
+        CudaDriver.Check(DriverApi.cuStreamCreate(out nint handle, 1), "cuStreamCreate");
+        return new CudaStream(device, handle);
+    }
+
     public void Synchronize()
     {
         ObjectDisposedException.ThrowIf(disposed, this);

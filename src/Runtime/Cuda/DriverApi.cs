@@ -125,6 +125,9 @@ internal static unsafe partial class DriverApi
     public static partial int cuGraphLaunch(nint graphExec, nint stream);
 
     [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuDeviceGraphMemTrim(int device);
+
+    [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuGraphExecDestroy(nint graphExec);
 
     [LibraryImport(NativeLibraries.DriverName)]

@@ -1,5 +1,7 @@
+using ReClip.Kernels.Cuda;
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Memory;
 using ReClip.Runtime.Tensors;
 using ReClip.Tests.Support;
 
@@ -29,7 +31,7 @@ public sealed class CudaGraphTests
         }
         finally
         {
-            var kept = Assert.Throws<InvalidOperationException>(() => CaptureStream.End(checkKept: true));
+            var kept = Assert.Throws<InvalidOperationException>(() => CaptureStream.End(checkKept: true).Dispose());
             Assert.That(kept!.Message, Does.Contain("kept 1 device allocation"));
         }
         Assert.That(CaptureStream.For(0), Is.EqualTo((nint)0), "ended, even when refused");
@@ -43,7 +45,7 @@ public sealed class CudaGraphTests
         Device gpu = Device.Cuda();
         using Tensor a = Tensor.FromSpan<float>([1, 2, 3, 4, 5, 6], [2, 3]).ToDevice(gpu), b = Tensor.FromSpan<float>([1, 0, 0, 1, 1, 1], [3, 2]).ToDevice(gpu);
         using Tensor y = Tensor.Zeros([2, 2], DType.F32, gpu);
-        using CudaStream stream = CudaStream.Create(gpu.Index);
+        using CudaStream stream = CudaStream.CreateNonBlocking(gpu.Index);
         void Work()
         {
             using Tensor product = Tensor.Empty([2, 2], DType.F32, gpu), copy = Tensor.Empty([2, 2], DType.F32, gpu);
@@ -55,12 +57,39 @@ public sealed class CudaGraphTests
         using (CudaGraph graph = CudaGraph.Capture(stream, Work))
         {
             Assert.That(y.ToFloatArray(), Is.All.Zero, "nothing runs while capturing");
-            graph.Launch(stream);
-            graph.Launch(stream);
-            stream.Synchronize();
+            graph.Launch(null);
+            graph.Launch(null);
         }
         Work();
         Assert.That(y.ToFloatArray(), Is.EqualTo(new[] { 12f, 15, 27, 33 }), "two replays and one eager run of y += a·b");
+    }
+
+    /// <summary>
+    /// The gather's indices come from the device-kept lists: a graph reading them holds them, so a cache that drops them
+    /// (more than its bound of other lists since) frees nothing a replay reads, and the memory goes with the graph.
+    /// </summary>
+    [Test]
+    public void AGraphHoldsTheKeptListsItReads()
+    {
+        Requires.CudaDevice();
+        Device gpu = Device.Cuda();
+        using Tensor x = Tensor.FromSpan<float>([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]).ToDevice(gpu), y = Tensor.Zeros([2, 2], DType.F32, gpu);
+        using CudaStream stream = CudaStream.CreateNonBlocking(gpu.Index);
+        int[] rows = [1, 0];
+        EotGather.Forward(x, rows, y);
+        Storage indices;
+        using (Tensor kept = DeviceConstants.Get(rows, gpu))
+            indices = kept.Storage;
+        using (CudaGraph graph = CudaGraph.Capture(stream, () => EotGather.Forward(x, rows, y)))
+        {
+            for (int i = 0; i <= DeviceConstants.MaxEntries; i++)
+                using (DeviceConstants.Get<int>([75, i], gpu)) { }
+            Assert.That(indices.IsReleased, Is.False, "dropped by the cache, held by the graph");
+            y.Clear();
+            graph.Launch(null);
+            Assert.That(y.ToFloatArray(), Is.EqualTo(new[] { 3f, 4, 5, 6 }), "x[0, 1] and x[1, 0]");
+        }
+        Assert.That(indices.IsReleased, Is.True, "released with the graph");
     }
 
     [Test]
