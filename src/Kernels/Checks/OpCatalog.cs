@@ -33,5 +33,6 @@ public static class OpCatalog
         new AttentionCheck(),
         new PlaneTransposeCheck(),
         new ColumnSumCheck(),
+        new FiniteCheckCheck(),
     ];
 }

@@ -133,16 +133,16 @@ public sealed class HeadCheckpoint : IDisposable
             throw new ArgumentException($"{path}: metadata key '{clash}' is reserved by the checkpoint format", nameof(metadata));
         // The file is written from host memory: a head on a GPU is copied over first (a few MB).
         using ReClipHead? copied = head.Device.IsCpu ? null : head.ToDevice(Device.Cpu);
-        head = copied ?? head;
+        ReClipHead onCpu = copied ?? head;
         var tensors = new List<KeyValuePair<string, Tensor>>();
-        for (int i = 0; i < head.Parameters.Count; i++)
+        for (int i = 0; i < onCpu.Parameters.Count; i++)
         {
-            tensors.Add(new(head.Parameters[i].Name, head.Parameters[i].Value));
-            if (head.OptimizerStates[i] is { HasStepped: true, Buffer: Tensor buffer })
-                tensors.Add(new(MomentumPrefix + head.Parameters[i].Name + MomentumSuffix, buffer));
+            tensors.Add(new(onCpu.Parameters[i].Name, onCpu.Parameters[i].Value));
+            if (onCpu.OptimizerStates[i] is { HasStepped: true, Buffer: Tensor buffer })
+                tensors.Add(new(MomentumPrefix + onCpu.Parameters[i].Name + MomentumSuffix, buffer));
         }
-        tensors.Add(new(RunningMean, head.Decoder.RunningMean));
-        tensors.Add(new(RunningVar, head.Decoder.RunningVar));
+        tensors.Add(new(RunningMean, onCpu.Decoder.RunningMean));
+        tensors.Add(new(RunningVar, onCpu.Decoder.RunningVar));
         var all = new Dictionary<string, string>(metadata)
         {
             ["format"] = Format,

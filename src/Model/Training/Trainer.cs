@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using ReClip.Kernels.Ops;
 using ReClip.Kernels.Random;
 using ReClip.Model.Clip;
@@ -254,14 +253,9 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     {
         if (!float.IsFinite(result.Loss))
             return $"the training loss ({result.Loss})";
-        for (int i = 0; i < result.Gradients.Count; i++)
-        {
-            Tensor gradient = result.Gradients[i];
-            ReadOnlySpan<float> values = gradient.Device.IsCpu ? gradient.AsSpan<float>() : gradient.ToFloatArray();
-            if (!float.IsFinite(TensorPrimitives.MaxMagnitude(values)))
-                return $"the gradient of {head.Parameters[i].Name}";
-        }
-        return null;
+        // On a GPU the gradients are checked there, one read for all of them.
+        int first = Array.IndexOf(FiniteCheck.NonFinite(result.Gradients), true);
+        return first < 0 ? null : $"the gradient of {head.Parameters[first].Name}";
     }
 
     /// <summary>A permutation of the training samples for <paramref name="epoch"/>, from the seed alone.</summary>
