@@ -39,6 +39,12 @@ public sealed class TrainingSession(ClipWeights clip, ClipTokenizer tokenizer, S
                 bar.Advance(step.StepInEpoch - reported, step.Skipped is string why ? "skipped: " + why : string.Create(CultureInfo.InvariantCulture, $"loss {step.Loss:0.0000}"));
                 reported = step.StepInEpoch;
             },
+            Notice = !shows ? null : note =>
+            {
+                bar?.Dispose();
+                bar = null;
+                Console.Error.WriteLine("reclip: " + note);
+            },
             EpochDone = !shows ? null : record =>
             {
                 bar?.Dispose();

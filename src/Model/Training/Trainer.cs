@@ -36,6 +36,9 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     /// <summary>Called after every epoch with its record, once the checkpoints are written.</summary>
     public Action<EpochRecord>? EpochDone { get; init; }
 
+    /// <summary>Called once with what a user should know about how the run computes: on a GPU, why its steps do not replay as CUDA graphs.</summary>
+    public Action<string>? Notice { get; init; }
+
     /// <summary>The ranks of a data-parallel run, or null for a single process.</summary>
     public ICollective? Group { get; init; }
 
@@ -172,7 +175,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
         }
         if (graph is not null)
-            return graph.Run(images, classes, (ulong)step);
+        {
+            bool noticed = graph.Failure is not null;
+            StepResult result = graph.Run(images, classes, (ulong)step);
+            if (!noticed && graph.Failure is string why)
+                Notice?.Invoke($"CUDA graphs are off, each step queues its kernels one by one: {why}");
+            return result;
+        }
         // The images go to the head's device, so that the dense features come back there.
         using Tensor input = DeviceTransfer.Onto(images, head.Device);
         using DenseFeatures dense = vision.EncodeDense(input);
