@@ -79,9 +79,11 @@ public sealed class MaskDecoder : IDisposable
         Shape.Require("MaskDecoder rectified logits", [features.Size(0), rows * columns, Classes], rectified.Shape);
         int batch = features.Size(0), classes = Classes, embed = EmbedDim, patches = rows * columns;
         Device device = ConvWeight.Device;
-        var a = new DecoderActivations(
-            Tensor.Empty([batch, embed + classes, rows, columns], DType.F32, device), Tensor.Empty([batch, classes, rows, columns], DType.F32, device),
-            Tensor.Empty([batch, classes, rows, columns], DType.F32, device), Tensor.Empty([classes], DType.F32, device), Tensor.Empty([classes], DType.F32, device));
+        // References of their own go to the activations, so these go whatever happens.
+        using Tensor input = Tensor.Empty([batch, embed + classes, rows, columns], DType.F32, device);
+        using Tensor convolved = Tensor.Empty([batch, classes, rows, columns], DType.F32, device), output = Tensor.Empty(convolved.Shape, DType.F32, device);
+        using Tensor mean = Tensor.Empty([classes], DType.F32, device), rstd = Tensor.Empty([classes], DType.F32, device);
+        var a = new DecoderActivations(input.Contiguous(), convolved.Contiguous(), output.Contiguous(), mean.Contiguous(), rstd.Contiguous());
         try
         {
             // Channels first: F into channels 0..E−1 of each image's input, Rect into E..E+C−1.

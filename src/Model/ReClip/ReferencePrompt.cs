@@ -32,11 +32,11 @@ public sealed class ReferencePrompt : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(slotIds), $"ReferencePrompt: slot id {id} is outside the vocabulary of {vocabulary}");
         this.slotIds = slotIds.ToArray();
         int contextCount = ContextCountOf(text.Config), width = text.Config.TextWidth;
-        Context = Tensor.Empty([contextCount, width]);
         // Read through ToFloatArray, as the tower's table may be on a GPU; the context starts on the CPU (see ToDevice).
         float[] tokenZero;
         using (Tensor row = text.TokenEmbedding.Slice(0, 0, 1))
             tokenZero = row.ToFloatArray();
+        Context = Tensor.Empty([contextCount, width]);
         Span<float> context = Context.AsSpan<float>();
         for (int m = 0; m < contextCount; m++)
             tokenZero.CopyTo(context.Slice(m * width, width));

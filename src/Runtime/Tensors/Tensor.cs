@@ -242,8 +242,16 @@ public sealed unsafe class Tensor : IDisposable
             return Clone();
         using Tensor source = Contiguous();
         Tensor result = Empty(shape, DType, device);
-        TensorCopy.AcrossDevices(source, result);
-        return result;
+        try
+        {
+            TensorCopy.AcrossDevices(source, result);
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
     }
 
     /// <summary>All elements widened to float32, in row-major order (CPU).</summary>
