@@ -81,7 +81,10 @@ public static class BenchCommand
         MemoryTable(result);
         KernelTable("one dense float32 batch", result.DenseKernelTimes);
         KernelTable("one dense batch with bfloat16 linears", result.DenseBFloat16KernelTimes);
-        KernelTable(string.Create(CultureInfo.InvariantCulture, $"one training step (wall {1000 / result.TrainingStepsPerSecond:F2} ms)"), result.TrainingStepKernelTimes);
+        KernelTable(string.Create(CultureInfo.InvariantCulture, $"one training step without CUDA graphs (wall {1000 / result.TrainingEagerStepsPerSecond:F2} ms)"),
+            result.TrainingStepKernelTimes);
+        KernelTable(string.Create(CultureInfo.InvariantCulture, $"one picture's segmentation (wall {1000 / result.SegmentationImagesPerSecond:F2} ms)"),
+            result.SegmentationKernelTimes);
         return ExitCode.Success;
     }
 

@@ -24,13 +24,14 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="TrainingEagerStepsPerSecond">The same steps queued kernel by kernel (`train --no-cuda-graphs`).</param>
 /// <param name="TrainingGraphDeviation">After <see cref="ParitySteps"/> steps from the same start, the largest difference between the trainable values of the graph's run and the eager run's, relative to each tensor's largest value: the graph replays the same kernels on the same data, so 0 is expected. Null without a graph.</param>
 /// <param name="TrainingGraphFailure">Why the steps could not be captured, or null.</param>
+/// <param name="SegmentationKernelTimes">Where one picture's segmentation spends its GPU time: set against its wall time, the rest is the host's part (resize, transfers, prompt denoising, upsampling, argmax).</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
     double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
-    double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure)
+    double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes)
 {
     /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
     public const int ParitySteps = 4;
@@ -81,7 +82,15 @@ public static class GpuBenchmark
             denseHalfKernelTimes = DenseKernelTimes(half, images);
             deviation = DenseDeviation(weights, half, images);
         }
-        double segmentation = MachineBenchmark.SegmentationRate(weights, size, classes, timePerWorkload);
+        double segmentation;
+        IReadOnlyList<KernelTime> segmentationKernelTimes;
+        using (var segmenting = new SegmentationWorkload(weights, size, classes))
+        {
+            segmentation = Throughput.PerSecond(segmenting.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+            using KernelProfile profile = KernelProfile.Start(device.Index);
+            segmenting.Run();
+            segmentationKernelTimes = profile.Stop();
+        }
         double steps, eagerSteps;
         string? graphFailure;
         IReadOnlyList<KernelTime> stepKernelTimes;
@@ -103,7 +112,8 @@ public static class GpuBenchmark
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
-            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, size, classes) : null, graphFailure);
+            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, size, classes) : null, graphFailure,
+            segmentationKernelTimes);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>

@@ -48,20 +48,10 @@ public static class MachineBenchmark
         return new MachineBenchmarkResult(WeightsDescription, size, classes, images, steps, SgemmThroughput.DefaultSize, gflops, fma, PeakFlops.OfThisMachine());
     }
 
-    /// <summary>
-    /// A trained head's inference (Reference prompt once, then per picture: resize, CLIP, head, filter, upsampling, argmax),
-    /// the head where the towers are, as `reclip segment` and `eval` place it.
-    /// </summary>
+    /// <summary>Pictures per second of <see cref="SegmentationWorkload"/>.</summary>
     internal static double SegmentationRate(ClipWeights weights, int size, int classes, TimeSpan time)
     {
-        ClipConfig config = weights.Config;
-        var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
-        using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, 5);
-        using ReClipHead head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, 5)
-            .MoveTo(vision.Device);
-        DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = size, CropSize = size };
-        using var segmenter = new Segmenter(vision, head, preset);
-        var picture = RandomInputs.Picture(size, size);
-        return Throughput.PerSecond(() => segmenter.Segment(picture).Dispose(), warmupCalls: 1, minimumCalls: 3, time);
+        using var workload = new SegmentationWorkload(weights, size, classes);
+        return Throughput.PerSecond(workload.Run, warmupCalls: 1, minimumCalls: 3, time);
     }
 }
