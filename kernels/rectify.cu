@@ -1,15 +1,27 @@
 // Rectified logits (CPU reference: src/Kernels/Ops/Rectify.cs), spec §5-6:
 //   forward:  rect[b, n, c] = q[b, n, c] - bias[n, c], bias = P [N, E] . R [C, E]^T
 //   backward: G = sum over b of dRect[b] ([N, C]); dP = -G . R ([N, E]); dR = -G^T . P ([C, E])
-// No cuBLAS GEMM binding exists yet (src/Runtime/Cuda/Cublas.cs only reports the version), and the sizes
-// are small (N <= 1024, C <= 171, E = 512), so the GEMMs are plain 16x16 shared-memory tiles with fp32
-// accumulation: each thread owns one output element, the block stages a 16x16 tile of each operand per
-// k step (rows padded to 17 floats so that the transposed read is free of bank conflicts).
+// The sizes are small (N <= 1024, C <= 171, E = 512), so the GEMMs are plain 16x16 shared-memory tiles with fp32
+// accumulation rather than cuBLAS calls: each thread owns one output element, the block stages a 16x16 tile of each
+// operand per k step (rows padded to 17 floats so that the transposed read is free of bank conflicts).
 // Forward fuses the subtraction into the GEMM's store: the thread that computed bias[n, c] subtracts it
 // from q for every image, so the bias is never written to memory. Backward first sums dRect over the batch
 // into G (rectify_batch_sum, a separate kernel in batch order: deterministic, no atomics) and then runs the
 // one tiled kernel rectify_gemm_negated twice: A (M x K) is G read with strides (C, 1) for dP or (1, C) for
 // dR (G transposed, without a copy), and B (K x E) is R or P, row-major.
+//
+// Where the head's fusion stops, and why (the head's step: rectify, the 5x5 decoder conv, BatchNorm, Gumbel-softmax):
+// - Bias and subtraction are one kernel: the bias is a per-patch dot product that nothing else reads.
+// - The decoder conv is the next boundary. Every output needs the 5x5 neighbourhood of all E + C input channels
+//   ([F ; Rect], 532 for VOC), so it runs as im2col and a cuBLAS GEMM (kernels/conv.cu). Producing Rect inside that
+//   gather would compute each rectified logit 25 times over, and F, 96 % of the channels, does not come from here.
+// - BatchNorm in training normalises with statistics over every image and patch of the batch (and over the ranks of a
+//   data-parallel run), a reduction over the whole grid between the conv and the normalisation: kernels/batchnorm.cu.
+// - At evaluation BatchNorm is a per-channel affine pass over O ([1, C, h, w]: 20 x 441 values for VOC at 336 px). Folding it
+//   into the conv would rewrite its C·(E + C)·25 weights whenever the head changes, to save that one small pass; it stays
+//   a pass.
+// - Gumbel-softmax needs each patch's whole row of C normalised logits, after the batch statistics: its own kernel, one
+//   warp per patch, the Philox noise drawn in it (kernels/gumbel_softmax.cu).
 
 #define RECTIFY_TILE 16
 

@@ -5,7 +5,7 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Kernels.Ops;
 
 /// <summary>
-/// The CUDA launchers of Rectify (kernels/rectify.cu): 16×16 shared-memory GEMM tiles (no cuBLAS binding yet), the
+/// The CUDA launchers of Rectify (kernels/rectify.cu): 16×16 shared-memory GEMM tiles (the products are small), the
 /// forward's subtraction fused into the tile store; the backward sums dRect over the batch into a scratch G first.
 /// </summary>
 public static partial class Rectify
