@@ -68,7 +68,7 @@ public sealed class CudaKernel
 
     public string Name { get; }
 
-    /// <summary>Queues the kernel on <paramref name="stream"/> (null: the device's legacy default stream).</summary>
+    /// <summary>Queues the kernel on <paramref name="stream"/> (null: where the runtime queues, the legacy default stream or a capture's: <see cref="CaptureStream"/>).</summary>
     public void Launch(LaunchShape shape, CudaStream? stream, KernelArguments arguments)
     {
         CudaDriver.MakeCurrent(Device);
