@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using ReClip.Cli;
 using ReClip.Cli.Commands;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Memory;
 using ReClip.Runtime.Platform;
 
@@ -20,6 +21,12 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SegmentCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+var debugKernels = new Option<bool>("--debug-kernels")
+{
+    Description = $"Print each CUDA kernel's source, NVRTC options and compile log to stderr as it is compiled (as {KernelCache.DebugVariable}=1 does).",
+    Recursive = true,
+};
+root.Options.Add(debugKernels);
 
 try
 {
@@ -35,6 +42,8 @@ try
         Console.Error.WriteLine(CommandLineUsage.Of(parse.CommandResult));
         return ExitCode.BadInput;
     }
+    if (parse.GetValue(debugKernels))
+        KernelCache.Debug = true;
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e)

@@ -16,6 +16,17 @@ public sealed class InfoCommandTests
     [TearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
 
+    /// <summary>Every command takes --debug-kernels (kernel sources and compile logs go to stderr), so stdout stays the command's.</summary>
+    [Test]
+    public void EveryCommandTakesDebugKernels()
+    {
+        ReclipProcess.Result result = ReclipProcess.Run("info", "--json", "--debug-kernels");
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        using JsonDocument report = JsonDocument.Parse(result.Stdout);
+        Assert.That(report.RootElement.TryGetProperty("system", out _), Is.True);
+        Assert.That(ReclipProcess.Run("train", "--help").Stdout, Does.Contain("--debug-kernels"));
+    }
+
     [Test]
     public void AStubsFolderIsNeverSearched()
     {
