@@ -51,12 +51,18 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         var key = (images.Size(0), images.Size(2), images.Size(3));
         if (!shapes.TryGetValue(key, out Shaped? shaped))
             shapes[key] = shaped = new Shaped(images.Shape, head, vision.Config.PatchSize);
+        // Host inputs go through page-locked buffers, so their copies queue without waiting for the device.
         using (Tensor contiguous = images.Contiguous())
-            shaped.Images.CopyFromAnyDevice(contiguous);
+        {
+            if (contiguous.Device.IsCpu)
+                shaped.ImagesStaging.Upload(contiguous, shaped.Images);
+            else
+                shaped.Images.CopyFromAnyDevice(contiguous);
+        }
         using (Tensor membership = Tensor.FromSpan<int>(members, shaped.Membership.Shape))
-            shaped.Membership.CopyFromAnyDevice(membership);
+            shaped.MembershipStaging.Upload(membership, shaped.Membership);
         using (Tensor stream = GumbelSoftmax.StreamTensor(step, Device.Cpu))
-            shaped.Stream.CopyFromAnyDevice(stream);
+            shaped.StreamStaging.Upload(stream, shaped.Stream);
         if (shaped.Graph is null && Failure is null && shaped.WarmedUp)
             Capture(shaped, hypotheses);
         Replayed = shaped.Graph is not null;
@@ -115,7 +121,17 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             Stream = Tensor.Zeros([2], DType.I32, device);
             Total = MaskedPoolingLoss.NewTotal(device);
             Result = new StepResult(batch, rows, columns, head.Classes, head.Parameters, device);
+            ImagesStaging = new PinnedBuffer(device.Index, Images.ByteLength);
+            MembershipStaging = new PinnedBuffer(device.Index, Membership.ByteLength);
+            StreamStaging = new PinnedBuffer(device.Index, Stream.ByteLength);
         }
+
+        /// <summary>Page-locked copies of the host inputs, from which they are queued onto the device.</summary>
+        public PinnedBuffer ImagesStaging { get; }
+
+        public PinnedBuffer MembershipStaging { get; }
+
+        public PinnedBuffer StreamStaging { get; }
 
         public Tensor Images { get; }
 
@@ -135,6 +151,9 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         public void Dispose()
         {
             Graph?.Dispose();
+            ImagesStaging.Dispose();
+            MembershipStaging.Dispose();
+            StreamStaging.Dispose();
             Images.Dispose();
             Membership.Dispose();
             Stream.Dispose();

@@ -65,6 +65,15 @@ internal static unsafe partial class DriverApi
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoH_v2")]
     public static partial int cuMemcpyDtoH(void* destination, ulong source, nuint bytes);
 
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyHtoDAsync_v2")]
+    public static partial int cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, nint stream);
+
+    [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemHostAlloc")]
+    public static partial int cuMemHostAlloc(out nint pointer, nuint bytes, uint flags);
+
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuMemFreeHost(nint pointer);
+
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuMemcpyDtoDAsync_v2")]
     public static partial int cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, nint stream);
 

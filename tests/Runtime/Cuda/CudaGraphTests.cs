@@ -92,6 +92,21 @@ public sealed class CudaGraphTests
         Assert.That(indices.IsReleased, Is.True, "released with the graph");
     }
 
+    /// <summary>A step's host inputs go through page-locked memory: the copy is queued in order with the kernels around it.</summary>
+    [Test]
+    public void APinnedUploadIsQueuedInOrder()
+    {
+        Requires.CudaDevice();
+        Device gpu = Device.Cuda();
+        using Tensor source = Tensor.FromSpan<float>([1, 2, 3], [3]), target = Tensor.Zeros([3], DType.F32, gpu);
+        using var pinned = new PinnedBuffer(gpu.Index, source.ByteLength);
+        pinned.Upload(source, target);
+        Add.Residual(target, target);
+        Assert.That(target.ToFloatArray(), Is.EqualTo(new[] { 2f, 4, 6 }));
+        using Tensor tooLong = Tensor.Zeros([4]);
+        Assert.That(() => pinned.Upload(tooLong, target), Throws.ArgumentException);
+    }
+
     [Test]
     public void ACaptureThatReadsTheHostFailsAndLeavesTheRuntimeUsable()
     {
