@@ -31,7 +31,7 @@ public static partial class FiniteCheck
         {
             OpGuard.Cpu("FiniteCheck", tensors[i]);
             // MaxMagnitude is NaN when a NaN is present and infinite when an infinity is.
-            flags[i] = !float.IsFinite(TensorPrimitives.MaxMagnitude(tensors[i].AsSpan<float>()));
+            flags[i] = tensors[i].ElementCount > 0 && !float.IsFinite(TensorPrimitives.MaxMagnitude(tensors[i].AsSpan<float>()));
         }
         return flags;
     }

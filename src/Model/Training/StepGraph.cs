@@ -65,10 +65,8 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             shaped.StreamStaging.Upload(stream, shaped.Stream);
         if (shaped.Graph is null && Failure is null && shaped.WarmedUp)
             Capture(shaped, hypotheses);
-        Replayed = shaped.Graph is not null;
-        if (shaped.Graph is not null)
-            shaped.Graph.Launch(null);
-        else
+        Replayed = shaped.Graph is not null && TryLaunch(shaped);
+        if (!Replayed)
         {
             Queue(shaped, hypotheses);
             shaped.WarmedUp = true;
@@ -85,6 +83,23 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         head.RequireStep(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, null);
         head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, shaped.Result,
             shaped.Total, new StepOnDevice(shaped.Stream, shaped.Membership));
+    }
+
+    /// <summary>Replays the shape's graph; a launch the driver refuses (its memory, say) leaves this and later steps eager.</summary>
+    private bool TryLaunch(Shaped shaped)
+    {
+        try
+        {
+            shaped.Graph!.Launch(null);
+            return true;
+        }
+        catch (CudaException e)
+        {
+            Failure = e.Message;
+            shaped.Graph!.Dispose();
+            shaped.Graph = null;
+            return false;
+        }
     }
 
     private void Capture(Shaped shaped, IReadOnlyList<int[]> hypotheses)
@@ -116,14 +131,22 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             int batch = imageShape[0];
             (int rows, int columns) = PatchEmbedding.Grid(imageShape[2], imageShape[3], patch);
             Device device = head.Device;
-            Images = Tensor.Empty(imageShape, DType.F32, device);
-            Membership = Tensor.Zeros([batch, head.Classes], DType.I32, device);
-            Stream = Tensor.Zeros([2], DType.I32, device);
-            Total = MaskedPoolingLoss.NewTotal(device);
-            Result = new StepResult(batch, rows, columns, head.Classes, head.Parameters, device);
-            ImagesStaging = new PinnedBuffer(device.Index, Images.ByteLength);
-            MembershipStaging = new PinnedBuffer(device.Index, Membership.ByteLength);
-            StreamStaging = new PinnedBuffer(device.Index, Stream.ByteLength);
+            try
+            {
+                Images = Tensor.Empty(imageShape, DType.F32, device);
+                Membership = Tensor.Zeros([batch, head.Classes], DType.I32, device);
+                Stream = Tensor.Zeros([2], DType.I32, device);
+                Total = MaskedPoolingLoss.NewTotal(device);
+                Result = new StepResult(batch, rows, columns, head.Classes, head.Parameters, device);
+                ImagesStaging = new PinnedBuffer(device.Index, Images.ByteLength);
+                MembershipStaging = new PinnedBuffer(device.Index, Membership.ByteLength);
+                StreamStaging = new PinnedBuffer(device.Index, Stream.ByteLength);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
         }
 
         /// <summary>Page-locked copies of the host inputs, from which they are queued onto the device.</summary>
@@ -148,17 +171,18 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         /// <summary>Whether a step of this shape has run eagerly, so that a capture finds the kernels loaded and the caches filled.</summary>
         public bool WarmedUp { get; set; }
 
+        /// <summary>Also of a part-made one, from its constructor.</summary>
         public void Dispose()
         {
             Graph?.Dispose();
-            ImagesStaging.Dispose();
-            MembershipStaging.Dispose();
-            StreamStaging.Dispose();
-            Images.Dispose();
-            Membership.Dispose();
-            Stream.Dispose();
-            Total.Dispose();
-            Result.Dispose();
+            ImagesStaging?.Dispose();
+            MembershipStaging?.Dispose();
+            StreamStaging?.Dispose();
+            Images?.Dispose();
+            Membership?.Dispose();
+            Stream?.Dispose();
+            Total?.Dispose();
+            Result?.Dispose();
         }
     }
 }

@@ -179,7 +179,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             bool noticed = graph.Failure is not null;
             StepResult result = graph.Run(images, classes, (ulong)step);
             if (!noticed && graph.Failure is string why)
-                Notice?.Invoke($"CUDA graphs are off, each step queues its kernels one by one: {why}");
+                Notice?.Invoke($"a batch shape could not replay as a CUDA graph, so its steps queue their kernels one by one (and so do later shapes'): {why}");
             return result;
         }
         // The images go to the head's device, so that the dense features come back there.

@@ -24,6 +24,17 @@ internal static class CaptureStream
     /// <summary>The stream to queue work for <paramref name="device"/> on: the capturing stream or the legacy one (0).</summary>
     public static nint For(int device) => current is { } capture && capture.Device == device ? capture.Stream : 0;
 
+    /// <summary>
+    /// Throws when this thread is capturing for <paramref name="device"/>: <paramref name="what"/> cannot be recorded (a
+    /// host copy, or a resource that must outlive the graph). A non-blocking capture stream does not make the driver refuse
+    /// such calls, so the runtime refuses them itself, and the capture fails instead of recording a graph without them.
+    /// </summary>
+    public static void Refuse(int device, string what)
+    {
+        if (For(device) != 0)
+            throw new InvalidOperationException($"{what} cannot be part of a CUDA graph (this thread is capturing for cuda:{device})");
+    }
+
     public static void Begin(int device, nint stream)
     {
         if (current is not null)

@@ -80,6 +80,8 @@ public static unsafe class Cublas
         {
             if (!handles.TryGetValue(device, out (nint Handle, nint Stream, DeviceStorage Workspace) known))
             {
+                // Its workspace must outlive any graph: made by an eager GEMM first.
+                CaptureStream.Refuse(device, "creating the cuBLAS handle");
                 Check(CublasApi.cublasCreate(out nint created), "cublasCreate");
                 known = (created, -1, DeviceStorage.Allocate(Device.Cuda(device), WorkspaceBytes));
             }

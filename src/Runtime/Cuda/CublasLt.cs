@@ -126,6 +126,7 @@ public static unsafe class CublasLt
     {
         if (devices.TryGetValue(device, out var resources))
             return resources;
+        CaptureStream.Refuse(device, "creating the cuBLASLt handle");
         Cublas.Check(CublasLtApi.cublasLtCreate(out nint handle), "cublasLtCreate");
         resources = (handle, DeviceStorage.Allocate(Device.Cuda(device), WorkspaceBytes));
         devices[device] = resources;

@@ -15,6 +15,7 @@ public sealed class CudaGraph : IDisposable
     private readonly nint graph;
     private readonly nint executable;
     private readonly HeldMemory held;
+    private readonly HashSet<CudaStream> launchedOn = [];
     private bool disposed;
 
     private CudaGraph(int device, nint graph, nint executable, HeldMemory held)
@@ -86,6 +87,9 @@ public sealed class CudaGraph : IDisposable
         return new CudaGraph(stream.Device, graph, executable, held);
     }
 
+    /// <summary>Whether this thread is capturing a graph of <paramref name="device"/>'s work.</summary>
+    public static bool IsCapturing(Device device) => !device.IsCpu && CaptureStream.For(device.Index) != 0;
+
     /// <summary>
     /// Within a capture on this thread (for the tensor's device), the graph being recorded holds a reference to
     /// <paramref name="tensor"/>'s memory until it is disposed: a cache's entry the work reads, which the cache may
@@ -102,6 +106,8 @@ public sealed class CudaGraph : IDisposable
     {
         CudaDriver.MakeCurrent(device);
         CudaDriver.Check(DriverApi.cuGraphLaunch(executable, stream?.Handle ?? 0), "cuGraphLaunch");
+        if (stream is not null)
+            launchedOn.Add(stream);
     }
 
     public void Dispose()
@@ -109,9 +115,18 @@ public sealed class CudaGraph : IDisposable
         if (disposed) return;
         disposed = true;
         CudaDriver.MakeCurrent(device);
-        CudaDriver.Check(DriverApi.cuGraphExecDestroy(executable), "cuGraphExecDestroy");
-        CudaDriver.Check(DriverApi.cuGraphDestroy(graph), "cuGraphDestroy");
-        held.Dispose();
+        try
+        {
+            // The held memory is freed on the legacy stream, which replays on other streams do not order before it.
+            foreach (CudaStream stream in launchedOn)
+                stream.Synchronize();
+            CudaDriver.Check(DriverApi.cuGraphExecDestroy(executable), "cuGraphExecDestroy");
+            CudaDriver.Check(DriverApi.cuGraphDestroy(graph), "cuGraphDestroy");
+        }
+        finally
+        {
+            held.Dispose();
+        }
         // The graph's own allocations go back to the device once no graph holds them.
         CudaDriver.Check(DriverApi.cuDeviceGet(out int handle, device), "cuDeviceGet");
         CudaDriver.Check(DriverApi.cuDeviceGraphMemTrim(handle), "cuDeviceGraphMemTrim");

@@ -48,7 +48,8 @@ public sealed unsafe class PinnedBuffer : IDisposable
     {
         if (pointer == 0) return;
         CudaDriver.MakeCurrent(device);
-        // Frees only after the copies queued from it: cuMemFreeHost waits for the device.
+        // The copies queued from it must have run: wait for the legacy stream they went to.
+        CudaDriver.Check(DriverApi.cuStreamSynchronize(0), "cuStreamSynchronize");
         CudaDriver.Check(DriverApi.cuMemFreeHost(pointer), "cuMemFreeHost");
         pointer = 0;
     }

@@ -27,12 +27,14 @@ public sealed unsafe class DeviceStorage : Storage
 
     internal void CopyFromHost(byte* source, long byteOffset, long bytes)
     {
+        CaptureStream.Refuse(Device.Index, "a copy from the host");
         CudaDriver.MakeCurrent(Device.Index);
         CudaDriver.Check(DriverApi.cuMemcpyHtoD(DevicePointer + (ulong)byteOffset, source, (nuint)bytes), "cuMemcpyHtoD");
     }
 
     internal void CopyToHost(long byteOffset, byte* destination, long bytes)
     {
+        CaptureStream.Refuse(Device.Index, "a copy to the host");
         CudaDriver.MakeCurrent(Device.Index);
         CudaDriver.Check(DriverApi.cuMemcpyDtoH(destination, DevicePointer + (ulong)byteOffset, (nuint)bytes), "cuMemcpyDtoH");
     }

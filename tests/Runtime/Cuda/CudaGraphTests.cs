@@ -25,6 +25,8 @@ public sealed class CudaGraphTests
             Assert.That(CaptureStream.For(1), Is.EqualTo((nint)0), "another device's work is not captured");
             Assert.That(Task.Run(() => CaptureStream.For(0)).Result, Is.EqualTo((nint)0), "nor another thread's");
             Assert.Throws<InvalidOperationException>(() => CaptureStream.Begin(0, 78));
+            Assert.That(() => CaptureStream.Refuse(0, "a copy to the host"), Throws.InvalidOperationException.With.Message.Contains("a copy to the host"));
+            Assert.That(() => CaptureStream.Refuse(1, "a copy to the host"), Throws.Nothing, "another device's copies are not refused");
             CaptureStream.Allocated(0, 1000);
             CaptureStream.Allocated(0, 2000);
             Assert.That(CaptureStream.FreeNow(0, 1000), Is.True, "allocated within the capture: a free node");
@@ -54,14 +56,16 @@ public sealed class CudaGraphTests
             copy.CopyFrom(product);
             Add.Residual(y, copy);
         }
+        // Eagerly first, as a step is: the cuBLAS handle and its workspace must exist before any capture.
+        Work();
         using (CudaGraph graph = CudaGraph.Capture(stream, Work))
         {
-            Assert.That(y.ToFloatArray(), Is.All.Zero, "nothing runs while capturing");
+            Assert.That(y.ToFloatArray(), Is.EqualTo(new[] { 4f, 5, 10, 11 }), "nothing runs while capturing");
             graph.Launch(null);
             graph.Launch(null);
         }
         Work();
-        Assert.That(y.ToFloatArray(), Is.EqualTo(new[] { 12f, 15, 27, 33 }), "two replays and one eager run of y += a·b");
+        Assert.That(y.ToFloatArray(), Is.EqualTo(new[] { 16f, 20, 40, 44 }), "two eager runs and two replays of y += a·b");
     }
 
     /// <summary>
@@ -113,7 +117,7 @@ public sealed class CudaGraphTests
         Requires.CudaDevice();
         Device gpu = Device.Cuda();
         using Tensor x = Tensor.FromSpan<float>([1, 2], [2]).ToDevice(gpu);
-        using CudaStream stream = CudaStream.Create(gpu.Index);
+        using CudaStream stream = CudaStream.CreateNonBlocking(gpu.Index);
         Assert.That(() => CudaGraph.Capture(stream, () => x.ToFloatArray()), Throws.InstanceOf<Exception>());
         Assert.That(CaptureStream.For(gpu.Index), Is.EqualTo((nint)0));
         using Tensor doubled = Tensor.Empty([2], DType.F32, gpu);
