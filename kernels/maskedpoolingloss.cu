@@ -5,8 +5,6 @@
 //                    losses[s] = max + log Σ exp(z − max) − z[classes[s]] (the stable −log softmax of the target)
 //   logit_gradient:  dz = P − onehot(classes[s]); the scale gradLoss/|S| is folded into the next GEMM's alpha
 //   scatter_columns: dmask[n, c] = d_columns[n, slot[c]] for the hypothesis classes (slot[c] ≥ 0), 0 elsewhere
-//   accumulate:      total += (float)(Σ_s losses[s] / |S|), the image's loss added to a batch's sum on the device (a
-//                    double kept in two floats), so that a step reads its loss once instead of once per image
 // The batch_ kernels run a whole batch at once (MaskedPoolingLossBatch.Cuda.cs): every image pools all C columns of its
 // mask, and members[b·C + c] (1 when c is in image b's hypothesis) says which rows count. Rows outside a hypothesis get a
 // zero logit gradient, so their pooled gradient and their mask column come out exactly 0 without a scatter; the launch
@@ -80,16 +78,6 @@ extern "C" __global__ void pooling_scatter_columns(const float* __restrict__ d_c
         int s = slot[e % class_count];
         d_mask[e] = s >= 0 ? d_columns[e / class_count * count + s] : 0.0f;
     }
-}
-
-// One thread: the image's |S| row losses in order, in double as the CPU sums them, its mean rounded to float as the CPU's
-// Forward returns it, added to the running double.
-extern "C" __global__ void pooling_loss_accumulate(const float* __restrict__ losses, int count, double* __restrict__ total)
-{
-    if (blockIdx.x != 0 || threadIdx.x != 0) return;
-    double sum = 0.0;
-    for (int s = 0; s < count; s++) sum += losses[s];
-    *total += (double)(float)(sum / count);
 }
 
 // One warp per row r = b·C + c of the [B·C, C] logits, 8 rows per block; row r's target is its own class c.

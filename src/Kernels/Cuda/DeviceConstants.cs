@@ -38,9 +38,7 @@ internal static class DeviceConstants
                 CudaGraph.HoldWhileCapturing(node.Value.Tensor);
                 return node.Value.Tensor.Contiguous();
             }
-            // A new list is a copy from the host, which a graph cannot record; the kept copy must outlive any graph anyway.
-            if (CudaGraph.IsCapturing(device))
-                throw new InvalidOperationException($"a new device list ({values.Length} values) cannot be made during a CUDA graph capture; run the work once first");
+            // During a capture this upload is refused (a copy from the host), before anything is kept.
             Tensor kept = DeviceTensors.Upload(values, device);
             entries[key] = recency.AddFirst(new Entry(key, kept));
             if (recency.Last is { } oldest && entries.Count > MaxEntries)

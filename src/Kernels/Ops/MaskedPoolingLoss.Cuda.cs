@@ -6,35 +6,13 @@ namespace ReClip.Kernels.Ops;
 
 /// <summary>
 /// The CUDA paths of the loss (kernels/maskedpoolingloss.cu around cuBLAS GEMMs), in the CPU path's steps: gather the
-/// hypothesis columns, pool and project (two GEMMs), softmax and −log of the target per row. <see cref="Forward"/> returns
-/// the loss to the host, so it waits for the device: |S| floats come back and are summed in double, as on the CPU;
-/// <see cref="Accumulate"/> sums them the same way on the device.
+/// hypothesis columns, pool and project (two GEMMs), softmax and −log of the target per row. The forward returns the
+/// loss to the host, so it waits for the device: |S| floats come back and are summed in double, as on the CPU. (A
+/// training step's batch keeps its sum on the device: MaskedPoolingLossBatch.Cuda.cs.)
 /// </summary>
 public static partial class MaskedPoolingLoss
 {
     private static float ForwardCuda(Tensor features, Tensor mask, ReadOnlySpan<int> classes, Tensor text, Tensor probabilities, float logitScale,
-        int patches, int classCount, int width)
-    {
-        using Tensor losses = RowLosses(features, mask, classes, text, probabilities, logitScale, patches, classCount, width);
-        double total = 0;
-        foreach (float loss in losses.ToFloatArray())
-            total += loss;
-        return (float)(total / classes.Length);
-    }
-
-    /// <summary>The same loss added to the running double in <paramref name="total"/> on the device: nothing comes back to the host.</summary>
-    private static void AccumulateCuda(Tensor features, Tensor mask, ReadOnlySpan<int> classes, Tensor text, Tensor probabilities, Tensor total,
-        float logitScale, int patches, int classCount, int width)
-    {
-        int device = DeviceTensors.Require("MaskedPoolingLoss total", total, probabilities);
-        DeviceTensors.RequireAligned8("MaskedPoolingLoss total", total);
-        using Tensor losses = RowLosses(features, mask, classes, text, probabilities, logitScale, patches, classCount, width);
-        KernelCache.Load(KernelSources.Get("maskedpoolingloss"), device).Kernel("pooling_loss_accumulate").Launch(new LaunchShape(1, 1, 1, 1), null,
-            new KernelArguments().Pointer(DeviceTensors.Address(losses)).Int(classes.Length).Pointer(DeviceTensors.Address(total)));
-    }
-
-    /// <summary>losses [|S|]: each hypothesis row's −log softmax of its target; the probabilities receive the softmax rows.</summary>
-    private static Tensor RowLosses(Tensor features, Tensor mask, ReadOnlySpan<int> classes, Tensor text, Tensor probabilities, float logitScale,
         int patches, int classCount, int width)
     {
         int device = DeviceTensors.Require("MaskedPoolingLoss", features, mask, text, probabilities);
@@ -42,8 +20,7 @@ public static partial class MaskedPoolingLoss
         LoadedModule module = KernelCache.Load(KernelSources.Get("maskedpoolingloss"), device);
         using Tensor ids = DeviceConstants.Get(classes, mask.Device);
         using Tensor columns = Tensor.Empty([Math.Max(patches, 1), count], DType.F32, mask.Device);
-        using Tensor pooled = Tensor.Empty([count, width], DType.F32, mask.Device);
-        Tensor losses = Tensor.Empty([count], DType.F32, mask.Device);
+        using Tensor pooled = Tensor.Empty([count, width], DType.F32, mask.Device), losses = Tensor.Empty([count], DType.F32, mask.Device);
         if (patches > 0)
             module.Kernel("pooling_gather_columns").Launch(LaunchShapes.Elementwise((long)patches * count), null, new KernelArguments()
                 .Pointer(DeviceTensors.Address(mask)).Pointer(DeviceTensors.Address(ids)).Pointer(DeviceTensors.Address(columns))
@@ -56,7 +33,10 @@ public static partial class MaskedPoolingLoss
         module.Kernel("pooling_softmax_loss").Launch(LaunchShapes.WarpPerRow(count), null, new KernelArguments()
             .Pointer(DeviceTensors.Address(probabilities)).Pointer(DeviceTensors.Address(ids)).Pointer(DeviceTensors.Address(losses))
             .Int(count).Int(classCount));
-        return losses;
+        double total = 0;
+        foreach (float loss in losses.ToFloatArray())
+            total += loss;
+        return (float)(total / count);
     }
 
     private static void BackwardCuda(Tensor features, Tensor text, ReadOnlySpan<int> classes, Tensor probabilities, Tensor dMask, float gradLoss,

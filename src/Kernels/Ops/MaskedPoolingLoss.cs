@@ -126,31 +126,12 @@ public static partial class MaskedPoolingLoss
     }
 
     /// <summary>
-    /// Adds the image's loss (<see cref="Forward"/>'s value) to <paramref name="total"/>, a batch's running sum kept as one
-    /// double in an f32 [2] tensor on the op's device (<see cref="NewTotal"/>, read by <see cref="ReadTotal"/>). On a GPU the
-    /// sum stays there, so a step waits for the device once for its whole batch instead of once per image.
+    /// A running sum of zero on <paramref name="device"/> for <see cref="ForwardBackward"/>: one double kept in an f32 [2]
+    /// tensor, so that on a GPU the batch's loss stays there until <see cref="ReadTotal"/>.
     /// </summary>
-    public static unsafe void Accumulate(Tensor features, Tensor mask, ReadOnlySpan<int> classes, Tensor text, Tensor probabilities, Tensor total,
-        float logitScale = DefaultLogitScale)
-    {
-        ArgumentNullException.ThrowIfNull(total);
-        Shape.Require("MaskedPoolingLoss total", [2], total.Shape);
-        if (!probabilities.Device.IsCpu)
-        {
-            (int patches, int classCount, int width) = Sizes("MaskedPoolingLoss", features, mask.Shape, text, classes);
-            Shape.Require("MaskedPoolingLoss probabilities", [classes.Length, classCount], probabilities.Shape);
-            if (classes.Length > 0)
-                AccumulateCuda(features, mask, classes, text, probabilities, total, logitScale, patches, classCount, width);
-            return;
-        }
-        OpGuard.Cpu("MaskedPoolingLoss total", total);
-        *(double*)total.Pointer<float>() += Forward(features, mask, classes, text, probabilities, logitScale);
-    }
-
-    /// <summary>A running sum of zero for <see cref="Accumulate"/> on <paramref name="device"/>.</summary>
     public static Tensor NewTotal(Device device) => Tensor.Zeros([2], DType.F32, device);
 
-    /// <summary>The sum <see cref="Accumulate"/> has built (on a GPU, after waiting for it).</summary>
+    /// <summary>The sum <see cref="ForwardBackward"/> has built (on a GPU, after waiting for it).</summary>
     public static double ReadTotal(Tensor total)
     {
         ArgumentNullException.ThrowIfNull(total);

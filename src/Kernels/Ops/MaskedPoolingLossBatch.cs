@@ -6,15 +6,15 @@ public static partial class MaskedPoolingLoss
 {
     /// <summary>
     /// A batch's loss and mask gradient in one call, as a training step needs them: Σ_b L_b added to
-    /// <paramref name="total"/> (a running double, see <see cref="Accumulate"/>) and dMask [B, N, C] for ∂loss/∂L_b =
+    /// <paramref name="total"/> (a running double, see <see cref="NewTotal"/>) and dMask [B, N, C] for ∂loss/∂L_b =
     /// <paramref name="gradLoss"/> (1/B under spec §7's batch rule). features [B, N, E], mask [B, N, C], hypotheses[b]
-    /// image b's class list, text [C, E]. On the CPU image by image through <see cref="Accumulate"/> and <see cref="Backward"/>
+    /// image b's class list, text [C, E]. On the CPU image by image through <see cref="Forward"/> and <see cref="Backward"/>
     /// (the same bits as calling them); on a GPU the whole batch at once over all C classes of every image, the hypotheses
     /// as a membership mask (kernels/maskedpoolingloss.cu): a fixed number of launches, none of them waiting for the host.
     /// <paramref name="membership"/>, on a GPU: <see cref="Membership"/> of the same lists in an i32 [B, C] tensor there,
     /// read instead of a copy made here (a step replayed as a CUDA graph rewrites it before each replay).
     /// </summary>
-    public static void ForwardBackward(Tensor features, Tensor mask, IReadOnlyList<int[]> hypotheses, Tensor text, Tensor total, Tensor dMask,
+    public static unsafe void ForwardBackward(Tensor features, Tensor mask, IReadOnlyList<int[]> hypotheses, Tensor text, Tensor total, Tensor dMask,
         float gradLoss, float logitScale = DefaultLogitScale, Tensor? membership = null)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -38,6 +38,7 @@ public static partial class MaskedPoolingLoss
             ForwardBackwardCuda(features, mask, members, membership, text, total, dMask, gradLoss, logitScale, batch, patches, classCount, width);
             return;
         }
+        OpGuard.Cpu("MaskedPoolingLoss total", total);
         for (int b = 0; b < batch; b++)
         {
             int[] classes = hypotheses[b];
@@ -45,7 +46,8 @@ public static partial class MaskedPoolingLoss
             using Tensor m = mask.Slice(0, b, 1).Reshape(patches, classCount);
             using Tensor dm = dMask.Slice(0, b, 1).Reshape(patches, classCount);
             using Tensor probabilities = Tensor.Empty([classes.Length, classCount]);
-            Accumulate(f, m, classes, text, probabilities, total, logitScale);
+            // In image order, each image's float loss into the double, as the head always summed them.
+            *(double*)total.Pointer<float>() += Forward(f, m, classes, text, probabilities, logitScale);
             Backward(f, text, classes, probabilities, dm, gradLoss, logitScale);
         }
     }

@@ -238,7 +238,7 @@ public sealed class ReClipHead : IDisposable
     /// <summary>
     /// Queues <see cref="LossAndGradients"/>'s work (inputs checked by <see cref="RequireStep"/>) into <paramref name="result"/>,
     /// its tensors overwritten, and adds the summed image losses to <paramref name="total"/> (a double, see
-    /// <see cref="MaskedPoolingLoss.Accumulate"/>), reading nothing back: the work a CUDA graph can record.
+    /// <see cref="MaskedPoolingLoss.NewTotal"/>), reading nothing back: the work a CUDA graph can record.
     /// <paramref name="onDevice"/> holds what such a graph must read from device memory to change between replays.
     /// </summary>
     internal void QueueLossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed,

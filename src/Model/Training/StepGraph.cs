@@ -52,12 +52,12 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         if (!shapes.TryGetValue(key, out Shaped? shaped))
             shapes[key] = shaped = new Shaped(images.Shape, head, vision.Config.PatchSize);
         // Host inputs go through page-locked buffers, so their copies queue without waiting for the device.
-        using (Tensor contiguous = images.Contiguous())
+        using (Tensor onHeadsDevice = images.Device.IsCpu ? images.Contiguous() : DeviceTransfer.Onto(images, head.Device))
         {
-            if (contiguous.Device.IsCpu)
-                shaped.ImagesStaging.Upload(contiguous, shaped.Images);
+            if (onHeadsDevice.Device.IsCpu)
+                shaped.ImagesStaging.Upload(onHeadsDevice, shaped.Images);
             else
-                shaped.Images.CopyFromAnyDevice(contiguous);
+                shaped.Images.CopyFrom(onHeadsDevice);
         }
         using (Tensor membership = Tensor.FromSpan<int>(members, shaped.Membership.Shape))
             shaped.MembershipStaging.Upload(membership, shaped.Membership);

@@ -87,9 +87,6 @@ public sealed class CudaGraph : IDisposable
         return new CudaGraph(stream.Device, graph, executable, held);
     }
 
-    /// <summary>Whether this thread is capturing a graph of <paramref name="device"/>'s work.</summary>
-    public static bool IsCapturing(Device device) => !device.IsCpu && CaptureStream.For(device.Index) != 0;
-
     /// <summary>
     /// Within a capture on this thread (for the tensor's device), the graph being recorded holds a reference to
     /// <paramref name="tensor"/>'s memory until it is disposed: a cache's entry the work reads, which the cache may

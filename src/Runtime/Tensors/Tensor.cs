@@ -207,21 +207,6 @@ public sealed unsafe class Tensor : IDisposable
         TensorCopy.Strided(source, this);
     }
 
-    /// <summary>
-    /// Overwrites this contiguous tensor with the elements of <paramref name="source"/>, contiguous, of the same shape and
-    /// dtype, wherever either lives: one copy into memory that exists already (a buffer a CUDA graph reads), where
-    /// <see cref="ToDevice"/> would make a new tensor.
-    /// </summary>
-    public void CopyFromAnyDevice(Tensor source)
-    {
-        ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(source);
-        Tensors.Shape.Require("copy", source.Shape, shape);
-        if (source.DType != DType || !source.IsContiguous || !IsContiguous)
-            throw new ArgumentException($"CopyFromAnyDevice: {source} into {this} needs two contiguous tensors of one dtype");
-        TensorCopy.AcrossDevices(source, this);
-    }
-
     /// <summary>Sets every element to zero (contiguous tensors).</summary>
     public void Clear()
     {
