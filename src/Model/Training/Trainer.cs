@@ -121,6 +121,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         EpochProgress progress = state.Partial ?? EpochProgress.Empty;
         var clock = Stopwatch.StartNew();
         double seconds = progress.Seconds;
+        int crop = options.Preset.CropSize;
+        using var augmented = new AugmentedBatches((sample, image) => Augment(sample, epoch).Image.AsSpan().CopyTo(image), [3, crop, crop]);
         for (int s = progress.StepsDone; s < steps; s++)
         {
             if (Cancelled(cancel))
@@ -140,9 +142,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
                 StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, "no hypothesis for its first image"));
                 continue;
             }
+            int[] own = OwnSamples(order, s);
+            using Tensor? images = own.Length > 0 ? augmented.Take(s, own) : null;
+            if (s + 1 < steps)
+                augmented.Prefetch(s + 1, OwnSamples(order, s + 1));
             using StepResult result = Group is null
-                ? Forward(head, vision, graph, batch, classes, epoch, step)
-                : RankForward(head, vision, batch, classes, epoch, step, Group);
+                ? Forward(head, vision, graph, images!, classes, step)
+                : RankForward(head, vision, images, batch.Length, classes, step, Group);
             if (NonFinite(result, head) is string what)
             {
                 if (!options.SkipNonFinite)
@@ -161,19 +167,34 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     }
 
     /// <summary>
-    /// Augments the images, encodes them and runs the head's forward and backward (one rank's part with
-    /// <paramref name="share"/>), or the same as a replayed CUDA graph with <paramref name="graph"/>.
+    /// The samples whose augmented images this process needs at step <paramref name="s"/> of the epoch's
+    /// <paramref name="order"/>: the batch, or this rank's contiguous run of it; none for a batch that is skipped.
     /// </summary>
-    private StepResult Forward(ReClipHead head, VisionTransformer vision, StepGraph? graph, ReadOnlySpan<int> batch, int[][] classes, int epoch, long step,
+    private int[] OwnSamples(int[] order, int s)
+    {
+        int batchSize = GlobalBatch, start = s * batchSize, length = Math.Min(batchSize, order.Length - start);
+        if (hypotheses[order[start]].Length == 0)
+            return [];
+        if (Group is null)
+            return order[start..(start + length)];
+        (int first, int count) = RankRun(length, Group);
+        return order[(start + first)..(start + first + count)];
+    }
+
+    /// <summary>Where this rank's run of a step's <paramref name="batchLength"/> images begins, and how many it takes (none in a short last batch).</summary>
+    private (int First, int Count) RankRun(int batchLength, ICollective group)
+    {
+        int perRank = options.Preset.BatchSize, first = Math.Min(group.Rank * perRank, batchLength);
+        return (first, Math.Min(perRank, batchLength - first));
+    }
+
+    /// <summary>
+    /// Encodes the augmented <paramref name="images"/> (host memory) and runs the head's forward and backward (one rank's
+    /// part with <paramref name="share"/>), or the same as a replayed CUDA graph with <paramref name="graph"/>.
+    /// </summary>
+    private StepResult Forward(ReClipHead head, VisionTransformer vision, StepGraph? graph, Tensor images, int[][] classes, long step,
         BatchShare? share = null)
     {
-        int crop = options.Preset.CropSize;
-        using Tensor images = Tensor.Empty([batch.Length, 3, crop, crop]);
-        for (int b = 0; b < batch.Length; b++)
-        {
-            TrainingSample sample = Augment(batch[b], epoch);
-            sample.Image.AsSpan().CopyTo(images.AsSpan<float>().Slice(b * sample.Image.Length, sample.Image.Length));
-        }
         if (graph is not null)
         {
             bool noticed = graph.Failure is not null;
@@ -189,16 +210,16 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     }
 
     /// <summary>
-    /// This rank's part of a data-parallel step over <paramref name="batch"/> (the whole step's images): its contiguous
-    /// run of them, or none in a short last batch, then the sum of every rank's loss and gradients.
+    /// This rank's part of a data-parallel step of <paramref name="batchLength"/> images: its <paramref name="images"/>
+    /// (null in a short last batch that leaves it none), then the sum of every rank's loss and gradients.
     /// </summary>
-    private StepResult RankForward(ReClipHead head, VisionTransformer vision, ReadOnlySpan<int> batch, int[][] classes, int epoch, long step, ICollective group)
+    private StepResult RankForward(ReClipHead head, VisionTransformer vision, Tensor? images, int batchLength, int[][] classes, long step, ICollective group)
     {
-        int perRank = options.Preset.BatchSize, first = Math.Min(group.Rank * perRank, batch.Length), count = Math.Min(perRank, batch.Length - first);
-        var share = new BatchShare(group, batch.Length, first);
+        (int first, int count) = RankRun(batchLength, group);
+        var share = new BatchShare(group, batchLength, first);
         int grid = options.Preset.CropSize / weights.Config.PatchSize;
-        StepResult result = count > 0
-            ? Forward(head, vision, null, batch.Slice(first, count), classes[first..(first + count)], epoch, step, share)
+        StepResult result = images is not null
+            ? Forward(head, vision, null, images, classes[first..(first + count)], step, share)
             : head.IdleStep(grid, grid, share);
         try
         {

@@ -1,0 +1,87 @@
+using ReClip.Model.Training;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Tests.Model.Training;
+
+/// <summary>
+/// The training batches made one step ahead: a step gets exactly the images it would have made itself, in batch order,
+/// whether they were made ahead or not; images made for another step are not handed out; an image that cannot be made
+/// fails with its own error at the step that needs it; images made ahead that no step takes are freed, their errors
+/// dropped.
+/// </summary>
+[TestFixture]
+public sealed class AugmentedBatchesTests
+{
+    private static readonly int[] ImageShape = [3, 2, 2];
+
+    /// <summary>Sample i's image: 12 values from i, so any mix-up of samples or batch positions shows.</summary>
+    private static void Fill(int sample, Span<float> image)
+    {
+        for (int k = 0; k < image.Length; k++)
+            image[k] = sample * 100 + k;
+    }
+
+    private static float[] Expected(int[] samples)
+    {
+        var values = new float[samples.Length * 12];
+        for (int b = 0; b < samples.Length; b++)
+            Fill(samples[b], values.AsSpan(b * 12, 12));
+        return values;
+    }
+
+    [Test]
+    public void ImagesMadeAheadAreThoseAStepMakesItself()
+    {
+        int[] first = [7, 3, 9, 1, 4], second = [2, 8];
+        using var batches = new AugmentedBatches(Fill, ImageShape);
+        using (Tensor now = batches.Take(0, first))
+        {
+            Assert.That(now.Shape.ToArray(), Is.EqualTo(new[] { 5, 3, 2, 2 }));
+            Assert.That(now.ToFloatArray(), Is.EqualTo(Expected(first)));
+        }
+        batches.Prefetch(1, second);
+        using Tensor ahead = batches.Take(1, second);
+        Assert.That(ahead.ToFloatArray(), Is.EqualTo(Expected(second)));
+    }
+
+    [Test]
+    public void ImagesMadeForAnotherStepAreNotHandedOut()
+    {
+        int made = 0;
+        using var batches = new AugmentedBatches((sample, image) =>
+        {
+            Interlocked.Increment(ref made);
+            Fill(sample, image);
+        }, ImageShape);
+        batches.Prefetch(4, [1, 2]);
+        using Tensor images = batches.Take(5, [6]);
+        Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([6])));
+        Assert.That(made, Is.EqualTo(3), "the images made for step 4 were waited for and dropped, step 5's made anew");
+    }
+
+    [Test]
+    public void AnImageThatCannotBeMadeFailsWithItsOwnErrorAtTheStepThatNeedsIt()
+    {
+        using var batches = new AugmentedBatches((sample, image) =>
+        {
+            if (sample == 3)
+                throw new InvalidDataException("scene3.png: the image is truncated or corrupt");
+            Fill(sample, image);
+        }, ImageShape);
+        batches.Prefetch(1, [2, 3, 4]);
+        Assert.That(() => batches.Take(1, [2, 3, 4]), Throws.TypeOf<InvalidDataException>().With.Message.EqualTo("scene3.png: the image is truncated or corrupt"));
+        Assert.That(() => batches.Take(2, [3]), Throws.TypeOf<InvalidDataException>(), "made on the calling thread, the same error");
+    }
+
+    [Test]
+    public void ImagesNoStepTakesAreDroppedWithTheirErrors()
+    {
+        var batches = new AugmentedBatches((_, _) => throw new IOException("gone"), ImageShape);
+        batches.Prefetch(1, [1]);
+        Assert.That(batches.Dispose, Throws.Nothing);
+        var healthy = new AugmentedBatches(Fill, ImageShape);
+        healthy.Prefetch(1, [1]);
+        healthy.Prefetch(2, []);
+        Assert.That(healthy.Dispose, Throws.Nothing);
+    }
+}
