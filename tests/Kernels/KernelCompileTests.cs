@@ -4,14 +4,18 @@ using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Kernels;
 
-/// <summary>Every embedded kernel source compiles with NVRTC for Ampere and Hopper; runs without a GPU, so CI checks every kernel.</summary>
+/// <summary>
+/// Every embedded kernel source compiles with NVRTC for Ampere and Hopper, to PTX and through ptxas to machine code (which
+/// catches what only the assembler checks: registers, shared memory, inline PTX an architecture lacks); runs without a
+/// GPU, so CI checks every kernel.
+/// </summary>
 [TestFixture]
 public sealed class KernelCompileTests
 {
     private static IEnumerable<TestCaseData> Sources() =>
         from source in KernelSources.All
         from architecture in new[] { 80, 90 }
-        select new TestCaseData(source.Name, architecture).SetArgDisplayNames(source.Name, $"compute_{architecture}");
+        select new TestCaseData(source.Name, architecture).SetArgDisplayNames(source.Name, $"sm_{architecture}");
 
     [Test]
     public void KernelsAreEmbedded() => Assert.That(KernelSources.All.Select(s => s.Name), Does.Contain("layernorm"));
@@ -21,11 +25,16 @@ public sealed class KernelCompileTests
     {
         Requires.Nvrtc();
         KernelSource source = KernelSources.Get(name);
-        CompiledProgram program = Nvrtc.Compile(source.Code, name + ".cu", KernelCache.Options(architecture), source.NameExpressions, source.Headers);
+        CompiledProgram program = Nvrtc.Compile(source.Code, name + ".cu", KernelCache.Options(new KernelTarget(architecture, MachineCode: true)),
+            source.NameExpressions, source.Headers);
         Assert.That(program.Ptx, Does.Contain($".target sm_{architecture}"));
+        Assert.That(program.Cubin, Is.Not.Null.And.Length.GreaterThan(4));
+        Assert.That(program.Cubin![..4], Is.EqualTo(ElfMagic), "machine code is an ELF image");
         foreach (string expression in source.NameExpressions)
             Assert.That(program.Ptx, Does.Contain(program.LoweredNames[expression]), expression);
     }
+
+    private static readonly byte[] ElfMagic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];
 
     [Test]
     public void UnknownSourceNamesTheKnownOnes()
@@ -34,18 +43,26 @@ public sealed class KernelCompileTests
         Assert.That(e!.Message, Does.Contain("layernorm"));
     }
 
-    [Test]
-    public void CompiledPtxIsCachedOnDisk()
+    [TestCase(true, "cubin")]
+    [TestCase(false, "ptx")]
+    public void CompiledKernelsAreCachedOnDisk(bool machineCode, string extension)
     {
         Requires.Nvrtc();
         string folder = Directory.CreateTempSubdirectory("reclip-kernels-").FullName;
         try
         {
-            var source = new KernelSource("cache_probe", "template <int N> __global__ void fill(float* x) { x[threadIdx.x] = N; }\n", ["fill<3>"]);
-            CompiledProgram first = KernelCache.Compile(source, 80, folder);
-            Assert.That(Directory.GetFiles(folder, "cache_probe-*.ptx"), Has.Length.EqualTo(1));
-            CompiledProgram second = KernelCache.Compile(source, 80, folder);
-            Assert.That(second.Ptx, Is.EqualTo(first.Ptx));
+            var target = new KernelTarget(80, machineCode);
+            KernelImage first = KernelCache.Compile(CacheProbe, target, folder);
+            string[] files = Directory.GetFiles(folder, $"cache_probe-*.{extension}");
+            Assert.That(files, Has.Length.EqualTo(1));
+            Assert.That(File.ReadAllBytes(files[0]), Is.EqualTo(first.Image), "the file holds what the driver loads");
+            if (machineCode)
+                Assert.That(first.Image[..4], Is.EqualTo(ElfMagic));
+            else
+                Assert.That(first.Image[^1], Is.Zero, "PTX reaches the driver NUL-terminated");
+            KernelImage second = KernelCache.Compile(CacheProbe, target, folder);
+            Assert.That(second.Image, Is.EqualTo(first.Image));
+            Assert.That(second.Target, Is.EqualTo(target));
             Assert.That(second.LoweredNames["fill<3>"], Is.EqualTo(first.LoweredNames["fill<3>"]).And.StartWith("_Z"));
         }
         finally
@@ -55,11 +72,38 @@ public sealed class KernelCompileTests
     }
 
     [Test]
-    public void ArchitectureIsCappedAtWhatNvrtcSupports()
+    public void ADamagedCacheEntryIsCompiledAgain()
     {
         Requires.Nvrtc();
-        int newest = Nvrtc.SupportedArchitectures().Max();
-        Assert.That(KernelCache.ArchitectureFor(99, 9), Is.EqualTo(newest));
-        Assert.That(KernelCache.ArchitectureFor(8, 6), Is.EqualTo(86).Or.EqualTo(80));
+        string folder = Directory.CreateTempSubdirectory("reclip-kernels-").FullName;
+        try
+        {
+            var target = new KernelTarget(80, MachineCode: true);
+            KernelImage first = KernelCache.Compile(CacheProbe, target, folder);
+            string file = Directory.GetFiles(folder, "cache_probe-*.cubin").Single();
+            File.WriteAllBytes(file, first.Image[..(first.Image.Length / 2)]);
+            Assert.That(KernelCache.Compile(CacheProbe, target, folder).Image, Is.EqualTo(first.Image), "a truncated image is not handed to the driver");
+            Assert.That(File.ReadAllBytes(file), Is.EqualTo(first.Image), "and is rewritten");
+            File.WriteAllText(Path.ChangeExtension(file, ".json"), "{ not json");
+            Assert.That(KernelCache.Compile(CacheProbe, target, folder).Image, Is.EqualTo(first.Image));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
+
+    [Test]
+    public void ADeviceNvrtcKnowsGetsMachineCodeANewerOnePtx()
+    {
+        Requires.Nvrtc();
+        int[] supported = Nvrtc.SupportedArchitectures();
+        Assert.That(KernelCache.TargetFor(99, 9), Is.EqualTo(new KernelTarget(supported.Max(), MachineCode: false)), "PTX the driver compiles forward");
+        Assert.That(KernelCache.TargetFor(8, 0), Is.EqualTo(new KernelTarget(80, MachineCode: true)));
+        Assert.That(KernelCache.TargetFor(8, 0).Option, Is.EqualTo("--gpu-architecture=sm_80"));
+        Assert.That(new KernelTarget(90, MachineCode: false).Option, Is.EqualTo("--gpu-architecture=compute_90"));
+        Assert.That(() => KernelCache.TargetFor(1, 0), Throws.TypeOf<CudaUnavailableException>().With.Message.Contains("cannot target compute capability 1.0"));
+    }
+
+    private static readonly KernelSource CacheProbe = new("cache_probe", "template <int N> __global__ void fill(float* x) { x[threadIdx.x] = N; }\n", ["fill<3>"]);
 }

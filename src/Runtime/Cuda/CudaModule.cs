@@ -1,8 +1,6 @@
-using System.Text;
-
 namespace ReClip.Runtime.Cuda;
 
-/// <summary>Compiled kernels (PTX) loaded into one device's context, and the functions looked up in it.</summary>
+/// <summary>Compiled kernels (machine code or PTX) loaded into one device's context, and the functions looked up in it.</summary>
 public sealed unsafe class CudaModule : IDisposable
 {
     private readonly nint handle;
@@ -20,12 +18,14 @@ public sealed unsafe class CudaModule : IDisposable
 
     public string Name { get; }
 
-    /// <summary>Loads PTX text; the driver JIT-compiles it for the device (cached by the driver across runs).</summary>
-    public static CudaModule LoadPtx(int device, string ptx, string name)
+    /// <summary>
+    /// Loads a module image: machine code (CUBIN) for the device's architecture, or PTX text ending in a NUL, which the
+    /// driver compiles for the device (and keeps in its own cache across runs).
+    /// </summary>
+    public static CudaModule Load(int device, byte[] image, string name)
     {
-        ArgumentNullException.ThrowIfNull(ptx);
+        ArgumentNullException.ThrowIfNull(image);
         CudaDriver.MakeCurrent(device);
-        byte[] image = Encoding.UTF8.GetBytes(ptx + "\0");
         nint handle;
         fixed (byte* p = image)
         {

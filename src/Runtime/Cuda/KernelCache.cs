@@ -5,12 +5,13 @@ using System.Text.Json;
 namespace ReClip.Runtime.Cuda;
 
 /// <summary>
-/// Compiles kernel sources with NVRTC for a device and loads them. The target is the device's compute
-/// capability capped at the newest virtual architecture the loaded NVRTC knows (PTX runs forward on newer
-/// GPUs through the driver's JIT). Compiled PTX is kept on disk, keyed by a hash of the source, the options,
-/// the name expressions and the NVRTC version, so a kernel compiles once per machine; loaded modules are
-/// kept per device for the life of the process. RECLIP_DEBUG_KERNELS=1 (or <see cref="Debug"/>) prints each
-/// source and its compile log to stderr.
+/// Compiles kernel sources with NVRTC for a device and loads them. A device whose compute capability the loaded NVRTC
+/// knows gets machine code (CUBIN) for exactly that architecture: the driver loads it without compiling anything, and it
+/// loads even when NVRTC is newer than the driver (a driver cannot compile PTX from a newer CUDA). A device newer than
+/// NVRTC gets PTX for the newest architecture NVRTC knows, which the driver compiles forward. What NVRTC produced is
+/// kept on disk, keyed by a hash of the source, the options, the name expressions and the NVRTC version, so a kernel
+/// compiles once per machine; loaded modules are kept per device for the life of the process. RECLIP_DEBUG_KERNELS=1
+/// (or <see cref="Debug"/>) prints each source and its compile log to stderr.
 /// </summary>
 public static class KernelCache
 {
@@ -22,57 +23,56 @@ public static class KernelCache
 
     public static bool Debug { get; set; } = Environment.GetEnvironmentVariable(DebugVariable) == "1";
 
-    /// <summary>Where compiled PTX is kept: RECLIP_KERNEL_CACHE, else $XDG_CACHE_HOME/reclip/kernels, else ~/.cache/reclip/kernels.</summary>
+    /// <summary>Where compiled kernels are kept: RECLIP_KERNEL_CACHE, else $XDG_CACHE_HOME/reclip/kernels, else ~/.cache/reclip/kernels.</summary>
     public static string Directory =>
         Environment.GetEnvironmentVariable(CacheVariable) is { Length: > 0 } configured ? configured
         : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "reclip", "kernels");
 
-    /// <summary>The NVRTC options for a virtual architecture such as 80 (compute_80).</summary>
-    public static IReadOnlyList<string> Options(int architecture) =>
-        [$"--gpu-architecture=compute_{architecture}", "-std=c++17"];
+    /// <summary>The NVRTC options for a target.</summary>
+    public static IReadOnlyList<string> Options(KernelTarget target) => [target.Option, "-std=c++17"];
 
-    /// <summary>The newest architecture the loaded NVRTC supports that does not exceed the device's compute capability.</summary>
-    public static int ArchitectureFor(int computeMajor, int computeMinor)
+    /// <summary>
+    /// Machine code for the device's compute capability when the loaded NVRTC supports it, else PTX for the newest
+    /// architecture it supports that does not exceed the device's.
+    /// </summary>
+    public static KernelTarget TargetFor(int computeMajor, int computeMinor)
     {
         int device = computeMajor * 10 + computeMinor;
         int[] supported = Nvrtc.SupportedArchitectures();
+        if (supported.Contains(device))
+            return new KernelTarget(device, MachineCode: true);
         int best = supported.Where(a => a <= device).DefaultIfEmpty(0).Max();
-        return best > 0 ? best
+        return best > 0 ? new KernelTarget(best, MachineCode: false)
             : throw new CudaUnavailableException($"NVRTC {Nvrtc.Version()} cannot target compute capability {computeMajor}.{computeMinor} (it supports compute_{supported.Min()}..compute_{supported.Max()})");
     }
 
     /// <summary>
-    /// Compiles (or reads from the disk cache) the PTX of <paramref name="source"/> for <paramref name="architecture"/>;
-    /// the cache lives in <paramref name="cacheDirectory"/>, by default <see cref="Directory"/>.
+    /// Compiles (or reads from the disk cache) <paramref name="source"/> for <paramref name="target"/>; the cache lives
+    /// in <paramref name="cacheDirectory"/>, by default <see cref="Directory"/>. A cache entry whose image does not match
+    /// the hash recorded beside it is compiled again.
     /// </summary>
-    public static CompiledProgram Compile(KernelSource source, int architecture, string? cacheDirectory = null)
+    public static KernelImage Compile(KernelSource source, KernelTarget target, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        IReadOnlyList<string> options = Options(architecture);
+        IReadOnlyList<string> options = Options(target);
         string key = CacheKey(source, options);
-        string ptxPath = Path.Combine(cacheDirectory ?? Directory, $"{source.Name}-{key}.ptx");
-        string namesPath = Path.ChangeExtension(ptxPath, ".names.json");
-        if (File.Exists(ptxPath) && File.Exists(namesPath))
-        {
-            try
-            {
-                var names = JsonSerializer.Deserialize(File.ReadAllText(namesPath), KernelCacheJson.Default.DictionaryStringString);
-                if (names is not null && source.NameExpressions.All(names.ContainsKey))
-                    return new CompiledProgram(File.ReadAllText(ptxPath), names, "");
-            }
-            catch (Exception e) when (e is IOException or JsonException)
-            {
-                // A damaged cache entry is recompiled below and rewritten.
-            }
-        }
+        string imagePath = Path.Combine(cacheDirectory ?? Directory, $"{source.Name}-{key}.{(target.MachineCode ? "cubin" : "ptx")}");
+        string entryPath = Path.ChangeExtension(imagePath, ".json");
+        if (TryRead(imagePath, entryPath, source, target) is KernelImage cached)
+            return cached;
         if (Debug)
             Console.Error.WriteLine($"--- kernel {source.Name} ({string.Join(' ', options)})\n{source.Code}");
         CompiledProgram program = Nvrtc.Compile(source.Code, source.Name + ".cu", options, source.NameExpressions, source.Headers);
         if (Debug)
             Console.Error.WriteLine($"--- compile log of {source.Name}: {(program.Log.Length == 0 ? "(empty)" : program.Log)}");
-        TryStore(ptxPath, program.Ptx, namesPath, JsonSerializer.Serialize(new Dictionary<string, string>(program.LoweredNames), KernelCacheJson.Default.DictionaryStringString));
-        return program;
+        // PTX goes to the driver as text ending in a NUL.
+        byte[] image = target.MachineCode
+            ? program.Cubin ?? throw new InvalidOperationException($"NVRTC {Nvrtc.Version()} produced no machine code of {source.Name} for {target}")
+            : Encoding.UTF8.GetBytes(program.Ptx + "\0");
+        var compiled = new KernelImage(target, image, program.LoweredNames);
+        TryStore(imagePath, entryPath, compiled);
+        return compiled;
     }
 
     /// <summary>The module of <paramref name="source"/> loaded on <paramref name="device"/>, compiled on first use.</summary>
@@ -84,8 +84,8 @@ public static class KernelCache
             if (modules.TryGetValue((source.Name, device), out LoadedModule? loaded))
                 return loaded;
             CudaDeviceInfo info = CudaDriver.Describe(device);
-            CompiledProgram program = Compile(source, ArchitectureFor(info.ComputeMajor, info.ComputeMinor));
-            loaded = new LoadedModule(CudaModule.LoadPtx(device, program.Ptx, source.Name), program.LoweredNames);
+            KernelImage compiled = Compile(source, TargetFor(info.ComputeMajor, info.ComputeMinor));
+            loaded = new LoadedModule(CudaModule.Load(device, compiled.Image, source.Name), compiled.LoweredNames);
             modules[(source.Name, device)] = loaded;
             return loaded;
         }
@@ -98,20 +98,49 @@ public static class KernelCache
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(material)))[..16];
     }
 
+    private static KernelImage? TryRead(string imagePath, string entryPath, KernelSource source, KernelTarget target)
+    {
+        if (!File.Exists(imagePath) || !File.Exists(entryPath))
+            return null;
+        try
+        {
+            CacheEntry? entry = JsonSerializer.Deserialize(File.ReadAllText(entryPath), KernelCacheJson.Default.CacheEntry);
+            byte[] image = File.ReadAllBytes(imagePath);
+            bool whole = entry?.LoweredNames is not null && source.NameExpressions.All(entry.LoweredNames.ContainsKey)
+                && entry.Sha256 == Convert.ToHexStringLower(SHA256.HashData(image));
+            return whole ? new KernelImage(target, image, entry!.LoweredNames) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            // A damaged cache entry is compiled again and rewritten.
+            return null;
+        }
+    }
+
     /// <summary>The cache is an optimisation: a read-only or full disk only costs a recompile next time.</summary>
-    private static void TryStore(string ptxPath, string ptx, string namesPath, string names)
+    private static void TryStore(string imagePath, string entryPath, KernelImage compiled)
     {
         try
         {
-            IO.AtomicFile.WriteAllText(namesPath, names);
-            IO.AtomicFile.WriteAllText(ptxPath, ptx);
+            var entry = new CacheEntry(new Dictionary<string, string>(compiled.LoweredNames), Convert.ToHexStringLower(SHA256.HashData(compiled.Image)));
+            IO.AtomicFile.Write(imagePath, stream => stream.Write(compiled.Image));
+            IO.AtomicFile.WriteAllText(entryPath, JsonSerializer.Serialize(entry, KernelCacheJson.Default.CacheEntry));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (Debug) Console.Error.WriteLine($"--- kernel cache not written: {e.Message}");
         }
     }
+
+    /// <summary>What is kept beside a cached image: its mangled names and the hash of the image as written.</summary>
+    internal sealed record CacheEntry(Dictionary<string, string> LoweredNames, string Sha256);
 }
+
+/// <summary>
+/// A kernel source compiled for a target: what the driver loads (machine code, or PTX text ending in a NUL) and the
+/// mangled names of its template instantiations.
+/// </summary>
+public sealed record KernelImage(KernelTarget Target, byte[] Image, IReadOnlyDictionary<string, string> LoweredNames);
 
 /// <summary>A module loaded on a device with the mangled names of its template instantiations.</summary>
 public sealed class LoadedModule(CudaModule module, IReadOnlyDictionary<string, string> loweredNames)
@@ -122,5 +151,5 @@ public sealed class LoadedModule(CudaModule module, IReadOnlyDictionary<string, 
     public CudaKernel Kernel(string name) => Module.Kernel(loweredNames.TryGetValue(name, out string? lowered) ? lowered : name);
 }
 
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(KernelCache.CacheEntry))]
 internal sealed partial class KernelCacheJson : System.Text.Json.Serialization.JsonSerializerContext;

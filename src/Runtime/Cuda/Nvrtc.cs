@@ -10,12 +10,15 @@ public sealed class NvrtcCompileException(string programName, string log)
     public string Log { get; } = log;
 }
 
-/// <summary>What NVRTC produced: PTX and the mangled names of the requested template instantiations.</summary>
-public sealed record CompiledProgram(string Ptx, IReadOnlyDictionary<string, string> LoweredNames, string Log);
+/// <summary>
+/// What NVRTC produced: PTX, machine code (CUBIN) when it compiled for a real architecture (sm_XX), and the mangled
+/// names of the requested template instantiations.
+/// </summary>
+public sealed record CompiledProgram(string Ptx, byte[]? Cubin, IReadOnlyDictionary<string, string> LoweredNames, string Log);
 
 /// <summary>
-/// Run-time CUDA compilation. Works without a GPU (CI compiles every kernel this way); the PTX is
-/// loaded by the driver only where one is present.
+/// Run-time CUDA compilation. Works without a GPU (CI compiles every kernel this way, through ptxas too); what it
+/// produces is loaded by the driver only where one is present.
 /// </summary>
 public static unsafe class Nvrtc
 {
@@ -44,8 +47,8 @@ public static unsafe class Nvrtc
         Compile(source, programName, options, [], new Dictionary<string, string>()).Ptx;
 
     /// <summary>
-    /// Compiles CUDA C++ to PTX and resolves each name expression (a template instantiation such as
-    /// "softmax_kernel&lt;128&gt;") to the mangled name the module exports. <paramref name="headers"/> maps the
+    /// Compiles CUDA C++ to PTX, and to machine code when the options name a real architecture (sm_XX), and resolves
+    /// each name expression (a template instantiation such as "softmax_kernel&lt;128&gt;") to the mangled name the module exports. <paramref name="headers"/> maps the
     /// names the source #includes to their text (NVRTC reads no files).
     /// </summary>
     public static CompiledProgram Compile(string source, string programName, IReadOnlyList<string> options, IReadOnlyList<string> nameExpressions,
@@ -69,13 +72,18 @@ public static unsafe class Nvrtc
             byte[] ptx = new byte[(int)size];
             fixed (byte* p = ptx)
                 Check(NvrtcApi.nvrtcGetPTX(program, p), "nvrtcGetPTX");
+            Check(NvrtcApi.nvrtcGetCUBINSize(program, out nuint cubinSize), "nvrtcGetCUBINSize");
+            byte[]? cubin = cubinSize > 0 ? new byte[(int)cubinSize] : null;
+            if (cubin is not null)
+                fixed (byte* p = cubin)
+                    Check(NvrtcApi.nvrtcGetCUBIN(program, p), "nvrtcGetCUBIN");
             var lowered = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (string expression in nameExpressions)
             {
                 Check(NvrtcApi.nvrtcGetLoweredName(program, expression, out nint name), "nvrtcGetLoweredName");
                 lowered[expression] = Marshal.PtrToStringUTF8(name) ?? expression;
             }
-            return new CompiledProgram(Encoding.UTF8.GetString(ptx).TrimEnd('\0'), lowered, ReadLog(program));
+            return new CompiledProgram(Encoding.UTF8.GetString(ptx).TrimEnd('\0'), cubin, lowered, ReadLog(program));
         }
         finally
         {

@@ -37,6 +37,13 @@ internal static unsafe partial class NvrtcApi
     [LibraryImport(NativeLibraries.NvrtcName)]
     public static partial int nvrtcGetPTX(nint program, byte* ptx);
 
+    /// <summary>Machine code exists only for a real architecture (sm_XX); for a virtual one the size is 0.</summary>
+    [LibraryImport(NativeLibraries.NvrtcName)]
+    public static partial int nvrtcGetCUBINSize(nint program, out nuint size);
+
+    [LibraryImport(NativeLibraries.NvrtcName)]
+    public static partial int nvrtcGetCUBIN(nint program, byte* cubin);
+
     [LibraryImport(NativeLibraries.NvrtcName)]
     public static partial int nvrtcDestroyProgram(ref nint program);
 

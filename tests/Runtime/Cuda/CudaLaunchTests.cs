@@ -23,8 +23,8 @@ public sealed class CudaLaunchTests
         Requires.CudaDevice();
         const int n = 1000;
         CudaDeviceInfo device = CudaDriver.Describe(0);
-        CompiledProgram program = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.ArchitectureFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.LoadPtx(0, program.Ptx, "axpy_probe");
+        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
         CudaKernel kernel = module.Kernel("axpy");
         using Tensor x = Tensor.FromSpan<float>(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), [n]).ToDevice(Device.Cuda(0));
         using Tensor y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
@@ -52,8 +52,8 @@ public sealed class CudaLaunchTests
         Requires.CudaDevice();
         const int n = 1 << 16;
         CudaDeviceInfo device = CudaDriver.Describe(0);
-        CompiledProgram program = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.ArchitectureFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.LoadPtx(0, program.Ptx, "axpy_probe");
+        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
         CudaKernel kernel = module.Kernel("axpy");
         using Tensor x = Tensor.Zeros([n]).ToDevice(Device.Cuda(0)), y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
         KernelArguments arguments = new KernelArguments().Float(2).Pointer(((DeviceStorage)x.Storage).DevicePointer)
@@ -78,8 +78,8 @@ public sealed class CudaLaunchTests
     {
         Requires.CudaDevice();
         CudaDeviceInfo device = CudaDriver.Describe(0);
-        CompiledProgram program = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.ArchitectureFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.LoadPtx(0, program.Ptx, "axpy_probe");
+        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
         var e = Assert.Throws<CudaException>(() => module.Kernel("missing"));
         Assert.That(e!.Message, Does.Contain("missing").And.Contain("cuModuleGetFunction"));
     }
