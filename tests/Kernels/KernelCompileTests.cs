@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using ReClip.Kernels.Cuda;
 using ReClip.Runtime.Cuda;
 using ReClip.Tests.Support;
@@ -6,11 +7,11 @@ namespace ReClip.Tests.Kernels;
 
 /// <summary>
 /// Every embedded kernel source compiles with NVRTC for Ampere and Hopper, to PTX and through ptxas to machine code (which
-/// catches what only the assembler checks: registers, shared memory, inline PTX an architecture lacks); runs without a
-/// GPU, so CI checks every kernel.
+/// catches what only the assembler checks: registers, shared memory, inline PTX an architecture lacks), and no kernel
+/// spills registers; runs without a GPU, so CI checks every kernel.
 /// </summary>
 [TestFixture]
-public sealed class KernelCompileTests
+public sealed partial class KernelCompileTests
 {
     private static IEnumerable<TestCaseData> Sources() =>
         from source in KernelSources.All
@@ -25,8 +26,13 @@ public sealed class KernelCompileTests
     {
         Requires.Nvrtc();
         KernelSource source = KernelSources.Get(name);
-        CompiledProgram program = Nvrtc.Compile(source.Code, name + ".cu", KernelCache.Options(new KernelTarget(architecture, MachineCode: true)),
+        CompiledProgram program = Nvrtc.Compile(source.Code, name + ".cu", [.. KernelCache.Options(new KernelTarget(architecture, MachineCode: true)), "--ptxas-options=-v"],
             source.NameExpressions, source.Headers);
+        MatchCollection functions = FunctionProperties().Matches(program.Log);
+        Assert.That(functions, Is.Not.Empty, $"ptxas's report:\n{program.Log}");
+        string[] local = [.. functions.Where(f => f.Groups[2].Value != "0" || f.Groups[3].Value != "0" || f.Groups[4].Value != "0")
+            .Select(f => $"{f.Groups[1].Value}: {f.Groups[2].Value} bytes stack frame, {f.Groups[3].Value} bytes spilled")];
+        Assert.That(local, Is.Empty, "no kernel keeps values in local memory (a stack frame or spilled registers), which is slow");
         Assert.That(program.Ptx, Does.Contain($".target sm_{architecture}"));
         Assert.That(program.Cubin, Is.Not.Null.And.Length.GreaterThan(4));
         Assert.That(program.Cubin![..4], Is.EqualTo(ElfMagic), "machine code is an ELF image");
@@ -35,6 +41,10 @@ public sealed class KernelCompileTests
     }
 
     private static readonly byte[] ElfMagic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];
+
+    /// <summary>ptxas -v's lines for one kernel: its name, then its stack frame, spill stores and spill loads in bytes.</summary>
+    [GeneratedRegex(@"Function properties for (\S+)\s*\n\s*ptxas\s*\.\s*(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads")]
+    private static partial Regex FunctionProperties();
 
     [Test]
     public void UnknownSourceNamesTheKnownOnes()
