@@ -4,52 +4,61 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Model.Training;
 
 /// <summary>
-/// The augmented images of training steps, made one step ahead on the thread pool, so that reading and augmenting the
-/// next batch (spec §1.3: decoding, rescale, crop, photometric distortion; about a millisecond per image of the demo's
-/// world, tens for a real dataset's) overlaps the current step instead of stalling the device between steps. A batch's
-/// images are augmented in parallel. Each image depends only on its sample and the run's position (seed, epoch,
-/// sample), so the same bits come out whichever thread makes them, and when.
+/// The augmented images of training steps, made ahead on the thread pool, so that reading and augmenting batches
+/// (spec §1.3: decoding, rescale, crop, photometric distortion; about a millisecond per image of the demo's world, ten
+/// for a VOC image on one core) overlaps the steps before them instead of stalling the device between steps. Up to
+/// <see cref="Depth"/> steps are made at once, each batch's images in parallel, so a fast device at batch 1 is fed by
+/// several cores. Each image depends only on its sample and the run's position (seed, epoch, sample), so the same bits
+/// come out whichever thread makes them, and when.
 /// </summary>
 /// <param name="augment">Writes sample <c>i</c>'s augmented [3, Crop, Crop] image into the span it is given.</param>
 /// <param name="imageShape">[3, Crop, Crop].</param>
-internal sealed class AugmentedBatches(Action<int, Span<float>> augment, int[] imageShape) : IDisposable
+/// <param name="depth">How many steps may be made ahead at once.</param>
+internal sealed class AugmentedBatches(Action<int, Span<float>> augment, int[] imageShape, int depth) : IDisposable
 {
-    private (int Step, Task<Tensor> Images)? ahead;
+    private readonly SortedDictionary<int, Task<Tensor>> ahead = [];
+
+    /// <summary>Steps made ahead by default: one per core but one (the step's own thread), at most 8.</summary>
+    public static int DefaultDepth => Math.Clamp(Environment.ProcessorCount - 1, 1, 8);
+
+    public int Depth { get; } = depth >= 1 ? depth : throw new ArgumentOutOfRangeException(nameof(depth), depth, "at least one step ahead");
 
     /// <summary>
     /// The images [n, 3, Crop, Crop] of <paramref name="samples"/> for <paramref name="step"/>: those made ahead for it,
-    /// else made now. An image that could not be read fails here, at the step that needs it.
+    /// else made now. An image that could not be read fails here, at the step that needs it. Images made ahead for
+    /// earlier steps are dropped.
     /// </summary>
     public Tensor Take(int step, int[] samples)
     {
-        if (ahead is { } made && made.Step == step)
-        {
-            ahead = null;
-            return made.Images.GetAwaiter().GetResult();
-        }
-        Drop();
-        return Make(samples);
+        while (ahead.Count > 0 && ahead.First().Key < step)
+            Drop(ahead.First().Key);
+        return ahead.Remove(step, out Task<Tensor>? made) ? made.GetAwaiter().GetResult() : Make(samples);
     }
 
-    /// <summary>Starts making the images of <paramref name="samples"/> for <paramref name="step"/> (nothing when there are none).</summary>
+    /// <summary>
+    /// Starts making the images of <paramref name="samples"/> for <paramref name="step"/>, unless there are none, they
+    /// are being made already, or <see cref="Depth"/> steps are.
+    /// </summary>
     public void Prefetch(int step, int[] samples)
     {
-        Drop();
-        if (samples.Length > 0)
-            ahead = (step, Task.Run(() => Make(samples)));
+        if (samples.Length > 0 && ahead.Count < Depth && !ahead.ContainsKey(step))
+            ahead[step] = Task.Run(() => Make(samples));
     }
 
     /// <summary>Waits for images made ahead that no step took (a run cancelled or failed) and frees them.</summary>
-    public void Dispose() => Drop();
-
-    private void Drop()
+    public void Dispose()
     {
-        if (ahead is not { } made)
+        while (ahead.Count > 0)
+            Drop(ahead.First().Key);
+    }
+
+    private void Drop(int step)
+    {
+        if (!ahead.Remove(step, out Task<Tensor>? made))
             return;
-        ahead = null;
         try
         {
-            made.Images.GetAwaiter().GetResult().Dispose();
+            made.GetAwaiter().GetResult().Dispose();
         }
         catch (Exception)
         {

@@ -122,7 +122,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         var clock = Stopwatch.StartNew();
         double seconds = progress.Seconds;
         int crop = options.Preset.CropSize;
-        using var augmented = new AugmentedBatches((sample, image) => Augment(sample, epoch).Image.AsSpan().CopyTo(image), [3, crop, crop]);
+        using var augmented = new AugmentedBatches((sample, image) => Augment(sample, epoch).Image.AsSpan().CopyTo(image), [3, crop, crop],
+            AugmentedBatches.DefaultDepth);
         for (int s = progress.StepsDone; s < steps; s++)
         {
             if (Cancelled(cancel))
@@ -144,8 +145,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             }
             int[] own = OwnSamples(order, s);
             using Tensor? images = own.Length > 0 ? augmented.Take(s, own) : null;
-            if (s + 1 < steps)
-                augmented.Prefetch(s + 1, OwnSamples(order, s + 1));
+            for (int next = s + 1; next < Math.Min(steps, s + 1 + augmented.Depth); next++)
+                augmented.Prefetch(next, OwnSamples(order, next));
             using StepResult result = Group is null
                 ? Forward(head, vision, graph, images!, classes, step)
                 : RankForward(head, vision, images, batch.Length, classes, step, Group);

@@ -4,10 +4,10 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Tests.Model.Training;
 
 /// <summary>
-/// The training batches made one step ahead: a step gets exactly the images it would have made itself, in batch order,
-/// whether they were made ahead or not; images made for another step are not handed out; an image that cannot be made
-/// fails with its own error at the step that needs it; images made ahead that no step takes are freed, their errors
-/// dropped.
+/// The training batches made ahead: a step gets exactly the images it would have made itself, in batch order, whether
+/// they were made ahead or not; images made for another step are not handed out; no more steps are made at once than
+/// the depth; an image that cannot be made fails with its own error at the step that needs it; images made ahead that
+/// no step takes are freed, their errors dropped.
 /// </summary>
 [TestFixture]
 public sealed class AugmentedBatchesTests
@@ -33,7 +33,7 @@ public sealed class AugmentedBatchesTests
     public void ImagesMadeAheadAreThoseAStepMakesItself()
     {
         int[] first = [7, 3, 9, 1, 4], second = [2, 8];
-        using var batches = new AugmentedBatches(Fill, ImageShape);
+        using var batches = new AugmentedBatches(Fill, ImageShape, 2);
         using (Tensor now = batches.Take(0, first))
         {
             Assert.That(now.Shape.ToArray(), Is.EqualTo(new[] { 5, 3, 2, 2 }));
@@ -52,11 +52,35 @@ public sealed class AugmentedBatchesTests
         {
             Interlocked.Increment(ref made);
             Fill(sample, image);
-        }, ImageShape);
+        }, ImageShape, 2);
         batches.Prefetch(4, [1, 2]);
-        using Tensor images = batches.Take(5, [6]);
-        Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([6])));
-        Assert.That(made, Is.EqualTo(3), "the images made for step 4 were waited for and dropped, step 5's made anew");
+        batches.Prefetch(6, [9]);
+        using (Tensor images = batches.Take(5, [6]))
+            Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([6])));
+        Assert.That(made, Is.EqualTo(4), "the images made for step 4 were waited for and dropped, step 5's made anew");
+        using (Tensor images = batches.Take(6, [9]))
+            Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([9])));
+        Assert.That(made, Is.EqualTo(4), "step 6's were made ahead and kept");
+    }
+
+    [Test]
+    public void NoMoreStepsAreMadeAtOnceThanTheDepth()
+    {
+        int made = 0;
+        using var batches = new AugmentedBatches((sample, image) =>
+        {
+            Interlocked.Increment(ref made);
+            Fill(sample, image);
+        }, ImageShape, 2);
+        batches.Prefetch(1, [1]);
+        batches.Prefetch(1, [1]);
+        batches.Prefetch(2, [2]);
+        batches.Prefetch(3, [3]);
+        for (int step = 1; step <= 3; step++)
+            using (Tensor images = batches.Take(step, [step]))
+                Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([step])));
+        Assert.That(made, Is.EqualTo(3), "steps 1 and 2 made once ahead, step 3 at its turn");
+        Assert.That(() => new AugmentedBatches(Fill, ImageShape, 0), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
@@ -67,7 +91,7 @@ public sealed class AugmentedBatchesTests
             if (sample == 3)
                 throw new InvalidDataException("scene3.png: the image is truncated or corrupt");
             Fill(sample, image);
-        }, ImageShape);
+        }, ImageShape, 2);
         batches.Prefetch(1, [2, 3, 4]);
         Assert.That(() => batches.Take(1, [2, 3, 4]), Throws.TypeOf<InvalidDataException>().With.Message.EqualTo("scene3.png: the image is truncated or corrupt"));
         Assert.That(() => batches.Take(2, [3]), Throws.TypeOf<InvalidDataException>(), "made on the calling thread, the same error");
@@ -76,10 +100,10 @@ public sealed class AugmentedBatchesTests
     [Test]
     public void ImagesNoStepTakesAreDroppedWithTheirErrors()
     {
-        var batches = new AugmentedBatches((_, _) => throw new IOException("gone"), ImageShape);
+        var batches = new AugmentedBatches((_, _) => throw new IOException("gone"), ImageShape, 2);
         batches.Prefetch(1, [1]);
         Assert.That(batches.Dispose, Throws.Nothing);
-        var healthy = new AugmentedBatches(Fill, ImageShape);
+        var healthy = new AugmentedBatches(Fill, ImageShape, 2);
         healthy.Prefetch(1, [1]);
         healthy.Prefetch(2, []);
         Assert.That(healthy.Dispose, Throws.Nothing);
