@@ -27,28 +27,41 @@ public static class ImageResize
     public static RgbImage Bilinear(RgbImage source, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var target = new RgbImage(width, height);
+        return BilinearWindow(source, width, height, 0, 0, width, height);
+    }
+
+    /// <summary>
+    /// The <paramref name="windowWidth"/>×<paramref name="windowHeight"/> region at (<paramref name="left"/>,
+    /// <paramref name="top"/>) of <see cref="Bilinear"/>'s resize of <paramref name="source"/> to
+    /// <paramref name="width"/>×<paramref name="height"/>, the same bytes: each pixel depends only on its own taps, so a
+    /// crop of a rescaled image costs the crop's pixels instead of the whole rescaled image's.
+    /// </summary>
+    public static RgbImage BilinearWindow(RgbImage source, int width, int height, int left, int top, int windowWidth, int windowHeight)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (left < 0 || top < 0 || windowWidth <= 0 || windowHeight <= 0 || left + windowWidth > width || top + windowHeight > height)
+            throw new ArgumentOutOfRangeException(nameof(left), $"window {windowWidth}x{windowHeight} at ({left}, {top}) is not inside the {width}x{height} resize");
         if (width == source.Width && height == source.Height)
-        {
-            source.Pixels.CopyTo(target.Pixels, 0);
-            return target;
-        }
+            return source.Crop(left, top, windowWidth, windowHeight);
+        var target = new RgbImage(windowWidth, windowHeight);
         (int[] x0, int[] x1, float[] ax) = Taps(source.Width, width);
         (int[] y0, int[] y1, float[] ay) = Taps(source.Height, height);
         byte[] s = source.Pixels, d = target.Pixels;
         int sourceRow = source.Width * 3;
-        for (int y = 0; y < height; y++)
+        for (int y = 0; y < windowHeight; y++)
         {
-            int top = y0[y] * sourceRow, bottom = y1[y] * sourceRow;
-            float wy = ay[y];
-            for (int x = 0; x < width; x++)
+            int top0 = y0[top + y] * sourceRow, bottom = y1[top + y] * sourceRow;
+            float wy = ay[top + y];
+            for (int x = 0; x < windowWidth; x++)
             {
-                int left = x0[x] * 3, right = x1[x] * 3, o = (y * width + x) * 3;
-                float wx = ax[x];
+                int leftTap = x0[left + x] * 3, rightTap = x1[left + x] * 3, o = (y * windowWidth + x) * 3;
+                float wx = ax[left + x];
                 for (int c = 0; c < 3; c++)
                 {
-                    float upper = s[top + left + c] + wx * (s[top + right + c] - s[top + left + c]);
-                    float lower = s[bottom + left + c] + wx * (s[bottom + right + c] - s[bottom + left + c]);
+                    float upper = s[top0 + leftTap + c] + wx * (s[top0 + rightTap + c] - s[top0 + leftTap + c]);
+                    float lower = s[bottom + leftTap + c] + wx * (s[bottom + rightTap + c] - s[bottom + leftTap + c]);
                     float value = upper + wy * (lower - upper);
                     d[o + c] = (byte)Math.Clamp((int)MathF.Round(value, MidpointRounding.AwayFromZero), 0, 255);
                 }

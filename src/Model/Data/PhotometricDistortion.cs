@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ReClip.Model.Data;
 
 /// <summary>
@@ -28,13 +30,11 @@ public static class PhotometricDistortion
             Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
         if (random.Next(2) == 1)
         {
-            double alpha = Uniform(random, SaturationLow, SaturationHigh);
-            ForEachHsv(p, (ref byte h, ref byte s) => s = (byte)((int)(s * alpha) & 0xFF));
+            ForEachHsv(p, new Saturation(Uniform(random, SaturationLow, SaturationHigh)));
         }
         if (random.Next(2) == 1)
         {
-            int delta = random.Next(-HueDelta, HueDelta); // numpy randint(-18, 18): [-18, 17]
-            ForEachHsv(p, (ref byte h, ref byte s) => h = (byte)(((h + delta) % 180 + 180) % 180));
+            ForEachHsv(p, new Hue(random.Next(-HueDelta, HueDelta))); // numpy randint(-18, 18): [-18, 17]
         }
         if (mode == 0 && random.Next(2) == 1)
             Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
@@ -49,6 +49,7 @@ public static class PhotometricDistortion
     }
 
     /// <summary>OpenCV's RGB2HSV_b: integer tables with 12 fractional bits; H in [0, 180), S and V in [0, 255].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (byte H, byte S, byte V) RgbToHsv(byte r, byte g, byte b)
     {
         int v = Math.Max(b, Math.Max(g, r)), min = Math.Min(b, Math.Min(g, r));
@@ -62,6 +63,7 @@ public static class PhotometricDistortion
     }
 
     /// <summary>OpenCV's HSV2RGB_b: S and V scaled to [0, 1], the float sector formula, ×255 rounded half to even.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (byte R, byte G, byte B) HsvToRgb(byte hue, byte saturation, byte value)
     {
         float h = hue, s = saturation * (1f / 255f), v = value * (1f / 255f), r, g, b;
@@ -93,14 +95,30 @@ public static class PhotometricDistortion
         return (Round(r), Round(g), Round(b));
     }
 
-    private delegate void HsvEdit(ref byte h, ref byte s);
+    /// <summary>An edit of one pixel's hue and saturation; a struct, so that the loop below is compiled for each edit with it inlined.</summary>
+    private interface IHsvEdit
+    {
+        void Apply(ref byte h, ref byte s);
+    }
 
-    private static void ForEachHsv(byte[] p, HsvEdit edit)
+    /// <summary>Saturation times alpha, cast to uint8 without clipping (the authors' wrap modulo 256).</summary>
+    private readonly struct Saturation(double alpha) : IHsvEdit
+    {
+        public void Apply(ref byte h, ref byte s) => s = (byte)((int)(s * alpha) & 0xFF);
+    }
+
+    /// <summary>Hue plus delta, modulo 180.</summary>
+    private readonly struct Hue(int delta) : IHsvEdit
+    {
+        public void Apply(ref byte h, ref byte s) => h = (byte)(((h + delta) % 180 + 180) % 180);
+    }
+
+    private static void ForEachHsv<TEdit>(byte[] p, TEdit edit) where TEdit : struct, IHsvEdit
     {
         for (int i = 0; i < p.Length; i += 3)
         {
             (byte h, byte s, byte v) = RgbToHsv(p[i], p[i + 1], p[i + 2]);
-            edit(ref h, ref s);
+            edit.Apply(ref h, ref s);
             (p[i], p[i + 1], p[i + 2]) = HsvToRgb(h, s, v);
         }
     }

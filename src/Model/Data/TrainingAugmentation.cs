@@ -54,7 +54,6 @@ public sealed class TrainingAugmentation
         // Step 2: mmseg random_sample_ratio, then the keep-ratio size.
         double ratio = random.NextDouble() * (preset.RatioMax - preset.RatioMin) + preset.RatioMin;
         (int width, int height) = ImageResize.KeepRatioSize(image.Width, image.Height, (int)(preset.TrainScaleLong * ratio), (int)(preset.TrainScaleShort * ratio));
-        RgbImage scaled = ImageResize.Bilinear(image, width, height);
         LabelMap scaledLabels = ImageResize.Nearest(labels, width, height);
 
         // Step 3: crop, re-drawn while the category-ratio rule rejects it.
@@ -64,6 +63,8 @@ public sealed class TrainingAugmentation
             for (int i = 0; i < CropRedraws && !CropAccepted(scaledLabels, x, y, crop, preset.CatMaxRatio); i++)
                 (x, y) = DrawCrop(width, height, crop);
         int cropWidth = Math.Min(crop, width - x), cropHeight = Math.Min(crop, height - y);
+        // Only the crop of the rescaled image is computed: the same bytes as rescaling it all and cropping.
+        RgbImage window = ImageResize.BilinearWindow(image, width, height, x, y, cropWidth, cropHeight);
         var outImage = new RgbImage(cropWidth, cropHeight);
         var outLabels = new LabelMap(cropWidth, cropHeight);
 
@@ -72,12 +73,12 @@ public sealed class TrainingAugmentation
         for (int row = 0; row < cropHeight; row++)
             for (int col = 0; col < cropWidth; col++)
             {
-                int sx = x + (flip ? cropWidth - 1 - col : col), sy = y + row;
-                int source = sy * width + sx, target = row * cropWidth + col;
-                outLabels.Labels[target] = scaledLabels.Labels[source];
-                outImage.Pixels[target * 3] = scaled.Pixels[source * 3];
-                outImage.Pixels[target * 3 + 1] = scaled.Pixels[source * 3 + 1];
-                outImage.Pixels[target * 3 + 2] = scaled.Pixels[source * 3 + 2];
+                int sx = flip ? cropWidth - 1 - col : col;
+                int source = row * cropWidth + sx, target = row * cropWidth + col;
+                outLabels.Labels[target] = scaledLabels.Labels[(y + row) * width + x + sx];
+                outImage.Pixels[target * 3] = window.Pixels[source * 3];
+                outImage.Pixels[target * 3 + 1] = window.Pixels[source * 3 + 1];
+                outImage.Pixels[target * 3 + 2] = window.Pixels[source * 3 + 2];
             }
         return (outImage, outLabels);
     }

@@ -34,6 +34,26 @@ public sealed class ImageResizeTests
         Assert.That(tall.Pixels, Is.EqualTo(new byte[] { 0, 100, 200, 25, 100, 150, 75, 100, 50, 100, 100, 0 }));
     }
 
+    [TestCase(7, 5, 13, 11)]
+    [TestCase(7, 5, 4, 3)]
+    [TestCase(7, 5, 7, 5)]
+    public void AWindowOfTheResizeIsTheSameBytesAsTheResizeCropped(int sourceWidth, int sourceHeight, int width, int height)
+    {
+        var random = new Random(sourceWidth * 100 + width);
+        var image = new RgbImage(sourceWidth, sourceHeight);
+        random.NextBytes(image.Pixels);
+        RgbImage whole = ImageResize.Bilinear(image, width, height);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            int left = random.Next(width), top = random.Next(height);
+            int windowWidth = random.Next(1, width - left + 1), windowHeight = random.Next(1, height - top + 1);
+            Assert.That(ImageResize.BilinearWindow(image, width, height, left, top, windowWidth, windowHeight).Pixels,
+                Is.EqualTo(whole.Crop(left, top, windowWidth, windowHeight).Pixels), $"{windowWidth}x{windowHeight} at ({left}, {top})");
+        }
+        Assert.That(() => ImageResize.BilinearWindow(image, width, height, 1, 0, width, height),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains($"is not inside the {width}x{height} resize"));
+    }
+
     [Test]
     public void NearestFollowsOpenCvsFloorRule()
     {
