@@ -68,11 +68,11 @@ public static class HypothesizeCommand
             long windows = 0;
             int empty = 0;
             using (var progress = new ProgressBar("hypothesis", samples.Count))
+            using (var images = new ReadAhead<RgbImage>(samples.Count, i => data.ReadImage(samples[i]), ReadAhead.DefaultDepth))
             {
-                foreach (DatasetSample sample in samples)
+                for (int i = 0; i < samples.Count; i++)
                 {
-                    RgbImage image = data.ReadImage(sample);
-                    WindowPredictions predictions = hypothesis.Predict(image);
+                    WindowPredictions predictions = hypothesis.Predict(images.Next());
                     lines.Add(Hypothesis.FirstAppearance(predictions.Top));
                     windows += predictions.Origins.Count;
                     if (predictions.Origins.Count == 0) empty++;

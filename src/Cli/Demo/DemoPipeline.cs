@@ -98,9 +98,10 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
         var hypothesis = new Hypothesis(clip, query, Preset.HypothesisWindow, Preset.HypothesisStride);
         var result = new int[train.Samples.Count][];
         using var bar = new ProgressBar("hypothesis", result.Length);
+        using var images = new ReadAhead<RgbImage>(result.Length, i => train.ReadImage(train.Samples[i]), ReadAhead.DefaultDepth);
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = [.. hypothesis.Of(train.ReadImage(train.Samples[i])).Order()];
+            result[i] = [.. hypothesis.Of(images.Next()).Order()];
             bar.Advance();
         }
         return result;

@@ -42,30 +42,34 @@ public static class Evaluator
         if (classes != segmenter.Classes)
             throw new ArgumentException($"{dataset.Root}: {classes} dataset classes but the model segments {segmenter.Classes}", nameof(dataset));
         var counts = new EvaluationCounts(classes);
+        // Labels, and the images whose features are not cached yet, are decoded ahead on the thread pool.
+        bool[] encode = [.. samples.Select(sample => cache is null || !cache.Contains(sample.ImagePath))];
+        using var reads = new ReadAhead<(LabelMap Labels, RgbImage? Image)>(samples.Count,
+            i => (dataset.ReadLabels(samples[i]), encode[i] ? dataset.ReadImage(samples[i]) : null), ReadAhead.DefaultDepth);
         for (int i = 0; i < samples.Count; i++)
         {
             DatasetSample sample = samples[i];
-            LabelMap labels = dataset.ReadLabels(sample);
-            using Tensor prediction = cache is null ? Predict(segmenter, dataset, sample, labels, null)
-                : Predict(segmenter, dataset, sample, labels, cache.GetOrAdd(segmenter, sample.ImagePath, () => segmenter.Encode(dataset.ReadImage(sample))));
+            (LabelMap labels, RgbImage? image) = reads.Next();
+            using Tensor prediction = cache is null ? Predict(segmenter, sample, labels, image!)
+                : Predict(segmenter, sample, labels, cache.GetOrAdd(segmenter, sample.ImagePath, () => segmenter.Encode(image ?? dataset.ReadImage(sample))));
             counts.Accumulate(prediction, labels);
             progress?.Invoke(i + 1);
         }
         return counts;
     }
 
-    /// <summary>The prediction for one sample, from <paramref name="frozen"/> when given (owned by the cache), else encoded here.</summary>
-    private static Tensor Predict(Segmenter segmenter, SegmentationDataset dataset, DatasetSample sample, LabelMap labels, FrozenFeatures? frozen)
+    private static Tensor Predict(Segmenter segmenter, DatasetSample sample, LabelMap labels, RgbImage image)
     {
-        if (frozen is not null)
-        {
-            RequireSize(sample, labels, frozen.ImageWidth, frozen.ImageHeight);
-            return segmenter.Predict(frozen, labels.Width, labels.Height);
-        }
-        RgbImage image = dataset.ReadImage(sample);
         RequireSize(sample, labels, image.Width, image.Height);
         using FrozenFeatures encoded = segmenter.Encode(image);
         return segmenter.Predict(encoded, labels.Width, labels.Height);
+    }
+
+    /// <summary>The prediction for one sample from its cached features.</summary>
+    private static Tensor Predict(Segmenter segmenter, DatasetSample sample, LabelMap labels, FrozenFeatures frozen)
+    {
+        RequireSize(sample, labels, frozen.ImageWidth, frozen.ImageHeight);
+        return segmenter.Predict(frozen, labels.Width, labels.Height);
     }
 
     private static void RequireSize(DatasetSample sample, LabelMap labels, int width, int height)

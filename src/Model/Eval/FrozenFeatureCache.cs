@@ -19,6 +19,9 @@ public sealed class FrozenFeatureCache : IDisposable
 
     public int Count => entries.Count;
 
+    /// <summary>Whether the features of <paramref name="imagePath"/> are kept.</summary>
+    public bool Contains(string imagePath) => entries.ContainsKey(imagePath);
+
     /// <summary>The cached features of <paramref name="imagePath"/>, or <paramref name="encode"/>'s, which are then kept.</summary>
     public FrozenFeatures GetOrAdd(Segmenter segmenter, string imagePath, Func<FrozenFeatures> encode)
     {

@@ -18,9 +18,6 @@ internal sealed class AugmentedBatches(Action<int, Span<float>> augment, int[] i
 {
     private readonly SortedDictionary<int, Task<Tensor>> ahead = [];
 
-    /// <summary>Steps made ahead by default: one per core but one (the step's own thread), at most 8.</summary>
-    public static int DefaultDepth => Math.Clamp(Environment.ProcessorCount - 1, 1, 8);
-
     public int Depth { get; } = depth >= 1 ? depth : throw new ArgumentOutOfRangeException(nameof(depth), depth, "at least one step ahead");
 
     /// <summary>

@@ -123,7 +123,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         double seconds = progress.Seconds;
         int crop = options.Preset.CropSize;
         using var augmented = new AugmentedBatches((sample, image) => Augment(sample, epoch).Image.AsSpan().CopyTo(image), [3, crop, crop],
-            AugmentedBatches.DefaultDepth);
+            ReadAhead.DefaultDepth);
         for (int s = progress.StepsDone; s < steps; s++)
         {
             if (Cancelled(cancel))

@@ -31,6 +31,7 @@ public sealed class FrozenFeatureCacheTests
         Assert.Multiple(() =>
         {
             Assert.That(cache.Count, Is.EqualTo(2));
+            Assert.That(cache.Contains("b.png") && !cache.Contains("c.png"));
             Assert.That(again, Is.SameAs(a));
             Assert.That(shared.PositionalGrid.Storage, Is.SameAs(a.Windows[0].Features.PositionalGrid.Storage));
             Assert.That(shared.Features.AsSpan<float>().ToArray(), Is.EqualTo(fresh.Windows[0].Features.Features.AsSpan<float>().ToArray()));

@@ -1,0 +1,50 @@
+namespace ReClip.Model.Data;
+
+/// <summary>How far ahead the loops that read data on the thread pool go.</summary>
+public static class ReadAhead
+{
+    /// <summary>One item per core but one (the consuming thread's), at most 8.</summary>
+    public static int DefaultDepth => Math.Clamp(Environment.ProcessorCount - 1, 1, 8);
+}
+
+/// <summary>
+/// Reads items 0..count−1 on the thread pool, up to <c>depth</c> beyond the one the caller takes, and hands them back in
+/// order, so that decoding the next images overlaps the work on the current one. An item that could not be read throws
+/// its own error when it is taken, so errors come in the order a plain loop meets them.
+/// </summary>
+/// <param name="read">Reads item i; runs on pool threads, several at once.</param>
+public sealed class ReadAhead<T>(int count, Func<int, T> read, int depth) : IDisposable
+{
+    private readonly Queue<Task<T>> pending = new();
+    private int scheduled, taken;
+
+    public int Depth { get; } = depth >= 1 ? depth : throw new ArgumentOutOfRangeException(nameof(depth), depth, "at least one item ahead");
+
+    /// <summary>The next item in order.</summary>
+    public T Next()
+    {
+        if (taken >= count)
+            throw new InvalidOperationException($"ReadAhead: all {count} items were taken");
+        for (; scheduled < count && scheduled <= taken + Depth; scheduled++)
+        {
+            int item = scheduled;
+            pending.Enqueue(Task.Run(() => read(item)));
+        }
+        taken++;
+        return pending.Dequeue().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Waits for the reads no one took (the loop stopped early), so that none outlives the loop.</summary>
+    public void Dispose()
+    {
+        while (pending.Count > 0)
+            try
+            {
+                pending.Dequeue().GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                // Nothing takes this item, so its reading error is no one's to report.
+            }
+    }
+}
