@@ -24,15 +24,36 @@ public static partial class FiniteCheck
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0)
             return [];
-        if (!tensors[0].Device.IsCpu)
-            return NonFiniteCuda(tensors);
-        var flags = new bool[tensors.Count];
-        for (int i = 0; i < flags.Length; i++)
+        using Tensor flags = Tensor.Zeros([tensors.Count], DType.I32, tensors[0].Device);
+        Queue(tensors, flags);
+        return [.. flags.ToFloatArray().Select(flag => flag != 0)];
+    }
+
+    /// <summary>
+    /// Writes into <paramref name="flags"/> (i32 [tensors], on the tensors' device) 1 for each tensor that holds a value
+    /// that is not finite and 0 for the others, reading nothing back: on a GPU it only queues kernels, so a step captured
+    /// as a CUDA graph can hold it, its flags read together with the loss.
+    /// </summary>
+    public static void Queue(IReadOnlyList<Tensor> tensors, Tensor flags)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(flags);
+        if (flags.DType != DType.I32)
+            throw new ArgumentException($"FiniteCheck: flags are {flags.DType.Name()}, not i32", nameof(flags));
+        Shape.Require("FiniteCheck flags", [tensors.Count], flags.Shape);
+        if (tensors.Count == 0)
+            return;
+        if (!flags.Device.IsCpu)
+        {
+            QueueCuda(tensors, flags);
+            return;
+        }
+        Span<int> values = flags.AsSpan<int>();
+        for (int i = 0; i < tensors.Count; i++)
         {
             OpGuard.Cpu("FiniteCheck", tensors[i]);
             // MaxMagnitude is NaN when a NaN is present and infinite when an infinity is.
-            flags[i] = tensors[i].ElementCount > 0 && !float.IsFinite(TensorPrimitives.MaxMagnitude(tensors[i].AsSpan<float>()));
+            values[i] = tensors[i].ElementCount > 0 && !float.IsFinite(TensorPrimitives.MaxMagnitude(tensors[i].AsSpan<float>())) ? 1 : 0;
         }
-        return flags;
     }
 }

@@ -136,8 +136,13 @@ public static partial class MaskedPoolingLoss
     {
         ArgumentNullException.ThrowIfNull(total);
         Shape.Require("MaskedPoolingLoss total", [2], total.Shape);
-        return MemoryMarshal.Cast<float, double>(total.ToFloatArray())[0];
+        return ReadTotal(total.ToFloatArray());
     }
+
+    /// <summary>The sum in a total's two words, copied to the host with something else.</summary>
+    public static double ReadTotal(ReadOnlySpan<float> words) =>
+        words.Length == 2 ? MemoryMarshal.Cast<float, double>(words)[0]
+        : throw new ArgumentException($"MaskedPoolingLoss total: {words.Length} words, not 2", nameof(words));
 
     /// <summary>dMask [N,C] from the saved probabilities; gradLoss is ∂(batch loss)/∂L, 1/B under the batch rule of spec §7.</summary>
     public static unsafe void Backward(Tensor features, Tensor text, ReadOnlySpan<int> classes, Tensor probabilities, Tensor dMask,

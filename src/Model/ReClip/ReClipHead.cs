@@ -427,11 +427,24 @@ public sealed class StepResult : IDisposable
         Gradients = gradients;
     }
 
-    /// <summary>Another set of references to <paramref name="source"/>'s tensors, with <paramref name="loss"/>: disposing it leaves the source's.</summary>
-    internal static StepResult Sharing(StepResult source, float loss) =>
-        new(source.Rectified.Contiguous(), source.Output.Contiguous(), source.Mask.Contiguous(), [.. source.Gradients.Select(g => g.Contiguous())]) { Loss = loss };
+    /// <summary>
+    /// Another set of references to <paramref name="source"/>'s tensors, with <paramref name="loss"/> and the gradients'
+    /// <paramref name="nonFinite"/> flags: disposing it leaves the source's.
+    /// </summary>
+    internal static StepResult Sharing(StepResult source, float loss, bool[] nonFinite) =>
+        new(source.Rectified.Contiguous(), source.Output.Contiguous(), source.Mask.Contiguous(), [.. source.Gradients.Select(g => g.Contiguous())])
+        {
+            Loss = loss,
+            NonFiniteGradients = nonFinite,
+        };
 
     public float Loss { get; internal set; }
+
+    /// <summary>
+    /// Which gradients hold a NaN or an infinity, when the step checked them itself (a step replayed as a CUDA graph
+    /// does, and reads the answers with the loss); null when it did not.
+    /// </summary>
+    public IReadOnlyList<bool>? NonFiniteGradients { get; private init; }
 
     public Tensor Rectified { get; }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ReClip.Kernels.Ops;
 using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
@@ -11,8 +12,9 @@ namespace ReClip.Model.Training;
 /// which the host queues more slowly than the GPU runs them. The graph holds the image tower's dense encoding of the
 /// batch and the head's forward and backward (<see cref="ReClipHead.LossAndGradients"/>); what changes from step to step
 /// lives in device buffers it reads, rewritten before each replay: the images, the hypotheses' membership mask and the
-/// Gumbel stream (the step number). It writes the loss and the gradients to buffers of its own; SGD runs after it, outside,
-/// once the caller has checked them, as after an eager step.
+/// Gumbel stream (the step number). It writes the loss, the gradients and the gradients' finiteness flags to buffers of
+/// its own, the loss and the flags side by side so that one copy reads both; SGD runs after it, outside, once the caller
+/// has checked them, as after an eager step.
 /// <para>
 /// A graph fits one batch shape, so each shape gets buffers and a graph of its own (an epoch's short last batch is a
 /// second). The first step of a shape runs eagerly: it loads the kernels and fills the device caches, which a capture
@@ -71,8 +73,11 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             Queue(shaped, hypotheses);
             shaped.WarmedUp = true;
         }
-        float loss = (float)(MaskedPoolingLoss.ReadTotal(shaped.Total) / hypotheses.Count);
-        return StepResult.Sharing(shaped.Result, loss);
+        // One wait for the device: the loss and the gradients' finiteness flags share one buffer.
+        using Tensor read = shaped.Readback.ToDevice(Device.Cpu);
+        ReadOnlySpan<int> values = read.AsSpan<int>();
+        float loss = (float)(MaskedPoolingLoss.ReadTotal(MemoryMarshal.Cast<int, float>(values[..2])) / hypotheses.Count);
+        return StepResult.Sharing(shaped.Result, loss, [.. values[2..].ToArray().Select(flag => flag != 0)]);
     }
 
     /// <summary>The step's work, on the stream the runtime queues to (a capture's while capturing): nothing in it reads back.</summary>
@@ -83,6 +88,7 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         head.RequireStep(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, null);
         head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, shaped.Result,
             shaped.Total, new StepOnDevice(shaped.Stream, shaped.Membership));
+        FiniteCheck.Queue(shaped.Result.Gradients, shaped.Flags);
     }
 
     /// <summary>Replays the shape's graph; a launch the driver refuses (its memory, say) leaves this and later steps eager.</summary>
@@ -136,7 +142,10 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
                 Images = Tensor.Empty(imageShape, DType.F32, device);
                 Membership = Tensor.Zeros([batch, head.Classes], DType.I32, device);
                 Stream = Tensor.Zeros([2], DType.I32, device);
-                Total = MaskedPoolingLoss.NewTotal(device);
+                // The loss's running double (two f32 words, as MaskedPoolingLoss.NewTotal) and then one flag per gradient.
+                Readback = Tensor.Zeros([2 + head.Parameters.Count], DType.I32, device);
+                Total = Tensor.OnStorage(Readback.Storage, 0, [2], DType.F32);
+                Flags = Tensor.OnStorage(Readback.Storage, 2, [head.Parameters.Count], DType.I32);
                 Result = new StepResult(batch, rows, columns, head.Classes, head.Parameters, device);
                 ImagesStaging = new PinnedBuffer(device.Index, Images.ByteLength);
                 MembershipStaging = new PinnedBuffer(device.Index, Membership.ByteLength);
@@ -162,7 +171,12 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
 
         public Tensor Stream { get; }
 
+        /// <summary>What a step reads back, in one copy: <see cref="Total"/> and <see cref="Flags"/>.</summary>
+        public Tensor Readback { get; }
+
         public Tensor Total { get; }
+
+        public Tensor Flags { get; }
 
         public StepResult Result { get; }
 
@@ -182,6 +196,8 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             Membership?.Dispose();
             Stream?.Dispose();
             Total?.Dispose();
+            Flags?.Dispose();
+            Readback?.Dispose();
             Result?.Dispose();
         }
     }

@@ -1,3 +1,4 @@
+using ReClip.Kernels.Ops;
 using ReClip.Model.Benchmarks;
 using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
@@ -48,6 +49,8 @@ public sealed class StepGraphTests
             using DenseFeatures dense = vision.EncodeDense(onDevice);
             using StepResult b = eager.LossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses[step], null, Seed, (ulong)step);
             Assert.That(a.Loss, Is.EqualTo(b.Loss), $"loss of step {step}");
+            Assert.That(a.NonFiniteGradients, Is.EqualTo(FiniteCheck.NonFinite(b.Gradients)), $"finiteness flags read with the loss of step {step}");
+            Assert.That(a.NonFiniteGradients, Has.Count.EqualTo(replayed.Parameters.Count).And.All.False);
             Assert.That(a.Mask.ToFloatArray(), Is.EqualTo(b.Mask.ToFloatArray()), $"mask of step {step}");
             for (int i = 0; i < a.Gradients.Count; i++)
                 Assert.That(a.Gradients[i].ToFloatArray(), Is.EqualTo(b.Gradients[i].ToFloatArray()), $"{replayed.Parameters[i].Name}'s gradient at step {step}");
