@@ -108,6 +108,34 @@ public sealed unsafe class TensorTests
     }
 
     [Test]
+    public void ViewAsReadsTheSameBytesAsAnotherTypeAndHoldsItsOwnReference()
+    {
+        Tensor buffer = Tensor.Zeros([6], DType.I32);
+        Tensor sum = buffer.ViewAs(DType.F32, 0, [2]), flags = buffer.ViewAs(DType.I32, 8, [4]);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<float, double>(sum.AsSpan<float>())[0] = 2.5;
+        flags.AsSpan<int>()[3] = 1;
+        Assert.That(System.Runtime.InteropServices.MemoryMarshal.Cast<int, double>(buffer.AsSpan<int>()[..2])[0], Is.EqualTo(2.5));
+        Assert.That(buffer.AsSpan<int>()[5], Is.EqualTo(1));
+        buffer.Dispose();
+        sum.Dispose();
+        Assert.That(flags.Storage.IsReleased, Is.False, "the last view still holds the storage");
+        flags.Dispose();
+        Assert.That(flags.Storage.IsReleased, Is.True);
+    }
+
+    [Test]
+    public void ViewAsRefusesBytesOutsideTheTensorOrMisaligned()
+    {
+        using Tensor buffer = Tensor.Zeros([4], DType.I32);
+        using Tensor tail = buffer.Slice(0, 1, 3);
+        Assert.That(() => buffer.ViewAs(DType.F32, 8, [3]), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("do not fit"));
+        Assert.That(() => tail.ViewAs(DType.F32, -4, [1]), Throws.TypeOf<ArgumentOutOfRangeException>(), "not before the tensor's own bytes");
+        Assert.That(() => buffer.ViewAs(DType.I32, 2, [1]), Throws.ArgumentException.With.Message.Contains("not aligned"));
+        using Tensor inner = tail.ViewAs(DType.F32, 4, [2]);
+        Assert.That(inner.Offset, Is.EqualTo(2), "offsets count from the view's first byte");
+    }
+
+    [Test]
     public void DisposedTensorRefusesAccess()
     {
         Tensor t = Tensor.Zeros([4]);

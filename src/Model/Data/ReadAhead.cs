@@ -1,10 +1,15 @@
+using ReClip.Runtime.Platform;
+
 namespace ReClip.Model.Data;
 
-/// <summary>How far ahead the loops that read data on the thread pool go.</summary>
+/// <summary>How far ahead the loops that read data on the thread pool go, and how many threads they use.</summary>
 public static class ReadAhead
 {
-    /// <summary>One item per core but one (the consuming thread's), at most 8.</summary>
-    public static int DefaultDepth => Math.Clamp(Environment.ProcessorCount - 1, 1, 8);
+    /// <summary>One item per compute thread (RECLIP_THREADS, else the cores) but one, the consuming thread's; at most 8.</summary>
+    public static int DefaultDepth => Math.Clamp(CpuInfo.Threads - 1, 1, 8);
+
+    /// <summary>For a parallel loop inside one item: no more threads than the compute threads.</summary>
+    public static ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = CpuInfo.Threads };
 }
 
 /// <summary>

@@ -5,10 +5,10 @@ namespace ReClip.Model.Training;
 
 /// <summary>
 /// The augmented images of training steps, made ahead on the thread pool, so that reading and augmenting batches
-/// (spec §1.3: decoding, rescale, crop, photometric distortion; about a millisecond per image of the demo's world, ten
+/// (spec §1.3: decoding, rescale, crop, photometric distortion; about a millisecond per image of the demo's world, five
 /// for a VOC image on one core) overlaps the steps before them instead of stalling the device between steps. Up to
-/// <see cref="Depth"/> steps are made at once, each batch's images in parallel, so a fast device at batch 1 is fed by
-/// several cores. Each image depends only on its sample and the run's position (seed, epoch, sample), so the same bits
+/// <see cref="Depth"/> steps are made ahead at once (besides a step at hand that was not), each batch's images in
+/// parallel, so a fast device at batch 1 is fed by several cores. Each image depends only on its sample and the run's position (seed, epoch, sample), so the same bits
 /// come out whichever thread makes them, and when.
 /// </summary>
 /// <param name="augment">Writes sample <c>i</c>'s augmented [3, Crop, Crop] image into the span it is given.</param>
@@ -67,22 +67,24 @@ internal sealed class AugmentedBatches(Action<int, Span<float>> augment, int[] i
     {
         Tensor images = Tensor.Empty([samples.Length, .. imageShape]);
         int length = (int)Shape.ElementCount(imageShape);
-        try
+        var errors = new Exception?[samples.Length];
+        Parallel.For(0, samples.Length, Data.ReadAhead.Parallelism, b =>
         {
-            Parallel.For(0, samples.Length, b => augment(samples[b], images.AsSpan<float>().Slice(b * length, length)));
-            return images;
-        }
-        catch (AggregateException e)
+            try
+            {
+                augment(samples[b], images.AsSpan<float>().Slice(b * length, length));
+            }
+            catch (Exception e)
+            {
+                errors[b] = e;
+            }
+        });
+        if (Array.Find(errors, e => e is not null) is Exception first)
         {
             images.Dispose();
-            // An image's own error, as a loop over the batch raises it.
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            throw;
+            // The first image's own error, as a loop over the batch raises it.
+            ExceptionDispatchInfo.Throw(first);
         }
-        catch
-        {
-            images.Dispose();
-            throw;
-        }
+        return images;
     }
 }

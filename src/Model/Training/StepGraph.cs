@@ -142,10 +142,11 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
                 Images = Tensor.Empty(imageShape, DType.F32, device);
                 Membership = Tensor.Zeros([batch, head.Classes], DType.I32, device);
                 Stream = Tensor.Zeros([2], DType.I32, device);
-                // The loss's running double (two f32 words, as MaskedPoolingLoss.NewTotal) and then one flag per gradient.
+                // The loss's running double first (two f32 words, as MaskedPoolingLoss.NewTotal; at byte 0 of the
+                // allocation, so aligned for the kernel's 8-byte stores), then one flag per gradient.
                 Readback = Tensor.Zeros([2 + head.Parameters.Count], DType.I32, device);
-                Total = Tensor.OnStorage(Readback.Storage, 0, [2], DType.F32);
-                Flags = Tensor.OnStorage(Readback.Storage, 2, [head.Parameters.Count], DType.I32);
+                Total = Readback.ViewAs(DType.F32, 0, [2]);
+                Flags = Readback.ViewAs(DType.I32, 8, [head.Parameters.Count]);
                 Result = new StepResult(batch, rows, columns, head.Classes, head.Parameters, device);
                 ImagesStaging = new PinnedBuffer(device.Index, Images.ByteLength);
                 MembershipStaging = new PinnedBuffer(device.Index, Membership.ByteLength);

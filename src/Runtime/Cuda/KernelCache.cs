@@ -7,7 +7,8 @@ namespace ReClip.Runtime.Cuda;
 /// <summary>
 /// Compiles kernel sources with NVRTC for a device and loads them. A device whose compute capability the loaded NVRTC
 /// knows gets machine code (CUBIN) for exactly that architecture: the driver loads it without compiling anything, and it
-/// loads even when NVRTC is newer than the driver (a driver cannot compile PTX from a newer CUDA). A device newer than
+/// loads even when NVRTC is a newer minor version of the driver's CUDA (a driver cannot compile PTX from a newer CUDA;
+/// across major versions neither form is promised to load). A device newer than
 /// NVRTC gets PTX for the newest architecture NVRTC knows, which the driver compiles forward. What NVRTC produced is
 /// kept on disk, keyed by a hash of the source, the options, the name expressions and the NVRTC version, so a kernel
 /// compiles once per machine; loaded modules are kept per device for the life of the process. RECLIP_DEBUG_KERNELS=1
@@ -110,9 +111,9 @@ public static class KernelCache
                 && entry.Sha256 == Convert.ToHexStringLower(SHA256.HashData(image));
             return whole ? new KernelImage(target, image, entry!.LoweredNames) : null;
         }
-        catch (Exception e) when (e is IOException or JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            // A damaged cache entry is compiled again and rewritten.
+            // A damaged or unreadable cache entry is compiled again (and rewritten where it can be).
             return null;
         }
     }

@@ -165,6 +165,26 @@ public sealed unsafe class Tensor : IDisposable
         return View(Offset + start * strides[d], dims, (long[])strides.Clone());
     }
 
+    /// <summary>
+    /// A contiguous view of <paramref name="shape"/> elements of <paramref name="dtype"/> over this tensor's bytes, from
+    /// <paramref name="byteOffset"/> on (aligned to the element size): a buffer read back in one copy may hold values of
+    /// several types. Like every view it holds its own reference to the storage.
+    /// </summary>
+    public Tensor ViewAs(DType dtype, long byteOffset, ReadOnlySpan<int> shape)
+    {
+        ThrowIfDisposed();
+        if (!IsContiguous)
+            throw new InvalidOperationException($"ViewAs: {this} is a strided view; call Contiguous() first");
+        int[] dims = shape.ToArray();
+        long start = Offset * DType.SizeOf() + byteOffset, length = checked(Tensors.Shape.ElementCount(dims) * dtype.SizeOf());
+        if (byteOffset < 0 || byteOffset + length > ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"ViewAs: {length} bytes at byte {byteOffset} do not fit in the {ByteLength} of {this}");
+        if (start % dtype.SizeOf() != 0)
+            throw new ArgumentException($"ViewAs: byte {start} of the storage is not aligned for {dtype.Name()}", nameof(byteOffset));
+        Storage.Retain();
+        return new Tensor(Storage, start / dtype.SizeOf(), dims, Tensors.Shape.ContiguousStrides(dims), dtype);
+    }
+
     /// <summary>Swaps two dimensions, as a view (no copy).</summary>
     public Tensor Transpose(int dim0, int dim1)
     {

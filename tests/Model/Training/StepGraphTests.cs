@@ -60,6 +60,27 @@ public sealed class StepGraphTests
         Assert.That(replayed.Decoder.RunningMean.ToFloatArray(), Is.EqualTo(eager.Decoder.RunningMean.ToFloatArray()), "BatchNorm's statistics moved alike");
     }
 
+    [Test]
+    public void AReplayedStepFlagsItsNonFiniteGradientsAndTheNextStepStartsClean()
+    {
+        Requires.CudaDevice();
+        using ClipWeights host = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        using ClipWeights weights = host.ToDevice(Device.Cuda());
+        using ReClipHead head = NewHead(weights).MoveTo(Device.Cuda());
+        using var graph = new StepGraph(head, new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps), Seed);
+        int[][] hypotheses = [[0, 3], [1]];
+        for (int step = 0; step < 4; step++)
+        {
+            using Tensor images = Images(step);
+            if (step == 2)
+                images.AsSpan<float>()[5] = float.NaN;
+            using StepResult result = graph.Run(images, hypotheses, (ulong)step);
+            Assert.That(graph.Replayed, Is.EqualTo(step >= 1));
+            Assert.That(result.NonFiniteGradients, Is.EqualTo(FiniteCheck.NonFinite(result.Gradients)), $"the flags read with the loss at step {step}");
+            Assert.That(result.NonFiniteGradients!.Contains(true), Is.EqualTo(step == 2), $"step {step}: a NaN pixel poisons the gradients, and the next replay clears the flags");
+        }
+    }
+
     /// <summary>The head of one-token class names inside the fixture's 300-token vocabulary.</summary>
     private static ReClipHead NewHead(ClipWeights weights)
     {
