@@ -30,6 +30,10 @@ public sealed class BFloat16ConvertCheck : IOpCheck
         outputs.Time(() => BFloat16Convert.Forward(tx, ty));
         // Compared as floats: every bfloat16 widens exactly, and a NaN must stay a NaN.
         outputs.Compare("y", ty, [.. expected.Select(v => (float)v)], Exact);
+        // The same rounding kept in float32 (a bias that a float32 GEMM adds as a bfloat16 one would).
+        using Tensor rounded = Tensor.Empty([count], DType.F32, device);
+        BFloat16Convert.RoundInto(tx, rounded);
+        outputs.Compare("y_rounded_float32", rounded, [.. expected.Select(v => (float)v)], Exact);
         return outputs.Results;
     }
 }

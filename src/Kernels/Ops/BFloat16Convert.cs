@@ -62,6 +62,21 @@ public static partial class BFloat16Convert
         Forward(scratch, y);
     }
 
+    /// <summary>y (f32) = the float32 value of x's bfloat16 rounding (x f32, same shape), on the device of y.</summary>
+    public static void RoundInto(Tensor x, Tensor y)
+    {
+        Shape.Require("BFloat16Convert.RoundInto", x.Shape, y.Shape);
+        if (!y.Device.IsCpu)
+        {
+            RoundIntoCuda(x, y);
+            return;
+        }
+        OpGuard.Cpu("BFloat16Convert.RoundInto", x);
+        OpGuard.Cpu("BFloat16Convert.RoundInto", y);
+        x.AsSpan<float>().CopyTo(y.AsSpan<float>());
+        Round(y.AsSpan<float>());
+    }
+
     /// <summary>y (bf16) = x (f32), same shape, on the device of y.</summary>
     public static void Forward(Tensor x, Tensor y)
     {

@@ -52,7 +52,8 @@ public static partial class MatMul
 
     /// <summary>
     /// y (bfloat16) = x·Wᵀ + bf16(b) with bfloat16 x and W: one cuBLASLt GEMM that stores bfloat16, else a float32 product
-    /// and the bias rounded the same way (widened on the host, it is [out]), converted.
+    /// with the bias rounded the same way (kept in float32, on the device: nothing here waits for or copies to the host,
+    /// so a captured step may hold it), converted.
     /// </summary>
     private static void LinearIntoBFloat16(int device, Tensor x, Tensor weight, Tensor? bias, Tensor y, int rows, int outputs, int inputs)
     {
@@ -65,7 +66,9 @@ public static partial class MatMul
                     GemmPrecision.BFloat16Inputs, bfloat16Output: true))
                 return;
         }
-        using Tensor? widenedBias = bias is null ? null : DeviceTensors.Upload<float>(BFloat16Convert.Rounded(bias.ToFloatArray()), y.Device);
+        using Tensor? widenedBias = bias is null ? null : Tensor.Empty([outputs], DType.F32, y.Device);
+        if (bias is not null)
+            BFloat16Convert.RoundInto(bias, widenedBias!);
         using Tensor product = Tensor.Empty([rows, outputs], DType.F32, y.Device);
         LinearCuda(x, weight, widenedBias, product, rows, outputs, inputs, 0);
         using Tensor flat = y.Reshape(rows, outputs);
