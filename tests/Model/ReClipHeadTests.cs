@@ -1,3 +1,4 @@
+using ReClip.Kernels.Ops;
 using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
@@ -310,5 +311,33 @@ public sealed class ReClipHeadTests
         using Tensor query = step.Load("query");
         Assert.Throws<ArgumentException>(() => new ReClipHead(text, query, [1, 2, 3, 4], 128, 1), "slot ids not 3 per class");
         Assert.Throws<TensorShapeException>(() => new ReClipHead(text, query, [1, 2, 3], 128, 1), "query rows vs classes");
+    }
+    [Test]
+    public void AGpuHeadKeepsToOneDeviceAndRefusesTheRanksHostExchanges()
+    {
+        Requires.CudaDevice();
+        var text = new TextTransformer(step.Weights);
+        using Tensor query = step.Load("query"), gpuQuery = query.ToDevice(Device.Cuda());
+        int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, step.Weights.Config.EndToken);
+        using (var fromGpuBank = new ReClipHead(text, gpuQuery, slots, step.Weights.Config.VisionWidth, seed: 1))
+        {
+            Assert.That(fromGpuBank.Device.IsCpu, "a head is built on the CPU, its Query bank with it");
+            Assert.That(fromGpuBank.Parameters.All(p => p.Value.Device.IsCpu));
+        }
+        using ReClipHead head = FixtureHead(device: "cuda");
+        using var group = new ReClip.Runtime.Collectives.InProcessGroup(1);
+        var share = new BatchShare(group.Member(0), 1, 0);
+        Assert.That(() => head.IdleStep(step.Rows, step.Columns, share), Throws.InvalidOperationException.With.Message.Contains("host memory"));
+    }
+
+    [Test]
+    public void MomentumRestoresOntoAGpuParameter()
+    {
+        Requires.CudaDevice();
+        using Tensor parameter = Tensor.Zeros([2, 3]).ToDevice(Device.Cuda());
+        using var state = new SgdState();
+        state.Restore(parameter, [1, 2, 3, 4, 5, 6]);
+        Assert.That(state.Buffer!.Device, Is.EqualTo(parameter.Device));
+        Assert.That(state.Buffer.ToFloatArray(), Is.EqualTo(new float[] { 1, 2, 3, 4, 5, 6 }));
     }
 }

@@ -105,7 +105,11 @@ public sealed class SgdState : IDisposable
         if (momentum.Length != parameter.ElementCount)
             throw new ArgumentException($"Sgd momentum buffer: {momentum.Length} values for a parameter of {parameter.ElementCount}", nameof(momentum));
         Tensor target = BufferFor(parameter);
-        momentum.CopyTo(target.AsSpan<float>());
+        if (target.Device.IsCpu)
+            momentum.CopyTo(target.AsSpan<float>());
+        else
+            using (Tensor host = Tensor.FromSpan(momentum, parameter.Shape), onDevice = host.ToDevice(target.Device))
+                target.CopyFrom(onDevice);
         HasStepped = true;
     }
 

@@ -131,6 +131,7 @@ public sealed class TextTransformer(ClipWeights weights)
         Tensor suffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
         var prefixBlocks = new List<BlockActivations>();
         var suffixBlocks = new List<BlockActivations>();
+        Tensor? mean = null, rstd = null;
         try
         {
             // The prefix: SOT, then the context vectors, each plus its position; the classes' slots after them.
@@ -158,12 +159,15 @@ public sealed class TextTransformer(ClipWeights weights)
             }
             var indices = new int[classes];
             EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
-            Tensor mean = Tensor.Empty([classes * slotCount], DType.F32, Device), rstd = Tensor.Empty([classes * slotCount], DType.F32, Device);
+            mean = Tensor.Empty([classes * slotCount], DType.F32, Device);
+            rstd = Tensor.Empty([classes * slotCount], DType.F32, Device);
             Tensor features = DeviceTransfer.MoveTo(Head(suffix, indices, mean, rstd), context.Device);
             return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], new PromptHeadActivations(suffix, mean, rstd, indices, features), context.Size(0));
         }
         catch
         {
+            mean?.Dispose();
+            rstd?.Dispose();
             suffix.Dispose();
             foreach (BlockActivations b in prefixBlocks.Concat(suffixBlocks)) b.Dispose();
             throw;

@@ -50,9 +50,17 @@ public sealed class BiasExtractor : IDisposable
         if (grid.Rank != 2 || grid.Size(1) != VisionWidth)
             throw new TensorShapeException($"BiasExtractor: positional grid {Shape.Format(grid.Shape)} is not [N, {VisionWidth}]");
         Tensor p = Tensor.Empty([grid.Size(0), EmbedDim], DType.F32, Weight.Device);
-        using Tensor weight = Weight.Reshape(EmbedDim, VisionWidth);
-        MatMul.Linear(grid, weight, Bias, p);
-        return p;
+        try
+        {
+            using Tensor weight = Weight.Reshape(EmbedDim, VisionWidth);
+            MatMul.Linear(grid, weight, Bias, p);
+            return p;
+        }
+        catch
+        {
+            p.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The bias logits P·Rᵀ [N, C] of spec §5 from P [N, E] and R [C, E] (training and inference fuse this into <see cref="Rectify"/>).</summary>

@@ -36,7 +36,8 @@ public sealed class ReClipHead : IDisposable
         if (slotIds.Length % ReferencePrompt.SlotCount == 0)
             Shape.Require("ReClipHead query bank", [slotIds.Length / ReferencePrompt.SlotCount, embed], query.Shape);
         Prompt = new ReferencePrompt(text, slotIds);
-        Query = query.Clone();
+        // A head is built on the CPU, its Query bank with it, wherever the bank came from (ToDevice moves it all).
+        Query = query.ToDevice(Device.Cpu);
         Extractor = new BiasExtractor(visionWidth, embed, seed);
         Decoder = new MaskDecoder(embed, Prompt.Classes, seed);
         Parameters = Named(Prompt, Extractor, Decoder);
@@ -223,8 +224,8 @@ public sealed class ReClipHead : IDisposable
     {
         ArgumentNullException.ThrowIfNull(hypotheses);
         RequireInputs(features, grid, rows, columns);
-        if (share is not null && !Device.IsCpu)
-            throw new InvalidOperationException($"ReClipHead: a data-parallel step exchanges its statistics and gradients in host memory; this head is on {Device}");
+        if (share is not null)
+            RequireHostForRanks();
         int patches = rows * columns, batch = features.Size(0);
         if (hypotheses.Count != batch)
             throw new ArgumentException($"ReClipHead: {hypotheses.Count} hypothesis lists for a batch of {batch} images", nameof(hypotheses));
@@ -296,6 +297,7 @@ public sealed class ReClipHead : IDisposable
     public StepResult IdleStep(int rows, int columns, BatchShare share)
     {
         ArgumentNullException.ThrowIfNull(share);
+        RequireHostForRanks();
         var result = new StepResult(0, rows, columns, Classes, Parameters, Device);
         try
         {
@@ -319,6 +321,7 @@ public sealed class ReClipHead : IDisposable
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(group);
+        RequireHostForRanks();
         int length = 1;
         foreach (Tensor gradient in result.Gradients) length += checked((int)gradient.ElementCount);
         if (exchange?.Length != length) exchange = new float[length];
@@ -368,7 +371,8 @@ public sealed class ReClipHead : IDisposable
         using Tensor rectified = Tensor.Empty(q.Shape, DType.F32, device);
         Rectify.Forward(q, p, referenceOnDevice, rectified);
         using DecoderActivations decoded = Decoder.Forward(onDevice, rectified, rows, columns, training: false);
-        return decoded.Output.ToDevice(features.Device);
+        // A reference of its own where the features already are, a copy where they are not.
+        return features.Device == device ? decoded.Output.Contiguous() : decoded.Output.ToDevice(features.Device);
     }
 
     /// <summary>The MaskCLIP logits Q [B, N, C] = F [B, N, E] · Tᵀ (spec §4.5), from features on the head's device.</summary>
@@ -377,10 +381,24 @@ public sealed class ReClipHead : IDisposable
         ArgumentNullException.ThrowIfNull(features);
         int batch = features.Size(0), patches = features.Size(1), embed = Query.Size(1);
         Tensor q = Tensor.Empty([batch, patches, Classes], DType.F32, Device);
-        using Tensor flatF = features.Reshape(batch * patches, embed);
-        using Tensor flatQ = q.Reshape(batch * patches, Classes);
-        MatMul.Multiply(flatF, Query, flatQ, transposeB: true);
-        return q;
+        try
+        {
+            using Tensor flatF = features.Reshape(batch * patches, embed);
+            using Tensor flatQ = q.Reshape(batch * patches, Classes);
+            MatMul.Multiply(flatF, Query, flatQ, transposeB: true);
+            return q;
+        }
+        catch
+        {
+            q.Dispose();
+            throw;
+        }
+    }
+
+    private void RequireHostForRanks()
+    {
+        if (!Device.IsCpu)
+            throw new InvalidOperationException($"ReClipHead: a data-parallel step exchanges its statistics and gradients in host memory; this head is on {Device}");
     }
 
     private void RequireInputs(Tensor features, Tensor grid, int rows, int columns)
@@ -413,10 +431,26 @@ public sealed class StepResult : IDisposable
 {
     internal StepResult(int batch, int rows, int columns, int classes, IReadOnlyList<(string Name, Tensor Value)> parameters, Device device)
     {
-        Rectified = Tensor.Empty([batch, rows * columns, classes], DType.F32, device);
-        Output = Tensor.Empty([batch, classes, rows, columns], DType.F32, device);
-        Mask = Tensor.Empty([batch, rows * columns, classes], DType.F32, device);
-        Gradients = [.. parameters.Select(p => Tensor.Empty(p.Value.Shape, DType.F32, device))];
+        var made = new List<Tensor>();
+        Tensor Make(ReadOnlySpan<int> shape)
+        {
+            Tensor tensor = Tensor.Empty(shape, DType.F32, device);
+            made.Add(tensor);
+            return tensor;
+        }
+        try
+        {
+            Rectified = Make([batch, rows * columns, classes]);
+            Output = Make([batch, classes, rows, columns]);
+            Mask = Make([batch, rows * columns, classes]);
+            Gradients = [.. parameters.Select(p => Make(p.Value.Shape))];
+        }
+        catch
+        {
+            // Out of memory part of the way (on a GPU): what was made goes back.
+            foreach (Tensor tensor in made) tensor.Dispose();
+            throw;
+        }
     }
 
     private StepResult(Tensor rectified, Tensor output, Tensor mask, IReadOnlyList<Tensor> gradients)

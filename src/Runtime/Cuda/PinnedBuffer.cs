@@ -36,7 +36,7 @@ public sealed unsafe class PinnedBuffer : IDisposable
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         if (!source.Device.IsCpu || !source.IsContiguous || destination.Storage is not DeviceStorage storage || destination.Device.Index != device
-            || !destination.IsContiguous || source.ByteLength != destination.ByteLength || source.ByteLength > Bytes)
+            || !destination.IsContiguous || source.DType != destination.DType || source.ByteLength != destination.ByteLength || source.ByteLength > Bytes)
             throw new ArgumentException($"PinnedBuffer: {source} cannot go through {Bytes} pinned bytes into {destination} on cuda:{device}");
         Buffer.MemoryCopy(source.RawPointer, (void*)pointer, Bytes, source.ByteLength);
         CudaDriver.MakeCurrent(device);

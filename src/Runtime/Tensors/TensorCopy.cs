@@ -102,8 +102,17 @@ internal static unsafe class TensorCopy
                 lastElement += (tensor.Shape[d] - 1) * tensor.Strides[d];
             long bytes = (lastElement + 1) * elementSize;
             byte* staged = (byte*)NativeMemory.Alloc((nuint)bytes);
-            if (download)
-                device.CopyToHost(DeviceOffset(tensor), staged, bytes);
+            try
+            {
+                if (download)
+                    device.CopyToHost(DeviceOffset(tensor), staged, bytes);
+            }
+            catch
+            {
+                // A copy the device refused (a capture in progress, a lost device): the staging goes back.
+                NativeMemory.Free(staged);
+                throw;
+            }
             return new HostSpan(staged, device, DeviceOffset(tensor), bytes, staged);
         }
 
