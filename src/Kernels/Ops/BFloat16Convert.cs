@@ -65,14 +65,11 @@ public static partial class BFloat16Convert
     /// <summary>y (f32) = the float32 value of x's bfloat16 rounding (x f32, same shape), on the device of y.</summary>
     public static void RoundInto(Tensor x, Tensor y)
     {
-        Shape.Require("BFloat16Convert.RoundInto", x.Shape, y.Shape);
-        if (!y.Device.IsCpu)
+        if (OnGpu("BFloat16Convert.RoundInto", x, y, DType.F32))
         {
             RoundIntoCuda(x, y);
             return;
         }
-        OpGuard.Cpu("BFloat16Convert.RoundInto", x);
-        OpGuard.Cpu("BFloat16Convert.RoundInto", y);
         x.AsSpan<float>().CopyTo(y.AsSpan<float>());
         Round(y.AsSpan<float>());
     }
@@ -80,14 +77,22 @@ public static partial class BFloat16Convert
     /// <summary>y (bf16) = x (f32), same shape, on the device of y.</summary>
     public static void Forward(Tensor x, Tensor y)
     {
-        Shape.Require("BFloat16Convert", x.Shape, y.Shape);
-        if (!y.Device.IsCpu)
+        if (OnGpu("BFloat16Convert", x, y, DType.BF16))
         {
             ForwardCuda(x, y);
             return;
         }
-        OpGuard.Cpu("BFloat16Convert", x);
-        OpGuard.Cpu("BFloat16Convert", DType.BF16, y);
         Reference(x.AsSpan<float>(), y.AsSpan<BFloat16>());
+    }
+
+    /// <summary>Whether y is on a GPU (the launcher checks the rest there); on the CPU, that x is f32 and y of <paramref name="output"/>.</summary>
+    private static bool OnGpu(string op, Tensor x, Tensor y, DType output)
+    {
+        Shape.Require(op, x.Shape, y.Shape);
+        if (!y.Device.IsCpu)
+            return true;
+        OpGuard.Cpu(op, x);
+        OpGuard.Cpu(op, output, y);
+        return false;
     }
 }

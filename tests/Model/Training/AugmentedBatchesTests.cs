@@ -21,6 +21,20 @@ public sealed class AugmentedBatchesTests
             image[k] = sample * 100 + k;
     }
 
+    /// <summary><see cref="Fill"/>, counting the images it makes.</summary>
+    private sealed class Counter
+    {
+        private int made;
+
+        public int Made => Volatile.Read(ref made);
+
+        public void Augment(int sample, Span<float> image)
+        {
+            Interlocked.Increment(ref made);
+            Fill(sample, image);
+        }
+    }
+
     private static float[] Expected(int[] samples)
     {
         var values = new float[samples.Length * 12];
@@ -47,31 +61,23 @@ public sealed class AugmentedBatchesTests
     [Test]
     public void ImagesMadeForAnotherStepAreNotHandedOut()
     {
-        int made = 0;
-        using var batches = new AugmentedBatches((sample, image) =>
-        {
-            Interlocked.Increment(ref made);
-            Fill(sample, image);
-        }, ImageShape, 2);
+        var counter = new Counter();
+        using var batches = new AugmentedBatches(counter.Augment, ImageShape, 2);
         batches.Prefetch(4, [1, 2]);
         batches.Prefetch(6, [9]);
         using (Tensor images = batches.Take(5, [6]))
             Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([6])));
-        Assert.That(made, Is.GreaterThanOrEqualTo(3), "the images made for step 4 were waited for and dropped, step 5's made anew");
+        Assert.That(counter.Made, Is.GreaterThanOrEqualTo(3), "the images made for step 4 were waited for and dropped, step 5's made anew");
         using (Tensor images = batches.Take(6, [9]))
             Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([9])));
-        Assert.That(made, Is.EqualTo(4), "step 6's were made ahead and kept");
+        Assert.That(counter.Made, Is.EqualTo(4), "step 6's were made ahead and kept");
     }
 
     [Test]
     public void NoMoreStepsAreMadeAtOnceThanTheDepth()
     {
-        int made = 0;
-        using var batches = new AugmentedBatches((sample, image) =>
-        {
-            Interlocked.Increment(ref made);
-            Fill(sample, image);
-        }, ImageShape, 2);
+        var counter = new Counter();
+        using var batches = new AugmentedBatches(counter.Augment, ImageShape, 2);
         batches.Prefetch(1, [1]);
         batches.Prefetch(1, [1]);
         batches.Prefetch(2, [2]);
@@ -79,7 +85,7 @@ public sealed class AugmentedBatchesTests
         for (int step = 1; step <= 3; step++)
             using (Tensor images = batches.Take(step, [step]))
                 Assert.That(images.ToFloatArray(), Is.EqualTo(Expected([step])));
-        Assert.That(made, Is.EqualTo(3), "steps 1 and 2 made once ahead, step 3 at its turn");
+        Assert.That(counter.Made, Is.EqualTo(3), "steps 1 and 2 made once ahead, step 3 at its turn");
         Assert.That(() => new AugmentedBatches(Fill, ImageShape, 0), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
