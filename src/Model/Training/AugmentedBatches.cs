@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using ReClip.Model.Data;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Training;
@@ -8,8 +9,8 @@ namespace ReClip.Model.Training;
 /// (spec §1.3: decoding, rescale, crop, photometric distortion; about a millisecond per image of the demo's world, five
 /// for a VOC image on one core) overlaps the steps before them instead of stalling the device between steps. Up to
 /// <see cref="Depth"/> steps are made ahead at once (besides a step at hand that was not), each batch's images in
-/// parallel, so a fast device at batch 1 is fed by several cores. Each image depends only on its sample and the run's position (seed, epoch, sample), so the same bits
-/// come out whichever thread makes them, and when.
+/// parallel, so a fast device at batch 1 is fed by several cores. Each image depends only on its sample and the run's
+/// position (seed, epoch, sample), so the same bits come out whichever thread makes them, and when.
 /// </summary>
 /// <param name="augment">Writes sample <c>i</c>'s augmented [3, Crop, Crop] image into the span it is given.</param>
 /// <param name="imageShape">[3, Crop, Crop].</param>
@@ -68,7 +69,7 @@ internal sealed class AugmentedBatches(Action<int, Span<float>> augment, int[] i
         Tensor images = Tensor.Empty([samples.Length, .. imageShape]);
         int length = (int)Shape.ElementCount(imageShape);
         var errors = new Exception?[samples.Length];
-        Parallel.For(0, samples.Length, Data.ReadAhead.Parallelism, b =>
+        Parallel.For(0, samples.Length, ReadAhead.Parallelism, b =>
         {
             try
             {
