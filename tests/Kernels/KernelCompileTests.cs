@@ -115,5 +115,18 @@ public sealed partial class KernelCompileTests
         Assert.That(() => KernelCache.TargetFor(1, 0), Throws.TypeOf<CudaUnavailableException>().With.Message.Contains("cannot target compute capability 1.0"));
     }
 
+    [Test]
+    public void ALoadFailureFromAnNvrtcNewerThanTheDriverSaysSo()
+    {
+        var cubin = new KernelTarget(90, MachineCode: true);
+        var ptx = new KernelTarget(90, MachineCode: false);
+        Assert.That(KernelCache.NewerThanDriverHint(cubin, new Version(13, 2), new Version(13, 0)), Is.Null, "machine code loads across minor versions");
+        Assert.That(KernelCache.NewerThanDriverHint(ptx, new Version(13, 2), new Version(13, 0)),
+            Is.EqualTo("NVRTC 13.2 is newer than the driver's CUDA 13.0; update the driver, or point RECLIP_CUDA_LIBS at the folder of an NVRTC no newer than CUDA 13.0"));
+        Assert.That(KernelCache.NewerThanDriverHint(cubin, new Version(13, 0), new Version(12, 8)), Does.StartWith("NVRTC 13.0 is newer than the driver's CUDA 12.8"));
+        Assert.That(KernelCache.NewerThanDriverHint(ptx, new Version(12, 4), new Version(13, 0)), Is.Null, "an older NVRTC is not the cause");
+        Assert.That(KernelCache.NewerThanDriverHint(ptx, new Version(13, 0), new Version(13, 0)), Is.Null);
+    }
+
     private static readonly KernelSource CacheProbe = new("cache_probe", "template <int N> __global__ void fill(float* x) { x[threadIdx.x] = N; }\n", ["fill<3>"]);
 }

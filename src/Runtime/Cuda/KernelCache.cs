@@ -86,10 +86,35 @@ public static class KernelCache
                 return loaded;
             CudaDeviceInfo info = CudaDriver.Describe(device);
             KernelImage compiled = Compile(source, TargetFor(info.ComputeMajor, info.ComputeMinor));
-            loaded = new LoadedModule(CudaModule.Load(device, compiled.Image, source.Name), compiled.LoweredNames);
+            CudaModule module;
+            try
+            {
+                module = CudaModule.Load(device, compiled.Image, source.Name);
+            }
+            catch (CudaException e) when (NewerThanDriverHint(compiled.Target, Nvrtc.Version(), Version.Parse(CudaDriver.DriverVersion())) is string hint)
+            {
+                throw new CudaException(e.Call, e.Status, e.StatusName, $"{source.Name} ({compiled.Target}); {hint}");
+            }
+            loaded = new LoadedModule(module, compiled.LoweredNames);
             modules[(source.Name, device)] = loaded;
             return loaded;
         }
+    }
+
+    /// <summary>
+    /// Why a driver of CUDA <paramref name="driver"/> may refuse what NVRTC <paramref name="nvrtc"/> made for
+    /// <paramref name="target"/>, as advice for the error, or null when the versions are not the cause: a driver cannot
+    /// compile PTX of a newer CUDA, nor load machine code of a newer major version.
+    /// </summary>
+    public static string? NewerThanDriverHint(KernelTarget target, Version nvrtc, Version driver)
+    {
+        ArgumentNullException.ThrowIfNull(nvrtc);
+        ArgumentNullException.ThrowIfNull(driver);
+        bool tooNew = target.MachineCode ? nvrtc.Major > driver.Major : new Version(nvrtc.Major, nvrtc.Minor) > new Version(driver.Major, driver.Minor);
+        return tooNew
+            ? $"NVRTC {nvrtc.Major}.{nvrtc.Minor} is newer than the driver's CUDA {driver.Major}.{driver.Minor}; update the driver, or point " +
+              $"{NativeLibraries.SearchPathVariable} at the folder of an NVRTC no newer than CUDA {driver.Major}.{driver.Minor}"
+            : null;
     }
 
     private static string CacheKey(KernelSource source, IReadOnlyList<string> options)
