@@ -67,6 +67,11 @@ public sealed class InfoCommandTests
                 string? detail = found ? status.GetProperty("path").GetString() : status.GetProperty("problem").GetString();
                 Assert.That(detail, Is.Not.Null.And.Not.Empty, $"{component}: a path when found, a reason when not");
             }
+            // What the kernels compile to, per device: sm_XX machine code or compute_XX PTX (null without NVRTC; no entry without a GPU).
+            JsonElement targets = root.GetProperty("kernel_targets");
+            Assert.That(targets.GetArrayLength(), Is.EqualTo(root.GetProperty("devices").GetArrayLength()));
+            foreach (JsonElement target in targets.EnumerateArray().Where(t => t.ValueKind != JsonValueKind.Null))
+                Assert.That(target.GetString(), Does.Match("^(sm_[0-9]+ \\(machine code\\)|compute_[0-9]+ \\(PTX|NVRTC )"));
         });
     }
 

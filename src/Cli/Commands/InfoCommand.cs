@@ -52,9 +52,13 @@ public static class InfoCommand
             Component(report.Cublas),
             Component(report.CublasLt),
         };
-        foreach (var device in report.Devices)
+        for (int i = 0; i < report.Devices.Count; i++)
+        {
+            var device = report.Devices[i];
+            string kernels = report.KernelTargets[i] is string target ? $", kernels {target}" : "";
             rows.Add(($"cuda:{device.Ordinal}", string.Create(CultureInfo.InvariantCulture,
-                $"{device.Name}, compute {device.ComputeCapability}, {device.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {device.Multiprocessors} SMs")));
+                $"{device.Name}, compute {device.ComputeCapability}, {device.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {device.Multiprocessors} SMs{kernels}")));
+        }
         if (report.Driver.Found && report.Devices.Count == 0)
             rows.Add(("cuda devices", "none usable"));
         Terminal.KeyValueTable(rows);

@@ -20,7 +20,8 @@ public sealed record SystemReport(
     ComponentStatus Nvrtc,
     ComponentStatus Cublas,
     ComponentStatus CublasLt,
-    IReadOnlyList<CudaDeviceInfo> Devices)
+    IReadOnlyList<CudaDeviceInfo> Devices,
+    IReadOnlyList<string?> KernelTargets)
 {
     /// <summary>Gathers the report; never throws for a missing or broken CUDA installation, it reports it.</summary>
     public static SystemReport Collect()
@@ -33,6 +34,11 @@ public sealed record SystemReport(
         IReadOnlyList<CudaDeviceInfo> devices = driver.Found && driver.Problem is null
             ? Enumerable.Range(0, CudaDriver.DeviceCount()).Select(CudaDriver.Describe).ToArray()
             : [];
+        ComponentStatus nvrtc = Probe(NativeLibraries.Nvrtc, () =>
+        {
+            int[] architectures = Cuda.Nvrtc.SupportedArchitectures();
+            return $"{Cuda.Nvrtc.Version()} (compute_{architectures.Min()}..compute_{architectures.Max()})";
+        });
         return new SystemReport(
             typeof(SystemReport).Assembly.GetName().Version?.ToString(3) ?? "?",
             RuntimeInformation.FrameworkDescription,
@@ -43,14 +49,25 @@ public sealed record SystemReport(
             CpuInfo.Simd,
             CpuInfo.Features(),
             driver,
-            Probe(NativeLibraries.Nvrtc, () =>
-            {
-                int[] architectures = Cuda.Nvrtc.SupportedArchitectures();
-                return $"{Cuda.Nvrtc.Version()} (compute_{architectures.Min()}..compute_{architectures.Max()})";
-            }),
+            nvrtc,
             Probe(NativeLibraries.Cublas, () => Cuda.Cublas.Version().ToString()),
             Probe(NativeLibraries.CublasLt, () => Cuda.CublasLt.Version().ToString()),
-            devices);
+            devices,
+            [.. devices.Select(device => nvrtc.Found && nvrtc.Problem is null ? KernelTargetOf(device) : null)]);
+    }
+
+    /// <summary>What the kernels compile to for <paramref name="device"/>, or why they cannot.</summary>
+    private static string KernelTargetOf(CudaDeviceInfo device)
+    {
+        try
+        {
+            KernelTarget target = KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor);
+            return $"{target} ({(target.MachineCode ? "machine code" : "PTX the driver compiles")})";
+        }
+        catch (CudaUnavailableException e)
+        {
+            return e.Message;
+        }
     }
 
     private static ComponentStatus Probe(NativeLibraryStatus library, Func<string> version)
