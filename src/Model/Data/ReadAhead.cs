@@ -18,7 +18,8 @@ public static class ReadAhead
 /// its own error when it is taken, so errors come in the order a plain loop meets them.
 /// </summary>
 /// <param name="read">Reads item i; runs on pool threads, several at once.</param>
-public sealed class ReadAhead<T>(int count, Func<int, T> read, int depth) : IDisposable
+/// <param name="release">Frees an item read ahead that no one took (the loop stopped early), if items hold resources.</param>
+public sealed class ReadAhead<T>(int count, Func<int, T> read, int depth, Action<T>? release = null) : IDisposable
 {
     private readonly Queue<Task<T>> pending = new();
     private int scheduled, taken;
@@ -39,13 +40,14 @@ public sealed class ReadAhead<T>(int count, Func<int, T> read, int depth) : IDis
         return pending.Dequeue().GetAwaiter().GetResult();
     }
 
-    /// <summary>Waits for the reads no one took (the loop stopped early), so that none outlives the loop.</summary>
+    /// <summary>Waits for the reads no one took (the loop stopped early), so that none outlives the loop, and releases them.</summary>
     public void Dispose()
     {
         while (pending.Count > 0)
             try
             {
-                pending.Dequeue().GetAwaiter().GetResult();
+                T item = pending.Dequeue().GetAwaiter().GetResult();
+                release?.Invoke(item);
             }
             catch (Exception)
             {

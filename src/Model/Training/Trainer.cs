@@ -121,10 +121,14 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         EpochProgress progress = state.Partial ?? EpochProgress.Empty;
         var clock = Stopwatch.StartNew();
         double seconds = progress.Seconds;
-        int crop = options.Preset.CropSize;
-        using var augmented = new AugmentedBatches((sample, image) => Augment(sample, epoch).Image.AsSpan().CopyTo(image), [3, crop, crop],
-            ReadAhead.DefaultDepth);
-        for (int s = progress.StepsDone; s < steps; s++)
+        int crop = options.Preset.CropSize, first = progress.StepsDone;
+        // Each step's images (none for a skipped batch), read ahead of the steps that take them.
+        using var batches = new ReadAhead<Tensor?>(steps - first,
+            i => OwnSamples(order, first + i) is { Length: > 0 } own
+                ? AugmentedBatches.Make(own, [3, crop, crop], (sample, image) => Augment(sample, epoch).Image.AsSpan().CopyTo(image))
+                : null,
+            ReadAhead.DefaultDepth, release: images => images?.Dispose());
+        for (int s = first; s < steps; s++)
         {
             if (Cancelled(cancel))
             {
@@ -137,16 +141,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             long step = state.Step;
             state = state with { Step = step + 1 };
             int[][] classes = [.. batch.ToArray().Select(i => hypotheses[i])];
+            using Tensor? images = batches.Next();
             if (classes[0].Length == 0)
             {
                 progress = progress with { StepsDone = s + 1, SkippedBatches = progress.SkippedBatches + 1 };
                 StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, "no hypothesis for its first image"));
                 continue;
             }
-            int[] own = OwnSamples(order, s);
-            using Tensor? images = own.Length > 0 ? augmented.Take(s, own) : null;
-            for (int next = s + 1; next < Math.Min(steps, s + 1 + augmented.Depth); next++)
-                augmented.Prefetch(next, OwnSamples(order, next));
             using StepResult result = Group is null
                 ? Forward(head, vision, graph, images!, classes, step)
                 : RankForward(head, vision, images, batch.Length, classes, step, Group);

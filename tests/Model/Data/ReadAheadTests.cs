@@ -5,7 +5,7 @@ namespace ReClip.Tests.Model.Data;
 /// <summary>
 /// Items read ahead on the thread pool come back in order, whatever order the reads finish in; no more than the depth
 /// beyond the current item is read; a read that failed throws its own error at its turn and not before; reads no one
-/// takes are waited for and their errors dropped.
+/// takes are waited for, released, and their errors dropped.
 /// </summary>
 [TestFixture]
 public sealed class ReadAheadTests
@@ -63,6 +63,17 @@ public sealed class ReadAheadTests
         Assert.That(reads.Next(), Is.EqualTo(0));
         Assert.That(reads.Dispose, Throws.Nothing);
         Assert.That(finished, Is.EqualTo(5), "items 0..4 were started, and all finished before Dispose returned");
+    }
+
+    [Test]
+    public void ReadsNoOneTakesAreReleased()
+    {
+        var released = new List<int>();
+        var reads = new ReadAhead<int>(8, i => i == 3 ? throw new IOException("gone") : i, 4, released.Add);
+        Assert.That(reads.Next(), Is.EqualTo(0));
+        Assert.That(reads.Next(), Is.EqualTo(1));
+        reads.Dispose();
+        Assert.That(released, Is.EqualTo(new[] { 2, 4, 5 }), "the items read ahead and not taken, in order; the failed one has nothing to release");
     }
 
     private static void InterlockedMax(ref int target, int value)
