@@ -96,6 +96,7 @@ public sealed class ReClipHeadTests
 
         TestContext.Out.WriteLine($"loss {result.Loss} vs {step.Values("loss")[0]}");
         Assert.That(Math.Abs(result.Loss - step.Values("loss")[0]) / Math.Abs(step.Values("loss")[0]), Is.LessThan(ForwardTolerance), "loss");
+        Assert.That(result.NonFiniteGradients, Is.EqualTo(FiniteCheck.NonFinite(result.Gradients)), "finiteness flags read with the loss");
         Assert.That(ClipFixture.MaxRelative(result.Rectified.ToFloatArray(), step.Values("rectified")), Is.LessThan(ForwardTolerance), "rectified logits");
         Assert.That(ClipFixture.MaxRelative(result.Output.ToFloatArray(), step.Values("output")), Is.LessThan(ForwardTolerance), "decoder output O");
         // The hard mask must pick the same class at every patch; its values are 1 or 0 up to the y_soft rounding.

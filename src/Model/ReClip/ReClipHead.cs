@@ -206,10 +206,16 @@ public sealed class ReClipHead : IDisposable
         var result = new StepResult(batch, rows, columns, Classes, Parameters, Device);
         try
         {
-            using Tensor total = MaskedPoolingLoss.NewTotal(Device);
-            QueueLossAndGradients(features, grid, rows, columns, hypotheses, noise, seed, step, share, result, total, StepOnDevice.None);
+            using var readback = new StepReadback(Parameters.Count, Device);
+            QueueLossAndGradients(features, grid, rows, columns, hypotheses, noise, seed, step, share, result, readback.Total, StepOnDevice.None);
+            // A rank's own flags would miss the other ranks' gradients, which SumOverRanks adds later: its caller checks the sum.
+            if (share is null)
+                readback.QueueFlags(result.Gradients);
             // Read last: on a GPU this waits for the device, which by now has the whole backward queued.
-            result.Loss = (float)(MaskedPoolingLoss.ReadTotal(total) / (share?.GlobalBatch ?? batch));
+            (double total, bool[] nonFinite) = readback.Read();
+            result.Loss = (float)(total / (share?.GlobalBatch ?? batch));
+            if (share is null)
+                result.NonFiniteGradients = nonFinite;
             return result;
         }
         catch
@@ -475,10 +481,10 @@ public sealed class StepResult : IDisposable
     public float Loss { get; internal set; }
 
     /// <summary>
-    /// Which gradients hold a NaN or an infinity, when the step checked them itself (a step replayed as a CUDA graph
-    /// does, and reads the answers with the loss); null when it did not.
+    /// Which gradients hold a NaN or an infinity, read with the loss; null for a data-parallel rank's part, whose sum
+    /// over the ranks is checked after <see cref="ReClipHead.SumOverRanks"/>.
     /// </summary>
-    public IReadOnlyList<bool>? NonFiniteGradients { get; private init; }
+    public IReadOnlyList<bool>? NonFiniteGradients { get; internal set; }
 
     public Tensor Rectified { get; }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ReClip.Kernels.Ops;
 using ReClip.Model.Clip;
 using ReClip.Model.ReClip;
@@ -73,22 +72,19 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             Queue(shaped, hypotheses);
             shaped.WarmedUp = true;
         }
-        // One wait for the device: the loss and the gradients' finiteness flags share one buffer.
-        using Tensor read = shaped.Readback.ToDevice(Device.Cpu);
-        ReadOnlySpan<int> values = read.AsSpan<int>();
-        float loss = (float)(MaskedPoolingLoss.ReadTotal(MemoryMarshal.Cast<int, float>(values[..2])) / hypotheses.Count);
-        return StepResult.Sharing(shaped.Result, loss, [.. values[2..].ToArray().Select(flag => flag != 0)]);
+        (double total, bool[] nonFinite) = shaped.Readback.Read();
+        return StepResult.Sharing(shaped.Result, (float)(total / hypotheses.Count), nonFinite);
     }
 
     /// <summary>The step's work, on the stream the runtime queues to (a capture's while capturing): nothing in it reads back.</summary>
     private void Queue(Shaped shaped, IReadOnlyList<int[]> hypotheses)
     {
-        shaped.Total.Clear();
+        shaped.Readback.Total.Clear();
         using DenseFeatures dense = vision.EncodeDense(shaped.Images);
         head.RequireStep(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, null);
         head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, shaped.Result,
-            shaped.Total, new StepOnDevice(shaped.Stream, shaped.Membership));
-        FiniteCheck.Queue(shaped.Result.Gradients, shaped.Flags);
+            shaped.Readback.Total, new StepOnDevice(shaped.Stream, shaped.Membership));
+        shaped.Readback.QueueFlags(shaped.Result.Gradients);
     }
 
     /// <summary>Replays the shape's graph; a launch the driver refuses (its memory, say) leaves this and later steps eager.</summary>
@@ -142,11 +138,7 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
                 Images = Tensor.Empty(imageShape, DType.F32, device);
                 Membership = Tensor.Zeros([batch, head.Classes], DType.I32, device);
                 Stream = Tensor.Zeros([2], DType.I32, device);
-                // The loss's running double first (two f32 words, as MaskedPoolingLoss.NewTotal; at byte 0 of the
-                // allocation, so aligned for the kernel's 8-byte stores), then one flag per gradient.
-                Readback = Tensor.Zeros([2 + head.Parameters.Count], DType.I32, device);
-                Total = Readback.ViewAs(DType.F32, 0, [2]);
-                Flags = Readback.ViewAs(DType.I32, 8, [head.Parameters.Count]);
+                Readback = new StepReadback(head.Parameters.Count, device);
                 Result = new StepResult(batch, rows, columns, head.Classes, head.Parameters, device);
                 ImagesStaging = new PinnedBuffer(device.Index, Images.ByteLength);
                 MembershipStaging = new PinnedBuffer(device.Index, Membership.ByteLength);
@@ -172,12 +164,7 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
 
         public Tensor Stream { get; }
 
-        /// <summary>What a step reads back, in one copy: <see cref="Total"/> and <see cref="Flags"/>.</summary>
-        public Tensor Readback { get; }
-
-        public Tensor Total { get; }
-
-        public Tensor Flags { get; }
+        public StepReadback Readback { get; }
 
         public StepResult Result { get; }
 
@@ -196,8 +183,6 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
             Images?.Dispose();
             Membership?.Dispose();
             Stream?.Dispose();
-            Total?.Dispose();
-            Flags?.Dispose();
             Readback?.Dispose();
             Result?.Dispose();
         }

@@ -285,7 +285,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     {
         if (!float.IsFinite(result.Loss))
             return $"the training loss ({result.Loss})";
-        // On a GPU the gradients are checked there, one read for all of them; a replayed step has read them with its loss.
+        // A step reads its gradients' flags with its loss; a data-parallel step's summed gradients are checked here, on the host.
         int first = (result.NonFiniteGradients ?? FiniteCheck.NonFinite(result.Gradients)).ToList().IndexOf(true);
         return first < 0 ? null : $"the gradient of {head.Parameters[first].Name}";
     }
