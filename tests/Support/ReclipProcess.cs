@@ -16,25 +16,31 @@ public static class ReclipProcess
     public static Result Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
 
     /// <summary>Runs with <paramref name="environment"/> added to this process's environment (e.g. a cache folder of the test's own).</summary>
-    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] arguments) => Launch(["dotnet"], environment, arguments);
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] arguments) => Launch([], environment, arguments);
 
     /// <summary>Runs with the process's address space capped (util-linux `prlimit --as`), so large allocations fail as they would on a small machine.</summary>
     public static Result RunWithAddressSpaceLimit(long bytes, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
-        Launch(["prlimit", $"--as={bytes}", "dotnet"], environment, arguments);
+        Launch(["prlimit", $"--as={bytes}"], environment, arguments);
 
-    /// <summary>Starts <paramref name="command"/> (ending in `dotnet`) with the CLI and its arguments appended.</summary>
-    private static Result Launch(string[] command, IReadOnlyDictionary<string, string> environment, string[] arguments)
+    /// <summary>
+    /// How the CLI starts: `dotnet reclip.dll` beside a built test assembly; its own host where the tests were published
+    /// self-contained with it (tools/gpu/prepare.sh, for a machine without .NET), the runtime in the same folder.
+    /// </summary>
+    private static string[] CliCommand =>
+        File.Exists(Path.Combine(AppContext.BaseDirectory, "libcoreclr.so"))
+            ? [Path.Combine(AppContext.BaseDirectory, "reclip")]
+            : ["dotnet", Path.Combine(AppContext.BaseDirectory, "reclip.dll")];
+
+    /// <summary>Starts the CLI with its arguments, behind <paramref name="prefix"/> (a wrapper command, or none).</summary>
+    private static Result Launch(string[] prefix, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "reclip.dll");
+        string[] command = [.. prefix, .. CliCommand, .. arguments];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach ((string name, string value) in environment)
             start.Environment[name] = value;
         foreach (string part in command.Skip(1))
             start.ArgumentList.Add(part);
-        start.ArgumentList.Add(cli);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command[0]}");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         long peak = 0;

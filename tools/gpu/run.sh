@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # On the GPU machine (no .NET, PyTorch 2.11, CUDA 13), in one call: find the CUDA libraries, describe
-# the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), hold the
+# the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), run the whole test
+# suite there (its GPU tests run instead of skipping), hold the
 # image tower on the GPU against the CPU, run the quick demo there (training with CUDA graphs), time the
-# towers against PyTorch on the same card, and write everything under $OUT. Needs tools/gpu/out/reclip from prepare.sh (carried with the working tree).
+# towers against PyTorch on the same card, and write everything under $OUT (at most 8 files come back). Needs
+# tools/gpu/out/bundle.tar.xz from prepare.sh (carried with the working tree).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${OUT:-$root/gpu-report}"
 mkdir -p "$out"
-reclip="$root/tools/gpu/out/reclip"
+bundle="$root/tools/gpu/out/bundle"
+reclip="$bundle/reclip"
 log="$out/run.log"
 # Only a few files come back from $OUT: intermediates go to a scratch folder, the reports to $OUT.
 work="$(mktemp -d)"
@@ -28,10 +31,12 @@ export RECLIP_CUDA_LIBS="$dirs"
 echo "RECLIP_CUDA_LIBS=$RECLIP_CUDA_LIBS"
 export RECLIP_KERNEL_CACHE="$work/kernel-cache"
 
-if [[ ! -x "$reclip" ]]; then
-  echo "run: $reclip is missing: run tools/gpu/prepare.sh first and carry tools/gpu/out"
+if [[ ! -f "$root/tools/gpu/out/bundle.tar.xz" ]]; then
+  echo "run: tools/gpu/out/bundle.tar.xz is missing: run tools/gpu/prepare.sh first and carry tools/gpu/out"
   exit 1
 fi
+# Under the checkout, so that the tests find the files it ships (they look in the folders above their own).
+python3 "$root/tools/gpu/unpack.py" "$root/tools/gpu/out/bundle.tar.xz" "$bundle" "$root" || exit 1
 
 step "reclip info"
 "$reclip" info
@@ -39,6 +44,11 @@ step "reclip info"
 step "selfcheck on cuda:0 (every kernel against the CPU reference)"
 limited 120 "$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
 python3 "$root/tools/gpu/summarize_selfcheck.py" "$out/selfcheck-cuda.json"
+
+step "the test suite on this machine (the GPU tests run here instead of skipping)"
+limited 300 "$bundle/ReClip.Tests" --no-progress > "$out/tests.log" 2>&1; echo "exit $?"
+grep -E '^(failed|skipped) ' "$out/tests.log" | sort | uniq -c | sort -rn | head -30
+sed -n '/^Test run summary/,$p' "$out/tests.log"
 
 step "both towers on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures, two texts)"
 "$reclip" synth --out "$work/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
@@ -49,7 +59,7 @@ for device in cpu cuda; do
     --text "a photo of the sky above the sea." --text "a red umbrella on the sand." \
     > "$work/features-$device.json"; echo "features on $device: exit $?"
 done
-python3 "$root/tools/gpu/compare_features.py" "$work/features-cpu.json" "$work/features-cuda.json" | tee "$out/features-parity.txt"
+python3 "$root/tools/gpu/compare_features.py" "$work/features-cpu.json" "$work/features-cuda.json" | tee "$work/features-parity.txt"
 
 step "MaskCLIP evaluation with the towers on cuda:0 (float32, and the image tower in bfloat16) against the CPU (the same two pictures)"
 for run in "cpu" "cuda" "cuda --image-bf16"; do
@@ -58,10 +68,10 @@ for run in "cpu" "cuda" "cuda --image-bf16"; do
     --method maskclip --device $run --json > "$work/eval-${run// /}.json"; echo "eval on $run: exit $?"
 done
 python3 -c 'import json, sys; a, b, c = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}, cuda with the image tower in bfloat16 {c:.4f}")' \
-  "$work/eval-cpu.json" "$work/eval-cuda.json" "$work/eval-cuda--image-bf16.json" | tee "$out/eval-parity.txt"
+  "$work/eval-cpu.json" "$work/eval-cuda.json" "$work/eval-cuda--image-bf16.json" | tee "$work/eval-parity.txt"
 
 step "the quick demo on cuda:0: towers, head and training steps (CUDA graphs) on the GPU; the CPU's figures are in docs/DEMO.md"
-limited 180 "$reclip" demo --quick --device cuda --out "$work/demo-cuda" --world "$work/world" 2>&1 | tail -5 | tee "$out/demo-cuda.txt"
+limited 180 "$reclip" demo --quick --device cuda --out "$work/demo-cuda" --world "$work/world" 2>&1 | tail -5 | tee "$work/demo-cuda.txt"
 
 step "image tower throughput on cuda:0 (ours, float32) and PyTorch on the same card (float32 and bfloat16)"
 for batch in 64 256; do

@@ -34,6 +34,16 @@ public sealed class TrainerTests
     /// </summary>
     private const double RoundingNoiseBound = 1e-5;
 
+    /// <summary>
+    /// A GPU run against the CPU's, relative to each tensor's largest element. Unlike ranks, which share the towers'
+    /// features bit for bit, the GPU's features already differ by up to 6e-7 (cuBLAS against our GEMMs), and every sum of
+    /// the head comes in another order; after 4 SGD steps BatchNorm's second layer, which divides by a batch deviation,
+    /// carries that furthest. Measured on an H200 (2026-11-27): 1.5e-4 for decoder_norm2's momentum buffers, under 1e-4
+    /// for every other tensor. A defect in a GPU path (a wrong gradient, a stale buffer in a replayed graph) moves a
+    /// tensor by far more than 1e-3 of its size.
+    /// </summary>
+    private const double GpuTolerance = 1e-3;
+
     private string root = null!;
     private ClipWeights weights = null!;
     private SegmentationDataset train = null!;
@@ -235,8 +245,8 @@ public sealed class TrainerTests
     /// <summary>
     /// With the towers on a GPU one process trains its head there too, its steps replayed as CUDA graphs or queued kernel
     /// by kernel. Its run ends where the CPU's does, up to the order of float32 sums (cuBLAS and our kernels against our CPU
-    /// GEMMs): the bounds of the data-parallel test, whose runs differ in the same way. Its checkpoints are written from the
-    /// card, and a resume from them continues there (the epoch's last batch is short: a second graph).
+    /// GEMMs): the data-parallel test's bound for the losses, <see cref="GpuTolerance"/> for the tensors. Its checkpoints
+    /// are written from the card, and a resume from them continues there (the epoch's last batch is short: a second graph).
     /// </summary>
     [Test]
     public void TrainingOnAGpuEndsWhereTheCpuEnds([Values(true, false)] bool cudaGraphs)
@@ -255,7 +265,7 @@ public sealed class TrainerTests
         Assert.Multiple(() =>
         {
             foreach ((string name, double difference, double scale) in differences)
-                Assert.That(difference, Is.LessThanOrEqualTo(DataParallelTolerance * scale + RoundingNoiseBound), $"{name}: max |Δ| {difference:G3} of max |x| {scale:G3}");
+                Assert.That(difference, Is.LessThanOrEqualTo(GpuTolerance * scale + RoundingNoiseBound), $"{name}: max |Δ| {difference:G3} of max |x| {scale:G3}");
         });
     }
 
