@@ -3,15 +3,21 @@
 // Same function, arguments and masks as attention_forward64 in attention64.cu; for a tower whose linears run in
 // bfloat16 (compute capability 8.0 and later, kernels/mma.cuh).
 // Precision: q, k and v are rounded to bfloat16; the scores are float32 sums of their products, scaled and put
-// through the online softmax in float32; the probabilities are rounded to bfloat16 for the second product, whose sums
-// are float32 again, while the softmax's denominator adds the unrounded ones. o is off the float32 result by at most
-// 2⁻⁹·max|v| (half a bfloat16 step on each probability); logsumexp only by the float32 rounding of the scores.
+// through the online softmax in float32 (base 2: the scale carries log2 e); the probabilities are rounded to bfloat16
+// for the second product, whose sums are float32 again, while the softmax's denominator adds the unrounded ones. o is
+// off the float32 result by at most 2⁻⁹·max|v| (half a bfloat16 step on each probability); logsumexp only by the
+// float32 rounding of the scores.
 // A block owns 64 query rows of one (batch, head), 16 per warp, and walks the keys in tiles of 64. A warp keeps its
 // rows' query fragments in registers for the whole walk; per tile it computes its 16 × 64 scores (32 products),
 // updates the online softmax of its rows, and adds probabilities × values (32 products), the probabilities going from
 // the first product's result registers into the second's operand registers without shared memory.
-// Shared memory holds the key tile as [key][feature] and the value tile transposed, [feature][key], both in
-// bfloat16 with rows of 72 (64 + 8): a fragment load of 8 rows × 4 words then touches 32 different banks.
+// Shared memory holds two stages of the key and value tiles, both [key][feature] in bfloat16 with rows of 72
+// (64 + 8): the eight rows an ldmatrix phase reads then start in eight different groups of four banks. The keys'
+// fragments come through ldmatrix, the values' through ldmatrix.trans (the product wants them [feature][key]).
+// bfloat16 inputs reach shared memory by cp.async, bits unchanged, the next tile's copies in flight while the
+// current tile is computed; float32 inputs are rounded on the way (plain loads and stores, the same bits).
+// Three blocks per multiprocessor (12 warps): at four, ptxas caps a thread at 128 registers and spills; the two stages
+// of 18 KB each fit either way.
 
 #include "bfloat16.cuh"
 #include "mma.cuh"
@@ -23,75 +29,61 @@
 #define STRIDE 72
 #define MINUS_INFINITY __int_as_float(0xff800000)
 
-// The operands are float32 (rounded here) or bfloat16 already (the output of a GEMM that stores bfloat16); the loads
-// widen either to float32 and the stores round back, which is exact for bfloat16 inputs.
+// The operands are float32 (rounded here) or bfloat16 already (the output of a GEMM that stores bfloat16); either
+// way the tiles hold bfloat16, so the two kinds of input give the same bits.
 
 // Two neighbouring features of one row as a fragment register; zeros past the last row.
-template <typename In>
-__device__ __forceinline__ unsigned int row_pair(const In* x, long long row_stride, int row, int count, int feature)
+__device__ __forceinline__ unsigned int row_pair(const float* x, long long row_stride, int row, int count, int feature)
 {
     if (row >= count) return 0u;
     float2 value = load_pair(x + row * row_stride + feature);
-    return bfloat16_pair(value.x, value.y);
+    return bfloat16_pair_rn(value.x, value.y);
 }
 
-// Keys first…first+63 (zeros from `count` on) as [key][feature] in bfloat16. Consecutive threads read consecutive
-// float4 of a row, so the loads coalesce.
-template <typename In>
-__device__ __forceinline__ void load_keys(unsigned short* tile, const In* x, long long row_stride, int first, int count)
+__device__ __forceinline__ unsigned int row_pair(const unsigned short* x, long long row_stride, int row, int count, int feature)
+{
+    return row < count ? *(const unsigned int*)(x + row * row_stride + feature) : 0u;
+}
+
+// Rows first…first+63 of k or v (zeros from `count` on) into a tile [row][feature]. bfloat16: 16-byte cp.async copies,
+// eight consecutive threads per row (rows start on 16-byte boundaries; the launcher checks).
+__device__ __forceinline__ void stage_rows(unsigned short* tile, const unsigned short* x, long long row_stride, int first, int count)
+{
+    for (int index = threadIdx.x; index < ROWS * DIM / 8; index += THREADS_BF16)
+    {
+        int r = index / (DIM / 8), d = index % (DIM / 8) * 8;
+        bool inside = first + r < count;
+        copy_async16(tile + r * STRIDE + d, x + (inside ? first + r : 0) * row_stride + d, inside);
+    }
+}
+
+// float32: consecutive threads read consecutive float4 of a row, so the loads coalesce, and store them rounded.
+__device__ __forceinline__ void stage_rows(unsigned short* tile, const float* x, long long row_stride, int first, int count)
 {
     for (int index = threadIdx.x; index < ROWS * DIM / 4; index += THREADS_BF16)
     {
         int r = index / (DIM / 4), d = index % (DIM / 4) * 4;
         float4 value = first + r < count ? load_quad(x + (first + r) * row_stride + d) : make_float4(0, 0, 0, 0);
-        *(uint2*)(tile + r * STRIDE + d) = make_uint2(bfloat16_pair(value.x, value.y), bfloat16_pair(value.z, value.w));
+        *(uint2*)(tile + r * STRIDE + d) = make_uint2(bfloat16_pair_rn(value.x, value.y), bfloat16_pair_rn(value.z, value.w));
     }
-}
-
-// Values first…first+63 (zeros from `count` on) as [feature][key] in bfloat16. A thread reads four features of two
-// neighbouring keys and writes four registers of key pairs; a warp's 32 threads take 32 pairs of one feature quad,
-// so each of its stores covers 32 consecutive words.
-template <typename In>
-__device__ __forceinline__ void load_values_transposed(unsigned short* tile, const In* x, long long row_stride, int first, int count)
-{
-    for (int index = threadIdx.x; index < ROWS / 2 * DIM / 4; index += THREADS_BF16)
-    {
-        int pair = index % (ROWS / 2), d = index / (ROWS / 2) * 4, key = first + 2 * pair;
-        float4 even = key < count ? load_quad(x + key * row_stride + d) : make_float4(0, 0, 0, 0);
-        float4 odd = key + 1 < count ? load_quad(x + (key + 1) * row_stride + d) : make_float4(0, 0, 0, 0);
-        unsigned int* words = (unsigned int*)tile;
-        words[(d + 0) * STRIDE / 2 + pair] = bfloat16_pair(even.x, odd.x);
-        words[(d + 1) * STRIDE / 2 + pair] = bfloat16_pair(even.y, odd.y);
-        words[(d + 2) * STRIDE / 2 + pair] = bfloat16_pair(even.z, odd.z);
-        words[(d + 3) * STRIDE / 2 + pair] = bfloat16_pair(even.w, odd.w);
-    }
-}
-
-// The B operand of one product from a shared tile stored [n][k] (keys for the scores, features for the output):
-// column n0 + g, k steps k0 + 2t… and k0 + 8 + 2t….
-__device__ __forceinline__ void b_fragment(unsigned int* b, const unsigned short* tile, int n0, int k0, int g, int t)
-{
-    const unsigned short* row = tile + (n0 + g) * STRIDE + k0 + 2 * t;
-    b[0] = *(const unsigned int*)row;
-    b[1] = *(const unsigned int*)(row + 8);
 }
 
 // Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
-// strides that are multiples of 4 elements (the launcher checks; column blocks of a packed qkv qualify), in float32
-// or, from a GEMM that stores bfloat16, in bfloat16 (attention_forward64_bf16_in, _io). k and v share their strides
-// (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64], float32 or, when it only feeds the
-// bfloat16 out-projection, bfloat16 (attention_forward64_bf16_out, _io); lse [B, H, Tq] or null.
-// Query i sees keys 0…query_offset+i when causal, else all key_length of them.
+// and batch strides of whole 16-byte vectors (4 float32 or 8 bfloat16 elements; the launcher checks, column blocks of
+// a packed qkv qualify), in float32 or, from a GEMM that stores bfloat16, in bfloat16 (attention_forward64_bf16_in,
+// _io). k and v share their strides (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64],
+// float32 or, when it only feeds the bfloat16 out-projection, bfloat16 (attention_forward64_bf16_out, _io); lse
+// [B, H, Tq] or null. Query i sees keys 0…query_offset+i when causal, else all key_length of them.
 template <typename In, typename Out>
 __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long long q_batch, long long q_row,
     const In* __restrict__ k, const In* __restrict__ v, long long kv_batch, long long kv_row, Out* __restrict__ o, float* __restrict__ lse,
     int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
-    __shared__ __align__(16) unsigned short keys_tile[ROWS * STRIDE], values_t[DIM * STRIDE];
+    __shared__ __align__(16) unsigned short keys_tile[2][ROWS * STRIDE], values_tile[2][ROWS * STRIDE];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * ROWS, column = h * DIM;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     // This thread's two rows: g and g + 8 of its warp's 16. In a sequence's last tile the warps past its last row
-    // only help load the shared tiles (the branch is the same for a whole warp, so its products and shuffles stay
+    // only help stage the tiles (the branch is the same for a whole warp, so its products and shuffles stay
     // complete).
     int warp_first = first + warp * 16, rows[2] = { warp_first + g, warp_first + g + 8 };
     bool has_rows = warp_first < query_length;
@@ -100,6 +92,8 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     const In* vals = v + b * kv_batch + column;
     int last = min(first + ROWS, query_length) - 1;
     int tile_keys = causal ? min(key_length, query_offset + last + 1) : key_length;
+    // Scores in base 2: exp(scale·s − m) = 2^(scale·log2(e)·s − m′).
+    float scale_log2 = scale * 1.4426950408889634f;
 
     // The A operand of the scores: 16 rows × 64 features as four k steps of 16.
     unsigned int query_fragments[4][4];
@@ -110,7 +104,8 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
         query_fragments[s][2] = row_pair(queries, q_row, rows[0], query_length, 16 * s + 8 + 2 * t);
         query_fragments[s][3] = row_pair(queries, q_row, rows[1], query_length, 16 * s + 8 + 2 * t);
     }
-    // Per row (index 0: row g, 1: row g + 8): its visible keys, running max, this thread's part of the running sum.
+    // Per row (index 0: row g, 1: row g + 8): its visible keys, running max (base 2), this thread's part of the
+    // running sum.
     int visible[2];
     float running_max[2], running_sum[2], accumulator[8][4];
     for (int r = 0; r < 2; r++)
@@ -122,66 +117,97 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     for (int n = 0; n < 8; n++)
         for (int e = 0; e < 4; e++) accumulator[n][e] = 0.0f;
 
-    for (int first_key = 0; first_key < tile_keys; first_key += ROWS)
-    {
-        __syncthreads();
-        load_keys(keys_tile, keys, kv_row, first_key, key_length);
-        load_values_transposed(values_t, vals, kv_row, first_key, key_length);
-        __syncthreads();
-        if (!has_rows) continue;
+    // The row each lane names for ldmatrix: matrix i = lane / 8, row j = lane % 8. Keys (plain): key 8n + j, features
+    // 16s + 8i for the scores' k steps s and s + 1 (i = 0…3). Values (.trans): key 16s + 8(i % 2) + j, features
+    // 8(n + i / 2) for the output's columns n and n + 1.
+    int matrix = lane / 8, j = lane % 8;
+    int key_lane = j * STRIDE + 8 * matrix, value_lane = (8 * (matrix % 2) + j) * STRIDE + 8 * (matrix / 2);
 
-        // Scores: eight 16 × 8 products over keys 8n…8n+7, each of four k steps. Element e of scores[n] is row
-        // e / 2 (g or g + 8), key first_key + 8n + 2t + e % 2.
-        float scores[8][4];
-        for (int n = 0; n < 8; n++)
+    int tiles = (tile_keys + ROWS - 1) / ROWS;
+    if (tiles > 0)
+    {
+        stage_rows(keys_tile[0], keys, kv_row, 0, key_length);
+        stage_rows(values_tile[0], vals, kv_row, 0, key_length);
+        copy_async_commit();
+    }
+    for (int tile = 0; tile < tiles; tile++)
+    {
+        int stage = tile % 2, first_key = tile * ROWS;
+        // The next tile's copies go out before this one's are awaited; the barrier at the end of the previous tile
+        // freed their stage.
+        if (tile + 1 < tiles)
         {
-            for (int e = 0; e < 4; e++) scores[n][e] = 0.0f;
+            stage_rows(keys_tile[1 - stage], keys, kv_row, first_key + ROWS, key_length);
+            stage_rows(values_tile[1 - stage], vals, kv_row, first_key + ROWS, key_length);
+            copy_async_commit();
+            copy_async_wait<1>();
+        }
+        else
+            copy_async_wait<0>();
+        __syncthreads();
+
+        if (has_rows)
+        {
+            // Scores: eight 16 × 8 products over keys 8n…8n+7, each of four k steps. Element e of scores[n] is row
+            // e / 2 (g or g + 8), key first_key + 8n + 2t + e % 2.
+            float scores[8][4];
+            for (int n = 0; n < 8; n++)
+            {
+                for (int e = 0; e < 4; e++) scores[n][e] = 0.0f;
+                for (int s = 0; s < 4; s += 2)
+                {
+                    unsigned int fragments[4];
+                    ldmatrix_x4(fragments, keys_tile[stage] + 8 * n * STRIDE + 16 * s + key_lane);
+                    mma_bf16_16816(scores[n], query_fragments[s], fragments);
+                    mma_bf16_16816(scores[n], query_fragments[s + 1], fragments + 2);
+                }
+            }
+
+            for (int r = 0; r < 2; r++)
+            {
+                // Keys 8n + 2t + e % 2 of this tile that row r sees: those below `room`.
+                int room = visible[r] - first_key - 2 * t;
+                float tile_max = MINUS_INFINITY;
+                for (int n = 0; n < 8; n++)
+                    for (int e = 2 * r; e < 2 * r + 2; e++)
+                    {
+                        scores[n][e] = 8 * n + e % 2 < room ? scores[n][e] * scale_log2 : MINUS_INFINITY;
+                        tile_max = fmaxf(tile_max, scores[n][e]);
+                    }
+                // The four threads of a row (t = 0…3) hold its 64 scores between them.
+                float new_max = fmaxf(running_max[r], lanes_max(tile_max, 4));
+                // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
+                float correction = new_max == MINUS_INFINITY ? 1.0f : exp2f(running_max[r] - new_max), sum = 0.0f;
+                for (int n = 0; n < 8; n++)
+                    for (int e = 2 * r; e < 2 * r + 2; e++)
+                    {
+                        scores[n][e] = scores[n][e] == MINUS_INFINITY ? 0.0f : exp2f(scores[n][e] - new_max);
+                        sum += scores[n][e];
+                    }
+                running_sum[r] = running_sum[r] * correction + sum;
+                running_max[r] = new_max;
+                for (int n = 0; n < 8; n++)
+                    for (int e = 2 * r; e < 2 * r + 2; e++) accumulator[n][e] *= correction;
+            }
+
+            // Output += probabilities × values: k step s covers keys 16s…16s+15, whose probabilities are scores[2s]
+            // and scores[2s + 1] in exactly the A layout; output features 8n…8n+7 per product.
             for (int s = 0; s < 4; s++)
             {
-                unsigned int fragment[2];
-                b_fragment(fragment, keys_tile, 8 * n, 16 * s, g, t);
-                mma_bf16_16816(scores[n], query_fragments[s], fragment);
+                unsigned int probabilities[4] = { bfloat16_pair_rn(scores[2 * s][0], scores[2 * s][1]),
+                    bfloat16_pair_rn(scores[2 * s][2], scores[2 * s][3]), bfloat16_pair_rn(scores[2 * s + 1][0], scores[2 * s + 1][1]),
+                    bfloat16_pair_rn(scores[2 * s + 1][2], scores[2 * s + 1][3]) };
+                for (int n = 0; n < 8; n += 2)
+                {
+                    unsigned int fragments[4];
+                    ldmatrix_x4_trans(fragments, values_tile[stage] + 16 * s * STRIDE + 8 * n + value_lane);
+                    mma_bf16_16816(accumulator[n], probabilities, fragments);
+                    mma_bf16_16816(accumulator[n + 1], probabilities, fragments + 2);
+                }
             }
         }
-
-        for (int r = 0; r < 2; r++)
-        {
-            float tile_max = MINUS_INFINITY;
-            for (int n = 0; n < 8; n++)
-                for (int e = 2 * r; e < 2 * r + 2; e++)
-                {
-                    scores[n][e] = first_key + 8 * n + 2 * t + e % 2 < visible[r] ? scores[n][e] * scale : MINUS_INFINITY;
-                    tile_max = fmaxf(tile_max, scores[n][e]);
-                }
-            // The four threads of a row (t = 0…3) hold its 64 scores between them.
-            float new_max = fmaxf(running_max[r], lanes_max(tile_max, 4));
-            // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
-            float correction = new_max == MINUS_INFINITY ? 1.0f : expf(running_max[r] - new_max), sum = 0.0f;
-            for (int n = 0; n < 8; n++)
-                for (int e = 2 * r; e < 2 * r + 2; e++)
-                {
-                    scores[n][e] = scores[n][e] == MINUS_INFINITY ? 0.0f : expf(scores[n][e] - new_max);
-                    sum += scores[n][e];
-                }
-            running_sum[r] = running_sum[r] * correction + sum;
-            running_max[r] = new_max;
-            for (int n = 0; n < 8; n++)
-                for (int e = 2 * r; e < 2 * r + 2; e++) accumulator[n][e] *= correction;
-        }
-
-        // Output += probabilities × values: k step s covers keys 16s…16s+15, whose probabilities are scores[2s] and
-        // scores[2s + 1] in exactly the A layout; output features 8n…8n+7 per product.
-        for (int s = 0; s < 4; s++)
-        {
-            unsigned int probabilities[4] = { bfloat16_pair(scores[2 * s][0], scores[2 * s][1]), bfloat16_pair(scores[2 * s][2], scores[2 * s][3]),
-                bfloat16_pair(scores[2 * s + 1][0], scores[2 * s + 1][1]), bfloat16_pair(scores[2 * s + 1][2], scores[2 * s + 1][3]) };
-            for (int n = 0; n < 8; n++)
-            {
-                unsigned int fragment[2];
-                b_fragment(fragment, values_t, 8 * n, 16 * s, g, t);
-                mma_bf16_16816(accumulator[n], probabilities, fragment);
-            }
-        }
+        // Every warp is done with this stage before the next tile's copies refill it.
+        __syncthreads();
     }
 
     if (!has_rows) return;
@@ -192,32 +218,33 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
         Out* out = o + ((long long)b * query_length + rows[r]) * heads * DIM + column + 2 * t;
         for (int n = 0; n < 8; n++)
             store_pair(out + 8 * n, accumulator[n][2 * r] / sum, accumulator[n][2 * r + 1] / sum);
-        if (lse && t == 0) lse[((long long)b * heads + h) * query_length + rows[r]] = running_max[r] + logf(sum);
+        // The natural logarithm of the sum of exponentials: the base-2 maximum times ln 2, plus log of the rest.
+        if (lse && t == 0) lse[((long long)b * heads + h) * query_length + rows[r]] = running_max[r] * 0.6931471805599453f + logf(sum);
     }
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16(const float* __restrict__ q, long long q_batch, long long q_row,
+extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16(const float* __restrict__ q, long long q_batch, long long q_row,
     const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,
     int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_out(const float* __restrict__ q, long long q_batch,
+extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16_out(const float* __restrict__ q, long long q_batch,
     long long q_row, const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,
     float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_in(const unsigned short* __restrict__ q, long long q_batch,
+extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16_in(const unsigned short* __restrict__ q, long long q_batch,
     long long q_row, const unsigned short* __restrict__ k, const unsigned short* __restrict__ v, long long kv_batch, long long kv_row,
     float* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
     attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS_BF16) attention_forward64_bf16_io(const unsigned short* __restrict__ q, long long q_batch,
+extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16_io(const unsigned short* __restrict__ q, long long q_batch,
     long long q_row, const unsigned short* __restrict__ k, const unsigned short* __restrict__ v, long long kv_batch, long long kv_row,
     unsigned short* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {

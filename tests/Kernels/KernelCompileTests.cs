@@ -32,7 +32,7 @@ public sealed partial class KernelCompileTests
         Assert.That(functions, Is.Not.Empty, $"ptxas's report:\n{program.Log}");
         string[] local = [.. functions.Where(f => f.Groups[2].Value != "0" || f.Groups[3].Value != "0" || f.Groups[4].Value != "0")
             .Select(f => $"{f.Groups[1].Value}: {f.Groups[2].Value} bytes stack frame, {f.Groups[3].Value} bytes spilled")];
-        Assert.That(local, Is.Empty, "no kernel keeps values in local memory (a stack frame or spilled registers), which is slow");
+        Assert.That(local, Is.Empty, $"no kernel keeps values in local memory (a stack frame or spilled registers), which is slow; ptxas's report:\n{program.Log}");
         Assert.That(program.Ptx, Does.Contain($".target sm_{architecture}"));
         Assert.That(program.Cubin, Is.Not.Null.And.Length.GreaterThan(4));
         Assert.That(program.Cubin![..4], Is.EqualTo(ElfMagic), "machine code is an ELF image");

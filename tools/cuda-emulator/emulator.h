@@ -121,6 +121,45 @@ inline void mma_bf16_16816(float* c, const unsigned int* a, const unsigned int* 
     for (int e = 0; e < 4; e++) c[e] = result[e];
 }
 
+// kernels/mma.cuh's ldmatrix: every lane publishes the row it names, then reads its elements from the rows of others.
+inline void ldmatrix_gather(unsigned int* r, const unsigned short* row, bool transposed)
+{
+    int rank = emulator::thread_rank(), warp = rank / 32, lane = rank % 32, g = lane / 4, t = lane % 4;
+    emulator::warp_slots[rank] = (uint64_t)(uintptr_t)row;
+    emulator::warp_barriers[warp]->arrive_and_wait();
+    auto row_of = [&](int source) { return (const unsigned short*)(uintptr_t)emulator::warp_slots[warp * 32 + source]; };
+    unsigned int result[4];
+    for (int i = 0; i < 4; i++)
+    {
+        unsigned int low = transposed ? row_of(8 * i + 2 * t)[g] : row_of(8 * i + g)[2 * t];
+        unsigned int high = transposed ? row_of(8 * i + 2 * t + 1)[g] : row_of(8 * i + g)[2 * t + 1];
+        result[i] = low | high << 16;
+    }
+    emulator::warp_barriers[warp]->arrive_and_wait();
+    for (int i = 0; i < 4; i++) r[i] = result[i];
+}
+inline void ldmatrix_x4(unsigned int* r, const unsigned short* row) { ldmatrix_gather(r, row, false); }
+inline void ldmatrix_x4_trans(unsigned int* r, const unsigned short* row) { ldmatrix_gather(r, row, true); }
+
+// cp.async as a plain copy: the barrier that follows the wait on a GPU orders it here as well.
+inline void copy_async16(void* shared, const void* global, bool valid)
+{
+    if (valid) std::memcpy(shared, global, 16);
+    else std::memset(shared, 0, 16);
+}
+inline void copy_async_commit() {}
+template <int Pending> void copy_async_wait() {}
+
+// cvt.rn.bf16x2.f32 on finite values: the upper 16 bits of each, rounded to nearest even.
+inline unsigned int bfloat16_pair_rn(float low, float high)
+{
+    auto rounded = [](float value) {
+        unsigned int bits = (unsigned int)__float_as_int(value);
+        return (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    };
+    return rounded(low) | rounded(high) << 16;
+}
+
 // kernel<<<grid, block>>>(arguments...), synchronously: the blocks one at a time, each with all its threads live.
 // A thread that returns leaves the block's barrier (arrive_and_drop), as an exited thread stops counting on a GPU.
 template <typename... Parameters, typename... Arguments>

@@ -45,12 +45,6 @@ step "selfcheck on cuda:0 (every kernel against the CPU reference)"
 limited 120 "$reclip" selfcheck --device cuda --json > "$out/selfcheck-cuda.json"; echo "exit $?"
 python3 "$root/tools/gpu/summarize_selfcheck.py" "$out/selfcheck-cuda.json"
 
-step "the test suite on this machine (the GPU tests run here instead of skipping)"
-limited 300 "$bundle/ReClip.Tests" --no-progress > "$out/tests.log" 2>&1; echo "exit $?"
-grep -E '^failed ' "$out/tests.log" | head -30
-echo "skipped here: $(grep -c '^skipped ' "$out/tests.log") (their reasons are in tests.log)"
-sed -n '/^Test run summary/,$p' "$out/tests.log"
-
 step "both towers on cuda:0 against the CPU (the bundled tiny CLIP, two synthetic pictures, two texts)"
 "$reclip" synth --out "$work/synth" --count 2 --seed 7 > /dev/null; echo "exit $?"
 pictures=()
@@ -80,6 +74,12 @@ for batch in 64 256; do
 done
 limited 120 python3 "$root/tools/gpu/vit_peer.py" --size 224 --batch 64 256 > "$out/peer.json"; echo "peer: exit $?"
 python3 "$root/tools/gpu/compare_bench.py" "$out" | tee "$out/bench-summary.txt"
+
+step "the test suite on this machine (the GPU tests run here instead of skipping)"
+limited 240 "$bundle/ReClip.Tests" --no-progress > "$out/tests.log" 2>&1; echo "exit $?"
+grep -E '^failed ' "$out/tests.log" | head -30
+echo "skipped here: $(grep -c '^skipped ' "$out/tests.log") (their reasons are in tests.log)"
+sed -n '/^Test run summary/,$p' "$out/tests.log"
 
 step "done; report files:"
 ls -la "$out"

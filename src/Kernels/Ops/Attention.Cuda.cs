@@ -78,12 +78,17 @@ public static partial class Attention
         }
 
         /// <summary>
-        /// Whether kernels/attention64.cu takes these operands: head dim 64, no prefix, and rows it can read as float4
-        /// (16-byte aligned starts, strides in multiples of 4 floats; the column blocks of a packed qkv are).
+        /// Whether kernels/attention64.cu and attention64_bf16.cu take these operands: head dim 64, no prefix, and rows
+        /// they read as 16-byte vectors (16-byte aligned starts, strides in whole vectors: 4 float32 or 8 bfloat16
+        /// elements; the column blocks of a packed qkv are).
         /// </summary>
-        public bool FitsRegisterTiles => Layout.HeadDim == RegisterTileHeadDim && PrefixLength == 0 && Float4Rows(Q) && Float4Rows(K) && Float4Rows(V);
+        public bool FitsRegisterTiles => Layout.HeadDim == RegisterTileHeadDim && PrefixLength == 0 && VectorRows(Q) && VectorRows(K) && VectorRows(V);
 
-        private static bool Float4Rows(DeviceRows rows) => rows.Address % 16 == 0 && rows.BatchStride % 4 == 0 && rows.RowStride % 4 == 0;
+        private bool VectorRows(DeviceRows rows)
+        {
+            int elements = 16 / Inputs.SizeOf();
+            return rows.Address % 16 == 0 && rows.BatchStride % elements == 0 && rows.RowStride % elements == 0;
+        }
 
         /// <summary>(query tiles, heads, batch): the grid of the forward and query-gradient kernels.</summary>
         public LaunchShape QueryGrid => new((uint)((Layout.QueryLength + CudaTile - 1) / CudaTile), (uint)Layout.Heads, (uint)Layout.Batch, CudaThreads);
@@ -138,7 +143,7 @@ public static partial class Attention
     {
         if (!x.FitsRegisterTiles)
             throw new NoKernelException($"Attention: the bfloat16 kernel takes head dim {RegisterTileHeadDim} without a prefix, rows starting on "
-                + $"16-byte boundaries and strides of whole 4-element groups; got head dim {x.Layout.HeadDim}, prefix {x.PrefixLength}, "
+                + $"16-byte boundaries and strides of whole 16-byte vectors; got head dim {x.Layout.HeadDim}, prefix {x.PrefixLength}, "
                 + $"q/k/v at byte offsets {x.Q.Address % 16}/{x.K.Address % 16}/{x.V.Address % 16} mod 16, row strides {x.Q.RowStride}/{x.K.RowStride}");
         CudaDeviceInfo info = deviceInfo.GetOrAdd(x.Device, CudaDriver.Describe);
         if (info.ComputeMajor < 8)
