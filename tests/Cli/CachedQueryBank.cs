@@ -9,8 +9,8 @@ namespace ReClip.Tests.Cli;
 
 /// <summary>
 /// The tiny test CLIP has a 300-token vocabulary and 16 positions, so it cannot encode the 85 templates with OpenAI's
-/// BPE; the commands find its Query bank in the disk cache instead, written here with random unit rows under the key
-/// the commands compute (the built-in vocabulary, the CPU).
+/// BPE; the commands find its Query bank in the disk cache instead, written here with random unit rows under the keys
+/// the commands compute (the built-in vocabulary; the CPU, or cuda:0, which they pick where a GPU is usable).
 /// </summary>
 internal static class CachedQueryBank
 {
@@ -24,8 +24,11 @@ internal static class CachedQueryBank
     public static void Store(string cacheRoot, string weights, int embed, IReadOnlyList<string> names, int seed = 1)
     {
         using Tensor bank = RandomInputs.UnitRows(names.Count, embed, seed);
-        string computation = QueryBankCache.Computation(ClipTokenizer.Default, Device.Cpu);
-        QueryBankCache.Store(QueryBankCache.FileFor(weights, names, computation, Path.Combine(cacheRoot, "query")), bank, names);
+        foreach (Device device in new[] { Device.Cpu, Device.Cuda(0) })
+        {
+            string computation = QueryBankCache.Computation(ClipTokenizer.Default, device);
+            QueryBankCache.Store(QueryBankCache.FileFor(weights, names, computation, Path.Combine(cacheRoot, "query")), bank, names);
+        }
     }
 
     public static Dictionary<string, string> Environment(string cacheRoot) => new() { [CacheFolders.Variable] = cacheRoot };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ReClip.Cli;
+using ReClip.Cli.Commands;
 using ReClip.Runtime.Platform;
 using ReClip.Tests.Support;
 
@@ -16,6 +17,9 @@ public sealed class DemoCommandTests
 
     [OneTimeTearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
+
+    /// <summary>Where the demo runs by default: on a usable GPU (its towers), else on the CPU alone.</summary>
+    private static string Where => PipelineOptions.ResolveDevice("auto") is { IsCpu: false } gpu ? $"the frozen towers on {gpu}" : "CPU only";
 
     [Test]
     public void RunsEndToEndAndWritesThePictures()
@@ -37,7 +41,7 @@ public sealed class DemoCommandTests
                 Assert.That(File.Exists(Path.Combine(output, file)), file);
             Assert.That(Directory.GetFiles(output, "overlay-*.png"), Has.Length.EqualTo(3));
             Assert.That(File.ReadAllText(Path.Combine(output, "report.md")), Does.Contain("| MaskCLIP |").And.Contain("| ReCLIP++ |").And.Contain(", seed 3, ")
-                .And.Contain($"{CpuInfo.KernelName(CpuInfo.Simd)} kernels), CPU only."), "the machine and its kernels, which the scores depend on");
+                .And.Contain($"{CpuInfo.KernelName(CpuInfo.Simd)} kernels), {Where}."), "the machine and its kernels, which the scores depend on");
         });
     }
 

@@ -26,7 +26,7 @@ public static class ReclipProcess
     /// How the CLI starts: `dotnet reclip.dll` beside a built test assembly; its own host where the tests were published
     /// self-contained with it (tools/gpu/prepare.sh, for a machine without .NET), the runtime in the same folder.
     /// </summary>
-    private static string[] CliCommand =>
+    public static string[] CliCommand =>
         File.Exists(Path.Combine(AppContext.BaseDirectory, "libcoreclr.so"))
             ? [Path.Combine(AppContext.BaseDirectory, "reclip")]
             : ["dotnet", Path.Combine(AppContext.BaseDirectory, "reclip.dll")];
