@@ -30,6 +30,16 @@ public sealed class PatchEmbeddingCheck : IOpCheck
         using Tensor tt = Tensor.Empty([batch, rows * columns, dim], DType.F32, device);
         outputs.Time(() => PatchEmbedding.Forward(ti, tw, tt));
         outputs.Compare("tokens", tt, tokens, Forward);
+
+        // The weight in bfloat16, as an image tower stored so holds it: the pixels round to bfloat16 on the way, so the
+        // reference multiplies both rounded, and only the float32 sums of the products are left (the tolerance above).
+        float[] roundedTokens = new float[tokens.Length];
+        PatchEmbedding.Reference(BFloat16Convert.Rounded(image), batch, height, width, BFloat16Convert.Rounded(weight), dim, patch, roundedTokens);
+        using Tensor hostWeight = Tensor.FromSpan<float>(weight, [dim, 3, patch, patch]), bits = Tensor.Empty([dim, 3, patch, patch], DType.BF16);
+        BFloat16Convert.Forward(hostWeight, bits);
+        using Tensor tb = bits.ToDevice(device), tr = Tensor.Empty([batch, rows * columns, dim], DType.F32, device);
+        PatchEmbedding.Forward(ti, tb, tr);
+        outputs.Compare("tokens from a bfloat16 weight", tr, roundedTokens, Forward);
         return outputs.Results;
     }
 }

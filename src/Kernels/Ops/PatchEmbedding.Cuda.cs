@@ -11,11 +11,19 @@ public static partial class PatchEmbedding
     {
         int device = DeviceTensors.Require("PatchEmbedding", image, weight, tokens);
         using Tensor gathered = Tensor.Empty([patches, depth], DType.F32, tokens.Device);
-        KernelCache.Load(KernelSources.Get("patchembedding"), device).Kernel("patch_gather").Launch(LaunchShapes.Elementwise(gathered.ElementCount), null,
-            new KernelArguments().Pointer(DeviceTensors.Address(image)).Pointer(DeviceTensors.Address(gathered))
-                .Int(image.Size(0)).Int(image.Size(1)).Int(image.Size(2)).Int(image.Size(3)).Int(weight.Size(2)));
+        GatherCuda(image, gathered, weight.Size(2));
         int dim = weight.Size(0);
         Cublas.Gemm(device, transposeA: false, transposeB: true, patches, dim, depth, 1,
             DeviceTensors.Address(gathered), depth, DeviceTensors.Address(weight), depth, 0, DeviceTensors.Address(tokens), dim);
+    }
+
+    /// <summary>The patches [B·h·w, Cin·P·P] of <paramref name="image"/>, in float32 or bfloat16 as <paramref name="gathered"/> holds them.</summary>
+    private static void GatherCuda(Tensor image, Tensor gathered, int patch)
+    {
+        int device = DeviceTensors.Require("PatchEmbedding", image);
+        string kernel = DeviceTensors.RequireFloat32OrBFloat16("PatchEmbedding", gathered, device) ? "patch_gather_bf16" : "patch_gather";
+        KernelCache.Load(KernelSources.Get("patchembedding"), device).Kernel(kernel).Launch(LaunchShapes.Elementwise(gathered.ElementCount), null,
+            new KernelArguments().Pointer(DeviceTensors.Address(image)).Pointer(DeviceTensors.Address(gathered))
+                .Int(image.Size(0)).Int(image.Size(1)).Int(image.Size(2)).Int(image.Size(3)).Int(patch));
     }
 }

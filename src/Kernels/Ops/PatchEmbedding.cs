@@ -59,6 +59,11 @@ public static partial class PatchEmbedding
         Shape.Require(op + " tokens", [batch, rows * columns, dim], tokens.Shape);
         int patches = batch * rows * columns, depth = channels * patch * patch;
         if (patches == 0 || dim == 0) return;
+        if (weight.DType == DType.BF16)
+        {
+            ForwardBFloat16(image, weight, tokens, patches, depth);
+            return;
+        }
         if (!tokens.Device.IsCpu)
         {
             ForwardCuda(image, weight, tokens, patches, depth);
@@ -82,6 +87,29 @@ public static partial class PatchEmbedding
         {
             ArrayPool<float>.Shared.Return(gathered);
         }
+    }
+
+    /// <summary>
+    /// A bfloat16 weight (an image tower stored in bfloat16 on a GPU): the patches, gathered in bfloat16 on a GPU (the
+    /// pixels rounded as a bfloat16 convolution takes them), go through <see cref="MatMul.Linear(Tensor, Tensor, Tensor?, Tensor)"/>
+    /// as a linear without bias over weight [D, Cin·P·P]: on the tensor cores on a GPU, in its reference form on the CPU.
+    /// </summary>
+    private static void ForwardBFloat16(Tensor image, Tensor weight, Tensor tokens, int patches, int depth)
+    {
+        int dim = weight.Size(0), patch = weight.Size(2);
+        using Tensor gathered = Tensor.Empty([patches, depth], image.Device.IsCpu ? DType.F32 : DType.BF16, image.Device);
+        if (image.Device.IsCpu)
+        {
+            OpGuard.Cpu("PatchEmbedding", image);
+            unsafe
+            {
+                Gather(image.Pointer<float>(), gathered.Pointer<float>(), image.Size(0), image.Size(1), image.Size(2), image.Size(3), patch);
+            }
+        }
+        else
+            GatherCuda(image, gathered, patch);
+        using Tensor matrix = weight.Reshape(dim, depth), rows = tokens.Reshape(patches, dim);
+        MatMul.Linear(gathered, matrix, null, rows);
     }
 
     /// <summary>im2col for non-overlapping patches: row (b, py, px) holds the patch in the weight's (c, ky, kx) order.</summary>

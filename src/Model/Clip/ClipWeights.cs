@@ -40,7 +40,9 @@ public sealed class ClipWeights : IDisposable
     public Tensor VisualPositional => tensors["visual.positional_embedding"];
 
     /// <summary>[Dv, 3, P, P]</summary>
-    public Tensor PatchWeight => tensors["visual.conv1.weight"];
+    public Tensor PatchWeight => tensors[PatchWeightName];
+
+    private const string PatchWeightName = "visual.conv1.weight";
 
     /// <summary>[Dv, E]</summary>
     public Tensor VisualProjection => tensors["visual.proj"];
@@ -145,10 +147,10 @@ public sealed class ClipWeights : IDisposable
 
     /// <summary>
     /// A copy of every tensor on <paramref name="device"/>, for the towers to run there; the caller disposes it. With
-    /// <paramref name="visionLinearsInBFloat16"/> the image tower's linear weights are stored in bfloat16 (rounded to
-    /// nearest even), which makes its GEMMs bfloat16 ones with float32 accumulation, and its attention too
-    /// (<see cref="AttentionPrecision.BFloat16"/>): half the weight memory and the GPU's tensor cores, for an image tower
-    /// that only runs forward.
+    /// <paramref name="visionLinearsInBFloat16"/> the image tower's linear weights and its patch embedding (a linear over
+    /// each patch) are stored in bfloat16 (rounded to nearest even), which makes its GEMMs bfloat16 ones with float32
+    /// accumulation, and its attention too (<see cref="AttentionPrecision.BFloat16"/>): half the weight memory and the
+    /// GPU's tensor cores, for an image tower that only runs forward.
     /// </summary>
     public ClipWeights ToDevice(Device device, bool visionLinearsInBFloat16 = false)
     {
@@ -158,7 +160,7 @@ public sealed class ClipWeights : IDisposable
         try
         {
             foreach ((string name, Tensor tensor) in tensors)
-                copies[name] = visionLinearsInBFloat16 && IsVisionLinear(name) ? InBFloat16(tensor, device) : tensor.ToDevice(device);
+                copies[name] = visionLinearsInBFloat16 && IsVisionGemmWeight(name) ? InBFloat16(tensor, device) : tensor.ToDevice(device);
         }
         catch
         {
@@ -168,10 +170,11 @@ public sealed class ClipWeights : IDisposable
         return new ClipWeights(Config, Layout, copies);
     }
 
-    private static bool IsVisionLinear(string name) =>
-        name.StartsWith(WeightNames.VisualBlocks, StringComparison.Ordinal)
+    /// <summary>The weights the image tower multiplies in GEMMs: its blocks' linears and the patch embedding.</summary>
+    private static bool IsVisionGemmWeight(string name) =>
+        name == PatchWeightName || (name.StartsWith(WeightNames.VisualBlocks, StringComparison.Ordinal)
         && (name.EndsWith("attn.in_proj_weight", StringComparison.Ordinal) || name.EndsWith("attn.out_proj.weight", StringComparison.Ordinal)
-            || name.EndsWith("mlp.c_fc.weight", StringComparison.Ordinal) || name.EndsWith("mlp.c_proj.weight", StringComparison.Ordinal));
+            || name.EndsWith("mlp.c_fc.weight", StringComparison.Ordinal) || name.EndsWith("mlp.c_proj.weight", StringComparison.Ordinal)));
 
     private static Tensor InBFloat16(Tensor tensor, Device device)
     {

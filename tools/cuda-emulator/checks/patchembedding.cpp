@@ -1,5 +1,6 @@
 // kernels/patchembedding.cu and the GEMM PatchEmbedding.Cuda.cs runs after it (check.h's cuBLAS stand-in), against
-// the patch convolution written out in double, with images that are and are not multiples of the patch.
+// the patch convolution written out in double, with images that are and are not multiples of the patch; the bfloat16
+// gather against the float32 one rounded, element for element.
 #include "check.h"
 #include "patchembedding.cu"
 
@@ -29,8 +30,11 @@ static bool run(int batch, int channels, int height, int width, int dim, int pat
     std::vector<float> gathered((size_t)patches * depth, 99.0f), out(tokens.size());
     launch(patch_gather, elementwise((long long)gathered.size()), dim3(256), image.data(), gathered.data(), batch, channels, height, width, patch);
     gemm(false, true, patches, dim, depth, 1, gathered.data(), depth, weight.data(), depth, 0, out.data(), dim);
+    std::vector<unsigned short> gathered_bfloat16(gathered.size(), 0xffffu);
+    launch(patch_gather_bf16, elementwise((long long)gathered.size()), dim3(256), image.data(), gathered_bfloat16.data(), batch, channels, height,
+        width, patch);
     std::printf("batch %d, %d channels, %dx%d, dim %d, patch %d\n", batch, channels, height, width, dim, patch);
-    return report("tokens", out, tokens);
+    return report("tokens", out, tokens) & report_rounded("patches in bfloat16", gathered_bfloat16, gathered);
 }
 
 int main()
