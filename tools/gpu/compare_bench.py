@@ -75,6 +75,8 @@ def main(out):
             apart = f"{deviation:.2e}" if deviation is not None else "?"
             print(f"{'cuda graph':<24} {1000 / ours['training_steps_per_second']:.2f} ms per step against {1000 / ours['training_eager_steps_per_second']:.2f} "
                   f"without; the trainable values {apart} apart after the same steps ({verdict})")
+        if ours.get("training_b_float16_steps_per_second"):
+            print(f"{'bfloat16 image tower':<24} {1000 / ours['training_b_float16_steps_per_second']:.2f} ms per training step (--image-bf16)")
         memory_table(ours)
         kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)

@@ -75,6 +75,7 @@ public static class BenchCommand
                 (result.TrainingGraphFailure is null
                     ? string.Create(CultureInfo.InvariantCulture, $"CUDA graphs; {result.TrainingEagerStepsPerSecond:F2} without, {result.TrainingGraphDeviation:G2} apart after {GpuBenchmarkResult.ParitySteps} steps)")
                     : $"no CUDA graph: {result.TrainingGraphFailure})")),
+            ("training, bfloat16 image tower", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingBFloat16StepsPerSecond:F2} steps/s (the same steps with `--image-bf16`)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
             ("model FLOP utilisation", Utilisation(result)),
         ]);

@@ -25,13 +25,15 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="TrainingGraphDeviation">After <see cref="ParitySteps"/> steps from the same start, the largest difference between the trainable values of the graph's run and the eager run's, relative to each tensor's largest value: the graph replays the same kernels on the same data, so 0 is expected. Null without a graph.</param>
 /// <param name="TrainingGraphFailure">Why the steps could not be captured, or null.</param>
 /// <param name="SegmentationKernelTimes">Where one picture's segmentation spends its GPU time: set against its wall time, the rest is the host's part (resize, transfers, prompt denoising, upsampling, argmax).</param>
+/// <param name="TrainingBFloat16StepsPerSecond">The training steps of <paramref name="TrainingStepsPerSecond"/> with the image tower stored in bfloat16 (`train --image-bf16`), CUDA graphs and all.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
     double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
-    double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes)
+    double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes,
+    double TrainingBFloat16StepsPerSecond)
 {
     /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
     public const int ParitySteps = 4;
@@ -74,13 +76,15 @@ public static class GpuBenchmark
         using Tensor images = pictures.ToDevice(device);
         (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
         IReadOnlyList<KernelTime> denseKernelTimes = DenseKernelTimes(weights, images);
-        double denseHalf, pooledHalf, deviation;
+        double denseHalf, pooledHalf, deviation, stepsHalf;
         IReadOnlyList<KernelTime> denseHalfKernelTimes;
         using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
         {
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
             denseHalfKernelTimes = DenseKernelTimes(half, images);
             deviation = DenseDeviation(weights, half, images);
+            using var step = new TrainingStepWorkload(half, size, classes);
+            stepsHalf = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         }
         double segmentation;
         IReadOnlyList<KernelTime> segmentationKernelTimes;
@@ -113,7 +117,7 @@ public static class GpuBenchmark
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
             MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, size, classes) : null, graphFailure,
-            segmentationKernelTimes);
+            segmentationKernelTimes, stepsHalf);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>
