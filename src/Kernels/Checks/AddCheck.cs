@@ -8,15 +8,9 @@ public sealed class AddCheck : IOpCheck
     // One float32 addition per element on both sides: the results are the same bits.
     private static readonly Tolerance Exact = new(0, 0);
 
-    // The bias gradient sums rows in float32 groups of 64 (see Add.BiasBackward): per element ~(64 + rows/64)·ε·Σ|dy|
-    // at worst, ~√rows·ε·rms(dy) typically; rows ≤ 1540 of dy ∈ [−1, 1] stay well inside 2e-7·rows, and a
-    // short sum within a few ulps (1e-6 relative) of its value.
-    private const double BiasGradientPerRow = 2e-7;
-    private const double BiasGradientRelative = 1e-6;
-
     public Type Op => typeof(Add);
 
-    // 197x768: a ViT block's tokens; 1540x512: 77 tokens × 20 classes of the text encoder, the longest bias-gradient sum.
+    // 197x768: a ViT block's tokens; 1540x512: 77 tokens × 20 classes of the text encoder.
     public IReadOnlyList<string> Cases { get; } = ["1x1", "7x33", "197x768", "1540x512"];
 
     public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
@@ -24,10 +18,9 @@ public sealed class AddCheck : IOpCheck
         (int rows, int width) = CaseSize.Two(testCase);
         var random = new RandomTensors(seed);
         float[] x = random.Uniform(rows * width, -2, 2), bias = random.Uniform(width), y = random.Uniform(rows * width, -2, 2);
-        float[] withBias = (float[])x.Clone(), withResidual = (float[])x.Clone(), dbias = new float[width];
+        float[] withBias = (float[])x.Clone(), withResidual = (float[])x.Clone();
         Add.BiasReference(withBias, bias);
         Add.ResidualReference(withResidual, y);
-        Add.BiasBackwardReference(y, dbias);
 
         var outputs = new CheckOutputs("add", testCase);
         using Tensor tx = RandomTensors.On(device, x, rows, width), tb = RandomTensors.On(device, bias, width);
@@ -37,10 +30,6 @@ public sealed class AddCheck : IOpCheck
         using Tensor tr = RandomTensors.On(device, x, rows, width), ty = RandomTensors.On(device, y, rows, width);
         outputs.Time(() => Add.Residual(tr, ty));
         outputs.Compare("x + y", tr, withResidual, Exact);
-
-        using Tensor tdb = Tensor.Empty([width], DType.F32, device);
-        outputs.Time(() => Add.BiasBackward(ty, tdb));
-        outputs.Compare("dbias", tdb, dbias, new Tolerance(BiasGradientPerRow * rows, BiasGradientRelative));
         return outputs.Results;
     }
 }

@@ -7,16 +7,11 @@ namespace ReClip.Kernels.Ops;
 /// <summary>
 /// The two additions of the transformer blocks (spec §4.2), in place: the bias add after a GEMM, broadcast over
 /// rows (x[rows, width] += bias[width]), and the residual add (x += y, same shape). Backward: a residual add
-/// hands dy unchanged to both branches (nothing to compute); the bias gradient is dbias = Σ_rows dy.
+/// hands dy unchanged to both branches (nothing to compute); a bias's gradient, dbias = Σ_rows dy, is
+/// <see cref="ColumnSum"/> (the frozen towers train no bias; pe_proj's is the one).
 /// </summary>
 public static partial class Add
 {
-    /// <summary>Columns per task of <see cref="BiasBackward"/>: 256 bytes of each row, and enough blocks (12 for width 768) to balance threads.</summary>
-    private const int ColumnBlock = 64;
-
-    /// <summary>Rows summed into a partial sum before it joins the total (see <see cref="BiasBackward"/>).</summary>
-    private const int RowGroup = 64;
-
     /// <summary>The definition: x[r, i] += bias[i]. x: [rows·width], bias: [width].</summary>
     public static void BiasReference(Span<float> x, ReadOnlySpan<float> bias)
     {
@@ -29,16 +24,6 @@ public static partial class Add
     {
         for (int i = 0; i < x.Length; i++)
             x[i] += y[i];
-    }
-
-    /// <summary>The definition of the bias gradient, summed in double: dbias[i] = Σ_r dy[r, i]. dy: [rows·width].</summary>
-    public static void BiasBackwardReference(ReadOnlySpan<float> dy, Span<float> dbias)
-    {
-        double[] sum = new double[dbias.Length];
-        for (int i = 0; i < dy.Length; i++)
-            sum[i % dbias.Length] += dy[i];
-        for (int i = 0; i < dbias.Length; i++)
-            dbias[i] = (float)sum[i];
     }
 
     /// <summary>x[..., width] += bias[width], broadcast over every leading index.</summary>
@@ -84,47 +69,6 @@ public static partial class Add
             {
                 var target = new Span<float>((float*)ax + start, (int)(end - start));
                 TensorPrimitives.Add(target, new ReadOnlySpan<float>((float*)ay + start, (int)(end - start)), target);
-            });
-        }
-    }
-
-    /// <summary>
-    /// dbias[width] = Σ over all leading indices of dy[..., width]. Each task owns a block of columns and sums
-    /// all rows for it, so the result does not depend on the thread count. Rows are summed in groups of
-    /// <see cref="RowGroup"/> whose partial sums are then added up, which bounds float32 rounding by
-    /// ~(64 + rows/64)·ε·Σ|dy| instead of rows·ε·Σ|dy| for one running sum over thousands of rows.
-    /// </summary>
-    public static void BiasBackward(Tensor dy, Tensor dbias)
-    {
-        int width = Width("Add.BiasBackward", dy, dbias);
-        if (!dy.Device.IsCpu)
-        {
-            BiasBackwardCuda(dy, dbias, width);
-            return;
-        }
-        OpGuard.Cpu("Add.BiasBackward", dy, dbias);
-        int rows = (int)(dy.ElementCount / width);
-        int blocks = (width + ColumnBlock - 1) / ColumnBlock;
-        unsafe
-        {
-            nint ady = (nint)dy.Pointer<float>(), adb = (nint)dbias.Pointer<float>();
-            ParallelRows.For(blocks, (long)rows * ColumnBlock, (start, end) =>
-            {
-                Span<float> partial = stackalloc float[ColumnBlock];
-                for (int block = start; block < end; block++)
-                {
-                    int first = block * ColumnBlock, columns = Math.Min(ColumnBlock, width - first);
-                    var total = new Span<float>((float*)adb + first, columns);
-                    var group = partial[..columns];
-                    total.Clear();
-                    for (int groupStart = 0; groupStart < rows; groupStart += RowGroup)
-                    {
-                        group.Clear();
-                        for (int r = groupStart; r < Math.Min(groupStart + RowGroup, rows); r++)
-                            TensorPrimitives.Add(group, new ReadOnlySpan<float>((float*)ady + (long)r * width + first, columns), group);
-                        TensorPrimitives.Add(total, group, total);
-                    }
-                }
             });
         }
     }
