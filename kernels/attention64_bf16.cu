@@ -148,12 +148,17 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
 
         if (has_rows)
         {
+            // Keys of this tile that any row of the block sees: the products past them are skipped (a sequence of 197
+            // keys leaves 5 in its last tile of 64). Their scores are masked to −∞ below, so their probabilities are 0
+            // and the products they skip would add nothing: the same sums, bit for bit.
+            int tile_valid = min(ROWS, tile_keys - first_key);
             // Scores: eight 16 × 8 products over keys 8n…8n+7, each of four k steps. Element e of scores[n] is row
             // e / 2 (g or g + 8), key first_key + 8n + 2t + e % 2.
             float scores[8][4];
             for (int n = 0; n < 8; n++)
             {
                 for (int e = 0; e < 4; e++) scores[n][e] = 0.0f;
+                if (8 * n >= tile_valid) continue;
                 for (int s = 0; s < 4; s += 2)
                 {
                     unsigned int fragments[4];
@@ -194,6 +199,7 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
             // and scores[2s + 1] in exactly the A layout; output features 8n…8n+7 per product.
             for (int s = 0; s < 4; s++)
             {
+                if (16 * s >= tile_valid) break;
                 unsigned int probabilities[4] = { bfloat16_pair_rn(scores[2 * s][0], scores[2 * s][1]),
                     bfloat16_pair_rn(scores[2 * s][2], scores[2 * s][3]), bfloat16_pair_rn(scores[2 * s + 1][0], scores[2 * s + 1][1]),
                     bfloat16_pair_rn(scores[2 * s + 1][2], scores[2 * s + 1][3]) };
