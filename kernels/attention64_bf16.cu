@@ -16,8 +16,9 @@
 // fragments come through ldmatrix, the values' through ldmatrix.trans (the product wants them [feature][key]).
 // bfloat16 inputs reach shared memory by cp.async, bits unchanged, the next tile's copies in flight while the
 // current tile is computed; float32 inputs are rounded on the way (plain loads and stores, the same bits).
-// Three blocks per multiprocessor (12 warps): at four, ptxas caps a thread at 128 registers and spills; the two stages
-// of 18 KB each fit either way.
+// Three blocks per multiprocessor (12 warps), as timed on an H200: at four, ptxas capped a thread at 128 registers and
+// spilled; since the tail's products are skipped four fit without spilling, which a card has yet to time. The two
+// stages of 18 KB each fit either way.
 
 #include "bfloat16.cuh"
 #include "mma.cuh"
