@@ -127,8 +127,8 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     int tiles = (tile_keys + ROWS - 1) / ROWS;
     if (tiles > 0)
     {
-        stage_rows(keys_tile[0], keys, kv_row, 0, key_length);
-        stage_rows(values_tile[0], vals, kv_row, 0, key_length);
+        stage_rows(keys_tile[0], keys, kv_row, 0, tile_keys);
+        stage_rows(values_tile[0], vals, kv_row, 0, tile_keys);
         copy_async_commit();
     }
     for (int tile = 0; tile < tiles; tile++)
@@ -138,8 +138,8 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
         // freed their stage.
         if (tile + 1 < tiles)
         {
-            stage_rows(keys_tile[1 - stage], keys, kv_row, first_key + ROWS, key_length);
-            stage_rows(values_tile[1 - stage], vals, kv_row, first_key + ROWS, key_length);
+            stage_rows(keys_tile[1 - stage], keys, kv_row, first_key + ROWS, tile_keys);
+            stage_rows(values_tile[1 - stage], vals, kv_row, first_key + ROWS, tile_keys);
             copy_async_commit();
             copy_async_wait<1>();
         }
@@ -150,8 +150,9 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
         if (has_rows)
         {
             // Keys of this tile that any row of the block sees: the products past them are skipped (a sequence of 197
-            // keys leaves 5 in its last tile of 64). Their scores are masked to −∞ below, so their probabilities are 0
-            // and the products they skip would add nothing: the same sums, bit for bit.
+            // keys leaves 5 in its last tile of 64), and only these keys were staged (zeros after them). Their scores
+            // are masked to −∞ below, so their probabilities are 0 and the products they skip would add nothing: the
+            // same sums, bit for bit, for finite inputs (a NaN or ∞ in an unseen value no longer reaches the output).
             int tile_valid = min(ROWS, tile_keys - first_key);
             // Scores: eight 16 × 8 products over keys 8n…8n+7, each of four k steps. Element e of scores[n] is row
             // e / 2 (g or g + 8), key first_key + 8n + 2t + e % 2.

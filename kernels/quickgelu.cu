@@ -14,10 +14,12 @@
 __device__ __forceinline__ float quickgelu(float x) { return x / (1.0f + expf(-QUICKGELU_ALPHA * x)); }
 
 // Into float32 as above; into bfloat16 with the fast exponential and division, whose few float32 ulps (at most about
-// 1e-5 relative where the exponential nears overflow) vanish under bfloat16's rounding (2⁻⁹): with the precise ones
+// 1e-5 relative where the exponential nears overflow) are far under bfloat16's rounding (2⁻⁹), though they may move a
+// value across a rounding boundary (one bfloat16 step, within selfcheck's bfloat16 tolerance): with the precise ones
 // the bfloat16 kernel was bound by its instructions, not its bytes (0.37 ms for 50432×3072 elements on an H200, as
-// long as the float32 kernel, which moves twice the bytes). At x → −∞ the divisor overflows to ∞ and the fast
-// division gives −0, as the precise one does.
+// long as the float32 kernel, which moves twice the bytes). Below x ≈ −51.3 the divisor passes 2¹²⁶ and the fast
+// division gives −0, where the precise one gives −0 from x ≈ −52.1 on and values under 1e-35 between; x = −∞ gives
+// NaN on both, as PyTorch does.
 template <typename Out>
 __device__ __forceinline__ float quickgelu_into(float x)
 {

@@ -97,6 +97,8 @@ public static partial class PatchEmbedding
     private static void ForwardBFloat16(Tensor image, Tensor weight, Tensor tokens, int patches, int depth)
     {
         int dim = weight.Size(0), patch = weight.Size(2);
+        if (tokens.DType != DType.F32 || !weight.IsContiguous || image.Device != weight.Device || tokens.Device != weight.Device)
+            throw new ArgumentException($"PatchEmbedding: a bfloat16 weight {weight} must be contiguous, with float32 tokens {tokens} and the image {image} on its device");
         using Tensor gathered = Tensor.Empty([patches, depth], image.Device.IsCpu ? DType.F32 : DType.BF16, image.Device);
         if (image.Device.IsCpu)
         {
