@@ -1,5 +1,6 @@
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
+using ReClip.Runtime.Threading;
 
 namespace ReClip.Model.Eval;
 
@@ -43,13 +44,115 @@ public static class Upsampling
     /// <summary>
     /// Class ids [H, W] from logits [C, H, W]. The reference takes softmax before argmax; it cannot reorder
     /// classes, but float32 rounding can make two nearly equal logits tie, and a tie goes to the lower class id,
-    /// so the softmax is kept for bit-identical predictions.
+    /// so the ids are those of softmax then argmax, bit for bit. On the CPU only the pixels that could tie take that
+    /// path (<see cref="Distinct"/>): elsewhere the first maximal logit is the answer, in one pass over the planes.
     /// </summary>
     public static Tensor Argmax(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
         if (logits.Rank != 3)
             throw new TensorShapeException($"Upsampling.Argmax: logits {Shape.Format(logits.Shape)} are not [C, H, W]");
+        int classes = logits.Size(0), height = logits.Size(1), width = logits.Size(2);
+        if (!logits.Device.IsCpu || !logits.IsContiguous || logits.DType != DType.F32)
+            return SoftmaxArgmax(logits);
+        Tensor prediction = Tensor.Empty([height, width], DType.I32);
+        try
+        {
+            FirstMaxima(logits.AsSpan<float>(), prediction.AsSpan<int>(), classes, height, width);
+            ResolveNearTies(logits.AsSpan<float>(), prediction.AsSpan<int>(), classes);
+            return prediction;
+        }
+        catch
+        {
+            prediction.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// How far the largest logit must lie above every other for the first maximum to be softmax's argmax as well:
+    /// the exponentials then differ by a factor e^−1e-4, some 800 float32 ulps, which neither the exponential's
+    /// error nor the division's rounding can close. Closer pixels (equal logits among them) take softmax's path.
+    /// </summary>
+    private const float Distinct = 1e-4f;
+
+    /// <summary>Marks a pixel for <see cref="ResolveNearTies"/>.</summary>
+    private const int NearTie = -1;
+
+    /// <summary>
+    /// Per pixel, the first class of the largest logit (strictly greater replaces, so equal logits keep the lower id),
+    /// or <see cref="NearTie"/> where another logit lies within <see cref="Distinct"/> of it, or the largest is not
+    /// finite or any logit is NaN (softmax's NaN rows). Rows of the image in parallel; each walks the C planes along
+    /// one image row with vectors of pixels.
+    /// </summary>
+    private static unsafe void FirstMaxima(ReadOnlySpan<float> logits, Span<int> prediction, int classes, int height, int width)
+    {
+        fixed (float* source = logits)
+        fixed (int* target = prediction)
+        {
+            nint planes = (nint)source, ids = (nint)target;
+            int plane = height * width;
+            ParallelRows.For(height, (long)classes * width, (start, end) =>
+            {
+                float[] largest = new float[width], second = new float[width];
+                int[] first = new int[width];
+                bool[] invalid = new bool[width];
+                for (int y = start; y < end; y++)
+                {
+                    var row = new ReadOnlySpan<float>((float*)planes + (long)y * width, width);
+                    row.CopyTo(largest);
+                    Array.Fill(second, float.NegativeInfinity);
+                    Array.Clear(first);
+                    for (int x = 0; x < width; x++) invalid[x] = float.IsNaN(row[x]);
+                    for (int c = 1; c < classes; c++)
+                    {
+                        row = new ReadOnlySpan<float>((float*)planes + (long)c * plane + (long)y * width, width);
+                        for (int x = 0; x < width; x++)
+                        {
+                            float value = row[x];
+                            if (value > largest[x])
+                            {
+                                second[x] = largest[x];
+                                largest[x] = value;
+                                first[x] = c;
+                            }
+                            else if (value > second[x] || value == largest[x])
+                                second[x] = value;
+                            invalid[x] |= float.IsNaN(value);
+                        }
+                    }
+                    var output = new Span<int>((int*)ids + (long)y * width, width);
+                    for (int x = 0; x < width; x++)
+                        output[x] = invalid[x] || !float.IsFinite(largest[x]) || !(largest[x] - second[x] > Distinct) ? NearTie : first[x];
+                }
+            });
+        }
+    }
+
+    /// <summary>The marked pixels through softmax then argmax, as the reference: their logits gathered as rows [K, C].</summary>
+    private static void ResolveNearTies(ReadOnlySpan<float> logits, Span<int> prediction, int classes)
+    {
+        int plane = prediction.Length;
+        List<int> marked = [];
+        for (int p = 0; p < plane; p++)
+            if (prediction[p] == NearTie) marked.Add(p);
+        if (marked.Count == 0) return;
+        using Tensor rows = Tensor.Empty([marked.Count, classes]);
+        Span<float> values = rows.AsSpan<float>();
+        for (int k = 0; k < marked.Count; k++)
+            for (int c = 0; c < classes; c++)
+                values[k * classes + c] = logits[c * plane + marked[k]];
+        Softmax.Forward(rows, rows);
+        using Tensor ids = Tensor.Empty([marked.Count], DType.I32);
+        Kernels.Ops.Argmax.Forward(rows, ids);
+        ReadOnlySpan<int> resolved = ids.AsSpan<int>();
+        for (int k = 0; k < marked.Count; k++)
+            prediction[marked[k]] = resolved[k];
+    }
+
+    /// <summary>Softmax over the classes of every pixel, then the first maximum: the reference's way, on any device.</summary>
+    internal static Tensor SoftmaxArgmax(Tensor logits)
+    {
         int classes = logits.Size(0), height = logits.Size(1), width = logits.Size(2);
         using Tensor planes = logits.Reshape(classes, height * width);
         using Tensor transposed = planes.Transpose(0, 1);

@@ -40,6 +40,52 @@ public sealed class UpsamplingTests
         });
     }
 
+    /// <summary>
+    /// The CPU's one-pass argmax gives softmax-then-argmax's ids on pixels built to tie: logits on a coarse grid (exact
+    /// ties), pairs a few ulps or 1e-4 apart around the maximum, NaN, all −∞, +∞ and large magnitudes.
+    /// </summary>
+    [TestCase(21, 37, 53, 11)]
+    [TestCase(150, 9, 16, 12)]
+    [TestCase(2, 64, 64, 13)]
+    public void OnePassArgmaxGivesSoftmaxArgmaxIds(int classes, int height, int width, int seed)
+    {
+        var random = new Random(seed);
+        int plane = height * width;
+        float[] values = new float[classes * plane];
+        for (int p = 0; p < plane; p++)
+        {
+            int kind = random.Next(8);
+            float magnitude = kind == 7 ? 3e4f : 4f;
+            for (int c = 0; c < classes; c++)
+            {
+                float v = (float)(random.NextDouble() * 2 - 1) * magnitude;
+                values[c * plane + p] = kind switch
+                {
+                    0 => MathF.Round(v),                       // coarse grid: exact ties at the maximum are common
+                    1 => c % 3 == 0 ? 1.5f : v - 8,            // the maximum shared by every third class
+                    2 => c == 0 ? float.NaN : v,
+                    3 => float.NegativeInfinity,
+                    4 => c == classes - 1 ? float.PositiveInfinity : v,
+                    _ => v,
+                };
+            }
+            if (kind is 5 or 6)
+            {
+                // Two classes around the maximum, the higher id larger: a few ulps of 0.01 apart (5), whose exponentials
+                // round to the same 1.0, so softmax ties them and picks the lower id; or about the threshold apart (6).
+                int low = random.Next(classes - 1), high = low + 1 + random.Next(classes - low - 1);
+                float top = kind == 5 ? 0.01f : 10f, gap = kind == 5 ? 3 * (MathF.BitIncrement(top) - top) : 1.0001e-4f * (random.Next(2) + 0.5f);
+                for (int c = 0; c < classes; c++)
+                    values[c * plane + p] = MathF.Min(values[c * plane + p], top - 1);
+                values[low * plane + p] = top;
+                values[high * plane + p] = top + gap;
+            }
+        }
+        using Tensor logits = Tensor.FromSpan<float>(values, [classes, height, width]);
+        using Tensor fast = Upsampling.Argmax(logits), reference = Upsampling.SoftmaxArgmax(logits);
+        Assert.That(fast.AsSpan<int>().ToArray(), Is.EqualTo(reference.AsSpan<int>().ToArray()));
+    }
+
     [Test]
     public void AClassWinningOneHalfOfTheGridWinsThatHalfOfTheImage()
     {
