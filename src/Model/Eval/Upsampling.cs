@@ -1,3 +1,4 @@
+using System.Numerics;
 using ReClip.Kernels.Ops;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Threading;
@@ -95,19 +96,32 @@ public static class Upsampling
             ParallelRows.For(height, (long)classes * width, (start, end) =>
             {
                 float[] largest = new float[width], second = new float[width];
-                int[] first = new int[width];
-                bool[] invalid = new bool[width];
+                // Per pixel: the first class of the maximum, and -1 (all bits) once a NaN was seen.
+                int[] first = new int[width], nan = new int[width];
                 for (int y = start; y < end; y++)
                 {
                     var row = new ReadOnlySpan<float>((float*)planes + (long)y * width, width);
                     row.CopyTo(largest);
                     Array.Fill(second, float.NegativeInfinity);
                     Array.Clear(first);
-                    for (int x = 0; x < width; x++) invalid[x] = float.IsNaN(row[x]);
+                    for (int x = 0; x < width; x++) nan[x] = float.IsNaN(row[x]) ? -1 : 0;
                     for (int c = 1; c < classes; c++)
                     {
                         row = new ReadOnlySpan<float>((float*)planes + (long)c * plane + (long)y * width, width);
-                        for (int x = 0; x < width; x++)
+                        int x = 0;
+                        // Vectors of pixels: a greater value takes over (the old maximum becomes the runner-up), any
+                        // other raises the runner-up. NaN lanes are marked, whatever the selects did with them.
+                        for (; x <= width - Vector<float>.Count; x += Vector<float>.Count)
+                        {
+                            var value = new Vector<float>(row[x..]);
+                            var top = new Vector<float>(largest, x);
+                            Vector<int> greater = Vector.GreaterThan(value, top);
+                            Vector.ConditionalSelect(greater, top, Vector.Max(new Vector<float>(second, x), value)).CopyTo(second, x);
+                            Vector.ConditionalSelect(greater, value, top).CopyTo(largest, x);
+                            Vector.ConditionalSelect(greater, new Vector<int>(c), new Vector<int>(first, x)).CopyTo(first, x);
+                            Vector.BitwiseOr(new Vector<int>(nan, x), Vector.OnesComplement(Vector.Equals(value, value))).CopyTo(nan, x);
+                        }
+                        for (; x < width; x++)
                         {
                             float value = row[x];
                             if (value > largest[x])
@@ -118,12 +132,12 @@ public static class Upsampling
                             }
                             else if (value > second[x] || value == largest[x])
                                 second[x] = value;
-                            invalid[x] |= float.IsNaN(value);
+                            nan[x] |= float.IsNaN(value) ? -1 : 0;
                         }
                     }
                     var output = new Span<int>((int*)ids + (long)y * width, width);
                     for (int x = 0; x < width; x++)
-                        output[x] = invalid[x] || !float.IsFinite(largest[x]) || !(largest[x] - second[x] > Distinct) ? NearTie : first[x];
+                        output[x] = nan[x] != 0 || !float.IsFinite(largest[x]) || !(largest[x] - second[x] > Distinct) ? NearTie : first[x];
                 }
             });
         }
