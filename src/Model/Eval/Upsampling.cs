@@ -54,7 +54,7 @@ public static class Upsampling
         if (logits.Rank != 3)
             throw new TensorShapeException($"Upsampling.Argmax: logits {Shape.Format(logits.Shape)} are not [C, H, W]");
         int classes = logits.Size(0), height = logits.Size(1), width = logits.Size(2);
-        if (!logits.Device.IsCpu || !logits.IsContiguous || logits.DType != DType.F32)
+        if (classes == 0 || !logits.Device.IsCpu || !logits.IsContiguous || logits.DType != DType.F32)
             return SoftmaxArgmax(logits);
         Tensor prediction = Tensor.Empty([height, width], DType.I32);
         try
