@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# On the GPU machine (no .NET, PyTorch 2.11, CUDA 13), in one call: find the CUDA libraries, describe
-# the machine, run every kernel against the CPU reference (`reclip selfcheck --device cuda`), run the whole test
-# suite there (its GPU tests run instead of skipping), hold the
-# image tower on the GPU against the CPU, run the quick demo there (training with CUDA graphs), time the
-# towers against PyTorch on the same card, and write everything under $OUT (at most 8 files come back). Needs
-# tools/gpu/out/bundle.tar.xz from prepare.sh (carried with the working tree).
+# On the GPU machine (no .NET, PyTorch 2.11, CUDA 13), in one call: find the CUDA libraries, describe the machine,
+# run every kernel against the CPU reference (`reclip selfcheck --device cuda`), hold both towers on the GPU against
+# the CPU, run the quick demo there (training with CUDA graphs), time the image tower against PyTorch on the same
+# card, run the test classes that touch a GPU (their GPU tests run instead of skipping), and write everything under
+# $OUT (at most 8 files come back). Needs tools/gpu/out/bundle.tar.xz from prepare.sh (carried with the working tree).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${OUT:-$root/gpu-report}"
@@ -14,6 +13,8 @@ reclip="$bundle/reclip"
 log="$out/run.log"
 # Only a few files come back from $OUT: intermediates go to a scratch folder, the reports to $OUT.
 work="$(mktemp -d)"
+# The unpacked bundle (110 MB) goes when the run ends, so that tools/gpu/out can travel again as prepare.sh left it.
+trap 'rm -rf "$bundle" "$work"' EXIT
 exec > >(tee "$log") 2>&1
 
 step() { echo; echo "== $*"; }
