@@ -4,19 +4,9 @@ using ReClip.Runtime.Tensors;
 
 namespace ReClip.Kernels.Ops;
 
-/// <summary>The CUDA path of the patch embedding: the patches gathered by kernels/patchembedding.cu, then one cuBLAS GEMM with the weight.</summary>
+/// <summary>The CUDA half of the patch embedding: the patches gathered by kernels/patchembedding.cu (the GEMM after it is MatMul.Linear's).</summary>
 public static partial class PatchEmbedding
 {
-    private static void ForwardCuda(Tensor image, Tensor weight, Tensor tokens, int patches, int depth)
-    {
-        int device = DeviceTensors.Require("PatchEmbedding", image, weight, tokens);
-        using Tensor gathered = Tensor.Empty([patches, depth], DType.F32, tokens.Device);
-        GatherCuda(image, gathered, weight.Size(2));
-        int dim = weight.Size(0);
-        Cublas.Gemm(device, transposeA: false, transposeB: true, patches, dim, depth, 1,
-            DeviceTensors.Address(gathered), depth, DeviceTensors.Address(weight), depth, 0, DeviceTensors.Address(tokens), dim);
-    }
-
     /// <summary>The patches [B·h·w, Cin·P·P] of <paramref name="image"/>, in float32 or bfloat16 as <paramref name="gathered"/> holds them.</summary>
     private static void GatherCuda(Tensor image, Tensor gathered, int patch)
     {

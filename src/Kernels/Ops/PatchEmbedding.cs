@@ -1,5 +1,3 @@
-using System.Buffers;
-using ReClip.Kernels.Gemm;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Threading;
 
@@ -45,8 +43,11 @@ public static partial class PatchEmbedding
     }
 
     /// <summary>
-    /// tokens [B, h·w, D] = patches [B·h·w, Cin·P·P] · weightᵀ, the weight [D, Cin, P, P] read as [D, Cin·P·P]
-    /// (the GEMM's transposed B). The patches are gathered first (im2col, zeros for the padding).
+    /// tokens [B, h·w, D] = patches [B·h·w, Cin·P·P] · weightᵀ, the weight [D, Cin, P, P] read as [D, Cin·P·P]: the
+    /// patches are gathered (im2col, zeros for the padding), then go through
+    /// <see cref="MatMul.Linear(Tensor, Tensor, Tensor?, Tensor)"/> as a linear without bias. The weight may be bfloat16
+    /// (an image tower stored so on a GPU): the patches are then gathered in bfloat16 there (the pixels rounded as a
+    /// bfloat16 convolution takes them) for the tensor cores, and the linear's reference form rounds them on the CPU.
     /// </summary>
     public static void Forward(Tensor image, Tensor weight, Tensor tokens)
     {
@@ -59,59 +60,23 @@ public static partial class PatchEmbedding
         Shape.Require(op + " tokens", [batch, rows * columns, dim], tokens.Shape);
         int patches = batch * rows * columns, depth = channels * patch * patch;
         if (patches == 0 || dim == 0) return;
-        if (weight.DType == DType.BF16)
-        {
-            ForwardBFloat16(image, weight, tokens, patches, depth);
-            return;
-        }
-        if (!tokens.Device.IsCpu)
-        {
-            ForwardCuda(image, weight, tokens, patches, depth);
-            return;
-        }
-        OpGuard.Cpu(op, image, weight, tokens);
-        float[] gathered = ArrayPool<float>.Shared.Rent(patches * depth);
-        try
-        {
-            unsafe
-            {
-                fixed (float* pGathered = gathered)
-                {
-                    Gather(image.Pointer<float>(), pGathered, batch, channels, height, width, patch);
-                    Sgemm.Multiply(patches, dim, depth, 1, new GemmOperand(pGathered, depth, transposed: false),
-                        new GemmOperand(weight.Pointer<float>(), depth, transposed: true), 0, tokens.Pointer<float>(), dim);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(gathered);
-        }
-    }
-
-    /// <summary>
-    /// A bfloat16 weight (an image tower stored in bfloat16 on a GPU): the patches, gathered in bfloat16 on a GPU (the
-    /// pixels rounded as a bfloat16 convolution takes them), go through <see cref="MatMul.Linear(Tensor, Tensor, Tensor?, Tensor)"/>
-    /// as a linear without bias over weight [D, Cin·P·P]: on the tensor cores on a GPU, in its reference form on the CPU.
-    /// </summary>
-    private static void ForwardBFloat16(Tensor image, Tensor weight, Tensor tokens, int patches, int depth)
-    {
-        int dim = weight.Size(0), patch = weight.Size(2);
-        if (tokens.DType != DType.F32 || !weight.IsContiguous || image.Device != weight.Device || tokens.Device != weight.Device)
-            throw new ArgumentException($"PatchEmbedding: a bfloat16 weight {weight} must be contiguous, with float32 tokens {tokens} and the image {image} on its device");
-        using Tensor gathered = Tensor.Empty([patches, depth], image.Device.IsCpu ? DType.F32 : DType.BF16, image.Device);
+        if (weight.DType is not (DType.F32 or DType.BF16) || tokens.DType != DType.F32 || !weight.IsContiguous
+            || image.Device != weight.Device || tokens.Device != weight.Device)
+            throw new ArgumentException($"{op}: the weight {weight} (contiguous float32 or bfloat16), the float32 tokens {tokens} and the image {image} must share a device");
+        DType patchType = weight.DType == DType.BF16 && !image.Device.IsCpu ? DType.BF16 : DType.F32;
+        using Tensor gathered = Tensor.Empty([patches, depth], patchType, image.Device);
         if (image.Device.IsCpu)
         {
-            OpGuard.Cpu("PatchEmbedding", image);
+            OpGuard.Cpu(op, image);
             unsafe
             {
-                Gather(image.Pointer<float>(), gathered.Pointer<float>(), image.Size(0), image.Size(1), image.Size(2), image.Size(3), patch);
+                Gather(image.Pointer<float>(), gathered.Pointer<float>(), batch, channels, height, width, patch);
             }
         }
         else
             GatherCuda(image, gathered, patch);
-        using Tensor matrix = weight.Reshape(dim, depth), rows = tokens.Reshape(patches, dim);
-        MatMul.Linear(gathered, matrix, null, rows);
+        using Tensor matrix = weight.Reshape(dim, depth), flat = tokens.Reshape(patches, dim);
+        MatMul.Linear(gathered, matrix, null, flat);
     }
 
     /// <summary>im2col for non-overlapping patches: row (b, py, px) holds the patch in the weight's (c, ky, kx) order.</summary>

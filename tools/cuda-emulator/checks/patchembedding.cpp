@@ -1,4 +1,4 @@
-// kernels/patchembedding.cu and the GEMM PatchEmbedding.Cuda.cs runs after it (check.h's cuBLAS stand-in), against
+// kernels/patchembedding.cu and the GEMM after it (PatchEmbedding.Forward runs MatMul.Linear; check.h's cuBLAS stand-in), against
 // the patch convolution written out in double, with images that are and are not multiples of the patch; the bfloat16
 // gather against the float32 one rounded, element for element.
 #include "check.h"
