@@ -39,12 +39,7 @@ public sealed class TrainCommandTests
     /// <summary>A training process to stop from outside, its stdout drained so that it never blocks.</summary>
     private System.Diagnostics.Process StartTraining(string[] arguments)
     {
-        string[] command = [.. ReclipProcess.CliCommand, .. CommonArguments, .. arguments];
-        var start = new System.Diagnostics.ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.Environment["RECLIP_CACHE"] = Path.Combine(folder, "cache");
-        foreach (string argument in command.Skip(1))
-            start.ArgumentList.Add(argument);
-        var process = System.Diagnostics.Process.Start(start)!;
+        var process = ReclipProcess.Start(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") }, [.. CommonArguments, .. arguments]);
         _ = process.StandardOutput.ReadToEndAsync();
         return process;
     }

@@ -26,13 +26,16 @@ public static class ReclipProcess
     /// How the CLI starts: `dotnet reclip.dll` beside a built test assembly; its own host where the tests were published
     /// self-contained with it (tools/gpu/prepare.sh, for a machine without .NET), the runtime in the same folder.
     /// </summary>
-    public static string[] CliCommand =>
+    private static string[] CliCommand =>
         File.Exists(Path.Combine(AppContext.BaseDirectory, "libcoreclr.so"))
             ? [Path.Combine(AppContext.BaseDirectory, "reclip")]
             : ["dotnet", Path.Combine(AppContext.BaseDirectory, "reclip.dll")];
 
-    /// <summary>Starts the CLI with its arguments, behind <paramref name="prefix"/> (a wrapper command, or none).</summary>
-    private static Result Launch(string[] prefix, IReadOnlyDictionary<string, string> environment, string[] arguments)
+    /// <summary>
+    /// Starts the CLI with its arguments, behind <paramref name="prefix"/> (a wrapper command, or none), its output and
+    /// errors redirected for the caller to drain, <paramref name="environment"/> added to this process's.
+    /// </summary>
+    public static Process Start(IReadOnlyDictionary<string, string> environment, string[] arguments, params string[] prefix)
     {
         string[] command = [.. prefix, .. CliCommand, .. arguments];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -40,7 +43,13 @@ public static class ReclipProcess
             start.Environment[name] = value;
         foreach (string part in command.Skip(1))
             start.ArgumentList.Add(part);
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command[0]}");
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {command[0]}");
+    }
+
+    /// <summary>Runs the CLI to its end (see <see cref="Start"/>), sampling its memory.</summary>
+    private static Result Launch(string[] prefix, IReadOnlyDictionary<string, string> environment, string[] arguments)
+    {
+        using Process process = Start(environment, arguments, prefix);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         long peak = 0;
