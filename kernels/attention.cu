@@ -11,19 +11,25 @@
 // one per block of query rows (D, then dq), one per block of key rows (dk and dv), each recomputing the tile's
 // probabilities. Sums over shared keys (a prompt prefix, keys shared by the batch) are split among a fixed number of
 // blocks that each walk their query batches in order, then added in a fixed order: deterministic.
-// 256 threads per block: 8 per query (or key) row, each owning 4 of the tile's 32 columns of scores and 8 of
-// the row's ≤ 64 features. Shared rows are padded to 65 floats, so the 8 threads of a group reading 8 rows'
-// same feature hit 8 different banks. Head dims up to 64: CLIP's are all 64 (width/64 heads).
+// These kernels serve what kernels/attention64*.cu do not: the Reference prompt's text tower in training (its 74
+// shared positions, then each class's 3 own positions after them: tiles with 3 live rows of 32) and head dims other
+// than 64. 256 threads, 8 warps. Scores: warp w owns the tile's query rows w, w + 8, w + 16, w + 24 and lane c the
+// tile's key c, so a lane's scores share every key feature it loads (5 shared loads for 4 products, not 8), and a
+// tile's few live rows go to different warps, each with short dependency chains, where 8 threads per row left one
+// warp doing every live row's work in series. Products with a tile of rows (o += P·V, dq += dS·K, dk += dSᵀ·Q,
+// dv += Pᵀ·dO): lane l owns features l and l + 32. Rows past the last query or key row are skipped, not masked.
+// Shared rows are padded to 65 floats, so lane c reading feature d of key row c hits bank (c + d) mod 32: no two
+// lanes alike. Head dims up to 64: CLIP's are all 64 (width/64 heads).
 
 #include "warp.cuh"
 
 #define TILE 32
+#define WARPS 8
+#define THREADS (WARPS * 32)
+#define ROWS_PER_WARP (TILE / WARPS)
 #define MAX_HEAD_DIM 64
 #define STRIDE (MAX_HEAD_DIM + 1)
-#define ROW_THREADS 8
-#define THREADS (TILE * ROW_THREADS)
-#define FEATURES_PER_THREAD (MAX_HEAD_DIM / ROW_THREADS)
-#define SCORES_PER_THREAD (TILE / ROW_THREADS)
+#define FEATURES_PER_LANE (MAX_HEAD_DIM / 32)
 #define MINUS_INFINITY __int_as_float(0xff800000)
 
 // Token rows of one operand: element (b, t, column) at data + b·batch + t·row + column (strided views of qkv).
@@ -66,26 +72,49 @@ __device__ __forceinline__ Sequence plain(Rows x)
     return Sequence { x, x, 0 };
 }
 
-__device__ __forceinline__ float dot_rows(const float* a, const float* b, int head_dim)
+// How many of a tile's first `count` rows warp w owns: rows w, w + WARPS, … below count.
+__device__ __forceinline__ int warp_rows(int count, int warp)
 {
-    float dot = 0.0f;
-    for (int d = 0; d < head_dim; d++)
-        dot += a[d] * b[d];
-    return dot;
+    return count > warp ? (count - warp + WARPS - 1) / WARPS : 0;
 }
 
-// accumulator[e] += Σ_c weights[c] · rows[c][part + 8e]: one row of a score tile times a tile of key or value rows,
-// over the features this thread owns.
-__device__ __forceinline__ void accumulate_rows(float* accumulator, const float* weights, const float (*rows)[STRIDE], int part, int head_dim)
+// scores[u] = Σ_d a[warp + WARPS·u][d] · b[lane][d] for the warp's first `rows` rows of a: each feature of b's row
+// is loaded once for all of them, each of a's is one address for the whole warp.
+__device__ __forceinline__ void row_scores(float* scores, const float (*a)[STRIDE], const float (*b)[STRIDE], int warp, int lane, int rows, int head_dim)
 {
-    for (int c = 0; c < TILE; c++)
+    for (int u = 0; u < ROWS_PER_WARP; u++) scores[u] = 0.0f;
+    for (int d = 0; d < head_dim; d++)
     {
-        float weight = weights[c];
-        for (int e = 0; e < FEATURES_PER_THREAD; e++)
-        {
-            int d = part + ROW_THREADS * e;
-            if (d < head_dim) accumulator[e] += weight * rows[c][d];
-        }
+        float x = b[lane][d];
+#pragma unroll
+        for (int u = 0; u < ROWS_PER_WARP; u++)
+            if (u < rows) scores[u] += a[warp + WARPS * u][d] * x;
+    }
+}
+
+// The features lane and lane + 32 of a shared row (0 past head_dim).
+__device__ __forceinline__ void lane_features(float* x, const float* row, int lane, int head_dim)
+{
+    for (int e = 0; e < FEATURES_PER_LANE; e++)
+        x[e] = lane + 32 * e < head_dim ? row[lane + 32 * e] : 0.0f;
+}
+
+// accumulator[u][e] += Σ_{c < count} weights[warp + WARPS·u][c] · rows[c][lane + 32e]: the warp's rows of a score
+// tile times a tile of key or value rows, over the features the lane owns.
+__device__ __forceinline__ void accumulate_rows(float (*accumulator)[FEATURES_PER_LANE], const float (*weights)[TILE + 1], const float (*rows)[STRIDE],
+    int warp, int lane, int row_count, int count, int head_dim)
+{
+    for (int c = 0; c < count; c++)
+    {
+        float x[FEATURES_PER_LANE];
+        lane_features(x, rows[c], lane, head_dim);
+#pragma unroll
+        for (int u = 0; u < ROWS_PER_WARP; u++)
+            if (u < row_count)
+            {
+                float weight = weights[warp + WARPS * u][c];
+                for (int e = 0; e < FEATURES_PER_LANE; e++) accumulator[u][e] += weight * x[e];
+            }
     }
 }
 
@@ -95,23 +124,22 @@ __device__ __forceinline__ int visible_keys(int i, int prefix_length, int key_le
     return causal ? prefix_length + query_offset + i + 1 : prefix_length + key_length;
 }
 
-// What the kernels over a tile of query rows derive from their launch: the key and value sequences of the batch, their
-// length, how many keys the thread's query row sees (0 past the last row) and how many the tile's last row sees.
+// What the kernels over a tile of query rows derive from their launch: the key and value sequences of the batch,
+// their length, and how many keys the tile's last row sees.
 struct QueryTile
 {
     Sequence keys, values;
-    int total, visible, tile_keys;
+    int total, tile_keys;
 };
 
 __device__ __forceinline__ QueryTile query_tile(const float* k, const float* v, long long kv_batch, long long kv_row,
-    const float* prefix_k, const float* prefix_v, long long prefix_row, int prefix_length, int first, int i, int query_length,
+    const float* prefix_k, const float* prefix_v, long long prefix_row, int prefix_length, int first, int query_length,
     int key_length, int causal, int query_offset)
 {
     QueryTile tile;
     tile.keys = { { k, kv_batch, kv_row }, { prefix_k, 0, prefix_row }, prefix_length };
     tile.values = { { v, kv_batch, kv_row }, { prefix_v, 0, prefix_row }, prefix_length };
     tile.total = prefix_length + key_length;
-    tile.visible = i < query_length ? visible_keys(i, prefix_length, key_length, causal, query_offset) : 0;
     int last = min(first + TILE, query_length) - 1;
     tile.tile_keys = min(tile.total, visible_keys(last, prefix_length, key_length, causal, query_offset));
     return tile;
@@ -126,49 +154,56 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
 {
     __shared__ float queries[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE], probabilities[TILE][TILE + 1];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim;
-    int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS, i = first + r;
-    QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, i, query_length, key_length,
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, rows = warp_rows(query_length - first, warp);
+    QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, query_length, key_length,
         causal, query_offset);
 
     load_rows(queries, plain(Rows { q, q_batch, q_row }), b, first, query_length, column, head_dim, scale);
-    float running_max = MINUS_INFINITY, running_sum = 0.0f, accumulator[FEATURES_PER_THREAD];
-    for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] = 0.0f;
+    float running_max[ROWS_PER_WARP], running_sum[ROWS_PER_WARP], accumulator[ROWS_PER_WARP][FEATURES_PER_LANE];
+    for (int u = 0; u < ROWS_PER_WARP; u++)
+    {
+        running_max[u] = MINUS_INFINITY;
+        running_sum[u] = 0.0f;
+        for (int e = 0; e < FEATURES_PER_LANE; e++) accumulator[u][e] = 0.0f;
+    }
     for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)
     {
         __syncthreads();
         load_rows(keys, tile.keys, b, first_key, tile.total, column, head_dim, 1.0f);
         load_rows(values, tile.values, b, first_key, tile.total, column, head_dim, 1.0f);
         __syncthreads();
-        float scores[SCORES_PER_THREAD], tile_max = MINUS_INFINITY;
-        for (int u = 0; u < SCORES_PER_THREAD; u++)
+        int j = first_key + lane;
+        float scores[ROWS_PER_WARP];
+        row_scores(scores, queries, keys, warp, lane, rows, head_dim);
+#pragma unroll
+        for (int u = 0; u < ROWS_PER_WARP; u++)
         {
-            int c = part + ROW_THREADS * u;
-            scores[u] = first_key + c < tile.visible ? dot_rows(queries[r], keys[c], head_dim) : MINUS_INFINITY;
-            tile_max = fmaxf(tile_max, scores[u]);
+            if (u >= rows) continue;
+            int r = warp + WARPS * u;
+            float score = j < visible_keys(first + r, prefix_length, key_length, causal, query_offset) ? scores[u] : MINUS_INFINITY;
+            float new_max = fmaxf(running_max[u], warp_max(score));
+            // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
+            float correction = new_max == MINUS_INFINITY ? 1.0f : expf(running_max[u] - new_max);
+            float p = score == MINUS_INFINITY ? 0.0f : expf(score - new_max);
+            probabilities[r][lane] = p;
+            running_sum[u] = running_sum[u] * correction + warp_sum(p);
+            running_max[u] = new_max;
+            for (int e = 0; e < FEATURES_PER_LANE; e++) accumulator[u][e] *= correction;
         }
-        float new_max = fmaxf(running_max, lanes_max(tile_max, ROW_THREADS));
-        // A row with no visible key yet keeps max −inf: nothing to rescale, and every exponential is 0.
-        float correction = new_max == MINUS_INFINITY ? 1.0f : expf(running_max - new_max), sum = 0.0f;
-        for (int u = 0; u < SCORES_PER_THREAD; u++)
-        {
-            float p = scores[u] == MINUS_INFINITY ? 0.0f : expf(scores[u] - new_max);
-            probabilities[r][part + ROW_THREADS * u] = p;
-            sum += p;
-        }
-        running_sum = running_sum * correction + lanes_sum(sum, ROW_THREADS);
-        running_max = new_max;
-        for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] *= correction;
-        __syncthreads();
-        accumulate_rows(accumulator, probabilities[r], values, part, head_dim);
+        // The products read the warp's own rows of probabilities only.
+        __syncwarp();
+        accumulate_rows(accumulator, probabilities, values, warp, lane, rows, min(TILE, tile.tile_keys - first_key), head_dim);
     }
-    if (i >= query_length) return;
-    float* out = o + ((long long)b * query_length + i) * heads * head_dim + column;
-    for (int e = 0; e < FEATURES_PER_THREAD; e++)
+#pragma unroll
+    for (int u = 0; u < ROWS_PER_WARP; u++)
     {
-        int d = part + ROW_THREADS * e;
-        if (d < head_dim) out[d] = accumulator[e] / running_sum;
+        if (u >= rows) continue;
+        int i = first + warp + WARPS * u;
+        float* out = o + ((long long)b * query_length + i) * heads * head_dim + column;
+        for (int e = 0; e < FEATURES_PER_LANE; e++)
+            if (lane + 32 * e < head_dim) out[lane + 32 * e] = accumulator[u][e] / running_sum[u];
+        if (lse && lane == 0) lse[((long long)b * heads + h) * query_length + i] = running_max[u] + logf(running_sum[u]);
     }
-    if (lse && part == 0) lse[((long long)b * heads + h) * query_length + i] = running_max + logf(running_sum);
 }
 
 // Grid (query tiles, heads, batch): D = Σ_j P·dP per query row into delta [B, H, Tq] (first pass over the keys),
@@ -181,46 +216,61 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
 {
     __shared__ float queries[TILE][STRIDE], gradients[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE], score_gradients[TILE][TILE + 1];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim, width = heads * head_dim;
-    int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS, i = first + r;
-    QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, i, query_length, key_length,
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, rows = warp_rows(query_length - first, warp);
+    QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, query_length, key_length,
         causal, query_offset);
-    long long statistic = ((long long)b * heads + h) * query_length + i;
-    float row_lse = i < query_length ? lse[statistic] : 0.0f;
+    long long statistics = ((long long)b * heads + h) * query_length + first + warp;
+    float row_lse[ROWS_PER_WARP], row_delta[ROWS_PER_WARP], accumulator[ROWS_PER_WARP][FEATURES_PER_LANE];
+#pragma unroll
+    for (int u = 0; u < ROWS_PER_WARP; u++)
+    {
+        row_lse[u] = u < rows ? lse[statistics + WARPS * u] : 0.0f;
+        row_delta[u] = 0.0f;
+        for (int e = 0; e < FEATURES_PER_LANE; e++) accumulator[u][e] = 0.0f;
+    }
 
     load_rows(queries, plain(Rows { q, q_batch, q_row }), b, first, query_length, column, head_dim, scale);
     load_rows(gradients, plain(Rows { d_out, (long long)query_length * width, width }), b, first, query_length, column, head_dim, 1.0f);
-    float row_delta = 0.0f, accumulator[FEATURES_PER_THREAD];
-    for (int e = 0; e < FEATURES_PER_THREAD; e++) accumulator[e] = 0.0f;
     for (int pass = 0; pass < 2; pass++)
     {
-        float delta_part = 0.0f;
+        float delta_part[ROWS_PER_WARP] = {};
         for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)
         {
             __syncthreads();
             load_rows(keys, tile.keys, b, first_key, tile.total, column, head_dim, 1.0f);
             load_rows(values, tile.values, b, first_key, tile.total, column, head_dim, 1.0f);
             __syncthreads();
-            for (int u = 0; u < SCORES_PER_THREAD; u++)
+            int j = first_key + lane;
+            float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
+            row_scores(scores, queries, keys, warp, lane, rows, head_dim);
+            row_scores(products, gradients, values, warp, lane, rows, head_dim);
+#pragma unroll
+            for (int u = 0; u < ROWS_PER_WARP; u++)
             {
-                int c = part + ROW_THREADS * u;
-                float p = first_key + c < tile.visible ? expf(dot_rows(queries[r], keys[c], head_dim) - row_lse) : 0.0f;
-                float dp = dot_rows(gradients[r], values[c], head_dim);
-                if (pass == 0) delta_part += p * dp;
-                else score_gradients[r][c] = p * (dp - row_delta);
+                if (u >= rows) continue;
+                int r = warp + WARPS * u;
+                bool seen = j < visible_keys(first + r, prefix_length, key_length, causal, query_offset);
+                float p = seen ? expf(scores[u] - row_lse[u]) : 0.0f;
+                if (pass == 0) delta_part[u] += seen ? p * products[u] : 0.0f;
+                else score_gradients[r][lane] = seen ? p * (products[u] - row_delta[u]) : 0.0f;
             }
             if (pass == 0) continue;
-            __syncthreads();
-            accumulate_rows(accumulator, score_gradients[r], keys, part, head_dim);
+            __syncwarp();
+            accumulate_rows(accumulator, score_gradients, keys, warp, lane, rows, min(TILE, tile.tile_keys - first_key), head_dim);
         }
-        if (pass == 0) row_delta = lanes_sum(delta_part, ROW_THREADS);
+#pragma unroll
+        for (int u = 0; u < ROWS_PER_WARP; u++)
+            if (pass == 0 && u < rows) row_delta[u] = warp_sum(delta_part[u]);
     }
-    if (i >= query_length) return;
-    if (part == 0) delta[statistic] = row_delta;
-    float* out = dq + b * dq_batch + i * dq_row + column;
-    for (int e = 0; e < FEATURES_PER_THREAD; e++)
+#pragma unroll
+    for (int u = 0; u < ROWS_PER_WARP; u++)
     {
-        int d = part + ROW_THREADS * e;
-        if (d < head_dim) out[d] = scale * accumulator[e];
+        if (u >= rows) continue;
+        int i = first + warp + WARPS * u;
+        if (lane == 0) delta[statistics + WARPS * u] = row_delta[u];
+        float* out = dq + b * dq_batch + i * dq_row + column;
+        for (int e = 0; e < FEATURES_PER_LANE; e++)
+            if (lane + 32 * e < head_dim) out[lane + 32 * e] = scale * accumulator[u][e];
     }
 }
 
@@ -241,16 +291,16 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
     __shared__ float keys[TILE][STRIDE], values[TILE][STRIDE], queries[TILE][STRIDE], gradients[TILE][STRIDE];
     __shared__ float probabilities[TILE][TILE + 1], score_gradients[TILE][TILE + 1], row_lse[TILE], row_delta[TILE];
     int h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim, width = heads * head_dim;
-    int r = threadIdx.x / ROW_THREADS, part = threadIdx.x % ROW_THREADS;
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, key_rows = warp_rows(segment_length - first, warp);
     int key_batch = groups ? 0 : blockIdx.z, slot = blockIdx.z;
+    bool key_exists = first + lane < segment_length;
     Rows segment_keys = { k, kv_batch, kv_row }, segment_values = { v, kv_batch, kv_row };
     load_rows(keys, plain(segment_keys), key_batch, first, segment_length, column, head_dim, 1.0f);
     load_rows(values, plain(segment_values), key_batch, first, segment_length, column, head_dim, 1.0f);
     // With the causal mask the first key of the tile (position segment_start + first) is seen from query
     // position − prefix_length − query_offset on; earlier query tiles are skipped.
     int first_query = causal ? max(0, segment_start + first - prefix_length - query_offset) / TILE * TILE : 0;
-    float key_gradient[FEATURES_PER_THREAD], value_gradient[FEATURES_PER_THREAD];
-    for (int e = 0; e < FEATURES_PER_THREAD; e++) key_gradient[e] = value_gradient[e] = 0.0f;
+    float key_gradient[ROWS_PER_WARP][FEATURES_PER_LANE] = {}, value_gradient[ROWS_PER_WARP][FEATURES_PER_LANE] = {};
     for (int qb = slot; qb < (groups ? batch : slot + 1); qb += groups ? groups : 1)
         for (int first_row = first_query; first_row < query_length; first_row += TILE)
         {
@@ -265,41 +315,55 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
                 row_delta[threadIdx.x] = i < query_length ? delta[statistic] : 0.0f;
             }
             __syncthreads();
-            int i = first_row + r;
-            int visible = i < query_length ? visible_keys(i, prefix_length, key_length, causal, query_offset) : 0;
-            for (int u = 0; u < SCORES_PER_THREAD; u++)
+            int row_count = min(TILE, query_length - first_row), rows = warp_rows(row_count, warp);
+            float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
+            row_scores(scores, queries, keys, warp, lane, rows, head_dim);
+            row_scores(products, gradients, values, warp, lane, rows, head_dim);
+#pragma unroll
+            for (int u = 0; u < ROWS_PER_WARP; u++)
             {
-                int c = part + ROW_THREADS * u;
-                bool seen = first + c < segment_length && segment_start + first + c < visible;
-                float p = seen ? expf(scale * dot_rows(queries[r], keys[c], head_dim) - row_lse[r]) : 0.0f;
-                probabilities[r][c] = p;
-                score_gradients[r][c] = seen ? p * (dot_rows(gradients[r], values[c], head_dim) - row_delta[r]) : 0.0f;
+                if (u >= rows) continue;
+                int r = warp + WARPS * u;
+                bool seen = key_exists && segment_start + first + lane < visible_keys(first_row + r, prefix_length, key_length, causal, query_offset);
+                float p = seen ? expf(scale * scores[u] - row_lse[r]) : 0.0f;
+                probabilities[r][lane] = p;
+                score_gradients[r][lane] = seen ? p * (products[u] - row_delta[r]) : 0.0f;
             }
             __syncthreads();
-            // Now thread group r owns key row r of the tile: sums over the tile's 32 query rows.
-            for (int row = 0; row < TILE; row++)
+            // Now warp w owns key rows w, w + 8, …: sums over the tile's query rows.
+            if (key_rows == 0) continue;
+            for (int r = 0; r < row_count; r++)
             {
-                float p = probabilities[row][r], ds = score_gradients[row][r];
-                for (int e = 0; e < FEATURES_PER_THREAD; e++)
+                float query[FEATURES_PER_LANE], gradient[FEATURES_PER_LANE];
+                lane_features(query, queries[r], lane, head_dim);
+                lane_features(gradient, gradients[r], lane, head_dim);
+#pragma unroll
+                for (int u = 0; u < ROWS_PER_WARP; u++)
                 {
-                    int d = part + ROW_THREADS * e;
-                    if (d < head_dim)
+                    if (u >= key_rows) continue;
+                    float p = probabilities[r][warp + WARPS * u], ds = score_gradients[r][warp + WARPS * u];
+                    for (int e = 0; e < FEATURES_PER_LANE; e++)
                     {
-                        value_gradient[e] += p * gradients[row][d];
-                        key_gradient[e] += ds * queries[row][d];
+                        value_gradient[u][e] += p * gradient[e];
+                        key_gradient[u][e] += ds * query[e];
                     }
                 }
             }
         }
-    if (first + r >= segment_length) return;
-    float* key_out = dk + slot * dkv_batch + (first + r) * dkv_row + column;
-    float* value_out = dv + slot * dkv_batch + (first + r) * dkv_row + column;
-    for (int e = 0; e < FEATURES_PER_THREAD; e++)
+#pragma unroll
+    for (int u = 0; u < ROWS_PER_WARP; u++)
     {
-        int d = part + ROW_THREADS * e;
-        if (d >= head_dim) continue;
-        key_out[d] = (accumulate ? key_out[d] : 0.0f) + scale * key_gradient[e];
-        value_out[d] = (accumulate ? value_out[d] : 0.0f) + value_gradient[e];
+        if (u >= key_rows) continue;
+        int row = first + warp + WARPS * u;
+        float* key_out = dk + slot * dkv_batch + row * dkv_row + column;
+        float* value_out = dv + slot * dkv_batch + row * dkv_row + column;
+        for (int e = 0; e < FEATURES_PER_LANE; e++)
+        {
+            int d = lane + 32 * e;
+            if (d >= head_dim) continue;
+            key_out[d] = (accumulate ? key_out[d] : 0.0f) + scale * key_gradient[u][e];
+            value_out[d] = (accumulate ? value_out[d] : 0.0f) + value_gradient[u][e];
+        }
     }
 }
 

@@ -73,6 +73,7 @@ using std::max;
 using std::min;
 
 inline void __syncthreads() { emulator::block_barrier->arrive_and_wait(); }
+inline void __syncwarp(unsigned = 0xffffffffu) { emulator::warp_barriers[emulator::thread_rank() / 32]->arrive_and_wait(); }
 template <typename T> T __shfl_xor_sync(unsigned, T value, int mask) { return emulator::exchange(value, (emulator::thread_rank() % 32) ^ mask); }
 template <typename T> T __shfl_sync(unsigned, T value, int lane) { return emulator::exchange(value, lane); }
 template <typename T> T __shfl_down_sync(unsigned, T value, int delta) { return emulator::exchange(value, emulator::thread_rank() % 32 + delta); }
