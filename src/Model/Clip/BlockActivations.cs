@@ -7,8 +7,8 @@ namespace ReClip.Model.Clip;
 /// activation visible). For x [B, T, D]: the block input and the middle residual stream (LayerNorm inputs),
 /// both LayerNorms' statistics [B·T], the packed qkv [B, T, 3D] and attention's logsumexp [B, H, T]
 /// (attention recomputes its probabilities from them), and the MLP pre-activation [B, T, 4D] (QuickGELU's input).
-/// About 10·T·D floats per block and sequence. For the last positions of a shared-prefix prompt (spec §2.2)
-/// the qkv rows are the sequences' own; the prefix's are in the prefix block's activations.
+/// About 10·T·D floats per block and sequence. A shared-prefix prompt's stacked rows (<see cref="PromptRows"/>) are
+/// one sequence of P + C·S rows here; its logsumexp buffer holds the prefix's and the classes' parts.
 /// </summary>
 public sealed class BlockActivations(int batch, int tokens, int width, int heads, Device device) : IDisposable
 {

@@ -18,17 +18,37 @@ public static class ResidualBlock
     /// <summary>The ReCLIP++ override for ln_1/ln_2 of every visual block (spec §4.2).</summary>
     public const float MaskClipVisualEps = 1e-6f;
 
+    /// <summary>The attention step of a block: packed qkv [B, T, 3D] into o [B, T, D], with its logsumexp when one is kept.</summary>
+    internal delegate void AttentionStep(Tensor qkv, Tensor o, Tensor? logsumexp);
+
+    /// <summary>The input gradients of an <see cref="AttentionStep"/>: dqkv [B, T, 3D] from dy (d o) and the saved qkv and logsumexp.</summary>
+    internal delegate void AttentionGradient(Tensor dy, Tensor qkv, Tensor logsumexp, Tensor dqkv);
+
     /// <summary>
-    /// x [B, T, D] ← block(x), in place. <paramref name="qkv"/> [B, T, 3D], when given, is used as the
-    /// packed in-projection buffer and so keeps the keys and values (the shared prompt prefix, spec §2.2).
-    /// <paramref name="save"/>, when given, receives what <see cref="Backward"/> needs.
+    /// x [B, T, D] ← block(x), in place, attending within each sequence. <paramref name="save"/>, when given, receives
+    /// what <see cref="Backward(TransformerBlockWeights, BlockActivations, Tensor, bool)"/> needs.
     /// </summary>
-    public static void Forward(TransformerBlockWeights w, Tensor x, bool causal, float eps, Tensor? qkv = null, BlockActivations? save = null)
+    public static void Forward(TransformerBlockWeights w, Tensor x, bool causal, float eps, BlockActivations? save = null)
     {
-        int batch = x.Size(0), tokens = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
+        int width = x.Size(2), heads = width / ClipConfig.HeadWidth;
+        AttentionPrecision precision = AttentionPrecisionOf(w);
+        Forward(w, x, eps, save, (qkv, o, logsumexp) =>
+        {
+            using QkvViews views = new(qkv, width);
+            Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: logsumexp, precision: precision);
+        });
+    }
+
+    /// <summary>
+    /// The block with its attention step given (<see cref="SharedPrefixAttention"/> for a shared-prefix prompt's stacked
+    /// rows); everything else treats each row on its own.
+    /// </summary>
+    internal static void Forward(TransformerBlockWeights w, Tensor x, float eps, BlockActivations? save, AttentionStep attention)
+    {
+        int batch = x.Size(0), tokens = x.Size(1), width = x.Size(2);
         using Tensor y = Tensor.Empty([batch, tokens, width], DType.F32, x.Device);
-        // q, k and v only feed the attention: bfloat16 in a bfloat16 block, unless they are kept for a backward or a prefix.
-        Tensor packed = save?.Qkv ?? qkv ?? Tensor.Empty([batch, tokens, 3 * width], LinearInput.TypeFor(w), x.Device);
+        // q, k and v only feed the attention: bfloat16 in a bfloat16 block, unless they are kept for a backward.
+        Tensor packed = save?.Qkv ?? Tensor.Empty([batch, tokens, 3 * width], LinearInput.TypeFor(w), x.Device);
         try
         {
             save?.Input.CopyFrom(x);
@@ -38,48 +58,21 @@ public static class ResidualBlock
                 Linear.Forward(normed.Tensor, w.InProjWeight, w.InProjBias, packed);
             }
             using (Tensor o = Tensor.Empty([batch, tokens, width], LinearInput.TypeFor(w), x.Device))
-            using (QkvViews views = new(packed, width))
             {
-                Attention.Forward(views.Q, views.K, views.V, o, heads, causal, logsumexp: save?.LogSumExp, precision: AttentionPrecisionOf(w));
+                attention(packed, o, save?.LogSumExp);
                 Linear.ForwardAdding(o, w.OutProjWeight, w.OutProjBias, x, y);
             }
-            if (save is not null && qkv is not null) qkv.CopyFrom(save.Qkv);
             Mlp(w, x, y, eps, save);
         }
         finally
         {
-            if (packed != qkv && packed != save?.Qkv) packed.Dispose();
+            if (packed != save?.Qkv) packed.Dispose();
         }
     }
 
     /// <summary>A block whose linears run in bfloat16 (weights stored so, <see cref="ClipWeights.ToDevice"/>) runs its attention so too.</summary>
     private static AttentionPrecision AttentionPrecisionOf(TransformerBlockWeights w) =>
         w.LinearsInBFloat16 ? AttentionPrecision.BFloat16 : AttentionPrecision.Float32;
-
-    /// <summary>
-    /// The last S positions of C sequences whose first P positions are shared (spec §2.2/§14): x [C, S, D] in
-    /// place, attending causally to the shared prefix's keys and values (<paramref name="prefixQkv"/> [1, P, 3D],
-    /// this layer's packed qkv from the prefix's own forward) and to their own, through
-    /// <see cref="Attention.ForwardAfterPrefix"/> (no per-class copy of the prefix).
-    /// <paramref name="save"/> receives what <see cref="Backward"/> needs; its qkv holds the classes' own rows only.
-    /// </summary>
-    public static void ForwardAfterPrefix(TransformerBlockWeights w, Tensor x, Tensor prefixQkv, float eps, BlockActivations? save = null)
-    {
-        int classes = x.Size(0), suffix = x.Size(1), width = x.Size(2), heads = width / ClipConfig.HeadWidth;
-        using Tensor y = Tensor.Empty([classes, suffix, width], DType.F32, x.Device);
-        using Tensor? owned = save is null ? Tensor.Empty([classes, suffix, 3 * width], DType.F32, x.Device) : null;
-        Tensor own = save?.Qkv ?? owned!;
-        save?.Input.CopyFrom(x);
-        LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, y, eps, save?.Ln1Mean, save?.Ln1Rstd);
-        Linear.Forward(y, w.InProjWeight, w.InProjBias, own);
-        using (Tensor o = Tensor.Empty([classes, suffix, width], DType.F32, x.Device))
-        using (QkvViews mine = new(own, width), shared = new(prefixQkv, width))
-        {
-            Attention.ForwardAfterPrefix(mine.Q, mine.K, mine.V, shared.K, shared.V, o, heads, save?.LogSumExp);
-            Linear.ForwardAdding(o, w.OutProjWeight, w.OutProjBias, x, y);
-        }
-        Mlp(w, x, y, eps, save);
-    }
 
     /// <summary>
     /// x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape. In a bfloat16 block the hidden activations
@@ -107,18 +100,22 @@ public static class ResidualBlock
 
     /// <summary>
     /// d(block input) from d(block output), in place in <paramref name="dx"/> [B, T, D], from the saved forward.
-    /// Input gradients only: the weights are frozen. For the last positions of a shared-prefix prompt
-    /// (<see cref="ForwardAfterPrefix"/>), <paramref name="prefixQkv"/> is the prefix's saved qkv [1, P, 3D] of this layer
-    /// and the gradients of its keys and values are summed over the batch into <paramref name="prefixQkvGradient"/>
-    /// (added to). <paramref name="extraQkvGradient"/> [B, T, 3D], when given, is added to this block's own qkv
-    /// gradient: for a prefix block, what the later positions' attention sent back to its keys and values.
+    /// Input gradients only: the weights are frozen.
     /// </summary>
-    public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal,
-        Tensor? extraQkvGradient = null, Tensor? prefixQkv = null, Tensor? prefixQkvGradient = null)
+    public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal)
     {
-        int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2), heads = width / ClipConfig.HeadWidth;
-        if ((prefixQkv is null) != (prefixQkvGradient is null))
-            throw new ArgumentException("ResidualBlock.Backward: a block after a shared prefix needs both the prefix's qkv and its gradient buffer", nameof(prefixQkvGradient));
+        int width = dx.Size(2), heads = width / ClipConfig.HeadWidth;
+        Backward(w, a, dx, (dy, qkv, logsumexp, dqkv) =>
+        {
+            using QkvViews saved = new(qkv, width), gradient = new(dqkv, width);
+            Attention.Backward(dy, saved.Q, saved.K, saved.V, logsumexp, gradient.Q, gradient.K, gradient.V, heads, causal);
+        });
+    }
+
+    /// <summary>The backward pass of <see cref="Forward(TransformerBlockWeights, Tensor, float, BlockActivations?, AttentionStep)"/>, with its attention step's gradient given.</summary>
+    internal static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, AttentionGradient attention)
+    {
+        int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2);
         using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width], DType.F32, dx.Device);
         using Tensor dy = Tensor.Empty([batch, tokens, width], DType.F32, dx.Device);
         using Tensor dln = Tensor.Empty([batch, tokens, width], DType.F32, dx.Device);
@@ -131,38 +128,9 @@ public static class ResidualBlock
         // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
         Linear.Backward(dx, w.OutProjWeight, dy);
         using Tensor dqkv = Tensor.Empty([batch, tokens, 3 * width], DType.F32, dx.Device);
-        using (QkvViews saved = new(a.Qkv, width), gradient = new(dqkv, width))
-        {
-            if (prefixQkv is null)
-                Attention.Backward(dy, saved.Q, saved.K, saved.V, a.LogSumExp, gradient.Q, gradient.K, gradient.V, heads, causal);
-            else
-            {
-                using QkvViews shared = new(prefixQkv, width), sharedGradient = new(prefixQkvGradient!, width);
-                Attention.BackwardAfterPrefix(dy, saved.Q, saved.K, saved.V, shared.K, shared.V, a.LogSumExp,
-                    gradient.Q, gradient.K, gradient.V, sharedGradient.K, sharedGradient.V, heads);
-            }
-        }
-        if (extraQkvGradient is not null)
-            Add.Residual(dqkv, extraQkvGradient);
+        attention(dy, a.Qkv, a.LogSumExp, dqkv);
         Linear.Backward(dqkv, w.InProjWeight, dy);
         LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
         Add.Residual(dx, dln);
-    }
-
-    /// <summary>The q, k and v column blocks of a packed [B, T, 3D] buffer, as views.</summary>
-    private readonly struct QkvViews(Tensor packed, int width) : IDisposable
-    {
-        public Tensor Q { get; } = packed.Slice(2, 0, width);
-
-        public Tensor K { get; } = packed.Slice(2, width, width);
-
-        public Tensor V { get; } = packed.Slice(2, 2 * width, width);
-
-        public void Dispose()
-        {
-            Q.Dispose();
-            K.Dispose();
-            V.Dispose();
-        }
     }
 }

@@ -3,19 +3,18 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Model.Clip;
 
 /// <summary>
-/// A shared-prefix Reference-prompt forward (spec §2.2/§14) kept for its backward: per block, the prefix's
-/// activations (one sequence of P = M + 1 positions) and the last S positions' (C sequences, keys and values
-/// over P + S rows), and the head's on the last positions only.
+/// A shared-prefix Reference-prompt forward (spec §2.2/§14) kept for its backward: per block, the activations of
+/// the stacked rows (<see cref="PromptRows"/>: the prefix's P = M + 1 positions, then C classes' last S), and the
+/// head's on the classes' rows only.
 /// </summary>
-public sealed class SharedPromptActivations(BlockActivations[] prefixBlocks, BlockActivations[] suffixBlocks, PromptHeadActivations head,
-    int contextCount) : IDisposable
+public sealed class SharedPromptActivations(BlockActivations[] blocks, PromptRows rows, PromptHeadActivations head) : IDisposable
 {
     /// <summary>M, the number of context vectors.</summary>
-    public int ContextCount { get; } = contextCount;
+    public int ContextCount => Rows.Prefix - 1;
 
-    public IReadOnlyList<BlockActivations> PrefixBlocks { get; } = prefixBlocks;
+    public PromptRows Rows { get; } = rows;
 
-    public IReadOnlyList<BlockActivations> SuffixBlocks { get; } = suffixBlocks;
+    public IReadOnlyList<BlockActivations> Blocks { get; } = blocks;
 
     /// <summary>ln_final on the last S positions [C, S, Dt]; indices are argmax(slot ids) within them.</summary>
     public PromptHeadActivations Head { get; } = head;
@@ -25,8 +24,7 @@ public sealed class SharedPromptActivations(BlockActivations[] prefixBlocks, Blo
 
     public void Dispose()
     {
-        foreach (BlockActivations b in PrefixBlocks) b.Dispose();
-        foreach (BlockActivations b in SuffixBlocks) b.Dispose();
+        foreach (BlockActivations b in Blocks) b.Dispose();
         Head.Dispose();
     }
 }

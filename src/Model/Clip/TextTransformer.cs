@@ -112,7 +112,7 @@ public sealed class TextTransformer(ClipWeights weights)
     /// <summary>
     /// The same features as <see cref="EncodePrompt"/>, computing positions 0..M (SOT and the shared context,
     /// identical for every class under the causal mask) once as one sequence and only each class's last S
-    /// positions per class, attending to the prefix's cached keys and values (spec §2.2, §14).
+    /// positions per class, attending to the prefix's keys and values (spec §2.2, §14), all rows stacked as <see cref="PromptRows"/>.
     /// </summary>
     public Tensor EncodePromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount)
     {
@@ -126,78 +126,68 @@ public sealed class TextTransformer(ClipWeights weights)
 
     private SharedPromptActivations ForwardPromptShared(Tensor context, ReadOnlySpan<int> slotIds, int slotCount, bool save)
     {
-        int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, prefix = 1 + context.Size(0), heads = Config.TextHeads;
-        using Tensor shared = Tensor.Empty([1, prefix, width], DType.F32, Device);
-        Tensor suffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
-        var prefixBlocks = new List<BlockActivations>();
-        var suffixBlocks = new List<BlockActivations>();
-        Tensor? mean = null, rstd = null;
+        int classes = CheckPrompt(context, slotIds, slotCount), width = Config.TextWidth, heads = Config.TextHeads;
+        var rows = new PromptRows(1 + context.Size(0), classes, slotCount);
+        var attention = new SharedPrefixAttention(rows, heads);
+        using Tensor x = Tensor.Empty([1, rows.Count, width], DType.F32, Device);
+        var blocks = new List<BlockActivations>();
+        Tensor? last = null, mean = null, rstd = null;
         try
         {
             // The prefix: SOT, then the context vectors, each plus its position; the classes' slots after them.
-            using (Tensor start = shared.Slice(1, 0, 1))
-                Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, [Config.StartToken], weights.TextPositional, 0, start);
-            using (Tensor rows = shared.Slice(1, 1, prefix - 1), onDevice = DeviceTransfer.Onto(context, Device), vectors = onDevice.Reshape(1, prefix - 1, width))
-            using (Tensor positions = weights.TextPositional.Slice(0, 1, prefix - 1), shifts = positions.Reshape(1, prefix - 1, width))
+            using (Tensor prefix = rows.PrefixOf(x), start = prefix.Slice(1, 0, 1), vectors = prefix.Slice(1, 1, rows.Prefix - 1))
             {
-                rows.CopyFrom(vectors);
-                Add.Residual(rows, shifts);
+                Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, [Config.StartToken], weights.TextPositional, 0, start);
+                using Tensor onDevice = DeviceTransfer.Onto(context, Device), values = onDevice.Reshape(1, rows.Prefix - 1, width);
+                using Tensor positions = weights.TextPositional.Slice(0, 1, rows.Prefix - 1), shifts = positions.Reshape(1, rows.Prefix - 1, width);
+                vectors.CopyFrom(values);
+                Add.Residual(vectors, shifts);
             }
-            Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, slotIds, weights.TextPositional, prefix, suffix);
-            using Tensor qkv = Tensor.Empty([1, prefix, 3 * width], DType.F32, Device);
+            using (Tensor slots = rows.SuffixOf(x))
+                Kernels.Ops.TokenEmbedding.Forward(weights.TokenEmbedding, slotIds, weights.TextPositional, rows.Prefix, slots);
             for (int i = 0; i < Config.TextLayers; i++)
             {
-                BlockActivations? first = save ? new BlockActivations(1, prefix, width, heads, Device) : null;
-                BlockActivations? last = save ? new BlockActivations(classes, slotCount, width, heads, Device) : null;
-                if (save)
-                {
-                    prefixBlocks.Add(first!);
-                    suffixBlocks.Add(last!);
-                }
-                ResidualBlock.Forward(weights.TextBlocks[i], shared, causal: true, ResidualBlock.DefaultEps, qkv: qkv, save: first);
-                ResidualBlock.ForwardAfterPrefix(weights.TextBlocks[i], suffix, qkv, ResidualBlock.DefaultEps, last);
+                BlockActivations? a = save ? new BlockActivations(1, rows.Count, width, heads, Device) : null;
+                if (a is not null) blocks.Add(a);
+                ResidualBlock.Forward(weights.TextBlocks[i], x, ResidualBlock.DefaultEps, a, attention.Forward);
             }
             var indices = new int[classes];
             EotGather.Indices(slotIds, slotCount, contextCount: -1, indices);
+            last = rows.SuffixOf(x);
             mean = Tensor.Empty([classes * slotCount], DType.F32, Device);
             rstd = Tensor.Empty([classes * slotCount], DType.F32, Device);
-            Tensor features = DeviceTransfer.MoveTo(Head(suffix, indices, mean, rstd), context.Device);
-            return new SharedPromptActivations([.. prefixBlocks], [.. suffixBlocks], new PromptHeadActivations(suffix, mean, rstd, indices, features), context.Size(0));
+            Tensor features = DeviceTransfer.MoveTo(Head(last, indices, mean, rstd), context.Device);
+            return new SharedPromptActivations([.. blocks], rows, new PromptHeadActivations(last, mean, rstd, indices, features));
         }
         catch
         {
+            last?.Dispose();
             mean?.Dispose();
             rstd?.Dispose();
-            suffix.Dispose();
-            foreach (BlockActivations b in prefixBlocks.Concat(suffixBlocks)) b.Dispose();
+            foreach (BlockActivations b in blocks) b.Dispose();
             throw;
         }
     }
 
     /// <summary>
-    /// d(context vectors) [M, Dt] from d(features) [C, E] through the shared-prefix forward: each layer's last
-    /// positions first (their attention sends gradients to the prefix's keys and values, summed over classes),
-    /// then the prefix block with those added to its own qkv gradient; finally rows 1..M of the prefix gradient.
+    /// d(context vectors) [M, Dt] from d(features) [C, E] through the shared-prefix forward: per block, from the top,
+    /// every row's MLP and projections at once; in the attention the classes' rows send gradients to the prefix's
+    /// keys and values too, summed over the classes. Finally rows 1..M of the stack's gradient.
     /// </summary>
     public Tensor BackwardPromptShared(SharedPromptActivations a, Tensor dFeatures)
     {
         ArgumentNullException.ThrowIfNull(a);
-        int classes = a.Features.Size(0), slotCount = a.Head.FinalInput.Size(1), width = Config.TextWidth, prefix = 1 + a.ContextCount;
-        using Tensor dSuffix = Tensor.Empty([classes, slotCount, width], DType.F32, Device);
-        using (Tensor gradient = DeviceTransfer.Onto(dFeatures, Device))
-            HeadBackward(gradient, a.Head, dSuffix);
-        using Tensor dPrefix = Tensor.Zeros([1, prefix, width], DType.F32, Device);
-        using Tensor dPrefixQkv = Tensor.Empty([1, prefix, 3 * width], DType.F32, Device);
+        PromptRows rows = a.Rows;
+        var attention = new SharedPrefixAttention(rows, Config.TextHeads);
+        // The head reads the classes' rows only: the prefix's gradient starts at zero.
+        using Tensor dx = Tensor.Zeros([1, rows.Count, Config.TextWidth], DType.F32, Device);
+        using (Tensor dLast = rows.SuffixOf(dx), gradient = DeviceTransfer.Onto(dFeatures, Device))
+            HeadBackward(gradient, a.Head, dLast);
         for (int i = Config.TextLayers - 1; i >= 0; i--)
-        {
-            dPrefixQkv.Clear();
-            ResidualBlock.Backward(weights.TextBlocks[i], a.SuffixBlocks[i], dSuffix, causal: true,
-                prefixQkv: a.PrefixBlocks[i].Qkv, prefixQkvGradient: dPrefixQkv);
-            ResidualBlock.Backward(weights.TextBlocks[i], a.PrefixBlocks[i], dPrefix, causal: true, extraQkvGradient: dPrefixQkv);
-        }
-        Tensor dContext = Tensor.Empty([a.ContextCount, width], DType.F32, Device);
-        using (Tensor rows = dPrefix.Slice(1, 1, a.ContextCount), vectors = rows.Reshape(a.ContextCount, width))
-            dContext.CopyFrom(vectors);
+            ResidualBlock.Backward(weights.TextBlocks[i], a.Blocks[i], dx, attention.Backward);
+        Tensor dContext = Tensor.Empty([a.ContextCount, Config.TextWidth], DType.F32, Device);
+        using (Tensor vectors = dx.Slice(1, 1, a.ContextCount), values = vectors.Reshape(a.ContextCount, Config.TextWidth))
+            dContext.CopyFrom(values);
         return DeviceTransfer.MoveTo(dContext, dFeatures.Device);
     }
 
