@@ -14,12 +14,15 @@
 // These kernels serve what kernels/attention64*.cu do not: the Reference prompt's text tower in training (its 74
 // shared positions, then each class's 3 own positions after them: tiles with 3 live rows of 32) and head dims other
 // than 64. 256 threads, 8 warps. Scores: warp w owns the tile's query rows w, w + 8, w + 16, w + 24 and lane c the
-// tile's key c, so a lane's scores share every key feature it loads (5 shared loads for 4 products, not 8), and a
-// tile's few live rows go to different warps, each with short dependency chains, where 8 threads per row left one
-// warp doing every live row's work in series. Products with a tile of rows (o += P·V, dq += dS·K, dk += dSᵀ·Q,
-// dv += Pᵀ·dO): lane l owns features l and l + 32. Rows past the last query or key row are skipped, not masked.
-// Shared rows are padded to 65 floats, so lane c reading feature d of key row c hits bank (c + d) mod 32: no two
-// lanes alike. Head dims up to 64: CLIP's are all 64 (width/64 heads).
+// tile's key c, so a lane's scores share every key feature it loads (per 4 features one 16-byte load of the key
+// row and one of each query row, the same address for the whole warp: 5 loads for 16 products, where 8 threads per
+// row took 2 per product), and a tile's few live rows go to different warps, each with short dependency chains,
+// where 8 threads per row left one warp doing every live row's work in series. Products with a tile of rows
+// (o += P·V, dq += dS·K, dk += dSᵀ·Q, dv += Pᵀ·dO): lane l owns features l and l + 32. Rows past the last query or
+// key row are skipped, not masked.
+// Shared rows are 16-byte aligned and padded to 68 floats: lane c reading features d..d+3 of key row c in one
+// 16-byte load hits banks 4c + d.. mod 32, so each quarter of the warp (one pass of a 16-byte load) covers the 32
+// banks once. Head dims up to 64: CLIP's are all 64 (width/64 heads).
 
 #include "warp.cuh"
 
@@ -28,7 +31,7 @@
 #define THREADS (WARPS * 32)
 #define ROWS_PER_WARP (TILE / WARPS)
 #define MAX_HEAD_DIM 64
-#define STRIDE (MAX_HEAD_DIM + 1)
+#define STRIDE (MAX_HEAD_DIM + 4)
 #define FEATURES_PER_LANE (MAX_HEAD_DIM / 32)
 #define MINUS_INFINITY __int_as_float(0xff800000)
 
@@ -78,12 +81,27 @@ __device__ __forceinline__ int warp_rows(int count, int warp)
     return count > warp ? (count - warp + WARPS - 1) / WARPS : 0;
 }
 
-// scores[u] = Σ_d a[warp + WARPS·u][d] · b[lane][d] for the warp's first `rows` rows of a: each feature of b's row
-// is loaded once for all of them, each of a's is one address for the whole warp.
+// scores[u] = Σ_d a[warp + WARPS·u][d] · b[lane][d] for the warp's first `rows` rows of a, d in order: four features
+// of b's row per 16-byte load, shared by all of them, and each 16-byte load of a's is one address for the whole warp.
 __device__ __forceinline__ void row_scores(float* scores, const float (*a)[STRIDE], const float (*b)[STRIDE], int warp, int lane, int rows, int head_dim)
 {
     for (int u = 0; u < ROWS_PER_WARP; u++) scores[u] = 0.0f;
-    for (int d = 0; d < head_dim; d++)
+    int d = 0;
+    for (; d + 4 <= head_dim; d += 4)
+    {
+        float4 x = *reinterpret_cast<const float4*>(&b[lane][d]);
+#pragma unroll
+        for (int u = 0; u < ROWS_PER_WARP; u++)
+            if (u < rows)
+            {
+                float4 y = *reinterpret_cast<const float4*>(&a[warp + WARPS * u][d]);
+                scores[u] += y.x * x.x;
+                scores[u] += y.y * x.y;
+                scores[u] += y.z * x.z;
+                scores[u] += y.w * x.w;
+            }
+    }
+    for (; d < head_dim; d++)
     {
         float x = b[lane][d];
 #pragma unroll
@@ -152,7 +170,8 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
     float* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int head_dim,
     int causal, int query_offset, float scale)
 {
-    __shared__ float queries[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE], probabilities[TILE][TILE + 1];
+    __shared__ __align__(16) float queries[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE];
+    __shared__ float probabilities[TILE][TILE + 1];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, rows = warp_rows(query_length - first, warp);
     QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, query_length, key_length,
@@ -214,7 +233,8 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
     const float* __restrict__ lse, float* __restrict__ delta, float* __restrict__ dq, long long dq_batch, long long dq_row,
     int query_length, int key_length, int heads, int head_dim, int causal, int query_offset, float scale)
 {
-    __shared__ float queries[TILE][STRIDE], gradients[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE], score_gradients[TILE][TILE + 1];
+    __shared__ __align__(16) float queries[TILE][STRIDE], gradients[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE];
+    __shared__ float score_gradients[TILE][TILE + 1];
     int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim, width = heads * head_dim;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, rows = warp_rows(query_length - first, warp);
     QueryTile tile = query_tile(k, v, kv_batch, kv_row, prefix_k, prefix_v, prefix_row, prefix_length, first, query_length, key_length,
@@ -288,7 +308,7 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
     int batch, int groups, int accumulate, int prefix_length, int query_length, int key_length, int heads, int head_dim, int causal,
     int query_offset, float scale)
 {
-    __shared__ float keys[TILE][STRIDE], values[TILE][STRIDE], queries[TILE][STRIDE], gradients[TILE][STRIDE];
+    __shared__ __align__(16) float keys[TILE][STRIDE], values[TILE][STRIDE], queries[TILE][STRIDE], gradients[TILE][STRIDE];
     __shared__ float probabilities[TILE][TILE + 1], score_gradients[TILE][TILE + 1], row_lse[TILE], row_delta[TILE];
     int h = blockIdx.y, first = blockIdx.x * TILE, column = h * head_dim, width = heads * head_dim;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, key_rows = warp_rows(segment_length - first, warp);

@@ -115,6 +115,7 @@ int main()
     passed &= run({ 2, 33, 70, 3, 32, 0, 0, 0, 0, 0 });   // more keys than queries
     passed &= run({ 2, 33, 70, 1, 64, 0, 0, 0, 1, 0 });   // shared keys summed over the batch
     passed &= run({ 40, 3, 3, 1, 64, 1, 0, 5, 0, 0 });    // a prefix shared by more classes than key-gradient groups (32)
+    passed &= run({ 2, 9, 9, 2, 30, 1, 0, 3, 0, 0 });     // a head dim not a multiple of 4: the score loop's scalar tail
     passed &= run({ 20, 3, 3, 2, 64, 1, 0, 74, 0, 0 });   // the Reference prompt in training: 3 own positions after 74 shared
     passed &= run({ 1, 74, 74, 2, 64, 1, 0, 0, 0, 0 });   // and its 74 shared positions on their own
     return passed ? 0 : 1;
