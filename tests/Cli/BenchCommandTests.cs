@@ -9,7 +9,7 @@ public sealed class BenchCommandTests
     [Test]
     public void TinySizesRunAndTheJsonHoldsEveryFigure()
     {
-        ReclipProcess.Result result = ReclipProcess.Run("bench", "--device", "cpu", "--size", "32", "--classes", "2", "--json");
+        ReclipProcess.Result result = ReclipProcess.Run("bench", "--device", "cpu", "--size", "32", "--train-size", "48", "--classes", "2", "--json");
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
         using JsonDocument report = JsonDocument.Parse(result.Stdout);
         JsonElement root = report.RootElement;
@@ -18,6 +18,7 @@ public sealed class BenchCommandTests
             Assert.That(root.GetProperty("device").GetString(), Is.EqualTo("cpu"));
             Assert.That(root.GetProperty("weights").GetString(), Does.Contain("ViT-B/16"));
             Assert.That(root.GetProperty("size").GetInt32(), Is.EqualTo(32));
+            Assert.That(root.GetProperty("training_size").GetInt32(), Is.EqualTo(48));
             Assert.That(root.GetProperty("classes").GetInt32(), Is.EqualTo(2));
             Assert.That(root.GetProperty("threads").GetInt32(), Is.Positive);
             foreach (string rate in new[] { "segmentation_images_per_second", "training_steps_per_second", "sgemm_gflops", "fma_gflops" })
@@ -36,6 +37,7 @@ public sealed class BenchCommandTests
 
     [TestCase("--classes", "1", "--classes must be at least 2")]
     [TestCase("--size", "0", "--size must be at least 1")]
+    [TestCase("--train-size", "0", "--train-size must be at least 1")]
     [TestCase("--batch", "0", "--batch must be at least 1")]
     [TestCase("--device", "tpu", "unknown device 'tpu'")]
     public void BadArgumentExitsWithBadInput(string option, string value, string expected)
@@ -58,14 +60,14 @@ public sealed class BenchCommandTests
     [Test]
     public void GpuJsonHasTheNamesTheGpuScriptReads()
     {
-        var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 64, 20, 1, 2, 3, 4, 0.01, 5, 6, 4096, 7,
+        var result = new ReClip.Model.Benchmarks.GpuBenchmarkResult("cuda:0: card", "weights", 224, 336, 64, 20, 1, 2, 3, 4, 0.01, 5, 6, 4096, 7,
             [new ReClip.Runtime.Cuda.KernelTime("attention_forward", 12, 1.5)], [new ReClip.Runtime.Cuda.KernelTime("bfloat16_convert", 48, 0.5)], [new ReClip.Runtime.Cuda.KernelTime("rectify_forward", 1, 0.1)],
             34.7e9, 35.1e9, ReClip.Model.Benchmarks.GpuPeak.Of("NVIDIA H100 80GB HBM3"),
             [new ReClip.Model.Benchmarks.MemoryBoundRate("LayerNorm, float32 to float32", "12608×768", 7.7e7, 0.03)], 8, 0, null,
             [new ReClip.Runtime.Cuda.KernelTime("conv2d_forward", 1, 0.2)], 9);
         using JsonDocument report = JsonDocument.Parse(JsonSerializer.Serialize(result, ReClip.Cli.CliJson.Output.GpuBenchmarkResult));
         // The keys tools/gpu/compare_bench.py reads.
-        string[] keys = ["batch", "size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
+        string[] keys = ["batch", "size", "training_size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
             "pooled_b_float16_images_per_second", "dense_b_float16_deviation", "segmentation_images_per_second",
             "training_steps_per_second", "gemm_size", "gemm_gflops", "dense_kernel_times", "dense_b_float16_kernel_times", "training_step_kernel_times",
             "dense_flops_per_image", "pooled_flops_per_image", "peak", "memory_bound", "training_eager_steps_per_second", "training_graph_deviation",
@@ -83,6 +85,6 @@ public sealed class BenchCommandTests
 
     [Test]
     public void GpuBenchmarkRefusesTheCpu() =>
-        Assert.That(() => ReClip.Model.Benchmarks.GpuBenchmark.Run(ReClip.Runtime.Tensors.Device.Cpu, 32, 1, 2, TimeSpan.Zero),
+        Assert.That(() => ReClip.Model.Benchmarks.GpuBenchmark.Run(ReClip.Runtime.Tensors.Device.Cpu, 32, 32, 1, 2, TimeSpan.Zero),
             Throws.ArgumentException.With.Message.Contains("--device cpu"));
 }

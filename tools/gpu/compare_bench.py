@@ -63,8 +63,9 @@ def main(out):
             verdict = "ok" if deviation < 0.05 else "TOO FAR: a bfloat16 kernel is wrong"
             print(f"{'bfloat16 vs float32 b' + str(batch):<24} {deviation:11.2e} of the largest dense feature, at most ({verdict})")
         print(f"{'gemm ' + str(ours['gemm_size']):<24} {ours['gemm_gflops']:9.0f} GFLOP/s (cuBLAS float32)")
-        print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s, {ours['training_steps_per_second']:.2f} steps/s "
-              f"({ours['size']} px, {ours['classes']} classes, towers and head on the GPU)")
+        crop = ours.get("training_size", ours["size"])
+        print(f"{'segmentation, training':<24} {ours['segmentation_images_per_second']:.2f} images/s ({ours['size']} px), "
+              f"{ours['training_steps_per_second']:.2f} steps/s ({crop} px crops), {ours['classes']} classes, towers and head on the GPU")
         # A replayed step runs the eager step's kernels on the same data: its values should match to the bit.
         failure = ours.get("training_graph_failure")
         if failure:
@@ -82,7 +83,7 @@ def main(out):
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)
         step = ours.get("training_step_kernel_times") or []
         eager_wall = 1000.0 / ours.get("training_eager_steps_per_second", ours["training_steps_per_second"])
-        kernel_table(f"ours: one training step without graphs, {eager_wall:.2f} ms wall, in {sum(t['calls'] for t in step)} launches, on the GPU", step, 6)
+        kernel_table(f"ours: one training step ({crop} px) without graphs, {eager_wall:.2f} ms wall, in {sum(t['calls'] for t in step)} launches, on the GPU", step, 6)
         picture = ours.get("segmentation_kernel_times") or []
         kernel_table(f"ours: one picture's segmentation, {1000.0 / ours['segmentation_images_per_second']:.2f} ms wall, on the GPU", picture, 6)
         theirs = peer.get("kernel_times", {}).get(f"b{batch}", [])

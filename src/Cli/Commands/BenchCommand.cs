@@ -27,22 +27,25 @@ public static class BenchCommand
             DefaultValueFactory = _ => "auto",
         };
         var size = new Option<int>("--size") { Description = "Side of the segmented pictures and of the training crops, in pixels (VOC's crop: 336).", DefaultValueFactory = _ => 336 };
+        var trainSize = new Option<int?>("--train-size") { Description = "Side of the training crops when it is not --size's (a GPU's image tower at 224, its training steps at VOC's 336)." };
         var classes = new Option<int>("--classes") { Description = "Number of classes (VOC 20, Context 59, ADE 150, COCO-Stuff 171).", DefaultValueFactory = _ => 20 };
         var batch = new Option<int>("--batch") { Description = "Images per call of the image tower on a GPU.", DefaultValueFactory = _ => 64 };
         AtLeast(size, 1);
+        AtLeast(trainSize, 1);
         AtLeast(classes, 2);
         AtLeast(batch, 1);
         var command = new Command("bench", "Measure this machine: segmentation images/s, training steps/s and SGEMM GFLOP/s (ViT-B/16-size random weights).")
         {
-            device, size, classes, batch, json,
+            device, size, trainSize, classes, batch, json,
         };
         command.SetAction(parse =>
         {
             string requested = parse.GetValue(device)!;
             Device target = string.Equals(requested.Trim(), "auto", StringComparison.OrdinalIgnoreCase) ? Device.Cpu : Device.Parse(requested);
+            int side = parse.GetValue(size), crop = parse.GetValue(trainSize) ?? side;
             if (!target.IsCpu)
-                return RunGpu(target, parse.GetValue(size), parse.GetValue(batch), parse.GetValue(classes), parse.GetValue(json));
-            MachineBenchmarkResult result = MachineBenchmark.Run(parse.GetValue(size), parse.GetValue(classes), TimePerWorkload);
+                return RunGpu(target, side, crop, parse.GetValue(batch), parse.GetValue(classes), parse.GetValue(json));
+            MachineBenchmarkResult result = MachineBenchmark.Run(side, crop, parse.GetValue(classes), TimePerWorkload);
             var report = BenchReport.From(result, target.ToString());
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Output.BenchReport));
@@ -55,9 +58,9 @@ public static class BenchCommand
 
     private const int ProfileRows = 12;
 
-    private static int RunGpu(Device device, int size, int batch, int classes, bool json)
+    private static int RunGpu(Device device, int size, int trainingSize, int batch, int classes, bool json)
     {
-        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, batch, classes, TimePerWorkload);
+        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, trainingSize, batch, classes, TimePerWorkload);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Output.GpuBenchmarkResult));
@@ -71,7 +74,7 @@ public static class BenchCommand
             ("image tower, pooled", string.Create(CultureInfo.InvariantCulture, $"{result.PooledImagesPerSecond:F1} images/s (same batches)")),
             ("bfloat16 linears", string.Create(CultureInfo.InvariantCulture, $"{result.DenseBFloat16ImagesPerSecond:F1} dense, {result.PooledBFloat16ImagesPerSecond:F1} pooled images/s (bfloat16 GEMMs and attention products, float32 accumulation and residual stream; dense features within {result.DenseBFloat16Deviation:G2} of float32's, relative)")),
             ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers and head on the GPU)")),
-            ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.Size}, {result.Classes} classes, batch 1, towers and head on the GPU, ") +
+            ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.TrainingSize}, {result.Classes} classes, batch 1, towers and head on the GPU, ") +
                 (result.TrainingGraphFailure is null
                     ? string.Create(CultureInfo.InvariantCulture, $"CUDA graphs; {result.TrainingEagerStepsPerSecond:F2} without, {result.TrainingGraphDeviation:G2} apart after {GpuBenchmarkResult.ParitySteps} steps)")
                     : $"no CUDA graph: {result.TrainingGraphFailure})")),
@@ -117,7 +120,7 @@ public static class BenchCommand
             }));
     }
 
-    private static void AtLeast(Option<int> option, int minimum) =>
+    private static void AtLeast(Option option, int minimum) =>
         option.Validators.Add(result =>
         {
             if (result.Tokens is [{ } token] && int.TryParse(token.Value, CultureInfo.InvariantCulture, out int value) && value < minimum)
@@ -134,7 +137,7 @@ public static class BenchCommand
             ("device", $"{report.Device}: {report.Cpu}, {report.Threads} threads"),
             ("weights", report.Weights),
             ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{report.SegmentationImagesPerSecond:F2} images/s ({report.Size}×{report.Size}, {report.Classes} classes, ReCLIP++ head)")),
-            ("training", string.Create(CultureInfo.InvariantCulture, $"{report.TrainingStepsPerSecond:F2} steps/s (crop {report.Size}, {report.Classes} classes, batch 1)")),
+            ("training", string.Create(CultureInfo.InvariantCulture, $"{report.TrainingStepsPerSecond:F2} steps/s (crop {report.TrainingSize}, {report.Classes} classes, batch 1)")),
             ("sgemm", string.Create(CultureInfo.InvariantCulture, $"{report.SgemmGflops:F1} GFLOP/s ({report.SgemmSize}³), {report.PercentOfFma:F0}% of the FMA rate") +
                 (report.PercentOfPeak is double percent ? string.Create(CultureInfo.InvariantCulture, $", {percent:F0}% of peak") : "")),
             ("FMA rate", string.Create(CultureInfo.InvariantCulture, $"{report.FmaGflops:F1} GFLOP/s measured (register-only multiply-adds on {report.Threads} threads)")),
@@ -144,12 +147,12 @@ public static class BenchCommand
 }
 
 /// <summary>The JSON of `reclip bench`; the peak and its share are null where the clock or FMA is unknown.</summary>
-public sealed record BenchReport(string Device, string Cpu, int Threads, string Weights, int Size, int Classes,
+public sealed record BenchReport(string Device, string Cpu, int Threads, string Weights, int Size, int TrainingSize, int Classes,
     double SegmentationImagesPerSecond, double TrainingStepsPerSecond, int SgemmSize, double SgemmGflops, double FmaGflops, double PercentOfFma,
     double? PeakGflops, double? PercentOfPeak, int SimdLanes, int FmaPipes, double? ClockMhz, string ClockSource)
 {
     public static BenchReport From(MachineBenchmarkResult result, string device) =>
-        new(device, CpuInfo.ModelName, result.Peak.Threads, result.Weights, result.Size, result.Classes,
+        new(device, CpuInfo.ModelName, result.Peak.Threads, result.Weights, result.Size, result.TrainingSize, result.Classes,
             result.SegmentationImagesPerSecond, result.TrainingStepsPerSecond, result.SgemmSize, result.SgemmGigaFlops, result.FmaGigaFlops, result.PercentOfFma,
             result.Peak.GigaFlops, result.PercentOfPeak, result.Peak.SimdLanes, result.Peak.FmaPipes, result.Peak.ClockMegahertz, result.Peak.ClockSource);
 }

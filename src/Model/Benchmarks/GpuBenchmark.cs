@@ -12,7 +12,7 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="PooledBFloat16ImagesPerSecond">The pooled path, the same way.</param>
 /// <param name="DenseBFloat16Deviation">The largest difference between the bfloat16 and the float32 tower's dense features of one batch, relative to the largest feature: the check that the bfloat16 path computes the same thing, where no test runs (1.3e-3 for the CPU form of the same rounding, which leaves attention's probabilities unrounded).</param>
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ segmentation of one size × size picture, the towers and the head on the GPU (picture, filter and upsampling on the CPU).</param>
-/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (batch 1), the towers and the head on the GPU, each replayed as a CUDA graph as training runs them (queued kernel by kernel when the capture failed: see <paramref name="TrainingGraphFailure"/>).</param>
+/// <param name="TrainingStepsPerSecond">Training steps on trainingSize × trainingSize crops (batch 1), the towers and the head on the GPU, each replayed as a CUDA graph as training runs them (queued kernel by kernel when the capture failed: see <paramref name="TrainingGraphFailure"/>).</param>
 /// <param name="GemmGflops">cuBLAS float32 GEMM on <see cref="GpuBenchmark.GemmSize"/>³ products.</param>
 /// <param name="DenseKernelTimes">Where one float32 dense batch spends its GPU time, per kernel and cuBLAS call, the largest first.</param>
 /// <param name="DenseBFloat16KernelTimes">The same with the bfloat16 linear weights.</param>
@@ -26,7 +26,7 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="TrainingGraphFailure">Why the steps could not be captured, or null.</param>
 /// <param name="SegmentationKernelTimes">Where one picture's segmentation spends its GPU time: set against its wall time, the rest is the host's part (resize, transfers, prompt denoising, upsampling, argmax).</param>
 /// <param name="TrainingBFloat16StepsPerSecond">The training steps of <paramref name="TrainingStepsPerSecond"/> with the image tower stored in bfloat16 (`train --image-bf16`), CUDA graphs and all.</param>
-public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int Batch, int Classes, double DenseImagesPerSecond,
+public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int TrainingSize, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int GemmSize, double GemmGflops, IReadOnlyList<KernelTime> DenseKernelTimes,
@@ -62,11 +62,12 @@ public static class GpuBenchmark
 {
     public const int GemmSize = 4096;
 
-    public static GpuBenchmarkResult Run(Device device, int size, int batch, int classes, TimeSpan timePerWorkload)
+    public static GpuBenchmarkResult Run(Device device, int size, int trainingSize, int batch, int classes, TimeSpan timePerWorkload)
     {
         if (device.IsCpu)
             throw new ArgumentException("GpuBenchmark measures a CUDA device; `reclip bench --device cpu` measures the CPU", nameof(device));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trainingSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         CudaDeviceInfo info = CudaDriver.Describe(device.Index);
         using var file = new RandomClipFile();
@@ -83,7 +84,7 @@ public static class GpuBenchmark
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
             denseHalfKernelTimes = DenseKernelTimes(half, images);
             deviation = DenseDeviation(weights, half, images);
-            using var step = new TrainingStepWorkload(half, size, classes);
+            using var step = new TrainingStepWorkload(half, trainingSize, classes);
             stepsHalf = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         }
         double segmentation;
@@ -98,13 +99,13 @@ public static class GpuBenchmark
         double steps, eagerSteps;
         string? graphFailure;
         IReadOnlyList<KernelTime> stepKernelTimes;
-        using (var step = new TrainingStepWorkload(weights, size, classes))
+        using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
         {
             // Two warm-up steps: the first runs eagerly, the second is captured.
             steps = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
             graphFailure = step.Replayed ? null : step.GraphFailure ?? "no graph was replayed";
         }
-        using (var step = new TrainingStepWorkload(weights, size, classes, cudaGraphs: false))
+        using (var step = new TrainingStepWorkload(weights, trainingSize, classes, cudaGraphs: false))
         {
             eagerSteps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
             // Kernel by kernel: a replayed graph is one launch, which a profile cannot split.
@@ -113,10 +114,10 @@ public static class GpuBenchmark
             stepKernelTimes = profile.Stop();
         }
         ClipConfig config = weights.Config;
-        return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, batch, classes, dense, pooled,
+        return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, trainingSize, batch, classes, dense, pooled,
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
-            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, size, classes) : null, graphFailure,
+            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, trainingSize, classes) : null, graphFailure,
             segmentationKernelTimes, stepsHalf);
     }
 

@@ -7,10 +7,10 @@ namespace ReClip.Model.Benchmarks;
 
 /// <summary>What <see cref="MachineBenchmark.Run"/> measured on this machine.</summary>
 /// <param name="SegmentationImagesPerSecond">ReCLIP++ inference of size × size pictures (spec §10, whole image).</param>
-/// <param name="TrainingStepsPerSecond">Training steps on size × size crops (spec §13, B = 1).</param>
+/// <param name="TrainingStepsPerSecond">Training steps on trainingSize × trainingSize crops (spec §13, B = 1).</param>
 /// <param name="SgemmGigaFlops">Our SGEMM on <see cref="SgemmThroughput.DefaultSize"/>³ products.</param>
 /// <param name="FmaGigaFlops">The multiply-add throughput the compute threads reach on registers (<see cref="FmaThroughput"/>).</param>
-public sealed record MachineBenchmarkResult(string Weights, int Size, int Classes, double SegmentationImagesPerSecond,
+public sealed record MachineBenchmarkResult(string Weights, int Size, int TrainingSize, int Classes, double SegmentationImagesPerSecond,
     double TrainingStepsPerSecond, int SgemmSize, double SgemmGigaFlops, double FmaGigaFlops, PeakFlops Peak)
 {
     /// <summary>SGEMM's share of the theoretical peak, or null when the peak is unknown.</summary>
@@ -32,20 +32,21 @@ public static class MachineBenchmark
     /// <summary>Register-only multiply-adds reach their steady rate at once; half a second averages out scheduling noise.</summary>
     private static readonly TimeSpan FmaTime = TimeSpan.FromSeconds(0.5);
 
-    public static MachineBenchmarkResult Run(int size, int classes, TimeSpan timePerWorkload)
+    public static MachineBenchmarkResult Run(int size, int trainingSize, int classes, TimeSpan timePerWorkload)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trainingSize);
         if (classes < 2)
             throw new ArgumentOutOfRangeException(nameof(classes), $"--classes {classes}: the training step needs at least 2 classes");
         using var file = new RandomClipFile();
         using ClipWeights weights = ClipWeights.Load(file);
         double images = SegmentationRate(weights, size, classes, timePerWorkload);
         double steps;
-        using (var step = new TrainingStepWorkload(weights, size, classes))
+        using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
             steps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
         double gflops = SgemmThroughput.GigaFlops(SgemmThroughput.DefaultSize, timePerWorkload);
         double fma = FmaThroughput.GigaFlops(FmaTime);
-        return new MachineBenchmarkResult(WeightsDescription, size, classes, images, steps, SgemmThroughput.DefaultSize, gflops, fma, PeakFlops.OfThisMachine());
+        return new MachineBenchmarkResult(WeightsDescription, size, trainingSize, classes, images, steps, SgemmThroughput.DefaultSize, gflops, fma, PeakFlops.OfThisMachine());
     }
 
     /// <summary>Pictures per second of <see cref="SegmentationWorkload"/>.</summary>
