@@ -3,7 +3,8 @@
 //   backward: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, xhat = (x - mean) * rstd
 //             dgamma = sum over rows of dy * xhat, dbeta = sum over rows of dy
 // One warp per row: rows are 512..3072 wide, so a warp's 32 lanes stride through a row with coalesced
-// loads; the forward keeps rows up to 1024 wide in registers, wider ones stay in L1 between the passes. The
+// loads; the forward keeps rows up to 1024 wide in registers (when they are whole 16-byte vectors, as CLIP's are),
+// other rows stay in L1 between the passes. The
 // statistics use two passes (mean, then squared deviations) like the CPU path, not E[x^2] - mean^2, which
 // cancels badly.
 // dgamma/dbeta reduce over rows, a different axis: a separate kernel, one thread per column, so the
@@ -27,25 +28,42 @@ __device__ __forceinline__ void layernorm_rows(const float* x, const float* __re
     const float* in = x + (long long)row * width;
     Out* out = y + (long long)row * width;
     float mu, inverse;
-    if (width <= 32 * ROW_REGISTERS)
+    // Rows of whole 16-byte vectors (CLIP's widths; tensors from the allocator): the row read once into registers, each
+    // lane holding features 4·lane + 128·j.., loaded and stored a vector at a time (in bfloat16 one 8-byte store of
+    // four), so a warp moves 512 bytes per load where scalar loads moved 128; then both statistics and the output
+    // from there: one pass over memory instead of three.
+    bool quads = width <= 32 * ROW_REGISTERS && width % 4 == 0
+        && (((unsigned long long)in | (unsigned long long)gamma | (unsigned long long)beta) & 15) == 0
+        && ((unsigned long long)out & (4 * sizeof(Out) - 1)) == 0;
+    if (quads)
     {
-        // The row read once into registers (all loads in flight together), then both statistics and the output from
-        // there: the same sums in the same order as the loop below, one pass over memory instead of three.
-        float values[ROW_REGISTERS], sum = 0.0f, squares = 0.0f;
+        float4 values[ROW_REGISTERS / 4];
+        float sum = 0.0f, squares = 0.0f;
 #pragma unroll
-        for (int j = 0; j < ROW_REGISTERS; j++) values[j] = lane + 32 * j < width ? in[lane + 32 * j] : 0.0f;
+        for (int j = 0; j < ROW_REGISTERS / 4; j++)
+        {
+            int i = 4 * lane + 128 * j;
+            values[j] = i < width ? *(const float4*)(in + i) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
 #pragma unroll
-        for (int j = 0; j < ROW_REGISTERS; j++) sum += values[j];
+        for (int j = 0; j < ROW_REGISTERS / 4; j++) sum += values[j].x + values[j].y + values[j].z + values[j].w;
         mu = warp_sum(sum) / width;
 #pragma unroll
-        for (int j = 0; j < ROW_REGISTERS; j++)
-            if (lane + 32 * j < width) { float d = values[j] - mu; squares += d * d; }
+        for (int j = 0; j < ROW_REGISTERS / 4; j++)
+            if (4 * lane + 128 * j < width)
+            {
+                float4 d = make_float4(values[j].x - mu, values[j].y - mu, values[j].z - mu, values[j].w - mu);
+                squares += d.x * d.x + d.y * d.y + d.z * d.z + d.w * d.w;
+            }
         inverse = rsqrtf(warp_sum(squares) / width + eps);
 #pragma unroll
-        for (int j = 0; j < ROW_REGISTERS; j++)
+        for (int j = 0; j < ROW_REGISTERS / 4; j++)
         {
-            int i = lane + 32 * j;
-            if (i < width) store_value(out, i, (values[j] - mu) * inverse * gamma[i] + beta[i]);
+            int i = 4 * lane + 128 * j;
+            if (i >= width) continue;
+            float4 v = values[j], g = *(const float4*)(gamma + i), b = *(const float4*)(beta + i);
+            store_quad(out + i, make_float4((v.x - mu) * inverse * g.x + b.x, (v.y - mu) * inverse * g.y + b.y,
+                (v.z - mu) * inverse * g.z + b.z, (v.w - mu) * inverse * g.w + b.w));
         }
     }
     else

@@ -108,6 +108,7 @@ int main()
     passed &= run({ 9, 33, 1e-5f, 0, 1, 1, 0 });      // no parameter gradients: the second kernel is not launched
     passed &= run({ 17, 300, 1e-6f, 40, 0, 1, 3 });   // rows centred at 40: two-pass variance; 2 column blocks
     passed &= run({ 197, 768, 1e-6f, 0, 0, 1, 3 });   // ViT-B/16 tokens x width, the visual blocks' eps
+    passed &= run({ 4, 64, 1e-5f, 0, 0, 1, 3 });      // whole vectors narrower than a warp's: 16 lanes hold the row
     passed &= run({ 5, 1500, 1e-5f, 0, 1, 1, 3 });    // wider than the forward's registers hold (1024), in place
     passed &= run({ 3, 1024, 1e-5f, 0, 1, 1, 0 });    // exactly the registers' width, in place
     return passed ? 0 : 1;
