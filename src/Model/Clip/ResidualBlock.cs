@@ -76,7 +76,8 @@ public static class ResidualBlock
 
     /// <summary>
     /// x ← x + c_proj(QuickGELU(c_fc(ln_2(x)))); y is scratch of x's shape. In a bfloat16 block the hidden activations
-    /// stay bfloat16 from c_fc to c_proj (QuickGELU in place), unless they are kept for a backward.
+    /// stay bfloat16 from c_fc to c_proj (QuickGELU in place), unless they are kept for a backward: then c_fc writes the
+    /// saved float32 buffer, and QuickGELU the linear's input from it.
     /// </summary>
     internal static void Mlp(TransformerBlockWeights w, Tensor x, Tensor y, float eps, BlockActivations? save)
     {
@@ -84,18 +85,16 @@ public static class ResidualBlock
         save?.Middle.CopyFrom(x);
         int[] hiddenShape = [.. x.Shape];
         hiddenShape[^1] = 4 * width;
-        using Tensor hidden = Tensor.Empty(hiddenShape, save is null ? LinearInput.TypeFor(w) : DType.F32, x.Device);
+        using Tensor hidden = Tensor.Empty(hiddenShape, LinearInput.TypeFor(w), x.Device);
+        // Kept for the backward, c_fc's output goes straight to the saved buffer and QuickGELU reads it from there.
+        Tensor preActivation = save?.Hidden ?? hidden;
         using (LinearInput normed = new(w, y))
         {
             LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, normed.Tensor, eps, save?.Ln2Mean, save?.Ln2Rstd);
-            Linear.Forward(normed.Tensor, w.FcWeight, w.FcBias, hidden);
+            Linear.Forward(normed.Tensor, w.FcWeight, w.FcBias, preActivation);
         }
-        save?.Hidden.CopyFrom(hidden);
-        using (LinearInput activated = new(w, hidden))
-        {
-            QuickGelu.Forward(hidden, activated.Tensor);
-            Linear.ForwardAdding(activated.Tensor, w.ProjWeight, w.ProjBias, x, y);
-        }
+        QuickGelu.Forward(preActivation, hidden);
+        Linear.ForwardAdding(hidden, w.ProjWeight, w.ProjBias, x, y);
     }
 
     /// <summary>
