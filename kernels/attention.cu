@@ -75,9 +75,11 @@ __device__ __forceinline__ Sequence plain(Rows x)
     return Sequence { x, x, 0 };
 }
 
-// How many of a tile's first `count` rows warp w owns: rows w, w + WARPS, … below count.
+// How many of a tile's first `count` rows warp w owns: rows w, w + WARPS, … below count and TILE. A warp without rows
+// skips the passes over the tile (a branch the whole warp takes, so no shuffle misses a lane; no barrier inside).
 __device__ __forceinline__ int warp_rows(int count, int warp)
 {
+    count = min(count, TILE);
     return count > warp ? (count - warp + WARPS - 1) / WARPS : 0;
 }
 
@@ -191,6 +193,7 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
         load_rows(keys, tile.keys, b, first_key, tile.total, column, head_dim, 1.0f);
         load_rows(values, tile.values, b, first_key, tile.total, column, head_dim, 1.0f);
         __syncthreads();
+        if (rows == 0) continue;
         int j = first_key + lane;
         float scores[ROWS_PER_WARP];
         row_scores(scores, queries, keys, warp, lane, rows, head_dim);
@@ -260,6 +263,7 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
             load_rows(keys, tile.keys, b, first_key, tile.total, column, head_dim, 1.0f);
             load_rows(values, tile.values, b, first_key, tile.total, column, head_dim, 1.0f);
             __syncthreads();
+            if (rows == 0) continue;
             int j = first_key + lane;
             float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
             row_scores(scores, queries, keys, warp, lane, rows, head_dim);
@@ -336,18 +340,21 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
             }
             __syncthreads();
             int row_count = min(TILE, query_length - first_row), rows = warp_rows(row_count, warp);
-            float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
-            row_scores(scores, queries, keys, warp, lane, rows, head_dim);
-            row_scores(products, gradients, values, warp, lane, rows, head_dim);
-#pragma unroll
-            for (int u = 0; u < ROWS_PER_WARP; u++)
+            if (rows > 0)
             {
-                if (u >= rows) continue;
-                int r = warp + WARPS * u;
-                bool seen = key_exists && segment_start + first + lane < visible_keys(first_row + r, prefix_length, key_length, causal, query_offset);
-                float p = seen ? expf(scale * scores[u] - row_lse[r]) : 0.0f;
-                probabilities[r][lane] = p;
-                score_gradients[r][lane] = seen ? p * (products[u] - row_delta[r]) : 0.0f;
+                float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
+                row_scores(scores, queries, keys, warp, lane, rows, head_dim);
+                row_scores(products, gradients, values, warp, lane, rows, head_dim);
+#pragma unroll
+                for (int u = 0; u < ROWS_PER_WARP; u++)
+                {
+                    if (u >= rows) continue;
+                    int r = warp + WARPS * u;
+                    bool seen = key_exists && segment_start + first + lane < visible_keys(first_row + r, prefix_length, key_length, causal, query_offset);
+                    float p = seen ? expf(scale * scores[u] - row_lse[r]) : 0.0f;
+                    probabilities[r][lane] = p;
+                    score_gradients[r][lane] = seen ? p * (products[u] - row_delta[r]) : 0.0f;
+                }
             }
             __syncthreads();
             // Now warp w owns key rows w, w + 8, …: sums over the tile's query rows.

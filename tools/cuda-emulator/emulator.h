@@ -23,9 +23,9 @@ struct dim3
     dim3(unsigned a, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
 };
 struct uint3 { unsigned x, y, z; };
-struct float2 { float x, y; };
-struct float4 { float x, y, z, w; };
-struct uint2 { unsigned x, y; };
+struct alignas(8) float2 { float x, y; };
+struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
 inline float2 make_float2(float a, float b) { return { a, b }; }
 inline float4 make_float4(float a, float b, float c, float d) { return { a, b, c, d }; }
 inline uint2 make_uint2(unsigned a, unsigned b) { return { a, b }; }

@@ -13,10 +13,13 @@ static bool run(const Case& c)
     std::vector<float> q = inputs.uniform((size_t)c.batch * c.queries * q_row, -2, 2), k = inputs.uniform((size_t)key_batch * c.keys * width, -2, 2);
     std::vector<float> v = inputs.uniform(k.size(), -2, 2), pk = inputs.uniform((size_t)std::max(1, c.prefix) * width, -2, 2);
     std::vector<float> pv = inputs.uniform(pk.size(), -2, 2), d_out = inputs.uniform((size_t)c.batch * c.queries * width, -2, 2);
+    // The prefix's gradients are added to (the launcher's accumulate flag): they start from values of their own.
+    std::vector<float> prefix_dk0 = inputs.uniform(pk.size(), -1, 1), prefix_dv0 = inputs.uniform(pk.size(), -1, 1);
     double scale = 1 / std::sqrt((double)c.head_dim);
 
     // The reference on the concatenated key sequence of each batch.
-    std::vector<double> o(d_out.size()), lse((size_t)c.batch * c.heads * c.queries), dq(d_out.size()), dk(k.size()), dv(k.size()), dpk(pk.size()), dpv(pk.size());
+    std::vector<double> o(d_out.size()), lse((size_t)c.batch * c.heads * c.queries), dq(d_out.size()), dk(k.size()), dv(k.size());
+    std::vector<double> dpk(prefix_dk0.begin(), prefix_dk0.end()), dpv(prefix_dv0.begin(), prefix_dv0.end());
     auto key_index = [&](int b, int j, int h) { return j < c.prefix ? (size_t)j * width + h * c.head_dim : ((size_t)(c.shared_keys ? 0 : b) * c.keys + j - c.prefix) * width + h * c.head_dim; };
     for (int b = 0; b < c.batch; b++)
         for (int h = 0; h < c.heads; h++)
@@ -64,7 +67,7 @@ static bool run(const Case& c)
             }
 
     std::vector<float> out(o.size()), out_lse(lse.size()), delta(lse.size()), out_dq(q.size()), out_dk(k.size()), out_dv(k.size());
-    std::vector<float> out_dpk(pk.size(), 0.0f), out_dpv(pk.size(), 0.0f);
+    std::vector<float> out_dpk = prefix_dk0, out_dpv = prefix_dv0;
     float fscale = (float)scale;
     dim3 grid((c.queries + TILE - 1) / TILE, c.heads, c.batch);
     long long q_batch = (long long)c.queries * q_row;
@@ -116,7 +119,11 @@ int main()
     passed &= run({ 2, 33, 70, 1, 64, 0, 0, 0, 1, 0 });   // shared keys summed over the batch
     passed &= run({ 40, 3, 3, 1, 64, 1, 0, 5, 0, 0 });    // a prefix shared by more classes than key-gradient groups (32)
     passed &= run({ 2, 9, 9, 2, 30, 1, 0, 3, 0, 0 });     // a head dim not a multiple of 4: the score loop's scalar tail
-    passed &= run({ 20, 3, 3, 2, 64, 1, 0, 74, 0, 0 });   // the Reference prompt in training: 3 own positions after 74 shared
+    passed &= run({ 1, 3, 3, 2, 64, 1, 0, 10, 0, 0 });    // one class after a prefix: one key-gradient group, no split
+    passed &= run({ 2, 5, 5, 2, 2, 1, 0, 3, 0, 0 });      // head dim 2: the score loop's scalar tail only
+    passed &= run({ 2, 5, 5, 1, 62, 1, 0, 3, 0, 0 });     // head dim 62: vectors, a tail, a lane's second feature partial
+    passed &= run({ 20, 3, 3, 8, 64, 1, 0, 74, 0, 0 });   // the Reference prompt in training: 3 own positions after 74
+                                                          // shared, 8 heads (10 key-gradient groups of 2 classes)
     passed &= run({ 1, 74, 74, 2, 64, 1, 0, 0, 0, 0 });   // and its 74 shared positions on their own
     return passed ? 0 : 1;
 }
