@@ -95,9 +95,10 @@ extern "C" __global__ void layernorm_forward_bf16(const float* x, const float* _
     layernorm_rows(x, gamma, beta, y, mean, rstd, rows, width, eps);
 }
 
+// accumulate: dx += the input gradient (a residual stream's, dx then not dy), in the one pass that writes it otherwise.
 extern "C" __global__ void layernorm_backward_input(const float* dy, const float* __restrict__ x,
     const float* __restrict__ gamma, const float* __restrict__ mean, const float* __restrict__ rstd,
-    float* dx, int rows, int width)
+    float* dx, int rows, int width, int accumulate)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
@@ -118,7 +119,8 @@ extern "C" __global__ void layernorm_backward_input(const float* dy, const float
     for (int i = lane; i < width; i += 32)
     {
         float xhat = (in[i] - mu) * inverse;
-        out[i] = inverse * (grad[i] * gamma[i] - g_mean - xhat * gx_mean);
+        float value = inverse * (grad[i] * gamma[i] - g_mean - xhat * gx_mean);
+        out[i] = accumulate ? out[i] + value : value;
     }
 }
 

@@ -44,6 +44,27 @@ public sealed class LayerNormTests
         });
     }
 
+    /// <summary>
+    /// The residual stream's form adds the same values <see cref="LayerNorm.Backward"/> writes, in one pass: equal to the
+    /// bit to writing them apart and adding (what the residual blocks did before it), on every dump.
+    /// </summary>
+    [TestCaseSource(nameof(Cases))]
+    public void BackwardAddingEqualsBackwardThenAdd(string testCase)
+    {
+        using var fixture = new OpFixture("layernorm");
+        using Tensor x = fixture.Load(testCase, "x"), gamma = fixture.Load(testCase, "gamma"), beta = fixture.Load(testCase, "beta"), dy = fixture.Load(testCase, "dy");
+        int rows = x.Size(0), width = x.Size(1);
+        using Tensor y = Tensor.Empty([rows, width]), mean = Tensor.Empty([rows]), rstd = Tensor.Empty([rows]), dx = Tensor.Empty([rows, width]);
+        LayerNorm.Forward(x, gamma, beta, y, 1e-5f, mean, rstd);
+        float[] stream = new ReClip.Kernels.Checks.RandomTensors(3).Uniform(rows * width);
+        using Tensor added = Tensor.FromSpan<float>(stream, [rows, width]), apart = Tensor.FromSpan<float>(stream, [rows, width]);
+        LayerNorm.BackwardAdding(dy, x, gamma, mean, rstd, added);
+        LayerNorm.Backward(dy, x, gamma, mean, rstd, dx);
+        Add.Residual(apart, dx);
+        Assert.That(added.ToFloatArray(), Is.EqualTo(apart.ToFloatArray()));
+        Assert.That(() => LayerNorm.BackwardAdding(dy, x, gamma, mean, rstd, dy), Throws.ArgumentException.With.Message.Contains("cannot share dy's storage"));
+    }
+
     [Test]
     public void BackwardMatchesFiniteDifferences()
     {

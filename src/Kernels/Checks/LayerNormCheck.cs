@@ -43,6 +43,13 @@ public sealed class LayerNormCheck : IOpCheck
         outputs.Compare("dx", tdx, dx, Backward);
         outputs.Compare("dgamma", tdg, dgamma, new Tolerance(Backward.Absolute * rows, Backward.Relative));
         outputs.Compare("dbeta", tdb, dbeta, new Tolerance(Backward.Absolute * rows, Backward.Relative));
+
+        // The residual stream's form: dx added to a stream of O(1) values.
+        float[] stream = random.Uniform(rows * width), added = new float[rows * width];
+        for (int i = 0; i < added.Length; i++) added[i] = stream[i] + dx[i];
+        using Tensor tstream = RandomTensors.On(device, stream, rows, width);
+        outputs.Time(() => LayerNorm.BackwardAdding(tdy, tx, tg, tm, tr, tstream));
+        outputs.Compare("dx added to a stream", tstream, added, Backward);
         return outputs.Results;
     }
 }

@@ -21,7 +21,8 @@ public static partial class LayerNorm
             .Int(rows).Int(width).Float(eps));
     }
 
-    private static void BackwardCuda(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma, Tensor? dbeta, int rows, int width)
+    private static void BackwardCuda(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma, Tensor? dbeta, int rows, int width,
+        bool accumulate)
     {
         if (rows == 0) return;
         int device = DeviceTensors.Require("LayerNorm.Backward", [dy, x, gamma, mean, rstd, dx, .. Optional(dgamma, dbeta)]);
@@ -35,7 +36,7 @@ public static partial class LayerNorm
         module.Kernel("layernorm_backward_input").Launch(RowBlocks(rows), null, new KernelArguments()
             .Pointer(DeviceTensors.Address(dy)).Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(gamma))
             .Pointer(DeviceTensors.Address(mean)).Pointer(DeviceTensors.Address(rstd)).Pointer(DeviceTensors.Address(dx))
-            .Int(rows).Int(width));
+            .Int(rows).Int(width).Int(accumulate ? 1 : 0));
     }
 
     private static LaunchShape RowBlocks(int rows) => new((uint)((rows + RowsPerBlock - 1) / RowsPerBlock), 1, 1, 32 * RowsPerBlock);

@@ -119,7 +119,22 @@ public static partial class LayerNorm
     }
 
     /// <summary>dx from dy and the forward's saved statistics; dγ, dβ ([width]) accumulated over rows when given. dx may be dy.</summary>
-    public static void Backward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma = null, Tensor? dbeta = null)
+    public static void Backward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma = null, Tensor? dbeta = null) =>
+        Backward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, accumulate: false);
+
+    /// <summary>
+    /// dx += the input gradient (a residual stream's, its block's input gradient joining it): the same values as
+    /// <see cref="Backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor?, Tensor?)"/> into a buffer, then
+    /// added, without the buffer or the second pass. dx must not share dy's storage.
+    /// </summary>
+    public static void BackwardAdding(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx)
+    {
+        if (ReferenceEquals(dx.Storage, dy.Storage))
+            throw new ArgumentException("LayerNorm.BackwardAdding: dx adds to itself, so it cannot share dy's storage", nameof(dx));
+        Backward(dy, x, gamma, mean, rstd, dx, null, null, accumulate: true);
+    }
+
+    private static void Backward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma, Tensor? dbeta, bool accumulate)
     {
         int width = gamma.Size(-1);
         int rows = Rows("LayerNorm.Backward", x, gamma, dx);
@@ -130,7 +145,7 @@ public static partial class LayerNorm
         if (dbeta is not null) Shape.Require("LayerNorm.Backward dbeta", [width], dbeta.Shape);
         if (!x.Device.IsCpu)
         {
-            BackwardCuda(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, width);
+            BackwardCuda(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, width, accumulate);
             return;
         }
         OpGuard.Cpu("LayerNorm.Backward", dy, x, gamma, mean, rstd, dx);
@@ -145,21 +160,25 @@ public static partial class LayerNorm
             {
                 var g = new ReadOnlySpan<float>((float*)ag, width);
                 float[] scratch = new float[width];
+                float[]? values = accumulate ? new float[width] : null;
                 for (int r = start; r < end; r++)
                 {
                     var grad = new ReadOnlySpan<float>((float*)ady + (long)r * width, width);
                     var row = new ReadOnlySpan<float>((float*)ax + (long)r * width, width);
                     var output = new Span<float>((float*)adx + (long)r * width, width);
+                    Span<float> gradient = values ?? output;
                     float mu = ((float*)am)[r], inverse = ((float*)ar)[r];
-                    // scratch = x̂, output = g = dy·γ, then dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)).
+                    // scratch = x̂, gradient = g = dy·γ, then σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)): dx, or added to it.
                     TensorPrimitives.Subtract(row, mu, scratch);
                     TensorPrimitives.Multiply(scratch, inverse, scratch);
-                    TensorPrimitives.Multiply(grad, g, output);
-                    float gMean = TensorPrimitives.Sum(output) / width;
-                    float gxMean = TensorPrimitives.Dot(output, scratch) / width;
-                    TensorPrimitives.Subtract(output, gMean, output);
-                    TensorPrimitives.MultiplyAdd(scratch, -gxMean, output, output);
-                    TensorPrimitives.Multiply(output, inverse, output);
+                    TensorPrimitives.Multiply(grad, g, gradient);
+                    float gMean = TensorPrimitives.Sum(gradient) / width;
+                    float gxMean = TensorPrimitives.Dot(gradient, scratch) / width;
+                    TensorPrimitives.Subtract(gradient, gMean, gradient);
+                    TensorPrimitives.MultiplyAdd(scratch, -gxMean, gradient, gradient);
+                    TensorPrimitives.Multiply(gradient, inverse, gradient);
+                    if (accumulate)
+                        TensorPrimitives.Add(output, gradient, output);
                 }
             });
         }

@@ -117,19 +117,16 @@ public static class ResidualBlock
         int batch = dx.Size(0), tokens = dx.Size(1), width = dx.Size(2);
         using Tensor hidden = Tensor.Empty([batch, tokens, 4 * width], DType.F32, dx.Device);
         using Tensor dy = Tensor.Empty([batch, tokens, width], DType.F32, dx.Device);
-        using Tensor dln = Tensor.Empty([batch, tokens, width], DType.F32, dx.Device);
         // MLP: dx += LN2ᵀ(c_fcᵀ(QuickGELU'(c_projᵀ(dx)))).
         Linear.Backward(dx, w.ProjWeight, hidden);
         QuickGelu.Backward(hidden, a.Hidden, hidden);
         Linear.Backward(hidden, w.FcWeight, dy);
-        LayerNorm.Backward(dy, a.Middle, w.Ln2Weight, a.Ln2Mean, a.Ln2Rstd, dln);
-        Add.Residual(dx, dln);
+        LayerNorm.BackwardAdding(dy, a.Middle, w.Ln2Weight, a.Ln2Mean, a.Ln2Rstd, dx);
         // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
         Linear.Backward(dx, w.OutProjWeight, dy);
         using Tensor dqkv = Tensor.Empty([batch, tokens, 3 * width], DType.F32, dx.Device);
         attention(dy, a.Qkv, a.LogSumExp, dqkv);
         Linear.Backward(dqkv, w.InProjWeight, dy);
-        LayerNorm.Backward(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dln);
-        Add.Residual(dx, dln);
+        LayerNorm.BackwardAdding(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dx);
     }
 }

@@ -80,14 +80,21 @@ static bool run(const Case& c)
         launch(layernorm_backward_parameters, dim3(std::max(1, (c.width + 255) / 256)), dim3(256), (const float*)dy.data(), (const float*)x0.data(),
             (const float*)mean.data(), (const float*)rstd.data(), c.parameters & 1 ? dgamma.data() : (float*)nullptr,
             c.parameters & 2 ? dbeta.data() : (float*)nullptr, c.rows, c.width);
+    // The adding form first, onto a residual stream of its own (dy is still intact), then the plain one (dx may be dy).
+    std::vector<float> stream = inputs.uniform(count, -1, 1), added = stream;
     launch(layernorm_backward_input, rows_grid, dim3(256), (const float*)dy.data(), (const float*)x0.data(), (const float*)gamma.data(),
-        (const float*)mean.data(), (const float*)rstd.data(), dx, c.rows, c.width);
+        (const float*)mean.data(), (const float*)rstd.data(), added.data(), c.rows, c.width, 1);
+    launch(layernorm_backward_input, rows_grid, dim3(256), (const float*)dy.data(), (const float*)x0.data(), (const float*)gamma.data(),
+        (const float*)mean.data(), (const float*)rstd.data(), dx, c.rows, c.width, 0);
     std::vector<float> out_dx(dx, dx + count);
+    std::vector<double> expected_added(count);
+    for (size_t i = 0; i < count; i++) expected_added[i] = stream[i] + expected_dx[i];
 
     const char* requested[] = { "none", "dgamma", "dbeta", "both" };
     std::printf("%d rows x %d, eps %g, center %g%s%s, parameters %s\n", c.rows, c.width, c.eps, c.center, c.in_place ? ", in place" : "",
         c.saved ? "" : ", statistics not saved", requested[c.parameters]);
-    bool passed = report("y", out_y, expected_y) & report_rounded("y in bfloat16", y_bfloat16, out_y) & report("dx", out_dx, expected_dx);
+    bool passed = report("y", out_y, expected_y) & report_rounded("y in bfloat16", y_bfloat16, out_y) & report("dx", out_dx, expected_dx)
+        & report("dx added to a residual stream", added, expected_added);
     if (c.saved) passed &= report("mean", mean, expected_mean) & report("rstd", rstd, expected_rstd);
     // Not requested: left untouched (still NaN).
     std::vector<double> untouched(c.width, std::numeric_limits<double>::quiet_NaN());
