@@ -112,6 +112,14 @@ __device__ __forceinline__ void row_scores(float* scores, const float (*a)[STRID
     }
 }
 
+// What both backward kernels recompute P and dS from: the warp's rows' scores q·k and products dO·v with the lane's key.
+__device__ __forceinline__ void score_pairs(float* scores, float* products, const float (*queries)[STRIDE], const float (*gradients)[STRIDE],
+    const float (*keys)[STRIDE], const float (*values)[STRIDE], int warp, int lane, int rows, int head_dim)
+{
+    row_scores(scores, queries, keys, warp, lane, rows, head_dim);
+    row_scores(products, gradients, values, warp, lane, rows, head_dim);
+}
+
 // The features lane and lane + 32 of a shared row (0 past head_dim).
 __device__ __forceinline__ void lane_features(float* x, const float* row, int lane, int head_dim)
 {
@@ -266,8 +274,7 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
             if (rows == 0) continue;
             int j = first_key + lane;
             float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
-            row_scores(scores, queries, keys, warp, lane, rows, head_dim);
-            row_scores(products, gradients, values, warp, lane, rows, head_dim);
+            score_pairs(scores, products, queries, gradients, keys, values, warp, lane, rows, head_dim);
 #pragma unroll
             for (int u = 0; u < ROWS_PER_WARP; u++)
             {
@@ -343,13 +350,12 @@ extern "C" __global__ void attention_backward_keys(const float* __restrict__ d_o
             if (rows > 0)
             {
                 float scores[ROWS_PER_WARP], products[ROWS_PER_WARP];
-                row_scores(scores, queries, keys, warp, lane, rows, head_dim);
-                row_scores(products, gradients, values, warp, lane, rows, head_dim);
+                score_pairs(scores, products, queries, gradients, keys, values, warp, lane, rows, head_dim);
 #pragma unroll
                 for (int u = 0; u < ROWS_PER_WARP; u++)
                 {
-                    if (u >= rows) continue;
                     int r = warp + WARPS * u;
+                    if (u >= rows) continue;
                     bool seen = key_exists && segment_start + first + lane < visible_keys(first_row + r, prefix_length, key_length, causal, query_offset);
                     float p = seen ? expf(scale * scores[u] - row_lse[r]) : 0.0f;
                     probabilities[r][lane] = p;
