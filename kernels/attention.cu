@@ -236,13 +236,14 @@ extern "C" __global__ void attention_forward(const float* __restrict__ q, long l
     }
 }
 
-// Grid (query tiles, heads, batch): D = Σ_j P·dP per query row into delta [B, H, Tq] (first pass over the keys),
-// then dq = scale·Σ_j P·(dP − D)·k (second pass), written to the strided dq rows.
+// Grid (query tiles, heads, batch): D = Σ_j P·dP per query row into delta [B, H, Tq], then dq = scale·Σ_j P·(dP − D)·k
+// (a pass over the keys), written to the strided dq rows. D is a first pass over the keys, or, given the forward's
+// output o (contiguous like dO), dO·o of the row (Σ_j P·(dO·v_j) = dO·Σ_j P·v_j), as FlashAttention-2 takes it.
 extern "C" __global__ void attention_backward_queries(const float* __restrict__ d_out, const float* __restrict__ q, long long q_batch, long long q_row,
     const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row,
     const float* __restrict__ prefix_k, const float* __restrict__ prefix_v, long long prefix_row, int prefix_length,
-    const float* __restrict__ lse, float* __restrict__ delta, float* __restrict__ dq, long long dq_batch, long long dq_row,
-    int query_length, int key_length, int heads, int head_dim, int causal, int query_offset, float scale)
+    const float* __restrict__ lse, const float* __restrict__ o, float* __restrict__ delta, float* __restrict__ dq, long long dq_batch,
+    long long dq_row, int query_length, int key_length, int heads, int head_dim, int causal, int query_offset, float scale)
 {
     __shared__ __align__(16) float queries[TILE][STRIDE], gradients[TILE][STRIDE], keys[TILE][STRIDE], values[TILE][STRIDE];
     __shared__ float score_gradients[TILE][TILE + 1];
@@ -258,11 +259,17 @@ extern "C" __global__ void attention_backward_queries(const float* __restrict__ 
         row_lse[u] = u < rows ? lse[statistics + WARPS * u] : 0.0f;
         row_delta[u] = 0.0f;
         for (int e = 0; e < FEATURES_PER_LANE; e++) accumulator[u][e] = 0.0f;
+        if (!o || u >= rows) continue;
+        long long at = ((long long)b * query_length + first + warp + WARPS * u) * width + column;
+        float part = 0.0f;
+        for (int e = 0; e < FEATURES_PER_LANE; e++)
+            if (lane + 32 * e < head_dim) part += d_out[at + lane + 32 * e] * o[at + lane + 32 * e];
+        row_delta[u] = warp_sum(part);
     }
 
     load_rows(queries, plain(Rows { q, q_batch, q_row }), b, first, query_length, column, head_dim, scale);
     load_rows(gradients, plain(Rows { d_out, (long long)query_length * width, width }), b, first, query_length, column, head_dim, 1.0f);
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = o ? 1 : 0; pass < 2; pass++)
     {
         float delta_part[ROWS_PER_WARP] = {};
         for (int first_key = 0; first_key < tile.tile_keys; first_key += TILE)

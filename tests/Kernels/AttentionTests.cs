@@ -247,7 +247,34 @@ public sealed class AttentionTests
                 Throws.ArgumentException.With.Message.Contains("dense"));
             Assert.That(() => Attention.Forward(q, k, v, stridedOutput, 2, causal: false),
                 Throws.ArgumentException.With.Message.Contains("strided view"));
+            using Tensor lse = Tensor.Zeros([2, 2, 5]), dq = Tensor.Zeros([2, 5, 6]), dk = Tensor.Zeros([2, 5, 6]), dv = Tensor.Zeros([2, 5, 6]);
+            Assert.That(() => Attention.Backward(o, q, k, v, lse, dq, dk, dv, 2, causal: false, output: wrongOutput),
+                Throws.TypeOf<TensorShapeException>().With.Message.Contains("Attention.Backward output"));
         });
+    }
+
+    /// <summary>
+    /// The forward's o, given to the backward pass, is for the CUDA kernels' row sums (dO·o); the CPU takes them from P
+    /// and dP as before, so its gradients do not move by a bit.
+    /// </summary>
+    [Test]
+    public void TheForwardOutputLeavesTheCpuGradientsAsTheyAre()
+    {
+        const int batch = 2, tokens = 7, heads = 2, width = 8;
+        var random = new ReClip.Kernels.Checks.RandomTensors(11);
+        using Tensor q = Tensor.FromSpan<float>(random.Uniform(batch * tokens * width, -2, 2), [batch, tokens, width]);
+        using Tensor k = Tensor.FromSpan<float>(random.Uniform(batch * tokens * width, -2, 2), [batch, tokens, width]);
+        using Tensor v = Tensor.FromSpan<float>(random.Uniform(batch * tokens * width), [batch, tokens, width]);
+        using Tensor dO = Tensor.FromSpan<float>(random.Uniform(batch * tokens * width), [batch, tokens, width]);
+        using Tensor o = Tensor.Empty([batch, tokens, width]), lse = Tensor.Empty([batch, heads, tokens]);
+        Attention.Forward(q, k, v, o, heads, causal: true, logsumexp: lse);
+        float[][] Run(Tensor? output)
+        {
+            using Tensor dq = Tensor.Empty([batch, tokens, width]), dk = Tensor.Empty([batch, tokens, width]), dv = Tensor.Empty([batch, tokens, width]);
+            Attention.Backward(dO, q, k, v, lse, dq, dk, dv, heads, causal: true, output: output);
+            return [dq.ToFloatArray(), dk.ToFloatArray(), dv.ToFloatArray()];
+        }
+        Assert.That(Run(o), Is.EqualTo(Run(null)));
     }
 
     private static (int Heads, bool Causal, int Offset) Parameters(string description)

@@ -89,12 +89,17 @@ public sealed class AttentionCheck : IOpCheck
         outputs.Compare("logsumexp", tl, logsumexp, Forward);
 
         using Tensor tdO = RandomTensors.On(device, dO, g.Batch, g.QueryLength, g.Width);
-        outputs.Time(() => Attention.Backward(tdO, inputs.Q, inputs.K, inputs.V, tl, gradients.Q, gradients.K, gradients.V, g.Heads, g.Causal, g.QueryOffset));
-        outputs.Compare("dq", gradients.Q, dq, Backward);
         // Shared keys gather the gradient of every query batch: the error grows with the number of terms.
         var keyTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Batch / g.KeyBatch), Backward.Relative);
-        outputs.Compare("dk", gradients.K, dk, keyTolerance);
-        outputs.Compare("dv", gradients.V, dv, keyTolerance);
+        // Without the forward's o, then with it (the row sums D from dO·o on a GPU).
+        foreach ((Tensor? given, string suffix) in new[] { ((Tensor?)null, ""), (to, ", D from o") })
+        {
+            outputs.Time(() => Attention.Backward(tdO, inputs.Q, inputs.K, inputs.V, tl, gradients.Q, gradients.K, gradients.V, g.Heads, g.Causal, g.QueryOffset,
+                given));
+            outputs.Compare("dq" + suffix, gradients.Q, dq, Backward);
+            outputs.Compare("dk" + suffix, gradients.K, dk, keyTolerance);
+            outputs.Compare("dv" + suffix, gradients.V, dv, keyTolerance);
+        }
         return outputs.Results;
     }
 
@@ -164,16 +169,20 @@ public sealed class AttentionCheck : IOpCheck
             outputs.Time(() => Attention.ForwardAfterPrefix(tq, tk, tv, tpk, tpv, to, g.Heads, tl));
             outputs.Compare("o", to, o, Forward);
             outputs.Compare("logsumexp", tl, logsumexp, Forward);
-            Tensor tdq = On(new float[ownCount], own), tdk = On(new float[ownCount], own), tdv = On(new float[ownCount], own);
-            Tensor tdpk = On(new float[prefixCount], shared), tdpv = On(new float[prefixCount], shared);
-            outputs.Time(() => Attention.BackwardAfterPrefix(tdO, tq, tk, tv, tpk, tpv, tl, tdq, tdk, tdv, tdpk, tdpv, g.Heads));
-            outputs.Compare("dq", tdq, dq, Backward);
-            outputs.Compare("dk", tdk, dk, Backward);
-            outputs.Compare("dv", tdv, dv, Backward);
             // The prefix's gradients sum over the classes: the error grows with the number of terms.
             var prefixTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Classes), Backward.Relative);
-            outputs.Compare("prefix dk", tdpk, dPrefixK, prefixTolerance);
-            outputs.Compare("prefix dv", tdpv, dPrefixV, prefixTolerance);
+            // Without the forward's o, then with it; the prefix's gradients are added to, so each run starts from zeros.
+            foreach ((Tensor? given, string suffix) in new[] { ((Tensor?)null, ""), (to, ", D from o") })
+            {
+                Tensor tdq = On(new float[ownCount], own), tdk = On(new float[ownCount], own), tdv = On(new float[ownCount], own);
+                Tensor tdpk = On(new float[prefixCount], shared), tdpv = On(new float[prefixCount], shared);
+                outputs.Time(() => Attention.BackwardAfterPrefix(tdO, tq, tk, tv, tpk, tpv, tl, tdq, tdk, tdv, tdpk, tdpv, g.Heads, given));
+                outputs.Compare("dq" + suffix, tdq, dq, Backward);
+                outputs.Compare("dk" + suffix, tdk, dk, Backward);
+                outputs.Compare("dv" + suffix, tdv, dv, Backward);
+                outputs.Compare("prefix dk" + suffix, tdpk, dPrefixK, prefixTolerance);
+                outputs.Compare("prefix dv" + suffix, tdpv, dPrefixV, prefixTolerance);
+            }
         }
         finally
         {

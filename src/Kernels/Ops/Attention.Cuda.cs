@@ -151,16 +151,18 @@ public static partial class Attention
     }
 
     /// <summary>
-    /// dq for every query row, then dk, dv: of the prefix rows (added to, when there is a prefix) and of the own rows
-    /// (written; summed over the query batches in one block when they are shared).
+    /// dq for every query row (D from the forward's <paramref name="output"/> when given), then dk, dv: of the prefix rows
+    /// (added to, when there is a prefix) and of the own rows (written; summed over the query batches in one block when
+    /// they are shared).
     /// </summary>
-    private static void BackwardCuda(DeviceOperands x, Tensor dO, Tensor logsumexp, Tensor dq, Tensor dk, Tensor dv, Tensor? dPrefixK, Tensor? dPrefixV)
+    private static void BackwardCuda(DeviceOperands x, Tensor dO, Tensor logsumexp, Tensor? output, Tensor dq, Tensor dk, Tensor dv,
+        Tensor? dPrefixK, Tensor? dPrefixV)
     {
         const string op = "Attention.Backward";
         AttentionLayout layout = x.Layout;
         if (x.Inputs != DType.F32)
             throw new ArgumentException($"{op}: the backward pass takes float32 q, k and v");
-        DeviceTensors.Require(op, [dO, logsumexp]);
+        DeviceTensors.Require(op, [dO, logsumexp, .. output is null ? Array.Empty<Tensor>() : [output]]);
         int width = layout.Width;
         DeviceRows queryGradient = DeviceRows.Of(op + " dq", dq, x.Device, layout.Batch, layout.QueryLength, width);
         DeviceRows keyGradient = DeviceRows.Of(op + " dk", dk, x.Device, layout.KeyBatch, layout.KeyLength, width);
@@ -169,7 +171,7 @@ public static partial class Attention
         LoadedModule module = KernelCache.Load(KernelSources.Get("attention"), x.Device);
         using Tensor delta = Tensor.Empty([layout.Batch, layout.Heads, layout.QueryLength], DType.F32, dO.Device);
         module.Kernel("attention_backward_queries").Launch(x.QueryGrid, null, x.Sizes(x.Sequence(new KernelArguments().Pointer(DeviceTensors.Address(dO)))
-            .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.Address(delta))
+            .Pointer(DeviceTensors.Address(logsumexp)).Pointer(DeviceTensors.AddressOrNull(output)).Pointer(DeviceTensors.Address(delta))
             .Pointer(queryGradient.Address).Long(queryGradient.BatchStride).Long(queryGradient.RowStride)));
 
         if (dPrefixK is not null && dPrefixV is not null)

@@ -61,9 +61,10 @@ public static partial class Attention
     /// <summary>
     /// The input gradients of <see cref="ForwardAfterPrefix"/>: dq, dk, dv [C, S, H·Dh] are written; the prefix's dk and dv
     /// [1, P, H·Dh] are added to, summed over the classes (one task per head, so the sum has a fixed order).
+    /// <paramref name="output"/>: the forward's o, when kept (see <see cref="Backward"/>).
     /// </summary>
     public static void BackwardAfterPrefix(Tensor dO, Tensor q, Tensor k, Tensor v, Tensor prefixK, Tensor prefixV, Tensor logsumexp,
-        Tensor dq, Tensor dk, Tensor dv, Tensor dPrefixK, Tensor dPrefixV, int heads)
+        Tensor dq, Tensor dk, Tensor dv, Tensor dPrefixK, Tensor dPrefixV, int heads, Tensor? output = null)
     {
         const string op = "Attention.BackwardAfterPrefix";
         AttentionLayout layout = PrefixOperands.LayoutOf(op, q, k, prefixK, heads);
@@ -71,9 +72,11 @@ public static partial class Attention
         Shape.Require(op + " dO", [layout.Batch, layout.QueryLength, layout.Width], dO.Shape);
         Shape.Require(op + " logsumexp", [layout.Batch, heads, layout.QueryLength], logsumexp.Shape);
         Shape.Require(op + " dq", q.Shape, dq.Shape);
+        if (output is not null)
+            Shape.Require(op + " output", dO.Shape, output.Shape);
         if (!dO.Device.IsCpu)
         {
-            BackwardCuda(DeviceOperands.Of(op, layout, dO, q, k, v, prefixK, prefixV), dO, logsumexp, dq, dk, dv, dPrefixK, dPrefixV);
+            BackwardCuda(DeviceOperands.Of(op, layout, dO, q, k, v, prefixK, prefixV), dO, logsumexp, output, dq, dk, dv, dPrefixK, dPrefixV);
             return;
         }
         PrefixOperands x = PrefixOperands.Of(op, q, k, v, prefixK, prefixV, heads);

@@ -80,18 +80,23 @@ public static partial class Attention
     /// dq, dk, dv from dO [B, Tq, H·Dh] (contiguous) and the forward's logsumexp [B, H, Tq]. q, k, v are the
     /// forward's inputs; dq, dk, dv have their shapes and may be strided views too (e.g. of a packed
     /// [B, T, 3·H·Dh] gradient buffer that the in-projection's backward consumes in one GEMM), not overlapping.
+    /// <paramref name="output"/>: the forward's o [B, Tq, H·Dh] (contiguous), when kept. The CUDA kernels then take each
+    /// row's D = Σ P∘dP as dO·o (the same sum, as FlashAttention-2 takes it) instead of a pass over the keys; the CPU
+    /// path has P and dP from its GEMMs anyway and takes D from them.
     /// </summary>
     public static void Backward(Tensor dO, Tensor q, Tensor k, Tensor v, Tensor logsumexp, Tensor dq, Tensor dk, Tensor dv,
-        int heads, bool causal, int queryOffset = 0)
+        int heads, bool causal, int queryOffset = 0, Tensor? output = null)
     {
         const string op = "Attention.Backward";
         AttentionLayout layout = AttentionLayout.Of(op, q, k, heads, causal, queryOffset);
         int batch = layout.Batch, keyBatch = layout.KeyBatch, queryLength = layout.QueryLength, keyLength = layout.KeyLength, width = layout.Width;
         Shape.Require(op + " dO", [batch, queryLength, width], dO.Shape);
         Shape.Require(op + " logsumexp", [batch, heads, queryLength], logsumexp.Shape);
+        if (output is not null)
+            Shape.Require(op + " output", [batch, queryLength, width], output.Shape);
         if (!dO.Device.IsCpu)
         {
-            BackwardCuda(DeviceOperands.Of(op, layout, dO, q, k, v, null, null), dO, logsumexp, dq, dk, dv, null, null);
+            BackwardCuda(DeviceOperands.Of(op, layout, dO, q, k, v, null, null), dO, logsumexp, output, dq, dk, dv, null, null);
             return;
         }
         TokenRows queries = AttentionLayout.Rows(op + " q", q, batch, queryLength, width);

@@ -21,8 +21,8 @@ public static class ResidualBlock
     /// <summary>The attention step of a block: packed qkv [B, T, 3D] into o [B, T, D], with its logsumexp when one is kept.</summary>
     internal delegate void AttentionStep(Tensor qkv, Tensor o, Tensor? logsumexp);
 
-    /// <summary>The input gradients of an <see cref="AttentionStep"/>: dqkv [B, T, 3D] from dy (d o) and the saved qkv and logsumexp.</summary>
-    internal delegate void AttentionGradient(Tensor dy, Tensor qkv, Tensor logsumexp, Tensor dqkv);
+    /// <summary>The input gradients of an <see cref="AttentionStep"/>: dqkv [B, T, 3D] from dy (d o) and the saved qkv, logsumexp and o.</summary>
+    internal delegate void AttentionGradient(Tensor dy, Tensor qkv, Tensor logsumexp, Tensor output, Tensor dqkv);
 
     /// <summary>
     /// x [B, T, D] ← block(x), in place, attending within each sequence. <paramref name="save"/>, when given, receives
@@ -57,8 +57,9 @@ public static class ResidualBlock
                 LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, eps, save?.Ln1Mean, save?.Ln1Rstd);
                 Linear.Forward(normed.Tensor, w.InProjWeight, w.InProjBias, packed);
             }
-            using (Tensor o = Tensor.Empty([batch, tokens, width], LinearInput.TypeFor(w), x.Device))
+            using (Tensor? scratch = save is null ? Tensor.Empty([batch, tokens, width], LinearInput.TypeFor(w), x.Device) : null)
             {
+                Tensor o = save?.Output ?? scratch!;
                 attention(packed, o, save?.LogSumExp);
                 Linear.ForwardAdding(o, w.OutProjWeight, w.OutProjBias, x, y);
             }
@@ -104,10 +105,10 @@ public static class ResidualBlock
     public static void Backward(TransformerBlockWeights w, BlockActivations a, Tensor dx, bool causal)
     {
         int width = dx.Size(2), heads = width / ClipConfig.HeadWidth;
-        Backward(w, a, dx, (dy, qkv, logsumexp, dqkv) =>
+        Backward(w, a, dx, (dy, qkv, logsumexp, output, dqkv) =>
         {
             using QkvViews saved = new(qkv, width), gradient = new(dqkv, width);
-            Attention.Backward(dy, saved.Q, saved.K, saved.V, logsumexp, gradient.Q, gradient.K, gradient.V, heads, causal);
+            Attention.Backward(dy, saved.Q, saved.K, saved.V, logsumexp, gradient.Q, gradient.K, gradient.V, heads, causal, output: output);
         });
     }
 
@@ -125,7 +126,7 @@ public static class ResidualBlock
         // Attention: dx += LN1ᵀ(in_projᵀ(attentionᵀ(out_projᵀ(dx)))).
         Linear.Backward(dx, w.OutProjWeight, dy);
         using Tensor dqkv = Tensor.Empty([batch, tokens, 3 * width], DType.F32, dx.Device);
-        attention(dy, a.Qkv, a.LogSumExp, dqkv);
+        attention(dy, a.Qkv, a.LogSumExp, a.Output, dqkv);
         Linear.Backward(dqkv, w.InProjWeight, dy);
         LayerNorm.BackwardAdding(dy, a.Input, w.Ln1Weight, a.Ln1Mean, a.Ln1Rstd, dx);
     }

@@ -23,18 +23,19 @@ internal sealed class SharedPrefixAttention(PromptRows rows, int heads)
         Attention.ForwardAfterPrefix(own.Q, own.K, own.V, prefix.K, prefix.V, ownO, heads, ownStatistics);
     }
 
-    /// <summary><see cref="ResidualBlock.AttentionGradient"/>: dqkv [1, P + C·S, 3D] from dy, the saved qkv and logsumexp.</summary>
-    public void Backward(Tensor dy, Tensor qkv, Tensor logsumexp, Tensor dqkv)
+    /// <summary><see cref="ResidualBlock.AttentionGradient"/>: dqkv [1, P + C·S, 3D] from dy, the saved qkv, logsumexp and o.</summary>
+    public void Backward(Tensor dy, Tensor qkv, Tensor logsumexp, Tensor output, Tensor dqkv)
     {
         int width = dy.Size(2);
         using Tensor prefixDy = rows.PrefixOf(dy), ownDy = rows.SuffixOf(dy), prefixQkv = rows.PrefixOf(qkv), ownQkv = rows.SuffixOf(qkv);
+        using Tensor prefixO = rows.PrefixOf(output), ownO = rows.SuffixOf(output);
         using Tensor prefixDqkv = rows.PrefixOf(dqkv), ownDqkv = rows.SuffixOf(dqkv);
         using Tensor prefixStatistics = rows.PrefixStatisticsOf(logsumexp, heads), ownStatistics = rows.SuffixStatisticsOf(logsumexp, heads);
         using QkvViews prefix = new(prefixQkv, width), own = new(ownQkv, width);
         using QkvViews prefixGradient = new(prefixDqkv, width), ownGradient = new(ownDqkv, width);
         Attention.Backward(prefixDy, prefix.Q, prefix.K, prefix.V, prefixStatistics, prefixGradient.Q, prefixGradient.K, prefixGradient.V,
-            heads, causal: true);
+            heads, causal: true, output: prefixO);
         Attention.BackwardAfterPrefix(ownDy, own.Q, own.K, own.V, prefix.K, prefix.V, ownStatistics, ownGradient.Q, ownGradient.K, ownGradient.V,
-            prefixGradient.K, prefixGradient.V, heads);
+            prefixGradient.K, prefixGradient.V, heads, ownO);
     }
 }

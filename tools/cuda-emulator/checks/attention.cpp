@@ -19,6 +19,7 @@ static bool run(const Case& c)
 
     // The reference on the concatenated key sequence of each batch.
     std::vector<double> o(d_out.size()), lse((size_t)c.batch * c.heads * c.queries), dq(d_out.size()), dk(k.size()), dv(k.size());
+    std::vector<double> expected_delta(lse.size());
     std::vector<double> dpk(prefix_dk0.begin(), prefix_dk0.end()), dpv(prefix_dv0.begin(), prefix_dv0.end());
     auto key_index = [&](int b, int j, int h) { return j < c.prefix ? (size_t)j * width + h * c.head_dim : ((size_t)(c.shared_keys ? 0 : b) * c.keys + j - c.prefix) * width + h * c.head_dim; };
     for (int b = 0; b < c.batch; b++)
@@ -51,6 +52,7 @@ static bool run(const Case& c)
                     }
                     delta += p[j] * dp[j];
                 }
+                expected_delta[((size_t)b * c.heads + h) * c.queries + i] = delta;
                 for (int j = 0; j < visible; j++)
                 {
                     double ds = p[j] * (dp[j] - delta);
@@ -73,9 +75,12 @@ static bool run(const Case& c)
     long long q_batch = (long long)c.queries * q_row;
     launch(attention_forward, grid, dim3(THREADS), q.data(), q_batch, q_row, k.data(), v.data(), kv_batch, (long long)width,
         pk.data(), pv.data(), (long long)width, c.prefix, out.data(), out_lse.data(), c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
-    launch(attention_backward_queries, grid, dim3(THREADS), d_out.data(), q.data(), q_batch, q_row, k.data(), v.data(), kv_batch, (long long)width,
-        pk.data(), pv.data(), (long long)width, c.prefix, out_lse.data(), delta.data(), out_dq.data(), q_batch, q_row,
-        c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
+    // D from a pass over the keys (no o), then from the forward's o into buffers of their own.
+    std::vector<float> delta_from_o(delta.size()), dq_from_o(q.size());
+    for (const float* given : { (const float*)nullptr, (const float*)out.data() })
+        launch(attention_backward_queries, grid, dim3(THREADS), d_out.data(), q.data(), q_batch, q_row, k.data(), v.data(), kv_batch, (long long)width,
+            pk.data(), pv.data(), (long long)width, c.prefix, out_lse.data(), given, given ? delta_from_o.data() : delta.data(),
+            given ? dq_from_o.data() : out_dq.data(), q_batch, q_row, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, fscale);
     // The key kernel over one segment as Attention.Cuda.cs's LaunchKeys runs it: per batch for own keys, or for a shared
     // segment split among SharedGroups blocks, whose slots attention_sum_groups adds when there is more than one.
     auto launch_keys = [&](const float* keys, const float* values, long long batch_stride, int start, int length, bool shared, int accumulate,
@@ -96,13 +101,18 @@ static bool run(const Case& c)
     if (c.prefix > 0)
         launch_keys(pk.data(), pv.data(), 0, 0, c.prefix, true, 1, out_dpk.data(), out_dpv.data());
     launch_keys(k.data(), v.data(), kv_batch, c.prefix, c.keys, c.shared_keys != 0, 0, out_dk.data(), out_dv.data());
-    std::vector<float> dense_dq(dq.size());
+    std::vector<float> dense_dq(dq.size()), dense_dq_from_o(dq.size());
     for (size_t r = 0; r < (size_t)c.batch * c.queries; r++)
+    {
         std::copy_n(&out_dq[r * q_row], width, &dense_dq[r * width]);
+        std::copy_n(&dq_from_o[r * q_row], width, &dense_dq_from_o[r * width]);
+    }
 
     std::printf("batch %d, %d queries, %d keys, %d heads x %d, causal %d, offset %d, prefix %d, shared keys %d, q row padding %d\n",
         c.batch, c.queries, c.keys, c.heads, c.head_dim, c.causal, c.offset, c.prefix, c.shared_keys, c.query_padding);
-    bool passed = report("o", out, o) & report("lse", out_lse, lse) & report("dq", dense_dq, dq) & report("dk", out_dk, dk) & report("dv", out_dv, dv);
+    bool passed = report("o", out, o) & report("lse", out_lse, lse) & report("delta", delta, expected_delta) & report("dq", dense_dq, dq)
+        & report("delta from o", delta_from_o, expected_delta) & report("dq with delta from o", dense_dq_from_o, dq)
+        & report("dk", out_dk, dk) & report("dv", out_dv, dv);
     if (c.prefix > 0) passed &= report("prefix dk", out_dpk, dpk) & report("prefix dv", out_dpv, dpv);
     return passed;
 }
