@@ -17,23 +17,25 @@
 #define ROW_REGISTERS 32
 
 // x and y (and dy and dx below) may be the same buffer, as on the CPU path: no __restrict__ on them. y is float32, or
-// bfloat16 when it only feeds a bfloat16 GEMM (layernorm_forward_bf16).
+// bfloat16 when it only feeds a bfloat16 GEMM (layernorm_forward_bf16). keep, when not null, receives a copy of x (a
+// block's input kept for its backward) from the loads the statistics make anyway: no copy pass of its own.
 template <typename Out>
 __device__ __forceinline__ void layernorm_rows(const float* x, const float* __restrict__ gamma, const float* __restrict__ beta, Out* y,
-    float* __restrict__ mean, float* __restrict__ rstd, int rows, int width, float eps)
+    float* __restrict__ mean, float* __restrict__ rstd, float* __restrict__ keep, int rows, int width, float eps)
 {
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
     if (row >= rows) return;
     const float* in = x + (long long)row * width;
     Out* out = y + (long long)row * width;
+    float* kept = keep ? keep + (long long)row * width : nullptr;
     float mu, inverse;
     // Rows of whole 16-byte vectors (CLIP's widths; tensors from the allocator): the row read once into registers, each
     // lane holding features 4·lane + 128·j.., loaded and stored a vector at a time (in bfloat16 one 8-byte store of
     // four), so a warp moves 512 bytes per load where scalar loads moved 128; then both statistics and the output
     // from there: one pass over memory instead of three.
     bool quads = width <= 32 * ROW_REGISTERS && width % 4 == 0
-        && (((unsigned long long)in | (unsigned long long)gamma | (unsigned long long)beta) & 15) == 0
+        && (((unsigned long long)in | (unsigned long long)gamma | (unsigned long long)beta | (unsigned long long)kept) & 15) == 0
         && ((unsigned long long)out & (4 * sizeof(Out) - 1)) == 0;
     if (quads)
     {
@@ -44,6 +46,7 @@ __device__ __forceinline__ void layernorm_rows(const float* x, const float* __re
         {
             int i = 4 * lane + 128 * j;
             values[j] = i < width ? *(const float4*)(in + i) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            if (kept && i < width) *(float4*)(kept + i) = values[j];
         }
 #pragma unroll
         for (int j = 0; j < ROW_REGISTERS / 4; j++) sum += values[j].x + values[j].y + values[j].z + values[j].w;
@@ -69,7 +72,11 @@ __device__ __forceinline__ void layernorm_rows(const float* x, const float* __re
     else
     {
         float sum = 0.0f;
-        for (int i = lane; i < width; i += 32) sum += in[i];
+        for (int i = lane; i < width; i += 32)
+        {
+            sum += in[i];
+            if (kept) kept[i] = in[i];
+        }
         mu = warp_sum(sum) / width;
         float squares = 0.0f;
         for (int i = lane; i < width; i += 32) { float d = in[i] - mu; squares += d * d; }
@@ -84,15 +91,15 @@ __device__ __forceinline__ void layernorm_rows(const float* x, const float* __re
 }
 
 extern "C" __global__ void layernorm_forward(const float* x, const float* __restrict__ gamma, const float* __restrict__ beta, float* y,
-    float* __restrict__ mean, float* __restrict__ rstd, int rows, int width, float eps)
+    float* __restrict__ mean, float* __restrict__ rstd, float* __restrict__ keep, int rows, int width, float eps)
 {
-    layernorm_rows(x, gamma, beta, y, mean, rstd, rows, width, eps);
+    layernorm_rows(x, gamma, beta, y, mean, rstd, keep, rows, width, eps);
 }
 
 extern "C" __global__ void layernorm_forward_bf16(const float* x, const float* __restrict__ gamma, const float* __restrict__ beta,
-    unsigned short* y, float* __restrict__ mean, float* __restrict__ rstd, int rows, int width, float eps)
+    unsigned short* y, float* __restrict__ mean, float* __restrict__ rstd, float* __restrict__ keep, int rows, int width, float eps)
 {
-    layernorm_rows(x, gamma, beta, y, mean, rstd, rows, width, eps);
+    layernorm_rows(x, gamma, beta, y, mean, rstd, keep, rows, width, eps);
 }
 
 // accumulate: dx += the input gradient (a residual stream's, dx then not dy), in the one pass that writes it otherwise.

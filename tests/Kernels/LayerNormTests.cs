@@ -65,6 +65,23 @@ public sealed class LayerNormTests
         Assert.That(() => LayerNorm.BackwardAdding(dy, x, gamma, mean, rstd, dy), Throws.ArgumentException.With.Message.Contains("cannot share dy's storage"));
     }
 
+    /// <summary>The copy of x a block keeps for its backward comes from the forward's own pass: the same bits, in place too.</summary>
+    [TestCaseSource(nameof(Placements))]
+    public void ForwardKeepsACopyOfItsInput(string testCase, bool inPlace)
+    {
+        using var fixture = new OpFixture("layernorm");
+        using Tensor x = fixture.Load(testCase, "x"), gamma = fixture.Load(testCase, "gamma"), beta = fixture.Load(testCase, "beta");
+        int rows = x.Size(0), width = x.Size(1);
+        float[] input = x.ToFloatArray();
+        using Tensor apart = Tensor.Empty([rows, width]), kept = Tensor.Empty([rows, width]), plain = Tensor.Empty([rows, width]);
+        Tensor y = inPlace ? x : apart;
+        LayerNorm.Forward(x, gamma, beta, plain, 1e-5f);
+        LayerNorm.Forward(x, gamma, beta, y, 1e-5f, keep: kept);
+        Assert.That(kept.ToFloatArray(), Is.EqualTo(input));
+        Assert.That(y.ToFloatArray(), Is.EqualTo(plain.ToFloatArray()));
+        Assert.That(() => LayerNorm.Forward(kept, gamma, beta, plain, 1e-5f, keep: kept), Throws.ArgumentException.With.Message.Contains("apart from x and y"));
+    }
+
     [Test]
     public void BackwardMatchesFiniteDifferences()
     {

@@ -33,9 +33,11 @@ public sealed class LayerNormCheck : IOpCheck
         outputs.Compare("y", ty, y, Forward);
         outputs.Compare("mean", tm, mean, Forward);
         outputs.Compare("rstd", tr, rstd, Forward);
-        using Tensor rounded = Tensor.Empty([rows, width], DType.BF16, device);
-        outputs.Time(() => LayerNorm.Forward(tx, tg, tb, rounded, eps));
+        using Tensor rounded = Tensor.Empty([rows, width], DType.BF16, device), kept = Tensor.Empty([rows, width], DType.F32, device);
+        outputs.Time(() => LayerNorm.Forward(tx, tg, tb, rounded, eps, keep: kept));
         outputs.Compare("y in bfloat16", rounded, y, Forward.WithBFloat16Rounding());
+        // A copy: the same bits.
+        outputs.Compare("x kept", kept, x, new Tolerance(0, 0));
 
         using Tensor tdy = RandomTensors.On(device, dy, rows, width);
         using Tensor tdx = Tensor.Empty([rows, width], DType.F32, device), tdg = Tensor.Empty([width], DType.F32, device), tdb = Tensor.Empty([width], DType.F32, device);

@@ -9,16 +9,16 @@ public static partial class LayerNorm
 {
     private const uint RowsPerBlock = 8;
 
-    private static void ForwardCuda(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean, Tensor? rstd, int rows, int width)
+    private static void ForwardCuda(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean, Tensor? rstd, Tensor? keep, int rows, int width)
     {
         if (rows == 0) return;
-        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, .. Optional(mean, rstd)]);
+        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, .. Optional(mean, rstd), .. Optional(keep, null)]);
         bool bfloat16 = DeviceTensors.RequireFloat32OrBFloat16("LayerNorm", y, device);
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("layernorm"), device).Kernel(bfloat16 ? "layernorm_forward_bf16" : "layernorm_forward");
         kernel.Launch(RowBlocks(rows), null, new KernelArguments()
             .Pointer(DeviceTensors.Address(x)).Pointer(DeviceTensors.Address(gamma)).Pointer(DeviceTensors.Address(beta))
             .Pointer(DeviceTensors.Address(y)).Pointer(DeviceTensors.AddressOrNull(mean)).Pointer(DeviceTensors.AddressOrNull(rstd))
-            .Int(rows).Int(width).Float(eps));
+            .Pointer(DeviceTensors.AddressOrNull(keep)).Int(rows).Int(width).Float(eps));
     }
 
     private static void BackwardCuda(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor? dgamma, Tensor? dbeta, int rows, int width,

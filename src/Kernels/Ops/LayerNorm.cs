@@ -70,33 +70,43 @@ public static partial class LayerNorm
 
     /// <summary>
     /// y = LayerNorm(x); <paramref name="mean"/> and <paramref name="rstd"/> ([rows]) receive the saved statistics when given.
-    /// y may be bfloat16 (rounded from the float32 result) when it only feeds a bfloat16 linear.
+    /// y may be bfloat16 (rounded from the float32 result) when it only feeds a bfloat16 linear. <paramref name="keep"/>
+    /// (x's shape, apart from x and y), when given, receives a copy of x in the same pass: a block's input kept for its
+    /// backward, where the residual stream then changes in place.
     /// </summary>
-    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean = null, Tensor? rstd = null)
+    public static void Forward(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean = null, Tensor? rstd = null, Tensor? keep = null)
     {
         int width = gamma.Size(-1);
         int rows = Rows("LayerNorm", x, gamma, y);
         Shape.Require("LayerNorm beta", [width], beta.Shape);
         if (mean is not null) Shape.Require("LayerNorm mean", [rows], mean.Shape);
         if (rstd is not null) Shape.Require("LayerNorm rstd", [rows], rstd.Shape);
+        if (keep is not null)
+        {
+            Shape.Require("LayerNorm keep", x.Shape, keep.Shape);
+            if (ReferenceEquals(keep.Storage, x.Storage) || ReferenceEquals(keep.Storage, y.Storage))
+                throw new ArgumentException("LayerNorm: the copy of x goes to a tensor apart from x and y", nameof(keep));
+        }
         if (!x.Device.IsCpu)
         {
-            ForwardCuda(x, gamma, beta, y, eps, mean, rstd, rows, width);
+            ForwardCuda(x, gamma, beta, y, eps, mean, rstd, keep, rows, width);
             return;
         }
         if (y.DType == DType.BF16)
         {
-            BFloat16Convert.ThroughFloat32(y, scratch => Forward(x, gamma, beta, scratch, eps, mean, rstd));
+            BFloat16Convert.ThroughFloat32(y, scratch => Forward(x, gamma, beta, scratch, eps, mean, rstd, keep));
             return;
         }
         OpGuard.Cpu("LayerNorm", x, gamma, beta, y);
         if (mean is not null) OpGuard.Cpu("LayerNorm mean", mean);
         if (rstd is not null) OpGuard.Cpu("LayerNorm rstd", rstd);
+        if (keep is not null) OpGuard.Cpu("LayerNorm keep", keep);
         unsafe
         {
             float* px = x.Pointer<float>(), py = y.Pointer<float>(), pg = gamma.Pointer<float>(), pb = beta.Pointer<float>();
             float* pm = mean is null ? null : mean.Pointer<float>(), pr = rstd is null ? null : rstd.Pointer<float>();
-            nint ax = (nint)px, ay = (nint)py, ag = (nint)pg, ab = (nint)pb, am = (nint)pm, ar = (nint)pr;
+            float* pk = keep is null ? null : keep.Pointer<float>();
+            nint ax = (nint)px, ay = (nint)py, ag = (nint)pg, ab = (nint)pb, am = (nint)pm, ar = (nint)pr, ak = (nint)pk;
             ParallelRows.For(rows, width, (start, end) =>
             {
                 var g = new ReadOnlySpan<float>((float*)ag, width);
@@ -105,6 +115,7 @@ public static partial class LayerNorm
                 {
                     var row = new ReadOnlySpan<float>((float*)ax + (long)r * width, width);
                     var output = new Span<float>((float*)ay + (long)r * width, width);
+                    if (ak != 0) row.CopyTo(new Span<float>((float*)ak + (long)r * width, width));
                     float mu = TensorPrimitives.Sum(row) / width;
                     // Two passes (mean, then squared deviations) as PyTorch does, not E[x²] − μ², which cancels badly.
                     TensorPrimitives.Subtract(row, mu, output);

@@ -51,10 +51,9 @@ public static class ResidualBlock
         Tensor packed = save?.Qkv ?? Tensor.Empty([batch, tokens, 3 * width], LinearInput.TypeFor(w), x.Device);
         try
         {
-            save?.Input.CopyFrom(x);
             using (LinearInput normed = new(w, y))
             {
-                LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, eps, save?.Ln1Mean, save?.Ln1Rstd);
+                LayerNorm.Forward(x, w.Ln1Weight, w.Ln1Bias, normed.Tensor, eps, save?.Ln1Mean, save?.Ln1Rstd, keep: save?.Input);
                 Linear.Forward(normed.Tensor, w.InProjWeight, w.InProjBias, packed);
             }
             using (Tensor? scratch = save is null ? Tensor.Empty([batch, tokens, width], LinearInput.TypeFor(w), x.Device) : null)
@@ -83,7 +82,6 @@ public static class ResidualBlock
     internal static void Mlp(TransformerBlockWeights w, Tensor x, Tensor y, float eps, BlockActivations? save)
     {
         int width = x.Size(-1);
-        save?.Middle.CopyFrom(x);
         int[] hiddenShape = [.. x.Shape];
         hiddenShape[^1] = 4 * width;
         using Tensor hidden = Tensor.Empty(hiddenShape, LinearInput.TypeFor(w), x.Device);
@@ -91,7 +89,7 @@ public static class ResidualBlock
         Tensor preActivation = save?.Hidden ?? hidden;
         using (LinearInput normed = new(w, y))
         {
-            LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, normed.Tensor, eps, save?.Ln2Mean, save?.Ln2Rstd);
+            LayerNorm.Forward(x, w.Ln2Weight, w.Ln2Bias, normed.Tensor, eps, save?.Ln2Mean, save?.Ln2Rstd, keep: save?.Middle);
             Linear.Forward(normed.Tensor, w.FcWeight, w.FcBias, preActivation);
         }
         QuickGelu.Forward(preActivation, hidden);

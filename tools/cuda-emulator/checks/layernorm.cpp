@@ -40,10 +40,12 @@ static bool run(const Case& c)
     std::vector<unsigned short> y_bfloat16(count, 0xffffu);
     float* y = c.in_place ? x.data() : y_store.data();
     dim3 rows_grid((c.rows + 7) / 8);
+    // Both keep a copy of x (in place, before y overwrites it).
+    std::vector<float> kept_bfloat16(count, nan), kept(count, nan);
     launch(layernorm_forward_bf16, rows_grid, dim3(256), (const float*)x.data(), (const float*)gamma.data(), (const float*)beta.data(),
-        y_bfloat16.data(), (float*)nullptr, (float*)nullptr, c.rows, c.width, c.eps);
+        y_bfloat16.data(), (float*)nullptr, (float*)nullptr, kept_bfloat16.data(), c.rows, c.width, c.eps);
     launch(layernorm_forward, rows_grid, dim3(256), (const float*)x.data(), (const float*)gamma.data(), (const float*)beta.data(), y,
-        c.saved ? mean.data() : (float*)nullptr, c.saved ? rstd.data() : (float*)nullptr, c.rows, c.width, c.eps);
+        c.saved ? mean.data() : (float*)nullptr, c.saved ? rstd.data() : (float*)nullptr, kept.data(), c.rows, c.width, c.eps);
     std::vector<float> out_y(y, y + count);
     if (!c.saved)
         for (int r = 0; r < c.rows; r++) { mean[r] = (float)expected_mean[r]; rstd[r] = (float)expected_rstd[r]; }
@@ -93,7 +95,9 @@ static bool run(const Case& c)
     const char* requested[] = { "none", "dgamma", "dbeta", "both" };
     std::printf("%d rows x %d, eps %g, center %g%s%s, parameters %s\n", c.rows, c.width, c.eps, c.center, c.in_place ? ", in place" : "",
         c.saved ? "" : ", statistics not saved", requested[c.parameters]);
-    bool passed = report("y", out_y, expected_y) & report_rounded("y in bfloat16", y_bfloat16, out_y) & report("dx", out_dx, expected_dx)
+    std::vector<double> expected_x(x0.begin(), x0.end());
+    bool passed = report("x kept (exactly)", kept, expected_x, 0) & report("x kept by the bfloat16 form (exactly)", kept_bfloat16, expected_x, 0)
+        & report("y", out_y, expected_y) & report_rounded("y in bfloat16", y_bfloat16, out_y) & report("dx", out_dx, expected_dx)
         & report("dx added to a residual stream", added, expected_added);
     if (c.saved) passed &= report("mean", mean, expected_mean) & report("rstd", rstd, expected_rstd);
     // Not requested: left untouched (still NaN).
