@@ -86,6 +86,10 @@ def main(out):
         kernel_table(f"ours: one training step ({crop} px) without graphs, {eager_wall:.2f} ms wall, in {sum(t['calls'] for t in step)} launches, on the GPU", step, 6)
         picture = ours.get("segmentation_kernel_times") or []
         kernel_table(f"ours: one picture's segmentation, {1000.0 / ours['segmentation_images_per_second']:.2f} ms wall, on the GPU", picture, 6)
+        phases = ours.get("segmentation_phases")
+        if phases:
+            print(f"{'segmentation phases':<24} encode {phases['encode_milliseconds']:.2f} ms, head and denoising {phases['logits_milliseconds']:.2f} ms, "
+                  f"upsampling and argmax {phases['upsampling_milliseconds']:.2f} ms (wall, each ending on the host)")
         theirs = peer.get("kernel_times", {}).get(f"b{batch}", [])
         if theirs:
             kernel_table("torch: the same float32 batch", theirs, 12)

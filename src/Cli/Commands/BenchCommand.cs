@@ -74,6 +74,8 @@ public static class BenchCommand
             ("image tower, pooled", string.Create(CultureInfo.InvariantCulture, $"{result.PooledImagesPerSecond:F1} images/s (same batches)")),
             ("bfloat16 linears", string.Create(CultureInfo.InvariantCulture, $"{result.DenseBFloat16ImagesPerSecond:F1} dense, {result.PooledBFloat16ImagesPerSecond:F1} pooled images/s (bfloat16 GEMMs and attention products, float32 accumulation and residual stream; dense features within {result.DenseBFloat16Deviation:G2} of float32's, relative)")),
             ("segmentation", string.Create(CultureInfo.InvariantCulture, $"{result.SegmentationImagesPerSecond:F2} images/s ({result.Size}×{result.Size}, {result.Classes} classes, towers and head on the GPU)")),
+            ("segmentation phases", string.Create(CultureInfo.InvariantCulture,
+                $"encode {result.SegmentationPhases.EncodeMilliseconds:F2} ms, head and denoising {result.SegmentationPhases.LogitsMilliseconds:F2} ms, upsampling and argmax {result.SegmentationPhases.UpsamplingMilliseconds:F2} ms (wall)")),
             ("training", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingStepsPerSecond:F2} steps/s (crop {result.TrainingSize}, {result.Classes} classes, batch 1, towers and head on the GPU, ") +
                 (result.TrainingGraphFailure is null
                     ? string.Create(CultureInfo.InvariantCulture, $"CUDA graphs; {result.TrainingEagerStepsPerSecond:F2} without, {result.TrainingGraphDeviation:G2} apart after {GpuBenchmarkResult.ParitySteps} steps)")

@@ -26,6 +26,7 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="TrainingGraphFailure">Why the steps could not be captured, or null.</param>
 /// <param name="SegmentationKernelTimes">Where one picture's segmentation spends its GPU time: set against its wall time, the rest is the host's part (resize, transfers, prompt denoising, upsampling, argmax).</param>
 /// <param name="TrainingBFloat16StepsPerSecond">The training steps of <paramref name="TrainingStepsPerSecond"/> with the image tower stored in bfloat16 (`train --image-bf16`), CUDA graphs and all.</param>
+/// <param name="SegmentationPhases">One picture's segmentation by phase, wall time: the host's part apart from the GPU's.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int TrainingSize, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
@@ -33,7 +34,7 @@ public sealed record GpuBenchmarkResult(string Device, string Weights, int Size,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
     double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
     double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes,
-    double TrainingBFloat16StepsPerSecond)
+    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases)
 {
     /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
     public const int ParitySteps = 4;
@@ -62,6 +63,9 @@ public static class GpuBenchmark
 {
     public const int GemmSize = 4096;
 
+    /// <summary>Pictures whose segmentation phases are timed apart (after a warm-up): enough to average out a few milliseconds' noise.</summary>
+    private const int PhaseCalls = 10;
+
     public static GpuBenchmarkResult Run(Device device, int size, int trainingSize, int batch, int classes, TimeSpan timePerWorkload)
     {
         if (device.IsCpu)
@@ -89,9 +93,11 @@ public static class GpuBenchmark
         }
         double segmentation;
         IReadOnlyList<KernelTime> segmentationKernelTimes;
+        SegmentationPhases phases;
         using (var segmenting = new SegmentationWorkload(weights, size, classes))
         {
             segmentation = Throughput.PerSecond(segmenting.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
+            phases = segmenting.Phases(PhaseCalls);
             using KernelProfile profile = KernelProfile.Start(device.Index);
             segmenting.Run();
             segmentationKernelTimes = profile.Stop();
@@ -118,7 +124,7 @@ public static class GpuBenchmark
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
             MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, trainingSize, classes) : null, graphFailure,
-            segmentationKernelTimes, stepsHalf);
+            segmentationKernelTimes, stepsHalf, phases);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>

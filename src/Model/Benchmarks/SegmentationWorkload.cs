@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using ReClip.Model.Clip;
 using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
+using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
 
@@ -37,6 +39,27 @@ internal sealed class SegmentationWorkload : IDisposable
     }
 
     public void Run() => segmenter.Segment(picture).Dispose();
+
+    /// <summary><see cref="Run"/>'s three phases timed apart, averaged over <paramref name="calls"/> after a warm-up call.</summary>
+    public SegmentationPhases Phases(int calls)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(calls);
+        double encode = 0, logits = 0, upsampling = 0;
+        for (int call = -1; call < calls; call++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            using FrozenFeatures frozen = segmenter.Encode(picture);
+            long encoded = Stopwatch.GetTimestamp();
+            using Tensor scores = segmenter.Logits(frozen);
+            long scored = Stopwatch.GetTimestamp();
+            using Tensor ids = Upsampling.Predict(scores, frozen.ResizedHeight, frozen.ResizedWidth, picture.Height, picture.Width);
+            if (call < 0) continue;
+            encode += Stopwatch.GetElapsedTime(start, encoded).TotalMilliseconds;
+            logits += Stopwatch.GetElapsedTime(encoded, scored).TotalMilliseconds;
+            upsampling += Stopwatch.GetElapsedTime(scored).TotalMilliseconds;
+        }
+        return new SegmentationPhases(encode / calls, logits / calls, upsampling / calls);
+    }
 
     public void Dispose()
     {
