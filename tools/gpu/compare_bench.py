@@ -83,7 +83,7 @@ def main(out):
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)
         step = ours.get("training_step_kernel_times") or []
         eager_wall = 1000.0 / ours.get("training_eager_steps_per_second", ours["training_steps_per_second"])
-        kernel_table(f"ours: one training step ({crop} px) without graphs, {eager_wall:.2f} ms wall, in {sum(t['calls'] for t in step)} launches, on the GPU", step, 6)
+        kernel_table(f"ours: one training step ({crop} px) without graphs, {eager_wall:.2f} ms wall, in {sum(t['calls'] for t in step)} launches, on the GPU", step, 14)
         picture = ours.get("segmentation_kernel_times") or []
         kernel_table(f"ours: one picture's segmentation, {1000.0 / ours['segmentation_images_per_second']:.2f} ms wall, on the GPU", picture, 6)
         phases = ours.get("segmentation_phases")
