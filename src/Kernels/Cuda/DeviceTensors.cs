@@ -13,6 +13,15 @@ internal static class DeviceTensors
     /// <summary>0 (a null device pointer) for an absent optional tensor, as the kernels expect.</summary>
     public static ulong AddressOrNull(Tensor? tensor) => tensor is null ? 0 : Address(tensor);
 
+    /// <summary>The optional tensors of a call that are there, for <see cref="Require(string, ReadOnlySpan{Tensor})"/> to check with the rest.</summary>
+    public static Tensor[] Present(params ReadOnlySpan<Tensor?> tensors)
+    {
+        var present = new List<Tensor>(tensors.Length);
+        foreach (Tensor? tensor in tensors)
+            if (tensor is not null) present.Add(tensor);
+        return [.. present];
+    }
+
     /// <summary>The CUDA paths take contiguous f32 tensors that all live on one device; returns its ordinal.</summary>
     public static int Require(string op, params ReadOnlySpan<Tensor> tensors) => Require(op, DType.F32, tensors);
 

@@ -162,7 +162,7 @@ public static partial class Attention
         AttentionLayout layout = x.Layout;
         if (x.Inputs != DType.F32)
             throw new ArgumentException($"{op}: the backward pass takes float32 q, k and v");
-        DeviceTensors.Require(op, [dO, logsumexp, .. output is null ? Array.Empty<Tensor>() : [output]]);
+        DeviceTensors.Require(op, [dO, logsumexp, .. DeviceTensors.Present(output)]);
         int width = layout.Width;
         DeviceRows queryGradient = DeviceRows.Of(op + " dq", dq, x.Device, layout.Batch, layout.QueryLength, width);
         DeviceRows keyGradient = DeviceRows.Of(op + " dk", dk, x.Device, layout.KeyBatch, layout.KeyLength, width);

@@ -9,7 +9,7 @@ public static partial class L2Normalize
 {
     private static void ForwardCuda(Tensor x, Tensor y, Tensor? norm, int width)
     {
-        int device = norm is null ? DeviceTensors.Require("L2Normalize", x, y) : DeviceTensors.Require("L2Normalize", x, y, norm);
+        int device = DeviceTensors.Require("L2Normalize", [x, y, .. DeviceTensors.Present(norm)]);
         int rows = checked((int)(x.ElementCount / width));
         if (rows == 0) return;
         int vectorised = width % 4 == 0 ? DeviceTensors.Aligned16(x, y) : 0;

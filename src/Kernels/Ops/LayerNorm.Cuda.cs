@@ -12,7 +12,7 @@ public static partial class LayerNorm
     private static void ForwardCuda(Tensor x, Tensor gamma, Tensor beta, Tensor y, float eps, Tensor? mean, Tensor? rstd, Tensor? keep, int rows, int width)
     {
         if (rows == 0) return;
-        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, .. Optional(mean, rstd), .. Optional(keep, null)]);
+        int device = DeviceTensors.Require("LayerNorm", [x, gamma, beta, .. DeviceTensors.Present(mean, rstd, keep)]);
         bool bfloat16 = DeviceTensors.RequireFloat32OrBFloat16("LayerNorm", y, device);
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("layernorm"), device).Kernel(bfloat16 ? "layernorm_forward_bf16" : "layernorm_forward");
         kernel.Launch(RowBlocks(rows), null, new KernelArguments()
@@ -25,7 +25,7 @@ public static partial class LayerNorm
         bool accumulate)
     {
         if (rows == 0) return;
-        int device = DeviceTensors.Require("LayerNorm.Backward", [dy, x, gamma, mean, rstd, dx, .. Optional(dgamma, dbeta)]);
+        int device = DeviceTensors.Require("LayerNorm.Backward", [dy, x, gamma, mean, rstd, dx, .. DeviceTensors.Present(dgamma, dbeta)]);
         LoadedModule module = KernelCache.Load(KernelSources.Get("layernorm"), device);
         // dγ and dβ first: they read dy, which dx may be (in place).
         if (dgamma is not null || dbeta is not null)
@@ -40,7 +40,4 @@ public static partial class LayerNorm
     }
 
     private static LaunchShape RowBlocks(int rows) => new((uint)((rows + RowsPerBlock - 1) / RowsPerBlock), 1, 1, 32 * RowsPerBlock);
-
-    private static Tensor[] Optional(Tensor? first, Tensor? second) =>
-        [.. new[] { first, second }.Where(t => t is not null).Select(t => t!)];
 }
