@@ -91,8 +91,7 @@ public sealed class AttentionCheck : IOpCheck
         using Tensor tdO = RandomTensors.On(device, dO, g.Batch, g.QueryLength, g.Width);
         // Shared keys gather the gradient of every query batch: the error grows with the number of terms.
         var keyTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Batch / g.KeyBatch), Backward.Relative);
-        // Without the forward's o, then with it (the row sums D from dO·o on a GPU).
-        foreach ((Tensor? given, string suffix) in new[] { ((Tensor?)null, ""), (to, ", D from o") })
+        foreach ((Tensor? given, string suffix) in BothRowSumForms(to))
         {
             outputs.Time(() => Attention.Backward(tdO, inputs.Q, inputs.K, inputs.V, tl, gradients.Q, gradients.K, gradients.V, g.Heads, g.Causal, g.QueryOffset,
                 given));
@@ -102,6 +101,9 @@ public sealed class AttentionCheck : IOpCheck
         }
         return outputs.Results;
     }
+
+    /// <summary>The backward pass without the forward's o, then with it (each row's D from dO·o on a GPU), and their outputs' name suffixes.</summary>
+    private static (Tensor? Output, string Suffix)[] BothRowSumForms(Tensor o) => [(null, ""), (o, ", D from o")];
 
     /// <summary>The forward pass with <see cref="AttentionPrecision.BFloat16"/> against the double reference on rounded q, k, v.</summary>
     private static IReadOnlyList<OpCheckResult> RunBFloat16(string testCase, Geometry g, Device device, int seed)
@@ -171,8 +173,8 @@ public sealed class AttentionCheck : IOpCheck
             outputs.Compare("logsumexp", tl, logsumexp, Forward);
             // The prefix's gradients sum over the classes: the error grows with the number of terms.
             var prefixTolerance = new Tolerance(Backward.Absolute * Math.Sqrt(g.Classes), Backward.Relative);
-            // Without the forward's o, then with it; the prefix's gradients are added to, so each run starts from zeros.
-            foreach ((Tensor? given, string suffix) in new[] { ((Tensor?)null, ""), (to, ", D from o") })
+            // The prefix's gradients are added to, so each run starts from zeros.
+            foreach ((Tensor? given, string suffix) in BothRowSumForms(to))
             {
                 Tensor tdq = On(new float[ownCount], own), tdk = On(new float[ownCount], own), tdv = On(new float[ownCount], own);
                 Tensor tdpk = On(new float[prefixCount], shared), tdpv = On(new float[prefixCount], shared);
