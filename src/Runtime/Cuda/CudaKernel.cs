@@ -10,30 +10,53 @@ public readonly record struct LaunchShape(uint GridX, uint GridY, uint GridZ, ui
 
 /// <summary>
 /// A kernel's arguments as cuLaunchKernel wants them: an array of pointers to each value. Values are
-/// kept in 8-byte slots (device pointers, 32-bit ints and floats), at most <see cref="Capacity"/>.
+/// kept in 8-byte slots (device pointers, 32-bit ints and floats), at most <see cref="Capacity"/>, with the
+/// size each declares (8 or 4 bytes) for the check against the kernel's parameters (<see cref="KernelParameters"/>).
 /// </summary>
 public unsafe struct KernelArguments
 {
     public const int Capacity = 32;
 
     private fixed ulong slots[Capacity];
+    private fixed byte sizes[Capacity];
     private int count;
 
     public readonly int Count => count;
 
-    public KernelArguments Pointer(ulong devicePointer) => Put(devicePointer);
+    public KernelArguments Pointer(ulong devicePointer) => Put(devicePointer, sizeof(ulong));
 
-    public KernelArguments Int(int value) => Put((uint)value);
+    public KernelArguments Int(int value) => Put((uint)value, sizeof(int));
 
-    public KernelArguments Long(long value) => Put((ulong)value);
+    public KernelArguments Long(long value) => Put((ulong)value, sizeof(long));
 
-    public KernelArguments Float(float value) => Put(BitConverter.SingleToUInt32Bits(value));
+    public KernelArguments Float(float value) => Put(BitConverter.SingleToUInt32Bits(value), sizeof(float));
 
-    private KernelArguments Put(ulong bits)
+    /// <summary>Whether the arguments' sizes are <paramref name="parameterSizes"/>, one to one.</summary>
+    public readonly bool Fit(ReadOnlySpan<int> parameterSizes)
+    {
+        if (parameterSizes.Length != count)
+            return false;
+        for (int i = 0; i < count; i++)
+            if (sizes[i] != parameterSizes[i])
+                return false;
+        return true;
+    }
+
+    /// <summary>The byte size of each argument, in order.</summary>
+    public readonly int[] Sizes()
+    {
+        var result = new int[count];
+        for (int i = 0; i < count; i++)
+            result[i] = sizes[i];
+        return result;
+    }
+
+    private KernelArguments Put(ulong bits, byte size)
     {
         if (count == Capacity)
             throw new InvalidOperationException($"a kernel takes at most {Capacity} arguments here");
         KernelArguments copy = this;
+        copy.sizes[copy.count] = size;
         copy.slots[copy.count++] = bits;
         return copy;
     }
@@ -57,20 +80,29 @@ public sealed class CudaKernel
 {
     private readonly nint function;
 
+    /// <summary>The byte sizes of the kernel's parameters, or null where the driver cannot report them.</summary>
+    private readonly int[]? parameterSizes;
+
     internal CudaKernel(int device, nint function, string name)
     {
         Device = device;
         this.function = function;
         Name = name;
+        parameterSizes = KernelParameters.Read(function);
     }
 
     public int Device { get; }
 
     public string Name { get; }
 
+    /// <summary>Whether launches are checked against the kernel's parameters (the driver reports them from CUDA 12.4).</summary>
+    public bool ChecksArguments => parameterSizes is not null;
+
     /// <summary>Queues the kernel on <paramref name="stream"/> (null: where the runtime queues, the legacy default stream or a capture's: <see cref="CaptureStream"/>).</summary>
     public void Launch(LaunchShape shape, CudaStream? stream, KernelArguments arguments)
     {
+        if (parameterSizes is not null && !arguments.Fit(parameterSizes))
+            throw new ArgumentException(KernelParameters.Mismatch(Name, parameterSizes, arguments.Sizes()), nameof(arguments));
         CudaDriver.MakeCurrent(Device);
         nint handle = stream?.Handle ?? CaptureStream.For(Device);
         using KernelProfile.Bracket timed = KernelProfile.Time(Device, handle, Name);

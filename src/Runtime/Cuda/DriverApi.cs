@@ -93,6 +93,9 @@ internal static unsafe partial class DriverApi
     public static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, nint stream, void** parameters, void** extra);
 
+    /// <summary>CUDA 12.4 and later: the offset and size of a kernel's parameter; CUDA_ERROR_INVALID_VALUE past the last.</summary>
+    [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuFuncGetParamInfo(nint function, nuint index, out nuint offset, out nuint size);
 
     [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, nint function, int blockSize, nuint dynamicSharedBytes);

@@ -74,6 +74,28 @@ public sealed class CudaLaunchTests
     }
 
     [Test]
+    public void AnArgumentListThatDoesNotFitTheKernelIsRefusedBeforeTheLaunch()
+    {
+        Requires.CudaDevice();
+        const int n = 64;
+        CudaDeviceInfo device = CudaDriver.Describe(0);
+        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
+        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
+        CudaKernel kernel = module.Kernel("axpy");
+        if (!kernel.ChecksArguments)
+            Assert.Ignore($"driver {CudaDriver.DriverVersion()} does not report kernel parameters (CUDA 12.4 does)");
+        using Tensor x = Tensor.Zeros([n]).ToDevice(Device.Cuda(0)), y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
+        ulong px = ((DeviceStorage)x.Storage).DevicePointer, py = ((DeviceStorage)y.Storage).DevicePointer;
+
+        var missing = Assert.Throws<ArgumentException>(() => kernel.Launch(LaunchShape.Cover(n, 128), null, new KernelArguments().Float(2).Pointer(px).Pointer(py)));
+        Assert.That(missing!.Message, Does.Contain("kernel axpy takes 4 parameters (4 8 8 4 bytes), its launch gave 3"));
+        var wide = Assert.Throws<ArgumentException>(() => kernel.Launch(LaunchShape.Cover(n, 128), null, new KernelArguments().Float(2).Pointer(px).Pointer(py).Long(n)));
+        Assert.That(wide!.Message, Does.Contain("parameter 3 takes 4 bytes, its launch gave 8"));
+        using Tensor back = y.ToDevice(Device.Cpu);
+        Assert.That(back.ToFloatArray(), Is.All.EqualTo(0f), "neither launch ran");
+    }
+
+    [Test]
     public void UnknownKernelNameIsNamedInTheError()
     {
         Requires.CudaDevice();
