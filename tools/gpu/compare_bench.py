@@ -26,6 +26,12 @@ def utilisation(images_per_second, flops_per_image, tera_flops):
     return f"{100 * images_per_second * flops_per_image / (tera_flops * 1e12):5.1f}%"
 
 
+def rate_row(case, mine, theirs, flops, ceiling, note=""):
+    """One case's images/s on both sides, the speed-up and each side's utilisation."""
+    ratio = f"{mine / theirs:9.2f}" if theirs else f"{'-':>9}"
+    print(f"{case:<24} {mine:11.1f} {theirs or 0:11.1f} {ratio} {utilisation(mine, flops, ceiling):>8} {utilisation(theirs, flops, ceiling):>9}{note}")
+
+
 def memory_table(ours):
     """Bytes/s of the memory-bound kernels at the tower's sizes, and their share of the card's bandwidth when known."""
     peak = ours.get("peak")
@@ -52,10 +58,11 @@ def main(out):
             flops = ours.get(f"{name}_flops_per_image", 0.0)
             for precision, key, ceiling in (("float32", f"{name}_images_per_second", peak.get("float32_tera_flops")),
                                             ("bfloat16", f"{name}_b_float16_images_per_second", peak.get("b_float16_tera_flops"))):
-                mine, theirs = ours[key], rates.get(f"{precision}_{name}_b{batch}")
-                ratio = f"{mine / theirs:9.2f}" if theirs else f"{'-':>9}"
-                print(f"{name + ' ' + precision + ' b' + str(batch):<24} {mine:11.1f} {theirs or 0:11.1f} {ratio} "
-                      f"{utilisation(mine, flops, ceiling):>8} {utilisation(theirs, flops, ceiling):>9}")
+                rate_row(f"{name} {precision} b{batch}", ours[key], rates.get(f"{precision}_{name}_b{batch}"), flops, ceiling)
+        tuned = ours.get("dense_b_float16_tuned_images_per_second")
+        if tuned:
+            rate_row(f"dense bf16 tuned b{batch}", tuned, rates.get(f"bfloat16_dense_b{batch}"), ours.get("dense_flops_per_image", 0.0),
+                     peak.get("b_float16_tera_flops"), " (RECLIP_TUNE_GEMMS=1)")
         # Relative to the largest feature, rounding moves the features by a few 1e-3 (1.3e-3 for the CPU form of the
         # same rounding); a wrong bfloat16 kernel by O(1).
         deviation = ours.get("dense_b_float16_deviation")
@@ -78,6 +85,9 @@ def main(out):
                   f"without; the trainable values {apart} apart after the same steps ({verdict})")
         if ours.get("training_b_float16_steps_per_second"):
             print(f"{'bfloat16 image tower':<24} {1000 / ours['training_b_float16_steps_per_second']:.2f} ms per training step (--image-bf16)")
+        if ours.get("training_tuned_steps_per_second"):
+            print(f"{'tuned GEMMs':<24} {1000 / ours['training_tuned_steps_per_second']:.2f} ms per training step (RECLIP_TUNE_GEMMS=1, the GEMMs' "
+                  f"algorithms timed on the card)")
         memory_table(ours)
         kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)

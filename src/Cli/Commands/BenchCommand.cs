@@ -81,6 +81,8 @@ public static class BenchCommand
                     ? string.Create(CultureInfo.InvariantCulture, $"CUDA graphs; {result.TrainingEagerStepsPerSecond:F2} without, {result.TrainingGraphDeviation:G2} apart after {GpuBenchmarkResult.ParitySteps} steps)")
                     : $"no CUDA graph: {result.TrainingGraphFailure})")),
             ("training, bfloat16 image tower", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingBFloat16StepsPerSecond:F2} steps/s (the same steps with `--image-bf16`)")),
+            ("tuned GEMMs", string.Create(CultureInfo.InvariantCulture,
+                $"{result.TrainingTunedStepsPerSecond:F2} training steps/s, {result.DenseBFloat16TunedImagesPerSecond:F1} dense images/s with bfloat16 linears (each GEMM's algorithm timed on the card: {CublasLt.TuningVariable}=1)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
             ("model FLOP utilisation", Utilisation(result)),
         ]);

@@ -45,7 +45,7 @@ public static partial class MatMul
             && CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, a, inputs, weights, inputs, output, outputs,
                 DeviceTensors.Address(bias), precision, beta))
             return;
-        Cublas.Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, a, inputs, weights, inputs, beta, output, outputs, precision);
+        Gemm(device, transposeA: false, transposeB: true, rows, outputs, inputs, 1, a, inputs, weights, inputs, beta, output, outputs, precision);
         if (bias is not null)
             Add.Bias(y, bias);
     }
@@ -88,7 +88,7 @@ public static partial class MatMul
     {
         int device = DeviceTensors.Require("MatMul", a, b, c);
         if (m == 0 || n == 0) return;
-        Cublas.Gemm(device, transposeA: false, transposeB, m, n, k, alpha,
+        Gemm(device, transposeA: false, transposeB, m, n, k, alpha,
             DeviceTensors.Address(a), k, DeviceTensors.Address(b), transposeB ? k : n, beta, DeviceTensors.Address(c), n);
     }
 
@@ -96,7 +96,15 @@ public static partial class MatMul
     {
         int device = DeviceTensors.Require("MatMul", a, b, c);
         if (m == 0 || n == 0) return;
-        Cublas.Gemm(device, transposeA: true, transposeB: false, m, n, k, 1,
+        Gemm(device, transposeA: true, transposeB: false, m, n, k, 1,
             DeviceTensors.Address(a), m, DeviceTensors.Address(b), n, 0, DeviceTensors.Address(c), n);
+    }
+
+    /// <summary>A GEMM without a bias: through cuBLASLt with the algorithm timed fastest when GEMMs are tuned (<see cref="CublasLt.Tuning"/>), else cuBLAS's.</summary>
+    private static void Gemm(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha, ulong a, int lda, ulong b, int ldb,
+        float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32)
+    {
+        if (!CublasLt.TryGemm(device, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, precision))
+            Cublas.Gemm(device, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, precision);
     }
 }

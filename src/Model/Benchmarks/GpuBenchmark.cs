@@ -27,6 +27,8 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="SegmentationKernelTimes">Where one picture's segmentation spends its GPU time: set against its wall time, the rest is the host's part (resize, transfers, prompt denoising, upsampling, argmax).</param>
 /// <param name="TrainingBFloat16StepsPerSecond">The training steps of <paramref name="TrainingStepsPerSecond"/> with the image tower stored in bfloat16 (`train --image-bf16`), CUDA graphs and all.</param>
 /// <param name="SegmentationPhases">One picture's segmentation by phase, wall time: the host's part apart from the GPU's.</param>
+/// <param name="DenseBFloat16TunedImagesPerSecond"><paramref name="DenseBFloat16ImagesPerSecond"/> with each GEMM's algorithm timed on the card (`RECLIP_TUNE_GEMMS=1`, <see cref="CublasLt.Tuning"/>); every other figure takes cuBLAS's own choices.</param>
+/// <param name="TrainingTunedStepsPerSecond"><paramref name="TrainingStepsPerSecond"/> with the GEMMs tuned the same way.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int TrainingSize, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
@@ -34,7 +36,7 @@ public sealed record GpuBenchmarkResult(string Device, string Weights, int Size,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
     double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
     double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes,
-    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases)
+    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases, double DenseBFloat16TunedImagesPerSecond, double TrainingTunedStepsPerSecond)
 {
     /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
     public const int ParitySteps = 4;
@@ -68,6 +70,21 @@ public static class GpuBenchmark
 
     public static GpuBenchmarkResult Run(Device device, int size, int trainingSize, int batch, int classes, TimeSpan timePerWorkload)
     {
+        // The untuned figures are cuBLAS's own choices, whatever RECLIP_TUNE_GEMMS says; the tuned ones are marked so.
+        bool tuning = CublasLt.Tuning;
+        CublasLt.Tuning = false;
+        try
+        {
+            return Measure(device, size, trainingSize, batch, classes, timePerWorkload);
+        }
+        finally
+        {
+            CublasLt.Tuning = tuning;
+        }
+    }
+
+    private static GpuBenchmarkResult Measure(Device device, int size, int trainingSize, int batch, int classes, TimeSpan timePerWorkload)
+    {
         if (device.IsCpu)
             throw new ArgumentException("GpuBenchmark measures a CUDA device; `reclip bench --device cpu` measures the CPU", nameof(device));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
@@ -81,13 +98,14 @@ public static class GpuBenchmark
         using Tensor images = pictures.ToDevice(device);
         (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
         IReadOnlyList<KernelTime> denseKernelTimes = DenseKernelTimes(weights, images);
-        double denseHalf, pooledHalf, deviation, stepsHalf;
+        double denseHalf, pooledHalf, deviation, stepsHalf, denseHalfTuned;
         IReadOnlyList<KernelTime> denseHalfKernelTimes;
         using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
         {
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
             denseHalfKernelTimes = DenseKernelTimes(half, images);
             deviation = DenseDeviation(weights, half, images);
+            denseHalfTuned = Tuned(() => TowerRate(half, images, timePerWorkload, dense: true));
             using var step = new TrainingStepWorkload(half, trainingSize, classes);
             stepsHalf = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         }
@@ -102,7 +120,7 @@ public static class GpuBenchmark
             segmenting.Run();
             segmentationKernelTimes = profile.Stop();
         }
-        double steps, eagerSteps;
+        double steps, eagerSteps, tunedSteps;
         string? graphFailure;
         IReadOnlyList<KernelTime> stepKernelTimes;
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
@@ -111,6 +129,8 @@ public static class GpuBenchmark
             steps = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
             graphFailure = step.Replayed ? null : step.GraphFailure ?? "no graph was replayed";
         }
+        using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
+            tunedSteps = Tuned(() => Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload));
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes, cudaGraphs: false))
         {
             eagerSteps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
@@ -124,18 +144,34 @@ public static class GpuBenchmark
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
             MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, trainingSize, classes) : null, graphFailure,
-            segmentationKernelTimes, stepsHalf, phases);
+            segmentationKernelTimes, stepsHalf, phases, denseHalfTuned, tunedSteps);
+    }
+
+    /// <summary><paramref name="measure"/> with the GEMMs it meets tuned on the card (their first run, a warm-up's, times their algorithms).</summary>
+    private static double Tuned(Func<double> measure)
+    {
+        CublasLt.Tuning = true;
+        try
+        {
+            return measure();
+        }
+        finally
+        {
+            CublasLt.Tuning = false;
+        }
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>
-    private static (double Dense, double Pooled) TowerRates(ClipWeights weights, Tensor images, TimeSpan time)
+    private static (double Dense, double Pooled) TowerRates(ClipWeights weights, Tensor images, TimeSpan time) =>
+        (TowerRate(weights, images, time, dense: true), TowerRate(weights, images, time, dense: false));
+
+    /// <summary>Images/s of the dense (MaskCLIP) or the pooled image tower on <paramref name="images"/>.</summary>
+    private static double TowerRate(ClipWeights weights, Tensor images, TimeSpan time, bool dense)
     {
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
+        Action encode = dense ? () => vision.EncodeDense(images).Dispose() : () => vision.Encode(images).Dispose();
         Device device = images.Device;
-        int batch = images.Size(0);
-        double dense = batch * Throughput.PerSecond(() => Finish(device, () => vision.EncodeDense(images).Dispose()), warmupCalls: 2, minimumCalls: 3, time);
-        double pooled = batch * Throughput.PerSecond(() => Finish(device, () => vision.Encode(images).Dispose()), warmupCalls: 2, minimumCalls: 3, time);
-        return (dense, pooled);
+        return images.Size(0) * Throughput.PerSecond(() => Finish(device, encode), warmupCalls: 2, minimumCalls: 3, time);
     }
 
     /// <summary>One dense batch under a <see cref="KernelProfile"/>, after <see cref="TowerRates"/> has warmed everything up.</summary>

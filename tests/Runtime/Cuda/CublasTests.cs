@@ -39,5 +39,49 @@ public sealed unsafe class CublasTests
         Assert.That(back.ToFloatArray(), Is.EqualTo(expected).Within(Tolerance));
     }
 
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void TunedGemmsMatchTheReference(bool transposeA, bool transposeB)
+    {
+        Requires.CudaDevice();
+        const int m = 134, n = 96, k = 37;
+        const float alpha = 0.5f, beta = 1;
+        var random = new Random(4);
+        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] b = [.. Enumerable.Range(0, k * n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] c = [.. Enumerable.Range(0, m * n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] bias = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] expected = (float[])c.Clone(), withBias = new float[m * n];
+        int lda = transposeA ? m : k, ldb = transposeB ? k : n;
+        fixed (float* pa = a, pb = b, pe = expected, pw = withBias, pbias = bias)
+        {
+            SgemmReference.Multiply(m, n, k, alpha, new GemmOperand(pa, lda, transposeA), new GemmOperand(pb, ldb, transposeB), beta, pe, n);
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa, lda, transposeA), new GemmOperand(pb, ldb, transposeB), 0, pw, n, pbias);
+        }
+        using Tensor da = Tensor.FromSpan<float>(a, [a.Length]).ToDevice(Device.Cuda(0));
+        using Tensor db = Tensor.FromSpan<float>(b, [b.Length]).ToDevice(Device.Cuda(0));
+        using Tensor dc = Tensor.FromSpan<float>(c, [c.Length]).ToDevice(Device.Cuda(0));
+        using Tensor dbias = Tensor.FromSpan<float>(bias, [n]).ToDevice(Device.Cuda(0));
+        using Tensor dw = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
+        bool tuning = CublasLt.Tuning;
+        CublasLt.Tuning = true;
+        try
+        {
+            Assert.That(CublasLt.TryGemm(0, transposeA, transposeB, m, n, k, alpha, Address(da), lda, Address(db), ldb, beta, Address(dc), n), Is.True);
+            Assert.That(CublasLt.TryGemmBias(0, transposeA, transposeB, m, n, k, Address(da), lda, Address(db), ldb, Address(dw), n, Address(dbias)), Is.True);
+        }
+        finally
+        {
+            CublasLt.Tuning = tuning;
+        }
+        using Tensor back = dc.ToDevice(Device.Cpu), backWithBias = dw.ToDevice(Device.Cpu);
+        Assert.That(back.ToFloatArray(), Is.EqualTo(expected).Within(Tolerance), "C read once although the tuning ran the product many times");
+        Assert.That(backWithBias.ToFloatArray(), Is.EqualTo(withBias).Within(Tolerance));
+        Assert.That(CublasLt.Tuning || !CublasLt.TryGemm(0, transposeA, transposeB, m, n, k, alpha, Address(da), lda, Address(db), ldb, beta, Address(dc), n),
+            "untuned, a GEMM without a bias is cuBLAS's");
+    }
+
     private static ulong Address(Tensor tensor) => ((DeviceStorage)tensor.Storage).DevicePointer;
 }
