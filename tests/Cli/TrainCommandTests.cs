@@ -200,7 +200,8 @@ public sealed class TrainCommandTests
     [TestCase("--world-size 3 needs --init FILE or tcp://HOST:PORT", "--world-size", "3", "--rank", "1")]
     [TestCase("--init is for a data-parallel run", "--init", "meet")]
     [TestCase("--backend tcp exchanges over the rendezvous connections", "--world-size", "2", "--backend", "tcp", "--init", "meet")]
-    public void DataParallelArgumentsAreCheckedBeforeAnythingRuns(string error, params string[] arguments)
+    [TestCase("--overlap-towers overlaps the towers within a step's CUDA graph", "--overlap-towers", "--no-cuda-graphs")]
+    public void ArgumentsThatDoNotGoTogetherAreRefusedBeforeAnythingRuns(string error, params string[] arguments)
     {
         string output = Path.Combine(folder, "dp-arguments");
         ReclipProcess.Result result = Train(["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, .. arguments]);

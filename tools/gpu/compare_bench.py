@@ -85,6 +85,12 @@ def main(out):
                   f"without; the trainable values {apart} apart after the same steps ({verdict})")
         if ours.get("training_b_float16_steps_per_second"):
             print(f"{'bfloat16 image tower':<24} {1000 / ours['training_b_float16_steps_per_second']:.2f} ms per training step (--image-bf16)")
+        if ours.get("training_overlap_steps_per_second"):
+            deviation = ours.get("training_overlap_deviation")
+            verdict = "ok" if deviation is not None and deviation < 1e-5 else "DIFFERS: the overlapped graph does not compute the eager step"
+            apart = f"{deviation:.2e}" if deviation is not None else "?"
+            print(f"{'overlapped towers':<24} {1000 / ours['training_overlap_steps_per_second']:.2f} ms per training step (--overlap-towers); "
+                  f"the trainable values {apart} apart from the eager run's ({verdict})")
         if ours.get("training_tuned_steps_per_second"):
             print(f"{'tuned GEMMs':<24} {1000 / ours['training_tuned_steps_per_second']:.2f} ms per training step (RECLIP_TUNE_GEMMS=1, the GEMMs' "
                   f"algorithms timed on the card)")

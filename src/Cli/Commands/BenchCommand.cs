@@ -81,6 +81,9 @@ public static class BenchCommand
                     ? string.Create(CultureInfo.InvariantCulture, $"CUDA graphs; {result.TrainingEagerStepsPerSecond:F2} without, {result.TrainingGraphDeviation:G2} apart after {GpuBenchmarkResult.ParitySteps} steps)")
                     : $"no CUDA graph: {result.TrainingGraphFailure})")),
             ("training, bfloat16 image tower", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingBFloat16StepsPerSecond:F2} steps/s (the same steps with `--image-bf16`)")),
+            ("overlapped towers", result.TrainingOverlapDeviation is double apart
+                ? string.Create(CultureInfo.InvariantCulture, $"{result.TrainingOverlapStepsPerSecond:F2} training steps/s, {apart:G2} apart from the eager run after {GpuBenchmarkResult.ParitySteps} steps (`--overlap-towers`)")
+                : "no CUDA graph"),
             ("tuned GEMMs", string.Create(CultureInfo.InvariantCulture,
                 $"{result.TrainingTunedStepsPerSecond:F2} training steps/s, {result.DenseBFloat16TunedImagesPerSecond:F1} dense images/s with bfloat16 linears (each GEMM's algorithm timed on the card: {CublasLt.TuningVariable}=1)")),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),

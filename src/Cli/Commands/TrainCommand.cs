@@ -41,6 +41,10 @@ public static class TrainCommand
         var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip a step whose loss or gradients are not finite instead of stopping." };
         var noCudaGraphs = new Option<bool>("--no-cuda-graphs") { Description = "On a GPU, queue every kernel of every step instead of replaying each step as one CUDA graph." };
+        var overlapTowers = new Option<bool>("--overlap-towers")
+        {
+            Description = "On a GPU, run the Reference prompt's text forward beside the image tower in each step's CUDA graph (two streams; the same values).",
+        };
         // Nullable, so that the command's validator sees an option left out as absent (it does not see default values).
         var worldSize = new Option<int?>("--world-size")
         {
@@ -61,8 +65,8 @@ public static class TrainCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, device, imageBFloat16,
-            worldSize, rank, init, backend,
+            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, overlapTowers, device,
+            imageBFloat16, worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
         command.Validators.Add(result =>
@@ -78,6 +82,11 @@ public static class TrainCommand
                 result.AddError("--init is for a data-parallel run; give --world-size above 1");
             else if (n > 1 && result.GetValue(backend) == "tcp" && !result.GetValue(init)!.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
                 result.AddError("--backend tcp exchanges over the rendezvous connections: give --init tcp://HOST:PORT");
+        });
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(overlapTowers) && result.GetValue(noCudaGraphs))
+                result.AddError("--overlap-towers overlaps the towers within a step's CUDA graph: it does not go with --no-cuda-graphs");
         });
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
         return command;
@@ -106,7 +115,7 @@ public static class TrainCommand
             if (parse.GetValue(ratio) is [double low, double high]) preset = preset with { RatioMin = low, RatioMax = high };
             var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed))
             {
-                SkipNonFinite = parse.GetValue(skipNonFinite), CudaGraphs = !parse.GetValue(noCudaGraphs),
+                SkipNonFinite = parse.GetValue(skipNonFinite), CudaGraphs = !parse.GetValue(noCudaGraphs), OverlapTowers = parse.GetValue(overlapTowers),
             };
             options.Validate();
             // Before anything is loaded; the folder itself comes with the first checkpoint, so a run that fails earlier leaves none.

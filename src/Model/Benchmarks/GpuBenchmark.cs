@@ -29,6 +29,8 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="SegmentationPhases">One picture's segmentation by phase, wall time: the host's part apart from the GPU's.</param>
 /// <param name="DenseBFloat16TunedImagesPerSecond"><paramref name="DenseBFloat16ImagesPerSecond"/> with each GEMM's algorithm timed on the card (`RECLIP_TUNE_GEMMS=1`, <see cref="CublasLt.Tuning"/>); every other figure takes cuBLAS's own choices.</param>
 /// <param name="TrainingTunedStepsPerSecond"><paramref name="TrainingStepsPerSecond"/> with the GEMMs tuned the same way.</param>
+/// <param name="TrainingOverlapStepsPerSecond"><paramref name="TrainingStepsPerSecond"/> with the text forward beside the image tower in each graph (`train --overlap-towers`).</param>
+/// <param name="TrainingOverlapDeviation"><paramref name="TrainingGraphDeviation"/> for those graphs against the eager run: the same kernels on the same data, so 0 is expected. Null without a graph.</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int TrainingSize, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
@@ -36,7 +38,8 @@ public sealed record GpuBenchmarkResult(string Device, string Weights, int Size,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
     double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
     double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes,
-    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases, double DenseBFloat16TunedImagesPerSecond, double TrainingTunedStepsPerSecond)
+    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases, double DenseBFloat16TunedImagesPerSecond, double TrainingTunedStepsPerSecond,
+    double TrainingOverlapStepsPerSecond, double? TrainingOverlapDeviation)
 {
     /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
     public const int ParitySteps = 4;
@@ -120,7 +123,7 @@ public static class GpuBenchmark
             segmenting.Run();
             segmentationKernelTimes = profile.Stop();
         }
-        double steps, eagerSteps, tunedSteps;
+        double steps, eagerSteps, tunedSteps, overlapSteps;
         string? graphFailure;
         IReadOnlyList<KernelTime> stepKernelTimes;
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
@@ -131,6 +134,8 @@ public static class GpuBenchmark
         }
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
             tunedSteps = Tuned(() => Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload));
+        using (var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: true))
+            overlapSteps = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes, cudaGraphs: false))
         {
             eagerSteps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
@@ -143,8 +148,9 @@ public static class GpuBenchmark
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, trainingSize, batch, classes, dense, pooled,
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
-            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, trainingSize, classes) : null, graphFailure,
-            segmentationKernelTimes, stepsHalf, phases, denseHalfTuned, tunedSteps);
+            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, trainingSize, classes, overlapTowers: false) : null,
+            graphFailure, segmentationKernelTimes, stepsHalf, phases, denseHalfTuned, tunedSteps, overlapSteps,
+            graphFailure is null ? GraphDeviation(weights, trainingSize, classes, overlapTowers: true) : null);
     }
 
     /// <summary><paramref name="measure"/> with the GEMMs it meets tuned on the card (their first run, a warm-up's, times their algorithms).</summary>
@@ -199,9 +205,9 @@ public static class GpuBenchmark
     }
 
     /// <summary>max over the trainable tensors of max |graph − eager| / max |eager| after <see cref="GpuBenchmarkResult.ParitySteps"/> steps of each from one start.</summary>
-    private static double GraphDeviation(ClipWeights weights, int size, int classes)
+    private static double GraphDeviation(ClipWeights weights, int size, int classes, bool overlapTowers)
     {
-        using var replayed = new TrainingStepWorkload(weights, size, classes);
+        using var replayed = new TrainingStepWorkload(weights, size, classes, overlapTowers: overlapTowers);
         using var eager = new TrainingStepWorkload(weights, size, classes, cudaGraphs: false);
         for (int i = 0; i < GpuBenchmarkResult.ParitySteps; i++)
         {

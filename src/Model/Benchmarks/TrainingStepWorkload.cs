@@ -30,7 +30,8 @@ public sealed class TrainingStepWorkload : IDisposable
     /// <param name="crop">The crop side in pixels (336 in the VOC setting).</param>
     /// <param name="classes">C, at least 2.</param>
     /// <param name="cudaGraphs">On a GPU, replay steps as CUDA graphs.</param>
-    public TrainingStepWorkload(ClipWeights weights, int crop, int classes, bool cudaGraphs = true)
+    /// <param name="overlapTowers">In those graphs, the text forward beside the image tower (<see cref="StepGraph.OverlapTowers"/>).</param>
+    public TrainingStepWorkload(ClipWeights weights, int crop, int classes, bool cudaGraphs = true, bool overlapTowers = false)
     {
         ArgumentNullException.ThrowIfNull(weights);
         if (classes < 2)
@@ -47,7 +48,7 @@ public sealed class TrainingStepWorkload : IDisposable
             using Tensor query = RandomInputs.UnitRows(classes, config.EmbedDim, Seed);
             head = new ReClipHead(new TextTransformer(weights), query, RandomInputs.OneTokenSlots(classes, config.EndToken), config.VisionWidth, Seed)
                 .MoveTo(vision.Device);
-            graph = cudaGraphs && !head.Device.IsCpu ? new StepGraph(head, vision, Seed) : null;
+            graph = cudaGraphs && !head.Device.IsCpu ? new StepGraph(head, vision, Seed) { OverlapTowers = overlapTowers } : null;
         }
         catch
         {

@@ -247,9 +247,11 @@ public sealed class ReClipHead : IDisposable
     /// its tensors overwritten, and adds the summed image losses to <paramref name="total"/> (a double, see
     /// <see cref="MaskedPoolingLoss.NewTotal"/>), reading nothing back: the work a CUDA graph can record.
     /// <paramref name="onDevice"/> holds what such a graph must read from device memory to change between replays.
+    /// <paramref name="reference"/> is the Reference prompt's forward (<see cref="ReferencePrompt.Forward"/>, not owned)
+    /// when the caller ran it already, beside the image tower say; else it runs here.
     /// </summary>
     internal void QueueLossAndGradients(Tensor features, Tensor grid, int rows, int columns, IReadOnlyList<int[]> hypotheses, Tensor? noise, ulong seed,
-        ulong step, BatchShare? share, StepResult result, Tensor total, StepOnDevice onDevice)
+        ulong step, BatchShare? share, StepResult result, Tensor total, StepOnDevice onDevice, ReferenceActivations? reference = null)
     {
         int classes = Classes, patches = rows * columns, batch = features.Size(0);
         int wholeBatch = share?.GlobalBatch ?? batch;
@@ -258,7 +260,8 @@ public sealed class ReClipHead : IDisposable
         using Tensor featuresHere = DeviceTransfer.Onto(features, device), gridHere = DeviceTransfer.Onto(grid, device);
         using Tensor? noiseHere = noise is null ? null : DeviceTransfer.Onto(noise, device);
         using Tensor q = QueryLogits(featuresHere);
-        using ReferenceActivations reference = Prompt.Forward();
+        using ReferenceActivations? ownReference = reference is null ? Prompt.Forward() : null;
+        reference ??= ownReference!;
         using Tensor p = Extractor.Forward(gridHere);
         Rectify.Forward(q, p, reference.Reference, result.Rectified);
         using DecoderActivations decoded = Decoder.Forward(featuresHere, result.Rectified, rows, columns, training: true, group);

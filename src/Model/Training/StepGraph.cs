@@ -35,6 +35,12 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
     public bool Replayed { get; private set; }
 
     /// <summary>
+    /// Whether the Reference prompt's text forward runs beside the image tower (<see cref="StreamFork"/>): at batch 1
+    /// neither fills the GPU. The same kernels on the same data, so the same values as without.
+    /// </summary>
+    public bool OverlapTowers { get; init; }
+
+    /// <summary>
     /// One step's loss and gradients (SGD not applied) for <paramref name="images"/> [B, 3, H, W] (on any device), with
     /// image b's hypothesis <paramref name="hypotheses"/>[b] and the Gumbel noise of (seed, <paramref name="step"/>), as
     /// <see cref="ReClipHead.LossAndGradients"/> computes them. The result shares the graph's buffers: dispose it before
@@ -80,10 +86,23 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
     private void Queue(Shaped shaped, IReadOnlyList<int[]> hypotheses)
     {
         shaped.Readback.Total.Clear();
-        using DenseFeatures dense = vision.EncodeDense(shaped.Images);
-        head.RequireStep(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, null);
-        head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, shaped.Result,
-            shaped.Readback.Total, new StepOnDevice(shaped.Stream, shaped.Membership));
+        StreamFork? fork = OverlapTowers ? StreamFork.Begin(head.Device) : null;
+        ReferenceActivations? reference = null;
+        try
+        {
+            reference = fork?.Run(head.Prompt.Forward);
+            using DenseFeatures dense = vision.EncodeDense(shaped.Images);
+            fork?.Join();
+            head.RequireStep(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, null);
+            head.QueueLossAndGradients(dense.Features, dense.PositionalGrid, dense.Rows, dense.Columns, hypotheses, null, seed, 0, null, shaped.Result,
+                shaped.Readback.Total, new StepOnDevice(shaped.Stream, shaped.Membership), reference);
+        }
+        finally
+        {
+            // Joined before the prompt's activations go: their memory must not be reused while the work beside still runs.
+            fork?.Dispose();
+            reference?.Dispose();
+        }
         shaped.Readback.QueueFlags(shaped.Result.Gradients);
     }
 

@@ -81,7 +81,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         if (Group is null && !vision.Device.IsCpu)
             head = head.MoveTo(vision.Device);
         using (head)
-        using (StepGraph? graph = options.CudaGraphs && !head.Device.IsCpu ? new StepGraph(head, vision, options.Seed) : null)
+        using (StepGraph? graph = options.CudaGraphs && !head.Device.IsCpu ? new StepGraph(head, vision, options.Seed) { OverlapTowers = options.OverlapTowers } : null)
         {
             if (Group is not null)
                 Synchronize(head, state, metadata, Group);

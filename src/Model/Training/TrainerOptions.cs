@@ -25,6 +25,12 @@ public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory
     /// </summary>
     public bool CudaGraphs { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="CudaGraphs"/> on a GPU, the Reference prompt's text forward runs beside the image tower
+    /// (<see cref="StepGraph.OverlapTowers"/>). The same values either way, so not part of the run's settings.
+    /// </summary>
+    public bool OverlapTowers { get; init; }
+
     /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based): LR·(1 − e/MAX_EPOCH)^0.9, constant within the epoch (spec §9).</summary>
     public double LearningRate(int epoch) => Preset.LearningRate * Math.Pow(1 - (double)epoch / Preset.MaxEpoch, 0.9);
 

@@ -4,7 +4,8 @@ namespace ReClip.Runtime.Cuda;
 
 /// <summary>
 /// Where work is queued: the legacy default stream, except on a thread that is capturing a CUDA graph
-/// (<see cref="CudaGraph.Capture"/>), whose work must go to the capturing stream to be recorded. Kernel launches,
+/// (<see cref="CudaGraph.Capture"/>), whose work must go to the capturing stream to be recorded, and within
+/// <see cref="StreamFork.Run"/>, whose work goes to a stream beside that one. Kernel launches,
 /// cuBLAS and cuBLASLt calls, stream-ordered allocations and frees, memsets and device-to-device copies ask here. Copies
 /// to or from the host do not: they cannot be recorded, so a capture that meets one fails, and its caller runs the work
 /// without a graph.
@@ -21,8 +22,19 @@ internal static class CaptureStream
     [ThreadStatic]
     private static Capture? current;
 
-    /// <summary>The stream to queue work for <paramref name="device"/> on: the capturing stream or the legacy one (0).</summary>
-    public static nint For(int device) => current is { } capture && capture.Device == device ? capture.Stream : 0;
+    [ThreadStatic]
+    private static (int Device, nint Stream)? beside;
+
+    /// <summary>The stream to queue work for <paramref name="device"/> on: the one beside (<see cref="StreamFork"/>), the capturing stream or the legacy one (0).</summary>
+    public static nint For(int device) =>
+        beside is { } side && side.Device == device ? side.Stream
+        : current is { } capture && capture.Device == device ? capture.Stream : 0;
+
+    /// <summary>Whether this thread is capturing a graph of <paramref name="device"/>'s work.</summary>
+    public static bool Capturing(int device) => current is { } capture && capture.Device == device;
+
+    /// <summary>Whether this thread queues <paramref name="device"/>'s work beside the main stream: such work has GEMM workspaces of its own.</summary>
+    public static bool Beside(int device) => beside is { } side && side.Device == device;
 
     /// <summary>
     /// Throws when this thread is capturing for <paramref name="device"/>: <paramref name="what"/> cannot be recorded (a
@@ -31,9 +43,30 @@ internal static class CaptureStream
     /// </summary>
     public static void Refuse(int device, string what)
     {
-        if (For(device) != 0)
+        if (Capturing(device))
             throw new InvalidOperationException($"{what} cannot be part of a CUDA graph (this thread is capturing for cuda:{device})");
     }
+
+    /// <summary>
+    /// <see cref="Refuse"/>, and throws beside the main stream too: a copy to the host runs in the legacy stream's order,
+    /// not after the work beside it, whose results it would read before they are written.
+    /// </summary>
+    public static void RefuseHostCopy(int device, string what)
+    {
+        Refuse(device, what);
+        if (Beside(device))
+            throw new InvalidOperationException($"{what} cannot be queued beside the main stream of cuda:{device}: it would not wait for the work there");
+    }
+
+    /// <summary>Queues this thread's work for <paramref name="device"/> on <paramref name="stream"/> until <see cref="LeaveBeside"/>.</summary>
+    internal static void EnterBeside(int device, nint stream)
+    {
+        if (beside is not null)
+            throw new InvalidOperationException("work beside the main stream cannot fork again");
+        beside = (device, stream);
+    }
+
+    internal static void LeaveBeside() => beside = null;
 
     public static void Begin(int device, nint stream)
     {

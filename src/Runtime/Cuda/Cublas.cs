@@ -20,10 +20,7 @@ public enum GemmPrecision
 /// </summary>
 public static unsafe class Cublas
 {
-    /// <summary>Each handle's own workspace (cuBLAS's default pool would allocate inside captured graphs, on every stream it meets).</summary>
-    private const long WorkspaceBytes = 32L << 20;
-
-    private static readonly Dictionary<int, (nint Handle, nint Stream, DeviceStorage Workspace)> handles = [];
+    private static readonly Dictionary<int, (nint Handle, nint Stream)> handles = [];
     private static readonly Lock gate = new();
 
     public static bool IsAvailable => NativeLibraries.Cublas.IsLoaded;
@@ -66,10 +63,11 @@ public static unsafe class Cublas
     }
 
     /// <summary>
-    /// One cuBLAS handle per device, created in its primary context on first use (with its workspace) and kept for the
-    /// process, set to the stream the calling thread queues work on (<see cref="CaptureStream"/>) whenever that changes.
-    /// Setting the stream resets cuBLAS to its default workspace pool, so the handle's own workspace is set again after.
-    /// One handle serves one thread's work at a time: the runtime queues a device's work from one thread.
+    /// One cuBLAS handle per device, created in its primary context on first use and kept for the process, set to the
+    /// stream the calling thread queues work on (<see cref="CaptureStream"/>) whenever that changes. Setting the stream
+    /// resets cuBLAS to its default workspace pool (which would allocate inside captured graphs, on every stream it
+    /// meets), so the lane's own workspace (<see cref="GemmWorkspace"/>) is set again after. One handle serves one
+    /// thread's work at a time: the runtime queues a device's work from one thread.
     /// </summary>
     private static nint Handle(int device)
     {
@@ -78,17 +76,16 @@ public static unsafe class Cublas
         nint stream = CaptureStream.For(device);
         lock (gate)
         {
-            if (!handles.TryGetValue(device, out (nint Handle, nint Stream, DeviceStorage Workspace) known))
+            if (!handles.TryGetValue(device, out (nint Handle, nint Stream) known))
             {
-                // Its workspace must outlive any graph: made by an eager GEMM first.
                 CaptureStream.Refuse(device, "creating the cuBLAS handle");
                 Check(CublasApi.cublasCreate(out nint created), "cublasCreate");
-                known = (created, -1, DeviceStorage.Allocate(Device.Cuda(device), WorkspaceBytes));
+                known = (created, -1);
             }
             if (known.Stream != stream)
             {
                 Check(CublasApi.cublasSetStream(known.Handle, stream), "cublasSetStream");
-                Check(CublasApi.cublasSetWorkspace(known.Handle, known.Workspace.DevicePointer, (nuint)WorkspaceBytes), "cublasSetWorkspace");
+                Check(CublasApi.cublasSetWorkspace(known.Handle, GemmWorkspace.For(device), (nuint)GemmWorkspace.Bytes), "cublasSetWorkspace");
                 known = known with { Stream = stream };
             }
             handles[device] = known;

@@ -19,9 +19,6 @@ namespace ReClip.Runtime.Cuda;
 /// </summary>
 public static unsafe class CublasLt
 {
-    /// <summary>The scratch memory cuBLASLt may use per device (cuBLAS's own default on Hopper).</summary>
-    public const long WorkspaceBytes = 32L << 20;
-
     /// <summary>Algorithms a tuned plan asks the heuristic for.</summary>
     public const int Candidates = 8;
 
@@ -52,7 +49,7 @@ public static unsafe class CublasLt
         GemmPrecision Precision, bool BFloat16Output, bool Bias, int Alignment, bool Tuning);
 
     private static readonly Dictionary<Key, Plan?> plans = [];
-    private static readonly Dictionary<int, (nint Handle, DeviceStorage Workspace)> devices = [];
+    private static readonly Dictionary<int, nint> handles = [];
     private static readonly Lock gate = new();
 
     public static bool IsAvailable => NativeLibraries.CublasLt.IsLoaded;
@@ -108,13 +105,14 @@ public static unsafe class CublasLt
                 plans[key] = plan = MakePlan(key, bias);
             if (plan is null)
                 return false;
-            (nint handle, DeviceStorage workspace) = Resources(key.Device);
+            nint handle = Handle(key.Device);
+            ulong workspace = GemmWorkspace.For(key.Device);
             if (key.Bias)
                 SetAttribute(plan.Description, CublasLtApi.DescBiasPointer, bias);
             nint stream = CaptureStream.For(key.Device);
-            if (key.Tuning && !plan.Tuned && stream == 0)
+            if (key.Tuning && !plan.Tuned && !CaptureStream.Capturing(key.Device))
             {
-                plan.Algorithm = GemmTuning.Fastest(key.Device, plan.Candidates, ScratchBytes(key),
+                plan.Algorithm = GemmTuning.Fastest(key.Device, stream, plan.Candidates, ScratchBytes(key),
                     (algorithm, output) => Matmul(handle, plan, algorithm, alpha, beta, a, b, output, workspace, stream));
                 plan.Tuned = true;
             }
@@ -126,11 +124,11 @@ public static unsafe class CublasLt
         return true;
     }
 
-    private static int Matmul(nint handle, Plan plan, ulong[] algorithm, float alpha, float beta, ulong a, ulong b, ulong c, DeviceStorage workspace, nint stream)
+    private static int Matmul(nint handle, Plan plan, ulong[] algorithm, float alpha, float beta, ulong a, ulong b, ulong c, ulong workspace, nint stream)
     {
         fixed (ulong* chosen = algorithm)
             return CublasLtApi.cublasLtMatmul(handle, plan.Description, &alpha, b, plan.A, a, plan.B, &beta, c, plan.D, c, plan.D,
-                chosen, workspace.DevicePointer, (nuint)WorkspaceBytes, stream);
+                chosen, workspace, (nuint)GemmWorkspace.Bytes, stream);
     }
 
     /// <summary>The bytes C spans (row-major, m rows of ldc elements, the last n long): what a tuning's scratch output needs.</summary>
@@ -141,7 +139,7 @@ public static unsafe class CublasLt
 
     private static Plan? MakePlan(Key key, ulong bias)
     {
-        (nint handle, _) = Resources(key.Device);
+        nint handle = Handle(key.Device);
         Cublas.Check(CublasLtApi.cublasLtMatmulDescCreate(out nint description, Cublas.ComputeType(key.Precision), CublasApi.DataFloat), "cublasLtMatmulDescCreate");
         SetAttribute(description, CublasLtApi.DescTransposeA, key.TransposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone);
         SetAttribute(description, CublasLtApi.DescTransposeB, key.TransposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone);
@@ -156,7 +154,7 @@ public static unsafe class CublasLt
         nint b = Layout(input, key.TransposeA ? key.M : key.K, key.TransposeA ? key.K : key.M, key.Lda);
         nint d = Layout(key.BFloat16Output ? CublasApi.DataBFloat16 : CublasApi.DataFloat, key.N, key.M, key.Ldc);
         Cublas.Check(CublasLtApi.cublasLtMatmulPreferenceCreate(out nint preference), "cublasLtMatmulPreferenceCreate");
-        ulong workspace = WorkspaceBytes;
+        ulong workspace = GemmWorkspace.Bytes;
         CublasLtApi.HeuristicResult* results = stackalloc CublasLtApi.HeuristicResult[Candidates];
         int returned;
         try
@@ -198,15 +196,14 @@ public static unsafe class CublasLt
     private static void SetAttribute(nint description, int attribute, ulong pointer) =>
         Cublas.Check(CublasLtApi.cublasLtMatmulDescSetAttribute(description, attribute, &pointer, sizeof(ulong)), "cublasLtMatmulDescSetAttribute");
 
-    /// <summary>The handle and the workspace of a device, made on first use and kept for the process (under the lock).</summary>
-    private static (nint Handle, DeviceStorage Workspace) Resources(int device)
+    /// <summary>The handle of a device, made on first use and kept for the process (under the lock).</summary>
+    private static nint Handle(int device)
     {
-        if (devices.TryGetValue(device, out var resources))
-            return resources;
+        if (handles.TryGetValue(device, out nint handle))
+            return handle;
         CaptureStream.Refuse(device, "creating the cuBLASLt handle");
-        Cublas.Check(CublasLtApi.cublasLtCreate(out nint handle), "cublasLtCreate");
-        resources = (handle, DeviceStorage.Allocate(Device.Cuda(device), WorkspaceBytes));
-        devices[device] = resources;
-        return resources;
+        Cublas.Check(CublasLtApi.cublasLtCreate(out handle), "cublasLtCreate");
+        handles[device] = handle;
+        return handle;
     }
 }

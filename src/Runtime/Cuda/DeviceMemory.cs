@@ -31,7 +31,7 @@ internal static unsafe class DeviceMemory
         int status = UsesPool(ordinal) ? DriverApi.cuMemFreeAsync(pointer, CaptureStream.For(ordinal)) : DriverApi.cuMemFree(pointer);
         // A capture that an earlier call invalidated refuses the frees of the tensors its work unwinds; their memory was
         // never made (a graph's allocation nodes exist only once it runs), and that earlier error is the one to report.
-        return status == CaptureInvalidated && CaptureStream.For(ordinal) != 0 ? 0 : status;
+        return status == CaptureInvalidated && CaptureStream.Capturing(ordinal) ? 0 : status;
     }
 
     private const int CaptureInvalidated = 901;

@@ -5,7 +5,7 @@ namespace ReClip.Runtime.Cuda;
 
 /// <summary>
 /// Picks the fastest of a GEMM's candidate algorithms by running each on the device (<see cref="CublasLt.Tuning"/>):
-/// one run to warm it, then <see cref="Repeats"/> between two events on the legacy stream, where the GEMM itself runs.
+/// one run to warm it, then <see cref="Repeats"/> between two events on the stream where the GEMM itself runs.
 /// The runs write a scratch output, not the caller's, whose C a product added to (beta 1) must be read once only; the
 /// inputs are the caller's, read as they are. An algorithm the library refuses for these operands is passed over.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class GemmTuning
     /// The candidate of least time, the first when none ran. <paramref name="run"/> queues one product with an algorithm
     /// into the output at the given address and returns cuBLASLt's status. Waits for the device: not for a capture.
     /// </summary>
-    public static ulong[] Fastest(int device, IReadOnlyList<ulong[]> candidates, long outputBytes, Func<ulong[], ulong, int> run)
+    public static ulong[] Fastest(int device, nint stream, IReadOnlyList<ulong[]> candidates, long outputBytes, Func<ulong[], ulong, int> run)
     {
         if (candidates.Count == 1)
             return candidates[0];
@@ -28,7 +28,7 @@ internal static class GemmTuning
         {
             CudaDriver.Check(DriverApi.cuEventCreate(out start, 0), "cuEventCreate");
             CudaDriver.Check(DriverApi.cuEventCreate(out end, 0), "cuEventCreate");
-            return Fastest(candidates, algorithm => Time(algorithm, scratch.DevicePointer, run, start, end));
+            return Fastest(candidates, algorithm => Time(algorithm, scratch.DevicePointer, run, stream, start, end));
         }
         finally
         {
@@ -49,15 +49,15 @@ internal static class GemmTuning
         return best;
     }
 
-    private static double? Time(ulong[] algorithm, ulong output, Func<ulong[], ulong, int> run, nint start, nint end)
+    private static double? Time(ulong[] algorithm, ulong output, Func<ulong[], ulong, int> run, nint stream, nint start, nint end)
     {
         if (run(algorithm, output) != 0)
             return null;
-        CudaDriver.Check(DriverApi.cuEventRecord(start, 0), "cuEventRecord");
+        CudaDriver.Check(DriverApi.cuEventRecord(start, stream), "cuEventRecord");
         for (int i = 0; i < Repeats; i++)
             if (run(algorithm, output) != 0)
                 return null;
-        CudaDriver.Check(DriverApi.cuEventRecord(end, 0), "cuEventRecord");
+        CudaDriver.Check(DriverApi.cuEventRecord(end, stream), "cuEventRecord");
         CudaDriver.Check(DriverApi.cuEventSynchronize(end), "cuEventSynchronize");
         CudaDriver.Check(DriverApi.cuEventElapsedTime(out float milliseconds, start, end), "cuEventElapsedTime");
         return milliseconds / Repeats;

@@ -25,16 +25,26 @@ public sealed unsafe class DeviceStorage : Storage
 
     private const int OutOfMemoryStatus = 2;
 
+    /// <summary>
+    /// Copies from the host (the source may be reused on return). Beside the main stream (<see cref="StreamFork"/>), where
+    /// memory is allocated in the side stream's order, the copy is queued there too: from pageable memory the driver
+    /// stages the bytes before it returns.
+    /// </summary>
     internal void CopyFromHost(byte* source, long byteOffset, long bytes)
     {
-        CaptureStream.Refuse(Device.Index, "a copy from the host");
-        CudaDriver.MakeCurrent(Device.Index);
-        CudaDriver.Check(DriverApi.cuMemcpyHtoD(DevicePointer + (ulong)byteOffset, source, (nuint)bytes), "cuMemcpyHtoD");
+        int device = Device.Index;
+        CaptureStream.Refuse(device, "a copy from the host");
+        CudaDriver.MakeCurrent(device);
+        ulong destination = DevicePointer + (ulong)byteOffset;
+        if (CaptureStream.Beside(device))
+            CudaDriver.Check(DriverApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, CaptureStream.For(device)), "cuMemcpyHtoDAsync");
+        else
+            CudaDriver.Check(DriverApi.cuMemcpyHtoD(destination, source, (nuint)bytes), "cuMemcpyHtoD");
     }
 
     internal void CopyToHost(long byteOffset, byte* destination, long bytes)
     {
-        CaptureStream.Refuse(Device.Index, "a copy to the host");
+        CaptureStream.RefuseHostCopy(Device.Index, "a copy to the host");
         CudaDriver.MakeCurrent(Device.Index);
         CudaDriver.Check(DriverApi.cuMemcpyDtoH(destination, DevicePointer + (ulong)byteOffset, (nuint)bytes), "cuMemcpyDtoH");
     }

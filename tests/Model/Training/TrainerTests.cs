@@ -88,11 +88,11 @@ public sealed class TrainerTests
 
     private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
         Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null, ClipWeights? clip = null,
-        bool cudaGraphs = true) =>
+        bool cudaGraphs = true, bool overlapTowers = false) =>
         new(clip ?? weights, SlotIds(), train, hypotheses ?? Hypotheses(),
             new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize }, Path.Combine(root, output), seed)
             {
-                SkipNonFinite = skipNonFinite, CudaGraphs = cudaGraphs,
+                SkipNonFinite = skipNonFinite, CudaGraphs = cudaGraphs, OverlapTowers = overlapTowers,
             })
         {
             EpochDone = epochDone,
@@ -247,19 +247,22 @@ public sealed class TrainerTests
     /// by kernel. Its run ends where the CPU's does, up to the order of float32 sums (cuBLAS and our kernels against our CPU
     /// GEMMs): the data-parallel test's bound for the losses, <see cref="GpuTolerance"/> for the tensors. Its checkpoints
     /// are written from the card, and a resume from them continues there (the epoch's last batch is short: a second graph).
+    /// With the towers overlapped in the graphs (the text forward on a second stream) the same holds.
     /// </summary>
-    [Test]
-    public void TrainingOnAGpuEndsWhereTheCpuEnds([Values(true, false)] bool cudaGraphs)
+    [TestCase(true, false)]
+    [TestCase(false, false)]
+    [TestCase(true, true)]
+    public void TrainingOnAGpuEndsWhereTheCpuEnds(bool cudaGraphs, bool overlapTowers)
     {
         Requires.CudaDevice();
         using ClipWeights onGpu = weights.ToDevice(Device.Cuda());
-        string cpu = $"on-cpu-{cudaGraphs}", gpu = $"on-gpu-{cudaGraphs}";
+        string cpu = $"on-cpu-{cudaGraphs}-{overlapTowers}", gpu = $"on-gpu-{cudaGraphs}-{overlapTowers}";
         TrainingState expected = NewTrainer(cpu, seed: 12).Run(query, null, null);
         using var stop = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() =>
-            NewTrainer(gpu, seed: 12, clip: onGpu, epochDone: _ => stop.Cancel(), cudaGraphs: cudaGraphs).Run(query, null, null, stop.Token));
+            NewTrainer(gpu, seed: 12, clip: onGpu, epochDone: _ => stop.Cancel(), cudaGraphs: cudaGraphs, overlapTowers: overlapTowers).Run(query, null, null, stop.Token));
         string last = Path.Combine(root, gpu, Trainer.LastCheckpoint);
-        TrainingState resumed = NewTrainer(gpu, seed: 12, clip: onGpu, cudaGraphs: cudaGraphs).Run(query, null, last);
+        TrainingState resumed = NewTrainer(gpu, seed: 12, clip: onGpu, cudaGraphs: cudaGraphs, overlapTowers: overlapTowers).Run(query, null, last);
         Assert.That(resumed.History.Select(e => e.MeanLoss), Is.EqualTo(expected.History.Select(e => e.MeanLoss)).Within(DataParallelTolerance));
         var differences = CheckpointTensors.Differences(Path.Combine(root, cpu, Trainer.LastCheckpoint), last);
         Assert.Multiple(() =>

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using ReClip.Runtime.Tensors;
+
+namespace ReClip.Runtime.Cuda;
+
+/// <summary>
+/// Work queued on a second stream beside the one the runtime queues on (the legacy stream, or a capture's), so that
+/// two independent pieces of work run at once. A training step at batch 1 fills neither half of the GPU with either
+/// tower: the Reference prompt's text forward can run beside the image tower. <see cref="Begin"/> makes the side
+/// stream wait for what the main stream has queued so far; <see cref="Run"/> queues work beside; <see cref="Join"/>
+/// (or disposing) makes the main stream wait for everything queued beside. Within a capture the side stream joins the
+/// capture through the first wait, and the graph gets two branches.
+/// <para>
+/// What the work beside allocates is ordered on the side stream and may be freed on the main one after the join. Its
+/// copies from the host are queued on the side stream; copies to the host are refused (they would run in the legacy
+/// stream's order, not after the work beside). Its GEMMs get a workspace of their own (<see cref="GemmWorkspace"/>).
+/// On the CPU <see cref="Run"/> runs the work where it is.
+/// </para>
+/// </summary>
+public sealed class StreamFork : IDisposable
+{
+    private const uint EventDisableTiming = 2;
+
+    /// <summary>One side stream per device, made on first use (an eager step's, before any capture) and kept for the process.</summary>
+    private static readonly ConcurrentDictionary<int, CudaStream> sides = new();
+
+    private readonly int device;
+    private readonly nint main;
+    private readonly nint side;
+    private bool joined;
+
+    private StreamFork(int device, nint main, nint side)
+    {
+        this.device = device;
+        this.main = main;
+        this.side = side;
+    }
+
+    /// <summary>A fork of <paramref name="device"/>'s work at this point of its main stream; on the CPU, one that runs its work inline.</summary>
+    public static StreamFork Begin(Device device)
+    {
+        if (device.IsCpu)
+            return new StreamFork(-1, 0, 0);
+        int index = device.Index;
+        CudaDriver.MakeCurrent(index);
+        nint main = CaptureStream.For(index);
+        nint side = sides.GetOrAdd(index, CudaStream.CreateNonBlocking).Handle;
+        Order(side, after: main);
+        return new StreamFork(index, main, side);
+    }
+
+    /// <summary>Runs <paramref name="work"/>, its GPU work queued beside the main stream; returns what it returns.</summary>
+    public T Run<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(joined, this);
+        if (device < 0)
+            return work();
+        CaptureStream.EnterBeside(device, side);
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            CaptureStream.LeaveBeside();
+        }
+    }
+
+    /// <summary>Makes the main stream wait for the work queued beside; later calls do nothing.</summary>
+    public void Join()
+    {
+        if (joined) return;
+        joined = true;
+        if (device < 0) return;
+        CudaDriver.MakeCurrent(device);
+        Order(main, after: side);
+    }
+
+    public void Dispose() => Join();
+
+    /// <summary>Makes <paramref name="stream"/>'s later work wait for what <paramref name="after"/> has queued so far.</summary>
+    private static void Order(nint stream, nint after)
+    {
+        CudaDriver.Check(DriverApi.cuEventCreate(out nint queued, EventDisableTiming), "cuEventCreate");
+        try
+        {
+            CudaDriver.Check(DriverApi.cuEventRecord(queued, after), "cuEventRecord");
+            CudaDriver.Check(DriverApi.cuStreamWaitEvent(stream, queued, 0), "cuStreamWaitEvent");
+        }
+        finally
+        {
+            // The wait holds what the record queued: the event itself may go now.
+            CudaDriver.Check(DriverApi.cuEventDestroy(queued), "cuEventDestroy");
+        }
+    }
+}
