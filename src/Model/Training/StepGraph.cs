@@ -100,8 +100,14 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         finally
         {
             // Joined before the prompt's activations go: their memory must not be reused while the work beside still runs.
-            fork?.Dispose();
-            reference?.Dispose();
+            try
+            {
+                fork?.Dispose();
+            }
+            finally
+            {
+                reference?.Dispose();
+            }
         }
         shaped.Readback.QueueFlags(shaped.Result.Gradients);
     }

@@ -54,8 +54,17 @@ public static unsafe class CublasLt
 
     public static bool IsAvailable => NativeLibraries.CublasLt.IsLoaded;
 
-    /// <summary>Whether plans made from now on are tuned on the device (<see cref="TuningVariable"/> sets the start value).</summary>
-    public static bool Tuning { get; set; } = TuningRequested(Environment.GetEnvironmentVariable(TuningVariable));
+    private static bool? tuning;
+
+    /// <summary>
+    /// Whether plans made from now on are tuned on the device. <see cref="TuningVariable"/> sets the start value, read at
+    /// the first GEMM, so that a bad value fails the GEMMs with its reason and leaves the rest of the class working.
+    /// </summary>
+    public static bool Tuning
+    {
+        get => tuning ??= TuningRequested(Environment.GetEnvironmentVariable(TuningVariable));
+        set => tuning = value;
+    }
 
     /// <summary>The library's version (cublasLtGetVersion: major·10000 + minor·100 + patch); readable without a GPU.</summary>
     public static Version Version()
@@ -112,8 +121,8 @@ public static unsafe class CublasLt
             nint stream = CaptureStream.For(key.Device);
             if (key.Tuning && !plan.Tuned && !CaptureStream.Capturing(key.Device))
             {
-                plan.Algorithm = GemmTuning.Fastest(key.Device, stream, plan.Candidates, ScratchBytes(key),
-                    (algorithm, output) => Matmul(handle, plan, algorithm, alpha, beta, a, b, output, workspace, stream));
+                plan.Algorithm = GemmTuning.Fastest(key.Device, plan.Candidates, ScratchBytes(key),
+                    (algorithm, output, on) => Matmul(handle, plan, algorithm, alpha, beta, a, b, output, workspace, on));
                 plan.Tuned = true;
             }
             using KernelProfile.Bracket timed = KernelProfile.IsOpen

@@ -4,20 +4,23 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Runtime.Cuda;
 
 /// <summary>
-/// Picks the fastest of a GEMM's candidate algorithms by running each on the device (<see cref="CublasLt.Tuning"/>):
-/// one run to warm it, then <see cref="Repeats"/> between two events on the stream where the GEMM itself runs.
-/// The runs write a scratch output, not the caller's, whose C a product added to (beta 1) must be read once only; the
-/// inputs are the caller's, read as they are. An algorithm the library refuses for these operands is passed over.
+/// Picks the fastest of a GEMM's candidate algorithms by running each on the device (<see cref="CublasLt.Tuning"/>).
+/// A product of a few hundred rows takes a few microseconds, about what the host needs to queue one, so products queued
+/// one by one would time the host: each candidate's <see cref="Repeats"/> products are captured into a CUDA graph, and
+/// a replay of it is timed between two events, on a stream of the tuning's own. The runs write a scratch output, not
+/// the caller's, whose C a product added to (beta 1) must be read once only; the inputs are the caller's, read as they
+/// are (their values do not change the time). An algorithm the library refuses for these operands is passed over.
 /// </summary>
 internal static class GemmTuning
 {
-    private const int Repeats = 10;
+    private const int Repeats = 20;
 
     /// <summary>
     /// The candidate of least time, the first when none ran. <paramref name="run"/> queues one product with an algorithm
-    /// into the output at the given address and returns cuBLASLt's status. Waits for the device: not for a capture.
+    /// into the output at the given address on the given stream and returns cuBLASLt's status. Waits for the device: not
+    /// for a capture.
     /// </summary>
-    public static ulong[] Fastest(int device, nint stream, IReadOnlyList<ulong[]> candidates, long outputBytes, Func<ulong[], ulong, int> run)
+    public static ulong[] Fastest(int device, IReadOnlyList<ulong[]> candidates, long outputBytes, Func<ulong[], ulong, nint, int> run)
     {
         if (candidates.Count == 1)
             return candidates[0];
@@ -26,9 +29,12 @@ internal static class GemmTuning
         nint start = 0, end = 0;
         try
         {
+            using CudaStream stream = CudaStream.CreateNonBlocking(device);
             CudaDriver.Check(DriverApi.cuEventCreate(out start, 0), "cuEventCreate");
             CudaDriver.Check(DriverApi.cuEventCreate(out end, 0), "cuEventCreate");
-            return Fastest(candidates, algorithm => Time(algorithm, scratch.DevicePointer, run, stream, start, end));
+            // Allocated in the order of the stream the caller queues to; the tuning's stream reads it after that.
+            CudaDriver.Synchronize(device);
+            return Fastest(candidates, algorithm => Time(algorithm, product => run(product, scratch.DevicePointer, stream.Handle), stream, start, end));
         }
         finally
         {
@@ -49,17 +55,36 @@ internal static class GemmTuning
         return best;
     }
 
-    private static double? Time(ulong[] algorithm, ulong output, Func<ulong[], ulong, int> run, nint stream, nint start, nint end)
+    /// <summary>Milliseconds per product of <paramref name="algorithm"/>, replayed from a graph; null when the library refuses it.</summary>
+    private static double? Time(ulong[] algorithm, Func<ulong[], int> run, CudaStream stream, nint start, nint end)
     {
-        if (run(algorithm, output) != 0)
+        if (run(algorithm) != 0)
             return null;
-        CudaDriver.Check(DriverApi.cuEventRecord(start, stream), "cuEventRecord");
-        for (int i = 0; i < Repeats; i++)
-            if (run(algorithm, output) != 0)
+        int refused = 0;
+        CudaGraph graph;
+        try
+        {
+            graph = CudaGraph.Capture(stream, () =>
+            {
+                for (int i = 0; i < Repeats; i++)
+                    refused |= run(algorithm);
+            });
+        }
+        catch (CudaException)
+        {
+            return null;
+        }
+        using (graph)
+        {
+            if (refused != 0)
                 return null;
-        CudaDriver.Check(DriverApi.cuEventRecord(end, stream), "cuEventRecord");
-        CudaDriver.Check(DriverApi.cuEventSynchronize(end), "cuEventSynchronize");
-        CudaDriver.Check(DriverApi.cuEventElapsedTime(out float milliseconds, start, end), "cuEventElapsedTime");
-        return milliseconds / Repeats;
+            graph.Launch(stream);
+            CudaDriver.Check(DriverApi.cuEventRecord(start, stream.Handle), "cuEventRecord");
+            graph.Launch(stream);
+            CudaDriver.Check(DriverApi.cuEventRecord(end, stream.Handle), "cuEventRecord");
+            CudaDriver.Check(DriverApi.cuEventSynchronize(end), "cuEventSynchronize");
+            CudaDriver.Check(DriverApi.cuEventElapsedTime(out float milliseconds, start, end), "cuEventElapsedTime");
+            return milliseconds / Repeats;
+        }
     }
 }

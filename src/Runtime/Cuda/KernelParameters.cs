@@ -14,7 +14,11 @@ public static class KernelParameters
     /// <summary>More parameters than a launch can give: a driver that never says "past the last" is not believed.</summary>
     private const int Limit = 4 * KernelArguments.Capacity;
 
-    /// <summary>The sizes of <paramref name="function"/>'s parameters in order, or null when the driver cannot say.</summary>
+    /// <summary>
+    /// The sizes of <paramref name="function"/>'s parameters in order, or null when the driver cannot say: a call it
+    /// does not have, a status other than "past the last", or "past the last" at the first (every kernel of ours has
+    /// parameters, so that is a driver that does not know them rather than a kernel without any).
+    /// </summary>
     internal static int[]? Read(nint function)
     {
         var sizes = new List<int>();
@@ -24,7 +28,7 @@ public static class KernelParameters
             {
                 int status = DriverApi.cuFuncGetParamInfo(function, index, out _, out nuint size);
                 if (status == InvalidValue)
-                    return [.. sizes];
+                    return index == 0 ? null : [.. sizes];
                 if (status != 0)
                     return null;
                 sizes.Add(checked((int)size));

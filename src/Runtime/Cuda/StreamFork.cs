@@ -12,14 +12,19 @@ namespace ReClip.Runtime.Cuda;
 /// capture through the first wait, and the graph gets two branches.
 /// <para>
 /// What the work beside allocates is ordered on the side stream and may be freed on the main one after the join. Its
-/// copies from the host are queued on the side stream; copies to the host are refused (they would run in the legacy
-/// stream's order, not after the work beside). Its GEMMs get a workspace of their own (<see cref="GemmWorkspace"/>).
+/// copies from the host are queued on the side stream and waited for; copies to the host are refused (they would run in
+/// the legacy stream's order, not after the work beside). Its GEMMs get a workspace of their own (<see cref="GemmWorkspace"/>).
+/// Memory shared by the two streams must outlive both's use of it: the work beside reads long-lived parameters and
+/// cached lists, and what it makes itself.
 /// On the CPU <see cref="Run"/> runs the work where it is.
 /// </para>
 /// </summary>
 public sealed class StreamFork : IDisposable
 {
     private const uint EventDisableTiming = 2;
+
+    /// <summary>CUDA_ERROR_STREAM_CAPTURE_INVALIDATED: an earlier call broke the capture, and its error is the one to report.</summary>
+    private const int CaptureInvalidated = 901;
 
     /// <summary>One side stream per device, made on first use (an eager step's, before any capture) and kept for the process.</summary>
     private static readonly ConcurrentDictionary<int, CudaStream> sides = new();
@@ -45,7 +50,7 @@ public sealed class StreamFork : IDisposable
         CudaDriver.MakeCurrent(index);
         nint main = CaptureStream.For(index);
         nint side = sides.GetOrAdd(index, CudaStream.CreateNonBlocking).Handle;
-        Order(side, after: main);
+        Order(index, side, after: main);
         return new StreamFork(index, main, side);
     }
 
@@ -74,19 +79,26 @@ public sealed class StreamFork : IDisposable
         joined = true;
         if (device < 0) return;
         CudaDriver.MakeCurrent(device);
-        Order(main, after: side);
+        Order(device, main, after: side);
     }
 
     public void Dispose() => Join();
 
-    /// <summary>Makes <paramref name="stream"/>'s later work wait for what <paramref name="after"/> has queued so far.</summary>
-    private static void Order(nint stream, nint after)
+    /// <summary>
+    /// Makes <paramref name="stream"/>'s later work wait for what <paramref name="after"/> has queued so far. In a capture
+    /// that an earlier call invalidated, the driver refuses both calls; the join of the work's unwinding then passes, so
+    /// that the capture's end reports that earlier error.
+    /// </summary>
+    private static void Order(int device, nint stream, nint after)
     {
         CudaDriver.Check(DriverApi.cuEventCreate(out nint queued, EventDisableTiming), "cuEventCreate");
         try
         {
-            CudaDriver.Check(DriverApi.cuEventRecord(queued, after), "cuEventRecord");
-            CudaDriver.Check(DriverApi.cuStreamWaitEvent(stream, queued, 0), "cuStreamWaitEvent");
+            int status = DriverApi.cuEventRecord(queued, after);
+            if (status == 0)
+                status = DriverApi.cuStreamWaitEvent(stream, queued, 0);
+            if (!(status == CaptureInvalidated && CaptureStream.Capturing(device)))
+                CudaDriver.Check(status, "cuEventRecord/cuStreamWaitEvent");
         }
         finally
         {

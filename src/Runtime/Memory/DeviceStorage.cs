@@ -27,8 +27,9 @@ public sealed unsafe class DeviceStorage : Storage
 
     /// <summary>
     /// Copies from the host (the source may be reused on return). Beside the main stream (<see cref="StreamFork"/>), where
-    /// memory is allocated in the side stream's order, the copy is queued there too: from pageable memory the driver
-    /// stages the bytes before it returns.
+    /// memory is allocated in the side stream's order, the copy is queued there too and waited for: the driver documents
+    /// no promise that an asynchronous copy from pageable memory has read it on return. (Such uploads are a first step's
+    /// filling of caches: a captured step may not have any.)
     /// </summary>
     internal void CopyFromHost(byte* source, long byteOffset, long bytes)
     {
@@ -37,7 +38,11 @@ public sealed unsafe class DeviceStorage : Storage
         CudaDriver.MakeCurrent(device);
         ulong destination = DevicePointer + (ulong)byteOffset;
         if (CaptureStream.Beside(device))
-            CudaDriver.Check(DriverApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, CaptureStream.For(device)), "cuMemcpyHtoDAsync");
+        {
+            nint side = CaptureStream.For(device);
+            CudaDriver.Check(DriverApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, side), "cuMemcpyHtoDAsync");
+            CudaDriver.Check(DriverApi.cuStreamSynchronize(side), "cuStreamSynchronize");
+        }
         else
             CudaDriver.Check(DriverApi.cuMemcpyHtoD(destination, source, (nuint)bytes), "cuMemcpyHtoD");
     }
