@@ -41,7 +41,9 @@ internal static class DeviceConstants
             // During a capture this upload is refused (a copy from the host), before anything is kept.
             Tensor kept = DeviceTensors.Upload(values, device);
             entries[key] = recency.AddFirst(new Entry(key, kept));
-            if (recency.Last is { } oldest && entries.Count > MaxEntries)
+            // Not while work runs beside the main stream (StreamFork): a list freed in one stream's order could still be
+            // read by the other's queued kernels.
+            if (recency.Last is { } oldest && entries.Count > MaxEntries && !StreamFork.IsOpen(device))
             {
                 recency.RemoveLast();
                 entries.Remove(oldest.Value.Key);

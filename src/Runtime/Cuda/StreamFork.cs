@@ -29,6 +29,9 @@ public sealed class StreamFork : IDisposable
     /// <summary>One side stream per device, made on first use (an eager step's, before any capture) and kept for the process.</summary>
     private static readonly ConcurrentDictionary<int, CudaStream> sides = new();
 
+    /// <summary>Forks not yet joined, per device.</summary>
+    private static readonly ConcurrentDictionary<int, int> open = new();
+
     private readonly int device;
     private readonly nint main;
     private readonly nint side;
@@ -51,8 +54,15 @@ public sealed class StreamFork : IDisposable
         nint main = CaptureStream.For(index);
         nint side = sides.GetOrAdd(index, CudaStream.CreateNonBlocking).Handle;
         Order(index, side, after: main);
+        open.AddOrUpdate(index, 1, (_, count) => count + 1);
         return new StreamFork(index, main, side);
     }
+
+    /// <summary>
+    /// Whether work on <paramref name="device"/> may run beside its main stream now: memory one stream frees may then
+    /// still be read by the other's queued work, so caches hold on to what they would drop.
+    /// </summary>
+    public static bool IsOpen(Device device) => !device.IsCpu && open.TryGetValue(device.Index, out int count) && count > 0;
 
     /// <summary>Runs <paramref name="work"/>, its GPU work queued beside the main stream; returns what it returns.</summary>
     public T Run<T>(Func<T> work)
@@ -78,6 +88,7 @@ public sealed class StreamFork : IDisposable
         if (joined) return;
         joined = true;
         if (device < 0) return;
+        open.AddOrUpdate(device, 0, (_, count) => count - 1);
         CudaDriver.MakeCurrent(device);
         Order(device, main, after: side);
     }

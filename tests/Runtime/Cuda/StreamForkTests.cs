@@ -13,6 +13,7 @@ public sealed class StreamForkTests
     {
         using StreamFork fork = StreamFork.Begin(Device.Cpu);
         Assert.That(fork.Run(() => CaptureStream.Beside(0)), Is.False, "nothing is queued beside");
+        Assert.That(StreamFork.IsOpen(Device.Cpu), Is.False, "no stream to free memory in the order of");
         fork.Join();
         fork.Join();
         Assert.That(() => fork.Run(() => 1), Throws.InstanceOf<ObjectDisposedException>(), "no work after the join");
@@ -41,7 +42,9 @@ public sealed class StreamForkTests
                 return copy;
             });
             Assert.That(CaptureStream.Beside(0), Is.False);
+            Assert.That(StreamFork.IsOpen(gpu), Is.True, "caches hold on to their lists until the join");
             fork.Join();
+            Assert.That(StreamFork.IsOpen(gpu), Is.False);
         }
         using (y)
         using (Tensor back = y!.ToDevice(Device.Cpu))
