@@ -26,6 +26,13 @@ def utilisation(images_per_second, flops_per_image, tera_flops):
     return f"{100 * images_per_second * flops_per_image / (tera_flops * 1e12):5.1f}%"
 
 
+def apart(deviation, differs):
+    """How far two runs' trainable values ended after the same steps, and the verdict: the same kernels on the same data
+    should end 0 apart."""
+    verdict = "ok" if deviation is not None and deviation < 1e-5 else f"DIFFERS: {differs}"
+    return f"{deviation:.2e} apart after the same steps ({verdict})" if deviation is not None else f"? apart ({verdict})"
+
+
 def rate_row(case, mine, theirs, flops, ceiling, note=""):
     """One case's images/s on both sides, the speed-up and each side's utilisation."""
     ratio = f"{mine / theirs:9.2f}" if theirs else f"{'-':>9}"
@@ -78,19 +85,13 @@ def main(out):
         if failure:
             print(f"{'cuda graph':<24} none: {failure}")
         elif "training_eager_steps_per_second" in ours:
-            deviation = ours.get("training_graph_deviation")
-            verdict = "ok" if deviation is not None and deviation < 1e-5 else "DIFFERS: the graph does not replay the eager step"
-            apart = f"{deviation:.2e}" if deviation is not None else "?"
             print(f"{'cuda graph':<24} {1000 / ours['training_steps_per_second']:.2f} ms per step against {1000 / ours['training_eager_steps_per_second']:.2f} "
-                  f"without; the trainable values {apart} apart after the same steps ({verdict})")
+                  f"without; the trainable values {apart(ours.get('training_graph_deviation'), 'the graph does not replay the eager step')}")
         if ours.get("training_b_float16_steps_per_second"):
             print(f"{'bfloat16 image tower':<24} {1000 / ours['training_b_float16_steps_per_second']:.2f} ms per training step (--image-bf16)")
         if ours.get("training_overlap_steps_per_second"):
-            deviation = ours.get("training_overlap_deviation")
-            verdict = "ok" if deviation is not None and deviation < 1e-5 else "DIFFERS: the overlapped graph does not compute the eager step"
-            apart = f"{deviation:.2e}" if deviation is not None else "?"
             print(f"{'overlapped towers':<24} {1000 / ours['training_overlap_steps_per_second']:.2f} ms per training step (--overlap-towers); "
-                  f"the trainable values {apart} apart from the eager run's ({verdict})")
+                  f"the trainable values {apart(ours.get('training_overlap_deviation'), 'the overlapped graph does not compute the eager step')}")
         if ours.get("training_tuned_steps_per_second"):
             print(f"{'tuned GEMMs':<24} {1000 / ours['training_tuned_steps_per_second']:.2f} ms per training step (RECLIP_TUNE_GEMMS=1, the GEMMs' "
                   f"algorithms timed on the card)")

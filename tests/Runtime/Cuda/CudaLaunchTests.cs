@@ -17,14 +17,20 @@ public sealed class CudaLaunchTests
         }
         """;
 
+    /// <summary>The probe source compiled for GPU 0 and loaded there.</summary>
+    private static CudaModule LoadProbe()
+    {
+        CudaDeviceInfo device = CudaDriver.Describe(0);
+        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
+        return CudaModule.Load(0, compiled.Image, "axpy_probe");
+    }
+
     [Test]
     public void LaunchOnAStreamTimedByEventsAndReplayedAsAGraph()
     {
         Requires.CudaDevice();
         const int n = 1000;
-        CudaDeviceInfo device = CudaDriver.Describe(0);
-        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
+        using CudaModule module = LoadProbe();
         CudaKernel kernel = module.Kernel("axpy");
         using Tensor x = Tensor.FromSpan<float>(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), [n]).ToDevice(Device.Cuda(0));
         using Tensor y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
@@ -51,9 +57,7 @@ public sealed class CudaLaunchTests
     {
         Requires.CudaDevice();
         const int n = 1 << 16;
-        CudaDeviceInfo device = CudaDriver.Describe(0);
-        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
+        using CudaModule module = LoadProbe();
         CudaKernel kernel = module.Kernel("axpy");
         using Tensor x = Tensor.Zeros([n]).ToDevice(Device.Cuda(0)), y = Tensor.Zeros([n]).ToDevice(Device.Cuda(0));
         KernelArguments arguments = new KernelArguments().Float(2).Pointer(((DeviceStorage)x.Storage).DevicePointer)
@@ -78,9 +82,7 @@ public sealed class CudaLaunchTests
     {
         Requires.CudaDevice();
         const int n = 64;
-        CudaDeviceInfo device = CudaDriver.Describe(0);
-        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
+        using CudaModule module = LoadProbe();
         CudaKernel kernel = module.Kernel("axpy");
         if (!kernel.ChecksArguments)
             Assert.Ignore($"driver {CudaDriver.DriverVersion()} does not report kernel parameters (CUDA 12.4 does)");
@@ -99,9 +101,7 @@ public sealed class CudaLaunchTests
     public void UnknownKernelNameIsNamedInTheError()
     {
         Requires.CudaDevice();
-        CudaDeviceInfo device = CudaDriver.Describe(0);
-        KernelImage compiled = KernelCache.Compile(new KernelSource("axpy_probe", Source, []), KernelCache.TargetFor(device.ComputeMajor, device.ComputeMinor));
-        using CudaModule module = CudaModule.Load(0, compiled.Image, "axpy_probe");
+        using CudaModule module = LoadProbe();
         var e = Assert.Throws<CudaException>(() => module.Kernel("missing"));
         Assert.That(e!.Message, Does.Contain("missing").And.Contain("cuModuleGetFunction"));
     }
