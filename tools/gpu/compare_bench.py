@@ -110,6 +110,9 @@ def main(out):
         theirs = peer.get("kernel_times", {}).get(f"b{batch}", [])
         if theirs:
             kernel_table("torch: the same float32 batch", theirs, 12)
+        theirs = peer.get("bfloat16_kernel_times", {}).get(f"b{batch}", [])
+        if theirs:
+            kernel_table("torch: the same batch in bfloat16 (SDPA)", theirs, 12)
     return 0
 
 

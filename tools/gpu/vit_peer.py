@@ -125,8 +125,9 @@ def main():
                 for path_name, path in (("dense", dense), ("pooled", pooled)):
                     rate = images_per_second(lambda: path(w, image, 12), batch, args.seconds, device)
                     results["images_per_second"][f"{str(dtype).split('.')[-1]}_{path_name}_b{batch}"] = rate
-                if dtype == torch.float32 and device.type == "cuda":
-                    results.setdefault("kernel_times", {})[f"b{batch}"] = kernel_times(lambda: dense(w, image, 12))
+                if device.type == "cuda":
+                    key = "kernel_times" if dtype == torch.float32 else "bfloat16_kernel_times"
+                    results.setdefault(key, {})[f"b{batch}"] = kernel_times(lambda: dense(w, image, 12))
             del image
             if device.type == "cuda":
                 torch.cuda.empty_cache()
