@@ -16,9 +16,9 @@
 // fragments come through ldmatrix, the values' through ldmatrix.trans (the product wants them [feature][key]).
 // bfloat16 inputs reach shared memory by cp.async, bits unchanged, the next tile's copies in flight while the
 // current tile is computed; float32 inputs are rounded on the way (plain loads and stores, the same bits).
-// Three blocks per multiprocessor (12 warps), as timed on an H200: at four, ptxas capped a thread at 128 registers and
-// spilled; since the tail's products are skipped four fit without spilling, which a card has yet to time. The two
-// stages of 18 KB each fit either way.
+// Three blocks per multiprocessor (12 warps), as timed on an H200, or four: at four, ptxas capped a thread at 128
+// registers and spilled until the tail's products were skipped; both are built, and timed against each other (the
+// end of this file). The two stages of 18 KB each fit either way.
 
 #include "bfloat16.cuh"
 #include "mma.cuh"
@@ -231,30 +231,43 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     }
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16(const float* __restrict__ q, long long q_batch, long long q_row,
-    const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,
-    int query_length, int key_length, int heads, int causal, int query_offset, float scale)
-{
-    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
-}
+// The four kernels (float32 or bfloat16 q, k and v; float32 or bfloat16 o) built for BLOCKS blocks per multiprocessor,
+// their names ending in SUFFIX. Three blocks, without a suffix, as timed on an H200; four (_4), which fits ptxas's 128
+// registers a thread since the tail's products are skipped. The launcher times the two at a shape's first launch and
+// keeps the faster (src/Kernels/Cuda/LaunchVariants.cs): the same arithmetic in the same order, so the same bits.
+#define ATTENTION_KERNELS(BLOCKS, SUFFIX)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16##SUFFIX(                   \
+        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                        \
+        const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,    \
+        int query_length, int key_length, int heads, int causal, int query_offset, float scale)                              \
+    {                                                                                                                         \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
+            query_offset, scale);                                                                                             \
+    }                                                                                                                         \
+    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16_out##SUFFIX(               \
+        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                        \
+        const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,                   \
+        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)     \
+    {                                                                                                                         \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
+            query_offset, scale);                                                                                             \
+    }                                                                                                                         \
+    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16_in##SUFFIX(                \
+        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,       \
+        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o,                   \
+        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)     \
+    {                                                                                                                         \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
+            query_offset, scale);                                                                                             \
+    }                                                                                                                         \
+    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16_io##SUFFIX(                \
+        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,       \
+        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,          \
+        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)     \
+    {                                                                                                                         \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
+            query_offset, scale);                                                                                             \
+    }
 
-extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16_out(const float* __restrict__ q, long long q_batch,
-    long long q_row, const float* __restrict__ k, const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,
-    float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
-{
-    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
-}
-
-extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16_in(const unsigned short* __restrict__ q, long long q_batch,
-    long long q_row, const unsigned short* __restrict__ k, const unsigned short* __restrict__ v, long long kv_batch, long long kv_row,
-    float* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
-{
-    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
-}
-
-extern "C" __global__ void __launch_bounds__(THREADS_BF16, 3) attention_forward64_bf16_io(const unsigned short* __restrict__ q, long long q_batch,
-    long long q_row, const unsigned short* __restrict__ k, const unsigned short* __restrict__ v, long long kv_batch, long long kv_row,
-    unsigned short* __restrict__ o, float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)
-{
-    attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal, query_offset, scale);
-}
+ATTENTION_KERNELS(3, )
+ATTENTION_KERNELS(4, _4)

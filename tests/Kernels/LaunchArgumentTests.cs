@@ -59,11 +59,13 @@ public sealed partial class LaunchArgumentTests
             second.Launch(shape, null, Sizes(new KernelArguments().Pointer(p)));
             graph.Launch(stream);
             module.Kernel("tail").Launch(shape, null, x.Tail(new KernelArguments().Pointer(p)).Long(3));
+            KernelArguments listed = new KernelArguments().Float(1);
+            module.Kernel("listed").Launch(shape, null, listed);
             public KernelArguments Tail(KernelArguments arguments) => arguments
                 .Int(n).Float(s);
             """;
         LaunchSite[] sites = [.. LaunchSites.In("probe.cs", source)];
-        Assert.That(sites, Has.Length.EqualTo(3), "the graph's Launch is not a kernel's");
+        Assert.That(sites, Has.Length.EqualTo(4), "the graph's Launch is not a kernel's");
         Assert.That(sites[0].Names, Is.EqualTo(new[] { "scale_wide", "scale" }));
         Assert.That(sites[0].Sizes, Is.EqualTo(new[] { 8, 8, 4, 4 }));
         Assert.That(sites[0].Line, Is.EqualTo(2));
@@ -71,6 +73,7 @@ public sealed partial class LaunchArgumentTests
         Assert.That(sites[1].Sizes, Is.Null);
         Assert.That(sites[1].Why, Does.Contain("helper"), "Sizes is not a helper of this source");
         Assert.That(sites[2].Sizes, Is.EqualTo(new[] { 8, 4, 4, 8 }), "a helper's arguments come after those it is given");
+        Assert.That(sites[3].Sizes, Is.EqualTo(new[] { 4 }), "a list built into a variable first");
     }
 
     [Test]

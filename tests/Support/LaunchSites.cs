@@ -33,7 +33,11 @@ public static class LaunchSites
                 continue;
             int line = text.AsSpan(0, at).Count('\n') + 1;
             IReadOnlyList<string> names = KernelNames(text, at);
-            (IReadOnlyList<int>? sizes, string? why) = ArgumentSizes(arguments[2].Trim(), helpers);
+            string list = arguments[2].Trim();
+            // A list built into a variable first: the statement that assigned it.
+            if (IsIdentifier(list) && Assignment(text, list, at) is string assigned)
+                list = assigned[(assigned.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim();
+            (IReadOnlyList<int>? sizes, string? why) = ArgumentSizes(list, helpers);
             if (names.Count == 0)
                 why ??= "the kernel's name is computed";
             yield return new LaunchSite(file, line, names, sizes, why);

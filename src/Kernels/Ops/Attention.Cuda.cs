@@ -18,6 +18,9 @@ public static partial class Attention
     private const int CudaTile = 32, CudaThreads = 256, CudaMaxHeadDim = 64;
     private const int RegisterTileHeadDim = 64, RegisterTileRows = 64, RegisterTileThreads = 128;
 
+    /// <summary>The suffix of kernels/attention64_bf16.cu's kernels built for four blocks per multiprocessor (three without).</summary>
+    private const string FourBlocksSuffix = "_4";
+
     private static readonly ConcurrentDictionary<int, CudaDeviceInfo> deviceInfo = new();
 
     /// <summary>One operand on the device: the address of its first element and its element strides (dense features).</summary>
@@ -123,11 +126,19 @@ public static partial class Attention
                 : x.Inputs == DType.BF16 ? (bfloat16Output ? "attention_forward64_bf16_io" : "attention_forward64_bf16_in")
                 : bfloat16Output ? "attention_forward64_bf16_out" : "attention_forward64_bf16";
             string source = tensorCores ? "attention64_bf16" : "attention64";
-            KernelCache.Load(KernelSources.Get(source), x.Device).Kernel(name).Launch(grid, null, new KernelArguments()
+            KernelArguments arguments = new KernelArguments()
                 .Pointer(x.Q.Address).Long(x.Q.BatchStride).Long(x.Q.RowStride)
                 .Pointer(x.K.Address).Pointer(x.V.Address).Long(x.K.BatchStride).Long(x.K.RowStride)
                 .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))
-                .Int(layout.QueryLength).Int(layout.KeyLength).Int(layout.Heads).Int(layout.Causal ? 1 : 0).Int(layout.QueryOffset).Float(layout.Scale));
+                .Int(layout.QueryLength).Int(layout.KeyLength).Int(layout.Heads).Int(layout.Causal ? 1 : 0).Int(layout.QueryOffset).Float(layout.Scale);
+            LoadedModule module = KernelCache.Load(KernelSources.Get(source), x.Device);
+            if (!tensorCores)
+            {
+                module.Kernel(name).Launch(grid, null, arguments);
+                return;
+            }
+            // Built for three blocks per multiprocessor and for four: the faster for this shape, timed at its first launch.
+            LaunchVariants.Launch(x.Device, name, name + FourBlocksSuffix, grid, variant => module.Kernel(variant).Launch(grid, null, arguments));
             return;
         }
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("attention"), x.Device).Kernel("attention_forward");

@@ -98,6 +98,9 @@ public sealed class CudaGraph : IDisposable
         CaptureStream.Hold(tensor.Storage);
     }
 
+    /// <summary>Whether this thread is recording a graph of <paramref name="device"/>'s work: what it queues then only runs at replays.</summary>
+    public static bool Capturing(int device) => CaptureStream.Capturing(device);
+
     /// <summary>Replays the graph on <paramref name="stream"/>, or on the legacy default stream (ordered with everything else queued there) when null.</summary>
     public void Launch(CudaStream? stream)
     {

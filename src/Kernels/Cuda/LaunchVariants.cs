@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using ReClip.Runtime.Cuda;
+
+namespace ReClip.Kernels.Cuda;
+
+/// <summary>
+/// Chooses between two builds of one kernel that compute the same bits (launch bounds that let ptxas fit another number
+/// of blocks on a multiprocessor) by timing both the first time a shape is launched outside a capture, and keeping the
+/// faster for that shape: which one wins depends on the card and the grid, which no rule written here knows. Within a
+/// capture, before any timing, the first build runs. The launches write their real outputs, which must not alias their
+/// inputs, since each build runs more than once.
+/// </summary>
+internal static class LaunchVariants
+{
+    /// <summary>Launches of each build in a timing, alternating, after one each to warm them: the least of each counts.</summary>
+    private const int Rounds = 3;
+
+    private static readonly ConcurrentDictionary<(int Device, string Kernel, LaunchShape Shape), string> chosen = new();
+
+    /// <summary>Launches <paramref name="kernel"/> or <paramref name="alternative"/> through <paramref name="launch"/>, the one timed faster for this shape.</summary>
+    public static void Launch(int device, string kernel, string alternative, LaunchShape shape, Action<string> launch)
+    {
+        var key = (device, kernel, shape);
+        if (chosen.TryGetValue(key, out string? name))
+        {
+            launch(name);
+            return;
+        }
+        if (CudaGraph.Capturing(device))
+        {
+            launch(kernel);
+            return;
+        }
+        chosen[key] = Faster(device, kernel, alternative, launch);
+    }
+
+    /// <summary>The faster of the two by their least time over <see cref="Rounds"/>, the first on a tie; both ran, to the same outputs.</summary>
+    private static string Faster(int device, string kernel, string alternative, Action<string> launch)
+    {
+        launch(alternative);
+        launch(kernel);
+        double first = double.PositiveInfinity, second = double.PositiveInfinity;
+        for (int round = 0; round < Rounds; round++)
+        {
+            second = Math.Min(second, CudaTimer.Time(device, () => launch(alternative)));
+            first = Math.Min(first, CudaTimer.Time(device, () => launch(kernel)));
+        }
+        return first <= second ? kernel : alternative;
+    }
+}
