@@ -17,7 +17,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$bundle" "$work"' EXIT
 exec > >(tee "$log") 2>&1
 
-step() { echo; echo "== $*"; }
+# Each step's header carries the seconds since the start, so that a run shows where its lease went.
+step() { echo; echo "== [${SECONDS}s] $*"; }
 # Every step has its own time limit, so one hang cannot spend the whole lease.
 limited() { local seconds=$1; shift; timeout --kill-after=5 "$seconds" "$@"; }
 
