@@ -64,20 +64,23 @@ public sealed class BenchCommandTests
             [new ReClip.Runtime.Cuda.KernelTime("attention_forward", 12, 1.5)], [new ReClip.Runtime.Cuda.KernelTime("bfloat16_convert", 48, 0.5)], [new ReClip.Runtime.Cuda.KernelTime("rectify_forward", 1, 0.1)],
             34.7e9, 35.1e9, ReClip.Model.Benchmarks.GpuPeak.Of("NVIDIA H100 80GB HBM3"),
             [new ReClip.Model.Benchmarks.MemoryBoundRate("LayerNorm, float32 to float32", "12608×768", 7.7e7, 0.03)], 8, 0, null,
-            [new ReClip.Runtime.Cuda.KernelTime("conv2d_forward", 1, 0.2)], 9, new ReClip.Model.Benchmarks.SegmentationPhases(1, 2, 3), 10, 11, 12, 0);
+            [new ReClip.Runtime.Cuda.KernelTime("conv2d_forward", 1, 0.2)], 9, new ReClip.Model.Benchmarks.SegmentationPhases(1, 2, 3),
+            new ReClip.Model.Benchmarks.GpuOptionRates(10, 11, 12, 0, ["overlapped towers, parity: a reason"]));
         using JsonDocument report = JsonDocument.Parse(JsonSerializer.Serialize(result, ReClip.Cli.CliJson.Output.GpuBenchmarkResult));
         // The keys tools/gpu/compare_bench.py reads.
         string[] keys = ["batch", "size", "training_size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
             "pooled_b_float16_images_per_second", "dense_b_float16_deviation", "segmentation_images_per_second",
             "training_steps_per_second", "gemm_size", "gemm_gflops", "dense_kernel_times", "dense_b_float16_kernel_times", "training_step_kernel_times",
             "dense_flops_per_image", "pooled_flops_per_image", "peak", "memory_bound", "training_eager_steps_per_second", "training_graph_deviation",
-            "training_graph_failure", "segmentation_kernel_times", "training_b_float16_steps_per_second", "segmentation_phases",
-            "dense_b_float16_tuned_images_per_second", "training_tuned_steps_per_second", "training_overlap_steps_per_second", "training_overlap_deviation"];
+            "training_graph_failure", "segmentation_kernel_times", "training_b_float16_steps_per_second", "segmentation_phases", "options"];
         Assert.That(keys.Where(key => !report.RootElement.TryGetProperty(key, out _)), Is.Empty);
         JsonElement kernel = report.RootElement.GetProperty("dense_kernel_times")[0];
         Assert.That(new[] { "name", "calls", "milliseconds" }.Where(key => !kernel.TryGetProperty(key, out _)), Is.Empty);
         JsonElement peak = report.RootElement.GetProperty("peak");
         Assert.That(new[] { "card", "float32_tera_flops", "b_float16_tera_flops", "memory_gigabytes_per_second" }.Where(key => !peak.TryGetProperty(key, out _)), Is.Empty);
+        JsonElement options = report.RootElement.GetProperty("options");
+        Assert.That(new[] { "dense_b_float16_tuned_images_per_second", "training_tuned_steps_per_second", "training_overlap_steps_per_second",
+            "training_overlap_deviation", "failures" }.Where(key => !options.TryGetProperty(key, out _)), Is.Empty);
         JsonElement phases = report.RootElement.GetProperty("segmentation_phases");
         Assert.That(new[] { "encode_milliseconds", "logits_milliseconds", "upsampling_milliseconds" }.Where(key => !phases.TryGetProperty(key, out _)), Is.Empty);
         JsonElement rate = report.RootElement.GetProperty("memory_bound")[0];

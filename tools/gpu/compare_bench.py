@@ -66,7 +66,8 @@ def main(out):
             for precision, key, ceiling in (("float32", f"{name}_images_per_second", peak.get("float32_tera_flops")),
                                             ("bfloat16", f"{name}_b_float16_images_per_second", peak.get("b_float16_tera_flops"))):
                 rate_row(f"{name} {precision} b{batch}", ours[key], rates.get(f"{precision}_{name}_b{batch}"), flops, ceiling)
-        tuned = ours.get("dense_b_float16_tuned_images_per_second")
+        options = ours.get("options") or {}
+        tuned = options.get("dense_b_float16_tuned_images_per_second")
         if tuned:
             rate_row(f"dense bf16 tuned b{batch}", tuned, rates.get(f"bfloat16_dense_b{batch}"), ours.get("dense_flops_per_image", 0.0),
                      peak.get("b_float16_tera_flops"), " (RECLIP_TUNE_GEMMS=1)")
@@ -89,12 +90,14 @@ def main(out):
                   f"without; the trainable values {apart(ours.get('training_graph_deviation'), 'the graph does not replay the eager step')}")
         if ours.get("training_b_float16_steps_per_second"):
             print(f"{'bfloat16 image tower':<24} {1000 / ours['training_b_float16_steps_per_second']:.2f} ms per training step (--image-bf16)")
-        if ours.get("training_overlap_steps_per_second"):
-            print(f"{'overlapped towers':<24} {1000 / ours['training_overlap_steps_per_second']:.2f} ms per training step (--overlap-towers); "
-                  f"the trainable values {apart(ours.get('training_overlap_deviation'), 'the overlapped graph does not compute the eager step')}")
-        if ours.get("training_tuned_steps_per_second"):
-            print(f"{'tuned GEMMs':<24} {1000 / ours['training_tuned_steps_per_second']:.2f} ms per training step (RECLIP_TUNE_GEMMS=1, the GEMMs' "
+        if options.get("training_overlap_steps_per_second"):
+            print(f"{'overlapped towers':<24} {1000 / options['training_overlap_steps_per_second']:.2f} ms per training step (--overlap-towers); "
+                  f"the trainable values {apart(options.get('training_overlap_deviation'), 'the overlapped graph does not compute the eager step')}")
+        if options.get("training_tuned_steps_per_second"):
+            print(f"{'tuned GEMMs':<24} {1000 / options['training_tuned_steps_per_second']:.2f} ms per training step (RECLIP_TUNE_GEMMS=1, the GEMMs' "
                   f"algorithms timed on the card)")
+        for failure in options.get("failures") or []:
+            print(f"{'option FAILED':<24} {failure}")
         memory_table(ours)
         kernel_table(f"ours: GPU time of one dense float32 b{batch} batch", ours.get("dense_kernel_times") or [], 12)
         kernel_table("ours: the same with bfloat16 linears", ours.get("dense_b_float16_kernel_times") or [], 8)

@@ -81,11 +81,11 @@ public static class BenchCommand
                     ? string.Create(CultureInfo.InvariantCulture, $"CUDA graphs; {result.TrainingEagerStepsPerSecond:F2} without, {result.TrainingGraphDeviation:G2} apart after {GpuBenchmarkResult.ParitySteps} steps)")
                     : $"no CUDA graph: {result.TrainingGraphFailure})")),
             ("training, bfloat16 image tower", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingBFloat16StepsPerSecond:F2} steps/s (the same steps with `--image-bf16`)")),
-            ("overlapped towers", result.TrainingOverlapDeviation is double apart
-                ? string.Create(CultureInfo.InvariantCulture, $"{result.TrainingOverlapStepsPerSecond:F2} training steps/s, {apart:G2} apart from the eager run after {GpuBenchmarkResult.ParitySteps} steps (`--overlap-towers`)")
-                : "no CUDA graph"),
+            ("overlapped towers", string.Create(CultureInfo.InvariantCulture,
+                $"{Rate(result.Options.TrainingOverlapStepsPerSecond, "F2")} training steps/s, {Rate(result.Options.TrainingOverlapDeviation, "G2")} apart from the eager run after {GpuBenchmarkResult.ParitySteps} steps (`--overlap-towers`)")),
             ("tuned GEMMs", string.Create(CultureInfo.InvariantCulture,
-                $"{result.TrainingTunedStepsPerSecond:F2} training steps/s, {result.DenseBFloat16TunedImagesPerSecond:F1} dense images/s with bfloat16 linears (each GEMM's algorithm timed on the card: {CublasLt.TuningVariable}=1)")),
+                $"{Rate(result.Options.TrainingTunedStepsPerSecond, "F2")} training steps/s, {Rate(result.Options.DenseBFloat16TunedImagesPerSecond, "F1")} dense images/s with bfloat16 linears (each GEMM's algorithm timed on the card: {CublasLt.TuningVariable}=1)")),
+            ("options that failed", result.Options.Failures.Count == 0 ? "none" : string.Join("; ", result.Options.Failures)),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
             ("model FLOP utilisation", Utilisation(result)),
         ]);
@@ -98,6 +98,9 @@ public static class BenchCommand
             result.SegmentationKernelTimes);
         return ExitCode.Success;
     }
+
+    /// <summary>A figure of an option's measurement, or "failed" where it has none.</summary>
+    private static string Rate(double? value, string format) => value is double figure ? figure.ToString(format, CultureInfo.InvariantCulture) : "failed";
 
     private static string Utilisation(GpuBenchmarkResult result) => result.Peak is GpuPeak peak
         ? string.Create(CultureInfo.InvariantCulture,

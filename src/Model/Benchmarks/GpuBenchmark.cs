@@ -27,10 +27,7 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="SegmentationKernelTimes">Where one picture's segmentation spends its GPU time: set against its wall time, the rest is the host's part (resize, transfers, prompt denoising, upsampling, argmax).</param>
 /// <param name="TrainingBFloat16StepsPerSecond">The training steps of <paramref name="TrainingStepsPerSecond"/> with the image tower stored in bfloat16 (`train --image-bf16`), CUDA graphs and all.</param>
 /// <param name="SegmentationPhases">One picture's segmentation by phase, wall time: the host's part apart from the GPU's.</param>
-/// <param name="DenseBFloat16TunedImagesPerSecond"><paramref name="DenseBFloat16ImagesPerSecond"/> with each GEMM's algorithm timed on the card (`RECLIP_TUNE_GEMMS=1`, <see cref="CublasLt.Tuning"/>); every other figure takes cuBLAS's own choices.</param>
-/// <param name="TrainingTunedStepsPerSecond"><paramref name="TrainingStepsPerSecond"/> with the GEMMs tuned the same way.</param>
-/// <param name="TrainingOverlapStepsPerSecond"><paramref name="TrainingStepsPerSecond"/> with the text forward beside the image tower in each graph (`train --overlap-towers`).</param>
-/// <param name="TrainingOverlapDeviation"><paramref name="TrainingGraphDeviation"/> for those graphs against the eager run: the same kernels on the same data, so 0 is expected. Null without a graph.</param>
+/// <param name="Options">The options that are off by default, measured last; every figure above takes the defaults (cuBLAS's own GEMM choices among them).</param>
 public sealed record GpuBenchmarkResult(string Device, string Weights, int Size, int TrainingSize, int Batch, int Classes, double DenseImagesPerSecond,
     double PooledImagesPerSecond, double DenseBFloat16ImagesPerSecond, double PooledBFloat16ImagesPerSecond, double DenseBFloat16Deviation,
     double SegmentationImagesPerSecond,
@@ -38,8 +35,7 @@ public sealed record GpuBenchmarkResult(string Device, string Weights, int Size,
     IReadOnlyList<KernelTime> DenseBFloat16KernelTimes, IReadOnlyList<KernelTime> TrainingStepKernelTimes,
     double DenseFlopsPerImage, double PooledFlopsPerImage, GpuPeak? Peak, IReadOnlyList<MemoryBoundRate> MemoryBound,
     double TrainingEagerStepsPerSecond, double? TrainingGraphDeviation, string? TrainingGraphFailure, IReadOnlyList<KernelTime> SegmentationKernelTimes,
-    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases, double DenseBFloat16TunedImagesPerSecond, double TrainingTunedStepsPerSecond,
-    double TrainingOverlapStepsPerSecond, double? TrainingOverlapDeviation)
+    double TrainingBFloat16StepsPerSecond, SegmentationPhases SegmentationPhases, GpuOptionRates Options)
 {
     /// <summary>Steps each run compares in <paramref name="TrainingGraphDeviation"/>: the first eager, the second captured, the rest replayed.</summary>
     public const int ParitySteps = 4;
@@ -101,14 +97,13 @@ public static class GpuBenchmark
         using Tensor images = pictures.ToDevice(device);
         (double dense, double pooled) = TowerRates(weights, images, timePerWorkload);
         IReadOnlyList<KernelTime> denseKernelTimes = DenseKernelTimes(weights, images);
-        double denseHalf, pooledHalf, deviation, stepsHalf, denseHalfTuned;
+        double denseHalf, pooledHalf, deviation, stepsHalf;
         IReadOnlyList<KernelTime> denseHalfKernelTimes;
         using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
         {
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
             denseHalfKernelTimes = DenseKernelTimes(half, images);
             deviation = DenseDeviation(weights, half, images);
-            denseHalfTuned = Tuned(() => TowerRate(half, images, timePerWorkload, dense: true));
             using var step = new TrainingStepWorkload(half, trainingSize, classes);
             stepsHalf = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         }
@@ -123,7 +118,7 @@ public static class GpuBenchmark
             segmenting.Run();
             segmentationKernelTimes = profile.Stop();
         }
-        double steps, eagerSteps, tunedSteps, overlapSteps;
+        double steps, eagerSteps;
         string? graphFailure;
         IReadOnlyList<KernelTime> stepKernelTimes;
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
@@ -132,10 +127,6 @@ public static class GpuBenchmark
             steps = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
             graphFailure = step.Replayed ? null : step.GraphFailure ?? "no graph was replayed";
         }
-        using (var step = new TrainingStepWorkload(weights, trainingSize, classes))
-            tunedSteps = Tuned(() => Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload));
-        using (var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: true))
-            overlapSteps = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
         using (var step = new TrainingStepWorkload(weights, trainingSize, classes, cudaGraphs: false))
         {
             eagerSteps = Throughput.PerSecond(step.Run, warmupCalls: 1, minimumCalls: 3, timePerWorkload);
@@ -145,12 +136,55 @@ public static class GpuBenchmark
             stepKernelTimes = profile.Stop();
         }
         ClipConfig config = weights.Config;
+        double gemm = MeasureGemm(device, timePerWorkload);
+        IReadOnlyList<MemoryBoundRate> memoryBound = MemoryBoundRates.Measure(device, config, size, batch);
+        double? graphDeviation = graphFailure is null ? GraphDeviation(weights, trainingSize, classes, overlapTowers: false) : null;
+        GpuOptionRates options = MeasureOptions(host, weights, images, trainingSize, classes, timePerWorkload);
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, trainingSize, batch, classes, dense, pooled,
-            denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, MeasureGemm(device, timePerWorkload), denseKernelTimes,
+            denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, gemm, denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
-            MemoryBoundRates.Measure(device, config, size, batch), eagerSteps, graphFailure is null ? GraphDeviation(weights, trainingSize, classes, overlapTowers: false) : null,
-            graphFailure, segmentationKernelTimes, stepsHalf, phases, denseHalfTuned, tunedSteps, overlapSteps,
-            graphFailure is null ? GraphDeviation(weights, trainingSize, classes, overlapTowers: true) : null);
+            memoryBound, eagerSteps, graphDeviation, graphFailure, segmentationKernelTimes, stepsHalf, phases, options);
+    }
+
+    /// <summary>
+    /// The options that are off by default, each on its own after everything else, so that one that fails (they have had
+    /// fewer runs on a card than the defaults) costs only its own figure.
+    /// </summary>
+    private static GpuOptionRates MeasureOptions(ClipWeights host, ClipWeights weights, Tensor images, int trainingSize, int classes, TimeSpan time)
+    {
+        var failures = new List<string>();
+        double? tunedTower = Attempt("tuned GEMMs, bfloat16 tower", failures, () =>
+        {
+            using ClipWeights half = host.ToDevice(images.Device, visionLinearsInBFloat16: true);
+            return Tuned(() => TowerRate(half, images, time, dense: true));
+        });
+        double? tunedSteps = Attempt("tuned GEMMs, training steps", failures, () =>
+        {
+            using var step = new TrainingStepWorkload(weights, trainingSize, classes);
+            return Tuned(() => Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time));
+        });
+        double? overlapSteps = Attempt("overlapped towers, training steps", failures, () =>
+        {
+            using var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: true);
+            return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
+        });
+        double? overlapDeviation = overlapSteps is null ? null
+            : Attempt("overlapped towers, parity", failures, () => GraphDeviation(weights, trainingSize, classes, overlapTowers: true));
+        return new GpuOptionRates(tunedTower, tunedSteps, overlapSteps, overlapDeviation, failures);
+    }
+
+    /// <summary><paramref name="measure"/>'s figure, or null with "what: why" added to <paramref name="failures"/>.</summary>
+    private static double? Attempt(string what, List<string> failures, Func<double> measure)
+    {
+        try
+        {
+            return measure();
+        }
+        catch (Exception e) when (e is CudaException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            failures.Add($"{what}: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary><paramref name="measure"/> with the GEMMs it meets tuned on the card (their first run, a warm-up's, times their algorithms).</summary>
