@@ -50,30 +50,46 @@ public sealed partial class LaunchArgumentTests
     [Test]
     public void TheScannerReadsChainsVariablesConditionalsAndHelpers()
     {
+        // Members four spaces in, as in a file with a file-scoped namespace.
         const string source = """
-            string kernel = Require("Scale", x) ? "scale_wide" : "scale";
-            KernelCache.Load(KernelSources.Get("scale"), device).Kernel(kernel).Launch(LaunchShape.Cover(n, 256), null, new KernelArguments()
-                .Pointer(DeviceTensors.Address(x)).Long(n)
-                .Float(Math.Max(a, b)).Int(rows > 0 ? 1 : 0));
-            CudaKernel second = module.Kernel(bfloat16 ? "copy_bf16" : "copy");
-            second.Launch(shape, null, Sizes(new KernelArguments().Pointer(p)));
-            graph.Launch(stream);
-            module.Kernel("tail").Launch(shape, null, x.Tail(new KernelArguments().Pointer(p)).Long(3));
-            KernelArguments listed = new KernelArguments().Float(1);
-            module.Kernel("listed").Launch(shape, null, listed);
-            public KernelArguments Tail(KernelArguments arguments) => arguments
-                .Int(n).Float(s);
+            public static partial class Probe
+            {
+                private static void Scale()
+                {
+                    string kernel = Require("Scale", x) ? "scale_wide" : "scale";
+                    KernelCache.Load(KernelSources.Get("scale"), device).Kernel(kernel).Launch(LaunchShape.Cover(n, 256), null, new KernelArguments()
+                        .Pointer(DeviceTensors.Address(x)).Long(n)
+                        .Float(Math.Max(a, b)).Int(rows > 0 ? 1 : 0));
+                    CudaKernel second = module.Kernel(bfloat16 ? "copy_bf16" : "copy");
+                    second.Launch(shape, null, Sizes(new KernelArguments().Pointer(p)));
+                    graph.Launch(stream);
+                    module.Kernel("tail").Launch(shape, null, x.Tail(new KernelArguments().Pointer(p)).Long(3));
+                    KernelArguments listed = new KernelArguments().Float(1);
+                    module.Kernel("listed").Launch(shape, null, listed);
+                    Choose(name, variant => module.Kernel(variant).Launch(shape, null, listed));
+                }
+
+                private static void Elsewhere(string kernel)
+                {
+                    module.Kernel(kernel).Launch(shape, null, new KernelArguments().Int(1));
+                }
+
+                public KernelArguments Tail(KernelArguments arguments) => arguments
+                    .Int(n).Float(s);
+            }
             """;
         LaunchSite[] sites = [.. LaunchSites.In("probe.cs", source)];
-        Assert.That(sites, Has.Length.EqualTo(4), "the graph's Launch is not a kernel's");
+        Assert.That(sites, Has.Length.EqualTo(6), "the graph's Launch is not a kernel's");
         Assert.That(sites[0].Names, Is.EqualTo(new[] { "scale_wide", "scale" }));
         Assert.That(sites[0].Sizes, Is.EqualTo(new[] { 8, 8, 4, 4 }));
-        Assert.That(sites[0].Line, Is.EqualTo(2));
+        Assert.That(sites[0].Line, Is.EqualTo(6));
         Assert.That(sites[1].Names, Is.EqualTo(new[] { "copy_bf16", "copy" }));
         Assert.That(sites[1].Sizes, Is.Null);
         Assert.That(sites[1].Why, Does.Contain("helper"), "Sizes is not a helper of this source");
         Assert.That(sites[2].Sizes, Is.EqualTo(new[] { 8, 4, 4, 8 }), "a helper's arguments come after those it is given");
         Assert.That(sites[3].Sizes, Is.EqualTo(new[] { 4 }), "a list built into a variable first");
+        Assert.That(sites[4].Names, Is.Empty, "a lambda's argument names no kernel the source spells");
+        Assert.That(sites[5].Names, Is.Empty, "a parameter is not the other method's variable of that name");
     }
 
     [Test]
@@ -81,7 +97,7 @@ public sealed partial class LaunchArgumentTests
     {
         const string ptx = """
             .visible .entry softmax_forward(
-            	.param .u64 .ptr .align 1 softmax_forward_param_0,
+            	.param .u64 .ptr .global .align 1 softmax_forward_param_0,
             	.param .u64 softmax_forward_param_1,
             	.param .u32 softmax_forward_param_2,
             	.param .f32 softmax_forward_param_3,
@@ -103,7 +119,8 @@ public sealed partial class LaunchArgumentTests
             CompiledProgram program = Nvrtc.Compile(source.Code, source.Name + ".cu", [.. KernelCache.Options(new KernelTarget(80, MachineCode: false))],
                 source.NameExpressions, source.Headers);
             foreach ((string name, int[] sizes) in Entries(program.Ptx))
-                result[name] = sizes;
+                if (!result.TryAdd(name, sizes))
+                    Assert.Fail($"kernel {name} is in two sources: a launch could not say which it means");
         }
         return result;
     }

@@ -16,7 +16,7 @@ public sealed record LaunchSite(string File, int Line, IReadOnlyList<string> Nam
 }
 
 /// <summary>Finds <see cref="LaunchSite"/>s in C# source text: a scanner that follows parentheses and string literals, not a parser.</summary>
-public static class LaunchSites
+public static partial class LaunchSites
 {
     private const string Arguments = "new KernelArguments()";
 
@@ -149,19 +149,31 @@ public static class LaunchSites
         return names.Any(n => n.Contains('<') || n.Contains('{')) ? [] : names;
     }
 
-    /// <summary>The last statement before <paramref name="before"/> that assigns <paramref name="variable"/>, or null.</summary>
+    /// <summary>
+    /// The statement that declares <paramref name="variable"/> with a value (<c>Type name = …;</c>) last before
+    /// <paramref name="before"/> within the same member, or null: a parameter, a lambda's argument or a variable of another
+    /// method is not the launch's.
+    /// </summary>
     private static string? Assignment(string text, string variable, int before)
     {
-        for (int at = text.LastIndexOf(variable, before - 1, StringComparison.Ordinal); at >= 0; at = at == 0 ? -1 : text.LastIndexOf(variable, at - 1, StringComparison.Ordinal))
+        int member = MemberStarts().Matches(text[..before]).LastOrDefault()?.Index ?? 0;
+        for (int at = text.LastIndexOf(variable, before - 1, StringComparison.Ordinal); at >= member; at = at == 0 ? -1 : text.LastIndexOf(variable, at - 1, StringComparison.Ordinal))
         {
             bool whole = (at == 0 || !IsIdentifierChar(text[at - 1])) && at + variable.Length < text.Length && !IsIdentifierChar(text[at + variable.Length]);
+            string typed = text[member..at].TrimEnd();
+            bool declared = typed.Length > 0 && (IsIdentifierChar(typed[^1]) || typed[^1] is '?' or '>' or ']');
             int next = SkipSpace(text, at + variable.Length);
-            int end = whole && next < text.Length - 1 && text[next] == '=' && text[next + 1] != '=' ? text.IndexOf(';', next) : -1;
+            bool assigns = next < text.Length - 1 && text[next] == '=' && text[next + 1] is not ('=' or '>');
+            int end = whole && declared && assigns ? text.IndexOf(';', next) : -1;
             if (end > 0)
                 return text[(text.LastIndexOfAny([';', '{', '}'], at) + 1)..end];
         }
         return null;
     }
+
+    /// <summary>Where a member of a type begins: a line of four spaces' indent (file-scoped namespaces) and an access modifier.</summary>
+    [GeneratedRegex(@"(?m)^    (?:public|private|internal|protected)\b")]
+    private static partial Regex MemberStarts();
 
     /// <summary>The branches of a conditional expression (the condition's own literals are no kernel's), or the whole.</summary>
     private static string Choices(string expression)

@@ -42,8 +42,8 @@ internal static class DeviceConstants
             Tensor kept = DeviceTensors.Upload(values, device);
             entries[key] = recency.AddFirst(new Entry(key, kept));
             // Not while work runs beside the main stream (StreamFork): a list freed in one stream's order could still be
-            // read by the other's queued kernels.
-            if (recency.Last is { } oldest && entries.Count > MaxEntries && !StreamFork.IsOpen(device))
+            // read by the other's queued kernels. Those kept meanwhile go at the next insertion after the join.
+            while (recency.Last is { } oldest && entries.Count > MaxEntries && !StreamFork.IsOpen(device))
             {
                 recency.RemoveLast();
                 entries.Remove(oldest.Value.Key);

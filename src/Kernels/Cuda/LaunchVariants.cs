@@ -6,7 +6,8 @@ namespace ReClip.Kernels.Cuda;
 /// <summary>
 /// Chooses between two builds of one kernel that compute the same bits (launch bounds that let ptxas fit another number
 /// of blocks on a multiprocessor) by timing both the first time a shape is launched outside a capture, and keeping the
-/// faster for that shape: which one wins depends on the card and the grid, which no rule written here knows. Within a
+/// faster for that shape: which one wins depends on the card and the grid, which no rule written here knows (the two
+/// builds' equality is a test's on a GPU: AttentionBuildsTests). Within a
 /// capture, before any timing, the first build runs. The launches write their real outputs, which must not alias their
 /// inputs, since each build runs more than once.
 /// </summary>

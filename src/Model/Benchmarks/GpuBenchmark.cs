@@ -74,7 +74,8 @@ public static class GpuBenchmark
         CublasLt.Tuning = false;
         try
         {
-            return Measure(device, size, trainingSize, batch, classes, timePerWorkload);
+            GpuBenchmarkResult result = Measure(device, size, trainingSize, batch, classes, timePerWorkload);
+            return result with { Options = GpuOptionRates.Measure(device, size, trainingSize, batch, classes, timePerWorkload) };
         }
         finally
         {
@@ -139,56 +140,14 @@ public static class GpuBenchmark
         double gemm = MeasureGemm(device, timePerWorkload);
         IReadOnlyList<MemoryBoundRate> memoryBound = MemoryBoundRates.Measure(device, config, size, batch);
         double? graphDeviation = graphFailure is null ? GraphDeviation(weights, trainingSize, classes, overlapTowers: false) : null;
-        GpuOptionRates options = MeasureOptions(host, weights, images, trainingSize, classes, timePerWorkload);
         return new GpuBenchmarkResult($"{device}: {info.Name}", MachineBenchmark.WeightsDescription, size, trainingSize, batch, classes, dense, pooled,
             denseHalf, pooledHalf, deviation, segmentation, steps, GemmSize, gemm, denseKernelTimes,
             denseHalfKernelTimes, stepKernelTimes, VisionFlops.Dense(config, size), VisionFlops.Pooled(config, size), GpuPeak.Of(info.Name),
-            memoryBound, eagerSteps, graphDeviation, graphFailure, segmentationKernelTimes, stepsHalf, phases, options);
-    }
-
-    /// <summary>
-    /// The options that are off by default, each on its own after everything else, so that one that fails (they have had
-    /// fewer runs on a card than the defaults) costs only its own figure.
-    /// </summary>
-    private static GpuOptionRates MeasureOptions(ClipWeights host, ClipWeights weights, Tensor images, int trainingSize, int classes, TimeSpan time)
-    {
-        var failures = new List<string>();
-        double? tunedTower = Attempt("tuned GEMMs, bfloat16 tower", failures, () =>
-        {
-            using ClipWeights half = host.ToDevice(images.Device, visionLinearsInBFloat16: true);
-            return Tuned(() => TowerRate(half, images, time, dense: true));
-        });
-        double? tunedSteps = Attempt("tuned GEMMs, training steps", failures, () =>
-        {
-            using var step = new TrainingStepWorkload(weights, trainingSize, classes);
-            return Tuned(() => Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time));
-        });
-        double? overlapSteps = Attempt("overlapped towers, training steps", failures, () =>
-        {
-            using var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: true);
-            return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
-        });
-        double? overlapDeviation = overlapSteps is null ? null
-            : Attempt("overlapped towers, parity", failures, () => GraphDeviation(weights, trainingSize, classes, overlapTowers: true));
-        return new GpuOptionRates(tunedTower, tunedSteps, overlapSteps, overlapDeviation, failures);
-    }
-
-    /// <summary><paramref name="measure"/>'s figure, or null with "what: why" added to <paramref name="failures"/>.</summary>
-    private static double? Attempt(string what, List<string> failures, Func<double> measure)
-    {
-        try
-        {
-            return measure();
-        }
-        catch (Exception e) when (e is CudaException or InvalidOperationException or ArgumentException or NotSupportedException)
-        {
-            failures.Add($"{what}: {e.Message}");
-            return null;
-        }
+            memoryBound, eagerSteps, graphDeviation, graphFailure, segmentationKernelTimes, stepsHalf, phases, GpuOptionRates.None);
     }
 
     /// <summary><paramref name="measure"/> with the GEMMs it meets tuned on the card (their first run, a warm-up's, times their algorithms).</summary>
-    private static double Tuned(Func<double> measure)
+    internal static double Tuned(Func<double> measure)
     {
         CublasLt.Tuning = true;
         try
@@ -206,7 +165,7 @@ public static class GpuBenchmark
         (TowerRate(weights, images, time, dense: true), TowerRate(weights, images, time, dense: false));
 
     /// <summary>Images/s of the dense (MaskCLIP) or the pooled image tower on <paramref name="images"/>.</summary>
-    private static double TowerRate(ClipWeights weights, Tensor images, TimeSpan time, bool dense)
+    internal static double TowerRate(ClipWeights weights, Tensor images, TimeSpan time, bool dense)
     {
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
         Action encode = dense ? () => vision.EncodeDense(images).Dispose() : () => vision.Encode(images).Dispose();
@@ -239,7 +198,7 @@ public static class GpuBenchmark
     }
 
     /// <summary>max over the trainable tensors of max |graph − eager| / max |eager| after <see cref="GpuBenchmarkResult.ParitySteps"/> steps of each from one start.</summary>
-    private static double GraphDeviation(ClipWeights weights, int size, int classes, bool overlapTowers)
+    internal static double GraphDeviation(ClipWeights weights, int size, int classes, bool overlapTowers)
     {
         using var replayed = new TrainingStepWorkload(weights, size, classes, overlapTowers: overlapTowers);
         using var eager = new TrainingStepWorkload(weights, size, classes, cudaGraphs: false);

@@ -89,11 +89,14 @@ public static unsafe class CudaDriver
         Check(DriverApi.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
-    /// <summary>Waits until everything queued on the legacy default stream of <paramref name="ordinal"/> (all our launches) has run.</summary>
+    /// <summary>
+    /// Waits until everything queued for <paramref name="ordinal"/> has run: on the legacy default stream, where most of our
+    /// work goes, and on every other stream (work beside it, graphs replayed elsewhere).
+    /// </summary>
     public static void Synchronize(int ordinal)
     {
         MakeCurrent(ordinal);
-        Check(DriverApi.cuStreamSynchronize(0), "cuStreamSynchronize");
+        Check(DriverApi.cuCtxSynchronize(), "cuCtxSynchronize");
     }
 
     internal static void Check(int status, string call)

@@ -125,6 +125,9 @@ internal static unsafe partial class DriverApi
     public static partial int cuStreamWaitEvent(nint stream, nint @event, uint flags);
 
     [LibraryImport(NativeLibraries.DriverName)]
+    public static partial int cuCtxSynchronize();
+
+    [LibraryImport(NativeLibraries.DriverName)]
     public static partial int cuEventElapsedTime(out float milliseconds, nint start, nint end);
 
     [LibraryImport(NativeLibraries.DriverName, EntryPoint = "cuStreamBeginCapture_v2")]

@@ -26,20 +26,24 @@ internal static class GemmTuning
             return candidates[0];
         CaptureStream.Refuse(device, "timing a GEMM's algorithms");
         DeviceStorage scratch = DeviceStorage.Allocate(Device.Cuda(device), outputBytes);
-        nint start = 0, end = 0;
         try
         {
-            using CudaStream stream = CudaStream.CreateNonBlocking(device);
-            CudaDriver.Check(DriverApi.cuEventCreate(out start, 0), "cuEventCreate");
-            CudaDriver.Check(DriverApi.cuEventCreate(out end, 0), "cuEventCreate");
-            // Allocated in the order of the stream the caller queues to; the tuning's stream reads it after that.
+            // Everything queued so far has run, on every stream: the scratch's allocation (in the order of the stream the
+            // caller queues to) and the GEMMs that last used this lane's workspace, which the tuning's products use now.
             CudaDriver.Synchronize(device);
-            return Fastest(candidates, algorithm => Time(algorithm, product => run(product, scratch.DevicePointer, stream.Handle), stream, start, end));
+            using CudaStream stream = CudaStream.CreateNonBlocking(device);
+            try
+            {
+                return Fastest(candidates, algorithm => Time(algorithm, product => run(product, scratch.DevicePointer, stream.Handle), stream));
+            }
+            finally
+            {
+                // A candidate given up on may still be running: the workspace and the scratch are free only after it.
+                stream.Synchronize();
+            }
         }
         finally
         {
-            if (end != 0) CudaDriver.Check(DriverApi.cuEventDestroy(end), "cuEventDestroy");
-            if (start != 0) CudaDriver.Check(DriverApi.cuEventDestroy(start), "cuEventDestroy");
             scratch.Release();
         }
     }
@@ -56,7 +60,7 @@ internal static class GemmTuning
     }
 
     /// <summary>Milliseconds per product of <paramref name="algorithm"/>, replayed from a graph; null when the library refuses it.</summary>
-    private static double? Time(ulong[] algorithm, Func<ulong[], int> run, CudaStream stream, nint start, nint end)
+    private static double? Time(ulong[] algorithm, Func<ulong[], int> run, CudaStream stream)
     {
         if (run(algorithm) != 0)
             return null;
@@ -79,12 +83,10 @@ internal static class GemmTuning
             if (refused != 0)
                 return null;
             graph.Launch(stream);
-            CudaDriver.Check(DriverApi.cuEventRecord(start, stream.Handle), "cuEventRecord");
+            using var timer = new CudaTimer(stream);
+            timer.Start();
             graph.Launch(stream);
-            CudaDriver.Check(DriverApi.cuEventRecord(end, stream.Handle), "cuEventRecord");
-            CudaDriver.Check(DriverApi.cuEventSynchronize(end), "cuEventSynchronize");
-            CudaDriver.Check(DriverApi.cuEventElapsedTime(out float milliseconds, start, end), "cuEventElapsedTime");
-            return milliseconds / Repeats;
+            return timer.StopMilliseconds() / Repeats;
         }
     }
 }

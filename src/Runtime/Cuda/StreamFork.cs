@@ -53,7 +53,7 @@ public sealed class StreamFork : IDisposable
         CudaDriver.MakeCurrent(index);
         nint main = CaptureStream.For(index);
         nint side = sides.GetOrAdd(index, CudaStream.CreateNonBlocking).Handle;
-        Order(index, side, after: main);
+        Order(index, side, after: main, joining: false);
         open.AddOrUpdate(index, 1, (_, count) => count + 1);
         return new StreamFork(index, main, side);
     }
@@ -90,17 +90,17 @@ public sealed class StreamFork : IDisposable
         if (device < 0) return;
         open.AddOrUpdate(device, 0, (_, count) => count - 1);
         CudaDriver.MakeCurrent(device);
-        Order(device, main, after: side);
+        Order(device, main, after: side, joining: true);
     }
 
     public void Dispose() => Join();
 
     /// <summary>
     /// Makes <paramref name="stream"/>'s later work wait for what <paramref name="after"/> has queued so far. In a capture
-    /// that an earlier call invalidated, the driver refuses both calls; the join of the work's unwinding then passes, so
-    /// that the capture's end reports that earlier error.
+    /// that an earlier call invalidated, the driver refuses both calls; a join (the work's unwinding) then passes, so
+    /// that the capture's end reports that earlier error. A fork there fails: its work would run outside the capture.
     /// </summary>
-    private static void Order(int device, nint stream, nint after)
+    private static void Order(int device, nint stream, nint after, bool joining)
     {
         CudaDriver.Check(DriverApi.cuEventCreate(out nint queued, EventDisableTiming), "cuEventCreate");
         try
@@ -108,7 +108,7 @@ public sealed class StreamFork : IDisposable
             int status = DriverApi.cuEventRecord(queued, after);
             if (status == 0)
                 status = DriverApi.cuStreamWaitEvent(stream, queued, 0);
-            if (!(status == CaptureInvalidated && CaptureStream.Capturing(device)))
+            if (!(joining && status == CaptureInvalidated && CaptureStream.Capturing(device)))
                 CudaDriver.Check(status, "cuEventRecord/cuStreamWaitEvent");
         }
         finally
