@@ -35,10 +35,21 @@ internal static class LaunchVariants
         chosen[key] = Faster(device, kernel, alternative, launch);
     }
 
-    /// <summary>The faster of the two by their least time over <see cref="Rounds"/>, the first on a tie; both ran, to the same outputs.</summary>
+    /// <summary>
+    /// The faster of the two by their least time over <see cref="Rounds"/>, the first on a tie; both ran, to the same
+    /// outputs. An alternative the driver will not launch (its resources, say) loses without a timing.
+    /// </summary>
     private static string Faster(int device, string kernel, string alternative, Action<string> launch)
     {
-        launch(alternative);
+        try
+        {
+            launch(alternative);
+        }
+        catch (CudaException)
+        {
+            launch(kernel);
+            return kernel;
+        }
         launch(kernel);
         double first = double.PositiveInfinity, second = double.PositiveInfinity;
         for (int round = 0; round < Rounds; round++)
