@@ -5,8 +5,9 @@ namespace ReClip.Tests.Support;
 
 /// <summary>
 /// A kernel launch as a launcher's source writes it: <c>….Kernel(NAME).Launch(shape, stream, new KernelArguments().Pointer(…)…)</c>,
-/// or the kernel held in a variable first. <see cref="Names"/> are the kernels it may launch (every string literal of the
-/// name's expression, or of the statement that assigned the variable it names); <see cref="Sizes"/> the byte size of each
+/// or the kernel held in a variable first. <see cref="Names"/> are the kernels it may launch (the string literals of the
+/// name's expression, or of the declaration in the same member of the variable it names; of a conditional, those of its
+/// branches); <see cref="Sizes"/> the byte size of each
 /// argument, in order (8 for Pointer and Long, 4 for Int and Float). Null <see cref="Sizes"/> or empty <see cref="Names"/>:
 /// the source does not say by itself (arguments built by a helper, a name computed or templated), and <see cref="Why"/> says so.
 /// </summary>
@@ -51,7 +52,7 @@ public static partial class LaunchSites
     private static Dictionary<string, IReadOnlyList<int>> Helpers(string text)
     {
         var helpers = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal);
-        foreach (Match m in Regex.Matches(text, @"KernelArguments\s+(\w+)\(KernelArguments\s+(\w+)\)\s*=>\s*\2\b"))
+        foreach (Match m in HelperHeads().Matches(text))
         {
             int end = text.IndexOf(';', m.Index + m.Length);
             if (end > 0 && Chain(text[(m.Index + m.Length)..end], 0) is { Sizes: not null } chain)
@@ -170,6 +171,10 @@ public static partial class LaunchSites
         }
         return null;
     }
+
+    /// <summary>The head of a helper that adds to an argument list and returns it: its name, then its parameter's.</summary>
+    [GeneratedRegex(@"KernelArguments\s+(\w+)\(KernelArguments\s+(\w+)\)\s*=>\s*\2\b")]
+    private static partial Regex HelperHeads();
 
     /// <summary>Where a member of a type begins: a line of four spaces' indent (file-scoped namespaces) and an access modifier.</summary>
     [GeneratedRegex(@"(?m)^    (?:public|private|internal|protected)\b")]
