@@ -13,8 +13,9 @@ namespace ReClip.Runtime.Cuda;
 /// one that runs fastest on the device (<see cref="GemmTuning"/>), timed the first time its shape runs outside a
 /// captured graph; GEMMs without a bias come here too (<see cref="TryGemm"/>). The heuristic's first choice is a
 /// prediction: at batch 1 the text tower's products of a few hundred rows take 10–20 µs each, where the grid a
-/// kernel's tile and split of K make decides more than its arithmetic. Timing makes the choice depend on the run, so a
-/// tuned run's last bits may differ from another's; off, the choice is the heuristic's and every run is the same.
+/// kernel's tile and split of K make decides more than its arithmetic. A choice is kept on disk (<see cref="GemmChoiceFile"/>)
+/// and later runs on the card take it without timing; the first run's depends on its timing, so its last bits may differ
+/// from an untuned run's. Off, the choice is the heuristic's and every run is the same.
 /// </para>
 /// </summary>
 public static unsafe class CublasLt
@@ -121,8 +122,8 @@ public static unsafe class CublasLt
             nint stream = CaptureStream.For(key.Device);
             if (key.Tuning && !plan.Tuned && !CaptureStream.Capturing(key.Device))
             {
-                plan.Algorithm = GemmTuning.Fastest(key.Device, plan.Candidates, ScratchBytes(key),
-                    (algorithm, output, on) => Matmul(handle, plan, algorithm, alpha, beta, a, b, output, workspace, on));
+                plan.Algorithm = plan.Candidates[Choice(key, plan.Candidates, () => GemmTuning.Fastest(key.Device, plan.Candidates, ScratchBytes(key),
+                    (algorithm, output, on) => Matmul(handle, plan, algorithm, alpha, beta, a, b, output, workspace, on)))];
                 plan.Tuned = true;
             }
             using KernelProfile.Bracket timed = KernelProfile.IsOpen
@@ -138,6 +139,24 @@ public static unsafe class CublasLt
         fixed (ulong* chosen = algorithm)
             return CublasLtApi.cublasLtMatmul(handle, plan.Description, &alpha, b, plan.A, a, plan.B, &beta, c, plan.D, c, plan.D,
                 chosen, workspace, (nuint)GemmWorkspace.Bytes, stream);
+    }
+
+    /// <summary>
+    /// The position of a tuned plan's algorithm among its candidates: the one kept for this card, library and problem
+    /// (<see cref="GemmChoiceFile"/>), else <paramref name="time"/>'s, which is kept for the runs after.
+    /// </summary>
+    private static int Choice(Key key, ulong[][] candidates, Func<int> time)
+    {
+        string card = CudaDriver.Describe(key.Device).Name, library = Version().ToString();
+        // Everything the heuristic's list depends on but the card and the library, and the list's length.
+        string problem = FormattableString.Invariant(
+            $"{(key.TransposeA ? "T" : "N")}{(key.TransposeB ? "T" : "N")} {key.M}×{key.N}×{key.K} ld {key.Lda} {key.Ldb} {key.Ldc} {key.Precision} ") +
+            FormattableString.Invariant($"{(key.BFloat16Output ? "bf16" : "f32")} out{(key.Bias ? " + bias" : "")} align {key.Alignment} of {candidates.Length}");
+        if (GemmChoiceFile.Default.Find(card, library, problem) is int kept && kept < candidates.Length)
+            return kept;
+        int chosen = time();
+        GemmChoiceFile.Default.Keep(card, library, problem, chosen);
+        return chosen;
     }
 
     /// <summary>The bytes C spans (row-major, m rows of ldc elements, the last n long): what a tuning's scratch output needs.</summary>

@@ -16,14 +16,14 @@ internal static class GemmTuning
     private const int Repeats = 20;
 
     /// <summary>
-    /// The candidate of least time, the first when none ran. <paramref name="run"/> queues one product with an algorithm
-    /// into the output at the given address on the given stream and returns cuBLASLt's status. Waits for the device: not
-    /// for a capture.
+    /// The position of the candidate of least time, the first's when none ran. <paramref name="run"/> queues one product
+    /// with an algorithm into the output at the given address on the given stream and returns cuBLASLt's status. Waits
+    /// for the device: not for a capture.
     /// </summary>
-    public static ulong[] Fastest(int device, IReadOnlyList<ulong[]> candidates, long outputBytes, Func<ulong[], ulong, nint, int> run)
+    public static int Fastest(int device, IReadOnlyList<ulong[]> candidates, long outputBytes, Func<ulong[], ulong, nint, int> run)
     {
         if (candidates.Count == 1)
-            return candidates[0];
+            return 0;
         CaptureStream.Refuse(device, "timing a GEMM's algorithms");
         DeviceStorage scratch = DeviceStorage.Allocate(Device.Cuda(device), outputBytes);
         try
@@ -48,14 +48,14 @@ internal static class GemmTuning
         }
     }
 
-    /// <summary>The candidate whose <paramref name="milliseconds"/> is least; null times (it did not run) never win, and the first stands when none ran.</summary>
-    internal static ulong[] Fastest(IReadOnlyList<ulong[]> candidates, Func<ulong[], double?> milliseconds)
+    /// <summary>The position of the candidate whose <paramref name="milliseconds"/> is least; null times (it did not run) never win, and the first stands when none ran.</summary>
+    internal static int Fastest(IReadOnlyList<ulong[]> candidates, Func<ulong[], double?> milliseconds)
     {
-        ulong[] best = candidates[0];
+        int best = 0;
         double least = double.PositiveInfinity;
-        foreach (ulong[] candidate in candidates)
-            if (milliseconds(candidate) is double time && time < least)
-                (best, least) = (candidate, time);
+        for (int i = 0; i < candidates.Count; i++)
+            if (milliseconds(candidates[i]) is double time && time < least)
+                (best, least) = (i, time);
         return best;
     }
 

@@ -10,10 +10,10 @@ public sealed class GemmTuningTests
     public void TheLeastTimeWinsAndAnAlgorithmThatDidNotRunNever()
     {
         ulong[] first = [1], second = [2], third = [3];
-        Assert.That(GemmTuning.Fastest([first, second, third], a => a[0] switch { 1 => 0.03, 2 => 0.01, _ => 0.02 }), Is.SameAs(second));
-        Assert.That(GemmTuning.Fastest([first, second, third], a => a[0] == 2 ? null : a[0] * 0.01), Is.SameAs(first), "the refused one is passed over");
-        Assert.That(GemmTuning.Fastest([first, second], _ => null), Is.SameAs(first), "the heuristic's first choice stands when none ran");
-        Assert.That(GemmTuning.Fastest([first, second], _ => 0.01), Is.SameAs(first), "a tie keeps the heuristic's order");
+        Assert.That(GemmTuning.Fastest([first, second, third], a => a[0] switch { 1 => 0.03, 2 => 0.01, _ => 0.02 }), Is.EqualTo(1));
+        Assert.That(GemmTuning.Fastest([first, second, third], a => a[0] == 2 ? null : a[0] * 0.01), Is.Zero, "the refused one is passed over");
+        Assert.That(GemmTuning.Fastest([first, second], _ => null), Is.Zero, "the heuristic's first choice stands when none ran");
+        Assert.That(GemmTuning.Fastest([first, second], _ => 0.01), Is.Zero, "a tie keeps the heuristic's order");
     }
 
     [TestCase(null, false)]
