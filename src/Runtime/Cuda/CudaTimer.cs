@@ -3,15 +3,21 @@ namespace ReClip.Runtime.Cuda;
 /// <summary>GPU-side timing of the work queued on a stream between <see cref="Start"/> and <see cref="StopMilliseconds"/>, with CUDA events.</summary>
 public sealed class CudaTimer : IDisposable
 {
-    private readonly CudaStream stream;
+    private readonly int device;
+    private readonly nint stream;
     private readonly nint start;
     private readonly nint end;
 
     public CudaTimer(CudaStream stream)
+        : this((stream ?? throw new ArgumentNullException(nameof(stream))).Device, stream.Handle)
     {
-        ArgumentNullException.ThrowIfNull(stream);
+    }
+
+    private CudaTimer(int device, nint stream)
+    {
+        this.device = device;
         this.stream = stream;
-        CudaDriver.MakeCurrent(stream.Device);
+        CudaDriver.MakeCurrent(device);
         CudaDriver.Check(DriverApi.cuEventCreate(out start, 0), "cuEventCreate");
         CudaDriver.Check(DriverApi.cuEventCreate(out end, 0), "cuEventCreate");
     }
@@ -24,38 +30,18 @@ public sealed class CudaTimer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         CaptureStream.Refuse(device, "timing work on the device");
-        CudaDriver.MakeCurrent(device);
-        nint stream = CaptureStream.For(device);
-        CudaDriver.Check(DriverApi.cuEventCreate(out nint begun, 0), "cuEventCreate");
-        try
-        {
-            CudaDriver.Check(DriverApi.cuEventCreate(out nint ended, 0), "cuEventCreate");
-            try
-            {
-                CudaDriver.Check(DriverApi.cuEventRecord(begun, stream), "cuEventRecord");
-                work();
-                CudaDriver.Check(DriverApi.cuEventRecord(ended, stream), "cuEventRecord");
-                CudaDriver.Check(DriverApi.cuEventSynchronize(ended), "cuEventSynchronize");
-                CudaDriver.Check(DriverApi.cuEventElapsedTime(out float milliseconds, begun, ended), "cuEventElapsedTime");
-                return milliseconds;
-            }
-            finally
-            {
-                CudaDriver.Check(DriverApi.cuEventDestroy(ended), "cuEventDestroy");
-            }
-        }
-        finally
-        {
-            CudaDriver.Check(DriverApi.cuEventDestroy(begun), "cuEventDestroy");
-        }
+        using var timer = new CudaTimer(device, CaptureStream.For(device));
+        timer.Start();
+        work();
+        return timer.StopMilliseconds();
     }
 
-    public void Start() => CudaDriver.Check(DriverApi.cuEventRecord(start, stream.Handle), "cuEventRecord");
+    public void Start() => CudaDriver.Check(DriverApi.cuEventRecord(start, stream), "cuEventRecord");
 
     /// <summary>Records the end, waits for it, and returns the milliseconds between the two events.</summary>
     public float StopMilliseconds()
     {
-        CudaDriver.Check(DriverApi.cuEventRecord(end, stream.Handle), "cuEventRecord");
+        CudaDriver.Check(DriverApi.cuEventRecord(end, stream), "cuEventRecord");
         CudaDriver.Check(DriverApi.cuEventSynchronize(end), "cuEventSynchronize");
         CudaDriver.Check(DriverApi.cuEventElapsedTime(out float milliseconds, start, end), "cuEventElapsedTime");
         return milliseconds;
@@ -63,7 +49,7 @@ public sealed class CudaTimer : IDisposable
 
     public void Dispose()
     {
-        CudaDriver.MakeCurrent(stream.Device);
+        CudaDriver.MakeCurrent(device);
         CudaDriver.Check(DriverApi.cuEventDestroy(start), "cuEventDestroy");
         CudaDriver.Check(DriverApi.cuEventDestroy(end), "cuEventDestroy");
     }
