@@ -65,7 +65,7 @@ public sealed class BenchCommandTests
             34.7e9, 35.1e9, ReClip.Model.Benchmarks.GpuPeak.Of("NVIDIA H100 80GB HBM3"),
             [new ReClip.Model.Benchmarks.MemoryBoundRate("LayerNorm, float32 to float32", "12608×768", 7.7e7, 0.03)], 8, 0, null,
             [new ReClip.Runtime.Cuda.KernelTime("conv2d_forward", 1, 0.2)], 9, new ReClip.Model.Benchmarks.SegmentationPhases(1, 2, 3),
-            new ReClip.Model.Benchmarks.GpuOptionRates(10, 11, 12, 0, ["overlapped towers, parity: a reason"]));
+            new ReClip.Model.Benchmarks.GpuOptionRates(10, 11, 12, 0, 13, 14, 2e-3, 15, ["overlapped towers, parity: a reason"]));
         using JsonDocument report = JsonDocument.Parse(JsonSerializer.Serialize(result, ReClip.Cli.CliJson.Output.GpuBenchmarkResult));
         // The keys tools/gpu/compare_bench.py reads.
         string[] keys = ["batch", "size", "training_size", "classes", "dense_images_per_second", "pooled_images_per_second", "dense_b_float16_images_per_second",
@@ -80,7 +80,8 @@ public sealed class BenchCommandTests
         Assert.That(new[] { "card", "float32_tera_flops", "b_float16_tera_flops", "memory_gigabytes_per_second" }.Where(key => !peak.TryGetProperty(key, out _)), Is.Empty);
         JsonElement options = report.RootElement.GetProperty("options");
         Assert.That(new[] { "dense_b_float16_tuned_images_per_second", "training_tuned_steps_per_second", "training_overlap_steps_per_second",
-            "training_overlap_deviation", "failures" }.Where(key => !options.TryGetProperty(key, out _)), Is.Empty);
+            "training_overlap_deviation", "training_tensor_float32_steps_per_second", "training_tensor_float32_b_float16_steps_per_second",
+            "training_tensor_float32_deviation", "training_fastest_steps_per_second", "failures" }.Where(key => !options.TryGetProperty(key, out _)), Is.Empty);
         JsonElement phases = report.RootElement.GetProperty("segmentation_phases");
         Assert.That(new[] { "encode_milliseconds", "logits_milliseconds", "upsampling_milliseconds" }.Where(key => !phases.TryGetProperty(key, out _)), Is.Empty);
         JsonElement rate = report.RootElement.GetProperty("memory_bound")[0];

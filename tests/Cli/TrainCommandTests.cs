@@ -216,6 +216,19 @@ public sealed class TrainCommandTests
     }
 
     [Test]
+    public void TensorFloat32OnTheCpuIsBadInput()
+    {
+        string output = Path.Combine(folder, "tf32-on-cpu");
+        ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, "--device", "cpu", "--tf32");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(ExitCode.BadInput), result.Stderr);
+            Assert.That(result.Stderr.Trim(), Is.EqualTo("reclip: invalid argument: --tf32 multiplies on a GPU's tensor cores; give --device cuda (the CPU computes in float32)"));
+            Assert.That(Directory.Exists(output), Is.False, "nothing written");
+        });
+    }
+
+    [Test]
     public void AMalformedTcpAddressIsBadInput()
     {
         ReclipProcess.Result result = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", Path.Combine(folder, "dp-tcp"),

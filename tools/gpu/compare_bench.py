@@ -96,6 +96,15 @@ def main(out):
         if options.get("training_tuned_steps_per_second"):
             print(f"{'tuned GEMMs':<24} {1000 / options['training_tuned_steps_per_second']:.2f} ms per training step (RECLIP_TUNE_GEMMS=1, the GEMMs' "
                   f"algorithms timed on the card)")
+        if options.get("training_tensor_float32_steps_per_second"):
+            with_half = options.get("training_tensor_float32_b_float16_steps_per_second")
+            print(f"{'TF32 GEMMs':<24} {1000 / options['training_tensor_float32_steps_per_second']:.2f} ms per training step (--tf32)"
+                  + (f", {1000 / with_half:.2f} with --image-bf16" if with_half else "")
+                  + (f"; {options['training_tensor_float32_deviation']:.2e} from float32's trainable values after the same steps"
+                     if options.get("training_tensor_float32_deviation") is not None else ""))
+        if options.get("training_fastest_steps_per_second"):
+            print(f"{'all step options':<24} {1000 / options['training_fastest_steps_per_second']:.2f} ms per training step "
+                  f"(--tf32 --image-bf16 --overlap-towers; {crop} px)")
         for failure in options.get("failures") or []:
             print(f"{'option FAILED':<24} {failure}")
         memory_table(ours)

@@ -85,6 +85,8 @@ public static class BenchCommand
                 $"{Rate(result.Options.TrainingOverlapStepsPerSecond, "F2")} training steps/s, {Rate(result.Options.TrainingOverlapDeviation, "G2")} apart from the eager run after {GpuBenchmarkResult.ParitySteps} steps (`--overlap-towers`)")),
             ("tuned GEMMs", string.Create(CultureInfo.InvariantCulture,
                 $"{Rate(result.Options.TrainingTunedStepsPerSecond, "F2")} training steps/s, {Rate(result.Options.DenseBFloat16TunedImagesPerSecond, "F1")} dense images/s with bfloat16 linears (each GEMM's algorithm timed on the card: {CublasLt.TuningVariable}=1)")),
+            ("TF32 GEMMs", string.Create(CultureInfo.InvariantCulture,
+                $"{Rate(result.Options.TrainingTensorFloat32StepsPerSecond, "F2")} training steps/s, {Rate(result.Options.TrainingTensorFloat32BFloat16StepsPerSecond, "F2")} with the bfloat16 image tower, {Rate(result.Options.TrainingTensorFloat32Deviation, "G2")} from float32's trainable values after {GpuBenchmarkResult.ParitySteps} steps (`--tf32`); {Rate(result.Options.TrainingFastestStepsPerSecond, "F2")} with the towers overlapped too")),
             ("options that failed", result.Options.Failures.Count == 0 ? "none" : string.Join("; ", result.Options.Failures)),
             ("gemm", string.Create(CultureInfo.InvariantCulture, $"{result.GemmGflops:F0} GFLOP/s (cuBLAS float32, {result.GemmSize}³)")),
             ("model FLOP utilisation", Utilisation(result)),

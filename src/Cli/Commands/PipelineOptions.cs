@@ -43,16 +43,31 @@ public static class PipelineOptions
     /// Whether --image-bf16 was given, refused before any work where the towers run on the CPU or on a GPU without
     /// bfloat16 tensor cores (compute capability below 8.0).
     /// </summary>
-    public static bool ImageInBFloat16(ParseResult parse, Option<bool> option, Device device)
+    public static bool ImageInBFloat16(ParseResult parse, Option<bool> option, Device device) =>
+        OnTensorCores(parse, option, device, "runs the image tower on a GPU", "bfloat16");
+
+    /// <summary>A training run's float32 GEMMs on TF32 tensor cores (<see cref="Float32Gemms"/>).</summary>
+    public static Option<bool> TensorFloat32() =>
+        new("--tf32")
+        {
+            Description = "With a CUDA device: the training steps' float32 GEMMs (both towers and the head) on TF32 tensor cores, as PyTorch's "
+                + "allow_tf32; float32 sums, operands with 10-bit mantissas. Validation stays float32.",
+        };
+
+    /// <summary>Whether --tf32 was given, refused before any work on the CPU or on a GPU without TF32 tensor cores (compute capability below 8.0).</summary>
+    public static bool TensorFloat32Requested(ParseResult parse, Option<bool> option, Device device) =>
+        OnTensorCores(parse, option, device, "multiplies on a GPU's tensor cores", "TF32");
+
+    /// <summary>Whether the tensor-core <paramref name="option"/> was given; refused on the CPU or a card older than Ampere, whose tensor cores lack <paramref name="format"/>.</summary>
+    private static bool OnTensorCores(ParseResult parse, Option<bool> option, Device device, string what, string format)
     {
-        bool requested = parse.GetValue(option);
-        if (!requested)
+        if (!parse.GetValue(option))
             return false;
         if (device.IsCpu)
-            throw new ArgumentException("--image-bf16 runs the image tower on a GPU; give --device cuda (the CPU computes in float32)");
+            throw new ArgumentException($"{option.Name} {what}; give --device cuda (the CPU computes in float32)");
         CudaDeviceInfo card = CudaDriver.Describe(device.Index);
         if (card.ComputeMajor < 8)
-            throw new ArgumentException($"--image-bf16 needs bfloat16 tensor cores (compute capability 8.0 or later); {device} is a {card.Name} of compute {card.ComputeCapability}");
+            throw new ArgumentException($"{option.Name} needs {format} tensor cores (compute capability 8.0 or later); {device} is a {card.Name} of compute {card.ComputeCapability}");
         return true;
     }
 

@@ -26,7 +26,7 @@ public static class TrainCommand
         Option<bool> json = JsonOption.Create();
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
-        Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
+        Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16(), tensorFloat32 = PipelineOptions.TensorFloat32();
         var hypothesis = new Option<string>("--hypothesis") { Description = "The split's hypothesis file (from `reclip hypothesize`).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for last.safetensors, best.safetensors and history.json.", Required = true };
         var validation = new Option<string>("--val-split") { Description = "Split validated after every epoch.", DefaultValueFactory = _ => "val" };
@@ -66,7 +66,7 @@ public static class TrainCommand
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
             json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, overlapTowers, device,
-            imageBFloat16, worldSize, rank, init, backend,
+            imageBFloat16, tensorFloat32, worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
         command.Validators.Add(result =>
@@ -95,6 +95,7 @@ public static class TrainCommand
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
+            bool onTensorFloat32 = PipelineOptions.TensorFloat32Requested(parse, tensorFloat32, target);
             int ranks = parse.GetValue(worldSize) ?? 1, self = parse.GetValue(rank) ?? 0;
             Rendezvous? meeting = ranks > 1 ? Rendezvous.Parse(parse.GetValue(init)!, self, ranks, Rendezvous.DefaultTimeout) : null;
             bool nccl = parse.GetValue(backend) == "nccl";
@@ -116,6 +117,7 @@ public static class TrainCommand
             var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed))
             {
                 SkipNonFinite = parse.GetValue(skipNonFinite), CudaGraphs = !parse.GetValue(noCudaGraphs), OverlapTowers = parse.GetValue(overlapTowers),
+                TensorFloat32 = onTensorFloat32,
             };
             options.Validate();
             // Before anything is loaded; the folder itself comes with the first checkpoint, so a run that fails earlier leaves none.

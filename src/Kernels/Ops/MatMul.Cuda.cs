@@ -5,8 +5,9 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Kernels.Ops;
 
 /// <summary>
-/// The CUDA paths of MatMul: cuBLAS GEMMs in float32 (spec §4.7: the reference runs its matmuls in full fp32), or with
-/// bfloat16 operands when the weight is stored so (an option for the frozen towers). A linear's bias is added by
+/// The CUDA paths of MatMul: cuBLAS GEMMs in float32 (spec §4.7: the reference runs its matmuls in full fp32) or, where
+/// the queueing thread asks for it (<see cref="Float32Gemms"/>), on TF32 tensor cores; or with bfloat16 operands when the
+/// weight is stored so (an option for the frozen towers). A linear's bias is added by
 /// cuBLASLt's epilogue; where cuBLASLt is missing or has no algorithm for the shape, by the Add kernel after the GEMM.
 /// </summary>
 public static partial class MatMul
@@ -40,7 +41,7 @@ public static partial class MatMul
             return;
         }
         ulong a = DeviceTensors.Address(input), weights = DeviceTensors.Address(weight), output = DeviceTensors.Address(y);
-        GemmPrecision precision = bfloat16 ? GemmPrecision.BFloat16Inputs : GemmPrecision.Float32;
+        GemmPrecision precision = bfloat16 ? GemmPrecision.BFloat16Inputs : Float32Gemms.Precision;
         if (bias is not null && bias.DType == DType.F32 && bias.IsContiguous && bias.Device == y.Device
             && CublasLt.TryGemmBias(device, transposeA: false, transposeB: true, rows, outputs, inputs, a, inputs, weights, inputs, output, outputs,
                 DeviceTensors.Address(bias), precision, beta))
@@ -102,7 +103,7 @@ public static partial class MatMul
 
     /// <summary>A GEMM without a bias: through cuBLASLt with the algorithm timed fastest when GEMMs are tuned (<see cref="CublasLt.Tuning"/>), else cuBLAS's.</summary>
     private static void Gemm(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha, ulong a, int lda, ulong b, int ldb,
-        float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32)
+        float beta, ulong c, int ldc, GemmPrecision? precision = null)
     {
         if (!CublasLt.TryGemm(device, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, precision))
             Cublas.Gemm(device, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, precision);

@@ -197,14 +197,18 @@ public static class GpuBenchmark
         return worst / largest;
     }
 
-    /// <summary>max over the trainable tensors of max |graph − eager| / max |eager| after <see cref="GpuBenchmarkResult.ParitySteps"/> steps of each from one start.</summary>
-    internal static double GraphDeviation(ClipWeights weights, int size, int classes, bool overlapTowers)
+    /// <summary>
+    /// max over the trainable tensors of max |graph − eager| / max |eager| after <see cref="GpuBenchmarkResult.ParitySteps"/> steps of
+    /// each from one start; the graphs' float32 GEMMs on TF32 tensor cores with <paramref name="tensorFloat32"/>, the eager run's in float32.
+    /// </summary>
+    internal static double GraphDeviation(ClipWeights weights, int size, int classes, bool overlapTowers, bool tensorFloat32 = false)
     {
         using var replayed = new TrainingStepWorkload(weights, size, classes, overlapTowers: overlapTowers);
         using var eager = new TrainingStepWorkload(weights, size, classes, cudaGraphs: false);
         for (int i = 0; i < GpuBenchmarkResult.ParitySteps; i++)
         {
-            replayed.Run();
+            using (Float32Gemms.TensorFloat32(tensorFloat32))
+                replayed.Run();
             eager.Run();
         }
         float[][] a = replayed.ParameterValues(), b = eager.ParameterValues();

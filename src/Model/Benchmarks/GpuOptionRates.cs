@@ -14,12 +14,17 @@ namespace ReClip.Model.Benchmarks;
 /// <param name="TrainingTunedStepsPerSecond">The training steps (CUDA graphs) with the GEMMs tuned the same way; null if it failed.</param>
 /// <param name="TrainingOverlapStepsPerSecond">The training steps with the text forward beside the image tower in each graph (`train --overlap-towers`); null if it failed.</param>
 /// <param name="TrainingOverlapDeviation">After <see cref="GpuBenchmarkResult.ParitySteps"/> steps from one start, the largest difference between the trainable values of the overlapped graphs' run and the eager run's, relative to each tensor's largest value: the same kernels on the same data, so 0 is expected. Null if it failed.</param>
+/// <param name="TrainingTensorFloat32StepsPerSecond">The training steps (CUDA graphs) with their float32 GEMMs on TF32 tensor cores (`train --tf32`); null if it failed.</param>
+/// <param name="TrainingTensorFloat32BFloat16StepsPerSecond">The same with the image tower in bfloat16 as well (`train --tf32 --image-bf16`); null if it failed.</param>
+/// <param name="TrainingTensorFloat32Deviation">After <see cref="GpuBenchmarkResult.ParitySteps"/> steps from one start, the largest difference between the trainable values of the TF32 graphs' run and the float32 eager run's, relative to each tensor's largest value: how far TF32 takes training from float32 (not 0). Null if it failed.</param>
+/// <param name="TrainingFastestStepsPerSecond">The training steps with all three of `--tf32 --image-bf16 --overlap-towers`; null if it failed.</param>
 /// <param name="Failures">"what: why" for each measurement that failed or was not made.</param>
 public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, double? TrainingTunedStepsPerSecond, double? TrainingOverlapStepsPerSecond,
-    double? TrainingOverlapDeviation, IReadOnlyList<string> Failures)
+    double? TrainingOverlapDeviation, double? TrainingTensorFloat32StepsPerSecond, double? TrainingTensorFloat32BFloat16StepsPerSecond,
+    double? TrainingTensorFloat32Deviation, double? TrainingFastestStepsPerSecond, IReadOnlyList<string> Failures)
 {
     /// <summary>Before they are measured: no figures, no failures.</summary>
-    public static GpuOptionRates None { get; } = new(null, null, null, null, []);
+    public static GpuOptionRates None { get; } = new(null, null, null, null, null, null, null, null, []);
 
     internal static GpuOptionRates Measure(Device device, int size, int trainingSize, int batch, int classes, TimeSpan time)
     {
@@ -48,6 +53,16 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
             });
             if (attempts.Figures[2] is not null)
                 attempts.Run("overlapped towers, parity", 3, () => GpuBenchmark.GraphDeviation(weights, trainingSize, classes, overlapTowers: true));
+            attempts.Run("TF32 GEMMs, training steps", 4, () => TensorFloat32Steps(weights, trainingSize, classes, time));
+            using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
+            {
+                attempts.Run("TF32 GEMMs, bfloat16 image tower, training steps", 5, () => TensorFloat32Steps(half, trainingSize, classes, time));
+                attempts.Run("TF32 GEMMs, bfloat16 image tower, overlapped towers, training steps", 7,
+                    () => TensorFloat32Steps(half, trainingSize, classes, time, overlapTowers: true));
+            }
+            if (attempts.Figures[4] is not null)
+                attempts.Run("TF32 GEMMs, distance from float32", 6,
+                    () => GpuBenchmark.GraphDeviation(weights, trainingSize, classes, overlapTowers: false, tensorFloat32: true));
         }
         catch (Exception e) when (Attempts.Recoverable(e))
         {
@@ -55,7 +70,15 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
             attempts.Failures.Add($"the options' weights and pictures: {e.Message}");
         }
         double?[] figures = attempts.Figures;
-        return new GpuOptionRates(figures[0], figures[1], figures[2], figures[3], attempts.Failures);
+        return new GpuOptionRates(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6], figures[7], attempts.Failures);
+    }
+
+    /// <summary>Training steps/s (CUDA graphs, captured in the scope) with the float32 GEMMs on TF32 tensor cores.</summary>
+    private static double TensorFloat32Steps(ClipWeights weights, int trainingSize, int classes, TimeSpan time, bool overlapTowers = false)
+    {
+        using var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: overlapTowers);
+        using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32();
+        return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
     }
 
     /// <summary>The figures so far and the failures; after a failure that leaves the device unusable, the rest are not tried.</summary>
@@ -63,7 +86,7 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
     {
         private bool deviceLost;
 
-        public double?[] Figures { get; } = new double?[4];
+        public double?[] Figures { get; } = new double?[8];
 
         public List<string> Failures { get; } = [];
 

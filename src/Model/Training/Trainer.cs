@@ -6,6 +6,7 @@ using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Collectives;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Model.Training;
@@ -148,9 +149,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
                 StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, float.NaN, "no hypothesis for its first image"));
                 continue;
             }
-            using StepResult result = Group is null
-                ? Forward(head, vision, graph, images!, classes, step)
-                : RankForward(head, vision, images, batch.Length, classes, step, Group);
+            using StepResult result = Step(head, vision, graph, images, batch.Length, classes, step);
             if (NonFinite(result, head) is string what)
             {
                 if (!options.SkipNonFinite)
@@ -188,6 +187,15 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     {
         int perRank = options.Preset.BatchSize, first = Math.Min(group.Rank * perRank, batchLength);
         return (first, Math.Min(perRank, batchLength - first));
+    }
+
+    /// <summary>One step's loss and gradients, the float32 GEMMs on TF32 tensor cores when the options ask (<see cref="TrainerOptions.TensorFloat32"/>).</summary>
+    private StepResult Step(ReClipHead head, VisionTransformer vision, StepGraph? graph, Tensor? images, int batchLength, int[][] classes, long step)
+    {
+        using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(options.TensorFloat32);
+        return Group is null
+            ? Forward(head, vision, graph, images!, classes, step)
+            : RankForward(head, vision, images, batchLength, classes, step, Group);
     }
 
     /// <summary>

@@ -31,6 +31,12 @@ public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory
     /// </summary>
     public bool OverlapTowers { get; init; }
 
+    /// <summary>
+    /// On a GPU, the steps' float32 GEMMs (the towers' and the head's) run on TF32 tensor cores (<see cref="Runtime.Cuda.Float32Gemms"/>);
+    /// validation stays float32. Other values than float32's, so part of the run's settings.
+    /// </summary>
+    public bool TensorFloat32 { get; init; }
+
     /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based): LR·(1 − e/MAX_EPOCH)^0.9, constant within the epoch (spec §9).</summary>
     public double LearningRate(int epoch) => Preset.LearningRate * Math.Pow(1 - (double)epoch / Preset.MaxEpoch, 0.9);
 

@@ -10,7 +10,7 @@ namespace ReClip.Model.Training;
 
 /// <summary>
 /// The trainer's part of a checkpoint's metadata: the run's settings (preset values, seed, classes, and the image tower's
-/// bfloat16 when it ran so), so that a resume with other settings is refused instead of silently mixing two runs, and
+/// bfloat16 or the steps' TF32 when it ran so), so that a resume with other settings is refused instead of silently mixing two runs, and
 /// its state (next epoch, global step, per-epoch history). The history also goes to history.json for plotting.
 /// </summary>
 internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<string> classes, bool imageInBFloat16 = false)
@@ -20,7 +20,8 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
 
     /// <summary>The run's settings as stored in a checkpoint (JSON).</summary>
     internal string Settings { get; } = JsonSerializer.Serialize(
-        new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes], imageInBFloat16 ? "bfloat16" : null),
+        new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes], imageInBFloat16 ? "bfloat16" : null,
+            options.TensorFloat32 ? "tf32" : null),
         TrainingJson.Default.RunSettings);
 
     public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config)
@@ -46,7 +47,7 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
         string Get(string key) => checkpoint.Metadata.TryGetValue(key, out string? value)
             ? value : throw new InvalidDataException($"{checkpoint.Path}: not a training checkpoint (metadata lacks '{key}'); resume from a {Trainer.LastCheckpoint}");
         if (Get(SettingsKey) != Settings)
-            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings (dataset preset, seed, classes, augmentation or --image-bf16); resume with the same ones");
+            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings (dataset preset, seed, classes, augmentation, --image-bf16 or --tf32); resume with the same ones");
         try
         {
             int next = int.Parse(Get(NextEpochKey), NumberStyles.None, CultureInfo.InvariantCulture);
@@ -69,8 +70,10 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
 
 /// <param name="ImageTower">"bfloat16" for a run whose image tower computed in bfloat16; absent for float32, so the
 /// settings of float32 runs read as they always have and their checkpoints still resume.</param>
+/// <param name="Float32Gemms">"tf32" for a run whose steps' float32 GEMMs ran on TF32 tensor cores; absent otherwise, likewise.</param>
 internal sealed record RunSettings(DatasetPreset Preset, ulong Seed, bool PhotometricDistortion, string[] Classes,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ImageTower);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ImageTower,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Float32Gemms);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RunSettings))]

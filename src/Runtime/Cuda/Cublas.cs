@@ -34,32 +34,35 @@ public static unsafe class Cublas
     /// <summary>
     /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C on <paramref name="device"/> (device pointers; op(A) is m×k,
     /// stored k×m when <paramref name="transposeA"/>; op(B) is k×n, stored n×k when <paramref name="transposeB"/>).
-    /// Queued where every launch of the runtime goes (<see cref="CaptureStream"/>).
+    /// Queued where every launch of the runtime goes (<see cref="CaptureStream"/>). Without <paramref name="precision"/>,
+    /// float32 operands multiply as this thread's <see cref="Float32Gemms"/> says.
     /// </summary>
     public static void Gemm(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
-        ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32)
+        ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc, GemmPrecision? precision = null)
     {
+        GemmPrecision math = precision ?? Float32Gemms.Precision;
         nint handle = Handle(device);
-        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLAS {precision} {m}×{n}×{k}") : default;
+        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLAS {math} {m}×{n}×{k}") : default;
         Check(CublasApi.cublasGemmEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
-            n, m, k, &alpha, b, InputType(precision), ldb, a, InputType(precision), lda,
-            &beta, c, CublasApi.DataFloat, ldc, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmEx");
+            n, m, k, &alpha, b, InputType(math), ldb, a, InputType(math), lda,
+            &beta, c, CublasApi.DataFloat, ldc, ComputeType(math), CublasApi.GemmDefault), "cublasGemmEx");
     }
 
     /// <summary><see cref="Gemm"/> over <paramref name="batch"/> matrices at fixed element strides (e.g. attention heads).</summary>
     public static void GemmStridedBatched(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch,
-        GemmPrecision precision = GemmPrecision.Float32)
+        GemmPrecision? precision = null)
     {
+        GemmPrecision math = precision ?? Float32Gemms.Precision;
         nint handle = Handle(device);
-        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLAS {precision} {batch}×({m}×{n}×{k})") : default;
+        using KernelProfile.Bracket timed = KernelProfile.IsOpen ? KernelProfile.Time(device, CaptureStream.For(device), $"cuBLAS {math} {batch}×({m}×{n}×{k})") : default;
         Check(CublasApi.cublasGemmStridedBatchedEx(handle,
             transposeB ? CublasApi.OperationTranspose : CublasApi.OperationNone,
             transposeA ? CublasApi.OperationTranspose : CublasApi.OperationNone,
-            n, m, k, &alpha, b, InputType(precision), ldb, strideB, a, InputType(precision), lda, strideA,
-            &beta, c, CublasApi.DataFloat, ldc, strideC, batch, ComputeType(precision), CublasApi.GemmDefault), "cublasGemmStridedBatchedEx");
+            n, m, k, &alpha, b, InputType(math), ldb, strideB, a, InputType(math), lda, strideA,
+            &beta, c, CublasApi.DataFloat, ldc, strideC, batch, ComputeType(math), CublasApi.GemmDefault), "cublasGemmStridedBatchedEx");
     }
 
     /// <summary>

@@ -88,11 +88,13 @@ public static unsafe class CublasLt
     /// <see cref="Cublas.Gemm"/>; C is read in place with <paramref name="beta"/> 1, e.g. a residual stream the product
     /// is added to). C is float32, or bfloat16 with <paramref name="bfloat16Output"/> (the sums still float32, rounded as
     /// they are stored); the bias has C's type, cuBLASLt's default. Returns false, having queued nothing, when cuBLASLt is
-    /// missing or has no algorithm for the shape: the caller then computes it another way.
+    /// missing or has no algorithm for the shape: the caller then computes it another way. Without
+    /// <paramref name="precision"/>, float32 operands multiply as this thread's <see cref="Float32Gemms"/> says.
     /// </summary>
     public static bool TryGemmBias(int device, bool transposeA, bool transposeB, int m, int n, int k, ulong a, int lda, ulong b, int ldb,
-        ulong c, int ldc, ulong bias, GemmPrecision precision = GemmPrecision.Float32, float beta = 0, bool bfloat16Output = false) =>
-        TryRun(new Key(device, transposeA, transposeB, m, n, k, lda, ldb, ldc, precision, bfloat16Output, Bias: true, Alignment(a | b | c | bias), Tuning),
+        ulong c, int ldc, ulong bias, GemmPrecision? precision = null, float beta = 0, bool bfloat16Output = false) =>
+        TryRun(new Key(device, transposeA, transposeB, m, n, k, lda, ldb, ldc, precision ?? Float32Gemms.Precision, bfloat16Output, Bias: true,
+            Alignment(a | b | c | bias), Tuning),
             1, beta, a, b, c, bias);
 
     /// <summary>
@@ -100,8 +102,8 @@ public static unsafe class CublasLt
     /// is on (off, cuBLAS's own choice is the product's, and this returns false); false too where cuBLASLt cannot.
     /// </summary>
     public static bool TryGemm(int device, bool transposeA, bool transposeB, int m, int n, int k, float alpha, ulong a, int lda, ulong b, int ldb,
-        float beta, ulong c, int ldc, GemmPrecision precision = GemmPrecision.Float32) =>
-        Tuning && TryRun(new Key(device, transposeA, transposeB, m, n, k, lda, ldb, ldc, precision, BFloat16Output: false, Bias: false,
+        float beta, ulong c, int ldc, GemmPrecision? precision = null) =>
+        Tuning && TryRun(new Key(device, transposeA, transposeB, m, n, k, lda, ldb, ldc, precision ?? Float32Gemms.Precision, BFloat16Output: false, Bias: false,
             Alignment(a | b | c), Tuning: true), alpha, beta, a, b, c, 0);
 
     private static bool TryRun(Key key, float alpha, float beta, ulong a, ulong b, ulong c, ulong bias)

@@ -19,4 +19,17 @@ public sealed class TrainingMetadataTests
             Assert.That(bfloat16, Does.Contain("\"image_tower\":\"bfloat16\""));
         });
     }
+
+    [Test]
+    public void TensorFloat32StepsAreASettingThatFloat32RunsDoNotWrite()
+    {
+        var options = new TrainerOptions(DatasetPreset.Folder with { NumClasses = 2 }, "unused", Seed: 1);
+        string float32 = new TrainingMetadata(options, ["sky", "sea"]).Settings;
+        string tf32 = new TrainingMetadata(options with { TensorFloat32 = true }, ["sky", "sea"]).Settings;
+        Assert.Multiple(() =>
+        {
+            Assert.That(float32, Does.Not.Contain("float32_gemms"));
+            Assert.That(tf32, Does.Contain("\"float32_gemms\":\"tf32\""), "so that a resume with other GEMMs is refused");
+        });
+    }
 }

@@ -83,5 +83,53 @@ public sealed unsafe class CublasTests
             "untuned, a GEMM without a bias is cuBLAS's");
     }
 
+    /// <summary>
+    /// In a <see cref="Float32Gemms.TensorFloat32"/> scope both GEMM paths (cuBLAS, and cuBLASLt with its bias epilogue) run on
+    /// the TF32 tensor cores: their results leave float32's (the operands lose 13 mantissa bits, so some of 134×96 sums of
+    /// 512 products must change) and stay within TF32's error, about 2⁻¹⁰·√K here (MatMulCheck's bound, 2e-3·√K).
+    /// </summary>
+    [Test]
+    public void TensorFloat32ScopesMultiplyOnTheTensorCores()
+    {
+        Requires.CudaDevice();
+        CudaDeviceInfo card = CudaDriver.Describe(0);
+        if (card.ComputeMajor < 8)
+            Assert.Ignore($"{card.Name} has no TF32 tensor cores");
+        const int m = 134, n = 96, k = 512;
+        var random = new Random(5);
+        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] b = [.. Enumerable.Range(0, n * k).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] bias = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] expected = new float[m * n], withBias = new float[m * n];
+        fixed (float* pa = a, pb = b, pe = expected, pw = withBias, pbias = bias)
+        {
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa, k, false), new GemmOperand(pb, k, true), 0, pe, n);
+            SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa, k, false), new GemmOperand(pb, k, true), 0, pw, n, pbias);
+        }
+        using Tensor da = Tensor.FromSpan<float>(a, [a.Length]).ToDevice(Device.Cuda(0));
+        using Tensor db = Tensor.FromSpan<float>(b, [b.Length]).ToDevice(Device.Cuda(0));
+        using Tensor dbias = Tensor.FromSpan<float>(bias, [n]).ToDevice(Device.Cuda(0));
+        using Tensor exact = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0)), tf32 = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
+        using Tensor tf32WithBias = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
+        Cublas.Gemm(0, false, true, m, n, k, 1, Address(da), k, Address(db), k, 0, Address(exact), n);
+        bool epilogue;
+        using (Float32Gemms.TensorFloat32())
+        {
+            Cublas.Gemm(0, false, true, m, n, k, 1, Address(da), k, Address(db), k, 0, Address(tf32), n);
+            epilogue = CublasLt.TryGemmBias(0, false, true, m, n, k, Address(da), k, Address(db), k, Address(tf32WithBias), n, Address(dbias));
+        }
+        Assert.That(Float32Gemms.Precision, Is.EqualTo(GemmPrecision.Float32), "the scope restores float32");
+        float[] fromExact = exact.ToFloatArray(), fromTensorCores = tf32.ToFloatArray();
+        float tolerance = (float)(2e-3 * Math.Sqrt(k));
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromExact, Is.EqualTo(expected).Within(Tolerance * 10), "float32 outside the scope");
+            Assert.That(fromTensorCores, Is.EqualTo(expected).Within(tolerance));
+            Assert.That(fromTensorCores.Zip(fromExact).Count(pair => pair.First != pair.Second), Is.GreaterThan(0), "TF32 changes some sums");
+            if (epilogue)
+                Assert.That(tf32WithBias.ToFloatArray(), Is.EqualTo(withBias).Within(tolerance));
+        });
+    }
+
     private static ulong Address(Tensor tensor) => ((DeviceStorage)tensor.Storage).DevicePointer;
 }
