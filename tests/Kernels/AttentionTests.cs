@@ -247,6 +247,8 @@ public sealed class AttentionTests
                 Throws.ArgumentException.With.Message.Contains("dense"));
             Assert.That(() => Attention.Forward(q, k, v, stridedOutput, 2, causal: false),
                 Throws.ArgumentException.With.Message.Contains("strided view"));
+            Assert.That(() => Attention.Forward(q, k, v, v, 2, causal: false),
+                Throws.ArgumentException.With.Message.Contains("shares memory with q, k or v"));
             using Tensor lse = Tensor.Zeros([2, 2, 5]), dq = Tensor.Zeros([2, 5, 6]), dk = Tensor.Zeros([2, 5, 6]), dv = Tensor.Zeros([2, 5, 6]);
             Assert.That(() => Attention.Backward(o, q, k, v, lse, dq, dk, dv, 2, causal: false, output: wrongOutput),
                 Throws.TypeOf<TensorShapeException>().With.Message.Contains("Attention.Backward output"));

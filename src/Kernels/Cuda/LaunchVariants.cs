@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ReClip.Runtime.Cuda;
+using ReClip.Runtime.Tensors;
 
 namespace ReClip.Kernels.Cuda;
 
@@ -8,13 +9,17 @@ namespace ReClip.Kernels.Cuda;
 /// of blocks on a multiprocessor) by timing both the first time a shape is launched outside a capture, and keeping the
 /// faster for that shape: which one wins depends on the card and the grid, which no rule written here knows (the two
 /// builds' equality is a test's on a GPU: AttentionBuildsTests). Within a
-/// capture, before any timing, the first build runs. The launches write their real outputs, which must not alias their
-/// inputs, since each build runs more than once.
+/// capture, before any timing, the first build runs; so it does while work runs beside the main stream
+/// (<see cref="StreamFork"/>), which would share the card with the timing. The launches write their real outputs, which
+/// must not alias their inputs, since each build runs more than once.
 /// </summary>
 internal static class LaunchVariants
 {
-    /// <summary>Launches of each build in a timing, alternating, after one each to warm them: the least of each counts.</summary>
+    /// <summary>Timings of each build, alternating, after one launch each to warm them: the least of each counts.</summary>
     private const int Rounds = 3;
+
+    /// <summary>Launches of one build between a timing's two events: queued back to back, they time the kernel, not the host's queueing of one launch.</summary>
+    private const int Burst = 4;
 
     private static readonly ConcurrentDictionary<(int Device, string Kernel, LaunchShape Shape), string> chosen = new();
 
@@ -27,7 +32,7 @@ internal static class LaunchVariants
             launch(name);
             return;
         }
-        if (CudaGraph.Capturing(device))
+        if (CudaGraph.Capturing(device) || StreamFork.IsOpen(Device.Cuda(device)))
         {
             launch(kernel);
             return;
@@ -36,7 +41,7 @@ internal static class LaunchVariants
     }
 
     /// <summary>
-    /// The faster of the two by their least time over <see cref="Rounds"/>, the first on a tie; both ran, to the same
+    /// The faster of the two by their least time over <see cref="Rounds"/> bursts, the first on a tie; both ran, to the same
     /// outputs. An alternative the driver will not launch (its resources, say) loses without a timing.
     /// </summary>
     private static string Faster(int device, string kernel, string alternative, Action<string> launch)
@@ -54,9 +59,15 @@ internal static class LaunchVariants
         double first = double.PositiveInfinity, second = double.PositiveInfinity;
         for (int round = 0; round < Rounds; round++)
         {
-            second = Math.Min(second, CudaTimer.Time(device, () => launch(alternative)));
-            first = Math.Min(first, CudaTimer.Time(device, () => launch(kernel)));
+            second = Math.Min(second, CudaTimer.Time(device, () => Repeat(launch, alternative)));
+            first = Math.Min(first, CudaTimer.Time(device, () => Repeat(launch, kernel)));
         }
         return first <= second ? kernel : alternative;
+    }
+
+    private static void Repeat(Action<string> launch, string name)
+    {
+        for (int i = 0; i < Burst; i++)
+            launch(name);
     }
 }

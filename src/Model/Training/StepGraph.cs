@@ -15,8 +15,8 @@ namespace ReClip.Model.Training;
 /// its own, the loss and the flags side by side so that one copy reads both; SGD runs after it, outside, once the caller
 /// has checked them, as after an eager step.
 /// <para>
-/// A graph fits one batch shape, so each shape gets buffers and a graph of its own (an epoch's short last batch is a
-/// second). The first step of a shape runs eagerly: it loads the kernels and fills the device caches, which a capture
+/// A graph fits one batch shape and the float32 GEMM math of the steps that queued it (<see cref="Float32Gemms"/>), so
+/// each shape and math gets buffers and a graph of its own (an epoch's short last batch is a second). The first step of a shape runs eagerly: it loads the kernels and fills the device caches, which a capture
 /// must find done. The second is captured (on a non-blocking stream, so that nothing else's use of the legacy stream
 /// breaks it), then replayed on the legacy stream, in order with everything else queued there. A capture that fails (a
 /// copy to or from the host somewhere in the work, a driver without stream-ordered allocation) leaves every later step
@@ -25,7 +25,7 @@ namespace ReClip.Model.Training;
 /// </summary>
 public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong seed) : IDisposable
 {
-    private readonly Dictionary<(int Batch, int Height, int Width), Shaped> shapes = [];
+    private readonly Dictionary<(int Batch, int Height, int Width, GemmPrecision Gemms), Shaped> shapes = [];
     private CudaStream? captureStream;
 
     /// <summary>Why steps run without a graph (the capture's error), or null.</summary>
@@ -55,7 +55,7 @@ public sealed class StepGraph(ReClipHead head, VisionTransformer vision, ulong s
         if (images.Rank != 4 || images.Size(0) != hypotheses.Count || images.Size(1) != 3)
             throw new TensorShapeException($"StepGraph: images {Shape.Format(images.Shape)} are not [{hypotheses.Count}, 3, H, W]");
         int[] members = MaskedPoolingLoss.Membership(hypotheses, head.Classes);
-        var key = (images.Size(0), images.Size(2), images.Size(3));
+        var key = (images.Size(0), images.Size(2), images.Size(3), Float32Gemms.Precision);
         if (!shapes.TryGetValue(key, out Shaped? shaped))
             shapes[key] = shaped = new Shaped(images.Shape, head, vision.Config.PatchSize);
         // Host inputs go through page-locked buffers, so their copies queue without waiting for the device.

@@ -110,24 +110,27 @@ public sealed unsafe class CublasTests
         using Tensor db = Tensor.FromSpan<float>(b, [b.Length]).ToDevice(Device.Cuda(0));
         using Tensor dbias = Tensor.FromSpan<float>(bias, [n]).ToDevice(Device.Cuda(0));
         using Tensor exact = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0)), tf32 = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
-        using Tensor tf32WithBias = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
+        using Tensor exactWithBias = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0)), tf32WithBias = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
         Cublas.Gemm(0, false, true, m, n, k, 1, Address(da), k, Address(db), k, 0, Address(exact), n);
-        bool epilogue;
+        bool epilogue = CublasLt.TryGemmBias(0, false, true, m, n, k, Address(da), k, Address(db), k, Address(exactWithBias), n, Address(dbias));
         using (Float32Gemms.TensorFloat32())
         {
             Cublas.Gemm(0, false, true, m, n, k, 1, Address(da), k, Address(db), k, 0, Address(tf32), n);
-            epilogue = CublasLt.TryGemmBias(0, false, true, m, n, k, Address(da), k, Address(db), k, Address(tf32WithBias), n, Address(dbias));
+            epilogue &= CublasLt.TryGemmBias(0, false, true, m, n, k, Address(da), k, Address(db), k, Address(tf32WithBias), n, Address(dbias));
         }
         Assert.That(Float32Gemms.Precision, Is.EqualTo(GemmPrecision.Float32), "the scope restores float32");
         float[] fromExact = exact.ToFloatArray(), fromTensorCores = tf32.ToFloatArray();
+        float[] biasedExact = exactWithBias.ToFloatArray(), biasedTensorCores = tf32WithBias.ToFloatArray();
         float tolerance = (float)(2e-3 * Math.Sqrt(k));
         Assert.Multiple(() =>
         {
-            Assert.That(fromExact, Is.EqualTo(expected).Within(Tolerance * 10), "float32 outside the scope");
-            Assert.That(fromTensorCores, Is.EqualTo(expected).Within(tolerance));
-            Assert.That(fromTensorCores.Zip(fromExact).Count(pair => pair.First != pair.Second), Is.GreaterThan(0), "TF32 changes some sums");
-            if (epilogue)
-                Assert.That(tf32WithBias.ToFloatArray(), Is.EqualTo(withBias).Within(tolerance));
+            Assert.That(epilogue, Is.True, "cuBLASLt plans these GEMMs with their bias in float32 and in TF32");
+            Assert.That(fromExact, Is.EqualTo(expected).Within(Tolerance * 10), "cuBLAS in float32 outside the scope");
+            Assert.That(fromTensorCores, Is.EqualTo(expected).Within(tolerance), "cuBLAS in TF32");
+            Assert.That(fromTensorCores.Zip(fromExact).Count(pair => pair.First != pair.Second), Is.GreaterThan(0), "TF32 changes some of cuBLAS's sums");
+            Assert.That(biasedExact, Is.EqualTo(withBias).Within(Tolerance * 10), "cuBLASLt in float32 outside the scope");
+            Assert.That(biasedTensorCores, Is.EqualTo(withBias).Within(tolerance), "cuBLASLt in TF32");
+            Assert.That(biasedTensorCores.Zip(biasedExact).Count(pair => pair.First != pair.Second), Is.GreaterThan(0), "TF32 changes some of cuBLASLt's sums");
         });
     }
 
