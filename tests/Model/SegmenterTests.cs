@@ -5,6 +5,7 @@ using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Weights;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Model;
 
@@ -102,6 +103,29 @@ public sealed class SegmenterTests
             Assert.That(ClipFixture.MaxAbs(upsampled.AsSpan<float>(), expectedUpsampled), Is.LessThan(UpsampledTolerance));
             Assert.That(prediction.Shape.ToArray(), Is.EqualTo(new[] { 45, 61 }));
         });
+        AssertSameExceptNearTies(prediction.AsSpan<int>(), Ints("prediction"), upsampled);
+    }
+
+    /// <summary>
+    /// With the towers on a GPU the upsampling, softmax and argmax run there too (<see cref="Segmenter.Upsample"/>): the
+    /// ids that come back are PyTorch's but where the two best classes are closer than the CPU's logit error allows.
+    /// </summary>
+    [Test]
+    public void OnAGpuTheIdsAreStillPyTorchs()
+    {
+        Requires.CudaDevice();
+        (RgbImage image, DatasetPreset preset) = Image();
+        using Tensor query = Load("query");
+        using ClipWeights onDevice = weights.ToDevice(Device.Cuda());
+        using var segmenter = new Segmenter(new VisionTransformer(onDevice, ResidualBlock.MaskClipVisualEps), query, preset)
+        {
+            DenoisingThreshold = Values("threshold")[0],
+        };
+        using FrozenFeatures frozen = segmenter.Encode(image);
+        using Tensor prediction = segmenter.Predict(frozen, 61, 45);
+        using Tensor filtered = segmenter.Logits(frozen);
+        using Tensor upsampled = Upsampling.Upsample(filtered, frozen.ResizedHeight, frozen.ResizedWidth, 45, 61);
+        Assert.That((prediction.Device, prediction.DType, prediction.Shape.ToArray()), Is.EqualTo((Device.Cpu, DType.I32, new[] { 45, 61 })));
         AssertSameExceptNearTies(prediction.AsSpan<int>(), Ints("prediction"), upsampled);
     }
 

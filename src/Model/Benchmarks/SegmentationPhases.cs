@@ -6,5 +6,5 @@ namespace ReClip.Model.Benchmarks;
 /// </summary>
 /// <param name="EncodeMilliseconds">The resize and normalisation (CPU), CLIP's dense features, back to the host.</param>
 /// <param name="LogitsMilliseconds">The head (the features to where it is, its logits back) and prompt denoising (CPU).</param>
-/// <param name="UpsamplingMilliseconds">The two bilinear resizes and the argmax (CPU).</param>
+/// <param name="UpsamplingMilliseconds">The two bilinear resizes, the softmax and the argmax, where the towers are, and the ids to the host.</param>
 public sealed record SegmentationPhases(double EncodeMilliseconds, double LogitsMilliseconds, double UpsamplingMilliseconds);

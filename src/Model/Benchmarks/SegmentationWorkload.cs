@@ -2,7 +2,6 @@ using System.Diagnostics;
 using ReClip.Model.Clip;
 using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
-using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.Tensors;
 
@@ -52,7 +51,7 @@ internal sealed class SegmentationWorkload : IDisposable
             long encoded = Stopwatch.GetTimestamp();
             using Tensor scores = segmenter.Logits(frozen);
             long scored = Stopwatch.GetTimestamp();
-            using Tensor ids = Upsampling.Predict(scores, frozen.ResizedHeight, frozen.ResizedWidth, picture.Height, picture.Width);
+            using Tensor ids = segmenter.Upsample(scores, frozen, picture.Width, picture.Height);
             if (call < 0) continue;
             encode += Stopwatch.GetElapsedTime(start, encoded).TotalMilliseconds;
             logits += Stopwatch.GetElapsedTime(encoded, scored).TotalMilliseconds;

@@ -35,7 +35,7 @@ public static class Upsampling
         }
     }
 
-    /// <summary>The prediction map: i32 [H, W] class ids from logits [C, h, w] or [1, C, h, w] (CPU tensors).</summary>
+    /// <summary>The prediction map: i32 [H, W] class ids from logits [C, h, w] or [1, C, h, w], on the logits' device.</summary>
     public static Tensor Predict(Tensor logits, int resizedHeight, int resizedWidth, int labelHeight, int labelWidth)
     {
         using Tensor upsampled = Upsample(logits, resizedHeight, resizedWidth, labelHeight, labelWidth);
@@ -164,19 +164,24 @@ public static class Upsampling
             prediction[marked[k]] = resolved[k];
     }
 
-    /// <summary>Softmax over the classes of every pixel, then the first maximum: the reference's way, on any device.</summary>
+    /// <summary>
+    /// Softmax over the classes of every pixel, then the first maximum: the reference's way, on any device. The planes
+    /// become rows [H·W, C] by the transpose op, which runs where they are (a GPU's strided view would be copied through
+    /// the host).
+    /// </summary>
     internal static Tensor SoftmaxArgmax(Tensor logits)
     {
         int classes = logits.Size(0), height = logits.Size(1), width = logits.Size(2);
-        using Tensor planes = logits.Reshape(classes, height * width);
-        using Tensor transposed = planes.Transpose(0, 1);
-        using Tensor scores = transposed.Contiguous();
-        Softmax.Forward(scores, scores);
-        Tensor prediction = Tensor.Empty([height, width], DType.I32);
+        using Tensor planes = logits.Reshape(1, classes, height * width);
+        using Tensor scores = Tensor.Empty([1, height * width, classes], DType.F32, logits.Device);
+        PlaneTranspose.Forward(planes, scores);
+        using Tensor rows = scores.Reshape(height * width, classes);
+        Softmax.Forward(rows, rows);
+        Tensor prediction = Tensor.Empty([height, width], DType.I32, logits.Device);
         try
         {
             using Tensor flat = prediction.Reshape(height * width);
-            Kernels.Ops.Argmax.Forward(scores, flat);
+            Kernels.Ops.Argmax.Forward(rows, flat);
             return prediction;
         }
         catch
