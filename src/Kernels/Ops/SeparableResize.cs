@@ -1,3 +1,4 @@
+using System.Buffers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using ReClip.Runtime.Tensors;
 using ReClip.Runtime.Threading;
@@ -103,26 +104,16 @@ internal static unsafe class SeparableResize
     public static void ChannelsFirst(float* input, float* output, int planes, int inHeight, int inWidth, ResizeTaps rows, ResizeTaps columns)
     {
         int outHeight = rows.Index.Length / rows.Count, outWidth = columns.Index.Length / columns.Count;
-        float[] scratch = GC.AllocateUninitializedArray<float>(planes * inHeight * outWidth, pinned: true);
         nint source = (nint)input, target = (nint)output;
-        fixed (float* pScratch = scratch)
+        WithScratch((long)planes * inHeight * outWidth, middle =>
         {
-            nint middle = (nint)pScratch;
             // Pass 1: every source row, resampled along x (a gather: scalar).
             ParallelRows.For(planes * inHeight, outWidth * columns.Count, (start, end) =>
             {
-                int taps = columns.Count;
-                for (int r = start; r < end; r++)
-                {
-                    float* src = (float*)source + (long)r * inWidth, dst = (float*)middle + (long)r * outWidth;
-                    for (int o = 0; o < outWidth; o++)
-                    {
-                        float sum = 0;
-                        for (int j = 0; j < taps; j++)
-                            sum += columns.Weight[o * taps + j] * src[columns.Index[o * taps + j]];
-                        dst[o] = sum;
-                    }
-                }
+                fixed (int* index = columns.Index)
+                fixed (float* weight = columns.Weight)
+                    for (int r = start; r < end; r++)
+                        Resample((float*)source + (long)r * inWidth, (float*)middle + (long)r * outWidth, outWidth, index, weight, columns.Count);
             });
             // Pass 2: every output row, a weighted sum of whole resampled rows.
             ParallelRows.For(planes * outHeight, outWidth * rows.Count, (start, end) =>
@@ -133,18 +124,16 @@ internal static unsafe class SeparableResize
                     Blend((float*)middle + (long)plane * inHeight * outWidth, outWidth, outWidth, rows, y, (float*)target + (long)r * outWidth);
                 }
             });
-        }
+        });
     }
 
     /// <summary>input [h, w, C] → output [H, W, C]: the same two passes, each step a whole C-vector.</summary>
     public static void ChannelsLast(float* input, float* output, int channels, int inHeight, int inWidth, ResizeTaps rows, ResizeTaps columns)
     {
         int outHeight = rows.Index.Length / rows.Count, outWidth = columns.Index.Length / columns.Count;
-        float[] scratch = GC.AllocateUninitializedArray<float>(inHeight * outWidth * channels, pinned: true);
         nint source = (nint)input, target = (nint)output;
-        fixed (float* pScratch = scratch)
+        WithScratch((long)inHeight * outWidth * channels, middle =>
         {
-            nint middle = (nint)pScratch;
             // Pass 1: pixel (y, x') of the scratch = Σ_j w_j · pixel (y, index_j) of the source.
             ParallelRows.For(inHeight * outWidth, channels * columns.Count, (start, end) =>
             {
@@ -163,6 +152,50 @@ internal static unsafe class SeparableResize
                     Blend((float*)middle + (long)x * channels, (long)outWidth * channels, channels, rows, y, (float*)target + (long)r * channels);
                 }
             });
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a pinned scratch of at least <paramref name="length"/> floats from the shared pool: the
+    /// middle of a VOC logit map's resize is 14 MB, which a new array per call left to the collector.
+    /// </summary>
+    private static void WithScratch(long length, Action<nint> work)
+    {
+        float[] scratch = ArrayPool<float>.Shared.Rent(checked((int)length));
+        try
+        {
+            fixed (float* middle = scratch)
+                work((nint)middle);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// target[o] = Σ_j w_oj · source[index_oj] for o &lt; outputs, summed from 0 in tap order as PyTorch does. Through pointers,
+    /// and with linear's two taps written out: the loop over arrays with their bounds checks took 2.2 times as long.
+    /// </summary>
+    private static void Resample(float* source, float* target, int outputs, int* index, float* weight, int taps)
+    {
+        if (taps == 2)
+        {
+            for (int o = 0; o < outputs; o++, index += 2, weight += 2)
+            {
+                float sum = 0;
+                sum += weight[0] * source[index[0]];
+                sum += weight[1] * source[index[1]];
+                target[o] = sum;
+            }
+            return;
+        }
+        for (int o = 0; o < outputs; o++, index += taps, weight += taps)
+        {
+            float sum = 0;
+            for (int j = 0; j < taps; j++)
+                sum += weight[j] * source[index[j]];
+            target[o] = sum;
         }
     }
 
