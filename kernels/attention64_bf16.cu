@@ -7,7 +7,8 @@
 // for the second product, whose sums are float32 again, while the softmax's denominator adds the unrounded ones. o is
 // off the float32 result by at most 2⁻⁹·max|v| (half a bfloat16 step on each probability); logsumexp only by the
 // float32 rounding of the scores.
-// A block owns 64 query rows of one (batch, head), 16 per warp, and walks the keys in tiles of 64. A warp keeps its
+// A block owns 16 query rows of one (batch, head) per warp (64 in a block of 128 threads; a whole sequence in the wide
+// builds below), and walks the keys in tiles of 64. A warp keeps its
 // rows' query fragments in registers for the whole walk; per tile it computes its 16 × 64 scores (32 products),
 // updates the online softmax of its rows, and adds probabilities × values (32 products), the probabilities going from
 // the first product's result registers into the second's operand registers without shared memory.
@@ -16,17 +17,18 @@
 // fragments come through ldmatrix, the values' through ldmatrix.trans (the product wants them [feature][key]).
 // bfloat16 inputs reach shared memory by cp.async, bits unchanged, the next tile's copies in flight while the
 // current tile is computed; float32 inputs are rounded on the way (plain loads and stores, the same bits).
-// Three blocks per multiprocessor (12 warps), as timed on an H200, or four: at four, ptxas capped a thread at 128
-// registers and spilled until the tail's products were skipped; both are built, and timed against each other (the
-// end of this file). The two stages of 18 KB each fit either way.
+// Three blocks of 128 threads per multiprocessor (12 warps), as timed on an H200, or four: at four, ptxas capped a
+// thread at 128 registers and spilled until the tail's products were skipped; these and the wide blocks are all built,
+// and timed against each other (the end of this file). The two stages of 18 KB each fit any of them.
 
 #include "bfloat16.cuh"
 #include "mma.cuh"
 #include "warp.cuh"
 
-#define ROWS 64
+#define KEYS 64
 #define DIM 64
 #define THREADS_BF16 128
+#define THREADS_WIDE 512
 #define STRIDE 72
 #define MINUS_INFINITY __int_as_float(0xff800000)
 
@@ -46,11 +48,11 @@ __device__ __forceinline__ unsigned int row_pair(const unsigned short* x, long l
     return row < count ? *(const unsigned int*)(x + row * row_stride + feature) : 0u;
 }
 
-// Rows first…first+63 of k or v (zeros from `count` on) into a tile [row][feature]. bfloat16: 16-byte cp.async copies,
-// eight consecutive threads per row (rows start on 16-byte boundaries; the launcher checks).
+// Rows first…first+63 of k or v (zeros from `count` on) into a tile [row][feature], by all the block's threads. bfloat16:
+// 16-byte cp.async copies, eight consecutive threads per row (rows start on 16-byte boundaries; the launcher checks).
 __device__ __forceinline__ void stage_rows(unsigned short* tile, const unsigned short* x, long long row_stride, int first, int count)
 {
-    for (int index = threadIdx.x; index < ROWS * DIM / 8; index += THREADS_BF16)
+    for (int index = threadIdx.x; index < KEYS * DIM / 8; index += blockDim.x)
     {
         int r = index / (DIM / 8), d = index % (DIM / 8) * 8;
         bool inside = first + r < count;
@@ -61,7 +63,7 @@ __device__ __forceinline__ void stage_rows(unsigned short* tile, const unsigned 
 // float32: consecutive threads read consecutive float4 of a row, so the loads coalesce, and store them rounded.
 __device__ __forceinline__ void stage_rows(unsigned short* tile, const float* x, long long row_stride, int first, int count)
 {
-    for (int index = threadIdx.x; index < ROWS * DIM / 4; index += THREADS_BF16)
+    for (int index = threadIdx.x; index < KEYS * DIM / 4; index += blockDim.x)
     {
         int r = index / (DIM / 4), d = index % (DIM / 4) * 4;
         float4 value = first + r < count ? load_quad(x + (first + r) * row_stride + d) : make_float4(0, 0, 0, 0);
@@ -80,8 +82,10 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     const In* __restrict__ k, const In* __restrict__ v, long long kv_batch, long long kv_row, Out* __restrict__ o, float* __restrict__ lse,
     int query_length, int key_length, int heads, int causal, int query_offset, float scale)
 {
-    __shared__ __align__(16) unsigned short keys_tile[2][ROWS * STRIDE], values_tile[2][ROWS * STRIDE];
-    int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * ROWS, column = h * DIM;
+    __shared__ __align__(16) unsigned short keys_tile[2][KEYS * STRIDE], values_tile[2][KEYS * STRIDE];
+    // 16 query rows a warp: 64 a block of 128 threads, a whole sequence of up to 256 in one block of the wide builds.
+    int rows_per_block = 16 * (blockDim.x / 32);
+    int b = blockIdx.z, h = blockIdx.y, first = blockIdx.x * rows_per_block, column = h * DIM;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     // This thread's two rows: g and g + 8 of its warp's 16. In a sequence's last tile the warps past its last row
     // only help stage the tiles (the branch is the same for a whole warp, so its products and shuffles stay
@@ -91,7 +95,7 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     const In* queries = q + b * q_batch + column;
     const In* keys = k + b * kv_batch + column;
     const In* vals = v + b * kv_batch + column;
-    int last = min(first + ROWS, query_length) - 1;
+    int last = min(first + rows_per_block, query_length) - 1;
     int tile_keys = causal ? min(key_length, query_offset + last + 1) : key_length;
     // Scores in base 2: exp(scale·s − m) = 2^(scale·log2(e)·s − m′).
     float scale_log2 = scale * 1.4426950408889634f;
@@ -124,7 +128,7 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     int matrix = lane / 8, j = lane % 8;
     int key_lane = j * STRIDE + 8 * matrix, value_lane = (8 * (matrix % 2) + j) * STRIDE + 8 * (matrix / 2);
 
-    int tiles = (tile_keys + ROWS - 1) / ROWS;
+    int tiles = (tile_keys + KEYS - 1) / KEYS;
     if (tiles > 0)
     {
         stage_rows(keys_tile[0], keys, kv_row, 0, tile_keys);
@@ -133,13 +137,13 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     }
     for (int tile = 0; tile < tiles; tile++)
     {
-        int stage = tile % 2, first_key = tile * ROWS;
+        int stage = tile % 2, first_key = tile * KEYS;
         // The next tile's copies go out before this one's are awaited; the barrier at the end of the previous tile
         // freed their stage.
         if (tile + 1 < tiles)
         {
-            stage_rows(keys_tile[1 - stage], keys, kv_row, first_key + ROWS, tile_keys);
-            stage_rows(values_tile[1 - stage], vals, kv_row, first_key + ROWS, tile_keys);
+            stage_rows(keys_tile[1 - stage], keys, kv_row, first_key + KEYS, tile_keys);
+            stage_rows(values_tile[1 - stage], vals, kv_row, first_key + KEYS, tile_keys);
             copy_async_commit();
             copy_async_wait<1>();
         }
@@ -153,7 +157,7 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
             // keys leaves 5 in its last tile of 64), and only these keys were staged (zeros after them). Their scores
             // are masked to −∞ below, so their probabilities are 0 and the products they skip would add nothing: the
             // same sums, bit for bit, for finite inputs (a NaN or ∞ in an unseen value no longer reaches the output).
-            int tile_valid = min(ROWS, tile_keys - first_key);
+            int tile_valid = min(KEYS, tile_keys - first_key);
             // Scores: eight 16 × 8 products over keys 8n…8n+7, each of four k steps. Element e of scores[n] is row
             // e / 2 (g or g + 8), key first_key + 8n + 2t + e % 2.
             float scores[8][4];
@@ -231,43 +235,48 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     }
 }
 
-// The four kernels (float32 or bfloat16 q, k and v; float32 or bfloat16 o) built for BLOCKS blocks per multiprocessor,
-// their names ending in SUFFIX. Three blocks, without a suffix, as timed on an H200; four (_4), which fits ptxas's 128
-// registers a thread since the tail's products are skipped. The launcher times the two at a shape's first launch and
-// keeps the faster (src/Kernels/Cuda/LaunchVariants.cs): the same arithmetic in the same order, so the same bits.
-#define ATTENTION_KERNELS(BLOCKS, SUFFIX)                                                                                   \
-    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16##SUFFIX(                   \
-        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                        \
-        const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse,    \
-        int query_length, int key_length, int heads, int causal, int query_offset, float scale)                              \
-    {                                                                                                                         \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
-            query_offset, scale);                                                                                             \
-    }                                                                                                                         \
-    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16_out##SUFFIX(               \
-        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                        \
-        const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,                   \
-        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)     \
-    {                                                                                                                         \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
-            query_offset, scale);                                                                                             \
-    }                                                                                                                         \
-    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16_in##SUFFIX(                \
-        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,       \
-        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o,                   \
-        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)     \
-    {                                                                                                                         \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
-            query_offset, scale);                                                                                             \
-    }                                                                                                                         \
-    extern "C" __global__ void __launch_bounds__(THREADS_BF16, BLOCKS) attention_forward64_bf16_io##SUFFIX(                \
-        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,       \
-        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,          \
-        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)     \
-    {                                                                                                                         \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,          \
-            query_offset, scale);                                                                                             \
+// The four kernels (float32 or bfloat16 q, k and v; float32 or bfloat16 o) built for blocks of up to THREADS threads,
+// BLOCKS of them per multiprocessor, their names ending in SUFFIX. Blocks of 128 threads (64 query rows) at three a
+// multiprocessor, without a suffix, as timed on an H200; at four (_4), which fits ptxas's 128 registers a thread since
+// the tail's products are skipped; and blocks of up to 512 threads, one a multiprocessor (_wide), so that one block
+// holds a whole sequence of up to 256 queries (a ViT-B/16 image's 197 in 13 warps) and stages its keys and values once
+// instead of once for every 64 queries. The launcher times them at a shape's first launch and keeps the fastest
+// (src/Kernels/Cuda/LaunchVariants.cs): every warp does the same arithmetic in the same order whatever its block, so
+// they give the same bits.
+#define ATTENTION_KERNELS(THREADS, BLOCKS, SUFFIX)                                                                        \
+    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16##SUFFIX(                       \
+        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                     \
+        const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse, \
+        int query_length, int key_length, int heads, int causal, int query_offset, float scale)                           \
+    {                                                                                                                     \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
+            query_offset, scale);                                                                                         \
+    }                                                                                                                     \
+    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16_out##SUFFIX(                   \
+        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                     \
+        const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,                \
+        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)  \
+    {                                                                                                                     \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
+            query_offset, scale);                                                                                         \
+    }                                                                                                                     \
+    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16_in##SUFFIX(                    \
+        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,   \
+        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o,                \
+        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)  \
+    {                                                                                                                     \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
+            query_offset, scale);                                                                                         \
+    }                                                                                                                     \
+    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16_io##SUFFIX(                    \
+        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,   \
+        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,       \
+        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)  \
+    {                                                                                                                     \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
+            query_offset, scale);                                                                                         \
     }
 
-ATTENTION_KERNELS(3, )
-ATTENTION_KERNELS(4, _4)
+ATTENTION_KERNELS(THREADS_BF16, 3, )
+ATTENTION_KERNELS(THREADS_BF16, 4, _4)
+ATTENTION_KERNELS(THREADS_WIDE, 1, _wide)

@@ -5,69 +5,72 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Kernels.Cuda;
 
 /// <summary>
-/// Chooses between two builds of one kernel that compute the same bits (launch bounds that let ptxas fit another number
-/// of blocks on a multiprocessor) by timing both the first time a shape is launched outside a capture, and keeping the
-/// faster for that shape: which one wins depends on the card and the grid, which no rule written here knows (the two
-/// builds' equality is a test's on a GPU: AttentionBuildsTests). Within a
-/// capture, before any timing, the first build runs; so it does while work runs beside the main stream
+/// Chooses among builds of one kernel that compute the same bits, each with its launch shape (launch bounds that let
+/// ptxas fit another number of blocks on a multiprocessor, or blocks of another size), by timing them all the first time a
+/// shape is launched outside a capture and keeping the fastest for that shape: which one wins depends on the card and
+/// the grid, which no rule written here knows (the builds' equality is a test's on a GPU: AttentionBuildsTests). Within
+/// a capture, before any timing, the first build runs; so it does while work runs beside the main stream
 /// (<see cref="StreamFork"/>), which would share the card with the timing. The launches write their real outputs, which
 /// must not alias their inputs, since each build runs more than once.
 /// </summary>
 internal static class LaunchVariants
 {
-    /// <summary>Timings of each build, alternating, after one launch each to warm them: the least of each counts.</summary>
+    /// <summary>Timings of each build, in turn, after one launch each to warm them: the least of each counts.</summary>
     private const int Rounds = 3;
 
     /// <summary>Launches of one build between a timing's two events: queued back to back, they time the kernel, not the host's queueing of one launch.</summary>
     private const int Burst = 4;
 
-    private static readonly ConcurrentDictionary<(int Device, string Kernel, LaunchShape Shape), string> chosen = new();
+    private static readonly ConcurrentDictionary<(int Device, string Kernel, LaunchShape Shape), int> chosen = new();
 
-    /// <summary>Launches <paramref name="kernel"/> or <paramref name="alternative"/> through <paramref name="launch"/>, the one timed faster for this shape.</summary>
-    public static void Launch(int device, string kernel, string alternative, LaunchShape shape, Action<string> launch)
+    /// <summary>
+    /// Launches one of <paramref name="builds"/> through <paramref name="launch"/>: the one timed fastest for this shape (the
+    /// first build's name and shape identify it), or the first.
+    /// </summary>
+    public static void Launch(int device, IReadOnlyList<(string Kernel, LaunchShape Shape)> builds, Action<string, LaunchShape> launch)
     {
-        var key = (device, kernel, shape);
-        if (chosen.TryGetValue(key, out string? name))
+        var key = (device, builds[0].Kernel, builds[0].Shape);
+        if (chosen.TryGetValue(key, out int index))
         {
-            launch(name);
+            launch(builds[index].Kernel, builds[index].Shape);
             return;
         }
         if (CudaGraph.Capturing(device) || StreamFork.IsOpen(Device.Cuda(device)))
         {
-            launch(kernel);
+            launch(builds[0].Kernel, builds[0].Shape);
             return;
         }
-        chosen[key] = Faster(device, kernel, alternative, launch);
+        chosen[key] = Fastest(device, builds, launch);
     }
 
     /// <summary>
-    /// The faster of the two by their least time over <see cref="Rounds"/> bursts, the first on a tie; both ran, to the same
-    /// outputs. An alternative the driver will not launch (its resources, say) loses without a timing.
+    /// The index of the fastest build by its least time over <see cref="Rounds"/> bursts, the earlier on a tie; all ran, to
+    /// the same outputs. A build after the first that the driver will not launch (its resources, say) loses without a timing.
     /// </summary>
-    private static string Faster(int device, string kernel, string alternative, Action<string> launch)
+    private static int Fastest(int device, IReadOnlyList<(string Kernel, LaunchShape Shape)> builds, Action<string, LaunchShape> launch)
     {
-        try
+        launch(builds[0].Kernel, builds[0].Shape);
+        List<int> runnable = [0];
+        for (int i = 1; i < builds.Count; i++)
         {
-            launch(alternative);
+            try
+            {
+                launch(builds[i].Kernel, builds[i].Shape);
+                runnable.Add(i);
+            }
+            catch (CudaException)
+            {
+                // Not launchable on this device: it is not a candidate.
+            }
         }
-        catch (CudaException)
-        {
-            launch(kernel);
-            return kernel;
-        }
-        launch(kernel);
-        double first = double.PositiveInfinity, second = double.PositiveInfinity;
+        double[] least = [.. builds.Select(_ => double.PositiveInfinity)];
         for (int round = 0; round < Rounds; round++)
-        {
-            second = Math.Min(second, CudaTimer.Time(device, () => Repeat(launch, alternative)));
-            first = Math.Min(first, CudaTimer.Time(device, () => Repeat(launch, kernel)));
-        }
-        return first <= second ? kernel : alternative;
-    }
-
-    private static void Repeat(Action<string> launch, string name)
-    {
-        for (int i = 0; i < Burst; i++)
-            launch(name);
+            foreach (int i in runnable)
+                least[i] = Math.Min(least[i], CudaTimer.Time(device, () =>
+                {
+                    for (int call = 0; call < Burst; call++)
+                        launch(builds[i].Kernel, builds[i].Shape);
+                }));
+        return runnable.MinBy(i => least[i]);
     }
 }

@@ -21,6 +21,12 @@ public static partial class Attention
     /// <summary>The suffix of kernels/attention64_bf16.cu's kernels built for four blocks per multiprocessor (three without).</summary>
     private const string FourBlocksSuffix = "_4";
 
+    /// <summary>The suffix of its kernels built for blocks of up to <see cref="WideWarps"/> warps, a whole sequence of up to 256 queries in one.</summary>
+    private const string WideSuffix = "_wide";
+
+    /// <summary>Warps in a block of the wide builds at most (their launch bounds' 512 threads), 16 query rows each.</summary>
+    private const int WideWarps = 16;
+
     private static readonly ConcurrentDictionary<int, CudaDeviceInfo> deviceInfo = new();
 
     /// <summary>One operand on the device: the address of its first element and its element strides (dense features).</summary>
@@ -137,13 +143,25 @@ public static partial class Attention
                 module.Kernel(name).Launch(grid, null, arguments);
                 return;
             }
-            // Built for three blocks per multiprocessor and for four: the faster for this shape, timed at its first launch.
-            LaunchVariants.Launch(x.Device, name, name + FourBlocksSuffix, grid, variant => module.Kernel(variant).Launch(grid, null, arguments));
+            // Built for three blocks of 64 queries per multiprocessor, for four, and for one wide block a sequence: the fastest
+            // for this shape, timed at its first launch.
+            LaunchVariants.Launch(x.Device, [(name, grid), (name + FourBlocksSuffix, grid), (name + WideSuffix, WideShape(layout.QueryLength, layout.Heads, layout.Batch))],
+                (variant, shape) => module.Kernel(variant).Launch(shape, null, arguments));
             return;
         }
         CudaKernel kernel = KernelCache.Load(KernelSources.Get("attention"), x.Device).Kernel("attention_forward");
         kernel.Launch(x.QueryGrid, null, x.Sizes(x.Sequence(new KernelArguments())
             .Pointer(DeviceTensors.Address(o)).Pointer(DeviceTensors.AddressOrNull(logsumexp))));
+    }
+
+    /// <summary>
+    /// The wide builds' grid: a sequence's tiles of 16 queries spread evenly over as few blocks of at most
+    /// <see cref="WideWarps"/> warps as hold them (197 queries: one block of 13 warps; 442: two of 14).
+    /// </summary>
+    internal static LaunchShape WideShape(int queryLength, int heads, int batch)
+    {
+        int tiles = Math.Max((queryLength + 15) / 16, 1), blocks = (tiles + WideWarps - 1) / WideWarps, warps = (tiles + blocks - 1) / blocks;
+        return new LaunchShape((uint)blocks, (uint)heads, (uint)batch, (uint)(32 * warps));
     }
 
     /// <summary>
