@@ -39,6 +39,7 @@ public sealed class BenchCommandTests
     [TestCase("--size", "0", "--size must be at least 1")]
     [TestCase("--train-size", "0", "--train-size must be at least 1")]
     [TestCase("--batch", "0", "--batch must be at least 1")]
+    [TestCase("--deadline", "0", "--deadline must be at least 1")]
     [TestCase("--device", "tpu", "unknown device 'tpu'")]
     public void BadArgumentExitsWithBadInput(string option, string value, string expected)
     {

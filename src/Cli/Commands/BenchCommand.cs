@@ -30,13 +30,19 @@ public static class BenchCommand
         var trainSize = new Option<int?>("--train-size") { Description = "Side of the training crops when it is not --size's (a GPU's image tower at 224, its training steps at VOC's 336)." };
         var classes = new Option<int>("--classes") { Description = "Number of classes (VOC 20, Context 59, ADE 150, COCO-Stuff 171).", DefaultValueFactory = _ => 20 };
         var batch = new Option<int>("--batch") { Description = "Images per call of the image tower on a GPU.", DefaultValueFactory = _ => 64 };
+        var deadline = new Option<int?>("--deadline")
+        {
+            Description = "With a CUDA device: seconds from the start after which no further option is measured (each is reported as not tried), "
+                + "so that a run under a time limit still writes its report.",
+        };
         AtLeast(size, 1);
+        AtLeast(deadline, 1);
         AtLeast(trainSize, 1);
         AtLeast(classes, 2);
         AtLeast(batch, 1);
         var command = new Command("bench", "Measure this machine: segmentation images/s, training steps/s and SGEMM GFLOP/s (ViT-B/16-size random weights).")
         {
-            device, size, trainSize, classes, batch, json,
+            device, size, trainSize, classes, batch, deadline, json,
         };
         command.SetAction(parse =>
         {
@@ -44,7 +50,7 @@ public static class BenchCommand
             Device target = string.Equals(requested.Trim(), "auto", StringComparison.OrdinalIgnoreCase) ? Device.Cpu : Device.Parse(requested);
             int side = parse.GetValue(size), crop = parse.GetValue(trainSize) ?? side;
             if (!target.IsCpu)
-                return RunGpu(target, side, crop, parse.GetValue(batch), parse.GetValue(classes), parse.GetValue(json));
+                return RunGpu(target, side, crop, parse.GetValue(batch), parse.GetValue(classes), parse.GetValue(deadline), parse.GetValue(json));
             MachineBenchmarkResult result = MachineBenchmark.Run(side, crop, parse.GetValue(classes), TimePerWorkload);
             var report = BenchReport.From(result, target.ToString());
             if (parse.GetValue(json))
@@ -58,9 +64,10 @@ public static class BenchCommand
 
     private const int ProfileRows = 12;
 
-    private static int RunGpu(Device device, int size, int trainingSize, int batch, int classes, bool json)
+    private static int RunGpu(Device device, int size, int trainingSize, int batch, int classes, int? deadlineSeconds, bool json)
     {
-        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, trainingSize, batch, classes, TimePerWorkload);
+        TimeSpan? deadline = deadlineSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : null;
+        GpuBenchmarkResult result = GpuBenchmark.Run(device, size, trainingSize, batch, classes, TimePerWorkload, deadline);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Output.GpuBenchmarkResult));

@@ -67,15 +67,24 @@ public static class GpuBenchmark
     /// <summary>Pictures whose segmentation phases are timed apart (after a warm-up): enough to average out a few milliseconds' noise.</summary>
     private const int PhaseCalls = 10;
 
-    public static GpuBenchmarkResult Run(Device device, int size, int trainingSize, int batch, int classes, TimeSpan timePerWorkload)
+    /// <summary>
+    /// Everything, the options last (<see cref="GpuOptionRates"/>); none of those is started once <paramref name="deadline"/>
+    /// has passed since the start, when one is given, so that a caller's time limit does not lose the whole report.
+    /// </summary>
+    public static GpuBenchmarkResult Run(Device device, int size, int trainingSize, int batch, int classes, TimeSpan timePerWorkload,
+        TimeSpan? deadline = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         // The untuned figures are cuBLAS's own choices, whatever RECLIP_TUNE_GEMMS says; the tuned ones are marked so.
         bool tuning = CublasLt.Tuning;
         CublasLt.Tuning = false;
         try
         {
             GpuBenchmarkResult result = Measure(device, size, trainingSize, batch, classes, timePerWorkload);
-            return result with { Options = GpuOptionRates.Measure(device, size, trainingSize, batch, classes, timePerWorkload) };
+            return result with
+            {
+                Options = GpuOptionRates.Measure(device, size, trainingSize, batch, classes, timePerWorkload, () => clock.Elapsed > deadline),
+            };
         }
         finally
         {

@@ -26,9 +26,10 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
     /// <summary>Before they are measured: no figures, no failures.</summary>
     public static GpuOptionRates None { get; } = new(null, null, null, null, null, null, null, null, []);
 
-    internal static GpuOptionRates Measure(Device device, int size, int trainingSize, int batch, int classes, TimeSpan time)
+    /// <summary>Each option's figures; those not started before <paramref name="outOfTime"/> says so are reported as not tried.</summary>
+    internal static GpuOptionRates Measure(Device device, int size, int trainingSize, int batch, int classes, TimeSpan time, Func<bool> outOfTime)
     {
-        var attempts = new Attempts(device.Index);
+        var attempts = new Attempts(device.Index, outOfTime);
         try
         {
             using var file = new RandomClipFile();
@@ -81,8 +82,11 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
         return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
     }
 
-    /// <summary>The figures so far and the failures; after a failure that leaves the device unusable, the rest are not tried.</summary>
-    private sealed class Attempts(int device)
+    /// <summary>
+    /// The figures so far and the failures; after a failure that leaves the device unusable, or once the caller is out of
+    /// time, the rest are not tried.
+    /// </summary>
+    private sealed class Attempts(int device, Func<bool> outOfTime)
     {
         private bool deviceLost;
 
@@ -98,6 +102,11 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
             if (deviceLost)
             {
                 Failures.Add($"{what}: not tried, the device failed before");
+                return;
+            }
+            if (outOfTime())
+            {
+                Failures.Add($"{what}: not tried, past the run's deadline");
                 return;
             }
             try
