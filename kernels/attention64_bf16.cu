@@ -71,7 +71,8 @@ __device__ __forceinline__ void stage_rows(unsigned short* tile, const float* x,
     }
 }
 
-// Grid (query tiles of 64, heads, batch), 128 threads. q, k and v rows start at 16-byte aligned addresses with row
+// Grid (query tiles of 16 rows a warp, heads, batch): 64 rows in 128 threads, or up to 256 in the wide builds' up to 512
+// threads. q, k and v rows start at 16-byte aligned addresses with row
 // and batch strides of whole 16-byte vectors (4 float32 or 8 bfloat16 elements; the launcher checks, column blocks of
 // a packed qkv qualify), in float32 or, from a GEMM that stores bfloat16, in bfloat16 (attention_forward64_bf16_in,
 // _io). k and v share their strides (batch stride 0: keys shared by every batch). o is contiguous [B, Tq, H·64],

@@ -1,6 +1,9 @@
 // The separable resizes, bicubic and bilinear with align_corners=False (CPU references: src/Kernels/Ops/BicubicResize.cs,
 // BilinearResize.cs, SeparableResize.cs): output (p, y, x) = Σ_i wy_i · (Σ_j wx_j · input(p, iy_i, ix_j)), summing
-// along x first as PyTorch's CPU kernel and our CPU path do. The taps (source indices, already clamped to the
+// along x first as PyTorch's CPU kernel and our CPU path do, and with the CPU path's roundings: each product and sum
+// rounded on its own (no fused multiply-add, which NVRTC would otherwise contract them into), the inner sums from 0,
+// the outer from the first term, so that both devices give the same bits (but the sign of a zero, with channels last,
+// whose CPU inner sums start from their first term too). The taps (source indices, already clamped to the
 // border, and weights) are computed once on the host by ResizeTaps, the same code as the CPU path, so both
 // devices resample with identical weights; the kernel only gathers.
 // One thread per output element, grid-stride; with channels last (the positional embedding as [h, w, C]) the
@@ -42,8 +45,9 @@ extern "C" __global__ void resize_separable(const float* __restrict__ input, flo
             const float* row = source + row_index[oy * taps + i] * row_step;
             float inner = 0.0f;
             for (int j = 0; j < taps; j++)
-                inner += column_weight[ox * taps + j] * row[column_index[ox * taps + j] * column_step];
-            total += row_weight[oy * taps + i] * inner;
+                inner = __fadd_rn(inner, __fmul_rn(column_weight[ox * taps + j], row[column_index[ox * taps + j] * column_step]));
+            float term = __fmul_rn(row_weight[oy * taps + i], inner);
+            total = i == 0 ? term : __fadd_rn(term, total);
         }
         output[e] = total;
     }

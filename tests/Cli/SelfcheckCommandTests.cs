@@ -14,7 +14,8 @@ public sealed class SelfcheckCommandTests
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
         using JsonDocument report = JsonDocument.Parse(result.Stdout);
         JsonElement[] rows = [.. report.RootElement.GetProperty("results").EnumerateArray()];
-        Assert.That(rows.Select(r => r.GetProperty("output").GetString()).Distinct(), Is.EquivalentTo(new[] { "y", "mean", "rstd", "y in bfloat16", "dx", "dgamma", "dbeta", "dx added to a stream", "x kept" }));
+        Assert.That(rows.Select(r => r.GetProperty("output").GetString()).Distinct(), Is.EquivalentTo(new[] { "y", "mean", "rstd", "y in bfloat16", "dx", "dgamma", "dbeta", "dx added to a stream", "x kept",
+            "y beside x kept", "x kept beside a float32 y", "y in place" }));
         Assert.That(rows.All(r => r.GetProperty("passed").GetBoolean()), Is.True);
     }
 

@@ -108,8 +108,8 @@ public static class BenchCommand
         return ExitCode.Success;
     }
 
-    /// <summary>A figure of an option's measurement, or "failed" where it has none.</summary>
-    private static string Rate(double? value, string format) => value is double figure ? figure.ToString(format, CultureInfo.InvariantCulture) : "failed";
+    /// <summary>A figure of an option's measurement, or "none" where it has none (the options' failures say why).</summary>
+    private static string Rate(double? value, string format) => value is double figure ? figure.ToString(format, CultureInfo.InvariantCulture) : "none";
 
     private static string Utilisation(GpuBenchmarkResult result) => result.Peak is GpuPeak peak
         ? string.Create(CultureInfo.InvariantCulture,

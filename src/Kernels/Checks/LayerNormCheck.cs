@@ -13,7 +13,9 @@ public sealed class LayerNormCheck : IOpCheck
 
     public Type Op => typeof(LayerNorm);
 
-    public IReadOnlyList<string> Cases { get; } = ["1x1", "7x33", "64x512", "197x768"];
+    // Rows of whole 16-byte vectors up to 1024 wide take the kernels' register path, others its loop: 260 ends within the
+    // last 128-wide slot of a warp's vectors, 1024 is the register path's widest, 1280 the loop's with whole vectors.
+    public IReadOnlyList<string> Cases { get; } = ["1x1", "7x33", "64x512", "197x768", "5x260", "2x1024", "3x1280"];
 
     public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {
@@ -38,6 +40,14 @@ public sealed class LayerNormCheck : IOpCheck
         outputs.Compare("y in bfloat16", rounded, y, Forward.WithBFloat16Rounding());
         // A copy: the same bits.
         outputs.Compare("x kept", kept, x, new Tolerance(0, 0));
+        // Kept beside a float32 y (the text tower's saved forward), and in place (ln_pre, ln_post).
+        using Tensor keptBeside = Tensor.Empty([rows, width], DType.F32, device), yBeside = Tensor.Empty([rows, width], DType.F32, device);
+        outputs.Time(() => LayerNorm.Forward(tx, tg, tb, yBeside, eps, keep: keptBeside));
+        outputs.Compare("y beside x kept", yBeside, y, Forward);
+        outputs.Compare("x kept beside a float32 y", keptBeside, x, new Tolerance(0, 0));
+        using Tensor inPlace = RandomTensors.On(device, x, rows, width);
+        LayerNorm.Forward(inPlace, tg, tb, inPlace, eps);
+        outputs.Compare("y in place", inPlace, y, Forward);
 
         using Tensor tdy = RandomTensors.On(device, dy, rows, width);
         using Tensor tdx = Tensor.Empty([rows, width], DType.F32, device), tdg = Tensor.Empty([width], DType.F32, device), tdb = Tensor.Empty([width], DType.F32, device);

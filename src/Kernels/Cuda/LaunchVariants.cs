@@ -21,15 +21,22 @@ internal static class LaunchVariants
     /// <summary>Launches of one build between a timing's two events: queued back to back, they time the kernel, not the host's queueing of one launch.</summary>
     private const int Burst = 4;
 
-    private static readonly ConcurrentDictionary<(int Device, string Kernel, LaunchShape Shape), int> chosen = new();
+    /// <summary>
+    /// The driver's launch refusals that leave the context usable: CUDA_ERROR_INVALID_VALUE (a block too large, say),
+    /// NO_BINARY_FOR_GPU, NOT_FOUND and LAUNCH_OUT_OF_RESOURCES. Any other status may be an earlier asynchronous fault that
+    /// the launch reported, which every later call would report again: no build's to lose on.
+    /// </summary>
+    private static readonly int[] Refusals = [1, 209, 500, 701];
+
+    private static readonly ConcurrentDictionary<(int Device, string Kernel, LaunchShape First, LaunchShape Last), int> chosen = new();
 
     /// <summary>
     /// Launches one of <paramref name="builds"/> through <paramref name="launch"/>: the one timed fastest for this shape (the
-    /// first build's name and shape identify it), or the first.
+    /// first build's name and the first and last builds' shapes identify it), or the first.
     /// </summary>
     public static void Launch(int device, IReadOnlyList<(string Kernel, LaunchShape Shape)> builds, Action<string, LaunchShape> launch)
     {
-        var key = (device, builds[0].Kernel, builds[0].Shape);
+        var key = (device, builds[0].Kernel, builds[0].Shape, builds[^1].Shape);
         if (chosen.TryGetValue(key, out int index))
         {
             launch(builds[index].Kernel, builds[index].Shape);
@@ -58,7 +65,7 @@ internal static class LaunchVariants
                 launch(builds[i].Kernel, builds[i].Shape);
                 runnable.Add(i);
             }
-            catch (CudaException)
+            catch (CudaException e) when (Refusals.Contains(e.Status))
             {
                 // Not launchable on this device: it is not a candidate.
             }

@@ -29,6 +29,8 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
     /// <summary>Each option's figures; those not started before <paramref name="outOfTime"/> says so are reported as not tried.</summary>
     internal static GpuOptionRates Measure(Device device, int size, int trainingSize, int batch, int classes, TimeSpan time, Func<bool> outOfTime)
     {
+        if (outOfTime())
+            return new GpuOptionRates(null, null, null, null, null, null, null, null, ["every option: not tried, past the run's deadline"]);
         var attempts = new Attempts(device.Index, outOfTime);
         try
         {

@@ -172,7 +172,8 @@ public static class Upsampling
     internal static Tensor SoftmaxArgmax(Tensor logits)
     {
         int classes = logits.Size(0), height = logits.Size(1), width = logits.Size(2);
-        using Tensor planes = logits.Reshape(1, classes, height * width);
+        using Tensor dense = logits.Contiguous();
+        using Tensor planes = dense.Reshape(1, classes, height * width);
         using Tensor scores = Tensor.Empty([1, height * width, classes], DType.F32, logits.Device);
         PlaneTranspose.Forward(planes, scores);
         using Tensor rows = scores.Reshape(height * width, classes);

@@ -87,6 +87,16 @@ public sealed class UpsamplingTests
     }
 
     [Test]
+    public void AStridedViewOfLogitsGivesTheIdsOfItsCopy()
+    {
+        var random = new Random(9);
+        using Tensor whole = Tensor.FromSpan<float>([.. Enumerable.Range(0, 3 * 5 * 8).Select(_ => random.NextSingle())], [3, 5, 8]);
+        using Tensor view = whole.Slice(2, 1, 6), copy = view.Contiguous();
+        using Tensor fromView = Upsampling.Argmax(view), fromCopy = Upsampling.Argmax(copy);
+        Assert.That(fromView.AsSpan<int>().ToArray(), Is.EqualTo(fromCopy.AsSpan<int>().ToArray()));
+    }
+
+    [Test]
     public void AClassWinningOneHalfOfTheGridWinsThatHalfOfTheImage()
     {
         // Class 1 high in the left column, class 0 in the right: the boundary lands in the middle.
