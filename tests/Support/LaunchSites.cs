@@ -29,8 +29,8 @@ public static partial class LaunchSites
             int open = at + ".Launch".Length;
             int close = Matching(text, open);
             List<string> arguments = TopLevel(text[(open + 1)..close], ',');
-            // A graph's or a stream's Launch, not a kernel's.
-            if (arguments.Count != 3)
+            // A graph's or a stream's Launch, not a kernel's; nor LaunchVariants', whose lambda holds the kernel's launch.
+            if (arguments.Count != 3 || text.AsSpan(0, at).EndsWith("LaunchVariants", StringComparison.Ordinal))
                 continue;
             int line = text.AsSpan(0, at).Count('\n') + 1;
             IReadOnlyList<string> names = KernelNames(text, at);
