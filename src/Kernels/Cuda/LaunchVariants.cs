@@ -70,6 +70,8 @@ internal static class LaunchVariants
                 // Not launchable on this device: it is not a candidate.
             }
         }
+        if (runnable.Count == 1)
+            return 0;
         double[] least = [.. builds.Select(_ => double.PositiveInfinity)];
         for (int round = 0; round < Rounds; round++)
             foreach (int i in runnable)
