@@ -87,6 +87,18 @@ public sealed class EvalCommandTests
     }
 
     [Test]
+    public void TensorFloat32OnTheCpuIsBadInput()
+    {
+        ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cpu", "--tf32");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(1));
+            Assert.That(result.Stdout, Is.Empty);
+            Assert.That(result.Stderr.Trim(), Is.EqualTo("reclip: invalid argument: --tf32 multiplies on a GPU's tensor cores; give --device cuda (the CPU computes in float32)"));
+        });
+    }
+
+    [Test]
     public void ReClipWithoutCheckpointIsBadInput()
     {
         ReclipProcess.Result result = Eval();

@@ -7,6 +7,7 @@ using ReClip.Model.Eval;
 using ReClip.Model.ReClip;
 using ReClip.Model.Sharding;
 using ReClip.Runtime.IO;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -29,6 +30,7 @@ public static class EvalCommand
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("val"), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
+        Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the float32 GEMMs of the towers and the head");
         var method = new Option<string>("--method") { Description = "reclippp (needs --checkpoint) or maskclip (the zero-shot baseline).", DefaultValueFactory = _ => "reclippp" };
         method.AcceptOnlyFromAmong("reclippp", "maskclip");
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head (from `reclip train`)." };
@@ -39,7 +41,7 @@ public static class EvalCommand
         Option<DatasetShard?> shardOption = ShardOption.Create();
         var command = new Command("eval", "Score a method on a dataset split: mIoU, pixel accuracy, class- and space-preference scores.")
         {
-            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, output, shardOption, device, imageBFloat16,
+            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, output, shardOption, device, imageBFloat16, tensorFloat32,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
@@ -53,6 +55,7 @@ public static class EvalCommand
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
+            bool onTensorFloat32 = PipelineOptions.TensorFloat32Requested(parse, tensorFloat32, target);
             string methodName = parse.GetValue(method)!;
             bool reclip = methodName == "reclippp";
             string? checkpointPath = parse.GetValue(checkpoint);
@@ -74,9 +77,11 @@ public static class EvalCommand
                 KeyValuePair.Create(CheckpointSetting, checkpointPath is null ? "none" : $"sha256 {FileDigest.Sha256(checkpointPath)}"),
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
-                .. PipelineOptions.ImageTowerSettings(imageInBFloat16),
+                .. PipelineOptions.PrecisionSettings(imageInBFloat16, onTensorFloat32),
             ]);
             using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, data.Classes, checkpointPath, vocabulary.Tokenizer(parse));
+            // After the Query bank, which is cached in float32.
+            using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(onTensorFloat32);
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
             var clock = Stopwatch.StartNew();
             EvaluationCounts counts;

@@ -8,6 +8,7 @@ using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Model.Sharding;
 using ReClip.Runtime.IO;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -31,6 +32,7 @@ public static class HypothesizeCommand
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
+        Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the image tower's float32 GEMMs and the window scores");
         var window = new Option<int?>("--window") { Description = "Window side in pixels of the original image (default: the preset's, spec §3.1)." };
         var stride = new Option<int?>("--stride") { Description = "Step between windows in pixels (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "The hypothesis file to write (JSON lines, one per image); with --shard, the shard file.", Required = true };
@@ -38,7 +40,7 @@ public static class HypothesizeCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("hypothesize", "Write the multi-label hypothesis of every image: sliding windows classified by CLIP (spec §8).")
         {
-            weights, dataset, root, split, window, stride, output, shardOption, device, imageBFloat16, json,
+            weights, dataset, root, split, window, stride, output, shardOption, device, imageBFloat16, tensorFloat32, json,
         };
         vocabulary.AddTo(command);
         command.SetAction(parse =>
@@ -46,6 +48,7 @@ public static class HypothesizeCommand
             // Checked before any work.
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
+            bool onTensorFloat32 = PipelineOptions.TensorFloat32Requested(parse, tensorFloat32, target);
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             int side = Positive(parse.GetValue(window) ?? data.Preset.HypothesisWindow, "--window");
             int step = Positive(parse.GetValue(stride) ?? data.Preset.HypothesisStride, "--stride");
@@ -55,7 +58,7 @@ public static class HypothesizeCommand
             string outputPath = parse.GetRequiredValue(output);
             OutputPath.CheckFile(outputPath);
             ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(HypothesisShard.KindName, weightsPath, vocabulary.Identity(parse), data,
-                [KeyValuePair.Create(WindowSetting, Text(side)), KeyValuePair.Create(StrideSetting, Text(step)), .. PipelineOptions.ImageTowerSettings(imageInBFloat16)]);
+                [KeyValuePair.Create(WindowSetting, Text(side)), KeyValuePair.Create(StrideSetting, Text(step)), .. PipelineOptions.PrecisionSettings(imageInBFloat16, onTensorFloat32)]);
             using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target, imageInBFloat16);
             var clock = Stopwatch.StartNew();
             // From the disk cache when there (spec §2.1: minutes for ADE's 150 classes on a CPU), so the shards of a
@@ -63,6 +66,8 @@ public static class HypothesizeCommand
             using Tensor bank = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), vocabulary.Tokenizer(parse),
                 data.Classes, out _);
             var hypothesis = new Hypothesis(clip, bank, side, step);
+            // After the Query bank, which is cached in float32.
+            using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(onTensorFloat32);
 
             var lines = new List<int[]>(samples.Count);
             long windows = 0;

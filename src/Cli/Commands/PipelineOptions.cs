@@ -35,9 +35,12 @@ public static class PipelineOptions
     /// <summary>The identity setting of a shard whose image tower ran in bfloat16 (absent for float32, so older shards still merge).</summary>
     public const string ImageTowerSetting = "image_tower";
 
-    /// <summary>Shard settings that say the image tower ran in bfloat16, or none.</summary>
-    public static KeyValuePair<string, string>[] ImageTowerSettings(bool imageInBFloat16) =>
-        imageInBFloat16 ? [KeyValuePair.Create(ImageTowerSetting, "bfloat16")] : [];
+    /// <summary>Shard settings that say the image tower ran in bfloat16 and the float32 GEMMs on TF32 tensor cores, where they did.</summary>
+    public static KeyValuePair<string, string>[] PrecisionSettings(bool imageInBFloat16, bool tensorFloat32) =>
+    [
+        .. imageInBFloat16 ? [KeyValuePair.Create(ImageTowerSetting, "bfloat16")] : Array.Empty<KeyValuePair<string, string>>(),
+        .. tensorFloat32 ? [KeyValuePair.Create(Float32GemmsSetting, "tf32")] : Array.Empty<KeyValuePair<string, string>>(),
+    ];
 
     /// <summary>
     /// Whether --image-bf16 was given, refused before any work where the towers run on the CPU or on a GPU without
@@ -46,13 +49,19 @@ public static class PipelineOptions
     public static bool ImageInBFloat16(ParseResult parse, Option<bool> option, Device device) =>
         OnTensorCores(parse, option, device, "runs the image tower on a GPU", "bfloat16");
 
-    /// <summary>A training run's float32 GEMMs on TF32 tensor cores (<see cref="Float32Gemms"/>).</summary>
-    public static Option<bool> TensorFloat32() =>
+    /// <summary>
+    /// The float32 GEMMs of <paramref name="what"/> on TF32 tensor cores (<see cref="Float32Gemms"/>), for the commands that
+    /// run the towers; the cached Query bank is built in float32 either way.
+    /// </summary>
+    public static Option<bool> TensorFloat32(string what) =>
         new("--tf32")
         {
-            Description = "With a CUDA device: the training steps' float32 GEMMs (both towers and the head) on TF32 tensor cores, as PyTorch's "
-                + "allow_tf32; float32 sums, operands with 10-bit mantissas. Validation stays float32.",
+            Description = $"With a CUDA device: {what} on TF32 tensor cores, as PyTorch's allow_tf32: float32 sums of operands with 10-bit "
+                + "mantissas, several times faster than float32 on an Ampere or later card.",
         };
+
+    /// <summary>The identity setting of a shard whose float32 GEMMs ran on TF32 tensor cores (absent for float32, so older shards still merge).</summary>
+    public const string Float32GemmsSetting = "float32_gemms";
 
     /// <summary>Whether --tf32 was given, refused before any work on the CPU or on a GPU without TF32 tensor cores (compute capability below 8.0).</summary>
     public static bool TensorFloat32Requested(ParseResult parse, Option<bool> option, Device device) =>

@@ -4,6 +4,7 @@ using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 using ReClip.Model.ReClip;
 using ReClip.Runtime.IO;
+using ReClip.Runtime.Cuda;
 using ReClip.Runtime.Tensors;
 
 namespace ReClip.Cli.Commands;
@@ -22,6 +23,7 @@ public static class SegmentCommand
     {
         Option<string> weights = PipelineOptions.Weights(), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
+        Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the float32 GEMMs of the towers and the head");
         var image = new Option<string>("--image") { Description = "The image (PNG or JPEG).", Required = true };
         var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, e.g. \"sky,horse,grass\" (with --checkpoint: optional, must be its classes)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head; without it the MaskCLIP baseline runs." };
@@ -37,7 +39,7 @@ public static class SegmentCommand
         pd.Description = "Prompt-denoising threshold in (0, 1] (default: off).";
         var command = new Command("segment", "Segment one image into the given classes and write a colour mask and an overlay.")
         {
-            weights, image, classes, checkpoint, output, overlay, shortSide, pd, device, imageBFloat16,
+            weights, image, classes, checkpoint, output, overlay, shortSide, pd, device, imageBFloat16, tensorFloat32,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
@@ -46,6 +48,7 @@ public static class SegmentCommand
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
+            bool onTensorFloat32 = PipelineOptions.TensorFloat32Requested(parse, tensorFloat32, target);
             string? checkpointPath = parse.GetValue(checkpoint);
             IReadOnlyList<string>? names = parse.GetValue(classes) is { } list ? ParseClasses(list) : null;
             if (names is null && checkpointPath is null)
@@ -64,6 +67,8 @@ public static class SegmentCommand
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
             string weightsPath = parse.GetRequiredValue(weights);
             using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, names, checkpointPath, vocabulary.Tokenizer(parse));
+            // After the Query bank, which is cached in float32.
+            using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(onTensorFloat32);
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);
             using Tensor prediction = segmenter.Segment(picture);
             // Both files are written in full before either is put in place: a failure while writing leaves neither.
