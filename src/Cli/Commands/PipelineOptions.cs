@@ -57,7 +57,7 @@ public static class PipelineOptions
         new("--tf32")
         {
             Description = $"With a CUDA device: {what} on TF32 tensor cores, as PyTorch's allow_tf32: float32 sums of operands with 10-bit "
-                + "mantissas, several times faster than float32 on an Ampere or later card.",
+                + "mantissas (an Ampere or later card's datasheet rates TF32 at several times float32).",
         };
 
     /// <summary>The identity setting of a shard whose float32 GEMMs ran on TF32 tensor cores (absent for float32, so older shards still merge).</summary>
