@@ -58,14 +58,14 @@ for device in cpu cuda; do
 done
 python3 "$root/tools/gpu/compare_features.py" "$work/features-cpu.json" "$work/features-cuda.json" | tee "$work/features-parity.txt"
 
-step "MaskCLIP evaluation with the towers on cuda:0 (float32, and the image tower in bfloat16) against the CPU (the same two pictures)"
-for run in "cpu" "cuda" "cuda --image-bf16"; do
+step "MaskCLIP evaluation with the towers on cuda:0 (float32, the image tower in bfloat16, TF32 GEMMs) against the CPU (the same two pictures)"
+for run in "cpu" "cuda" "cuda --image-bf16" "cuda --tf32"; do
   # shellcheck disable=SC2086  # the run's words are its options
   limited 90 "$reclip" eval --weights "$root/assets/tinyclip/tinyclip-synthetic.safetensors" --dataset folder --root "$work/synth" \
     --method maskclip --device $run --json > "$work/eval-${run// /}.json"; echo "eval on $run: exit $?"
 done
-python3 -c 'import json, sys; a, b, c = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}, cuda with the image tower in bfloat16 {c:.4f}")' \
-  "$work/eval-cpu.json" "$work/eval-cuda.json" "$work/eval-cuda--image-bf16.json" | tee "$work/eval-parity.txt"
+python3 -c 'import json, sys; a, b, c, d = (json.load(open(p))["miou"] for p in sys.argv[1:]); print(f"mIoU cpu {a:.4f}, cuda {b:.4f}, cuda with the image tower in bfloat16 {c:.4f}, cuda with TF32 GEMMs {d:.4f}")' \
+  "$work/eval-cpu.json" "$work/eval-cuda.json" "$work/eval-cuda--image-bf16.json" "$work/eval-cuda--tf32.json" | tee "$work/eval-parity.txt"
 
 step "the quick demo on cuda:0: towers, head and training steps (CUDA graphs) on the GPU; the CPU's figures are in docs/DEMO.md"
 limited 180 "$reclip" demo --quick --device cuda --out "$work/demo-cuda" --world "$work/world" 2>&1 | tail -5 | tee "$work/demo-cuda.txt"
