@@ -51,13 +51,13 @@ public static class PipelineOptions
 
     /// <summary>
     /// The float32 GEMMs of <paramref name="what"/> on TF32 tensor cores (<see cref="Float32Gemms"/>), for the commands that
-    /// run the towers; the cached Query bank is built in float32 either way.
+    /// run the towers, the help ending with <paramref name="afterwards"/>; the cached Query bank is built in float32 either way.
     /// </summary>
-    public static Option<bool> TensorFloat32(string what) =>
+    public static Option<bool> TensorFloat32(string what, string afterwards = "") =>
         new("--tf32")
         {
             Description = $"With a CUDA device: {what} on TF32 tensor cores, as PyTorch's allow_tf32: float32 sums of operands with 10-bit "
-                + "mantissas (an Ampere or later card's datasheet rates TF32 at several times float32).",
+                + $"mantissas (an Ampere or later card's datasheet rates TF32 at several times float32).{afterwards}",
         };
 
     /// <summary>The identity setting of a shard whose float32 GEMMs ran on TF32 tensor cores (absent for float32, so older shards still merge).</summary>

@@ -27,7 +27,7 @@ public static class TrainCommand
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16(), tensorFloat32 = PipelineOptions.TensorFloat32(
-            "the training steps' float32 GEMMs (both towers, the head and the loss); validation stays float32");
+            "the training steps' float32 GEMMs (both towers, the head and the loss)", " Validation stays float32.");
         var hypothesis = new Option<string>("--hypothesis") { Description = "The split's hypothesis file (from `reclip hypothesize`).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for last.safetensors, best.safetensors and history.json.", Required = true };
         var validation = new Option<string>("--val-split") { Description = "Split validated after every epoch.", DefaultValueFactory = _ => "val" };
