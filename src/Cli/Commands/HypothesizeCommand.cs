@@ -32,7 +32,7 @@ public static class HypothesizeCommand
         Option<string> weights = PipelineOptions.Weights(), dataset = PipelineOptions.Dataset(), root = PipelineOptions.Root();
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
-        Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the image tower's float32 GEMMs and the window scores");
+        Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the image tower's float32 GEMMs");
         var window = new Option<int?>("--window") { Description = "Window side in pixels of the original image (default: the preset's, spec §3.1)." };
         var stride = new Option<int?>("--stride") { Description = "Step between windows in pixels (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "The hypothesis file to write (JSON lines, one per image); with --shard, the shard file.", Required = true };
