@@ -74,27 +74,16 @@ public sealed class EvalCommandTests
         });
     }
 
-    [Test]
-    public void ImageTowerInBFloat16OnTheCpuIsBadInput()
+    [TestCase("--image-bf16", "--image-bf16 runs the image tower on a GPU")]
+    [TestCase("--tf32", "--tf32 multiplies on a GPU's tensor cores")]
+    public void TensorCoreOptionsOnTheCpuAreBadInput(string option, string reason)
     {
-        ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cpu", "--image-bf16");
+        ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cpu", option);
         Assert.Multiple(() =>
         {
             Assert.That(result.ExitCode, Is.EqualTo(1));
             Assert.That(result.Stdout, Is.Empty);
-            Assert.That(result.Stderr.Trim(), Is.EqualTo("reclip: invalid argument: --image-bf16 runs the image tower on a GPU; give --device cuda (the CPU computes in float32)"));
-        });
-    }
-
-    [Test]
-    public void TensorFloat32OnTheCpuIsBadInput()
-    {
-        ReclipProcess.Result result = Eval("--method", "maskclip", "--device", "cpu", "--tf32");
-        Assert.Multiple(() =>
-        {
-            Assert.That(result.ExitCode, Is.EqualTo(1));
-            Assert.That(result.Stdout, Is.Empty);
-            Assert.That(result.Stderr.Trim(), Is.EqualTo("reclip: invalid argument: --tf32 multiplies on a GPU's tensor cores; give --device cuda (the CPU computes in float32)"));
+            Assert.That(result.Stderr.Trim(), Is.EqualTo($"reclip: invalid argument: {reason}; give --device cuda (the CPU computes in float32)"));
         });
     }
 

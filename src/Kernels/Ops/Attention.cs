@@ -92,7 +92,7 @@ public static partial class Attention
             throw new ArgumentException($"{op}: bfloat16 operands or o belong to {nameof(AttentionPrecision.BFloat16)} attention, not to {precision}");
         // Rows of o are written while other rows' queries, keys and values are still read; on a GPU the first launch of a
         // shape may even run several times (LaunchVariants times the builds on the real buffers).
-        if (new[] { q, k, v }.Any(operand => ReferenceEquals(operand.Storage, o.Storage)))
+        if (ReferenceEquals(q.Storage, o.Storage) || ReferenceEquals(k.Storage, o.Storage) || ReferenceEquals(v.Storage, o.Storage))
             throw new ArgumentException($"{op}: o {o} shares memory with q, k or v; attend into another tensor");
         if (!o.Device.IsCpu)
         {

@@ -114,8 +114,7 @@ public static class GpuBenchmark
             (denseHalf, pooledHalf) = TowerRates(half, images, timePerWorkload);
             denseHalfKernelTimes = DenseKernelTimes(half, images);
             deviation = DenseDeviation(weights, half, images);
-            using var step = new TrainingStepWorkload(half, trainingSize, classes);
-            stepsHalf = Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, timePerWorkload);
+            stepsHalf = GraphStepRate(half, trainingSize, classes, timePerWorkload);
         }
         double segmentation;
         IReadOnlyList<KernelTime> segmentationKernelTimes;
@@ -167,6 +166,18 @@ public static class GpuBenchmark
         {
             CublasLt.Tuning = false;
         }
+    }
+
+    /// <summary>
+    /// Training steps/s as training runs them on a GPU (the first step eager, the second captured, the rest replayed), the
+    /// text forward beside the image tower with <paramref name="overlapTowers"/>, the float32 GEMMs on TF32 tensor cores
+    /// with <paramref name="tensorFloat32"/>.
+    /// </summary>
+    internal static double GraphStepRate(ClipWeights weights, int size, int classes, TimeSpan time, bool overlapTowers = false, bool tensorFloat32 = false)
+    {
+        using var step = new TrainingStepWorkload(weights, size, classes, overlapTowers: overlapTowers);
+        using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(tensorFloat32);
+        return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
     }
 
     /// <summary>Images/s of the dense and the pooled image tower on <paramref name="images"/> (on the weights' device).</summary>

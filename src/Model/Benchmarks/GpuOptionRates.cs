@@ -30,7 +30,7 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
     internal static GpuOptionRates Measure(Device device, int size, int trainingSize, int batch, int classes, TimeSpan time, Func<bool> outOfTime)
     {
         if (outOfTime())
-            return new GpuOptionRates(null, null, null, null, null, null, null, null, ["every option: not tried, past the run's deadline"]);
+            return None with { Failures = ["every option: not tried, past the run's deadline"] };
         var attempts = new Attempts(device.Index, outOfTime);
         try
         {
@@ -44,24 +44,17 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
                 using ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true);
                 return GpuBenchmark.Tuned(() => GpuBenchmark.TowerRate(half, images, time, dense: true));
             });
-            attempts.Run("tuned GEMMs, training steps", 1, () =>
-            {
-                using var step = new TrainingStepWorkload(weights, trainingSize, classes);
-                return GpuBenchmark.Tuned(() => Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time));
-            });
-            attempts.Run("overlapped towers, training steps", 2, () =>
-            {
-                using var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: true);
-                return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
-            });
+            attempts.Run("tuned GEMMs, training steps", 1, () => GpuBenchmark.Tuned(() => GpuBenchmark.GraphStepRate(weights, trainingSize, classes, time)));
+            attempts.Run("overlapped towers, training steps", 2, () => GpuBenchmark.GraphStepRate(weights, trainingSize, classes, time, overlapTowers: true));
             if (attempts.Figures[2] is not null)
                 attempts.Run("overlapped towers, parity", 3, () => GpuBenchmark.GraphDeviation(weights, trainingSize, classes, overlapTowers: true));
-            attempts.Run("TF32 GEMMs, training steps", 4, () => TensorFloat32Steps(weights, trainingSize, classes, time));
+            attempts.Run("TF32 GEMMs, training steps", 4, () => GpuBenchmark.GraphStepRate(weights, trainingSize, classes, time, tensorFloat32: true));
             using (ClipWeights half = host.ToDevice(device, visionLinearsInBFloat16: true))
             {
-                attempts.Run("TF32 GEMMs, bfloat16 image tower, training steps", 5, () => TensorFloat32Steps(half, trainingSize, classes, time));
+                attempts.Run("TF32 GEMMs, bfloat16 image tower, training steps", 5,
+                    () => GpuBenchmark.GraphStepRate(half, trainingSize, classes, time, tensorFloat32: true));
                 attempts.Run("TF32 GEMMs, bfloat16 image tower, overlapped towers, training steps", 7,
-                    () => TensorFloat32Steps(half, trainingSize, classes, time, overlapTowers: true));
+                    () => GpuBenchmark.GraphStepRate(half, trainingSize, classes, time, overlapTowers: true, tensorFloat32: true));
             }
             if (attempts.Figures[4] is not null)
                 attempts.Run("TF32 GEMMs, distance from float32", 6,
@@ -76,13 +69,6 @@ public sealed record GpuOptionRates(double? DenseBFloat16TunedImagesPerSecond, d
         return new GpuOptionRates(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6], figures[7], attempts.Failures);
     }
 
-    /// <summary>Training steps/s (CUDA graphs, captured in the scope) with the float32 GEMMs on TF32 tensor cores.</summary>
-    private static double TensorFloat32Steps(ClipWeights weights, int trainingSize, int classes, TimeSpan time, bool overlapTowers = false)
-    {
-        using var step = new TrainingStepWorkload(weights, trainingSize, classes, overlapTowers: overlapTowers);
-        using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32();
-        return Throughput.PerSecond(step.Run, warmupCalls: 2, minimumCalls: 3, time);
-    }
 
     /// <summary>
     /// The figures so far and the failures; after a failure that leaves the device unusable, or once the caller is out of

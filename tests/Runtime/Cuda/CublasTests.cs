@@ -22,17 +22,17 @@ public sealed unsafe class CublasTests
         Requires.CudaDevice();
         const int batch = 3, m = 5, n = 7, k = 37;
         var random = new Random(3);
-        float[] a = [.. Enumerable.Range(0, batch * m * k).Select(_ => random.NextSingle() * 2 - 1)];
-        float[] b = [.. Enumerable.Range(0, batch * k * n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] a = Uniform(random, batch * m * k);
+        float[] b = Uniform(random, batch * k * n);
         float[] expected = new float[batch * m * n];
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         fixed (float* pa = a, pb = b, pe = expected)
             for (int i = 0; i < batch; i++)
                 SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa + i * m * k, lda, transposeA),
                     new GemmOperand(pb + i * k * n, ldb, transposeB), 0, pe + i * m * n, n);
-        using Tensor da = Tensor.FromSpan<float>(a, [a.Length]).ToDevice(Device.Cuda(0));
-        using Tensor db = Tensor.FromSpan<float>(b, [b.Length]).ToDevice(Device.Cuda(0));
-        using Tensor dc = Tensor.Zeros([expected.Length]).ToDevice(Device.Cuda(0));
+        using Tensor da = OnGpu(a);
+        using Tensor db = OnGpu(b);
+        using Tensor dc = ZerosOnGpu(expected.Length);
         Cublas.GemmStridedBatched(0, transposeA, transposeB, m, n, k, 1,
             Address(da), lda, m * k, Address(db), ldb, k * n, 0, Address(dc), n, m * n, batch);
         using Tensor back = dc.ToDevice(Device.Cpu);
@@ -49,10 +49,10 @@ public sealed unsafe class CublasTests
         const int m = 134, n = 96, k = 37;
         const float alpha = 0.5f, beta = 1;
         var random = new Random(4);
-        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => random.NextSingle() * 2 - 1)];
-        float[] b = [.. Enumerable.Range(0, k * n).Select(_ => random.NextSingle() * 2 - 1)];
-        float[] c = [.. Enumerable.Range(0, m * n).Select(_ => random.NextSingle() * 2 - 1)];
-        float[] bias = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] a = Uniform(random, m * k);
+        float[] b = Uniform(random, k * n);
+        float[] c = Uniform(random, m * n);
+        float[] bias = Uniform(random, n);
         float[] expected = (float[])c.Clone(), withBias = new float[m * n];
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         fixed (float* pa = a, pb = b, pe = expected, pw = withBias, pbias = bias)
@@ -60,11 +60,11 @@ public sealed unsafe class CublasTests
             SgemmReference.Multiply(m, n, k, alpha, new GemmOperand(pa, lda, transposeA), new GemmOperand(pb, ldb, transposeB), beta, pe, n);
             SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa, lda, transposeA), new GemmOperand(pb, ldb, transposeB), 0, pw, n, pbias);
         }
-        using Tensor da = Tensor.FromSpan<float>(a, [a.Length]).ToDevice(Device.Cuda(0));
-        using Tensor db = Tensor.FromSpan<float>(b, [b.Length]).ToDevice(Device.Cuda(0));
-        using Tensor dc = Tensor.FromSpan<float>(c, [c.Length]).ToDevice(Device.Cuda(0));
-        using Tensor dbias = Tensor.FromSpan<float>(bias, [n]).ToDevice(Device.Cuda(0));
-        using Tensor dw = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
+        using Tensor da = OnGpu(a);
+        using Tensor db = OnGpu(b);
+        using Tensor dc = OnGpu(c);
+        using Tensor dbias = OnGpu(bias);
+        using Tensor dw = ZerosOnGpu(m * n);
         bool tuning = CublasLt.Tuning;
         CublasLt.Tuning = true;
         try
@@ -97,20 +97,20 @@ public sealed unsafe class CublasTests
             Assert.Ignore($"{card.Name} has no TF32 tensor cores");
         const int m = 134, n = 96, k = 512;
         var random = new Random(5);
-        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => random.NextSingle() * 2 - 1)];
-        float[] b = [.. Enumerable.Range(0, n * k).Select(_ => random.NextSingle() * 2 - 1)];
-        float[] bias = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] a = Uniform(random, m * k);
+        float[] b = Uniform(random, n * k);
+        float[] bias = Uniform(random, n);
         float[] expected = new float[m * n], withBias = new float[m * n];
         fixed (float* pa = a, pb = b, pe = expected, pw = withBias, pbias = bias)
         {
             SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa, k, false), new GemmOperand(pb, k, true), 0, pe, n);
             SgemmReference.Multiply(m, n, k, 1, new GemmOperand(pa, k, false), new GemmOperand(pb, k, true), 0, pw, n, pbias);
         }
-        using Tensor da = Tensor.FromSpan<float>(a, [a.Length]).ToDevice(Device.Cuda(0));
-        using Tensor db = Tensor.FromSpan<float>(b, [b.Length]).ToDevice(Device.Cuda(0));
-        using Tensor dbias = Tensor.FromSpan<float>(bias, [n]).ToDevice(Device.Cuda(0));
-        using Tensor exact = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0)), tf32 = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
-        using Tensor exactWithBias = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0)), tf32WithBias = Tensor.Zeros([m * n]).ToDevice(Device.Cuda(0));
+        using Tensor da = OnGpu(a);
+        using Tensor db = OnGpu(b);
+        using Tensor dbias = OnGpu(bias);
+        using Tensor exact = ZerosOnGpu(m * n), tf32 = ZerosOnGpu(m * n);
+        using Tensor exactWithBias = ZerosOnGpu(m * n), tf32WithBias = ZerosOnGpu(m * n);
         Cublas.Gemm(0, false, true, m, n, k, 1, Address(da), k, Address(db), k, 0, Address(exact), n);
         bool epilogue = CublasLt.TryGemmBias(0, false, true, m, n, k, Address(da), k, Address(db), k, Address(exactWithBias), n, Address(dbias));
         using (Float32Gemms.TensorFloat32())
@@ -133,6 +133,13 @@ public sealed unsafe class CublasTests
             Assert.That(biasedTensorCores.Zip(biasedExact).Count(pair => pair.First != pair.Second), Is.GreaterThan(0), "TF32 changes some of cuBLASLt's sums");
         });
     }
+
+    /// <summary><paramref name="count"/> values in [−1, 1].</summary>
+    private static float[] Uniform(Random random, int count) => [.. Enumerable.Range(0, count).Select(_ => random.NextSingle() * 2 - 1)];
+
+    private static Tensor OnGpu(float[] values) => Tensor.FromSpan<float>(values, [values.Length]).ToDevice(Device.Cuda(0));
+
+    private static Tensor ZerosOnGpu(int count) => Tensor.Zeros([count]).ToDevice(Device.Cuda(0));
 
     private static ulong Address(Tensor tensor) => ((DeviceStorage)tensor.Storage).DevicePointer;
 }
