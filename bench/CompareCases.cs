@@ -25,6 +25,7 @@ public static partial class CompareCases
     public static IReadOnlyList<string> Names { get; } =
     [
         "sgemm_2048", "sgemm_vit224_qkv", "sgemm_vit224_fc1", "sgemm_vit224_fc2", "sgemm_vit336_qkv", "sgemm_vit336_fc1", "sgemm_vit336_fc2",
+        "sgemm_vit448_qkv", "sgemm_vit448_fc1", "sgemm_vit448_fc2",
         "linear_vit224_qkv", "linear_vit224_fc1", "linear_vit224_fc2", "text20", "text171", "train_step_voc336",
         .. ImageSizes.SelectMany(size => Batches.Select(batch => $"vit{size}_b{batch}")),
         .. ClassCounts.SelectMany(classes => new[] { $"refprompt{classes}_prefix", $"refprompt{classes}_full" }),
@@ -49,6 +50,9 @@ public static partial class CompareCases
             "sgemm_vit336_qkv" => new SgemmCase(442, 2304, 768, weightLayout: true),
             "sgemm_vit336_fc1" => new SgemmCase(442, 3072, 768, weightLayout: true),
             "sgemm_vit336_fc2" => new SgemmCase(442, 768, 3072, weightLayout: true),
+            "sgemm_vit448_qkv" => new SgemmCase(785, 2304, 768, weightLayout: true),
+            "sgemm_vit448_fc1" => new SgemmCase(785, 3072, 768, weightLayout: true),
+            "sgemm_vit448_fc2" => new SgemmCase(785, 768, 3072, weightLayout: true),
             "linear_vit224_qkv" => new LinearCase(197, 2304, 768),
             "linear_vit224_fc1" => new LinearCase(197, 3072, 768),
             "linear_vit224_fc2" => new LinearCase(197, 768, 3072),

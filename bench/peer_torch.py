@@ -71,10 +71,11 @@ def linear(rows, outputs, inputs):
     return lambda: torch.nn.functional.linear(x, weight, bias)
 
 
-def block224(piece):
-    """One ViT-B/16 block at 224 px, batch 1 (197 tokens, width 768, 12 heads), or one op of it, as clip_ref runs them."""
+def block(size, piece):
+    """One ViT-B/16 block at batch 1 (width 768, 12 heads) at 224, 336 or 448 px (197, 442 or 785 tokens), or one op of it, as
+    clip_ref runs them."""
     generator = torch.Generator().manual_seed(0)
-    tokens, width = 197, 768
+    tokens, width = 1 + (size // 16) ** 2, 768
     if piece == "block":
         w = clip_weights()
         x = torch.rand(1, tokens, width, generator=generator) * 2 - 1
@@ -98,6 +99,9 @@ CASES = {
     "sgemm_vit336_qkv": lambda: sgemm(442, 2304, 768, True),
     "sgemm_vit336_fc1": lambda: sgemm(442, 3072, 768, True),
     "sgemm_vit336_fc2": lambda: sgemm(442, 768, 3072, True),
+    "sgemm_vit448_qkv": lambda: sgemm(785, 2304, 768, True),
+    "sgemm_vit448_fc1": lambda: sgemm(785, 3072, 768, True),
+    "sgemm_vit448_fc2": lambda: sgemm(785, 768, 3072, True),
     "linear_vit224_qkv": lambda: linear(197, 2304, 768),
     "linear_vit224_fc1": lambda: linear(197, 3072, 768),
     "linear_vit224_fc2": lambda: linear(197, 768, 3072),
@@ -107,10 +111,9 @@ CASES = {
     "text20": lambda: text(20),
     "text171": lambda: text(171),
     "refprompt20_prefix": lambda: reference_prompt(20),
-    "block224": lambda: block224("block"),
-    "block224_layernorm": lambda: block224("layernorm"),
-    "block224_attention": lambda: block224("attention"),
-    "block224_quickgelu": lambda: block224("quickgelu"),
+    **{f"block{size}{suffix}": (lambda size=size, piece=piece: block(size, piece))
+       for size in (224, 336, 448)
+       for suffix, piece in (("", "block"), ("_layernorm", "layernorm"), ("_attention", "attention"), ("_quickgelu", "quickgelu"))},
     "train_step_voc336": lambda: authors_step.training_step(clip_weights(), 336, 20, (3, 7)),
 }
 
