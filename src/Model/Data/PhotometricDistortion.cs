@@ -5,9 +5,10 @@ namespace ReClip.Model.Data;
 /// <summary>
 /// mmseg's PhotoMetricDistortion as the authors' <c>preprocess.py:206-234</c> runs it (spec §1.3 step 5), on uint8
 /// pixels in place: brightness, then contrast first or last, saturation and hue through OpenCV's uint8 HSV
-/// (H in [0, 180)). Kept quirk of the authors' code: the saturation product is cast to uint8 without clipping, so it
-/// wraps modulo 256 (numpy on x86). Channel order does not matter: OpenCV's BGR→HSV of BGR bytes equals RGB→HSV of
-/// the same pixel in RGB order, and brightness/contrast treat channels alike.
+/// (H in [0, 180)), converted byte for byte as OpenCV converts. Kept quirk of the authors' code: the saturation
+/// product is cast to uint8 without clipping, so it wraps modulo 256 (numpy on x86). Channel order does not matter:
+/// OpenCV's BGR→HSV of BGR bytes equals RGB→HSV of the same pixel in RGB order (and so back), and brightness/contrast
+/// treat channels alike.
 /// </summary>
 public static class PhotometricDistortion
 {
@@ -30,11 +31,11 @@ public static class PhotometricDistortion
             Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
         if (random.Next(2) == 1)
         {
-            ForEachHsv(p, new Saturation(Uniform(random, SaturationLow, SaturationHigh)));
+            ForEachHsv(p, image.Width, new Saturation(Uniform(random, SaturationLow, SaturationHigh)));
         }
         if (random.Next(2) == 1)
         {
-            ForEachHsv(p, new Hue(random.Next(-HueDelta, HueDelta))); // numpy randint(-18, 18): [-18, 17]
+            ForEachHsv(p, image.Width, new Hue(random.Next(-HueDelta, HueDelta))); // numpy randint(-18, 18): [-18, 17]
         }
         if (mode == 0 && random.Next(2) == 1)
             Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
@@ -62,37 +63,63 @@ public static class PhotometricDistortion
         return ((byte)Math.Min(h, 255), (byte)s, (byte)v);
     }
 
-    /// <summary>OpenCV's HSV2RGB_b: S and V scaled to [0, 1], the float sector formula, ×255 rounded half to even.</summary>
+    /// <summary>
+    /// OpenCV's uint8 HSV→RGB (HSV2RGB_b) converts a row's pixels in blocks of <see cref="VectorBlockPixels"/> with its
+    /// vector code and the rest of the row, past the last whole block, with its scalar code; the two round differently
+    /// (<see cref="HsvToRgb"/>). 32 is the block of its AVX2 build, which OpenCV's dispatcher runs on any x86-64 CPU
+    /// with AVX2 (AVX-512 ones included); a CPU without AVX2 would run blocks of 16.
+    /// </summary>
+    public const int VectorBlockPixels = 32;
+
+    /// <summary>Whether OpenCV converts pixel <paramref name="x"/> of a row of <paramref name="width"/> with its vector code.</summary>
+    public static bool InVectorBlock(int x, int width) => x < width / VectorBlockPixels * VectorBlockPixels;
+
+    /// <summary>
+    /// OpenCV's uint8 HSV→RGB (H in [0, 180)), the same bytes as OpenCV 4.6 for all 180·256·256 inputs on either of
+    /// its paths (tests/fixtures/opencv): S and V scaled to [0, 1], the sector formula in float32, then ×255. The
+    /// vector path (<paramref name="vectorBlock"/>) truncates and fuses both <c>1 − s·h</c> and <c>1 − s·(1 − h)</c>
+    /// into single roundings (its compiler contracts them into fused multiply-adds); the scalar path rounds half to
+    /// even and fuses only the first. Truncation makes the vector path darker by half a level on average.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (byte R, byte G, byte B) HsvToRgb(byte hue, byte saturation, byte value)
+    public static (byte R, byte G, byte B) HsvToRgb(byte hue, byte saturation, byte value, bool vectorBlock)
     {
-        float h = hue, s = saturation * (1f / 255f), v = value * (1f / 255f), r, g, b;
+        const float HueScale = 6f / 180f, ByteScale = 1f / 255f;
+        float h = hue * HueScale, s = saturation * ByteScale, v = value * ByteScale;
+        int sector;
+        if (vectorBlock)
+        {
+            float whole = MathF.Truncate(h);
+            h -= whole;
+            sector = (int)(whole - MathF.Truncate(whole * (1f / 6f)) * 6f);
+        }
+        else
+        {
+            h %= 6f;
+            sector = (int)MathF.Floor(h);
+            h -= sector;
+            if ((uint)sector >= 6u)
+                (sector, h) = (0, 0);
+        }
+        float r, g, b;
         if (s == 0)
             r = g = b = v;
         else
         {
-            h *= 6f / 180f;
-            while (h >= 6)
-                h -= 6;
-            int sector = (int)MathF.Floor(h);
-            h -= sector;
-            if ((uint)sector >= 6u)
-            {
-                sector = 0;
-                h = 0;
-            }
-            float v0 = v, v1 = v * (1f - s), v2 = v * (1f - s * h), v3 = v * (1f - s * (1f - h));
+            float falling = v * MathF.FusedMultiplyAdd(-s, h, 1f);
+            float rising = v * (vectorBlock ? MathF.FusedMultiplyAdd(-s, 1f - h, 1f) : 1f - s * (1f - h));
+            float low = v * (1f - s);
             (b, g, r) = sector switch
             {
-                0 => (v1, v3, v0),
-                1 => (v1, v0, v2),
-                2 => (v3, v0, v1),
-                3 => (v0, v2, v1),
-                4 => (v0, v1, v3),
-                _ => (v2, v1, v0),
+                0 => (low, rising, v),
+                1 => (low, v, falling),
+                2 => (rising, v, low),
+                3 => (v, falling, low),
+                4 => (v, low, rising),
+                _ => (falling, low, v),
             };
         }
-        return (Round(r), Round(g), Round(b));
+        return vectorBlock ? (Truncate(r), Truncate(g), Truncate(b)) : (Round(r), Round(g), Round(b));
     }
 
     /// <summary>An edit of one pixel's hue and saturation; a struct, so that the loop below is compiled for each edit with it inlined.</summary>
@@ -113,17 +140,20 @@ public static class PhotometricDistortion
         public void Apply(ref byte h, ref byte s) => h = (byte)(((h + delta) % 180 + 180) % 180);
     }
 
-    private static void ForEachHsv<TEdit>(byte[] p, TEdit edit) where TEdit : struct, IHsvEdit
+    /// <summary>The edit on every pixel of an image <paramref name="width"/> pixels wide, each row converted back as OpenCV converts it.</summary>
+    private static void ForEachHsv<TEdit>(byte[] p, int width, TEdit edit) where TEdit : struct, IHsvEdit
     {
-        for (int i = 0; i < p.Length; i += 3)
+        for (int i = 0, x = 0; i < p.Length; i += 3, x = x + 1 == width ? 0 : x + 1)
         {
             (byte h, byte s, byte v) = RgbToHsv(p[i], p[i + 1], p[i + 2]);
             edit.Apply(ref h, ref s);
-            (p[i], p[i + 1], p[i + 2]) = HsvToRgb(h, s, v);
+            (p[i], p[i + 1], p[i + 2]) = HsvToRgb(h, s, v, InVectorBlock(x, width));
         }
     }
 
     private static byte Round(float x) => (byte)Math.Clamp((int)MathF.Round(x * 255f, MidpointRounding.ToEven), 0, 255);
+
+    private static byte Truncate(float x) => (byte)Math.Clamp((int)(x * 255f), 0, 255);
 
     private static double Uniform(Random random, double low, double high) => low + (high - low) * random.NextDouble();
 

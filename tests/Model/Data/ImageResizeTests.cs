@@ -37,6 +37,7 @@ public sealed class ImageResizeTests
     [TestCase(7, 5, 13, 11)]
     [TestCase(7, 5, 4, 3)]
     [TestCase(7, 5, 7, 5)]
+    [TestCase(14, 10, 7, 5)]
     public void AWindowOfTheResizeIsTheSameBytesAsTheResizeCropped(int sourceWidth, int sourceHeight, int width, int height)
     {
         var random = new Random(sourceWidth * 100 + width);

@@ -18,11 +18,12 @@ public sealed class PhotometricDistortionTests
         Assert.That(PhotometricDistortion.RgbToHsv((byte)r, (byte)g, (byte)b), Is.EqualTo(((byte)h, (byte)s, (byte)v)));
     }
 
-    [Test]
-    public void HsvRoundTripIsCloseForEveryColourSample()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void HsvRoundTripIsCloseForEveryColourSample(bool vectorBlock)
     {
         // OpenCV's uint8 HSV loses precision: rounding H (2° steps) by half a step moves the middle channel by up to
-        // 255/60 ≈ 4.3 levels; rounding S and the final rounding add up to one more level, hence 6.
+        // 255/60 ≈ 4.3 levels; rounding S and the final rounding (or truncation, on the vector path) add up to one more.
         const int Tolerance = 6;
         var random = new Random(1);
         for (int i = 0; i < 20000; i++)
@@ -30,10 +31,22 @@ public sealed class PhotometricDistortionTests
             byte r = (byte)random.Next(256), g = (byte)random.Next(256), b = (byte)random.Next(256);
             (byte h, byte s, byte v) = PhotometricDistortion.RgbToHsv(r, g, b);
             Assert.That(h, Is.LessThan(180));
-            (byte r2, byte g2, byte b2) = PhotometricDistortion.HsvToRgb(h, s, v);
+            (byte r2, byte g2, byte b2) = PhotometricDistortion.HsvToRgb(h, s, v, vectorBlock);
             Assert.That(Math.Max(Math.Abs(r - r2), Math.Max(Math.Abs(g - g2), Math.Abs(b - b2))), Is.LessThanOrEqualTo(Tolerance), $"({r}, {g}, {b})");
-            Assert.That(Math.Max(r2, Math.Max(g2, b2)), Is.EqualTo(v), "V is kept exactly");
+            // V comes back from v/255·255 in float32: rounded, exactly; truncated, possibly one level below.
+            Assert.That(Math.Max(r2, Math.Max(g2, b2)), Is.InRange(vectorBlock ? v - 1 : v, (int)v), "V is kept");
         }
+    }
+
+    [Test]
+    public void TheVectorBlocksAreEachRowsWhole32PixelRuns()
+    {
+        Assert.That(Enumerable.Range(0, 48).Count(x => PhotometricDistortion.InVectorBlock(x, 48)), Is.EqualTo(32));
+        Assert.That(Enumerable.Range(0, 31).Any(x => PhotometricDistortion.InVectorBlock(x, 31)), Is.False);
+        Assert.That(Enumerable.Range(0, 64).All(x => PhotometricDistortion.InVectorBlock(x, 64)), Is.True);
+        // H 0, S 1, V 1: g = b = (1/255)·(254/255)·255 ≈ 0.996, which the vector path truncates and the scalar one rounds.
+        Assert.That(PhotometricDistortion.HsvToRgb(0, 1, 1, vectorBlock: true), Is.EqualTo(((byte)1, (byte)0, (byte)0)));
+        Assert.That(PhotometricDistortion.HsvToRgb(0, 1, 1, vectorBlock: false), Is.EqualTo(((byte)1, (byte)1, (byte)1)));
     }
 
     [Test]

@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using ReClip.Model.Clip;
 using ReClip.Model.Data;
+using static ReClip.Tests.Model.Data.ReferenceImages;
 
 namespace ReClip.Tests.Model.Data;
 
@@ -13,8 +13,7 @@ namespace ReClip.Tests.Model.Data;
 [TestFixture]
 public sealed class PilBicubicResizeTests
 {
-    private static readonly JsonElement Fixture =
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "pil", "resize.json"))).RootElement;
+    private static readonly JsonElement Fixture = Load("pil", "resize.json");
 
     private static IEnumerable<TestCaseData> ResizeCases() =>
         Fixture.GetProperty("resize").EnumerateArray().Select(e => new TestCaseData(e)
@@ -59,27 +58,12 @@ public sealed class PilBicubicResizeTests
         Assert.That(copy.Pixels, Is.EqualTo(source.Pixels));
     }
 
-    /// <summary>The source pattern of pil_resize_ref.py: byte i of the RGB data is (i · 2654435761 mod 2³²) ≫ 13 mod 256.</summary>
     private static RgbImage Pattern(int[] size)
     {
         var image = new RgbImage(size[0], size[1]);
-        for (int i = 0; i < image.Pixels.Length; i++)
-            image.Pixels[i] = (byte)(((uint)i * 2654435761u) >> 13);
+        FillPattern(image.Pixels);
         return image;
     }
 
-    private static void AssertSamePixels(RgbImage actual, JsonElement expected)
-    {
-        if (expected.TryGetProperty("pixels", out JsonElement pixels))
-        {
-            byte[] reference = Convert.FromBase64String(pixels.GetString()!);
-            int differing = reference.Where((b, i) => actual.Pixels[i] != b).Count();
-            Assert.That(actual.Pixels, Is.EqualTo(reference), $"{differing} of {reference.Length} bytes differ from Pillow");
-        }
-        Assert.That(Convert.ToHexStringLower(SHA256.HashData(actual.Pixels)), Is.EqualTo(expected.GetProperty("sha256").GetString()), "SHA-256 of the pixels");
-    }
-
-    private static int[] Ints(JsonElement e, string name) => [.. e.GetProperty(name).EnumerateArray().Select(v => v.GetInt32())];
-
-    private static string Size(JsonElement e, string name) => string.Join('x', Ints(e, name));
+    private static void AssertSamePixels(RgbImage actual, JsonElement expected) => AssertSameBytes(actual.Pixels, expected, "Pillow");
 }

@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ReClip.Model.Data;
+using static ReClip.Tests.Model.Data.ReferenceImages;
+
+namespace ReClip.Tests.Model.Data;
+
+/// <summary>
+/// The OpenCV steps of the authors' pipeline (spec §1.3, §1.4) against OpenCV 4.6's own output
+/// (tools/reference/opencv_ref.py → tests/fixtures/opencv/opencv.json). Exact: bilinear and nearest resizes byte for
+/// byte, and the uint8 colour conversions over every input (all 2²⁴ colours to HSV, all 180·256·256 HSV triples back,
+/// in rows of several widths, as OpenCV's vector and scalar paths round differently).
+/// </summary>
+[TestFixture]
+public sealed class OpenCvExactnessTests
+{
+    private const int HueRange = 180;
+
+    private static readonly JsonElement Fixture = Load("opencv", "opencv.json");
+
+    private static IEnumerable<TestCaseData> Cases(string kind) =>
+        Fixture.GetProperty(kind).EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames($"{Size(e, "source")}->{Size(e, "target")}"));
+
+    private static IEnumerable<TestCaseData> BilinearCases() => Cases("bilinear");
+
+    private static IEnumerable<TestCaseData> NearestCases() => Cases("nearest");
+
+    private static IEnumerable<TestCaseData> HsvToRgbCases() =>
+        Fixture.GetProperty("hsv_to_rgb").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames($"rows of {e.GetProperty("row_width").GetInt32()}"));
+
+    [TestCaseSource(nameof(BilinearCases))]
+    public void BilinearEqualsOpenCvByteForByte(JsonElement expected)
+    {
+        int[] source = Ints(expected, "source"), target = Ints(expected, "target");
+        var image = new RgbImage(source[0], source[1]);
+        FillPattern(image.Pixels);
+        RgbImage actual = ImageResize.Bilinear(image, target[0], target[1]);
+        Assert.That((actual.Width, actual.Height), Is.EqualTo((target[0], target[1])));
+        AssertSameBytes(actual.Pixels, expected, "OpenCV");
+    }
+
+    [TestCaseSource(nameof(NearestCases))]
+    public void NearestEqualsOpenCvByteForByte(JsonElement expected)
+    {
+        int[] source = Ints(expected, "source"), target = Ints(expected, "target");
+        var labels = new LabelMap(source[0], source[1]);
+        FillPattern(labels.Labels);
+        AssertSameBytes(ImageResize.Nearest(labels, target[0], target[1]).Labels, expected, "OpenCV");
+    }
+
+    [Test]
+    public void RgbToHsvEqualsOpenCvForEveryColour()
+    {
+        byte[] hsv = new byte[3 << 24];
+        for (int colour = 0; colour < 1 << 24; colour++)
+            (hsv[3 * colour], hsv[3 * colour + 1], hsv[3 * colour + 2]) = PhotometricDistortion.RgbToHsv((byte)(colour >> 16), (byte)(colour >> 8), (byte)colour);
+        Assert.That(Digest(hsv), Is.EqualTo(Fixture.GetProperty("rgb_to_hsv_sha256").GetString()));
+    }
+
+    [TestCaseSource(nameof(HsvToRgbCases))]
+    public void HsvToRgbEqualsOpenCvForEveryTripleOnBothPaths(JsonElement expected)
+    {
+        int width = expected.GetProperty("row_width").GetInt32();
+        byte[] rgb = new byte[3 * HueRange << 16];
+        for (int triple = 0; triple < HueRange << 16; triple++)
+            (rgb[3 * triple], rgb[3 * triple + 1], rgb[3 * triple + 2]) = PhotometricDistortion.HsvToRgb(
+                (byte)(triple >> 16), (byte)(triple >> 8), (byte)triple, PhotometricDistortion.InVectorBlock(triple % width, width));
+        Assert.That(Digest(rgb), Is.EqualTo(expected.GetProperty("sha256").GetString()));
+    }
+
+    [Test]
+    public void TheFixtureCameFromOpenCv46() => Assert.That(Fixture.GetProperty("opencv").GetString(), Does.StartWith("4.6."));
+
+    private static string Digest(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}

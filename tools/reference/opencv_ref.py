@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Reference for the OpenCV steps of the authors' training and evaluation pipeline (spec §1.3, §1.4), for the C#
+exactness tests of ReClip.Model.Data.ImageResize and PhotometricDistortion.
+
+Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6: apt-get install python3-opencv)
+Writes tests/fixtures/opencv/opencv.json (a few KB). Source images are a hash pattern of their index that the C#
+test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their
+SHA-256. The colour conversions are stored as digests over every input: all 2^24 RGB colours for RGB->HSV, and all
+180*256*256 HSV triples for HSV->RGB, laid out in rows of several widths, since OpenCV converts the first
+32*floor(width/32) pixels of each row with its vector code and the rest with its scalar code, which round differently.
+"""
+import base64
+import hashlib
+import json
+import os
+
+import cv2
+import numpy as np
+
+FULL_LIMIT = 4096  # bytes; larger outputs are stored as a digest
+
+# (source w, h) -> (target w, h): VOC's evaluation resize both ways, the random rescale's range (x0.5 .. x2),
+# an exact halving (which OpenCV runs as INTER_AREA), odd sizes, one axis only, 1-pixel edges, widths below and
+# across OpenCV's vector widths.
+BILINEAR = [
+    ((500, 375), (448, 336)), ((375, 500), (336, 448)), ((500, 375), (1000, 750)), ((500, 375), (250, 188)),
+    ((64, 48), (32, 24)), ((512, 512), (256, 256)), ((64, 48), (32, 48)), ((37, 23), (16, 41)), ((7, 5), (13, 11)),
+    ((7, 5), (4, 3)), ((40, 13), (40, 26)), ((1, 1), (3, 3)), ((1, 9), (4, 2)), ((2, 1), (1, 1)), ((3, 64), (2, 5)),
+    ((100, 37), (233, 81)), ((333, 250), (512, 384)), ((500, 333), (751, 500)), ((6, 6), (5, 5)), ((9, 9), (3, 3)),
+    ((11, 7), (33, 21)), ((76, 57), (61, 33)), ((36, 3), (1, 15)), ((5, 8), (45, 100)),
+]
+# Label maps (one channel) with INTER_NEAREST.
+NEAREST = [((500, 375), (448, 336)), ((375, 500), (750, 1000)), ((7, 5), (13, 11)), ((13, 11), (7, 5)), ((3, 1), (5, 1)),
+           ((1, 1), (4, 3)), ((97, 61), (33, 190))]
+# Row widths of the HSV->RGB layout (each divides 180*256*256): all vector (4096), all scalar (16, 24), both
+# (48 = 32 + 16, 80 = 64 + 16).
+HSV_ROW_WIDTHS = [4096, 16, 24, 48, 80]
+
+
+def pattern(width, height, channels):
+    """Bytes (i * 2654435761 mod 2^32) >> 13 & 255 over the bytes, i = their index: reproducible anywhere."""
+    i = np.arange(width * height * channels, dtype=np.uint64)
+    data = ((i * 2654435761) % (1 << 32)) >> 13 & 255
+    return data.astype(np.uint8).reshape((height, width, channels) if channels > 1 else (height, width))
+
+
+def entry(output, **sizes):
+    data = np.ascontiguousarray(output).tobytes()
+    e = dict(sizes, sha256=hashlib.sha256(data).hexdigest())
+    if len(data) <= FULL_LIMIT:
+        e["pixels"] = base64.b64encode(data).decode("ascii")
+    return e
+
+
+def hsv_triples():
+    """Every (H, S, V) with H < 180, in the order H, then S, then V."""
+    n = np.arange(180 * 256 * 256, dtype=np.uint32)
+    return np.stack([n >> 16, (n >> 8) & 255, n & 255], -1).astype(np.uint8)
+
+
+def main():
+    bilinear = [entry(cv2.resize(pattern(w, h, 3), (tw, th), interpolation=cv2.INTER_LINEAR), source=[w, h], target=[tw, th])
+                for (w, h), (tw, th) in BILINEAR]
+    nearest = [entry(cv2.resize(pattern(w, h, 1), (tw, th), interpolation=cv2.INTER_NEAREST), source=[w, h], target=[tw, th])
+               for (w, h), (tw, th) in NEAREST]
+    colours = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], -1).astype(np.uint8).reshape(4096, 4096, 3)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    # The authors convert BGR bytes with COLOR_BGR2HSV: the same values.
+    assert (cv2.cvtColor(np.ascontiguousarray(rgb[..., ::-1]), cv2.COLOR_BGR2HSV) == hsv).all()
+    triples = hsv_triples()
+    back = []
+    for width in HSV_ROW_WIDTHS:
+        out = cv2.cvtColor(triples.reshape(-1, width, 3), cv2.COLOR_HSV2RGB)
+        assert (cv2.cvtColor(triples.reshape(-1, width, 3), cv2.COLOR_HSV2BGR)[..., ::-1] == out).all()
+        back.append({"row_width": width, "sha256": hashlib.sha256(out.tobytes()).hexdigest()})
+    fixture = {
+        "opencv": cv2.__version__,
+        "bilinear": bilinear,
+        "nearest": nearest,
+        "rgb_to_hsv_sha256": hashlib.sha256(hsv.tobytes()).hexdigest(),
+        "hsv_to_rgb": back,
+    }
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    path = os.path.join(root, "tests", "fixtures", "opencv", "opencv.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    print(f"wrote {os.path.relpath(path, root)}: OpenCV {cv2.__version__}, {len(bilinear)} bilinear, {len(nearest)} nearest, "
+          f"HSV digests for rows of {HSV_ROW_WIDTHS}")
+
+
+if __name__ == "__main__":
+    main()
