@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Reference for the OpenCV steps of the authors' training and evaluation pipeline (spec §1.3, §1.4), for the C#
-exactness tests of ReClip.Model.Data.ImageResize and PhotometricDistortion.
+exactness tests of ReClip.Model.Data.ImageResize, PhotometricDistortion and the JPEG decoding of PngFiles.
 
 Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6: apt-get install python3-opencv)
-Writes tests/fixtures/opencv/opencv.json (a few KB). Source images are a hash pattern of their index that the C#
+Writes tests/fixtures/opencv/opencv.json (a few KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/). Source images are a hash pattern of their index that the C#
 test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their
 SHA-256. The colour conversions are stored as digests over every input: all 2^24 RGB colours for RGB->HSV, and all
 180*256*256 HSV triples for HSV->RGB, laid out in rows of several widths, since OpenCV converts the first
@@ -35,6 +35,10 @@ NEAREST = [((500, 375), (448, 336)), ((375, 500), (750, 1000)), ((7, 5), (13, 11
 # Row widths of the HSV->RGB layout (each divides 180*256*256): all vector (4096), all scalar (16, 24), both
 # (48 = 32 + 16, 80 = 64 + 16).
 HSV_ROW_WIDTHS = [4096, 16, 24, 48, 80]
+# JPEG files decoded by cv2.imdecode(IMREAD_COLOR), as the authors read images: sizes that are not whole blocks, written
+# by OpenCV (quality 75, 4:2:0) and by Pillow (quality 85: 4:2:0, 4:2:2, 4:4:4, and progressive 4:2:0).
+JPEG_SIZES = [(37, 23), (61, 45)]
+JPEG_KINDS = ["opencv-q75", "pillow-420", "pillow-422", "pillow-444", "pillow-progressive"]
 
 
 def pattern(width, height, channels):
@@ -50,6 +54,38 @@ def entry(output, **sizes):
     if len(data) <= FULL_LIMIT:
         e["pixels"] = base64.b64encode(data).decode("ascii")
     return e
+
+
+def jpeg_source(width, height):
+    """A gradient with the pattern's low bits as noise, in BGR: smooth enough for JPEG, busy enough to round."""
+    y, x = np.mgrid[0:height, 0:width]
+    gradient = np.stack([x * 255 // width, y * 255 // height, (3 * x + 5 * y) % 256], -1)
+    return np.clip(gradient + (pattern(width, height, 3).astype(np.int64) & 31) - 16, 0, 255).astype(np.uint8)
+
+
+def write_jpeg(path, image, kind):
+    if kind == "opencv-q75":
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 75])
+        assert ok
+        with open(path, "wb") as f:
+            f.write(data.tobytes())
+        return
+    subsampling = {"pillow-420": 2, "pillow-422": 1, "pillow-444": 0, "pillow-progressive": 2}[kind]
+    from PIL import Image
+    Image.fromarray(np.ascontiguousarray(image[..., ::-1])).save(path, quality=85, subsampling=subsampling,
+                                                                  progressive=kind == "pillow-progressive")
+
+
+def jpeg_entries(folder):
+    os.makedirs(folder, exist_ok=True)
+    entries = []
+    for width, height in JPEG_SIZES:
+        for kind in JPEG_KINDS:
+            name = f"{kind}-{width}x{height}.jpg"
+            write_jpeg(os.path.join(folder, name), jpeg_source(width, height), kind)
+            decoded = cv2.imdecode(np.fromfile(os.path.join(folder, name), np.uint8), cv2.IMREAD_COLOR)
+            entries.append(entry(decoded[..., ::-1], file=name, size=[width, height]))
+    return entries
 
 
 def hsv_triples():
@@ -74,22 +110,24 @@ def main():
         out = cv2.cvtColor(triples.reshape(-1, width, 3), cv2.COLOR_HSV2RGB)
         assert (cv2.cvtColor(triples.reshape(-1, width, 3), cv2.COLOR_HSV2BGR)[..., ::-1] == out).all()
         back.append({"row_width": width, "sha256": hashlib.sha256(out.tobytes()).hexdigest()})
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    folder = os.path.join(root, "tests", "fixtures", "opencv")
+    jpeg = jpeg_entries(os.path.join(folder, "jpeg"))
     fixture = {
         "opencv": cv2.__version__,
+        "jpeg": jpeg,
         "bilinear": bilinear,
         "nearest": nearest,
         "rgb_to_hsv_sha256": hashlib.sha256(hsv.tobytes()).hexdigest(),
         "hsv_to_rgb": back,
     }
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    path = os.path.join(root, "tests", "fixtures", "opencv", "opencv.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    path = os.path.join(folder, "opencv.json")
     with open(path + ".tmp", "w") as f:
         json.dump(fixture, f, indent=1)
         f.write("\n")
     os.replace(path + ".tmp", path)
     print(f"wrote {os.path.relpath(path, root)}: OpenCV {cv2.__version__}, {len(bilinear)} bilinear, {len(nearest)} nearest, "
-          f"HSV digests for rows of {HSV_ROW_WIDTHS}")
+          f"HSV digests for rows of {HSV_ROW_WIDTHS}, {len(jpeg)} JPEG files")
 
 
 if __name__ == "__main__":

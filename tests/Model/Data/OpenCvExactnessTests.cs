@@ -8,8 +8,9 @@ namespace ReClip.Tests.Model.Data;
 /// <summary>
 /// The OpenCV steps of the authors' pipeline (spec §1.3, §1.4) against OpenCV 4.6's own output
 /// (tools/reference/opencv_ref.py → tests/fixtures/opencv/opencv.json). Exact: bilinear and nearest resizes byte for
-/// byte, and the uint8 colour conversions over every input (all 2²⁴ colours to HSV, all 180·256·256 HSV triples back,
-/// in rows of several widths, as OpenCV's vector and scalar paths round differently).
+/// byte, the uint8 colour conversions over every input (all 2²⁴ colours to HSV, all 180·256·256 HSV triples back, in
+/// rows of several widths, as OpenCV's vector and scalar paths round differently), and JPEG decoding (SkiaSharp's
+/// libjpeg-turbo against <c>cv2.imdecode</c>, baseline and progressive, every chroma subsampling).
 /// </summary>
 [TestFixture]
 public sealed class OpenCvExactnessTests
@@ -24,6 +25,9 @@ public sealed class OpenCvExactnessTests
     private static IEnumerable<TestCaseData> BilinearCases() => Cases("bilinear");
 
     private static IEnumerable<TestCaseData> NearestCases() => Cases("nearest");
+
+    private static IEnumerable<TestCaseData> JpegCases() =>
+        Fixture.GetProperty("jpeg").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames(e.GetProperty("file").GetString()!));
 
     private static IEnumerable<TestCaseData> HsvToRgbCases() =>
         Fixture.GetProperty("hsv_to_rgb").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames($"rows of {e.GetProperty("row_width").GetInt32()}"));
@@ -46,6 +50,15 @@ public sealed class OpenCvExactnessTests
         var labels = new LabelMap(source[0], source[1]);
         FillPattern(labels.Labels);
         AssertSameBytes(ImageResize.Nearest(labels, target[0], target[1]).Labels, expected, "OpenCV");
+    }
+
+    [TestCaseSource(nameof(JpegCases))]
+    public void JpegDecodesAsOpenCvDecodesIt(JsonElement expected)
+    {
+        RgbImage decoded = PngFiles.ReadRgb(Path.Combine(AppContext.BaseDirectory, "fixtures", "opencv", "jpeg", expected.GetProperty("file").GetString()!));
+        int[] size = Ints(expected, "size");
+        Assert.That((decoded.Width, decoded.Height), Is.EqualTo((size[0], size[1])));
+        AssertSameBytes(decoded.Pixels, expected, "OpenCV");
     }
 
     [Test]
