@@ -3,7 +3,8 @@
 exactness tests of ReClip.Model.Data.ImageResize, PhotometricDistortion and the JPEG decoding of PngFiles.
 
 Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6: apt-get install python3-opencv)
-Writes tests/fixtures/opencv/opencv.json (a few KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/). Source images are a hash pattern of their index that the C#
+Writes tests/fixtures/opencv/opencv.json (a few KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/),
+and the float32 values of the authors' normalisation (cv2.subtract, cv2.multiply) for every grey level. Source images are a hash pattern of their index that the C#
 test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their
 SHA-256. The colour conversions are stored as digests over every input: all 2^24 RGB colours for RGB->HSV, and all
 180*256*256 HSV triples for HSV->RGB, laid out in rows of several widths, since OpenCV converts the first
@@ -39,6 +40,13 @@ HSV_ROW_WIDTHS = [4096, 16, 24, 48, 80]
 # by OpenCV (quality 75, 4:2:0) and by Pillow (quality 85: 4:2:0, 4:2:2, 4:4:4, and progressive 4:2:0).
 JPEG_SIZES = [(37, 23), (61, 45)]
 JPEG_KINDS = ["opencv-q75", "pillow-420", "pillow-422", "pillow-444", "pillow-progressive"]
+# Photometric steps with fixed draws on a pattern image 75 pixels wide (rows of two vector blocks and a tail of 11).
+# Saturation 0.7 and 1.3 truncate otherwise in float32 than in double for some S (90, 170, 180, 190).
+PHOTOMETRIC_SIZE = (75, 41)
+PHOTOMETRIC_STEPS = [("brightness", -20.37), ("brightness", 31.9), ("contrast", 0.613), ("contrast", 1.4471),
+                     ("saturation", 0.5172), ("saturation", 0.7), ("saturation", 1.3), ("saturation", 1.4999), ("hue", -18), ("hue", 7), ("hue", 17)]
+# IMG_NORM_CFG of every ReCLIP++ config (RGB order, 0..255 units).
+DATASET_MEAN, DATASET_STD = [122.771, 116.746, 104.094], [68.501, 66.632, 70.323]
 
 
 def pattern(width, height, channels):
@@ -88,6 +96,42 @@ def jpeg_entries(folder):
     return entries
 
 
+def photometric_steps():
+    """The four steps of the authors' PhotoMetricDistortion (utils/preprocess.py) with fixed draws, each on the BGR
+    pattern image, written as they are there; outputs in RGB order."""
+    rgb = pattern(*PHOTOMETRIC_SIZE, 3)
+    entries = []
+    for kind, value in PHOTOMETRIC_STEPS:
+        img = np.ascontiguousarray(rgb[..., ::-1])
+        if kind == "brightness":
+            img = np.clip(img.astype(np.float32) + value, 0, 255).astype(np.uint8)
+        elif kind == "contrast":
+            img = np.clip(img.astype(np.float32) * value, 0, 255).astype(np.uint8)
+        elif kind == "saturation":
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+            img[:, :, 1] = img[:, :, 1].astype(np.float32) * value
+            img[:, :, 1] = np.clip(img[:, :, 1], 0, 255)
+            img = cv2.cvtColor(img, cv2.COLOR_HSV2BGR)
+        else:
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+            img[:, :, 0] = (img[:, :, 0].astype(int) + value) % 180
+            img = cv2.cvtColor(img, cv2.COLOR_HSV2BGR)
+        entries.append(entry(img[..., ::-1], step=kind, value=value))
+    return entries
+
+
+def dataset_normalization():
+    """Every grey level of every channel through the authors' normalisation (utils/preprocess.py, spec §1.3 step 6):
+    float32 image, BGR->RGB, cv2.subtract of the float64 mean, cv2.multiply by 1/std in float64; [256, 3] float32."""
+    img = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2).astype(np.float32)
+    mean = np.float64(np.array(DATASET_MEAN, dtype=np.float32).reshape(1, -1))
+    stdinv = 1 / np.float64(np.array(DATASET_STD, dtype=np.float32).reshape(1, -1))
+    cv2.cvtColor(img, cv2.COLOR_BGR2RGB, img)
+    cv2.subtract(img, mean, img)
+    cv2.multiply(img, stdinv, img)
+    return img[0]
+
+
 def hsv_triples():
     """Every (H, S, V) with H < 180, in the order H, then S, then V."""
     n = np.arange(180 * 256 * 256, dtype=np.uint32)
@@ -116,6 +160,8 @@ def main():
     fixture = {
         "opencv": cv2.__version__,
         "jpeg": jpeg,
+        "photometric": photometric_steps(),
+        "dataset_normalization": base64.b64encode(dataset_normalization().astype("<f4").tobytes()).decode("ascii"),
         "bilinear": bilinear,
         "nearest": nearest,
         "rgb_to_hsv_sha256": hashlib.sha256(hsv.tobytes()).hexdigest(),

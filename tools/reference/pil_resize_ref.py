@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Reference for PIL's bicubic resize and CLIP's preprocessing (spec §8), for the C# exactness tests of
-ReClip.Model.Data.PilBicubicResize and ReClip.Model.Clip.ClipImage.Preprocess.
+ReClip.Model.Data.PilBicubicResize and ReClip.Model.Clip.ClipImage (Preprocess, and the normalisation after it).
 
-Run:  /usr/bin/python3 tools/reference/pil_resize_ref.py      (Pillow 9.4)
+Run:  /usr/bin/python3 tools/reference/pil_resize_ref.py      (Pillow 9.4; PyTorch for the normalisation)
 Writes tests/fixtures/pil/resize.json (a few KB). Each source image is a hash pattern of its index that the
 C# test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise
 as their SHA-256. Random-looking pixels are the hard case: every overshoot of the cubic gets clamped.
@@ -17,6 +17,7 @@ import json
 import os
 
 import PIL
+import torch
 from PIL import Image
 
 FULL_LIMIT = 4096  # bytes; larger outputs are stored as a digest
@@ -58,6 +59,15 @@ def entry(output, **sizes):
     return e
 
 
+def clip_normalization():
+    """torchvision's ToTensor + Normalize(CLIP's mean, std) on every grey level: uint8 / 255, minus the mean, divided
+    by the std, in float32 (the ops torchvision runs); [256, 3] float32."""
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073], dtype=torch.float32)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711], dtype=torch.float32)
+    levels = torch.arange(256, dtype=torch.uint8)[:, None].expand(256, 3).to(torch.float32).div(255)
+    return levels.sub_(mean).div_(std)
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = os.path.join(root, "tests", "fixtures", "pil")
@@ -69,7 +79,8 @@ def main():
         assert result.size == (n, n)
         crops.append(entry(result, source=[w, h], size=n))
     with open(os.path.join(out, "resize.json"), "w", newline="\n") as f:
-        json.dump({"pillow": PIL.__version__, "resize": resizes, "preprocess": crops}, f, indent=1)
+        normalization = base64.b64encode(clip_normalization().numpy().astype("<f4").tobytes()).decode("ascii")
+        json.dump({"pillow": PIL.__version__, "resize": resizes, "preprocess": crops, "clip_normalization": normalization}, f, indent=1)
         f.write("\n")
 
 

@@ -30,8 +30,9 @@ import safetensors_io  # noqa: E402
 CLASSES = 5
 RESIZED = (37, 50)
 LABEL = (45, 61)
-MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073], dtype=torch.float64)
-STD = torch.tensor([0.26862954, 0.26130258, 0.27577711], dtype=torch.float64)
+# The dataset configs' IMG_NORM_CFG (spec §1.3 step 6, §1.4): CLIP's statistics in 0..255 units, to three decimals.
+MEAN = torch.tensor([122.771, 116.746, 104.094], dtype=torch.float64)
+STD = torch.tensor([68.501, 66.632, 70.323], dtype=torch.float64)
 PD_SCALE = 10.0   # MaskCLIP's softmax(10·O)
 REMOVED = -100.0
 
@@ -57,7 +58,7 @@ def main():
     query = query / query.norm(dim=1, keepdim=True)
 
     with torch.no_grad():
-        x = ((image.double() / 255 - MEAN) / STD).permute(2, 0, 1).unsqueeze(0)
+        x = ((image.double() - MEAN) / STD).permute(2, 0, 1).unsqueeze(0)
         dense, _ = clip_ref.dense_image(w, x)
         _, h, wd = clip_ref.patch_tokens(w, x)
         o = (dense[0] @ query.t()).t().reshape(CLASSES, h, wd)

@@ -4,9 +4,10 @@ using ReClip.Runtime.Tensors;
 namespace ReClip.Model.Clip;
 
 /// <summary>
-/// CLIP's input normalisation: RGB in [0, 1] minus CLIP's mean, divided by its standard deviation (spec §1.3 step 6);
-/// and CLIP's own preprocessing of a picture (spec §8): torchvision's <c>Resize(n, BICUBIC)</c> on a PIL image, then
-/// <c>CenterCrop(n)</c>.
+/// CLIP's own preprocessing of a picture (spec §8), as torchvision runs it: <c>Resize(n, BICUBIC)</c> on a PIL image,
+/// <c>CenterCrop(n)</c>, then <c>ToTensor</c> and <c>Normalize</c>: RGB divided by 255, minus CLIP's mean, divided by its
+/// standard deviation, in float32. (The training and evaluation pipeline normalises otherwise:
+/// <see cref="Data.DatasetNormalization"/>.)
 /// </summary>
 public static class ClipImage
 {
@@ -14,7 +15,7 @@ public static class ClipImage
 
     public static ReadOnlySpan<float> Std => [0.26862954f, 0.26130258f, 0.27577711f];
 
-    /// <summary>The image at its own size as a [1, 3, H, W] tensor, normalised as CLIP expects.</summary>
+    /// <summary>The image at its own size as a [1, 3, H, W] tensor, normalised as CLIP's preprocessing does.</summary>
     public static Tensor Normalize(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -33,10 +34,10 @@ public static class ClipImage
         ReadOnlySpan<byte> pixels = image.Pixels;
         for (int c = 0; c < 3; c++)
         {
-            float mean = Mean[c], inverse = 1 / Std[c];
+            float mean = Mean[c], std = Std[c];
             Span<float> values = planes.Slice(c * plane, plane);
             for (int i = 0; i < plane; i++)
-                values[i] = (pixels[i * 3 + c] / 255f - mean) * inverse;
+                values[i] = (pixels[i * 3 + c] / 255f - mean) / std;
         }
     }
 

@@ -4,7 +4,7 @@ namespace ReClip.Model.Data;
 
 /// <summary>
 /// Evaluation preprocessing of spec §1.4: a keep-ratio bilinear resize to the preset's test scale (no crop, flip or
-/// padding); CLIP normalisation follows (<see cref="Clip.ClipImage.Normalize"/>). Labels stay at their own size.
+/// padding); the dataset normalisation follows (<see cref="DatasetNormalization"/>). Labels stay at their own size.
 /// </summary>
 public static class EvaluationPreprocessing
 {

@@ -30,15 +30,28 @@ public static class PhotometricDistortion
         if (mode == 1 && random.Next(2) == 1)
             Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
         if (random.Next(2) == 1)
-        {
-            ForEachHsv(p, image.Width, new Saturation(Uniform(random, SaturationLow, SaturationHigh)));
-        }
+            Saturate(image, Uniform(random, SaturationLow, SaturationHigh));
         if (random.Next(2) == 1)
-        {
-            ForEachHsv(p, image.Width, new Hue(random.Next(-HueDelta, HueDelta))); // numpy randint(-18, 18): [-18, 17]
-        }
+            ShiftHue(image, random.Next(-HueDelta, HueDelta)); // numpy randint(-18, 18): [-18, 17]
         if (mode == 0 && random.Next(2) == 1)
             Convert(p, Uniform(random, ContrastLow, ContrastHigh), 0);
+    }
+
+    /// <summary>
+    /// The saturation step: to HSV, S times <paramref name="alpha"/> in float32 (numpy multiplies a float32 array by a
+    /// Python float in float32) cast to uint8 without clipping (the authors' wrap modulo 256), and back.
+    /// </summary>
+    public static void Saturate(RgbImage image, double alpha)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ForEachHsv(image.Pixels, image.Width, new Saturation((float)alpha));
+    }
+
+    /// <summary>The hue step: to HSV, H plus <paramref name="delta"/> modulo 180, and back.</summary>
+    public static void ShiftHue(RgbImage image, int delta)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ForEachHsv(image.Pixels, image.Width, new Hue(delta));
     }
 
     /// <summary>mmseg's convert: float32 <c>x·alpha + beta</c>, clipped to [0, 255], cast to uint8 (truncation).</summary>
@@ -128,8 +141,8 @@ public static class PhotometricDistortion
         void Apply(ref byte h, ref byte s);
     }
 
-    /// <summary>Saturation times alpha, cast to uint8 without clipping (the authors' wrap modulo 256).</summary>
-    private readonly struct Saturation(double alpha) : IHsvEdit
+    /// <summary>Saturation times alpha in float32, cast to uint8 without clipping (<see cref="Saturate"/>).</summary>
+    private readonly struct Saturation(float alpha) : IHsvEdit
     {
         public void Apply(ref byte h, ref byte s) => s = (byte)((int)(s * alpha) & 0xFF);
     }

@@ -107,24 +107,17 @@ public sealed class TrainingAugmentation
         return distinct > 1 && (double)largest / total < maxRatio;
     }
 
-    /// <summary>Step 6 and 7: CLIP normalisation into [3, crop, crop], padding bottom/right with 0 (image) and 255 (labels).</summary>
+    /// <summary>Step 6 and 7: the dataset normalisation into [3, crop, crop], padding bottom/right with 0 (image) and 255 (labels).</summary>
     public static TrainingSample Pad(RgbImage image, LabelMap labels, int crop)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(labels);
         if (image.Width > crop || image.Height > crop)
             throw new ArgumentException($"image {image.Width}x{image.Height} is larger than the crop {crop}", nameof(image));
-        int plane = crop * crop;
-        var pixels = new float[3 * plane];
+        var pixels = new float[3 * crop * crop];
         var padded = new LabelMap(crop, crop);
         Array.Fill(padded.Labels, LabelMap.Ignore);
-        for (int c = 0; c < 3; c++)
-        {
-            float mean = ClipImage.Mean[c], inverse = 1 / ClipImage.Std[c];
-            for (int y = 0; y < image.Height; y++)
-                for (int x = 0; x < image.Width; x++)
-                    pixels[c * plane + y * crop + x] = (image.Pixels[(y * image.Width + x) * 3 + c] / 255f - mean) * inverse;
-        }
+        DatasetNormalization.NormalizeInto(image, pixels, crop, crop);
         for (int y = 0; y < labels.Height; y++)
             labels.Labels.AsSpan(y * labels.Width, labels.Width).CopyTo(padded.Labels.AsSpan(y * crop, labels.Width));
         return new TrainingSample(pixels, padded, image.Width, image.Height);

@@ -91,7 +91,7 @@ public sealed class Segmenter : IDisposable
             foreach ((int x, int y, int width, int height) in boxes)
             {
                 RgbImage crop = width == resized.Width && height == resized.Height ? resized : Crop(resized, x, y, width, height);
-                using Tensor input = ClipImage.Normalize(crop);
+                using Tensor input = DatasetNormalization.Normalize(crop);
                 windows.Add(new FeatureWindow(vision.EncodeDense(input, classToken), x, y, width, height));
             }
         }

@@ -29,6 +29,10 @@ public sealed class OpenCvExactnessTests
     private static IEnumerable<TestCaseData> JpegCases() =>
         Fixture.GetProperty("jpeg").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames(e.GetProperty("file").GetString()!));
 
+    private static IEnumerable<TestCaseData> PhotometricCases() =>
+        Fixture.GetProperty("photometric").EnumerateArray().Select(e => new TestCaseData(e)
+            .SetArgDisplayNames($"{e.GetProperty("step").GetString()} {e.GetProperty("value").GetRawText()}"));
+
     private static IEnumerable<TestCaseData> HsvToRgbCases() =>
         Fixture.GetProperty("hsv_to_rgb").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames($"rows of {e.GetProperty("row_width").GetInt32()}"));
 
@@ -61,6 +65,23 @@ public sealed class OpenCvExactnessTests
         AssertSameBytes(decoded.Pixels, expected, "OpenCV");
     }
 
+    /// <summary>Each step of the photometric distortion with a fixed draw, against the authors' numpy and OpenCV lines.</summary>
+    [TestCaseSource(nameof(PhotometricCases))]
+    public void PhotometricStepsEqualTheAuthorsLines(JsonElement expected)
+    {
+        var image = new RgbImage(75, 41);
+        FillPattern(image.Pixels);
+        double value = expected.GetProperty("value").GetDouble();
+        switch (expected.GetProperty("step").GetString())
+        {
+            case "brightness": PhotometricDistortion.Convert(image.Pixels, 1, value); break;
+            case "contrast": PhotometricDistortion.Convert(image.Pixels, value, 0); break;
+            case "saturation": PhotometricDistortion.Saturate(image, value); break;
+            default: PhotometricDistortion.ShiftHue(image, (int)value); break;
+        }
+        AssertSameBytes(image.Pixels, expected, "the authors' lines");
+    }
+
     [Test]
     public void RgbToHsvEqualsOpenCvForEveryColour()
     {
@@ -79,6 +100,13 @@ public sealed class OpenCvExactnessTests
             (rgb[3 * triple], rgb[3 * triple + 1], rgb[3 * triple + 2]) = PhotometricDistortion.HsvToRgb(
                 (byte)(triple >> 16), (byte)(triple >> 8), (byte)triple, PhotometricDistortion.InVectorBlock(triple % width, width));
         Assert.That(Digest(rgb), Is.EqualTo(expected.GetProperty("sha256").GetString()));
+    }
+
+    [Test]
+    public void DatasetNormalizationEqualsOpenCvsArithmeticForEveryLevel()
+    {
+        using var normalized = DatasetNormalization.Normalize(GreyLevels());
+        AssertSameLevels(normalized.AsSpan<float>(), Fixture.GetProperty("dataset_normalization").GetString()!, "OpenCV's");
     }
 
     [Test]

@@ -41,6 +41,13 @@ public sealed class PilBicubicResizeTests
         AssertSamePixels(actual, expected);
     }
 
+    [Test]
+    public void ClipNormalizationEqualsTorchvisionsForEveryLevel()
+    {
+        using var normalized = ClipImage.Normalize(GreyLevels());
+        AssertSameLevels(normalized.AsSpan<float>(), Fixture.GetProperty("clip_normalization").GetString()!, "torchvision's");
+    }
+
     [TestCase(500, 375, 224, 298, 224)]
     [TestCase(375, 500, 224, 224, 298)]
     [TestCase(85, 85, 224, 224, 224)]

@@ -1,11 +1,13 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ReClip.Model.Data;
 
 namespace ReClip.Tests.Model.Data;
 
 /// <summary>
 /// What the image fixtures written by tools/reference/pil_resize_ref.py and opencv_ref.py share: their source
-/// pattern, their outputs stored in full or as a digest, and their sizes.
+/// pattern, their outputs stored in full or as a digest, their sizes, and normalised grey levels.
 /// </summary>
 internal static class ReferenceImages
 {
@@ -29,6 +31,28 @@ internal static class ReferenceImages
             Assert.That(actual, Is.EqualTo(bytes), $"{differing} of {bytes.Length} bytes differ from {reference}");
         }
         Assert.That(Convert.ToHexStringLower(SHA256.HashData(actual)), Is.EqualTo(expected.GetProperty("sha256").GetString()), "SHA-256 of the bytes");
+    }
+
+    /// <summary>A 256×1 image whose pixel x is grey level x.</summary>
+    public static RgbImage GreyLevels()
+    {
+        var image = new RgbImage(256, 1);
+        for (int level = 0; level < 256; level++)
+            image.Set(level, 0, (byte)level, (byte)level, (byte)level);
+        return image;
+    }
+
+    /// <summary>
+    /// Normalised planes [3, 256] of <see cref="GreyLevels"/> against a reference's [256, 3] float32 values (base64),
+    /// bit for bit.
+    /// </summary>
+    public static void AssertSameLevels(ReadOnlySpan<float> planes, string base64, string reference)
+    {
+        ReadOnlySpan<float> expected = MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(base64));
+        for (int level = 0; level < 256; level++)
+            for (int c = 0; c < 3; c++)
+                Assert.That(BitConverter.SingleToInt32Bits(planes[c * 256 + level]), Is.EqualTo(BitConverter.SingleToInt32Bits(expected[level * 3 + c])),
+                    $"level {level}, channel {c}: {planes[c * 256 + level]:R} against {reference} {expected[level * 3 + c]:R}");
     }
 
     public static int[] Ints(JsonElement e, string name) => [.. e.GetProperty(name).EnumerateArray().Select(v => v.GetInt32())];

@@ -1,4 +1,3 @@
-using ReClip.Model.Clip;
 using ReClip.Model.Data;
 using ReClip.Model.Data.Datasets;
 
@@ -26,8 +25,9 @@ public sealed class TrainingAugmentationTests
 
     /// <summary>
     /// The bytes of 40 augmented samples of a noisy 500×375 scene (VOC's preset, and one whose crop exceeds the rescaled
-    /// image), pinned by their SHA-256 since the rescale became OpenCV's to the byte; computing only the kept crop
-    /// reproduces the whole rescale's bytes (ImageResizeTests), so any change here is a change of the pipeline.
+    /// image), pinned by their SHA-256 since the augmentation and the normalisation give the authors' OpenCV bits;
+    /// computing only the kept crop reproduces the whole rescale's bytes (ImageResizeTests), so any change here is a
+    /// change of the pipeline.
     /// </summary>
     [Test]
     public void TheBytesOfFixedSeedsStayPinned()
@@ -49,7 +49,7 @@ public sealed class TrainingAugmentationTests
         Assert.That(Convert.ToHexString(hash.GetHashAndReset()), Is.EqualTo(PinnedHash));
     }
 
-    private const string PinnedHash = "46705969956EB7F269005EC5316092D385EA53932D0FF79B1B16610B00EB2BC8";
+    private const string PinnedHash = "A1B8905D9515487C3D17F5BA5EE0C5B093D8EAC83B1100CE60E15920157DEA09";
 
     [Test]
     public void RescaleDrawsFromTheRatioRangeAndKeepsTheAspect()
@@ -93,15 +93,17 @@ public sealed class TrainingAugmentationTests
     }
 
     [Test]
-    public void PixelsAreClipNormalisedRgb()
+    public void PixelsAreNormalisedRgbWithTheConfigsStatistics()
     {
         var image = new RgbImage(1, 1);
         image.Set(0, 0, 255, 128, 0);
         TrainingSample sample = TrainingAugmentation.Pad(image, new LabelMap(1, 1), 2);
+        // IMG_NORM_CFG (spec §1.3 step 6): mean (122.771, 116.746, 104.094), std (68.501, 66.632, 70.323), 0..255 units.
+        double[] mean = [122.771, 116.746, 104.094], std = [68.501, 66.632, 70.323];
         for (int c = 0; c < 3; c++)
         {
-            float expected = (image.Pixels[c] / 255f - ClipImage.Mean[c]) / ClipImage.Std[c];
-            Assert.That(sample.Image[c * 4], Is.EqualTo(expected).Within(1e-5f));
+            Assert.That(sample.Image[c * 4], Is.EqualTo((image.Pixels[c] - mean[c]) / std[c]).Within(1e-6), $"channel {c}");
+            Assert.That(sample.Image[c * 4 + 1], Is.Zero, "padding holds the mean colour, 0 after normalisation");
         }
     }
 
