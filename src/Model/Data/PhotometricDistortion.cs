@@ -102,9 +102,12 @@ public static class PhotometricDistortion
         int sector;
         if (vectorBlock)
         {
+            // OpenCV takes the sector as whole − trunc(whole/6)·6; whole is at most 8 (H 255), so one subtraction does.
             float whole = MathF.Truncate(h);
             h -= whole;
-            sector = (int)(whole - MathF.Truncate(whole * (1f / 6f)) * 6f);
+            sector = (int)whole;
+            if (sector >= 6)
+                sector -= 6;
         }
         else
         {
@@ -156,11 +159,23 @@ public static class PhotometricDistortion
     /// <summary>The edit on every pixel of an image <paramref name="width"/> pixels wide, each row converted back as OpenCV converts it.</summary>
     private static void ForEachHsv<TEdit>(byte[] p, int width, TEdit edit) where TEdit : struct, IHsvEdit
     {
-        for (int i = 0, x = 0; i < p.Length; i += 3, x = x + 1 == width ? 0 : x + 1)
+        int rowBytes = 3 * width, vectorBytes = 3 * (width / VectorBlockPixels * VectorBlockPixels);
+        for (int row = 0; row < p.Length; row += rowBytes)
+        {
+            // Two loops with the path constant in each, so that the inlined conversion carries no branch on it.
+            EditRun(p, row, row + vectorBytes, edit, vectorBlock: true);
+            EditRun(p, row + vectorBytes, row + rowBytes, edit, vectorBlock: false);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EditRun<TEdit>(byte[] p, int start, int end, TEdit edit, bool vectorBlock) where TEdit : struct, IHsvEdit
+    {
+        for (int i = start; i < end; i += 3)
         {
             (byte h, byte s, byte v) = RgbToHsv(p[i], p[i + 1], p[i + 2]);
             edit.Apply(ref h, ref s);
-            (p[i], p[i + 1], p[i + 2]) = HsvToRgb(h, s, v, InVectorBlock(x, width));
+            (p[i], p[i + 1], p[i + 2]) = HsvToRgb(h, s, v, vectorBlock);
         }
     }
 
