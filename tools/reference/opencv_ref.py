@@ -2,7 +2,7 @@
 """Reference for the OpenCV steps of the authors' training and evaluation pipeline (spec §1.3, §1.4), for the C#
 exactness tests of ReClip.Model.Data.ImageResize, PhotometricDistortion and the JPEG decoding of PngFiles.
 
-Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6: apt-get install python3-opencv)
+Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6: apt-get install python3-opencv; Pillow)
 Writes tests/fixtures/opencv/opencv.json (a few KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/),
 and the float32 values of the authors' normalisation (cv2.subtract, cv2.multiply) for every grey level. Source images are a hash pattern of their index that the C#
 test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their
@@ -17,6 +17,7 @@ import os
 
 import cv2
 import numpy as np
+from PIL import Image
 
 FULL_LIMIT = 4096  # bytes; larger outputs are stored as a digest
 
@@ -79,7 +80,6 @@ def write_jpeg(path, image, kind):
             f.write(data.tobytes())
         return
     subsampling = {"pillow-420": 2, "pillow-422": 1, "pillow-444": 0, "pillow-progressive": 2}[kind]
-    from PIL import Image
     Image.fromarray(np.ascontiguousarray(image[..., ::-1])).save(path, quality=85, subsampling=subsampling,
                                                                   progressive=kind == "pillow-progressive")
 
@@ -91,8 +91,10 @@ def jpeg_entries(folder):
         for kind in JPEG_KINDS:
             name = f"{kind}-{width}x{height}.jpg"
             write_jpeg(os.path.join(folder, name), jpeg_source(width, height), kind)
-            decoded = cv2.imdecode(np.fromfile(os.path.join(folder, name), np.uint8), cv2.IMREAD_COLOR)
-            entries.append(entry(decoded[..., ::-1], file=name, size=[width, height]))
+            decoded = cv2.imdecode(np.fromfile(os.path.join(folder, name), np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+            # The hypothesis reads images with PIL (spec §8): the same bytes, so one digest serves both.
+            assert (np.asarray(Image.open(os.path.join(folder, name)).convert("RGB")) == decoded).all(), name
+            entries.append(entry(decoded, file=name, size=[width, height]))
     return entries
 
 
