@@ -2,7 +2,9 @@
 """Reference for the OpenCV steps of the authors' training and evaluation pipeline (spec §1.3, §1.4), for the C#
 exactness tests of ReClip.Model.Data.ImageResize, PhotometricDistortion and the JPEG decoding of PngFiles.
 
-Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6: apt-get install python3-opencv; Pillow)
+Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6.0 as Debian 12 builds it: apt-get install
+      python3-opencv; Pillow). Another build of OpenCV (pip's wheels) may round otherwise where its vector code or its
+      compiler's contractions differ; the fixture records the version.
 Writes tests/fixtures/opencv/opencv.json (a few KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/),
 and the float32 values of the authors' normalisation (cv2.subtract, cv2.multiply) for every grey level. Source images are a hash pattern of their index that the C#
 test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their

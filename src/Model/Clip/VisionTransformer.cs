@@ -5,7 +5,8 @@ namespace ReClip.Model.Clip;
 
 /// <summary>
 /// CLIP's image tower: the standard pooled embedding (class token → ln_post → proj) and the MaskCLIP dense
-/// path of spec §4. Input images are [B, 3, H, W], already normalised with CLIP's mean and std; any H, W
+/// path of spec §4. Input images are [B, 3, H, W], already normalised (<see cref="ClipImage"/>, or
+/// <see cref="Data.DatasetNormalization"/> in the training and evaluation pipeline); any H, W
 /// (zero padding on the bottom/right to a multiple of the patch size, spec §4.1). It computes on the device of its
 /// weights (<see cref="ClipWeights.ToDevice"/>) and returns its results on the device of the image.
 /// </summary>

@@ -17,7 +17,7 @@ public static class DatasetNormalization
     public static ReadOnlySpan<float> Std => [68.501f, 66.632f, 70.323f];
 
     /// <summary>The scale of channel <paramref name="channel"/>: 1/std in double, as the product takes it.</summary>
-    public static double InverseStd(int channel) => 1.0 / Std[channel];
+    private static double InverseStd(int channel) => 1.0 / Std[channel];
 
     /// <summary>The image at its own size as a [1, 3, H, W] tensor.</summary>
     public static Tensor Normalize(RgbImage image)

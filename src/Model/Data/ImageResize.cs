@@ -21,9 +21,10 @@ public static class ImageResize
 
     /// <summary>
     /// Bilinear resize as OpenCV's <c>cv2.resize(INTER_LINEAR)</c> computes it on uint8, the same bytes as OpenCV 4.6
-    /// (checked against it: tests/fixtures/opencv). Source coordinates are half-pixel, <c>(d + 0.5)·(W/W') − 0.5</c> in
-    /// float32, and their weights 11-bit fixed point; see <see cref="AxisTaps"/> and <see cref="VerticalBlend"/> for
-    /// how OpenCV rounds. An exact halving of both sides is OpenCV's area average instead, as OpenCV switches to it.
+    /// (Debian's build; checked against it: tests/fixtures/opencv). Source coordinates are half-pixel,
+    /// <c>(d + 0.5)·(W/W') − 0.5</c> in float32, and their weights 11-bit fixed point; see <see cref="AxisTaps"/> and
+    /// <see cref="VerticalBlend"/> for how OpenCV rounds. An exact halving of both sides is OpenCV's area average
+    /// instead, as OpenCV switches to it.
     /// </summary>
     public static RgbImage Bilinear(RgbImage source, int width, int height)
     {

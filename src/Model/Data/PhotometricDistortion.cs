@@ -88,11 +88,12 @@ public static class PhotometricDistortion
     public static bool InVectorBlock(int x, int width) => x < width / VectorBlockPixels * VectorBlockPixels;
 
     /// <summary>
-    /// OpenCV's uint8 HSV→RGB (H in [0, 180)), the same bytes as OpenCV 4.6 for all 180·256·256 inputs on either of
-    /// its paths (tests/fixtures/opencv): S and V scaled to [0, 1], the sector formula in float32, then ×255. The
-    /// vector path (<paramref name="vectorBlock"/>) truncates and fuses both <c>1 − s·h</c> and <c>1 − s·(1 − h)</c>
-    /// into single roundings (its compiler contracts them into fused multiply-adds); the scalar path rounds half to
-    /// even and fuses only the first. Truncation makes the vector path darker by half a level on average.
+    /// OpenCV's uint8 HSV→RGB (H in [0, 180)), the same bytes as OpenCV 4.6 (Debian's build) for all 180·256·256
+    /// inputs on either of its paths (tests/fixtures/opencv): S and V scaled to [0, 1], the sector formula in float32,
+    /// then ×255. The vector path (<paramref name="vectorBlock"/>) truncates and fuses both <c>1 − s·h</c> and
+    /// <c>1 − s·(1 − h)</c> into single roundings (its compiler contracts them into fused multiply-adds); the scalar
+    /// path rounds half to even and fuses only the first. Truncation makes the vector path darker by half a level on
+    /// average.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (byte R, byte G, byte B) HsvToRgb(byte hue, byte saturation, byte value, bool vectorBlock)

@@ -11,8 +11,8 @@ public sealed record TrainingSample(float[] Image, LabelMap Labels, int ValidWid
 /// <summary>
 /// The training-sample pipeline of spec §1.3 with its own seeded random stream: random keep-ratio rescale with a
 /// ratio drawn from the preset's range (step 2), random crop with mmseg's category-ratio rule (step 3), horizontal
-/// flip with p = 0.5 (step 4), photometric distortion (step 5, optional), CLIP normalisation (step 6) and padding to
-/// the crop size (step 7: image 0, i.e. the mean colour, label 255). The authors draw from numpy's global generator,
+/// flip with p = 0.5 (step 4), photometric distortion (step 5, optional), the dataset normalisation (step 6,
+/// <see cref="DatasetNormalization"/>) and padding to the crop size (step 7: image 0, i.e. the mean colour, label 255). The authors draw from numpy's global generator,
 /// so the sequence of samples is not theirs, only its distribution.
 /// </summary>
 public sealed class TrainingAugmentation
