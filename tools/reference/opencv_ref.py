@@ -5,7 +5,7 @@ exactness tests of ReClip.Model.Data.ImageResize, PhotometricDistortion and the 
 Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6.0 as Debian 12 builds it: apt-get install
       python3-opencv; Pillow). Another build of OpenCV (pip's wheels) may round otherwise where its vector code or its
       compiler's contractions differ; the fixture records the version.
-Writes tests/fixtures/opencv/opencv.json (a few KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/),
+Writes tests/fixtures/opencv/opencv.json (about 50 KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/),
 and the float32 values of the authors' normalisation (cv2.subtract, cv2.multiply) for every grey level. Source images are a hash pattern of their index that the C#
 test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their
 SHA-256. The colour conversions are stored as digests over every input: all 2^24 RGB colours for RGB->HSV, and all
@@ -33,9 +33,15 @@ BILINEAR = [
     ((100, 37), (233, 81)), ((333, 250), (512, 384)), ((500, 333), (751, 500)), ((6, 6), (5, 5)), ((9, 9), (3, 3)),
     ((11, 7), (33, 21)), ((76, 57), (61, 33)), ((36, 3), (1, 15)), ((5, 8), (45, 100)),
 ]
+# And 40 shapes drawn at random (seeded): sources up to 90 pixels a side, targets up to 120.
+# Stored as digests only.
+RANDOM_BILINEAR = [((int(w), int(h)), (int(tw), int(th)))
+                   for w, h, tw, th in np.random.default_rng(4).integers(1, [91, 91, 121, 121], size=(40, 4))]
 # Label maps (one channel) with INTER_NEAREST.
 NEAREST = [((500, 375), (448, 336)), ((375, 500), (750, 1000)), ((7, 5), (13, 11)), ((13, 11), (7, 5)), ((3, 1), (5, 1)),
            ((1, 1), (4, 3)), ((97, 61), (33, 190))]
+RANDOM_NEAREST = [((int(w), int(h)), (int(tw), int(th)))
+                  for w, h, tw, th in np.random.default_rng(5).integers(1, [91, 91, 121, 121], size=(20, 4))]
 # Row widths of the HSV->RGB layout (each divides 180*256*256): all vector (4096), all scalar (16, 24), both
 # (48 = 32 + 16, 80 = 64 + 16).
 HSV_ROW_WIDTHS = [4096, 16, 24, 48, 80]
@@ -59,10 +65,10 @@ def pattern(width, height, channels):
     return data.astype(np.uint8).reshape((height, width, channels) if channels > 1 else (height, width))
 
 
-def entry(output, **sizes):
+def entry(output, full=True, **sizes):
     data = np.ascontiguousarray(output).tobytes()
     e = dict(sizes, sha256=hashlib.sha256(data).hexdigest())
-    if len(data) <= FULL_LIMIT:
+    if full and len(data) <= FULL_LIMIT:
         e["pixels"] = base64.b64encode(data).decode("ascii")
     return e
 
@@ -143,10 +149,11 @@ def hsv_triples():
 
 
 def main():
-    bilinear = [entry(cv2.resize(pattern(w, h, 3), (tw, th), interpolation=cv2.INTER_LINEAR), source=[w, h], target=[tw, th])
-                for (w, h), (tw, th) in BILINEAR]
-    nearest = [entry(cv2.resize(pattern(w, h, 1), (tw, th), interpolation=cv2.INTER_NEAREST), source=[w, h], target=[tw, th])
-               for (w, h), (tw, th) in NEAREST]
+    def resized(shapes, channels, interpolation, full):
+        return [entry(cv2.resize(pattern(w, h, channels), (tw, th), interpolation=interpolation), full, source=[w, h], target=[tw, th])
+                for (w, h), (tw, th) in shapes]
+    bilinear = resized(BILINEAR, 3, cv2.INTER_LINEAR, True) + resized(RANDOM_BILINEAR, 3, cv2.INTER_LINEAR, False)
+    nearest = resized(NEAREST, 1, cv2.INTER_NEAREST, True) + resized(RANDOM_NEAREST, 1, cv2.INTER_NEAREST, False)
     colours = np.arange(1 << 24, dtype=np.uint32)
     rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], -1).astype(np.uint8).reshape(4096, 4096, 3)
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
