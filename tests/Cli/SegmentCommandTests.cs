@@ -26,9 +26,11 @@ public sealed class SegmentCommandTests
     [TearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
 
-    private ReclipProcess.Result Segment(params string[] arguments) =>
+    private ReclipProcess.Result Segment(params string[] arguments) => SegmentPicture(image, arguments);
+
+    private ReclipProcess.Result SegmentPicture(string picture, params string[] arguments) =>
         ReclipProcess.Run(CachedQueryBank.Environment(folder),
-            ["segment", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", image, "--short-side", "24", .. arguments]);
+            ["segment", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--image", picture, "--short-side", "24", .. arguments]);
 
     [Test]
     public void WritesMaskAndOverlayAtTheImageSize()
@@ -45,6 +47,18 @@ public sealed class SegmentCommandTests
                 Assert.That(palette, Does.Contain((maskImage.Pixels[i], maskImage.Pixels[i + 1], maskImage.Pixels[i + 2])), $"mask pixel {i / 3}");
             Assert.That(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.Match(@"^(sky|horse|grass)\t#[0-9a-f]{6}$"));
         });
+    }
+
+    /// <summary>A JPEG stored 37×23 with EXIF orientation 6 (turn 90° clockwise) is segmented as seen: 23×37.</summary>
+    [Test]
+    public void AJpegIsSegmentedUprightByItsExifOrientation()
+    {
+        string mask = Path.Combine(folder, "mask.png");
+        string turned = Path.Combine(AppContext.BaseDirectory, "fixtures", "opencv", "jpeg", "orientation-6.jpg");
+        ReclipProcess.Result result = SegmentPicture(turned, "--classes", "sky,horse,grass", "--out", mask);
+        Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+        RgbImage maskImage = PngFiles.ReadRgb(mask);
+        Assert.That((maskImage.Width, maskImage.Height), Is.EqualTo((23, 37)));
     }
 
     [Test]

@@ -5,7 +5,8 @@ exactness tests of ReClip.Model.Data.ImageResize, PhotometricDistortion and the 
 Run:  /usr/bin/python3 tools/reference/opencv_ref.py      (OpenCV 4.6.0 as Debian 12 builds it: apt-get install
       python3-opencv; Pillow). Another build of OpenCV (pip's wheels) may round otherwise where its vector code or its
       compiler's contractions differ; the fixture records the version.
-Writes tests/fixtures/opencv/opencv.json (about 50 KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/),
+Writes tests/fixtures/opencv/opencv.json (about 50 KB) and the JPEG files it describes (tests/fixtures/opencv/jpeg/,
+eight of them carrying each EXIF orientation),
 and the float32 values of the authors' normalisation (cv2.subtract, cv2.multiply) for every grey level. Source images are a hash pattern of their index that the C#
 test regenerates (`pattern` below), so only the outputs are stored: in full (base64) when small, otherwise as their
 SHA-256. The colour conversions are stored as digests over every input: all 2^24 RGB colours for RGB->HSV, and all
@@ -142,6 +143,22 @@ def dataset_normalization():
     return img[0]
 
 
+def oriented_jpeg_entries(folder):
+    """One 37x23 picture stored with each EXIF orientation (1-8), decoded by cv2.imdecode(IMREAD_COLOR), which turns
+    it as the tag says; PIL's Image.open does not turn it (the stored pixels are the same in every file)."""
+    entries = []
+    for orientation in range(1, 9):
+        name = f"orientation-{orientation}.jpg"
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(np.ascontiguousarray(jpeg_source(37, 23)[..., ::-1])).save(os.path.join(folder, name), quality=90, exif=exif.tobytes())
+        decoded = cv2.imdecode(np.fromfile(os.path.join(folder, name), np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+        stored = np.asarray(Image.open(os.path.join(folder, name)).convert("RGB"))
+        entries.append(dict(entry(decoded, file=name, size=[decoded.shape[1], decoded.shape[0]]), orientation=orientation,
+                            stored_sha256=hashlib.sha256(stored.tobytes()).hexdigest()))
+    return entries
+
+
 def hsv_triples():
     """Every (H, S, V) with H < 180, in the order H, then S, then V."""
     n = np.arange(180 * 256 * 256, dtype=np.uint32)
@@ -171,6 +188,7 @@ def main():
     fixture = {
         "opencv": cv2.__version__,
         "jpeg": jpeg,
+        "oriented_jpeg": oriented_jpeg_entries(os.path.join(folder, "jpeg")),
         "photometric": photometric_steps(),
         "dataset_normalization": base64.b64encode(dataset_normalization().astype("<f4").tobytes()).decode("ascii"),
         "bilinear": bilinear,

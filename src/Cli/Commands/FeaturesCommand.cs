@@ -20,7 +20,7 @@ public static class FeaturesCommand
     {
         Option<bool> json = JsonOption.Create();
         var weightsPath = new Option<string>("--weights") { Description = "A CLIP ViT weight file (.pt, .bin, .safetensors).", Required = true };
-        var images = new Option<string[]>("--image") { Description = "A PNG or JPEG image (repeatable), used at its own size." };
+        var images = new Option<string[]>("--image") { Description = "A PNG or JPEG image (repeatable), used at its own size, turned upright by its EXIF orientation." };
         var texts = new Option<string[]>("--text") { Description = "A text to embed (repeatable); tokenized with OpenAI's CLIP BPE." };
         var ids = new Option<string[]>("--ids") { Description = "Space-separated token ids, SOT to EOT (repeatable)." };
         var dense = new Option<bool>("--dense") { Description = "Also print the MaskCLIP dense map of each image." };
@@ -45,7 +45,7 @@ public static class FeaturesCommand
             var vision = new VisionTransformer(deviceWeights ?? weights);
             foreach (string path in imagePaths)
             {
-                using Tensor picture = ClipImage.Normalize(PngFiles.ReadRgb(path));
+                using Tensor picture = ClipImage.Normalize(PngFiles.ReadRgbOriented(path));
                 using Tensor input = picture.ToDevice(target);
                 using (Tensor pooled = vision.Encode(input))
                     imageRows.Add(pooled.ToFloatArray());

@@ -24,7 +24,7 @@ public static class SegmentCommand
         Option<string> weights = PipelineOptions.Weights(), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
         Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the float32 GEMMs of the towers and the head");
-        var image = new Option<string>("--image") { Description = "The image (PNG or JPEG).", Required = true };
+        var image = new Option<string>("--image") { Description = "The image (PNG or JPEG), turned upright by its EXIF orientation as OpenCV reads it.", Required = true };
         var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, e.g. \"sky,horse,grass\" (with --checkpoint: optional, must be its classes)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head; without it the MaskCLIP baseline runs." };
         var output = new Option<string>("--out") { Description = "Where to write the colour mask (PNG).", Required = true };
@@ -62,7 +62,7 @@ public static class SegmentCommand
                 if (Path.GetFullPath(overlayPath) == Path.GetFullPath(maskPath))
                     throw new ArgumentException($"--overlay and --out are the same file ({Path.GetFullPath(maskPath)})");
             }
-            RgbImage picture = PngFiles.ReadRgb(parse.GetRequiredValue(image));
+            RgbImage picture = PngFiles.ReadRgbOriented(parse.GetRequiredValue(image));
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
             string weightsPath = parse.GetRequiredValue(weights);

@@ -39,9 +39,25 @@ public static class PngFiles
         Write(path, bitmap);
     }
 
+    /// <summary>The picture as stored, its EXIF orientation ignored (as PIL's <c>Image.open</c> reads it).</summary>
     public static RgbImage ReadRgb(string path)
     {
-        using SKBitmap bitmap = Decode(path, SKColorType.Rgba8888);
+        using SKBitmap bitmap = Decode(path, SKColorType.Rgba8888, out _);
+        return ToRgb(bitmap);
+    }
+
+    /// <summary>
+    /// The picture as it is meant to be seen: turned or mirrored by its EXIF orientation, as <c>cv2.imread</c> and image
+    /// viewers show it (the same bytes as OpenCV for all eight orientations, tests/fixtures/opencv).
+    /// </summary>
+    public static RgbImage ReadRgbOriented(string path)
+    {
+        using SKBitmap bitmap = Decode(path, SKColorType.Rgba8888, out SKEncodedOrigin origin);
+        return ExifOrientation.Apply(ToRgb(bitmap), origin);
+    }
+
+    private static RgbImage ToRgb(SKBitmap bitmap)
+    {
         var image = new RgbImage(bitmap.Width, bitmap.Height);
         ReadOnlySpan<byte> source = bitmap.GetPixelSpan();
         for (int i = 0, j = 0; i < image.Pixels.Length; i += 3, j += 4)
@@ -59,13 +75,13 @@ public static class PngFiles
     /// </summary>
     public static LabelMap ReadLabels(string path)
     {
-        using SKBitmap bitmap = Decode(path, SKColorType.Gray8);
+        using SKBitmap bitmap = Decode(path, SKColorType.Gray8, out _);
         var labels = new LabelMap(bitmap.Width, bitmap.Height);
         bitmap.GetPixelSpan()[..labels.Labels.Length].CopyTo(labels.Labels);
         return labels;
     }
 
-    private static SKBitmap Decode(string path, SKColorType colorType)
+    private static SKBitmap Decode(string path, SKColorType colorType, out SKEncodedOrigin origin)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such file", path);
@@ -75,6 +91,7 @@ public static class PngFiles
         // The header alone claims the size: a corrupt or hostile one must not make us try to allocate gigabytes.
         if ((long)codec.Info.Width * codec.Info.Height > IndexedPng.MaxPixels)
             throw new InvalidDataException($"{path}: {codec.Info.Width}x{codec.Info.Height} exceeds the limit of {IndexedPng.MaxPixels} pixels");
+        origin = codec.EncodedOrigin;
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, colorType, SKAlphaType.Opaque);
         var bitmap = new SKBitmap(info);
         SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());

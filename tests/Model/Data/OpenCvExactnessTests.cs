@@ -29,6 +29,9 @@ public sealed class OpenCvExactnessTests
     private static IEnumerable<TestCaseData> JpegCases() =>
         Fixture.GetProperty("jpeg").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames(e.GetProperty("file").GetString()!));
 
+    private static IEnumerable<TestCaseData> OrientedJpegCases() =>
+        Fixture.GetProperty("oriented_jpeg").EnumerateArray().Select(e => new TestCaseData(e).SetArgDisplayNames(e.GetProperty("file").GetString()!));
+
     private static IEnumerable<TestCaseData> PhotometricCases() =>
         Fixture.GetProperty("photometric").EnumerateArray().Select(e => new TestCaseData(e)
             .SetArgDisplayNames($"{e.GetProperty("step").GetString()} {e.GetProperty("value").GetRawText()}"));
@@ -59,10 +62,25 @@ public sealed class OpenCvExactnessTests
     [TestCaseSource(nameof(JpegCases))]
     public void JpegDecodesAsOpenCvDecodesIt(JsonElement expected)
     {
-        RgbImage decoded = PngFiles.ReadRgb(Path.Combine(AppContext.BaseDirectory, "fixtures", "opencv", "jpeg", expected.GetProperty("file").GetString()!));
+        RgbImage decoded = PngFiles.ReadRgb(JpegPath(expected));
         int[] size = Ints(expected, "size");
         Assert.That((decoded.Width, decoded.Height), Is.EqualTo((size[0], size[1])));
         AssertSameBytes(decoded.Pixels, expected, "OpenCV");
+    }
+
+    /// <summary>
+    /// A picture stored with each EXIF orientation: read oriented, it is turned as OpenCV turns it; read as stored, it
+    /// is the same pixels in every file, as PIL reads them.
+    /// </summary>
+    [TestCaseSource(nameof(OrientedJpegCases))]
+    public void ExifOrientationTurnsThePictureAsOpenCvDoes(JsonElement expected)
+    {
+        string path = JpegPath(expected);
+        RgbImage seen = PngFiles.ReadRgbOriented(path);
+        int[] size = Ints(expected, "size");
+        Assert.That((seen.Width, seen.Height), Is.EqualTo((size[0], size[1])));
+        AssertSameBytes(seen.Pixels, expected, "OpenCV");
+        Assert.That(Digest(PngFiles.ReadRgb(path).Pixels), Is.EqualTo(expected.GetProperty("stored_sha256").GetString()), "the stored pixels, as PIL reads them");
     }
 
     /// <summary>Each step of the photometric distortion with a fixed draw, against the authors' numpy and OpenCV lines.</summary>
@@ -113,4 +131,7 @@ public sealed class OpenCvExactnessTests
     public void TheFixtureCameFromOpenCv46() => Assert.That(Fixture.GetProperty("opencv").GetString(), Does.StartWith("4.6."));
 
     private static string Digest(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static string JpegPath(JsonElement entry) =>
+        Path.Combine(AppContext.BaseDirectory, "fixtures", "opencv", "jpeg", entry.GetProperty("file").GetString()!);
 }

@@ -72,8 +72,9 @@ public sealed class SegmentationDataset
     /// The image as RGB, decoded by SkiaSharp. The authors decode with <c>cv2.imdecode(IMREAD_COLOR)</c> (and with PIL
     /// for the hypothesis): all three decode JPEG with libjpeg-turbo, to the same bytes on every file checked (baseline
     /// and progressive, 4:2:0, 4:2:2 and 4:4:4, sizes that are not whole blocks: tests/fixtures/opencv). OpenCV also
-    /// applies an EXIF orientation, which this does not: the hypothesis reads images with PIL, which does not either,
-    /// and the benchmark images carry none that we know of.
+    /// turns a picture by its EXIF orientation, which this does not (<see cref="PngFiles.ReadRgbOriented"/> would): a
+    /// dataset's label maps are stored unturned, the hypothesis reads images with PIL, which does not turn them either,
+    /// and the benchmark images carry no orientation that we know of.
     /// </summary>
     public RgbImage ReadImage(DatasetSample sample)
     {
