@@ -236,6 +236,17 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
     }
 }
 
+// One kernel of the set: q, k and v of type IN, o of type OUT.
+#define ATTENTION_KERNEL(NAME, THREADS, BLOCKS, IN, OUT)                                                                  \
+    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) NAME(                                                   \
+        const IN* __restrict__ q, long long q_batch, long long q_row, const IN* __restrict__ k,                           \
+        const IN* __restrict__ v, long long kv_batch, long long kv_row, OUT* __restrict__ o, float* __restrict__ lse,     \
+        int query_length, int key_length, int heads, int causal, int query_offset, float scale)                           \
+    {                                                                                                                     \
+        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
+            query_offset, scale);                                                                                         \
+    }
+
 // The four kernels (float32 or bfloat16 q, k and v; float32 or bfloat16 o) built for blocks of up to THREADS threads,
 // BLOCKS of them per multiprocessor, their names ending in SUFFIX. Blocks of 128 threads (64 query rows) at three a
 // multiprocessor, without a suffix, as timed on an H200; at four (_4), which fits ptxas's 128 registers a thread since
@@ -245,38 +256,10 @@ __device__ __forceinline__ void attention_tiles(const In* __restrict__ q, long l
 // (src/Kernels/Cuda/LaunchVariants.cs): every warp does the same arithmetic in the same order whatever its block, so
 // they give the same bits.
 #define ATTENTION_KERNELS(THREADS, BLOCKS, SUFFIX)                                                                        \
-    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16##SUFFIX(                       \
-        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                     \
-        const float* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o, float* __restrict__ lse, \
-        int query_length, int key_length, int heads, int causal, int query_offset, float scale)                           \
-    {                                                                                                                     \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
-            query_offset, scale);                                                                                         \
-    }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16_out##SUFFIX(                   \
-        const float* __restrict__ q, long long q_batch, long long q_row, const float* __restrict__ k,                     \
-        const float* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,                \
-        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)  \
-    {                                                                                                                     \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
-            query_offset, scale);                                                                                         \
-    }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16_in##SUFFIX(                    \
-        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,   \
-        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, float* __restrict__ o,                \
-        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)  \
-    {                                                                                                                     \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
-            query_offset, scale);                                                                                         \
-    }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(THREADS, BLOCKS) attention_forward64_bf16_io##SUFFIX(                    \
-        const unsigned short* __restrict__ q, long long q_batch, long long q_row, const unsigned short* __restrict__ k,   \
-        const unsigned short* __restrict__ v, long long kv_batch, long long kv_row, unsigned short* __restrict__ o,       \
-        float* __restrict__ lse, int query_length, int key_length, int heads, int causal, int query_offset, float scale)  \
-    {                                                                                                                     \
-        attention_tiles(q, q_batch, q_row, k, v, kv_batch, kv_row, o, lse, query_length, key_length, heads, causal,       \
-            query_offset, scale);                                                                                         \
-    }
+    ATTENTION_KERNEL(attention_forward64_bf16##SUFFIX, THREADS, BLOCKS, float, float)                                     \
+    ATTENTION_KERNEL(attention_forward64_bf16_out##SUFFIX, THREADS, BLOCKS, float, unsigned short)                        \
+    ATTENTION_KERNEL(attention_forward64_bf16_in##SUFFIX, THREADS, BLOCKS, unsigned short, float)                         \
+    ATTENTION_KERNEL(attention_forward64_bf16_io##SUFFIX, THREADS, BLOCKS, unsigned short, unsigned short)
 
 ATTENTION_KERNELS(THREADS_BF16, 3, )
 ATTENTION_KERNELS(THREADS_BF16, 4, _4)
