@@ -1,8 +1,11 @@
 using System.Text.Json;
 using ReClip.Cli;
+using ReClip.Model.Clip;
 using ReClip.Model.Data.Synthetic;
 using ReClip.Model.ReClip;
 using ReClip.Model.Training;
+using ReClip.Runtime.Tensors;
+using ReClip.Runtime.Weights;
 using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Cli;
@@ -100,6 +103,46 @@ public sealed class TrainCommandTests
             "--resume", Path.Combine(output, Trainer.LastCheckpoint), "--seed", "9");
         Assert.That(other.ExitCode, Is.EqualTo(1));
         Assert.That(other.Stderr, Does.Contain("other settings"));
+    }
+
+    /// <summary>
+    /// A run with --class-token keeps the token in its checkpoints, refuses a resume without it, and a head evaluated from
+    /// them runs its image tower with that token (the shard's identity names its digest) and refuses another.
+    /// </summary>
+    [Test]
+    public void AClassTokenTrainedWithStaysWithTheHead()
+    {
+        string weights = CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"), tokenFile = Path.Combine(folder, "cls_token.safetensors");
+        int width;
+        using (ClipWeights clip = ClipWeights.Load(weights))
+            width = clip.Config.VisionWidth;
+        float[] token = [.. Enumerable.Range(0, width).Select(i => MathF.Sin(i))];
+        using (Tensor stored = Tensor.FromSpan<float>(token, [1, 1, width]))
+            SafetensorsWriter.Write(tokenFile, [KeyValuePair.Create("cls_token", stored)]);
+        string output = Path.Combine(folder, "token-run"), last = Path.Combine(output, Trainer.LastCheckpoint);
+        string[] run = ["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, "--epochs", "1"];
+
+        ReclipProcess.Result trained = Train([.. run, "--class-token", tokenFile]);
+        Assert.That(trained.ExitCode, Is.Zero, trained.Stderr);
+        using (HeadCheckpoint checkpoint = HeadCheckpoint.Open(last))
+            Assert.That(checkpoint.ClassToken(width), Is.EqualTo(token));
+        ReclipProcess.Result resumed = Train([.. run, "--resume", last]);
+        Assert.That(resumed.ExitCode, Is.EqualTo(1));
+        Assert.That(resumed.Stderr, Does.Contain("other settings").And.Contain("--class-token"));
+
+        string[] eval = ["eval", "--weights", weights, "--dataset", "folder", "--root", Path.Combine(folder, "train"), "--checkpoint", last];
+        var environment = new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") };
+        ReclipProcess.Result both = ReclipProcess.Run(environment, [.. eval, "--class-token", tokenFile]);
+        Assert.That(both.ExitCode, Is.EqualTo(1));
+        Assert.That(both.Stderr, Does.Contain("--class-token: the head of " + last));
+        string shard = Path.Combine(folder, "token-shard.json");
+        ReclipProcess.Result scored = ReclipProcess.Run(environment, [.. eval, "--shard", "0/1", "--out", shard]);
+        Assert.That(scored.ExitCode, Is.Zero, scored.Stderr);
+        Assert.That(File.ReadAllText(shard), Does.Contain(ClassTokenFile.Digest(token)));
+        ReclipProcess.Result baseline = ReclipProcess.Run(environment,
+            [.. eval[..^2], "--method", "maskclip", "--class-token", tokenFile, "--shard", "0/1", "--out", shard]);
+        Assert.That(baseline.ExitCode, Is.Zero, baseline.Stderr);
+        Assert.That(File.ReadAllText(shard), Does.Contain(ClassTokenFile.Digest(token)), "MaskCLIP with the token given");
     }
 
     /// <summary>Ctrl-C (SIGINT) stops between steps with exit code 130 and says where to resume from.</summary>

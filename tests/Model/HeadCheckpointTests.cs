@@ -72,6 +72,25 @@ public sealed class HeadCheckpointTests
     }
 
     [Test]
+    public void KeepsTheClassTokenTheHeadWasTrainedWith()
+    {
+        using Tensor query = step.Load("query");
+        using var head = new ReClipHead(new TextTransformer(weights), query, Slots, weights.Config.VisionWidth, seed: 4);
+        float[] token = [.. Enumerable.Range(0, weights.Config.VisionWidth).Select(i => 0.25f * i - 1)];
+        string path = Path.Combine(folder, "token.safetensors");
+        HeadCheckpoint.Save(path, head, Names, weights.Config, new Dictionary<string, string>(), token);
+        using HeadCheckpoint withToken = HeadCheckpoint.Open(path);
+        using HeadCheckpoint without = HeadCheckpoint.Open(Saved("no-token.safetensors", head));
+        Assert.Multiple(() =>
+        {
+            Assert.That(withToken.ClassToken(weights.Config.VisionWidth), Is.EqualTo(token));
+            Assert.That(without.ClassToken(weights.Config.VisionWidth), Is.Null, "CLIP's own token is not stored");
+            var error = Assert.Throws<InvalidDataException>(() => withToken.ClassToken(weights.Config.VisionWidth + 1));
+            Assert.That(error!.Message, Does.StartWith(path).And.Contain(HeadCheckpoint.ClassTokenName));
+        });
+    }
+
+    [Test]
     public void AFreshHeadHasNoMomentumToSave()
     {
         using Tensor query = step.Load("query");

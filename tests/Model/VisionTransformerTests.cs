@@ -91,12 +91,32 @@ public sealed class VisionTransformerTests
         using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
         using Tensor image = fixture.Load("image24");
-        using Tensor token = fixture.Load("class_token");
-        using DenseFeatures replaced = vision.EncodeDense(image, token);
+        float[] token = fixture.Values("class_token");
         using DenseFeatures stock = vision.EncodeDense(image);
+        weights.ReplaceClassEmbedding(token);
+        using DenseFeatures replaced = vision.EncodeDense(image);
+        using ClipWeights copied = weights.ToDevice(Device.Cpu);
+        using DenseFeatures fromCopy = new VisionTransformer(copied, ResidualBlock.MaskClipVisualEps).EncodeDense(image);
         float[] expected = fixture.Values("dense24_class_token");
-        Assert.That(ClipFixture.MaxAbs(replaced.Features.ToFloatArray(), expected), Is.LessThan(FeatureTolerance));
-        Assert.That(ClipFixture.MaxAbs(stock.Features.ToFloatArray(), expected), Is.GreaterThan(1e-3), "the class token must matter");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ClipFixture.MaxAbs(replaced.Features.ToFloatArray(), expected), Is.LessThan(FeatureTolerance));
+            Assert.That(ClipFixture.MaxAbs(stock.Features.ToFloatArray(), expected), Is.GreaterThan(1e-3), "the class token must matter");
+            Assert.That(fromCopy.Features.ToFloatArray(), Is.EqualTo(replaced.Features.ToFloatArray()), "a copy keeps the replacement");
+            Assert.That(copied.ReplacedClassEmbedding, Is.EqualTo(token));
+        });
+    }
+
+    [Test]
+    public void ReplacementClassTokenMustFitTheImageTower()
+    {
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        var error = Assert.Throws<ArgumentException>(() => weights.ReplaceClassEmbedding(new float[weights.Config.VisionWidth + 1]));
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.Message, Does.Contain($"width {weights.Config.VisionWidth}"));
+            Assert.That(weights.ReplacedClassEmbedding, Is.Null);
+        });
     }
 
     private static void AssertFeatures(float[] actual, float[] expected, int width) =>

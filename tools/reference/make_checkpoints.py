@@ -13,6 +13,8 @@ mostly its code/ records, and expected.json):
   state_dict_f16.pt       the same model in float16, plus a transposed float16 view
   open_clip_wrapped.pt    open_clip's form: {"epoch", "name", "state_dict": {"module.<name>": ...},
                           "optimizer": AdamW state}; only the state dict's tensors, without "module."
+  bare_parameter.pt       torch.save of one nn.Parameter [1, 1, 8] alone, the form of ReCLIP++'s
+                          utils/cls_token.pt: no name in the file, listed as "tensor"
   torchscript_clip.pt     torch.jit.trace + torch.jit.save of a tiny CLIP shaped like OpenAI's
                           ViT-B-16.pt: visual.conv1, visual.transformer.resblocks.0.attn (MultiheadAttention),
                           LayerNorms, Linears, positional_embedding; fp16 where OpenAI's convert_weights
@@ -254,6 +256,11 @@ def open_clip_wrapped():
     return checkpoint, model.state_dict()
 
 
+def bare_parameter():
+    torch.manual_seed(6)
+    return nn.Parameter(torch.randn(1, 1, 8))
+
+
 def torchscript_clip(path):
     torch.manual_seed(4)
     model = TinyClip().eval()
@@ -351,6 +358,8 @@ def main():
     save_state("state_dict_f16.pt", state_dict_f16())
     wrapped, unwrapped = open_clip_wrapped()
     save_state("open_clip_wrapped.pt", wrapped, unwrapped)
+    parameter = bare_parameter()
+    save_state("bare_parameter.pt", parameter, {"tensor": parameter})
     script_state = torchscript_clip(OUT / "torchscript_clip.pt")
     checkpoints.append({"file": "torchscript_clip.pt", "tensors": [tensor_record(n, t) for n, t in script_state.items()]})
 

@@ -36,12 +36,13 @@ public static class EvalCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head (from `reclip train`)." };
         Option<float?> pd = DenoisingOptions.Threshold();
         Option<bool> noPd = DenoisingOptions.Off();
+        Option<string?> classToken = PipelineOptions.ClassToken("With --method maskclip only: a head runs with the class token it was trained with.");
         var slide = new Option<bool>("--slide") { Description = "Sliding-window inference (crop = the preset's crop size, stride 2/3 of it) instead of the whole image." };
         var output = new Option<string?>("--out") { Description = "Also write the JSON report to this file; with --shard (then required), the shard file for `reclip merge`." };
         Option<DatasetShard?> shardOption = ShardOption.Create();
         var command = new Command("eval", "Score a method on a dataset split: mIoU, pixel accuracy, class- and space-preference scores.")
         {
-            json, weights, dataset, root, split, method, checkpoint, pd, noPd, slide, output, shardOption, device, imageBFloat16, tensorFloat32,
+            json, weights, dataset, root, split, method, checkpoint, classToken, pd, noPd, slide, output, shardOption, device, imageBFloat16, tensorFloat32,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
@@ -66,11 +67,14 @@ public static class EvalCommand
             SegmentationDataset data = PipelineOptions.OpenDataset(parse, dataset, root, split);
             float? threshold = DenoisingOptions.Resolve(parse, pd, noPd, (float)data.Preset.PromptDenoisingThreshold);
             string weightsPath = parse.GetRequiredValue(weights);
+            string? classTokenPath = parse.GetValue(classToken);
             string? outputPath = parse.GetValue(output);
             if (outputPath is not null)
                 OutputPath.CheckFile(outputPath);
             DatasetShard? shard = parse.GetValue(shardOption);
             IReadOnlyList<DatasetSample> samples = shard?.Of(data.Samples) ?? data.Samples;
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, data.Classes, checkpointPath, vocabulary.Tokenizer(parse),
+                classTokenPath);
             ShardIdentity? identity = shard is null ? null : ShardIdentity.Of(EvaluationShard.KindName, weightsPath, vocabulary.Identity(parse), data,
             [
                 KeyValuePair.Create(MethodSetting, methodName),
@@ -78,8 +82,8 @@ public static class EvalCommand
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
                 .. PipelineOptions.PrecisionSettings(imageInBFloat16, onTensorFloat32),
+                .. model.ClassTokenSettings,
             ]);
-            using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, data.Classes, checkpointPath, vocabulary.Tokenizer(parse));
             // After the Query bank, which is cached in float32.
             using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(onTensorFloat32);
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));

@@ -32,6 +32,17 @@ public static class PipelineOptions
                 + "and residual stream). Several times faster on tensor cores; its features lie about 1e-3 from float32's.",
         };
 
+    /// <summary>A class token in place of CLIP's (<see cref="ClipWeights.ReplaceClassEmbedding"/>), for the commands that run the dense image tower.</summary>
+    public static Option<string?> ClassToken(string scope) =>
+        new("--class-token")
+        {
+            Description = "Replace CLIP's class token in the image tower with the one in FILE, as ReCLIP++ does (the authors' utils/cls_token.pt, "
+                + "spec §2.3): a PyTorch or safetensors file of that one tensor, or a checkpoint holding one named cls_token. " + scope,
+        };
+
+    /// <summary>The identity setting of a shard whose image tower ran with a replaced class token (absent with CLIP's own, so older shards still merge).</summary>
+    public const string ClassTokenSetting = "class_token";
+
     /// <summary>The identity setting of a shard whose image tower ran in bfloat16 (absent for float32, so older shards still merge).</summary>
     public const string ImageTowerSetting = "image_tower";
 
@@ -117,13 +128,24 @@ public static class PipelineOptions
 
     /// <summary>
     /// The CLIP weights of <paramref name="path"/> on <paramref name="device"/>, where the towers built on them compute;
-    /// with <paramref name="imageInBFloat16"/> (a GPU only) the image tower's linears are stored in bfloat16.
+    /// with <paramref name="imageInBFloat16"/> (a GPU only) the image tower's linears are stored in bfloat16, and with
+    /// <paramref name="classTokenPath"/> the image tower's class token is the one in that file (<see cref="ClassTokenFile"/>).
     /// </summary>
-    public static ClipWeights LoadWeights(string path, Device device, bool imageInBFloat16 = false)
+    public static ClipWeights LoadWeights(string path, Device device, bool imageInBFloat16 = false, string? classTokenPath = null)
     {
         ClipWeights host = ClipWeights.Load(path);
-        if (device.IsCpu)
-            return host;
+        try
+        {
+            if (classTokenPath is not null)
+                host.ReplaceClassEmbedding(ClassTokenFile.Read(classTokenPath, host.Config.VisionWidth));
+            if (device.IsCpu)
+                return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
         using (host)
             return host.ToDevice(device, visionLinearsInBFloat16: imageInBFloat16);
     }

@@ -28,6 +28,7 @@ public static class SegmentCommand
         var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, e.g. \"sky,horse,grass\" (with --checkpoint: optional, must be its classes)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head; without it the MaskCLIP baseline runs." };
         var output = new Option<string>("--out") { Description = "Where to write the colour mask (PNG).", Required = true };
+        Option<string?> classToken = PipelineOptions.ClassToken("Without --checkpoint only: a head runs with the class token it was trained with.");
         var overlay = new Option<string?>("--overlay") { Description = "Where to write the image blended with the mask, with a legend (PNG)." };
         var shortSide = new Option<int>("--short-side") { Description = "The short side the image is resized to before CLIP (long side at most 2048).", DefaultValueFactory = _ => DefaultShortSide };
         shortSide.Validators.Add(result =>
@@ -39,7 +40,7 @@ public static class SegmentCommand
         pd.Description = "Prompt-denoising threshold in (0, 1] (default: off).";
         var command = new Command("segment", "Segment one image into the given classes and write a colour mask and an overlay.")
         {
-            weights, image, classes, checkpoint, output, overlay, shortSide, pd, device, imageBFloat16, tensorFloat32,
+            weights, image, classes, checkpoint, classToken, output, overlay, shortSide, pd, device, imageBFloat16, tensorFloat32,
         };
         var vocabulary = new VocabularyOptions();
         vocabulary.AddTo(command);
@@ -66,7 +67,8 @@ public static class SegmentCommand
             int side = parse.GetValue(shortSide);
             DatasetPreset preset = DatasetPreset.Folder with { TestScaleShort = side, CropSize = side };
             string weightsPath = parse.GetRequiredValue(weights);
-            using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, names, checkpointPath, vocabulary.Tokenizer(parse));
+            using InferenceModel model = InferenceModel.Load(weightsPath, target, imageInBFloat16, names, checkpointPath, vocabulary.Tokenizer(parse),
+                parse.GetValue(classToken));
             // After the Query bank, which is cached in float32.
             using Float32Gemms.Scope gemms = Float32Gemms.TensorFloat32(onTensorFloat32);
             using Segmenter segmenter = model.Segmenter(preset, DenoisingOptions.Resolve(parse, pd, null, null), slide: false);

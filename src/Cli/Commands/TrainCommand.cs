@@ -28,6 +28,7 @@ public static class TrainCommand
         Option<string> split = PipelineOptions.Split("train"), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16(), tensorFloat32 = PipelineOptions.TensorFloat32(
             "the training steps' float32 GEMMs (both towers, the head and the loss)", " Validation stays float32.");
+        Option<string?> classToken = PipelineOptions.ClassToken("Kept in the checkpoints, whose heads then run with it.");
         var hypothesis = new Option<string>("--hypothesis") { Description = "The split's hypothesis file (from `reclip hypothesize`).", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for last.safetensors, best.safetensors and history.json.", Required = true };
         var validation = new Option<string>("--val-split") { Description = "Split validated after every epoch.", DefaultValueFactory = _ => "val" };
@@ -66,7 +67,7 @@ public static class TrainCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, overlapTowers, device,
+            json, weights, dataset, root, split, hypothesis, classToken, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, overlapTowers, device,
             imageBFloat16, tensorFloat32, worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
@@ -131,7 +132,7 @@ public static class TrainCommand
                 throw new ArgumentException($"--val-root {val.Root} has the classes {string.Join(',', val.Classes)}, the training data {string.Join(',', train.Classes)}: the head validated must segment what it learns");
             int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count);
             string weightsPath = parse.GetRequiredValue(weights);
-            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target, imageInBFloat16);
+            using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target, imageInBFloat16, parse.GetValue(classToken));
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);
             using Tensor query = QueryBankCache.GetOrBuild(weightsPath, new TextTransformer(clip), tokenizer, train.Classes, out _);
             using ICollective? group = meeting is null ? null : nccl ? NcclCollective.Create(meeting) : TcpCollective.Create((TcpRendezvous)meeting);

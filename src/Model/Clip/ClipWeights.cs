@@ -12,13 +12,15 @@ namespace ReClip.Model.Clip;
 /// </summary>
 public sealed class ClipWeights : IDisposable
 {
+    private const string ClassEmbeddingName = "visual.class_embedding";
     private readonly Dictionary<string, Tensor> tensors;
 
-    private ClipWeights(ClipConfig config, WeightLayout layout, Dictionary<string, Tensor> tensors)
+    private ClipWeights(ClipConfig config, WeightLayout layout, Dictionary<string, Tensor> tensors, float[]? replacedClassEmbedding = null)
     {
         Config = config;
         Layout = layout;
         this.tensors = tensors;
+        ReplacedClassEmbedding = replacedClassEmbedding;
         VisionBlocks = [.. Enumerable.Range(0, config.VisionLayers).Select(i => Block(WeightNames.VisualBlocks + i + "."))];
         TextBlocks = [.. Enumerable.Range(0, config.TextLayers).Select(i => Block(WeightNames.TextBlocks + i + "."))];
     }
@@ -33,8 +35,11 @@ public sealed class ClipWeights : IDisposable
 
     public Tensor this[string name] => tensors[name];
 
-    /// <summary>[Dv]</summary>
-    public Tensor ClassEmbedding => tensors["visual.class_embedding"];
+    /// <summary>[Dv]: CLIP's own, or the replacement of <see cref="ReplaceClassEmbedding"/>.</summary>
+    public Tensor ClassEmbedding => tensors[ClassEmbeddingName];
+
+    /// <summary>The values that replaced CLIP's class embedding, or null while it is CLIP's own.</summary>
+    public float[]? ReplacedClassEmbedding { get; private set; }
 
     /// <summary>[1 + G², Dv]: the class row, then the G×G grid row-major.</summary>
     public Tensor VisualPositional => tensors["visual.positional_embedding"];
@@ -167,7 +172,23 @@ public sealed class ClipWeights : IDisposable
             foreach (Tensor copy in copies.Values) copy.Dispose();
             throw;
         }
-        return new ClipWeights(Config, Layout, copies);
+        return new ClipWeights(Config, Layout, copies, ReplacedClassEmbedding);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="values"/> [Dv] in place of CLIP's class embedding, on the device the weights are on: ReCLIP++
+    /// runs its image tower with a class token of its own (the authors' <c>utils/cls_token.pt</c>, spec §2.3), which
+    /// takes part in every block's attention and so changes every patch feature. Copies made afterwards keep it.
+    /// </summary>
+    public void ReplaceClassEmbedding(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Config.VisionWidth)
+            throw new ArgumentException($"a class token of {values.Length} values for an image tower of width {Config.VisionWidth}", nameof(values));
+        Tensor current = tensors[ClassEmbeddingName];
+        using Tensor host = Tensor.FromSpan(values, [values.Length]);
+        tensors[ClassEmbeddingName] = host.ToDevice(current.Device);
+        current.Dispose();
+        ReplacedClassEmbedding = values.ToArray();
     }
 
     /// <summary>The weights the image tower multiplies in GEMMs: its blocks' linears and the patch embedding.</summary>

@@ -32,7 +32,7 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
     {
         ArgumentNullException.ThrowIfNull(image);
         using Tensor input = DeviceTransfer.Onto(image, Device);
-        using Tensor x = Embed(input, null, out _, out _, out Tensor grid, observe);
+        using Tensor x = Embed(input, out _, out _, out Tensor grid, observe);
         grid.Dispose();
         for (int i = 0; i < Config.VisionLayers; i++)
         {
@@ -52,16 +52,15 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
     /// <summary>
     /// The MaskCLIP dense features of spec §4: blocks 0..L−2 as usual, then block L−1's value path
     /// v' = x + out_proj(v_proj(ln_1(x))), v'' = v' + MLP(ln_2(v')), ln_post, class token dropped, proj per
-    /// patch, L2 normalisation per patch. <paramref name="classToken"/> [Dv] replaces CLIP's class embedding
-    /// when given (ReCLIP++'s cls_token.pt, spec §2.3). Block L−1's ordinary attention path is not run: in the
+    /// patch, L2 normalisation per patch. The class token is the weights' (ReCLIP++ puts its own there, spec §2.3:
+    /// <see cref="ClipWeights.ReplaceClassEmbedding"/>). Block L−1's ordinary attention path is not run: in the
     /// authors' code it only feeds the unused global feature (spec §4.3, §14 "minimal").
     /// </summary>
-    public DenseFeatures EncodeDense(Tensor image, Tensor? classToken = null)
+    public DenseFeatures EncodeDense(Tensor image)
     {
         ArgumentNullException.ThrowIfNull(image);
         using Tensor input = DeviceTransfer.Onto(image, Device);
-        using Tensor? token = classToken is null ? null : DeviceTransfer.Onto(classToken, Device);
-        using Tensor x = Embed(input, token, out int rows, out int columns, out Tensor grid, null);
+        using Tensor x = Embed(input, out int rows, out int columns, out Tensor grid, null);
         Tensor? features = null;
         try
         {
@@ -92,13 +91,11 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
     /// the input's grid, the identity at the training size) added, ln_pre. Returns x [B, 1 + h·w, Dv] and the
     /// resized grid [h·w, Dv].
     /// </summary>
-    private Tensor Embed(Tensor image, Tensor? classToken, out int rows, out int columns, out Tensor grid, Action<string, Tensor>? observe)
+    private Tensor Embed(Tensor image, out int rows, out int columns, out Tensor grid, Action<string, Tensor>? observe)
     {
         if (image.Rank != 4 || image.Size(1) != 3)
             throw new TensorShapeException($"VisionTransformer: image {Shape.Format(image.Shape)} is not [B, 3, H, W]");
         int width = Config.VisionWidth, g = Config.VisionGrid;
-        if (classToken is not null && classToken.ElementCount != width)
-            throw new TensorShapeException($"VisionTransformer: class token {Shape.Format(classToken.Shape)} does not hold {width} values");
         (rows, columns) = PatchEmbedding.Grid(image.Size(2), image.Size(3), Config.PatchSize);
         int batch = image.Size(0), patches = rows * columns;
         Device device = image.Device;
@@ -116,7 +113,7 @@ public sealed class VisionTransformer(ClipWeights weights, float blockEps = Resi
 
         Tensor x = Tensor.Empty([batch, 1 + patches, width], DType.F32, device);
         using (Tensor classPosition = weights.VisualPositional.Slice(0, 0, 1))
-            ClassTokenSequence.Forward(tokens, grid, classToken ?? weights.ClassEmbedding, classPosition, x);
+            ClassTokenSequence.Forward(tokens, grid, weights.ClassEmbedding, classPosition, x);
         LayerNorm.Forward(x, weights["visual.ln_pre.weight"], weights["visual.ln_pre.bias"], x, ResidualBlock.DefaultEps);
         observe?.Invoke("ln_pre", x);
         return x;

@@ -11,14 +11,15 @@ namespace ReClip.Model.ReClip;
 /// <summary>
 /// A trained ReCLIP++ head in one safetensors file: the trainable tensors under the authors' names (spec §9,
 /// without DDP's <c>module.</c> prefix), BatchNorm's running statistics, SGD's momentum buffers when a step was
-/// taken (so training resumes exactly), and metadata: a format tag, the class names in order, the CLIP sizes the
+/// taken (so training resumes exactly), the image tower's class token when the head was trained with one in place of
+/// CLIP's (spec §2.3; the authors' checkpoints keep it as <c>vit.cls_token</c> too), and metadata: a format tag, the class names in order, the CLIP sizes the
 /// head was trained on and whatever the caller adds (the trainer's epoch, step, seed, history). Frozen CLIP
 /// weights are not stored: a head is a few MB, CLIP is loaded from its own file. Written atomically.
 /// </summary>
 public sealed class HeadCheckpoint : IDisposable
 {
     public const string Format = "reclip-head/1";
-    public const string RunningMean = "decoder_norm2.running_mean", RunningVar = "decoder_norm2.running_var";
+    public const string RunningMean = "decoder_norm2.running_mean", RunningVar = "decoder_norm2.running_var", ClassTokenName = "vit.cls_token";
     private const string MomentumPrefix = "optimizer.", MomentumSuffix = ".momentum_buffer";
     private static readonly string[] Reserved = ["format", "classes", "embed_dim", "vision_width", "text_width", "context_length"];
     private readonly SafetensorsFile file;
@@ -63,6 +64,18 @@ public sealed class HeadCheckpoint : IDisposable
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The class token the head was trained with, [<paramref name="width"/>] values, or null when it was CLIP's own: the image
+    /// tower that feeds the head must run with it.
+    /// </summary>
+    public float[]? ClassToken(int width)
+    {
+        if (!file.Contains(ClassTokenName))
+            return null;
+        using Tensor token = LoadChecked(ClassTokenName, [width]);
+        return token.ToFloatArray();
     }
 
     /// <summary>
@@ -119,8 +132,12 @@ public sealed class HeadCheckpoint : IDisposable
         }
     }
 
-    /// <summary>Writes <paramref name="head"/> atomically; <paramref name="metadata"/> must not use the format's own keys.</summary>
-    public static void Save(string path, ReClipHead head, IReadOnlyList<string> classes, ClipConfig config, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>
+    /// Writes <paramref name="head"/> atomically, with <paramref name="classToken"/> when the image tower ran with one in place
+    /// of CLIP's; <paramref name="metadata"/> must not use the format's own keys.
+    /// </summary>
+    public static void Save(string path, ReClipHead head, IReadOnlyList<string> classes, ClipConfig config, IReadOnlyDictionary<string, string> metadata,
+        float[]? classToken = null)
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(classes);
@@ -143,6 +160,9 @@ public sealed class HeadCheckpoint : IDisposable
         }
         tensors.Add(new(RunningMean, onCpu.Decoder.RunningMean));
         tensors.Add(new(RunningVar, onCpu.Decoder.RunningVar));
+        using Tensor? token = classToken is null ? null : Tensor.FromSpan<float>(classToken, [classToken.Length]);
+        if (token is not null)
+            tensors.Add(new(ClassTokenName, token));
         var all = new Dictionary<string, string>(metadata)
         {
             ["format"] = Format,

@@ -25,7 +25,6 @@ public sealed class Segmenter : IDisposable
     private readonly Tensor query;
     private readonly ReClipHead? head;
     private readonly Tensor? reference;
-    private readonly Tensor? classToken;
 
     /// <summary>The MaskCLIP baseline: O = F·Tᵀ with the Query bank <paramref name="query"/> [C, E] (not owned).</summary>
     public Segmenter(VisionTransformer vision, Tensor query, DatasetPreset preset)
@@ -43,13 +42,12 @@ public sealed class Segmenter : IDisposable
     /// <summary>
     /// ReCLIP++: O from <paramref name="head"/> (not owned) in inference mode. The head's reference features are
     /// computed here once (spec §2.2: they depend on the context vectors only), so a head that trains on must get a
-    /// new segmenter. <paramref name="classToken"/> [Dv] replaces CLIP's class embedding when given (spec §2.3).
+    /// new segmenter. The image tower must run with the class token the head was trained with (<see cref="HeadCheckpoint.ClassToken"/>).
     /// </summary>
-    public Segmenter(VisionTransformer vision, ReClipHead head, DatasetPreset preset, Tensor? classToken = null)
+    public Segmenter(VisionTransformer vision, ReClipHead head, DatasetPreset preset)
         : this(vision, (head ?? throw new ArgumentNullException(nameof(head))).Query, preset)
     {
         this.head = head;
-        this.classToken = classToken;
         reference = head.Reference();
     }
 
@@ -92,7 +90,7 @@ public sealed class Segmenter : IDisposable
             {
                 RgbImage crop = width == resized.Width && height == resized.Height ? resized : Crop(resized, x, y, width, height);
                 using Tensor input = DatasetNormalization.Normalize(crop);
-                windows.Add(new FeatureWindow(vision.EncodeDense(input, classToken), x, y, width, height));
+                windows.Add(new FeatureWindow(vision.EncodeDense(input), x, y, width, height));
             }
         }
         catch

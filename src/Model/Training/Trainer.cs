@@ -66,7 +66,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         var vision = new VisionTransformer(weights, ResidualBlock.MaskClipVisualEps);
         // A data-parallel run is recorded with its whole batch: it is the run one process with that batch makes.
         var metadata = new TrainingMetadata(options with { Preset = options.Preset with { BatchSize = GlobalBatch } }, train.Classes,
-            weights.VisionLinearsInBFloat16);
+            weights.VisionLinearsInBFloat16, weights.ReplacedClassEmbedding);
         TrainingState state = TrainingState.Start;
         ReClipHead head;
         if (resume is null)
@@ -274,7 +274,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         Span<float> differs = [sameSettings ? 0 : 1, samePosition ? 0 : 1];
         group.AllReduceSum(differs);
         if (differs[0] > 0)
-            throw new ArgumentException("the ranks were started with other settings or data (dataset preset, --batch-size, seed, classes, augmentation, " +
+            throw new ArgumentException("the ranks were started with other settings or data (dataset preset, --batch-size, seed, classes, augmentation, --class-token, " +
                 "the split's images or the hypothesis file); give every rank the same ones");
         if (differs[1] > 0)
             throw new ArgumentException($"the ranks resume from different points of the run (rank 0: epoch {root[3] + 1}, step {root[4]}; " +

@@ -10,10 +10,11 @@ namespace ReClip.Model.Training;
 
 /// <summary>
 /// The trainer's part of a checkpoint's metadata: the run's settings (preset values, seed, classes, and the image tower's
-/// bfloat16 or the steps' TF32 when it ran so), so that a resume with other settings is refused instead of silently mixing two runs, and
+/// bfloat16, the steps' TF32 or the image tower's replaced class token when it ran so), so that a resume with other settings is refused instead of silently mixing two runs, and
 /// its state (next epoch, global step, per-epoch history). The history also goes to history.json for plotting.
 /// </summary>
-internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<string> classes, bool imageInBFloat16 = false)
+/// <param name="classToken">The class token in place of CLIP's, stored with the head (<see cref="HeadCheckpoint.ClassToken"/>), or null.</param>
+internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<string> classes, bool imageInBFloat16 = false, float[]? classToken = null)
 {
     private const string SettingsKey = "trainer.settings", NextEpochKey = "trainer.next_epoch", StepKey = "trainer.step", HistoryKey = "trainer.history",
         PartialKey = "trainer.partial_epoch";
@@ -21,7 +22,7 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
     /// <summary>The run's settings as stored in a checkpoint (JSON).</summary>
     internal string Settings { get; } = JsonSerializer.Serialize(
         new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes], imageInBFloat16 ? "bfloat16" : null,
-            options.TensorFloat32 ? "tf32" : null),
+            options.TensorFloat32 ? "tf32" : null, classToken is null ? null : ClassTokenFile.Digest(classToken)),
         TrainingJson.Default.RunSettings);
 
     public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config)
@@ -35,7 +36,7 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
         };
         if (state.Partial is EpochProgress partial)
             metadata[PartialKey] = JsonSerializer.Serialize(partial, TrainingJson.Default.EpochProgress);
-        HeadCheckpoint.Save(path, head, classes, config, metadata);
+        HeadCheckpoint.Save(path, head, classes, config, metadata, classToken);
     }
 
     public void WriteHistory(string path, TrainingState state) =>
@@ -47,7 +48,7 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
         string Get(string key) => checkpoint.Metadata.TryGetValue(key, out string? value)
             ? value : throw new InvalidDataException($"{checkpoint.Path}: not a training checkpoint (metadata lacks '{key}'); resume from a {Trainer.LastCheckpoint}");
         if (Get(SettingsKey) != Settings)
-            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings (dataset preset, seed, classes, augmentation, --image-bf16 or --tf32); resume with the same ones");
+            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings (dataset preset, seed, classes, augmentation, --image-bf16, --tf32 or --class-token); resume with the same ones");
         try
         {
             int next = int.Parse(Get(NextEpochKey), NumberStyles.None, CultureInfo.InvariantCulture);
@@ -71,9 +72,11 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
 /// <param name="ImageTower">"bfloat16" for a run whose image tower computed in bfloat16; absent for float32, so the
 /// settings of float32 runs read as they always have and their checkpoints still resume.</param>
 /// <param name="Float32Gemms">"tf32" for a run whose steps' float32 GEMMs ran on TF32 tensor cores; absent otherwise, likewise.</param>
+/// <param name="ClassToken">The digest of the class token the image tower ran with in place of CLIP's (<see cref="ClassTokenFile.Digest"/>); absent otherwise, likewise.</param>
 internal sealed record RunSettings(DatasetPreset Preset, ulong Seed, bool PhotometricDistortion, string[] Classes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ImageTower,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Float32Gemms);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Float32Gemms,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClassToken);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RunSettings))]

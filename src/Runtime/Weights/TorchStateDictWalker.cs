@@ -4,7 +4,9 @@ namespace ReClip.Runtime.Weights;
 /// Finds the tensors in an unpickled checkpoint and names them as PyTorch's <c>state_dict()</c> would:
 /// dict keys and module attribute names joined by dots. A dict root that wraps its weights (open_clip's
 /// <c>{"epoch": ..., "state_dict": {...}}</c>, or <c>{"model": {...}}</c>) exposes only the wrapped dict,
-/// and a <c>module.</c> prefix that every name carries (left by DataParallel) is dropped.
+/// and a <c>module.</c> prefix that every name carries (left by DataParallel) is dropped. A file that pickles one tensor
+/// alone (<c>torch.save(parameter)</c>, as ReCLIP++'s <c>utils/cls_token.pt</c>) has no name for it: it is listed as
+/// <see cref="RootTensorName"/>.
 /// </summary>
 internal static class TorchStateDictWalker
 {
@@ -14,11 +16,16 @@ internal static class TorchStateDictWalker
     /// <summary>Bounds the walk when a crafted pickle shares one container under many parents.</summary>
     public const int MaxVisits = 1 << 20;
 
+    /// <summary>The name of the tensor of a file whose pickle is that tensor alone.</summary>
+    public const string RootTensorName = "tensor";
+
     private const string ParallelPrefix = "module.";
     private static readonly string[] WrapperKeys = ["state_dict", "model"];
 
     public static IReadOnlyList<KeyValuePair<string, TorchTensorRecord>> Collect(object? root, string path)
     {
+        if (root is TorchTensorRecord alone)
+            return [KeyValuePair.Create(RootTensorName, alone)];
         var found = new List<KeyValuePair<string, TorchTensorRecord>>();
         int visits = 0;
         Walk(Unwrap(root), prefix: "", depth: 0, found, ref visits, path);
