@@ -98,6 +98,15 @@ public sealed class TrainCommandTests
         Assert.That(resumed.Stderr, Does.Not.Contain("epoch 1/2"));
         using JsonDocument again = JsonDocument.Parse(resumed.Stdout);
         Assert.That(again.RootElement.GetProperty("epochs").GetInt32(), Is.EqualTo(2));
+        // Resumed into another folder, such a run writes nothing there, and says so instead of naming files that are not there.
+        string elsewhere = Path.Combine(folder, "run-elsewhere");
+        ReclipProcess.Result moved = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--val-root", Path.Combine(folder, "val"),
+            "--out", elsewhere, "--resume", Path.Combine(output, Trainer.LastCheckpoint), "--json");
+        Assert.That(moved.ExitCode, Is.Zero, moved.Stderr);
+        Assert.That(moved.Stderr, Does.Contain("nothing to train"));
+        using (JsonDocument report = JsonDocument.Parse(moved.Stdout))
+            Assert.That(report.RootElement.GetProperty("last_checkpoint").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(Directory.Exists(elsewhere), Is.False);
 
         ReclipProcess.Result other = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output,
             "--resume", Path.Combine(output, Trainer.LastCheckpoint), "--seed", "9");

@@ -24,6 +24,34 @@ public static class CheckpointTensors
         return differences;
     }
 
+    /// <summary>
+    /// Writes the safetensors file at <paramref name="path"/> anew with its metadata edited by <paramref name="edit"/> and only
+    /// the tensors <paramref name="keep"/> accepts: a checkpoint damaged in a chosen way.
+    /// </summary>
+    public static void Rewrite(string path, Action<Dictionary<string, string>> edit, Func<string, bool> keep)
+    {
+        Dictionary<string, string> metadata;
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        try
+        {
+            using (var file = SafetensorsFile.Open(path))
+            {
+                metadata = new Dictionary<string, string>(file.Metadata);
+                foreach (WeightEntry entry in file.Entries.Where(e => keep(e.Name)))
+                {
+                    using Tensor mapped = file.Load(entry.Name);
+                    tensors.Add(KeyValuePair.Create(entry.Name, mapped.Clone()));
+                }
+            }
+            edit(metadata);
+            SafetensorsWriter.Write(path, tensors, metadata);
+        }
+        finally
+        {
+            foreach ((_, Tensor tensor) in tensors) tensor.Dispose();
+        }
+    }
+
     public static byte[] Bytes(string path)
     {
         using var file = SafetensorsFile.Open(path);

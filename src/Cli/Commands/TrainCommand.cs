@@ -161,7 +161,7 @@ public static class TrainCommand
         EpochRecord? best = state.Best;
         var report = new TrainReport(state.History.Count, state.Step, state.History.Sum(e => e.SkippedBatches), state.History.Sum(e => e.NonFiniteSteps), best?.Epoch,
             best?.ValidationMeanIoU, state.History.Count > 0 ? state.History[^1].MeanLoss : null, state.History.Sum(e => e.Seconds),
-            Path.Combine(options.OutputDirectory, Trainer.BestCheckpoint), Path.Combine(options.OutputDirectory, Trainer.LastCheckpoint));
+            Written(Trainer.BestCheckpoint), Written(Trainer.LastCheckpoint));
         if (asJson)
         {
             Console.WriteLine(JsonSerializer.Serialize(report with { LastLoss = Figures.Finite(report.LastLoss) }, CliJson.Output.TrainReport));
@@ -175,12 +175,15 @@ public static class TrainCommand
             ("best epoch", report.BestEpoch is int e ? (e + 1).ToString(CultureInfo.InvariantCulture) : "n/a (no validation)"),
             ("best val mIoU", report.BestValidationMeanIoU is double m ? (100 * m).ToString("0.00", CultureInfo.InvariantCulture) : "n/a"),
             ("seconds", report.Seconds.ToString("0.0", CultureInfo.InvariantCulture)),
-            ("best checkpoint", report.BestCheckpoint), ("last checkpoint", report.LastCheckpoint),
+            ("best checkpoint", report.BestCheckpoint ?? "none written"), ("last checkpoint", report.LastCheckpoint ?? "none written"),
         ]);
+
+        // A resumed run with no epoch left writes nothing; its checkpoints stay where it was resumed from.
+        string? Written(string name) => Path.Combine(options.OutputDirectory, name) is var path && File.Exists(path) ? path : null;
     }
 }
 
 /// <summary>`reclip train --json`: the run's summary (epochs are 0-based).</summary>
 public sealed record TrainReport(int Epochs, long Steps, int SkippedBatches, int NonFiniteSteps, int? BestEpoch,
     [property: System.Text.Json.Serialization.JsonPropertyName("best_validation_miou")] double? BestValidationMeanIoU, double? LastLoss,
-    double Seconds, string BestCheckpoint, string LastCheckpoint);
+    double Seconds, string? BestCheckpoint, string? LastCheckpoint);

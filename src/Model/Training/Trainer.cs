@@ -75,7 +75,13 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         {
             using HeadCheckpoint checkpoint = HeadCheckpoint.Open(resume);
             state = metadata.ReadState(checkpoint);
+            int stepsPerEpoch = (train.Samples.Count + GlobalBatch - 1) / GlobalBatch;
+            if (state.Partial is { StepsDone: int done } && done > stepsPerEpoch)
+                throw new InvalidDataException($"{resume}: its interrupted epoch ran {done} steps, more than the {stepsPerEpoch} of an epoch of this data");
             head = checkpoint.CreateHead(text, query, slotIds);
+            RequireMomentum(head, state, resume);
+            if (state.NextEpoch >= options.Epochs)
+                Notice?.Invoke($"the run of {resume} has run {state.NextEpoch} epochs of the {options.Epochs} asked for: nothing to train");
         }
         // A single process trains the head where the towers run, so a step's tensors stay on that device; ranks exchange
         // their statistics and gradients in host memory, so a data-parallel run keeps its heads on the CPU.
@@ -123,6 +129,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         var clock = Stopwatch.StartNew();
         double seconds = progress.Seconds;
         int crop = options.Preset.CropSize, first = progress.StepsDone;
+        string lastPath = Path.Combine(options.OutputDirectory, LastCheckpoint);
         // Each step's images (none for a skipped batch), read ahead of the steps that take them.
         using var batches = new ReadAhead<Tensor?>(steps - first,
             i => OwnSamples(order, first + i) is { Length: > 0 } own
@@ -135,7 +142,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             {
                 state = state with { Partial = progress with { Seconds = seconds + clock.Elapsed.TotalSeconds } };
                 if (Writes)
-                    metadata.Save(Path.Combine(options.OutputDirectory, LastCheckpoint), head, state, weights.Config);
+                    metadata.Save(lastPath, head, state, weights.Config);
                 throw new OperationCanceledException(cancel);
             }
             ReadOnlySpan<int> batch = order.AsSpan(s * batchSize, Math.Min(batchSize, order.Length - s * batchSize));
@@ -153,9 +160,10 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             if (NonFinite(result, head) is string what)
             {
                 if (!options.SkipNonFinite)
-                    throw new InvalidOperationException(
-                        $"{what} is not finite at epoch {epoch + 1}, step {s + 1}; the head was not updated and the last good checkpoint is " +
-                        $"{Path.Combine(options.OutputDirectory, LastCheckpoint)} (resume from it, with --skip-nonfinite to step over such steps)");
+                    throw new InvalidOperationException($"{what} is not finite at epoch {epoch + 1}, step {s + 1}; the head was not updated, and " +
+                        (File.Exists(lastPath)
+                            ? $"the last good checkpoint is {lastPath} (resume from it, with --skip-nonfinite to step over such steps)"
+                            : "no checkpoint was written yet (run again with --skip-nonfinite to step over such steps, or a smaller --lr)"));
                 progress = progress with { StepsDone = s + 1, NonFiniteSteps = progress.NonFiniteSteps + 1 };
                 StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, what + " is not finite"));
                 continue;
@@ -286,6 +294,20 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         foreach (SgdState momentum in head.OptimizerStates)
             if (momentum.Buffer is Tensor buffer)
                 group.Broadcast(buffer.AsSpan<float>(), 0);
+    }
+
+    /// <summary>
+    /// SGD's momentum must come back with the head it moved (PyTorch's first step starts it from the gradient): a checkpoint of
+    /// a run that has updated the head holds every parameter's, one of a run that has not holds none.
+    /// </summary>
+    private static void RequireMomentum(ReClipHead head, TrainingState state, string resume)
+    {
+        bool updated = state.History.Sum(r => (long)r.Steps) + (state.Partial?.Steps ?? 0) > 0;
+        int wrong = head.OptimizerStates.ToList().FindIndex(s => s.HasStepped != updated);
+        if (wrong >= 0)
+            throw new InvalidDataException(updated
+                ? $"{resume}: lacks the momentum of {head.Parameters[wrong].Name}, which the run's updates have built"
+                : $"{resume}: holds momentum for {head.Parameters[wrong].Name}, but the run has not updated the head");
     }
 
     /// <summary>What of the step is not finite (the loss, or a gradient by name), or null when all is.</summary>

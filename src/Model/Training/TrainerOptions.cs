@@ -46,7 +46,8 @@ public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory
     public void Validate()
     {
         if (Preset.BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {Preset.BatchSize}");
-        if (!(Preset.LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, got {Preset.LearningRate}");
+        if (!(Preset.LearningRate > 0) || double.IsInfinity(Preset.LearningRate))
+            throw new ArgumentException($"learning rate must be positive and finite, got {Preset.LearningRate}");
         if (Preset.MaxEpoch <= 0) throw new ArgumentException($"MAX_EPOCH must be positive, got {Preset.MaxEpoch}");
         if (Preset.LastEpoch < 0 || Preset.LastEpoch >= Preset.MaxEpoch)
             throw new ArgumentException($"the last epoch ({Preset.LastEpoch}) must lie in 0..MAX_EPOCH−1 ({Preset.MaxEpoch - 1}): the poly schedule reaches 0 at MAX_EPOCH");

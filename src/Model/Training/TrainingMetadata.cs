@@ -42,30 +42,51 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
     public void WriteHistory(string path, TrainingState state) =>
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize([.. state.History], TrainingJson.Default.EpochRecordArray) + "\n");
 
-    /// <summary>The state stored in <paramref name="checkpoint"/>, after checking that it was written by a run with these settings.</summary>
+    /// <summary>
+    /// The state stored in <paramref name="checkpoint"/>, after checking that it was written by a run with these settings
+    /// (the number of epochs aside: a run may be resumed to run more or fewer of them, the schedule being MAX_EPOCH's) and
+    /// that its counts agree with one another, so that a tampered or damaged state is refused rather than resumed.
+    /// </summary>
     public TrainingState ReadState(HeadCheckpoint checkpoint)
     {
         string Get(string key) => checkpoint.Metadata.TryGetValue(key, out string? value)
             ? value : throw new InvalidDataException($"{checkpoint.Path}: not a training checkpoint (metadata lacks '{key}'); resume from a {Trainer.LastCheckpoint}");
-        if (Get(SettingsKey) != Settings)
-            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings (dataset preset, seed, classes, augmentation, --image-bf16, --tf32 or --class-token); resume with the same ones");
+        if (RunSettingsDifference.Of(Get(SettingsKey), Settings) is string difference)
+            throw new ArgumentException($"{checkpoint.Path}: was written by a run with other settings: {difference}; resume with the same ones");
+        TrainingState state;
         try
         {
             int next = int.Parse(Get(NextEpochKey), NumberStyles.None, CultureInfo.InvariantCulture);
             long step = long.Parse(Get(StepKey), NumberStyles.None, CultureInfo.InvariantCulture);
             EpochRecord[] history = JsonSerializer.Deserialize(Get(HistoryKey), TrainingJson.Default.EpochRecordArray) ?? [];
-            if (history.Length != next)
-                throw new InvalidDataException($"{checkpoint.Path}: {history.Length} epochs of history for next epoch {next}");
             EpochProgress? partial = checkpoint.Metadata.TryGetValue(PartialKey, out string? text)
                 ? JsonSerializer.Deserialize(text, TrainingJson.Default.EpochProgress) : null;
-            if (partial is { StepsDone: < 0 })
-                throw new InvalidDataException($"{checkpoint.Path}: a negative step count in the interrupted epoch");
-            return new TrainingState(next, step, history, partial);
+            state = new TrainingState(next, step, history, partial);
         }
         catch (Exception e) when (e is FormatException or OverflowException or JsonException)
         {
             throw new InvalidDataException($"{checkpoint.Path}: unreadable training state ({e.Message})");
         }
+        if (Inconsistency(state) is string problem)
+            throw new InvalidDataException($"{checkpoint.Path}: {problem}");
+        return state;
+    }
+
+    /// <summary>What does not add up in a stored state: every step of the run is one epoch's (or the interrupted epoch's) update, skipped batch or non-finite step.</summary>
+    private static string? Inconsistency(TrainingState state)
+    {
+        if (state.History.Count != state.NextEpoch)
+            return $"{state.History.Count} epochs of history for next epoch {state.NextEpoch}";
+        for (int i = 0; i < state.History.Count; i++)
+            if (state.History[i].Epoch != i)
+                return $"the history lists epoch {state.History[i].Epoch + 1} in place {i + 1}";
+        if (state.History.FirstOrDefault(r => r.Steps < 0 || r.SkippedBatches < 0 || r.NonFiniteSteps < 0) is EpochRecord negative)
+            return $"a negative step count in epoch {negative.Epoch + 1}";
+        if (state.Partial is EpochProgress p && (p.Steps < 0 || p.SkippedBatches < 0 || p.NonFiniteSteps < 0 || p.Steps + p.SkippedBatches + p.NonFiniteSteps != p.StepsDone
+            || !double.IsFinite(p.LossSum) || !(p.Seconds >= 0)))
+            return $"the interrupted epoch's counts do not add up ({p.StepsDone} steps done: {p.Steps} updates, {p.SkippedBatches} skipped, {p.NonFiniteSteps} non-finite)";
+        long steps = state.History.Sum(r => (long)r.Steps + r.SkippedBatches + r.NonFiniteSteps) + (state.Partial?.StepsDone ?? 0);
+        return steps == state.Step ? null : $"global step {state.Step}, but its epochs account for {steps} steps";
     }
 }
 

@@ -91,9 +91,10 @@ public sealed class TrainerTests
 
     private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
         Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null, ClipWeights? clip = null,
-        bool cudaGraphs = true, bool overlapTowers = false) =>
+        bool cudaGraphs = true, bool overlapTowers = false, int? epochs = null) =>
         new(clip ?? weights, SlotIds(), train, hypotheses ?? Hypotheses(),
-            new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize }, Path.Combine(root, output), seed)
+            new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize, LastEpoch = (epochs ?? train.Preset.LastEpoch + 1) - 1 },
+                Path.Combine(root, output), seed)
             {
                 SkipNonFinite = skipNonFinite, CudaGraphs = cudaGraphs, OverlapTowers = overlapTowers,
             })
@@ -186,8 +187,59 @@ public sealed class TrainerTests
         NewTrainer("settings", seed: 2).Run(query, null, null);
         string last = Path.Combine(root, "settings", Trainer.LastCheckpoint);
         var error = Assert.Throws<ArgumentException>(() => NewTrainer("settings-other", seed: 3).Run(query, null, last));
-        Assert.That(error!.Message, Does.Contain(last).And.Contain("other settings"));
+        Assert.That(error!.Message, Does.Contain(last).And.Contain("other settings: seed (--seed) is 2 in the checkpoint, 3 now"));
     }
+
+    /// <summary>
+    /// The number of epochs is not a setting of the run: a finished run resumed with more of them ends with the bits of a
+    /// run that had asked for as many from the start (the schedule is MAX_EPOCH's), and one with none left trains nothing.
+    /// </summary>
+    [Test]
+    public void AFinishedRunResumedWithMoreEpochsEndsAsALongerRun()
+    {
+        NewTrainer("longer", seed: 6, epochs: 3).Run(query, null, null);
+        NewTrainer("extended", seed: 6).Run(query, null, null);
+        string last = Path.Combine(root, "extended", Trainer.LastCheckpoint);
+        var notices = new List<string>();
+        TrainingState same = new Trainer(weights, SlotIds(), train, Hypotheses(), new TrainerOptions(train.Preset, Path.Combine(root, "extended"), 6))
+        {
+            Notice = notices.Add,
+        }.Run(query, null, last);
+        TrainingState extended = NewTrainer("extended", seed: 6, epochs: 3).Run(query, null, last);
+        Assert.Multiple(() =>
+        {
+            Assert.That(same.NextEpoch, Is.EqualTo(2));
+            Assert.That(notices, Has.One.Contains("nothing to train"));
+            Assert.That(extended.History.Select(e => e.Epoch), Is.EqualTo(new[] { 0, 1, 2 }));
+            Assert.That(CheckpointTensors.Bytes(last), Is.EqualTo(CheckpointTensors.Bytes(Path.Combine(root, "longer", Trainer.LastCheckpoint))));
+        });
+    }
+
+    /// <summary>A checkpoint whose state does not add up, or whose momentum is incomplete, is refused rather than resumed.</summary>
+    [TestCase("global step 7, but its epochs account for 6 steps", "trainer.step=7")]
+    [TestCase("the history lists epoch 1 in place 2", "trainer.history=[" + EpochZero + "," + EpochZero + "]")]
+    [TestCase("the interrupted epoch's counts do not add up",
+        "trainer.partial_epoch={\"steps_done\":2,\"loss_sum\":1,\"steps\":3,\"skipped_batches\":-1,\"non_finite_steps\":0,\"seconds\":1}")]
+    [TestCase("its interrupted epoch ran 9 steps, more than the 3 of an epoch of this data", "trainer.step=15",
+        "trainer.partial_epoch={\"steps_done\":9,\"loss_sum\":1,\"steps\":9,\"skipped_batches\":0,\"non_finite_steps\":0,\"seconds\":1}")]
+    [TestCase("lacks the momentum of pe_proj.bias", "-optimizer.pe_proj.bias.momentum_buffer")]
+    public void ATamperedCheckpointIsNotResumed(string problem, params string[] edits)
+    {
+        string output = "tamper-" + Guid.NewGuid().ToString("N");
+        NewTrainer(output, seed: 2).Run(query, null, null);
+        string last = Path.Combine(root, output, Trainer.LastCheckpoint);
+        string[] dropped = [.. edits.Where(e => e.StartsWith('-')).Select(e => e[1..])];
+        CheckpointTensors.Rewrite(last, metadata =>
+        {
+            foreach (string edit in edits.Where(e => !e.StartsWith('-')))
+                metadata[edit[..edit.IndexOf('=')]] = edit[(edit.IndexOf('=') + 1)..];
+        }, name => !dropped.Contains(name));
+        var error = Assert.Throws<InvalidDataException>(() => NewTrainer(output, seed: 2).Run(query, null, last));
+        Assert.That(error!.Message, Does.StartWith(last).And.Contain(problem));
+    }
+
+    private const string EpochZero =
+        "{\"epoch\":0,\"learning_rate\":0.01,\"mean_loss\":1,\"steps\":3,\"skipped_batches\":0,\"non_finite_steps\":0,\"validation_miou\":null,\"seconds\":1}";
 
     [Test]
     public void BestCheckpointFollowsTheValidationScore()
