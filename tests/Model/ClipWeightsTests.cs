@@ -90,6 +90,16 @@ public sealed class ClipWeightsTests
     }
 
     [Test]
+    public void AnIntegerWeightIsRefusedWithItsName()
+    {
+        string path = Rewrite("weights_openai.safetensors", "integer.safetensors", (name, tensor) => name == "visual.proj"
+            ? Tensor.FromSpan<int>(new int[tensor.ElementCount], tensor.Shape)
+            : tensor);
+        var error = Assert.Throws<WeightFileException>(() => ClipWeights.Load(path))!;
+        Assert.That(error.Message, Does.Contain(path).And.Contain("visual.proj is i32, not floating point"));
+    }
+
+    [Test]
     public void MissingHuggingFaceProjectionsAreNamedInTheirLayout()
     {
         string path = Rewrite("weights_hf.safetensors", "broken_hf.safetensors", (name, tensor) =>

@@ -52,6 +52,27 @@ public sealed class AtomicFileTests
         Assert.That(Directory.GetFileSystemEntries(folder), Is.EqualTo(new[] { file }));
     }
 
+    /// <summary>
+    /// A destination on a file system that takes no files (/proc here; a read-only mount elsewhere) is refused before any
+    /// work, by name, and the check leaves nothing behind where it can write.
+    /// </summary>
+    [Test]
+    public void ADestinationThatCannotBeWrittenIsRefusedBeforeTheWork()
+    {
+        if (!Directory.Exists("/proc/self"))
+            Assert.Ignore("no /proc here to stand for a file system that takes no files");
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => OutputPath.CheckFile("/proc/reclip-out.json"),
+                Throws.TypeOf<OutputPathException>().With.Message.StartsWith("/proc/reclip-out.json: ").And.Message.Contain("in /proc"));
+            Assert.That(() => OutputPath.CheckFolder("/proc/reclip-run/deeper"),
+                Throws.TypeOf<OutputPathException>().With.Message.StartsWith("/proc/reclip-run/deeper: ").And.Message.Contain("in /proc"));
+        });
+        OutputPath.CheckFile(Path.Combine(folder, "new", "out.json"));
+        OutputPath.CheckFolder(Path.Combine(folder, "run"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the probes are gone and no folder was made");
+    }
+
     [Test]
     public void StagedFilesAppearOnlyWhenCommitted()
     {

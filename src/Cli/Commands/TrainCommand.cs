@@ -123,7 +123,9 @@ public static class TrainCommand
             };
             options.Validate();
             // Before anything is loaded; the folder itself comes with the first checkpoint, so a run that fails earlier leaves none.
-            OutputPath.CheckFolder(options.OutputDirectory);
+            // Rank 0 alone writes it.
+            if (self == 0)
+                OutputPath.CheckFolder(options.OutputDirectory);
             SegmentationDataset? val = parse.GetValue(noValidation) ? null
                 : SegmentationDataset.Open(preset, parse.GetValue(validationRoot) ?? train.Root, parse.GetValue(validation)!);
             if (val is not null && train.Preset.Layout == DatasetLayout.Folder && parse.GetValue(validationRoot) is null)

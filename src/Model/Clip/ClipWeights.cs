@@ -87,6 +87,7 @@ public sealed class ClipWeights : IDisposable
     {
         ArgumentNullException.ThrowIfNull(file);
         Dictionary<string, int[]> shapes = file.Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal);
+        Dictionary<string, DType> dtypes = file.Entries.ToDictionary(e => e.Name, e => e.DType, StringComparer.Ordinal);
         WeightLayout layout = WeightNames.Detect(shapes.Keys);
         int visionLayers = WeightNames.CountBlocks(shapes.Keys, layout, vision: true);
         int textLayers = WeightNames.CountBlocks(shapes.Keys, layout, vision: false);
@@ -102,6 +103,12 @@ public sealed class ClipWeights : IDisposable
             if (absent.Length > 0)
             {
                 missing.AddRange(absent);
+                continue;
+            }
+            // An integer tensor of the right size would be read as numbers of another kind: the features would be garbage.
+            if (source.Names.FirstOrDefault(n => dtypes[n] is not (DType.F32 or DType.F16 or DType.BF16)) is string integral)
+            {
+                misshaped.Add($"{integral} is {dtypes[integral].Name()}, not floating point");
                 continue;
             }
             int[]? shape = CombinedShape(source, shapes);

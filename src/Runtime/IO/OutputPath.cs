@@ -6,22 +6,61 @@ namespace ReClip.Runtime.IO;
 /// </summary>
 public static class OutputPath
 {
-    /// <summary>Refuses a folder that is a file, or lies below one.</summary>
+    /// <summary>Refuses a folder that is a file, or lies below one, or that could not be written in (a read-only file system).</summary>
     public static void CheckFolder(string folder)
     {
         string full = Path.GetFullPath(folder);
         if (FileAtOrAbove(full) is { } file)
             throw new OutputPathException(file == full ? $"{full} is a file, not a folder" : $"{full}: {file} is a file, not a folder");
+        RequireWritable(full, full);
     }
 
-    /// <summary>Refuses a file path that is a folder, or whose folder cannot be one.</summary>
+    /// <summary>Refuses a file path that is a folder, or whose folder cannot be one or could not be written in.</summary>
     public static void CheckFile(string file)
+    {
+        CheckFileLocation(file);
+        string full = Path.GetFullPath(file);
+        if (Path.GetDirectoryName(full) is { } folder)
+            RequireWritable(full, folder);
+    }
+
+    /// <summary>
+    /// <see cref="CheckFile"/> without trying to write: for a writer that is about to create the file and says itself why it
+    /// cannot (<see cref="StagedFile"/>).
+    /// </summary>
+    internal static void CheckFileLocation(string file)
     {
         string full = Path.GetFullPath(file);
         if (Directory.Exists(full))
             throw new OutputPathException($"{full} is a folder, not a file");
         if (Path.GetDirectoryName(full) is { } folder && FileAtOrAbove(folder) is { } blocking)
             throw new OutputPathException($"{full}: {blocking} is a file, not a folder");
+    }
+
+    /// <summary>
+    /// Creates and deletes a file in the deepest existing folder of <paramref name="folder"/>, where the output or the folders
+    /// above it will be created: permissions and read-only mounts refuse that now rather than after the work.
+    /// </summary>
+    private static void RequireWritable(string target, string folder)
+    {
+        string? existing = folder;
+        while (existing is not null && !Directory.Exists(existing))
+            existing = Path.GetDirectoryName(existing);
+        if (existing is null)
+            return;
+        string probe = Path.Combine(existing, $".reclip-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OutputPathException($"{target}: permission denied writing in {existing}", e);
+        }
+        catch (IOException e)
+        {
+            throw new OutputPathException($"{target}: cannot write in {existing} ({e.Message})", e);
+        }
     }
 
     /// <summary>Creates the folder (and its parents), or says which path is in the way and why.</summary>

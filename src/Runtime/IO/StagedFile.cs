@@ -20,7 +20,7 @@ public sealed class StagedFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
-        OutputPath.CheckFile(path);
+        OutputPath.CheckFileLocation(path);
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full) ?? ".";
         OutputPath.CreateCheckedFolder(directory);
