@@ -35,9 +35,16 @@ public static class Failure
             : $"{Describe(exception)}: {message}";
     }
 
-    /// <summary>A static initialiser's failure (e.g. the compute pool reading a bad RECLIP_THREADS) is reported as what it wrapped.</summary>
-    private static Exception Cause(Exception exception) =>
-        exception is TypeInitializationException { InnerException: Exception inner } ? Cause(inner) : exception;
+    /// <summary>
+    /// A static initialiser's failure (e.g. the compute pool reading a bad RECLIP_THREADS) is reported as what it wrapped, and
+    /// parallel work's (several workers failing the same way at once, a full disk) as the first of its failures.
+    /// </summary>
+    private static Exception Cause(Exception exception) => exception switch
+    {
+        TypeInitializationException { InnerException: Exception inner } => Cause(inner),
+        AggregateException aggregate when aggregate.Flatten().InnerExceptions is [Exception first, ..] => Cause(first),
+        _ => exception,
+    };
 
     private static string Describe(Exception exception) => exception switch
     {

@@ -65,6 +65,22 @@ public sealed class ClipCommandsTests
         Assert.That(ClipFixture.MaxAbs(actual, expected), Is.LessThan(1e-4));
     }
 
+    /// <summary>The fixture's text tower has 300 tokens: OpenAI's BPE ids would index past its table, and so would an id above 299.</summary>
+    [Test]
+    public void FeaturesRefuseIdsTheTextTowerDoesNotHave()
+    {
+        string weights = ClipFixture.PathOf("weights_openai.safetensors");
+        ReclipProcess.Result text = ReclipProcess.Run("features", "--weights", weights, "--text", "a cat");
+        ReclipProcess.Result ids = ReclipProcess.Run("features", "--weights", weights, "--ids", "1 300 2");
+        Assert.Multiple(() =>
+        {
+            Assert.That(text.ExitCode, Is.EqualTo(1));
+            Assert.That(text.Stderr, Does.Contain($"{weights}: the text tower has 300 tokens").And.Contain("--ids"));
+            Assert.That(ids.ExitCode, Is.EqualTo(1));
+            Assert.That(ids.Stderr, Does.Contain("'300' is not a token id of this text tower (0..299)"));
+        });
+    }
+
     [Test]
     public void FeaturesOfAnImageFileGivePooledAndDenseMaps()
     {

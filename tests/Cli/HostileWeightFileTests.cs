@@ -53,6 +53,13 @@ public sealed class HostileWeightFileTests
         HostileWeightCorpus.All().Where(file => ProcessCases.Contains(file.Name)).Select(file => new TestCaseData(file).SetArgDisplayNames(file.Name));
 
     [Test]
+    public void AFolderIsNotAWeightFile()
+    {
+        var error = Assert.Throws<WeightFileException>(() => WeightFiles.Open(folder).Dispose());
+        Assert.That(error!.Message, Is.EqualTo($"{folder}: is a folder, not a weight file"));
+    }
+
+    [Test]
     public void TheCorpusIsLargeAndEachCaseIsNamedOnce()
     {
         string[] names = [.. HostileWeightCorpus.All().Select(file => file.Name)];

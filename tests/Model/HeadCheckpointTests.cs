@@ -150,7 +150,7 @@ public sealed class HeadCheckpointTests
 
     [Test]
     public void ABadClassListIsRefused() =>
-        ExpectRefused(Tampered("classes.safetensors", (_, m) => { m["classes"] = "[\"sky\",\"sky\"]"; return null; }), "distinct");
+        ExpectRefused(Tampered("classes.safetensors", (_, m) => { m["classes"] = "[\"sky\",\"sky\"]"; return null; }), "holds \"sky\" more than once");
 
     [Test]
     public void AMissingTensorIsRefused() =>

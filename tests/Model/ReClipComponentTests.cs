@@ -52,6 +52,17 @@ public sealed class ReClipComponentTests
         Assert.Throws<ArgumentException>(() => QueryBank.Build(text, new int[16 * 3], classes: 2));
     }
 
+    [Test]
+    public void QueryBankNamesAClassWhosePromptsDoNotFit()
+    {
+        // The fixture's text tower reads 16 tokens; a name of 20 words makes every prompt longer.
+        var text = new TextTransformer(step.Weights);
+        string longName = string.Join(' ', Enumerable.Repeat("word", 20));
+        var error = Assert.Throws<ArgumentException>(() => QueryBank.Build(text, ClipTokenizer.Default, ["sky", longName]));
+        Assert.That(error!.Message, Does.StartWith("class 2 of 2, \"word word word").And.Contain("more than the context length 16").And.Contain("…"));
+        Assert.That(error.Message, Has.Length.LessThan(300), "the prompt is cut short (a whole one runs to some 1,000 characters)");
+    }
+
     [TestCase(new[] { 7 }, new[] { 7, 299, 0 })]
     [TestCase(new[] { 7, 8 }, new[] { 7, 8, 299 })]
     [TestCase(new[] { 7, 8, 9 }, new[] { 7, 8, 9 })]

@@ -73,6 +73,20 @@ public sealed class AtomicFileTests
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the probes are gone and no folder was made");
     }
 
+    /// <summary>An error of the file system names the destination, not the temporary file that no longer exists.</summary>
+    [Test]
+    public void AFailedWriteNamesTheDestination()
+    {
+        string path = Path.Combine(folder, "out.bin");
+        var error = Assert.Throws<IOException>(() => AtomicFile.Write(path, stream =>
+            throw new IOException($"No space left on device : '{((FileStream)stream).Name}'")));
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.Message, Is.EqualTo($"No space left on device : '{path}'"));
+            Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+        });
+    }
+
     [Test]
     public void StagedFilesAppearOnlyWhenCommitted()
     {

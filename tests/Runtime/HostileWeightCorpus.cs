@@ -62,6 +62,9 @@ internal static class HostileWeightCorpus
         int header = (int)BinaryPrimitives.ReadUInt64LittleEndian(valid);
         foreach (int cut in new[] { 0, 1, 7 })
             yield return new($"st-truncated-at-{cut}", valid[..cut], "shorter than the 8-byte header length");
+        // An image given for the weights (two arguments swapped): its first eight bytes would read as a huge header length.
+        yield return new("png-image", [0x89, .. "PNG\r\n\u001a\n"u8, .. valid], "is a PNG image, not a weight file");
+        yield return new("jpeg-image", [0xFF, 0xD8, 0xFF, 0xE0, .. valid], "is a JPEG image, not a weight file");
         foreach (int cut in new[] { 8, 9, 8 + header / 2, 8 + header - 1 })
             yield return new($"st-truncated-at-{cut}", valid[..cut], $"header length {header} runs past the end");
         foreach (int cut in new[] { 8 + header, valid.Length - 1 })

@@ -29,12 +29,17 @@ public static class FeaturesCommand
         command.SetAction(parse =>
         {
             string[] imagePaths = parse.GetValue(images) ?? [];
-            using ClipWeights weights = ClipWeights.Load(parse.GetRequiredValue(weightsPath));
+            string weightsFile = parse.GetRequiredValue(weightsPath);
+            using ClipWeights weights = ClipWeights.Load(weightsFile);
             var tokens = new List<(string Input, int[] Ids)>();
-            foreach (string phrase in parse.GetValue(texts) ?? [])
+            string[] phrases = parse.GetValue(texts) ?? [];
+            if (phrases.Length > 0 && ClipTokenizer.Default.VocabularySize != weights.Config.VocabularySize)
+                throw new ArgumentException($"{weightsFile}: the text tower has {weights.Config.VocabularySize} tokens, OpenAI's BPE {ClipTokenizer.Default.VocabularySize}: " +
+                    "give the texts' token ids with --ids");
+            foreach (string phrase in phrases)
                 tokens.Add((phrase, ClipTokenizer.Default.EncodeForContext(phrase, weights.Config.ContextLength, false)));
             foreach (string sequence in parse.GetValue(ids) ?? [])
-                tokens.Add((sequence, ParseIds(sequence, weights.Config.ContextLength)));
+                tokens.Add((sequence, ParseIds(sequence, weights.Config)));
             if (tokens.Count == 0 && imagePaths.Length == 0)
                 throw new ArgumentException("give at least one --image, --text or --ids");
 
@@ -103,12 +108,12 @@ public static class FeaturesCommand
 
     private static string Format(float[] row) => string.Join(' ', row.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)));
 
-    private static int[] ParseIds(string sequence, int length)
+    private static int[] ParseIds(string sequence, ClipConfig config)
     {
         string[] parts = sequence.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0 || parts.Length > length)
-            throw new ArgumentException($"--ids '{sequence}': needs 1 to {length} token ids");
-        return [.. parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int id)
-            ? id : throw new ArgumentException($"--ids '{sequence}': '{p}' is not a token id"))];
+        if (parts.Length == 0 || parts.Length > config.ContextLength)
+            throw new ArgumentException($"--ids '{sequence}': needs 1 to {config.ContextLength} token ids");
+        return [.. parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && id < config.VocabularySize
+            ? id : throw new ArgumentException($"--ids '{sequence}': '{p}' is not a token id of this text tower (0..{config.VocabularySize - 1})"))];
     }
 }

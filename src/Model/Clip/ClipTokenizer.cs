@@ -91,12 +91,20 @@ public sealed class ClipTokenizer
         int[] ids = Encode(text);
         int length = ids.Length + 2;
         if (length > contextLength && !truncate)
-            throw new ArgumentException($"text \"{text}\" is {length} tokens long with SOT and EOT, more than the context length {contextLength}");
+            throw new ArgumentException($"text {Quoted(text)} is {length} tokens long with SOT and EOT, more than the context length {contextLength}");
         var delimited = new int[Math.Min(length, contextLength)];
         delimited[0] = StartOfTextId;
         ids.AsSpan(0, Math.Min(ids.Length, delimited.Length - 1)).CopyTo(delimited.AsSpan(1));
         delimited[^1] = EndOfTextId;
         return delimited;
+    }
+
+    /// <summary>A text in quotes for a message, its middle cut out when long: a whole prompt would bury the message's point.</summary>
+    public static string Quoted(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        const int Ends = 30;
+        return text.Length <= 2 * Ends + 1 ? $"\"{text}\"" : $"\"{text[..Ends]}…{text[^Ends..]}\"";
     }
 
     /// <summary>One row of clip.tokenize: SOT, the text's ids, EOT, then zeros up to <paramref name="contextLength"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using ReClip.Runtime.IO;
 
 namespace ReClip.Model.Clip;
 
@@ -18,8 +19,7 @@ internal static class VocabularyFileContent
     /// <summary>The file's bytes, decompressed when it is gzip. A missing file is a <see cref="FileNotFoundException"/>.</summary>
     public static byte[] ReadBytes(string path)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such file", path);
+        InputFile.RequireFile(path);
         return Decompress(File.ReadAllBytes(path), path);
     }
 

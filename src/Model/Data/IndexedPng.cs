@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using ReClip.Runtime.IO;
 
 namespace ReClip.Model.Data;
 
@@ -20,8 +21,7 @@ public static class IndexedPng
 
     public static LabelMap Read(string path)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such file", path);
+        InputFile.RequireFile(path);
         return Decode(File.ReadAllBytes(path), path);
     }
 

@@ -83,8 +83,7 @@ public static class PngFiles
 
     private static SKBitmap Decode(string path, SKColorType colorType, out SKEncodedOrigin origin)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such file", path);
+        InputFile.RequireFile(path);
         using SKCodec? codec = SKCodec.Create(path, out SKCodecResult created);
         if (codec is null)
             throw new InvalidDataException($"{path}: not a readable image ({created})");

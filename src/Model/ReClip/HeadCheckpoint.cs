@@ -55,8 +55,10 @@ public sealed class HeadCheckpoint : IDisposable
             {
                 throw new InvalidDataException($"{path}: the class list is not a JSON array of names ({JsonErrorText.Of(e)})");
             }
-            if (classes.Length == 0 || classes.Any(string.IsNullOrWhiteSpace) || classes.Distinct(StringComparer.Ordinal).Count() != classes.Length)
-                throw new InvalidDataException($"{path}: the class list must hold distinct non-empty names");
+            if (classes.Length == 0 || classes.Any(string.IsNullOrWhiteSpace))
+                throw new InvalidDataException($"{path}: the class list must hold non-empty names");
+            if (classes.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { Key: string repeated })
+                throw new InvalidDataException($"{path}: the class list holds \"{repeated}\" more than once");
             return new HeadCheckpoint(file, classes);
         }
         catch

@@ -51,8 +51,15 @@ public static class QueryBank
         int length = text.Config.ContextLength;
         var ids = new int[classNames.Count * Templates.Count * length];
         for (int c = 0; c < classNames.Count; c++)
-            for (int k = 0; k < Templates.Count; k++)
-                tokenizer.Tokenize(Fill(Templates[k], classNames[c]), length).CopyTo(ids, (c * Templates.Count + k) * length);
+            try
+            {
+                for (int k = 0; k < Templates.Count; k++)
+                    tokenizer.Tokenize(Fill(Templates[k], classNames[c]), length).CopyTo(ids, (c * Templates.Count + k) * length);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"class {c + 1} of {classNames.Count}, {ClipTokenizer.Quoted(classNames[c])}: {e.Message}", e);
+            }
         return Build(text, ids, classNames.Count);
     }
 

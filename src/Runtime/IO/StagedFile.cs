@@ -49,6 +49,12 @@ public sealed class StagedFile : IDisposable
             }
             return staged;
         }
+        catch (IOException e) when (e is not OutputPathException && e.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            // A full disk, say: the system names the temporary file, which is gone by the time anyone looks.
+            staged.Dispose();
+            throw new IOException(e.Message.Replace(temporary, full, StringComparison.Ordinal), e);
+        }
         catch
         {
             staged.Dispose();

@@ -6,6 +6,8 @@ public static class WeightFiles
     public static IWeightFile Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new WeightFileException(path, "is a folder, not a weight file");
         Span<byte> head = stackalloc byte[4];
         int read;
         try
@@ -21,6 +23,11 @@ public static class WeightFiles
         // (protocol opcode 0x80), which TorchCheckpoint recognises and refuses with a way out.
         bool torch = read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4
             || read >= 1 && head[0] == 0x80;
+        // Two arguments swapped are likelier than a safetensors header whose length begins with an image's signature.
+        if (read >= 4 && head[0] == 0x89 && head[1] == (byte)'P' && head[2] == (byte)'N' && head[3] == (byte)'G')
+            throw new WeightFileException(path, "is a PNG image, not a weight file");
+        if (read >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
+            throw new WeightFileException(path, "is a JPEG image, not a weight file");
         return torch ? TorchCheckpoint.Open(path) : SafetensorsFile.Open(path);
     }
 }
