@@ -105,6 +105,7 @@ public sealed class SegmentCommandTests
             (["--out", folder], $"cannot write: {folder} is a folder, not a file"),
             (["--out", mask, "--overlay", Path.Combine(file, "overlay.png")], $"{file} is a file, not a folder"),
             (["--out", mask, "--overlay", mask], "--overlay and --out are the same file"),
+            (["--out", Path.Combine(folder, "mask.jpg")], "the picture is written as PNG; give a name ending in .png"),
         ];
         foreach ((string[] arguments, string message) in cases)
         {

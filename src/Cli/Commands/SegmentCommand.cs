@@ -57,9 +57,11 @@ public static class SegmentCommand
             string maskPath = parse.GetRequiredValue(output);
             string? overlayPath = parse.GetValue(overlay);
             OutputPath.CheckFile(maskPath);
+            RequirePng("--out", maskPath);
             if (overlayPath is not null)
             {
                 OutputPath.CheckFile(overlayPath);
+                RequirePng("--overlay", overlayPath);
                 if (Path.GetFullPath(overlayPath) == Path.GetFullPath(maskPath))
                     throw new ArgumentException($"--overlay and --out are the same file ({Path.GetFullPath(maskPath)})");
             }
@@ -86,6 +88,13 @@ public static class SegmentCommand
             return ExitCode.Success;
         });
         return command;
+    }
+
+    /// <summary>Both pictures are PNG (a mask must keep its exact colours): a name that says otherwise would mislead whoever opens it.</summary>
+    private static void RequirePng(string option, string path)
+    {
+        if (!Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"{option} {path}: the picture is written as PNG; give a name ending in .png");
     }
 
     private static StagedFile StageOverlay(string path, RgbImage picture, Tensor prediction, IReadOnlyList<string> classes)

@@ -57,6 +57,6 @@ public sealed class HypothesisShard(IReadOnlyList<int[]> hypotheses, long window
                 throw new InvalidDataException($"{where} lists a class twice");
             hypotheses.Add(ids);
         }
-        return new HypothesisShard(hypotheses, ShardJson.Int64(result, "windows", path), ShardJson.Int32(result, "empty", path));
+        return new HypothesisShard(hypotheses, ShardJson.Count(result, "windows", path), ShardJson.Int32(result, "empty", path));
     }
 }

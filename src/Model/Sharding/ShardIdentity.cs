@@ -87,7 +87,7 @@ public sealed record ShardIdentity(
             .Select(c => c.ValueKind == JsonValueKind.String ? c.GetString()! : throw new InvalidDataException($"{path}: a class name is not a string"))];
         KeyValuePair<string, string>[] settings = [.. ShardJson.Member(e, "settings", JsonValueKind.Object, path).EnumerateObject()
             .Select(s => KeyValuePair.Create(s.Name, s.Value.ValueKind == JsonValueKind.String ? s.Value.GetString()! : throw new InvalidDataException($"{path}: setting '{s.Name}' is not a string")))];
-        return new ShardIdentity(ShardJson.String(e, "kind", path), ShardJson.String(e, "weights_sha256", path), ShardJson.Int64(e, "weights_bytes", path),
+        return new ShardIdentity(ShardJson.String(e, "kind", path), ShardJson.String(e, "weights_sha256", path), ShardJson.Count(e, "weights_bytes", path),
             ShardJson.String(e, "vocabulary", path), classes, ShardJson.String(e, "preset", path), ShardJson.String(e, "root", path),
             ShardJson.String(e, "split", path), ShardJson.Int32(e, "files", path), ShardJson.String(e, "files_sha256", path), settings);
     }

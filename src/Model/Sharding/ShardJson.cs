@@ -20,8 +20,15 @@ internal static class ShardJson
 
     public static int Int32(JsonElement parent, string name, string path)
     {
+        long value = Count(parent, name, path);
+        return value <= int.MaxValue ? (int)value : throw new InvalidDataException($"{path}: '{name}' is {value}, not a count");
+    }
+
+    /// <summary>A non-negative 64-bit count.</summary>
+    public static long Count(JsonElement parent, string name, string path)
+    {
         long value = Int64(parent, name, path);
-        return value is >= 0 and <= int.MaxValue ? (int)value : throw new InvalidDataException($"{path}: '{name}' is {value}, not a count");
+        return value >= 0 ? value : throw new InvalidDataException($"{path}: '{name}' is {value}, not a count");
     }
 
     public static double Double(JsonElement parent, string name, string path) => Member(parent, name, JsonValueKind.Number, path).GetDouble();
@@ -35,8 +42,11 @@ internal static class ShardJson
         var counts = new long[length];
         int i = 0;
         foreach (JsonElement item in array.EnumerateArray())
-            counts[i++] = item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out long count) && count >= 0 ? count
+        {
+            counts[i] = item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out long count) && count >= 0 ? count
                 : throw new InvalidDataException($"{path}: '{name}'[{i}] is '{item.GetRawText()}', not a pixel count");
+            i++;
+        }
         return counts;
     }
 

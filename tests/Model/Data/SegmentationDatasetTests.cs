@@ -178,6 +178,19 @@ public sealed class SegmentationDatasetTests
             Throws.InstanceOf<InvalidDataException>().With.Message.StartsWith($"{folders.PathOf("classes.txt")}: line 3 names \"Sky\" again (line 1;"));
     }
 
+    [Test]
+    public void AClassListInAnotherEncodingOrWithControlCharactersIsRefused()
+    {
+        folders.RgbPng("images/a.png", 2, 2);
+        string list = folders.PathOf("classes.txt");
+        File.WriteAllBytes(list, [.. "sky\n"u8, 0xE9, .. "t\u00e9\n"u8]);
+        Assert.That(() => SegmentationDataset.Open(DatasetPreset.Folder, folders.Root, "train"),
+            Throws.InstanceOf<InvalidDataException>().With.Message.EqualTo($"{list}: not UTF-8 text"));
+        folders.Text("classes.txt", "sky", "gr\0ass");
+        Assert.That(() => SegmentationDataset.Open(DatasetPreset.Folder, folders.Root, "train"),
+            Throws.InstanceOf<InvalidDataException>().With.Message.EqualTo($"{list}: line 2 holds a control character"));
+    }
+
     private void WriteVoc(params string[] ids)
     {
         folders.Text("ImageSets/Segmentation/train.txt", ids);

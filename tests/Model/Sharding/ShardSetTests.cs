@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using ReClip.Model.Eval;
 using ReClip.Model.Sharding;
 
@@ -150,6 +151,7 @@ public sealed class ShardSetTests
             ("block.json", text.Replace("\"first\":0", "\"first\":1", StringComparison.Ordinal), "not that shard's block"),
             ("class.json", text.Replace("\"hypotheses\":[[]", "\"hypotheses\":[[3]", StringComparison.Ordinal), "not a class id in [0, 3)"),
             ("lines.json", text.Replace("\"hypotheses\":[[],", "\"hypotheses\":[", StringComparison.Ordinal), "should hold 3 images but its result holds 2"),
+            ("windows.json", Regex.Replace(text, "\"windows\":\\d+", "\"windows\":-5"), "'windows' is -5, not a count"),
         ];
         foreach ((string name, string content, string reason) in cases)
         {
@@ -157,7 +159,7 @@ public sealed class ShardSetTests
             File.WriteAllText(path, content);
             Assert.That(() => ShardFile.Read(path), Throws.TypeOf<InvalidDataException>().With.Message.Contain(path).And.Message.Contain(reason), name);
         }
-        Assert.That(text, Does.Contain("\"first\":0").And.Contain("\"hypotheses\":[[],"), "the cases above edit these members");
+        Assert.That(text, Does.Contain("\"first\":0").And.Contain("\"hypotheses\":[[],").And.Match("\"windows\":\\d+"), "the cases above edit these members");
     }
 
     [Test]

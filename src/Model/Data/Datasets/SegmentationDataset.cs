@@ -160,7 +160,17 @@ public sealed class SegmentationDataset
         string path = Path.Combine(root, "classes.txt");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: class list not found (one class name per line, in label order)", path);
-        string[] names = [.. File.ReadAllLines(path).Select(l => l.TrimEnd('\r')).Reverse().SkipWhile(l => l.Trim().Length == 0).Reverse()];
+        string[] lines;
+        try
+        {
+            // Strict UTF-8: a name in another encoding would reach CLIP's tokenizer as replacement characters.
+            lines = File.ReadAllLines(path, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{path}: not UTF-8 text");
+        }
+        string[] names = [.. lines.Select(l => l.TrimEnd('\r')).Reverse().SkipWhile(l => l.Trim().Length == 0).Reverse()];
         if (names.Length == 0)
             throw new InvalidDataException($"{path}: no class names");
         if (names.Length > LabelMap.Ignore)
@@ -168,6 +178,9 @@ public sealed class SegmentationDataset
         int blank = Array.FindIndex(names, n => n.Trim().Length == 0);
         if (blank >= 0)
             throw new InvalidDataException($"{path}: line {blank + 1} is empty");
+        int control = Array.FindIndex(names, n => n.Any(char.IsControl));
+        if (control >= 0)
+            throw new InvalidDataException($"{path}: line {control + 1} holds a control character");
         if (RepeatedClassName.Find(names) is (int first, int again))
             throw new InvalidDataException($"{path}: line {again + 1} names \"{names[again].Trim()}\" again (line {first + 1}; names are compared in lower case, as CLIP reads them)");
         return names;
