@@ -36,6 +36,16 @@ public sealed class AtomicFileTests
         Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
     }
 
+    /// <summary>The system names the temporary file, which is deleted by the time the message is read.</summary>
+    [Test]
+    public void ASystemFailureNamesTheDestinationNotTheTemporaryFile()
+    {
+        string path = Path.Combine(folder, "out.bin");
+        Assert.That(() => AtomicFile.Write(path, stream => throw new IOException($"No space left on device : '{((FileStream)stream).Name}'")),
+            Throws.TypeOf<IOException>().With.Message.EqualTo($"{path}: No space left on device"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
     [Test]
     public void APathUnderAFileOrOnAFolderIsRefusedByName()
     {

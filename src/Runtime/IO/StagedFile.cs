@@ -49,6 +49,13 @@ public sealed class StagedFile : IDisposable
             }
             return staged;
         }
+        catch (IOException e) when (e.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            staged.Dispose();
+            // The system names the temporary file (e.g. "No space left on device : '….tmp'"), which is gone by now.
+            string reason = e.Message.Replace($" : '{temporary}'", "", StringComparison.Ordinal).Replace(temporary, full, StringComparison.Ordinal);
+            throw new IOException($"{full}: {reason}", e);
+        }
         catch
         {
             staged.Dispose();
