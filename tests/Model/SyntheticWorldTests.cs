@@ -1,6 +1,5 @@
 using ReClip.Model.Data;
 using ReClip.Model.Data.Synthetic;
-using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Model;
 
@@ -80,52 +79,6 @@ public sealed class SyntheticWorldTests
     }
 
     [Test]
-    public void DatasetFolderRoundTripsExactLabels()
-    {
-        string folder = Directory.CreateTempSubdirectory("reclip-synth-").FullName;
-        try
-        {
-            SyntheticDataset.Write(folder, 3, seed: 7);
-            Assert.That(File.ReadAllLines(Path.Combine(folder, "classes.txt")), Is.EqualTo(SyntheticClasses.Names));
-            Assert.That(File.ReadAllLines(Path.Combine(folder, "captions.jsonl")), Has.Length.EqualTo(3));
-            LabelMap labels = PngFiles.ReadLabels(Path.Combine(folder, "labels", "000002.png"));
-            RgbImage image = PngFiles.ReadRgb(Path.Combine(folder, "images", "000002.png"));
-            Assert.That(labels.Labels, Is.EqualTo(Scenes[2].Labels.Labels));
-            Assert.That(image.Pixels, Is.EqualTo(Scenes[2].Image.Pixels));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    /// <summary>
-    /// A finished write is reused; another count rewrites without leftovers; an interrupted one (no marker) and one by
-    /// another version of the generator are redone.
-    /// </summary>
-    [Test]
-    public void EnsureWrittenReusesOnlyAFinishedWriteOfTheSameSettings()
-    {
-        string folder = Path.Combine(Directory.CreateTempSubdirectory("reclip-synth-").FullName, "world");
-        try
-        {
-            Assert.That(SyntheticDataset.EnsureWritten(folder, 3, seed: 7, size: 64), Is.True);
-            Assert.That(SyntheticDataset.EnsureWritten(folder, 3, seed: 7, size: 64), Is.False, "same settings: reused");
-            Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "another count: rewritten");
-            Assert.That(Directory.GetFiles(Path.Combine(folder, "images")), Has.Length.EqualTo(2), "no scene of the earlier count lingers");
-            File.Delete(Path.Combine(folder, SyntheticDataset.CompleteMarker));
-            Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "no marker: redone");
-            string marker = Path.Combine(folder, SyntheticDataset.CompleteMarker);
-            File.WriteAllText(marker, File.ReadAllText(marker).Replace($"world {SyntheticWorld.Version} ", $"world {SyntheticWorld.Version - 1} "));
-            Assert.That(SyntheticDataset.EnsureWritten(folder, 2, seed: 7, size: 64), Is.True, "written by another version of the generator: redone");
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
-        }
-    }
-
-    [Test]
     public void TruncatedPngIsAnErrorNamingTheFile()
     {
         string folder = Directory.CreateTempSubdirectory("reclip-png-").FullName;
@@ -137,24 +90,6 @@ public sealed class SyntheticWorldTests
             File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
             var e = Assert.Throws<InvalidDataException>(() => PngFiles.ReadRgb(path));
             Assert.That(e!.Message, Does.StartWith(path));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    [Test]
-    public void SynthCommandWritesTheFolderLayout()
-    {
-        string folder = Directory.CreateTempSubdirectory("reclip-synth-cli-").FullName;
-        try
-        {
-            ReclipProcess.Result result = ReclipProcess.Run("synth", "--out", folder, "--count", "2", "--seed", "5");
-            Assert.That(result.ExitCode, Is.Zero, result.Stderr);
-            Assert.That(Directory.GetFiles(Path.Combine(folder, "images")), Has.Length.EqualTo(2));
-            Assert.That(Directory.GetFiles(Path.Combine(folder, "labels")), Has.Length.EqualTo(2));
-            Assert.That(ReclipProcess.Run("synth", "--out", folder, "--count", "0").ExitCode, Is.EqualTo(1));
         }
         finally
         {

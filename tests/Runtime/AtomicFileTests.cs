@@ -36,6 +36,16 @@ public sealed class AtomicFileTests
         Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
     }
 
+    /// <summary>The system names the temporary file, which is deleted by the time the message is read.</summary>
+    [Test]
+    public void ASystemFailureNamesTheDestinationNotTheTemporaryFile()
+    {
+        string path = Path.Combine(folder, "out.bin");
+        Assert.That(() => AtomicFile.Write(path, stream => throw new IOException($"No space left on device : '{((FileStream)stream).Name}'")),
+            Throws.TypeOf<IOException>().With.Message.EqualTo($"{path}: No space left on device"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
     [Test]
     public void APathUnderAFileOrOnAFolderIsRefusedByName()
     {
@@ -71,20 +81,6 @@ public sealed class AtomicFileTests
         OutputPath.CheckFile(Path.Combine(folder, "new", "out.json"));
         OutputPath.CheckFolder(Path.Combine(folder, "run"));
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the probes are gone and no folder was made");
-    }
-
-    /// <summary>An error of the file system names the destination, not the temporary file that no longer exists.</summary>
-    [Test]
-    public void AFailedWriteNamesTheDestination()
-    {
-        string path = Path.Combine(folder, "out.bin");
-        var error = Assert.Throws<IOException>(() => AtomicFile.Write(path, stream =>
-            throw new IOException($"No space left on device : '{((FileStream)stream).Name}'")));
-        Assert.Multiple(() =>
-        {
-            Assert.That(error!.Message, Is.EqualTo($"No space left on device : '{path}'"));
-            Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
-        });
     }
 
     [Test]

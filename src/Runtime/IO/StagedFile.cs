@@ -49,11 +49,12 @@ public sealed class StagedFile : IDisposable
             }
             return staged;
         }
-        catch (IOException e) when (e is not OutputPathException && e.Message.Contains(temporary, StringComparison.Ordinal))
+        catch (IOException e) when (e.Message.Contains(temporary, StringComparison.Ordinal))
         {
-            // A full disk, say: the system names the temporary file, which is gone by the time anyone looks.
             staged.Dispose();
-            throw new IOException(e.Message.Replace(temporary, full, StringComparison.Ordinal), e);
+            // The system names the temporary file (e.g. "No space left on device : '….tmp'"), which is gone by now.
+            string reason = e.Message.Replace($" : '{temporary}'", "", StringComparison.Ordinal).Replace(temporary, full, StringComparison.Ordinal);
+            throw new IOException($"{full}: {reason}", e);
         }
         catch
         {

@@ -10,6 +10,16 @@ public static class SyntheticWorld
 {
     public const int DefaultSize = 128;
 
+    /// <summary>The smallest scene side the generator draws.</summary>
+    public const int MinSize = 64;
+
+    /// <summary>
+    /// The largest scene side. Things are drawn at fixed pixel sizes meant for the 128-pixel scene (a ball's radius is
+    /// 10–21 px, docs/SYNTHETIC_WORLD.md), so at 8× that side they are specks; a 1024-pixel scene still takes about half
+    /// a second and 4 MiB, whereas an unbounded side overflows the image's byte count or runs for minutes per scene.
+    /// </summary>
+    public const int MaxSize = 1024;
+
     /// <summary>
     /// Changes whenever the same (seed, index, size) would give other pixels, labels or captions, so that scenes
     /// cached by an earlier version are regenerated rather than reused.
@@ -20,7 +30,8 @@ public static class SyntheticWorld
 
     public static SyntheticScene Generate(int seed, int index, int size = DefaultSize)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 64);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, MinSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxSize);
         var random = new Random(Mix(seed, index));
         var layout = new SceneLayout(random, size, size);
         var surfaces = new SurfacePainter(random);

@@ -1,0 +1,81 @@
+namespace ReClip.Runtime.IO;
+
+/// <summary>
+/// A folder filled in full under a hidden temporary name beside its destination, then renamed into place by
+/// <see cref="Commit"/>: in the same parent the rename is atomic, so readers see no folder or the complete one. Disposing
+/// an uncommitted one deletes it with everything in it, so a failure or an interruption part-way leaves nothing.
+/// </summary>
+/// <remarks>
+/// A destination that already holds something is refused rather than replaced: it may be an earlier dataset or
+/// anything else the user pointed at by mistake, and removing it would lose work that no message could bring back.
+/// An empty folder holds nothing to lose and takes the output, as a new one would.
+/// </remarks>
+public sealed class StagedFolder : IDisposable
+{
+    private bool settled;
+
+    private StagedFolder(string destination, string staging)
+    {
+        Destination = destination;
+        Staging = staging;
+    }
+
+    /// <summary>The full path the folder gets on <see cref="Commit"/>.</summary>
+    public string Destination { get; }
+
+    /// <summary>The hidden folder being filled.</summary>
+    public string Staging { get; }
+
+    public static StagedFolder Create(string destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination));
+        OutputPath.CheckFolder(full);
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+            throw new OutputPathException($"{full} already exists and is not empty: give a new or an empty folder");
+        string parent = Path.GetDirectoryName(full) ?? throw new OutputPathException($"{full} is a file system's root, not a folder to create");
+        OutputPath.CreateCheckedFolder(parent);
+        string staging = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        OutputPath.CreateCheckedFolder(staging);
+        return new StagedFolder(full, staging);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> on the staging folder. A failure that names a path in it is reported with the
+    /// destination's path instead: the staging folder is deleted by then, and the destination is what the user asked for.
+    /// </summary>
+    public void Fill(Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        try
+        {
+            write(Staging);
+        }
+        catch (IOException e) when (e.Message.Contains(Staging, StringComparison.Ordinal))
+        {
+            string message = e.Message.Replace(Staging, Destination, StringComparison.Ordinal);
+            // The type decides the exit code: a path the user gave stays "bad input", the system's failure stays a failure.
+            throw e is OutputPathException ? new OutputPathException(message, e) : new IOException(message, e);
+        }
+    }
+
+    public void Commit()
+    {
+        if (settled)
+            throw new InvalidOperationException($"{Destination}: the staged folder was already committed or discarded");
+        // A folder cannot be renamed over another; the one in the way was empty at Create, and a non-recursive delete
+        // fails rather than lose anything that appeared in it since.
+        if (Directory.Exists(Destination))
+            Directory.Delete(Destination);
+        Directory.Move(Staging, Destination);
+        settled = true;
+    }
+
+    public void Dispose()
+    {
+        if (settled) return;
+        if (Directory.Exists(Staging))
+            Directory.Delete(Staging, recursive: true);
+        settled = true;
+    }
+}
