@@ -39,6 +39,20 @@ public sealed class EvalCommandTests
         Assert.That(result.Stderr, Does.StartWith("reclip: --device cuda: ").And.Contain("use --device cpu"));
     }
 
+    /// <summary>Ctrl-C part-way exits with 130, says so, and writes no report.</summary>
+    [Test]
+    public void InterruptExitsWith130AndWritesNothing()
+    {
+        string many = Path.Combine(folder, "many"), output = Path.Combine(folder, "interrupted.json");
+        InterruptedRun.LinkedDataset(root, many, 20_000);
+        (int exitCode, string stderr) = InterruptedRun.Of(CachedQueryBank.Environment(folder),
+            ["eval", "--weights", ClipFixture.PathOf("weights_openai.safetensors"), "--dataset", "folder", "--root", many, "--method", "maskclip",
+                "--out", output], "eval");
+        Assert.That(exitCode, Is.EqualTo(130), stderr);
+        Assert.That(stderr, Does.EndWith($"reclip: interrupted; nothing was written to {output}\n"));
+        Assert.That(File.Exists(output), Is.False);
+    }
+
     [Test]
     public void JsonReportsScoresAndEveryClass()
     {

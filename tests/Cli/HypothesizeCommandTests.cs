@@ -44,6 +44,19 @@ public sealed class HypothesizeCommandTests
     /// <summary>Runs with the test's own cache folder: the command keeps the Query bank it builds there.</summary>
     private ReclipProcess.Result Run(params string[] arguments) => ReclipProcess.Run(CachedQueryBank.Environment(Path.Combine(folder, "cache")), arguments);
 
+    /// <summary>Ctrl-C part-way exits with 130, says so, and writes no hypothesis file (it is written only when complete).</summary>
+    [Test]
+    public void InterruptExitsWith130AndWritesNothing()
+    {
+        string many = Path.Combine(folder, "many"), output = Path.Combine(folder, "interrupted.jsonl");
+        InterruptedRun.LinkedDataset(data, many, 20_000);
+        (int exitCode, string stderr) = InterruptedRun.Of(CachedQueryBank.Environment(Path.Combine(folder, "cache")),
+            ["hypothesize", "--weights", weights, "--dataset", "folder", "--root", many, "--out", output], "hypothesis");
+        Assert.That(exitCode, Is.EqualTo(130), stderr);
+        Assert.That(stderr, Does.EndWith($"reclip: interrupted; nothing was written to {output}\n"));
+        Assert.That(File.Exists(output), Is.False);
+    }
+
     [TestCase(null, null, 32, 16, 8, 1)]
     [TestCase(20, 10, 20, 10, 51, 0)]
     public void WritesTheHypothesisOfEveryImageAndSumsUp(int? window, int? stride, int side, int step, int windows, int empty)

@@ -52,7 +52,10 @@ public static class EvalCommand
             if (result.GetResult(shardOption) is { Tokens.Count: > 0 } && result.GetResult(output) is not { Tokens.Count: > 0 })
                 result.AddError("--shard needs --out, the file for the shard's partial result");
         });
-        command.SetAction(parse =>
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
+        return command;
+
+        int Run(ParseResult parse, CancellationToken cancel)
         {
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
             bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
@@ -89,16 +92,26 @@ public static class EvalCommand
             using Segmenter segmenter = model.Segmenter(data.Preset, threshold, parse.GetValue(slide));
             var clock = Stopwatch.StartNew();
             EvaluationCounts counts;
-            using (var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}{(shard is null ? "" : $" shard {shard}")}", samples.Count))
-                counts = Evaluator.Count(segmenter, data, samples, progress: _ => bar.Advance());
+            try
+            {
+                using var bar = new ProgressBar($"eval {data.Preset.Name} {data.Split}{(shard is null ? "" : $" shard {shard}")}", samples.Count);
+                counts = Evaluator.Count(segmenter, data, samples, progress: _ =>
+                {
+                    bar.Advance();
+                    cancel.ThrowIfCancellationRequested();
+                });
+            }
+            catch (OperationCanceledException)
+            {
+                return Interruption.NothingWritten(outputPath);
+            }
             double seconds = clock.Elapsed.TotalSeconds;
             if (shard is DatasetShard part)
                 ShardFile.Write(outputPath!, identity!, part, seconds, new EvaluationShard(counts));
             var run = new EvalRun(methodName, data.Preset.Name, data.Split, threshold, segmenter.Slide);
             Complete(run, counts.Report(data.Classes, seconds), shard is null ? outputPath : null, parse.GetValue(json));
             return ExitCode.Success;
-        });
-        return command;
+        }
     }
 
     /// <summary>What was run, as the report names it.</summary>

@@ -43,7 +43,10 @@ public static class HypothesizeCommand
             weights, dataset, root, split, window, stride, output, shardOption, device, imageBFloat16, tensorFloat32, json,
         };
         vocabulary.AddTo(command);
-        command.SetAction(parse =>
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
+        return command;
+
+        int Run(ParseResult parse, CancellationToken cancel)
         {
             // Checked before any work.
             Device target = PipelineOptions.ResolveDevice(parse.GetValue(device)!);
@@ -77,6 +80,9 @@ public static class HypothesizeCommand
             {
                 for (int i = 0; i < samples.Count; i++)
                 {
+                    // Ctrl-C between two images: the file is written only at the end, so there is nothing to keep.
+                    if (cancel.IsCancellationRequested)
+                        return Interruption.NothingWritten(outputPath);
                     WindowPredictions predictions = hypothesis.Predict(images.Next());
                     lines.Add(Hypothesis.FirstAppearance(predictions.Top));
                     windows += predictions.Origins.Count;
@@ -96,9 +102,9 @@ public static class HypothesizeCommand
                 Complete(outputPath, data.Preset.Name, side, step, data.Classes.Count, result, seconds, parse.GetValue(json));
             }
             return ExitCode.Success;
-        });
-        return command;
+        }
     }
+
 
     /// <summary>Writes the hypothesis file of a whole split (one run, or merged shards) and prints its report.</summary>
     internal static void Complete(string output, string preset, int window, int stride, int classes, HypothesisShard result, double seconds, bool json)

@@ -39,8 +39,7 @@ public static class SynthCommand
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine($"reclip: interrupted; nothing was written to {Path.GetFullPath(folder)}");
-                return ExitCode.Interrupted;
+                return Interruption.NothingWritten(folder);
             }
             Console.WriteLine($"wrote {scenes} scenes ({SyntheticClasses.Names.Count} classes) to {folder}");
             return ExitCode.Success;
