@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace ReClip.Runtime.Cuda;
 
-/// <summary>The outcome of looking for one native library: its handle and path, or why it was not found.</summary>
+/// <summary>The outcome of looking for one native library: its handle and path, or why none found can be used.</summary>
 public sealed record NativeLibraryStatus(string Name, nint Handle, string? Path, string? Problem)
 {
     public bool IsLoaded => Handle != 0;
@@ -12,7 +12,9 @@ public sealed record NativeLibraryStatus(string Name, nint Handle, string? Path,
 /// <summary>
 /// Finds the CUDA driver, NVRTC, cuBLAS, cuBLASLt and NCCL. Tried in order: the folders in RECLIP_CUDA_LIBS, the
 /// system loader (ld.so cache, LD_LIBRARY_PATH), CUDA's own folders and the pip "nvidia/*/lib" folders.
-/// Each library is looked up once; the bindings name it by a logical name this resolver maps.
+/// Each library is looked up once; the bindings name it by a logical name this resolver maps. A file that does not load,
+/// or loads without the library's own entry point (another library under a CUDA name), is passed over, so a broken
+/// installation reads as a missing one whose reason names the file.
 /// </summary>
 public static class NativeLibraries
 {
@@ -30,11 +32,13 @@ public static class NativeLibraries
     private static readonly string[] CublasLtSonames = ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so"];
     private static readonly string[] NcclSonames = ["libnccl.so.2", "libnccl.so"];
 
-    private static readonly Lazy<NativeLibraryStatus> driver = new(() => Find("CUDA driver", DriverSonames));
-    private static readonly Lazy<NativeLibraryStatus> nvrtc = new(() => Find("NVRTC", NvrtcSonames));
-    private static readonly Lazy<NativeLibraryStatus> cublas = new(() => Find("cuBLAS", CublasSonames));
-    private static readonly Lazy<NativeLibraryStatus> cublasLt = new(() => Find("cuBLASLt", CublasLtSonames));
-    private static readonly Lazy<NativeLibraryStatus> nccl = new(() => Find("NCCL", NcclSonames));
+    // Each library is known by one entry point every version of it exports: a file that loads without it is some other
+    // library under the same name.
+    private static readonly Lazy<NativeLibraryStatus> driver = new(() => Find("CUDA driver", DriverSonames, "cuInit"));
+    private static readonly Lazy<NativeLibraryStatus> nvrtc = new(() => Find("NVRTC", NvrtcSonames, "nvrtcVersion"));
+    private static readonly Lazy<NativeLibraryStatus> cublas = new(() => Find("cuBLAS", CublasSonames, "cublasCreate_v2"));
+    private static readonly Lazy<NativeLibraryStatus> cublasLt = new(() => Find("cuBLASLt", CublasLtSonames, "cublasLtCreate"));
+    private static readonly Lazy<NativeLibraryStatus> nccl = new(() => Find("NCCL", NcclSonames, "ncclGetUniqueId"));
 
     static NativeLibraries() => NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
 
@@ -65,42 +69,88 @@ public static class NativeLibraries
         _ => 0,
     };
 
-    private static NativeLibraryStatus Find(string name, string[] sonames)
+    /// <summary>
+    /// The first candidate that loads and exports <paramref name="entryPoint"/>. One that does not load, or lacks the
+    /// entry point, is passed over for the next; when none is left, the problem names each one passed over and why.
+    /// </summary>
+    private static NativeLibraryStatus Find(string name, string[] sonames, string entryPoint)
     {
-        foreach (string directory in ConfiguredDirectories())
-            if (TryLoadFrom(directory, sonames, out nint handle, out string? path))
-                return new NativeLibraryStatus(name, handle, path, null);
+        var rejected = new List<string>();
+        foreach (string candidate in Candidates(sonames))
+        {
+            nint handle = Load(candidate, name, entryPoint, rejected);
+            if (handle != 0)
+                return new NativeLibraryStatus(name, handle, candidate, null);
+        }
 
-        foreach (string soname in sonames)
-            if (NativeLibrary.TryLoad(soname, out nint handle))
-                return new NativeLibraryStatus(name, handle, soname, null);
-
-        foreach (string directory in WellKnownDirectories())
-            if (TryLoadFrom(directory, sonames, out nint handle, out string? path))
-                return new NativeLibraryStatus(name, handle, path, null);
-
+        if (rejected.Count > 0)
+            return new NativeLibraryStatus(name, 0, null, string.Join("; ", rejected.Distinct()));
         string configured = Environment.GetEnvironmentVariable(SearchPathVariable) is { Length: > 0 } v ? $"{SearchPathVariable}={v}" : $"{SearchPathVariable} unset";
         return new NativeLibraryStatus(name, 0, null,
             $"none of {string.Join(", ", sonames)} found ({configured}; searched the system loader, CUDA's folders and pip's nvidia/*/lib)");
     }
 
-    private static bool TryLoadFrom(string directory, string[] sonames, out nint handle, out string? path)
+    /// <summary>The files to try in search order; a bare soname is left to the system loader.</summary>
+    private static IEnumerable<string> Candidates(string[] sonames)
+    {
+        foreach (string directory in ConfiguredDirectories())
+            foreach (string file in InFolder(directory, sonames))
+                yield return file;
+        foreach (string soname in sonames)
+            yield return soname;
+        foreach (string directory in WellKnownDirectories())
+            foreach (string file in InFolder(directory, sonames))
+                yield return file;
+    }
+
+    private static IEnumerable<string> InFolder(string directory, string[] sonames)
     {
         // CUDA's "stubs" folders hold link-time stand-ins: a stub libcuda loads but fails every call
         // with CUDA_ERROR_STUB_LIBRARY, hiding the real driver later in the search.
         bool isStubFolder = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(directory)) == "stubs";
-        foreach (string soname in isStubFolder ? [] : sonames)
+        return isStubFolder ? [] : sonames.Select(soname => System.IO.Path.Combine(directory, soname)).Where(File.Exists);
+    }
+
+    /// <summary>
+    /// The handle of <paramref name="candidate"/> when it loads and exports <paramref name="entryPoint"/>, else 0 with
+    /// the reason added to <paramref name="rejected"/>. A soname the system loader does not know is no reason: it is
+    /// simply not installed.
+    /// </summary>
+    private static nint Load(string candidate, string name, string entryPoint, List<string> rejected)
+    {
+        nint handle;
+        if (!candidate.Contains('/'))
         {
-            string candidate = System.IO.Path.Combine(directory, soname);
-            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out handle))
+            if (!NativeLibrary.TryLoad(candidate, out handle))
+                return 0;
+        }
+        else
+        {
+            try
             {
-                path = candidate;
-                return true;
+                handle = NativeLibrary.Load(candidate);
+            }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                rejected.Add($"{candidate} does not load: {LoaderReason(e, candidate)}");
+                return 0;
             }
         }
-        handle = 0;
-        path = null;
-        return false;
+        if (NativeLibrary.TryGetExport(handle, entryPoint, out _))
+            return handle;
+        NativeLibrary.Free(handle);
+        rejected.Add($"{candidate} has no {entryPoint}: not the {name} library");
+        return 0;
+    }
+
+    /// <summary>
+    /// The loader's own words (dlerror's "FILE: invalid ELF header", or a dependency it cannot open), which .NET puts on
+    /// the last line of its message.
+    /// </summary>
+    private static string LoaderReason(Exception e, string candidate)
+    {
+        string said = e.Message.Trim().Split('\n')[^1].Trim();
+        return said.StartsWith(candidate + ": ", StringComparison.Ordinal) ? said[(candidate.Length + 2)..] : said;
     }
 
     private static IEnumerable<string> ConfiguredDirectories() =>
