@@ -29,6 +29,8 @@ public static class Failure
         // .NET appends " (Parameter 'name')": a name of our code, not of anything the user typed.
         if (exception is ArgumentException { ParamName: { } parameter })
             message = message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        if (exception is EntryPointNotFoundException missing && NativeLibraries.Explain(missing) is string explained)
+            message = explained;
         message = message.ReplaceLineEndings(" | ").Trim();
         return exception is WeightFileException or CudaException or CudaUnavailableException
             ? message

@@ -19,6 +19,20 @@ public sealed class FailureTests
         });
     }
 
+    /// <summary>A library that loads but lacks a function the bindings call is named by what it is, not by the bindings' own name for it.</summary>
+    [Test]
+    public void AFunctionMissingFromACudaLibraryNamesTheLibrary()
+    {
+        var missing = new EntryPointNotFoundException("Unable to find an entry point named 'cuFuncGetParamInfo' in shared library 'reclip-cuda'.");
+        string line = Failure.OneLine(missing);
+        Assert.Multiple(() =>
+        {
+            Assert.That(line, Does.Contain("has no cuFuncGetParamInfo: this CUDA driver is older than the calls of this build").And.Not.Contain("reclip-cuda"));
+            Assert.That(line, Does.Contain(ReClip.Runtime.Cuda.NativeLibraries.Driver.Path ?? "CUDA driver"));
+            Assert.That(Failure.ExitCodeOf(missing), Is.EqualTo(ExitCode.RuntimeFailure));
+        });
+    }
+
     [Test]
     public void AFolderGivenForAnImageIsNamedAsOne()
     {

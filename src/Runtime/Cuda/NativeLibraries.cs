@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace ReClip.Runtime.Cuda;
 
@@ -51,6 +52,28 @@ public static class NativeLibraries
     public static NativeLibraryStatus CublasLt => cublasLt.Value;
 
     public static NativeLibraryStatus Nccl => nccl.Value;
+
+    /// <summary>
+    /// A function missing from a library that did load, in the user's terms: .NET names the bindings' logical library
+    /// (reclip-cuda), which no one can look up; this names the file and says what the gap likely is. Null for an entry point
+    /// of another library.
+    /// </summary>
+    public static string? Explain(EntryPointNotFoundException missing)
+    {
+        ArgumentNullException.ThrowIfNull(missing);
+        Match named = Regex.Match(missing.Message, "entry point named '(?<function>[^']+)' in shared library '(?<library>[^']+)'");
+        NativeLibraryStatus? status = named.Groups["library"].Value switch
+        {
+            DriverName => Driver,
+            NvrtcName => Nvrtc,
+            CublasName => Cublas,
+            CublasLtName => CublasLt,
+            NcclName => Nccl,
+            _ => null,
+        };
+        return status is null ? null
+            : $"{status.Path ?? status.Name} has no {named.Groups["function"].Value}: this {status.Name} is older than the calls of this build (update it)";
+    }
 
     /// <summary>Throws a clear error when <paramref name="status"/> was not found; call before the first P/Invoke.</summary>
     internal static void Require(NativeLibraryStatus status)
