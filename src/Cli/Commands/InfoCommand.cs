@@ -67,7 +67,7 @@ public static class InfoCommand
     private static (string, string) Component(ComponentStatus status) =>
         (status.Name, status switch
         {
-            { Found: false } => $"not found: {status.Problem}",
+            { Found: false } => $"unavailable: {status.Problem}",
             { Problem: not null } => $"{status.Path}: {status.Problem}",
             _ => $"{status.Version} ({status.Path})",
         });
