@@ -35,9 +35,6 @@ public sealed class SpacePreferenceScore
     /// <summary>Per-bin confusion matrices, [bin][gt][pred].</summary>
     public ReadOnlySpan<long> Counts => counts;
 
-    /// <summary>The bin of a normalised distance d ∈ [0, 1]: ⌊d·B⌋, with d = 1 in the last bin.</summary>
-    public int Bin(double distance) => Math.Clamp((int)(distance * Bins), 0, Bins - 1);
-
     /// <summary>Adds one image: an i32 prediction [H, W] against its label map.</summary>
     public void Accumulate(Tensor prediction, LabelMap groundTruth)
     {
@@ -142,7 +139,12 @@ public sealed class SpacePreferenceScore
         return slopes == 0 ? 0 : sum / slopes;
     }
 
-    /// <summary>Each object's bin from its centroid (mean pixel centre) and the image centre.</summary>
+    /// <summary>
+    /// Each object's bin from its centroid (mean pixel centre) and the image centre: min(⌊d·B⌋, B−1), decided in integers.
+    /// Pixel x covers [x, x + 1), so with n pixels the centroid lies (2·Σx + n − W·n) / 2n from the centre along x, and d² is
+    /// (X² + Y²) / (n²·(W² + H²)) for those numerators X and Y: bin k is reached when k²·n²·(W² + H²) ≤ B²·(X² + Y²). In
+    /// floating point an object exactly on a boundary (d = 0.8 with B = 5) could fall a bin short.
+    /// </summary>
     private int[] ObjectBins(ReadOnlySpan<int> components, int objects, int width, int height)
     {
         long[] sumX = new long[objects], sumY = new long[objects], pixels = new long[objects];
@@ -155,13 +157,17 @@ public sealed class SpacePreferenceScore
             sumY[o] += i / width;
             pixels[o]++;
         }
-        double centreX = width / 2.0, centreY = height / 2.0, halfDiagonal = Math.Sqrt(centreX * centreX + centreY * centreY);
+        // Int128: X reaches n·W, about 2³³ for a 2048-pixel image, so X² overflows 64 bits.
+        Int128 diagonal = (Int128)width * width + (Int128)height * height;
         int[] bins = new int[objects];
         for (int o = 0; o < objects; o++)
         {
-            // Pixel x covers [x, x + 1), so its centre is x + 0.5 and the image centre is (W/2, H/2).
-            double dx = (double)sumX[o] / pixels[o] + 0.5 - centreX, dy = (double)sumY[o] / pixels[o] + 0.5 - centreY;
-            bins[o] = Bin(Math.Sqrt(dx * dx + dy * dy) / halfDiagonal);
+            Int128 n = pixels[o], x = 2 * (Int128)sumX[o] + n - width * n, y = 2 * (Int128)sumY[o] + n - height * n;
+            Int128 reach = (Int128)Bins * Bins * (x * x + y * y), scale = n * n * diagonal;
+            int bin = 0;
+            while (bin + 1 < Bins && (Int128)(bin + 1) * (bin + 1) * scale <= reach)
+                bin++;
+            bins[o] = bin;
         }
         return bins;
     }

@@ -30,6 +30,23 @@ public sealed class SpacePreferenceScoreTests
         });
     }
 
+    /// <summary>
+    /// An object exactly on a bin boundary belongs to the upper bin, as ⌊d·B⌋ says: one pixel at (22, 0) of a 25×5 map lies
+    /// d = √(10² + 2²) / √(12.5² + 2.5²) = 0.8 from the centre (bin 4 of 5), and an L of (3, 0), (4, 0), (4, 1) in a 5×5 map
+    /// d = 2/3 (bin 2 of 3). Computed in floating point, both came out a hair short, a bin lower.
+    /// </summary>
+    [TestCase(25, 5, 5, new[] { 22 }, 4)]
+    [TestCase(5, 5, 3, new[] { 3, 4, 9 }, 2)]
+    public void AnObjectOnABinBoundaryBelongsToTheUpperBin(int width, int height, int bins, int[] pixels, int bin)
+    {
+        int[] truth = [.. Enumerable.Repeat(Ignore, width * height)], prediction = new int[width * height];
+        foreach (int p in pixels)
+            truth[p] = prediction[p] = 1;
+        var score = new SpacePreferenceScore(2, bins);
+        score.Accumulate(prediction, truth, width, height);
+        Assert.That(Enumerable.Range(0, bins).Select(score.BinMeanIoU), Is.EqualTo(Enumerable.Range(0, bins).Select(b => b == bin ? 1.0 : double.NaN)));
+    }
+
     [Test]
     public void UniformQualityGivesZero()
     {
