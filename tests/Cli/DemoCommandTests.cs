@@ -33,7 +33,7 @@ public sealed class DemoCommandTests
         Assert.Multiple(() =>
         {
             foreach (string method in new[] { "maskclip", "reclippp" })
-                foreach (string score in new[] { "miou", "pixel_acc", "class_pref", "space_pref" })
+                foreach (string score in new[] { "miou", "pixel_accuracy", "class_preference", "space_preference" })
                     Assert.That(json.GetProperty(method).TryGetProperty(score, out _), $"{method}.{score}");
             Assert.That(json.GetProperty("maskclip").GetProperty("miou").GetDouble(), Is.InRange(0, 1));
             Assert.That(json.GetProperty("seconds").GetDouble(), Is.Positive);

@@ -21,7 +21,7 @@ public static class DemoCommand
     public static Command Create()
     {
         Option<bool> json = JsonOption.Create();
-        var quick = new Option<bool>("--quick") { Description = "A smaller run (under 2 minutes on 2 cores) instead of the full one (about 2–3)." };
+        var quick = new Option<bool>("--quick") { Description = "A smaller run (under 2 minutes on 2 cores) instead of the full one (about 1–3 minutes)." };
         var output = new Option<string>("--out") { Description = "Folder for the pictures, charts, report.md and the trained head.", DefaultValueFactory = _ => "demo-out" };
         var weights = new Option<string>("--weights") { Description = "CLIP weights (default: the bundled tiny CLIP trained on the synthetic world)." };
         var world = new Option<string>("--world") { Description = "Where the generated scenes are kept between runs (default: the reclip cache)." };
@@ -83,8 +83,8 @@ public static class DemoCommand
     }
 }
 
-/// <summary>One method's scores in `reclip demo --json` (fractions, not percent; scores as in docs/METRICS.md).</summary>
-public sealed record Scores(double? Miou, double? PixelAcc, double? ClassPref, double? SpacePref)
+/// <summary>One method's scores in `reclip demo --json` (fractions, not percent; named as `reclip eval --json` names them; scores as in docs/METRICS.md).</summary>
+public sealed record Scores(double? Miou, double? PixelAccuracy, double? ClassPreference, double? SpacePreference)
 {
     public static Scores Of(EvaluationReport e) => new(Figures.Finite(e.MeanIoU), Figures.Finite(e.PixelAccuracy), Figures.Finite(e.ClassPreference), Figures.Finite(e.SpacePreference));
 }

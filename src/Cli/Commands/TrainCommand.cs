@@ -36,11 +36,11 @@ public static class TrainCommand
         var noValidation = new Option<bool>("--no-val") { Description = "No validation: best.safetensors is the last epoch's head." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the head's initial values, the data order, the augmentation and the Gumbel noise.", DefaultValueFactory = _ => 1 };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this last.safetensors (same settings)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs to run (the preset's EPOCH + 1)." };
-        var maxEpoch = new Option<int?>("--max-epoch") { Description = "The poly schedule's horizon MAX_EPOCH." };
-        var lr = new Option<double?>("--lr") { Description = "Base learning rate." };
-        var batch = new Option<int?>("--batch-size") { Description = "Images per step (per rank in a data-parallel run)." };
-        var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs to run (default: the preset's EPOCH + 1); a resumed run may be given more." };
+        var maxEpoch = new Option<int?>("--max-epoch") { Description = "The poly schedule's horizon MAX_EPOCH (default: the preset's)." };
+        var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the preset's)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Images per step, per rank in a data-parallel run (default: the preset's)." };
+        var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2; default: the preset's).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip a step whose loss or gradients are not finite instead of stopping." };
         var noCudaGraphs = new Option<bool>("--no-cuda-graphs") { Description = "On a GPU, queue every kernel of every step instead of replaying each step as one CUDA graph." };
         var overlapTowers = new Option<bool>("--overlap-towers")
