@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ReClip.Model.Clip;
 using ReClip.Model.Data.Synthetic;
+using ReClip.Model.ReClip;
 using ReClip.Model.Sharding;
 using ReClip.Tests.Model;
 using ReClip.Tests.Support;
@@ -96,6 +97,8 @@ public sealed class MergeCommandTests
         Assert.Multiple(() =>
         {
             Assert.That(File.ReadAllBytes(merged), Is.EqualTo(single));
+            Assert.That(File.ReadAllText(merged + HypothesisFile.SplitSuffix), Is.EqualTo(File.ReadAllText(Single(HypothesisShard.KindName) + HypothesisFile.SplitSuffix)),
+                "the same split file: the images the hypotheses were made for");
             Assert.That(File.ReadAllLines(merged), Has.Length.EqualTo(Images).And.Some.Not.EqualTo("[]"), "a hypothesis per image, not all empty");
             Assert.That(summary, Does.Contain($"{merged}: {Images} images, {4 * Images} windows of 48 px every 40 px"));
         });

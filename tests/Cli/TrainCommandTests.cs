@@ -189,6 +189,14 @@ public sealed class TrainCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Stderr, Does.Contain("short.jsonl"));
         Assert.That(Directory.Exists(Path.Combine(folder, "short")), Is.False, "nothing written");
+
+        // As many lines as this split has images, but made by `hypothesize` for other images: its split file says so.
+        string other = Path.Combine(folder, "other.jsonl");
+        HypothesisFile.Write(other, [[0], [1], [2], [3]], sampleDigest: new string('0', 64));
+        ReclipProcess.Result mismatched = Train("--hypothesis", other, "--no-val", "--out", Path.Combine(folder, "other"));
+        Assert.That(mismatched.ExitCode, Is.EqualTo(1));
+        Assert.That(mismatched.Stderr, Does.Contain($"{other}: was made for other images than this split's"));
+        Assert.That(Directory.Exists(Path.Combine(folder, "other")), Is.False, "nothing written");
     }
 
     /// <summary>Runs that fail before their first checkpoint leave no output folder; a bad --out or --epochs is named.</summary>

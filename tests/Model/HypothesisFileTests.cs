@@ -23,6 +23,31 @@ public sealed class HypothesisFileTests
         Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1), "no temporary file left behind");
     }
 
+    /// <summary>
+    /// With the split's digest, a split file beside the hypotheses names the images they were made for: a reader told another
+    /// split's digest refuses them, a file without one (the authors') is read on its line count, and writing without a digest
+    /// removes a split file an earlier run left.
+    /// </summary>
+    [Test]
+    public void ASplitFileTellsTheImagesTheHypothesesWereMadeFor()
+    {
+        string path = Path.Combine(folder, "h.jsonl"), split = path + HypothesisFile.SplitSuffix;
+        HypothesisFile.Write(path, [[1], [2]], sampleDigest: "abc");
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.ReadAllText(split), Is.EqualTo("samples sha256 abc\n"));
+            Assert.That(HypothesisFile.Read(path, images: 2, classes: 5, sampleDigest: "abc"), Has.Length.EqualTo(2));
+            Assert.That(() => HypothesisFile.Read(path, images: 2, classes: 5, sampleDigest: "def"),
+                Throws.InstanceOf<InvalidDataException>().With.Message.StartsWith($"{path}: was made for other images than this split's"));
+        });
+        HypothesisFile.Write(path, [[1], [2]]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.Exists(split), Is.False, "a split file of an earlier run is removed");
+            Assert.That(HypothesisFile.Read(path, images: 2, classes: 5, sampleDigest: "def"), Has.Length.EqualTo(2));
+        });
+    }
+
     [Test]
     public void ReadsBackSortedAsTheAuthorsReaderDoes()
     {

@@ -99,7 +99,7 @@ public static class HypothesizeCommand
             }
             else
             {
-                Complete(outputPath, data.Preset.Name, side, step, data.Classes.Count, result, seconds, parse.GetValue(json));
+                Complete(outputPath, data.SampleDigest, data.Preset.Name, side, step, data.Classes.Count, result, seconds, parse.GetValue(json));
             }
             return ExitCode.Success;
         }
@@ -107,9 +107,10 @@ public static class HypothesizeCommand
 
 
     /// <summary>Writes the hypothesis file of a whole split (one run, or merged shards) and prints its report.</summary>
-    internal static void Complete(string output, string preset, int window, int stride, int classes, HypothesisShard result, double seconds, bool json)
+    internal static void Complete(string output, string sampleDigest, string preset, int window, int stride, int classes, HypothesisShard result, double seconds,
+        bool json)
     {
-        HypothesisFile.Write(output, result.Hypotheses);
+        HypothesisFile.Write(output, result.Hypotheses, sampleDigest);
         Print(Report(output, preset, window, stride, classes, result, seconds), json, "");
     }
 

@@ -32,7 +32,7 @@ public static class MergeCommand
             switch (merged.Result)
             {
                 case HypothesisShard hypotheses:
-                    HypothesizeCommand.Complete(outputPath, identity.Preset, Integer(identity, HypothesizeCommand.WindowSetting),
+                    HypothesizeCommand.Complete(outputPath, identity.FilesSha256, identity.Preset, Integer(identity, HypothesizeCommand.WindowSetting),
                         Integer(identity, HypothesizeCommand.StrideSetting), identity.Classes.Count, hypotheses, merged.Seconds, parse.GetValue(json));
                     break;
                 case EvaluationShard evaluation:

@@ -132,7 +132,7 @@ public static class TrainCommand
                 throw new ArgumentException("the folder layout has no splits: give the validation images with --val-root DIR, or train without validation (--no-val)");
             if (val is not null && !val.Classes.SequenceEqual(train.Classes))
                 throw new ArgumentException($"--val-root {val.Root} has the classes {string.Join(',', val.Classes)}, the training data {string.Join(',', train.Classes)}: the head validated must segment what it learns");
-            int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count);
+            int[][] hypotheses = HypothesisFile.Read(parse.GetRequiredValue(hypothesis), train.Samples.Count, train.Classes.Count, train.SampleDigest);
             string weightsPath = parse.GetRequiredValue(weights);
             using ClipWeights clip = PipelineOptions.LoadWeights(weightsPath, target, imageInBFloat16, parse.GetValue(classToken));
             ClipTokenizer tokenizer = vocabulary.TokenizerFor(parse, clip, weightsPath);

@@ -55,7 +55,7 @@ public sealed class DemoPipeline(DemoSettings settings, string weightsPath, stri
         double maskClipSelect = Stage("MaskCLIP on select", () => Evaluate(baseline, select, "MaskCLIP select")).MeanIoU;
 
         int[][] hypotheses = Stage("hypothesis", () => Hypothesize(clip, query, train));
-        HypothesisFile.Write(Path.Combine(outputDirectory, "hypothesis.jsonl"), hypotheses);
+        HypothesisFile.Write(Path.Combine(outputDirectory, "hypothesis.jsonl"), hypotheses, train.SampleDigest);
         HypothesisQuality quality = Quality(train, hypotheses);
 
         var options = new TrainerOptions(Preset, Path.Combine(outputDirectory, "train"), Seed: settings.TrainingSeed);

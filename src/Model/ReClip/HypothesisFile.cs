@@ -14,28 +14,54 @@ namespace ReClip.Model.ReClip;
 /// a CRLF file or a stray space breaks it silently. Here every line must be a JSON array of integer ids in
 /// [0, C) without repeats, the file must have exactly one line per image, and an error names file:line.
 /// </para>
+/// <para>
+/// The format holds no trace of the images, so another split's file of the same length would be read as this one's. Ours
+/// write a second file beside it, FILE<see cref="SplitSuffix"/>, with the digest of the split's sample ids in order
+/// (<see cref="Data.Datasets.SegmentationDataset.SampleDigest"/>), and a reader that is told the split's digest refuses a file made for
+/// other images; a file without it (the authors') is taken on its line count alone.
+/// </para>
 /// </summary>
 public static class HypothesisFile
 {
-    /// <summary>Writes the hypotheses atomically: a reader never sees half a file.</summary>
-    public static void Write(string path, IReadOnlyList<IReadOnlyList<int>> hypotheses)
+    public const string SplitSuffix = ".split";
+
+    private const string DigestPrefix = "samples sha256 ";
+
+    /// <summary>
+    /// Writes the hypotheses and, with <paramref name="sampleDigest"/>, the split file beside them; each atomically, both
+    /// staged before either is put in place, so a reader never sees half of one or a file beside another run's.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<IReadOnlyList<int>> hypotheses, string? sampleDigest = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(hypotheses);
         var text = new StringBuilder();
         foreach (IReadOnlyList<int> classes in hypotheses)
             text.Append('[').AppendJoin(", ", classes.Select(c => c.ToString(CultureInfo.InvariantCulture))).Append("]\n");
-        AtomicFile.WriteAllText(path, text.ToString());
+        using StagedFile lines = StagedFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(text.ToString())));
+        using StagedFile? split = sampleDigest is null ? null
+            : StagedFile.Write(path + SplitSuffix, stream => stream.Write(Encoding.UTF8.GetBytes(DigestPrefix + sampleDigest + "\n")));
+        lines.Commit();
+        if (split is not null)
+            split.Commit();
+        else
+            File.Delete(path + SplitSuffix);
     }
 
-    /// <summary>The hypothesis of each of <paramref name="images"/> images, ids sorted ascending, each checked against [0, <paramref name="classes"/>).</summary>
-    public static int[][] Read(string path, int images, int classes)
+    /// <summary>
+    /// The hypothesis of each of <paramref name="images"/> images, ids sorted ascending, each checked against [0, <paramref name="classes"/>);
+    /// with <paramref name="sampleDigest"/>, a split file beside it must name the same images.
+    /// </summary>
+    public static int[][] Read(string path, int images, int classes, string? sampleDigest = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfNegative(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: hypothesis file not found", path);
+        string splitPath = path + SplitSuffix;
+        if (sampleDigest is not null && File.Exists(splitPath) && File.ReadAllText(splitPath).TrimEnd('\n', '\r') != DigestPrefix + sampleDigest)
+            throw new InvalidDataException($"{path}: was made for other images than this split's ({splitPath} does not name them; hypothesize this split)");
         var result = new List<int[]>(images);
         int number = 0;
         foreach (string line in File.ReadLines(path))

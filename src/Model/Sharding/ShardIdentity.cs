@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using ReClip.Model.Data.Datasets;
 using ReClip.Runtime.IO;
@@ -34,9 +32,8 @@ public sealed record ShardIdentity(
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(settings);
-        string ids = string.Join('\n', dataset.Samples.Select(s => s.Id));
         return new ShardIdentity(kind, FileDigest.Sha256(weightsPath), new FileInfo(weightsPath).Length, vocabulary, dataset.Classes, dataset.Preset.Name,
-            Path.GetFullPath(dataset.Root), dataset.Split, dataset.Samples.Count, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ids))), settings);
+            Path.GetFullPath(dataset.Root), dataset.Split, dataset.Samples.Count, dataset.SampleDigest, settings);
     }
 
     /// <summary>The value of a setting this identity was made with.</summary>

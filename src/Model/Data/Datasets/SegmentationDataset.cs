@@ -28,6 +28,13 @@ public sealed class SegmentationDataset
 
     public IReadOnlyList<DatasetSample> Samples { get; }
 
+    /// <summary>
+    /// The SHA-256 (lower-case hex) of the sample ids in order, one a line: which images, in which order, whatever the
+    /// root's path on a machine. Shard files and hypothesis files carry it, so that results made for another split are told apart.
+    /// </summary>
+    public string SampleDigest => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes(string.Join('\n', Samples.Select(s => s.Id)))));
+
     /// <summary>Whether the samples have label files (always for the standard layouts; for a folder, when it has labels/).</summary>
     public bool HasLabels => Samples.Count > 0 && Samples[0].LabelPath is not null;
 
