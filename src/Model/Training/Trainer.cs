@@ -94,7 +94,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
                 Synchronize(head, state, metadata, Group);
             for (int epoch = state.NextEpoch; epoch < options.Epochs; epoch++)
             {
-                EpochProgress done = RunEpoch(head, vision, graph, epoch, ref state, metadata, cancel);
+                EpochProgress done = RunEpoch(head, vision, graph, epoch, ref state, metadata, resume, cancel);
                 var clock = Stopwatch.StartNew();
                 double? miou = Writes ? validate?.Invoke(head) : null;
                 var record = new EpochRecord(epoch, options.LearningRate(epoch), done.Steps > 0 ? done.LossSum / done.Steps : null,
@@ -119,7 +119,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     /// progress is saved in last.safetensors before the exception leaves, so a resume continues at the next step.
     /// </summary>
     private EpochProgress RunEpoch(ReClipHead head, VisionTransformer vision, StepGraph? graph, int epoch, ref TrainingState state, TrainingMetadata metadata,
-        CancellationToken cancel)
+        string? resumedFrom, CancellationToken cancel)
     {
         int[] order = Order(epoch);
         int batchSize = GlobalBatch;
@@ -130,6 +130,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         double seconds = progress.Seconds;
         int crop = options.Preset.CropSize, first = progress.StepsDone;
         string lastPath = Path.Combine(options.OutputDirectory, LastCheckpoint);
+        // A run resumed into a new folder has written nothing there yet: the file it resumed from is its last good state.
+        string? lastGood = File.Exists(lastPath) ? lastPath : resumedFrom;
         // Each step's images (none for a skipped batch), read ahead of the steps that take them.
         using var batches = new ReadAhead<Tensor?>(steps - first,
             i => OwnSamples(order, first + i) is { Length: > 0 } own
@@ -161,8 +163,8 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             {
                 if (!options.SkipNonFinite)
                     throw new InvalidOperationException($"{what} is not finite at epoch {epoch + 1}, step {s + 1}; the head was not updated, and " +
-                        (File.Exists(lastPath)
-                            ? $"the last good checkpoint is {lastPath} (resume from it, with --skip-nonfinite to step over such steps)"
+                        (lastGood is not null
+                            ? $"the last good checkpoint is {lastGood} (resume from it, with --skip-nonfinite to step over such steps)"
                             : "no checkpoint was written yet (run again with --skip-nonfinite to step over such steps, or a smaller --lr)"));
                 progress = progress with { StepsDone = s + 1, NonFiniteSteps = progress.NonFiniteSteps + 1 };
                 StepDone?.Invoke(new StepProgress(epoch, s + 1, steps, result.Loss, what + " is not finite"));

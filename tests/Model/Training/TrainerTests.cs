@@ -175,7 +175,13 @@ public sealed class TrainerTests
         using Tensor poisoned = query.Clone();
         poisoned.AsSpan<float>()[0] = float.NaN;
         var error = Assert.Throws<InvalidOperationException>(() => NewTrainer("nan").Run(poisoned, null, null));
-        Assert.That(error!.Message, Does.Contain("training loss").And.Contain("epoch 1, step 1").And.Contain("--skip-nonfinite"));
+        Assert.That(error!.Message, Does.Contain("training loss").And.Contain("epoch 1, step 1").And.Contain("--skip-nonfinite")
+            .And.Contain("no checkpoint was written yet"));
+        // Resumed into a new folder, the run's last good state is the file it resumed from.
+        NewTrainer("finite").Run(query, null, null);
+        string finite = Path.Combine(root, "finite", Trainer.LastCheckpoint);
+        var resumed = Assert.Throws<InvalidOperationException>(() => NewTrainer("nan-elsewhere", epochs: 3).Run(poisoned, null, finite));
+        Assert.That(resumed!.Message, Does.Contain($"the last good checkpoint is {finite}"));
         var epochs = new List<EpochRecord>();
         NewTrainer("nan-skip", skipNonFinite: true, epochDone: epochs.Add).Run(poisoned, null, null);
         Assert.That(epochs.All(e => e.NonFiniteSteps == 3 && e.Steps == 0), Is.True);
