@@ -37,6 +37,19 @@ public sealed class StagedFolderTests
     }
 
     [Test]
+    public void ParentFoldersMadeForAnUncommittedFolderGoWithIt()
+    {
+        string deep = Path.Combine(parent, "made", "for", "it", "world");
+        using (StagedFolder staged = StagedFolder.Create(deep))
+            File.WriteAllText(Path.Combine(staged.Staging, "a.txt"), "a");
+        Assert.That(Directory.GetFileSystemEntries(parent), Is.Empty);
+        Directory.CreateDirectory(Path.Combine(parent, "kept"));
+        using (StagedFolder staged = StagedFolder.Create(Path.Combine(parent, "kept", "new", "world"))) { }
+        Assert.That(Directory.GetFileSystemEntries(parent), Is.EqualTo(new[] { Path.Combine(parent, "kept") }), "a folder that was there stays");
+        Assert.That(Directory.GetFileSystemEntries(Path.Combine(parent, "kept")), Is.Empty);
+    }
+
+    [Test]
     public void AnEmptyFolderIsReplacedAndOneThatHoldsSomethingRefused()
     {
         Directory.CreateDirectory(Destination);

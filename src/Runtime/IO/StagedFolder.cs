@@ -12,12 +12,14 @@ namespace ReClip.Runtime.IO;
 /// </remarks>
 public sealed class StagedFolder : IDisposable
 {
+    private readonly string? firstCreated;
     private bool settled;
 
-    private StagedFolder(string destination, string staging)
+    private StagedFolder(string destination, string staging, string? firstCreated)
     {
         Destination = destination;
         Staging = staging;
+        this.firstCreated = firstCreated;
     }
 
     /// <summary>The full path the folder gets on <see cref="Commit"/>.</summary>
@@ -34,10 +36,13 @@ public sealed class StagedFolder : IDisposable
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new OutputPathException($"{full} already exists and is not empty: give a new or an empty folder");
         string parent = Path.GetDirectoryName(full) ?? throw new OutputPathException($"{full} is a file system's root, not a folder to create");
+        string? firstCreated = null;
+        for (string? missing = parent; missing is not null && !Directory.Exists(missing); missing = Path.GetDirectoryName(missing))
+            firstCreated = missing;
         OutputPath.CreateCheckedFolder(parent);
         string staging = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         OutputPath.CreateCheckedFolder(staging);
-        return new StagedFolder(full, staging);
+        return new StagedFolder(full, staging, firstCreated);
     }
 
     /// <summary>
@@ -71,11 +76,20 @@ public sealed class StagedFolder : IDisposable
         settled = true;
     }
 
+    /// <summary>An uncommitted folder is deleted, and so are the parent folders <see cref="Create"/> made for it while they stay empty.</summary>
     public void Dispose()
     {
         if (settled) return;
         if (Directory.Exists(Staging))
             Directory.Delete(Staging, recursive: true);
         settled = true;
+        if (firstCreated is null)
+            return;
+        for (string? folder = Path.GetDirectoryName(Staging); folder is not null && folder.Length >= firstCreated.Length; folder = Path.GetDirectoryName(folder))
+        {
+            if (!Directory.Exists(folder) || Directory.EnumerateFileSystemEntries(folder).Any())
+                return;
+            Directory.Delete(folder);
+        }
     }
 }
