@@ -28,8 +28,9 @@ public static class HypothesisFile
     private const string DigestPrefix = "samples sha256 ";
 
     /// <summary>
-    /// Writes the hypotheses and, with <paramref name="sampleDigest"/>, the split file beside them; each atomically, both
-    /// staged before either is put in place, so a reader never sees half of one or a file beside another run's.
+    /// Writes the hypotheses and, with <paramref name="sampleDigest"/>, the split file beside them (without, a split file an
+    /// earlier run left is removed); each atomically, both written in full before either is put in place, so a failure
+    /// while writing changes neither.
     /// </summary>
     public static void Write(string path, IReadOnlyList<IReadOnlyList<int>> hypotheses, string? sampleDigest = null)
     {
