@@ -107,6 +107,26 @@ public sealed class VisionTransformerTests
         });
     }
 
+    /// <summary>
+    /// A class token put in place of CLIP's on weights already on a GPU (as a head's checkpoint puts its own there) reaches the
+    /// dense pass there: the PyTorch reference's features with that token, within the same tolerance as the CPU's.
+    /// </summary>
+    [Test]
+    public void ReplacementClassTokenOnAGpuIsUsed()
+    {
+        Requires.CudaDevice();
+        using ClipWeights weights = ClipWeights.Load(ClipFixture.PathOf("weights_openai.safetensors"));
+        using ClipWeights onGpu = weights.ToDevice(Device.Cuda());
+        onGpu.ReplaceClassEmbedding(fixture.Values("class_token"));
+        using Tensor image = fixture.Load("image24"), onDevice = image.ToDevice(Device.Cuda());
+        using DenseFeatures dense = new VisionTransformer(onGpu, ResidualBlock.MaskClipVisualEps).EncodeDense(onDevice);
+        Assert.Multiple(() =>
+        {
+            Assert.That(onGpu.ClassEmbedding.Device, Is.EqualTo(Device.Cuda()));
+            Assert.That(ClipFixture.MaxAbs(dense.Features.ToFloatArray(), fixture.Values("dense24_class_token")), Is.LessThan(FeatureTolerance));
+        });
+    }
+
     [Test]
     public void ReplacementClassTokenMustFitTheImageTower()
     {
