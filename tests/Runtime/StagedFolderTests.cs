@@ -50,9 +50,13 @@ public sealed class StagedFolderTests
     }
 
     [Test]
-    public void AnEmptyFolderIsReplacedAndOneThatHoldsSomethingRefused()
+    public void AnEmptyFolderIsFilledInPlaceAndOneThatHoldsSomethingRefused()
     {
         Directory.CreateDirectory(Destination);
+        // Its own permissions show that the folder is the same one after the commit, not one renamed into its place.
+        const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(Destination, Mode);
         using (StagedFolder staged = StagedFolder.Create(Destination + Path.DirectorySeparatorChar))
         {
             staged.Fill(folder => File.WriteAllText(Path.Combine(folder, "a.txt"), "a"));
@@ -62,6 +66,8 @@ public sealed class StagedFolderTests
             Throws.TypeOf<OutputPathException>().With.Message.EqualTo($"{Destination} already exists and is not empty: give a new or an empty folder"));
         Assert.That(Directory.GetFileSystemEntries(parent), Is.EqualTo(new[] { Destination }));
         Assert.That(Directory.GetFileSystemEntries(Destination), Is.EqualTo(new[] { Path.Combine(Destination, "a.txt") }));
+        if (!OperatingSystem.IsWindows())
+            Assert.That(File.GetUnixFileMode(Destination), Is.EqualTo(Mode));
     }
 
     /// <summary>The staging folder is gone when the message is read: a failure inside it names the destination, keeping its type (and so its exit code).</summary>

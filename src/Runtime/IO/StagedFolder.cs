@@ -8,7 +8,8 @@ namespace ReClip.Runtime.IO;
 /// <remarks>
 /// A destination that already holds something is refused rather than replaced: it may be an earlier dataset or
 /// anything else the user pointed at by mistake, and removing it would lose work that no message could bring back.
-/// An empty folder holds nothing to lose and takes the output, as a new one would.
+/// An empty folder holds nothing to lose and takes the output: the staged entries move into it, so that it keeps what the
+/// user may rely on (its permissions, a shell working in it), and a reader may see them arrive one by one.
 /// </remarks>
 public sealed class StagedFolder : IDisposable
 {
@@ -68,11 +69,21 @@ public sealed class StagedFolder : IDisposable
     {
         if (settled)
             throw new InvalidOperationException($"{Destination}: the staged folder was already committed or discarded");
-        // A folder cannot be renamed over another; the one in the way was empty at Create, and a non-recursive delete
-        // fails rather than lose anything that appeared in it since.
-        if (Directory.Exists(Destination))
-            Directory.Delete(Destination);
-        Directory.Move(Staging, Destination);
+        if (!Directory.Exists(Destination))
+            Directory.Move(Staging, Destination);
+        else
+        {
+            // The folder was empty at Create; an entry that appeared in it since makes its move fail rather than be replaced.
+            foreach (string entry in Directory.EnumerateFileSystemEntries(Staging).Order(StringComparer.Ordinal))
+            {
+                string target = Path.Combine(Destination, Path.GetFileName(entry));
+                if (Directory.Exists(entry))
+                    Directory.Move(entry, target);
+                else
+                    File.Move(entry, target, overwrite: false);
+            }
+            Directory.Delete(Staging);
+        }
         settled = true;
     }
 
