@@ -39,25 +39,18 @@ public sealed class TrainCommandTests
     private string[] CommonArguments => ["train", "--weights", CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors"), "--dataset", "folder",
         "--root", Path.Combine(folder, "train")];
 
+    /// <summary>The test's own cache folder, where the commands keep the Query bank they build.</summary>
+    private Dictionary<string, string> Environment => new() { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") };
+
     /// <summary>A training process to stop from outside, its stdout drained so that it never blocks.</summary>
     private System.Diagnostics.Process StartTraining(string[] arguments)
     {
-        var process = ReclipProcess.Start(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") }, [.. CommonArguments, .. arguments]);
+        var process = ReclipProcess.Start(Environment, [.. CommonArguments, .. arguments]);
         _ = process.StandardOutput.ReadToEndAsync();
         return process;
     }
 
-    private static void WaitForLine(System.Diagnostics.Process process, string prefix)
-    {
-        var seen = new System.Text.StringBuilder();
-        string? line;
-        while ((line = process.StandardError.ReadLine()) is not null && !line.StartsWith(prefix, StringComparison.Ordinal))
-            seen.AppendLine(line);
-        Assert.That(line, Is.Not.Null, $"no line starting '{prefix}' before the process ended: {seen}");
-    }
-
-    private ReclipProcess.Result Train(params string[] arguments) =>
-        ReclipProcess.Run(new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") }, [.. CommonArguments, .. WithSchedule(arguments)]);
+    private ReclipProcess.Result Train(params string[] arguments) => ReclipProcess.Run(Environment, [.. CommonArguments, .. WithSchedule(arguments)]);
 
     /// <summary>The short schedule of these tests unless the arguments set their own.</summary>
     private static string[] WithSchedule(string[] arguments) => arguments.Contains("--epochs") ? arguments : ["--epochs", "2", "--max-epoch", "4", .. arguments];
@@ -128,15 +121,14 @@ public sealed class TrainCommandTests
         Assert.That(resumed.Stderr, Does.Contain("other settings").And.Contain("--class-token"));
 
         string[] eval = ["eval", "--weights", weights, "--dataset", "folder", "--root", Path.Combine(folder, "train"), "--checkpoint", last];
-        var environment = new Dictionary<string, string> { ["RECLIP_CACHE"] = Path.Combine(folder, "cache") };
-        ReclipProcess.Result both = ReclipProcess.Run(environment, [.. eval, "--class-token", tokenFile]);
+        ReclipProcess.Result both = ReclipProcess.Run(Environment, [.. eval, "--class-token", tokenFile]);
         Assert.That(both.ExitCode, Is.EqualTo(1));
         Assert.That(both.Stderr, Does.Contain("--class-token: the head of " + last));
         string shard = Path.Combine(folder, "token-shard.json");
-        ReclipProcess.Result scored = ReclipProcess.Run(environment, [.. eval, "--shard", "0/1", "--out", shard]);
+        ReclipProcess.Result scored = ReclipProcess.Run(Environment, [.. eval, "--shard", "0/1", "--out", shard]);
         Assert.That(scored.ExitCode, Is.Zero, scored.Stderr);
         Assert.That(File.ReadAllText(shard), Does.Contain(ClassTokenFile.Digest(token)));
-        ReclipProcess.Result baseline = ReclipProcess.Run(environment,
+        ReclipProcess.Result baseline = ReclipProcess.Run(Environment,
             [.. eval[..^2], "--method", "maskclip", "--class-token", tokenFile, "--shard", "0/1", "--out", shard]);
         Assert.That(baseline.ExitCode, Is.Zero, baseline.Stderr);
         Assert.That(File.ReadAllText(shard), Does.Contain(ClassTokenFile.Digest(token)), "MaskCLIP with the token given");
@@ -146,15 +138,11 @@ public sealed class TrainCommandTests
     [Test]
     public void InterruptExitsWith130AndPointsAtTheLastCheckpoint()
     {
-        Interrupt.RequireDeliverable();
         string output = Path.Combine(folder, "interrupted");
-        using System.Diagnostics.Process process = StartTraining(
-            ["--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, "--epochs", "500", "--max-epoch", "501"]);
-        WaitForLine(process, "epoch 1/500:");
-        Interrupt.Send(process);
-        string rest = process.StandardError.ReadToEnd();
-        Assert.That(process.WaitForExit(60_000), Is.True, "stopped after the signal");
-        Assert.That(process.ExitCode, Is.EqualTo(130));
+        (int exitCode, string rest) = InterruptedRun.Of(Environment,
+            [.. CommonArguments, "--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, "--epochs", "500", "--max-epoch", "501"],
+            "epoch 1/500:");
+        Assert.That(exitCode, Is.EqualTo(130));
         Assert.That(rest, Does.Contain("interrupted").And.Contain("--resume " + Path.Combine(output, Trainer.LastCheckpoint)));
     }
 
@@ -170,7 +158,7 @@ public sealed class TrainCommandTests
         Assert.That(Train([.. run, "--out", whole]).ExitCode, Is.Zero);
         using (System.Diagnostics.Process process = StartTraining([.. run, "--out", killed]))
         {
-            WaitForLine(process, "epoch 2/30:");
+            InterruptedRun.WaitForLine(process, "epoch 2/30:");
             process.Kill();
             process.WaitForExit();
         }

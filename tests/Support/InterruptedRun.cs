@@ -16,9 +16,7 @@ public static class InterruptedRun
         _ = process.StandardOutput.ReadToEndAsync();
         try
         {
-            string? line;
-            while ((line = process.StandardError.ReadLine()) is not null && !line.StartsWith(progress, StringComparison.Ordinal)) { }
-            Assert.That(line, Is.Not.Null, $"no '{progress}' line before the process ended");
+            WaitForLine(process, progress);
             Interrupt.Send(process);
             string rest = process.StandardError.ReadToEnd();
             Assert.That(process.WaitForExit(60_000), Is.True, "stopped after the signal");
@@ -29,6 +27,17 @@ public static class InterruptedRun
             if (!process.HasExited)
                 process.Kill(entireProcessTree: true);
         }
+    }
+
+    /// <summary>Reads <paramref name="process"/>'s stderr up to its first line starting with <paramref name="prefix"/>, which must come before it ends.</summary>
+    public static void WaitForLine(Process process, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var seen = new System.Text.StringBuilder();
+        string? line;
+        while ((line = process.StandardError.ReadLine()) is not null && !line.StartsWith(prefix, StringComparison.Ordinal))
+            seen.AppendLine(line);
+        Assert.That(line, Is.Not.Null, $"no line starting '{prefix}' before the process ended: {seen}");
     }
 
     /// <summary>

@@ -33,9 +33,8 @@ public static class FeaturesCommand
             using ClipWeights weights = ClipWeights.Load(weightsFile);
             var tokens = new List<(string Input, int[] Ids)>();
             string[] phrases = parse.GetValue(texts) ?? [];
-            if (phrases.Length > 0 && ClipTokenizer.Default.VocabularySize != weights.Config.VocabularySize)
-                throw new ArgumentException($"{weightsFile}: the text tower has {weights.Config.VocabularySize} tokens, OpenAI's BPE {ClipTokenizer.Default.VocabularySize}: " +
-                    "give the texts' token ids with --ids");
+            if (phrases.Length > 0)
+                ClipTokenizer.Default.RequireFits(weights.Config, weightsFile, "give the texts' token ids with --ids");
             foreach (string phrase in phrases)
                 tokens.Add((phrase, ClipTokenizer.Default.EncodeForContext(phrase, weights.Config.ContextLength, false)));
             foreach (string sequence in parse.GetValue(ids) ?? [])

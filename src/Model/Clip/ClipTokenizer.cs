@@ -39,13 +39,14 @@ public sealed class ClipTokenizer
 
     /// <summary>
     /// Throws unless the vocabulary has as many tokens as the text tower of <paramref name="config"/> (read from
-    /// <paramref name="weightsPath"/>) has embedding rows: its ids would index the wrong rows, or none.
+    /// <paramref name="weightsPath"/>) has embedding rows: its ids would index the wrong rows, or none. The error ends with
+    /// <paramref name="remedy"/>, what the command offers instead.
     /// </summary>
-    public void RequireFits(ClipConfig config, string weightsPath)
+    public void RequireFits(ClipConfig config, string weightsPath, string remedy = "give the model's own with --vocab or --hf-vocab")
     {
         ArgumentNullException.ThrowIfNull(config);
         if (VocabularySize != config.VocabularySize)
-            throw new ArgumentException($"{weightsPath}: the text tower has {config.VocabularySize} tokens but the vocabulary has {VocabularySize}; give the model's own with --vocab or --hf-vocab");
+            throw new ArgumentException($"{weightsPath}: the text tower has {config.VocabularySize} tokens but the vocabulary has {VocabularySize}; {remedy}");
     }
 
     /// <summary>Token strings in id order, for comparing vocabularies.</summary>

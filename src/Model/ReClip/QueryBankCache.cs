@@ -78,9 +78,8 @@ public static class QueryBankCache
         ArgumentNullException.ThrowIfNull(weightsPath);
         ArgumentNullException.ThrowIfNull(classNames);
         ArgumentNullException.ThrowIfNull(computation);
+        InputFile.RequireFile(weightsPath);
         var weights = new FileInfo(Path.GetFullPath(weightsPath));
-        if (!weights.Exists)
-            throw new FileNotFoundException($"{weightsPath}: no such file", weightsPath);
         string templates = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', QueryBank.Templates))));
         string material = string.Join('\0', weights.FullName, weights.Length, weights.LastWriteTimeUtc.Ticks, templates, string.Join('\n', classNames),
             computation);
