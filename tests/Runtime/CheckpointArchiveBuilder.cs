@@ -44,7 +44,23 @@ internal sealed class CheckpointArchiveBuilder : IDisposable
     }
 
     /// <summary>Overwrites the uncompressed size that the central directory declares for <paramref name="entryName"/>.</summary>
-    public static void DeclareUncompressedSize(string path, string entryName, uint size)
+    public static void DeclareUncompressedSize(string path, string entryName, uint size) => PatchDirectoryEntry(path, entryName, 24, size);
+
+    /// <summary>Overwrites the CRC-32 that the central directory records for <paramref name="entryName"/>'s content.</summary>
+    public static void DeclareCrc32(string path, string entryName, uint crc) => PatchDirectoryEntry(path, entryName, 16, crc);
+
+    /// <summary>Flips one bit of the first occurrence of <paramref name="content"/> in the file, as a bad disk or copy would.</summary>
+    public static void FlipBitIn(string path, byte[] content, int byteIndex)
+    {
+        byte[] zip = File.ReadAllBytes(path);
+        int at = zip.AsSpan().IndexOf(content);
+        if (at < 0)
+            throw new ArgumentException($"{path} does not hold the given bytes");
+        zip[at + byteIndex] ^= 0x10;
+        File.WriteAllBytes(path, zip);
+    }
+
+    private static void PatchDirectoryEntry(string path, string entryName, int field, uint value)
     {
         byte[] zip = File.ReadAllBytes(path);
         byte[] signature = [0x50, 0x4b, 0x01, 0x02];
@@ -53,7 +69,7 @@ internal sealed class CheckpointArchiveBuilder : IDisposable
         {
             if (!zip.AsSpan(at, 4).SequenceEqual(signature) || !zip.AsSpan(at + 46).StartsWith(name))
                 continue;
-            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(at + 24), size);
+            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(at + field), value);
             File.WriteAllBytes(path, zip);
             return;
         }

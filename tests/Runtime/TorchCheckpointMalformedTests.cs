@@ -181,6 +181,51 @@ public sealed class TorchCheckpointMalformedTests
         Assert.That(error.Message, Does.Contain("inflates beyond the 16 bytes it declares"));
     }
 
+    /// <summary>Regression: a flipped bit in a stored weight loaded as a silently different value.</summary>
+    [Test]
+    public void RefusesAStoredWeightWithAFlippedBit()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+        CheckpointArchiveBuilder.FlipBitIn(path, CheckpointArchiveBuilder.OneToFour, byteIndex: 6);
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        ExpectCorruptEntry(path, "archive/data/0", () => checkpoint.Load("weight").Dispose());
+    }
+
+    [Test]
+    public void RefusesAnInflatedWeightThatDoesNotMatchItsCrc()
+    {
+        string path = builder.Write(CompressionLevel.Optimal,
+            ("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+        CheckpointArchiveBuilder.DeclareCrc32(path, "archive/data/0", 0x12345678);
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        ExpectCorruptEntry(path, "archive/data/0", () => checkpoint.Load("weight").Dispose());
+    }
+
+    [Test]
+    public void RefusesAPickleThatDoesNotMatchItsCrc()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+        CheckpointArchiveBuilder.DeclareCrc32(path, "archive/data.pkl", 0);
+
+        ExpectCorruptEntry(path, "archive/data.pkl", () => TorchCheckpoint.Open(path).Dispose());
+    }
+
+    /// <summary>Two tensors viewing one stored storage: the storage is checked once and both load.</summary>
+    [Test]
+    public void LoadsTwoViewsOfOneCheckedStorage()
+    {
+        byte[] pickle = new PickleAssembler().Proto().EmptyDict().Mark()
+            .String("first").FloatTensor("0", 4, 0, [2], [1])
+            .String("second").FloatTensor("0", 4, 2, [2], [1]).SetItems().Stop().ToArray();
+        string path = builder.Write(("archive/data.pkl", pickle), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        using Tensor first = checkpoint.Load("first"), second = checkpoint.Load("second");
+        Assert.That(first.AsSpan<float>().ToArray().Concat(second.AsSpan<float>().ToArray()), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+    }
+
     [Test]
     public void RefusesAFileThatIsNeitherZipNorPickle() =>
         ExpectRefusal(builder.WriteRaw(Encoding.ASCII.GetBytes("just some text, long enough to hold an end record")), "not a zip archive");
@@ -218,6 +263,17 @@ public sealed class TorchCheckpointMalformedTests
         using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
         using Tensor weight = checkpoint.Load("weight");
         Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4 }));
+    }
+
+    private static void ExpectCorruptEntry(string path, string entry, Action load)
+    {
+        var error = Assert.Throws<WeightFileException>(load);
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Message, Does.StartWith(path));
+            Assert.That(error.Message, Does.Contain($"zip: entry '{entry}' fails its CRC-32 check"));
+            Assert.That(error.Message, Does.EndWith("the file is corrupt"));
+        });
     }
 
     private static WeightFileException ExpectRefusal(string path, string problem)

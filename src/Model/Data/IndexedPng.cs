@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using ReClip.Runtime.IO;
 
 namespace ReClip.Model.Data;
@@ -44,7 +45,7 @@ public static class IndexedPng
             ReadOnlySpan<byte> typeAndData = png.Slice(position + 4, 4 + (int)length);
             uint stored = BinaryPrimitives.ReadUInt32BigEndian(png[(position + 8 + (int)length)..]);
             string type = System.Text.Encoding.ASCII.GetString(typeAndData[..4]);
-            if (Crc32.Compute(typeAndData) != stored)
+            if (Crc32.HashToUInt32(typeAndData) != stored)
                 throw Bad(name, $"CRC mismatch in chunk {type}");
             ReadOnlySpan<byte> data = typeAndData[4..];
             position += 12 + (int)length;

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.IO.Compression;
+using System.IO.Hashing;
 using ReClip.Runtime.IO;
 using ReClip.Runtime.Memory;
 
@@ -10,12 +12,20 @@ namespace ReClip.Runtime.Weights;
 /// writes them stored and 64-byte aligned, so a tensor can point straight into the mapped file) and
 /// because every size, offset and name must be checked before a byte is extracted, which ZipArchive
 /// does lazily and only in part. Deflated entries (an archive re-zipped by another tool) are inflated
-/// into memory, never past the size their directory entry declares.
+/// into memory, never past the size their directory entry declares. Every entry's content is checked
+/// against the CRC-32 its directory entry records before it is used, so a flipped byte in a weight is
+/// an error rather than a silently different model.
 /// </summary>
 internal sealed unsafe class BoundedZipReader : IDisposable
 {
     private readonly ReadOnlyMapping file;
     private readonly Dictionary<string, ZipEntry> byName;
+
+    /// <summary>
+    /// Entries whose content matched their CRC-32. Many tensors can view one storage, and the mapping's bytes do not
+    /// change, so each entry is checked once (tensors may be loaded from several threads).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, bool> intact = new(StringComparer.Ordinal);
 
     /// <summary>Takes over the opener's reference to <paramref name="file"/>.</summary>
     public BoundedZipReader(ReadOnlyMapping file, string path)
@@ -53,7 +63,10 @@ internal sealed unsafe class BoundedZipReader : IDisposable
         RequireReadable(entry);
         byte* start = file.Pointer + entry.DataOffset;
         if (entry.Method == ZipEntry.Stored && (nuint)start % (nuint)alignment == 0)
+        {
+            RequireIntact(entry, start);
             return HostStorage.Borrow(start, entry.UncompressedSize, file.Lease());
+        }
         HostStorage copy = HostStorage.Allocate(entry.UncompressedSize);
         try
         {
@@ -81,10 +94,14 @@ internal sealed unsafe class BoundedZipReader : IDisposable
     {
         byte* source = file.Pointer + entry.DataOffset;
         if (entry.Method == ZipEntry.Stored)
-        {
             Buffer.MemoryCopy(source, destination, entry.UncompressedSize, entry.UncompressedSize);
-            return;
-        }
+        else
+            InflateChecked(entry, source, destination);
+        RequireIntact(entry, destination);
+    }
+
+    private void InflateChecked(ZipEntry entry, byte* source, byte* destination)
+    {
         try
         {
             Inflate(entry, source, destination);
@@ -93,6 +110,28 @@ internal sealed unsafe class BoundedZipReader : IDisposable
         {
             throw new WeightFileException(Path, $"zip: entry '{entry.Name}' is not valid deflate data", inner: e);
         }
+    }
+
+    /// <summary>The entry's content (stored or inflated) against the CRC-32 of its central directory entry.</summary>
+    private void RequireIntact(ZipEntry entry, byte* content)
+    {
+        if (intact.ContainsKey(entry.Name))
+            return;
+        uint actual = ContentCrc(content, entry.UncompressedSize);
+        if (actual != entry.Crc32)
+            throw new WeightFileException(Path,
+                $"zip: entry '{entry.Name}' fails its CRC-32 check ({entry.UncompressedSize} bytes give {actual:x8}, its directory entry says {entry.Crc32:x8}): the file is corrupt");
+        intact.TryAdd(entry.Name, true);
+    }
+
+    /// <summary>Spans are int-sized, so a storage over 2 GiB is hashed in pieces.</summary>
+    private static uint ContentCrc(byte* content, long length)
+    {
+        const int Piece = 1 << 30;
+        var crc = new Crc32();
+        for (long at = 0; at < length; at += Piece)
+            crc.Append(new ReadOnlySpan<byte>(content + at, (int)Math.Min(Piece, length - at)));
+        return crc.GetCurrentHashAsUInt32();
     }
 
     /// <summary>Inflates exactly the declared size and no more: output beyond it is a zip bomb or a corrupt entry.</summary>

@@ -59,6 +59,7 @@ internal static class ZipDirectory
             throw new WeightFileException(path, $"zip: no central directory entry at offset {at}");
         ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(header[8..]);
         ushort method = BinaryPrimitives.ReadUInt16LittleEndian(header[10..]);
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[16..]);
         long compressed = BinaryPrimitives.ReadUInt32LittleEndian(header[20..]);
         long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(header[24..]);
         int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
@@ -79,7 +80,7 @@ internal static class ZipDirectory
         if (compressed < 0 || uncompressed < 0 || dataOffset > dataEnd - compressed)
             throw new WeightFileException(path, $"zip: entry '{name}' ({compressed} bytes at offset {dataOffset}) runs past the entry area");
         CheckSizes(path, name, method, compressed, uncompressed);
-        return new ZipEntry(name, method, flags, dataOffset, compressed, uncompressed);
+        return new ZipEntry(name, method, flags, dataOffset, compressed, uncompressed, crc);
     }
 
     private static string DecodeName(ReadOnlySpan<byte> bytes, string path)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.IO.Hashing;
 using ReClip.Model.Data;
 using SkiaSharp;
 
@@ -107,7 +108,7 @@ public sealed class ImageFileFuzzTests
             uint length = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at));
             if (length > png.Length - at - 12) return;
             int end = at + 8 + (int)length;
-            BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(end), Crc32.Compute(png.AsSpan(at + 4, 4 + (int)length)));
+            BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(end), Crc32.HashToUInt32(png.AsSpan(at + 4, 4 + (int)length)));
             at = end + 4;
         }
     }

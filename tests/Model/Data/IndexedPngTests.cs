@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using ReClip.Model.Data;
 using SkiaSharp;
@@ -153,12 +154,6 @@ public sealed class IndexedPngTests
     }
 
     [Test]
-    public void Crc32MatchesTheStandardCheckValue()
-    {
-        Assert.That(Crc32.Compute("123456789"u8), Is.EqualTo(0xCBF43926u));
-    }
-
-    [Test]
     public void AMissingFileIsNamed()
     {
         Assert.That(() => IndexedPng.Read("/nonexistent/label.png"), Throws.InstanceOf<FileNotFoundException>().With.Message.Contains("/nonexistent/label.png"));
@@ -167,7 +162,7 @@ public sealed class IndexedPngTests
     private static void RewriteCrc(byte[] png, int chunkStart)
     {
         int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(chunkStart));
-        uint crc = Crc32.Compute(png.AsSpan(chunkStart + 4, 4 + length));
+        uint crc = Crc32.HashToUInt32(png.AsSpan(chunkStart + 4, 4 + length));
         BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(chunkStart + 8 + length), crc);
     }
 

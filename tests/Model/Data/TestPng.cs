@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 using ReClip.Model.Data;
 
@@ -84,7 +85,7 @@ internal static class TestPng
         png.Write(four);
         byte[] typeAndData = [.. Encoding.ASCII.GetBytes(type), .. data];
         png.Write(typeAndData);
-        BinaryPrimitives.WriteUInt32BigEndian(four, Crc32.Compute(typeAndData));
+        BinaryPrimitives.WriteUInt32BigEndian(four, Crc32.HashToUInt32(typeAndData));
         png.Write(four);
     }
 
