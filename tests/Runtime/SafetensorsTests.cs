@@ -77,11 +77,76 @@ public sealed unsafe class SafetensorsTests
         SafetensorsWriter.Write(path, [new("x", x)], metadata);
 
         using SafetensorsFile file = SafetensorsFile.Open(path);
-        Assert.That(file.Metadata, Is.EquivalentTo(metadata));
+        Assert.That(file.Metadata, Is.EquivalentTo(metadata.Append(new("data_crc32", "2144df1c"))));
+    }
+
+    /// <summary>The checksum is zlib's CRC-32 of the data section: here of one float32 1.0 (python: zlib.crc32(b"\0\0\x80\x3f")).</summary>
+    [Test]
+    public void TheMetadataRecordsTheDataSectionsCrc32()
+    {
+        using Tensor one = Tensor.FromSpan<float>([1f], [1]);
+
+        SafetensorsWriter.Write(path, [new("one", one)]);
+
+        using SafetensorsFile file = SafetensorsFile.Open(path);
+        Assert.That(file.Metadata["data_crc32"], Is.EqualTo("aca16a6a"));
+    }
+
+    /// <summary>A rewrite that copies a file's metadata gets the checksum of what it writes, not the copied one.</summary>
+    [Test]
+    public void ACopiedChecksumIsReplaced()
+    {
+        using Tensor one = Tensor.FromSpan<float>([1f], [1]);
+
+        SafetensorsWriter.Write(path, [new("one", one)], new Dictionary<string, string> { ["data_crc32"] = "2144df1c" });
+
+        using SafetensorsFile file = SafetensorsFile.Open(path);
+        Assert.That(file.Metadata["data_crc32"], Is.EqualTo("aca16a6a"));
+    }
+
+    /// <summary>Regression: a flipped bit in a weight loaded as a silently different value.</summary>
+    [Test]
+    public void AFlippedBitInTheDataIsRefused()
+    {
+        using Tensor values = Tensor.FromSpan<float>([1, 2, 3, 4], [4]);
+        SafetensorsWriter.Write(path, [new("values", values)]);
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[^5] ^= 0x02;
+        File.WriteAllBytes(path, bytes);
+
+        var error = Assert.Throws<WeightFileException>(() => SafetensorsFile.Open(path).Dispose());
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Message, Does.StartWith(path));
+            Assert.That(error.Message, Does.Contain("the data section fails its CRC-32 check (16 bytes give"));
+            Assert.That(error.Message, Does.EndWith("the file is corrupt"));
+        });
+    }
+
+    [TestCase("zzzzzzzz")]
+    [TestCase("2144df1")]
+    [TestCase("+2144df1")]
+    public void AChecksumThatIsNotEightHexDigitsIsRefused(string recorded)
+    {
+        File.WriteAllBytes(path, SafetensorsBytes.File($$$"""{"__metadata__":{"data_crc32":"{{{recorded}}}"},"x":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}""", dataBytes: 4));
+
+        var error = Assert.Throws<WeightFileException>(() => SafetensorsFile.Open(path).Dispose());
+        Assert.That(error.Message, Does.EndWith($"metadata 'data_crc32' is '{recorded}', not a CRC-32 of 8 hexadecimal digits"));
+    }
+
+    /// <summary>Other writers record no checksum (the format has none): their files are read as they are.</summary>
+    [Test]
+    public void AFileWithoutAChecksumIsRead()
+    {
+        File.WriteAllBytes(path, SafetensorsBytes.File("""{"x":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}""", dataBytes: 4));
+
+        using SafetensorsFile file = SafetensorsFile.Open(path);
+        using Tensor x = file.Load("x");
+        Assert.That(x.AsSpan<byte>().ToArray(), Is.EqualTo(new byte[] { 0, 1, 2, 3 }));
     }
 
     [Test]
-    public void AFileWithoutMetadataOrTensorsIsValid()
+    public void AFileWithoutTensorsIsValid()
     {
         SafetensorsWriter.Write(path, []);
 
@@ -89,7 +154,7 @@ public sealed unsafe class SafetensorsTests
         Assert.Multiple(() =>
         {
             Assert.That(file.Entries, Is.Empty);
-            Assert.That(file.Metadata, Is.Empty);
+            Assert.That(file.Metadata, Is.EquivalentTo(new Dictionary<string, string> { ["data_crc32"] = "00000000" }));
         });
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
-using System.IO.Hashing;
 using ReClip.Runtime.IO;
 using ReClip.Runtime.Memory;
 
@@ -117,21 +116,11 @@ internal sealed unsafe class BoundedZipReader : IDisposable
     {
         if (intact.ContainsKey(entry.Name))
             return;
-        uint actual = ContentCrc(content, entry.UncompressedSize);
+        uint actual = ContentCrc32.Of(content, entry.UncompressedSize);
         if (actual != entry.Crc32)
             throw new WeightFileException(Path,
                 $"zip: entry '{entry.Name}' fails its CRC-32 check ({entry.UncompressedSize} bytes give {actual:x8}, its directory entry says {entry.Crc32:x8}): the file is corrupt");
         intact.TryAdd(entry.Name, true);
-    }
-
-    /// <summary>Spans are int-sized, so a storage over 2 GiB is hashed in pieces.</summary>
-    private static uint ContentCrc(byte* content, long length)
-    {
-        const int Piece = 1 << 30;
-        var crc = new Crc32();
-        for (long at = 0; at < length; at += Piece)
-            crc.Append(new ReadOnlySpan<byte>(content + at, (int)Math.Min(Piece, length - at)));
-        return crc.GetCurrentHashAsUInt32();
     }
 
     /// <summary>Inflates exactly the declared size and no more: output beyond it is a zip bomb or a corrupt entry.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using ReClip.Runtime.IO;
 using ReClip.Runtime.Memory;
 using ReClip.Runtime.Tensors;
@@ -44,6 +45,7 @@ public sealed unsafe class SafetensorsFile : IWeightFile
                 loadable.Add(new WeightEntry(entry.Name, dtype, entry.Shape));
         Entries = loadable;
         Metadata = header.Metadata;
+        RequireIntactData(dataLength);
     }
 
     public string Path { get; }
@@ -96,6 +98,23 @@ public sealed unsafe class SafetensorsFile : IWeightFile
         if (disposed) return;
         disposed = true;
         mapping.Dispose();
+    }
+
+    /// <summary>
+    /// A file that records its data section's CRC-32 (every file <see cref="SafetensorsWriter"/> writes) is checked
+    /// against it: one pass over the mapping, which the tensors' first use would page in anyway. Files of other
+    /// writers carry none and are read as they are.
+    /// </summary>
+    private void RequireIntactData(long dataLength)
+    {
+        if (!Metadata.TryGetValue(SafetensorsHeader.DataCrc32Key, out string? recorded))
+            return;
+        if (recorded.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint expected))
+            throw new WeightFileException(Path, $"metadata '{SafetensorsHeader.DataCrc32Key}' is '{recorded}', not a CRC-32 of 8 hexadecimal digits");
+        uint actual = ContentCrc32.Of(mapping.Pointer + dataStart, dataLength);
+        if (actual != expected)
+            throw new WeightFileException(Path,
+                $"the data section fails its CRC-32 check ({dataLength} bytes give {SafetensorsHeader.FormatCrc32(actual)}, the header says {recorded}): the file is corrupt");
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -14,6 +15,14 @@ namespace ReClip.Runtime.Weights;
 internal sealed class SafetensorsHeader
 {
     public const string MetadataKey = "__metadata__";
+
+    /// <summary>
+    /// The metadata entry in which <see cref="SafetensorsWriter"/> records the data section's CRC-32 (8 lower-case hex
+    /// digits, zlib's CRC-32 of every byte after the header), checked by <see cref="SafetensorsFile"/> when present.
+    /// </summary>
+    public const string DataCrc32Key = "data_crc32";
+
+    public static string FormatCrc32(uint crc) => crc.ToString("x8", CultureInfo.InvariantCulture);
 
     // The deepest valid header is root object > entry object > shape array; the cap stops hostile nesting
     // long before it costs anything, and a valid file never comes near it.

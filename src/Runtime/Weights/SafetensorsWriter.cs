@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ReClip.Runtime.IO;
@@ -25,7 +26,7 @@ public static unsafe class SafetensorsWriter
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
         List<KeyValuePair<string, Tensor>> ordered = InDataOrder(path, tensors);
-        byte[] header = Header(path, ordered, metadata);
+        byte[] header = Header(ordered, WithDataCrc32(path, ordered, metadata));
         AtomicFile.Write(path, stream =>
         {
             Span<byte> headerLength = stackalloc byte[sizeof(ulong)];
@@ -59,7 +60,20 @@ public static unsafe class SafetensorsWriter
         return [.. checkedTensors.OrderByDescending(pair => pair.Value.DType.SizeOf())];
     }
 
-    private static byte[] Header(string path, List<KeyValuePair<string, Tensor>> ordered, IReadOnlyDictionary<string, string>? metadata)
+    private static Dictionary<string, string> WithDataCrc32(string path, List<KeyValuePair<string, Tensor>> ordered, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var all = new Dictionary<string, string>(StringComparer.Ordinal);
+        // A file's metadata copied into a rewrite brings the old checksum along: it is replaced by the new data's.
+        foreach ((string key, string value) in metadata ?? new Dictionary<string, string>())
+            all[key] = value ?? throw Invalid(path, $"metadata value for '{key}' is null");
+        var crc = new Crc32();
+        foreach ((_, Tensor tensor) in ordered)
+            ForEachChunk(tensor, chunk => crc.Append(chunk));
+        all[SafetensorsHeader.DataCrc32Key] = SafetensorsHeader.FormatCrc32(crc.GetCurrentHashAsUInt32());
+        return all;
+    }
+
+    private static byte[] Header(List<KeyValuePair<string, Tensor>> ordered, IReadOnlyDictionary<string, string> metadata)
     {
         var buffer = new ArrayBufferWriter<byte>();
         // Relaxed escaping keeps non-ASCII names readable in the header, as the reference writer leaves them;
@@ -67,8 +81,7 @@ public static unsafe class SafetensorsWriter
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
-            if (metadata is not null)
-                WriteMetadata(json, path, metadata);
+            WriteMetadata(json, metadata);
             long offset = 0;
             foreach ((string name, Tensor tensor) in ordered)
             {
@@ -94,21 +107,26 @@ public static unsafe class SafetensorsWriter
         return header;
     }
 
-    private static void WriteMetadata(Utf8JsonWriter json, string path, IReadOnlyDictionary<string, string> metadata)
+    private static void WriteMetadata(Utf8JsonWriter json, IReadOnlyDictionary<string, string> metadata)
     {
         json.WriteStartObject(SafetensorsHeader.MetadataKey);
         foreach ((string key, string value) in metadata)
-            json.WriteString(key, value ?? throw Invalid(path, $"metadata value for '{key}' is null"));
+            json.WriteString(key, value);
         json.WriteEndObject();
     }
 
-    private static void WriteData(Stream stream, Tensor tensor)
+    private static void WriteData(Stream stream, Tensor tensor) => ForEachChunk(tensor, chunk => stream.Write(chunk));
+
+    /// <summary>The tensor's bytes in row-major order, in spans of at most <see cref="WriteChunkBytes"/>.</summary>
+    private static void ForEachChunk(Tensor tensor, ReadOnlySpanAction chunkAction)
     {
         using Tensor dense = tensor.Contiguous();
         byte* data = dense.RawPointer;
-        for (long written = 0; written < dense.ByteLength; written += WriteChunkBytes)
-            stream.Write(new ReadOnlySpan<byte>(data + written, (int)Math.Min(WriteChunkBytes, dense.ByteLength - written)));
+        for (long done = 0; done < dense.ByteLength; done += WriteChunkBytes)
+            chunkAction(new ReadOnlySpan<byte>(data + done, (int)Math.Min(WriteChunkBytes, dense.ByteLength - done)));
     }
+
+    private delegate void ReadOnlySpanAction(ReadOnlySpan<byte> chunk);
 
     private static ArgumentException Invalid(string path, string problem) => new($"{path}: {problem}");
 }
