@@ -134,6 +134,33 @@ public sealed class TrainCommandTests
         Assert.That(File.ReadAllText(shard), Does.Contain(ClassTokenFile.Digest(token)), "MaskCLIP with the token given");
     }
 
+    /// <summary>
+    /// `train --bias space` trains the ablation's head, which keeps its bias: `eval` reports it (JSON and table), its shards
+    /// name it and merge into a report that names it too.
+    /// </summary>
+    [Test]
+    public void AnAblationsHeadIsEvaluatedAsOne()
+    {
+        string weights = CheckoutFile.Find("assets/tinyclip/tinyclip-synthetic.safetensors");
+        string output = Path.Combine(folder, "space-run"), last = Path.Combine(output, Trainer.LastCheckpoint);
+        ReclipProcess.Result trained = Train("--hypothesis", Path.Combine(folder, "hypothesis.jsonl"), "--no-val", "--out", output, "--epochs", "1", "--bias", "space");
+        Assert.That(trained.ExitCode, Is.Zero, trained.Stderr);
+
+        string[] eval = ["eval", "--weights", weights, "--dataset", "folder", "--root", Path.Combine(folder, "train"), "--checkpoint", last];
+        ReclipProcess.Result json = ReclipProcess.Run(Environment, [.. eval, "--json"]);
+        Assert.That(json.ExitCode, Is.Zero, json.Stderr);
+        using (JsonDocument report = JsonDocument.Parse(json.Stdout))
+            Assert.That(report.RootElement.GetProperty("bias").GetString(), Is.EqualTo("space"));
+        ReclipProcess.Result table = ReclipProcess.Run(Environment, eval);
+        Assert.That(table.Stdout, Does.Contain("reclippp (space bias only)"));
+        string shard = Path.Combine(folder, "space-shard.json"), merged = Path.Combine(folder, "space-merged.json");
+        Assert.That(ReclipProcess.Run(Environment, [.. eval, "--shard", "0/1", "--out", shard]).ExitCode, Is.Zero);
+        ReclipProcess.Result merge = ReclipProcess.Run(Environment, "merge", merged, shard);
+        Assert.That(merge.ExitCode, Is.Zero, merge.Stderr);
+        using JsonDocument joined = JsonDocument.Parse(File.ReadAllText(merged));
+        Assert.That(joined.RootElement.GetProperty("bias").GetString(), Is.EqualTo("space"));
+    }
+
     /// <summary>Ctrl-C (SIGINT) stops between steps with exit code 130 and says where to resume from.</summary>
     [Test]
     public void InterruptExitsWith130AndPointsAtTheLastCheckpoint()

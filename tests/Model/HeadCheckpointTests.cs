@@ -166,6 +166,37 @@ public sealed class HeadCheckpointTests
             "'decoder_norm2.running_var' holds a negative variance (-1) for class 2");
 
     [Test]
+    public void AnUnknownBiasIsRefused() =>
+        ExpectRefused(Tampered("bias.safetensors", (_, m) => { m["bias"] = "colour"; return null; }), "metadata 'bias' is 'colour', not one of both, class, space");
+
+    /// <summary>Checkpoints from before the ablations have no 'bias': their heads subtract both biases, as they were trained to.</summary>
+    [Test]
+    public void ACheckpointWithoutABiasSubtractsBoth()
+    {
+        using HeadCheckpoint checkpoint = HeadCheckpoint.Open(Tampered("nobias.safetensors", (_, m) => { m.Remove("bias"); return null; }));
+        Assert.That(checkpoint.BiasForm, Is.EqualTo(BiasForm.Both));
+    }
+
+    [TestCase(BiasForm.Both)]
+    [TestCase(BiasForm.ClassOnly)]
+    [TestCase(BiasForm.SpaceOnly)]
+    public void KeepsTheBiasTheHeadSubtracts(BiasForm form)
+    {
+        using Tensor query = step.Load("query");
+        using var head = new ReClipHead(new TextTransformer(weights), query, Slots, weights.Config.VisionWidth, seed: 4) { BiasForm = form };
+        string path = Saved($"bias-{form}.safetensors", head);
+
+        using HeadCheckpoint checkpoint = HeadCheckpoint.Open(path);
+        using ReClipHead restored = checkpoint.CreateHead(new TextTransformer(weights), query, Slots);
+        Assert.Multiple(() =>
+        {
+            Assert.That(checkpoint.Metadata["bias"], Is.EqualTo(form.Name()));
+            Assert.That(restored.BiasForm, Is.EqualTo(form));
+            Assert.That(restored.ToDevice(Device.Cpu).BiasForm, Is.EqualTo(form), "a copy");
+        });
+    }
+
+    [Test]
     public void AnotherClipSizeIsRefused() =>
         ExpectRefused(Tampered("size.safetensors", (_, m) => { m["embed_dim"] = "512"; return null; }), "embed_dim 512");
 }

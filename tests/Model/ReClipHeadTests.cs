@@ -59,7 +59,7 @@ public sealed class ReClipHeadTests
     /// The fixture's head with the reference's initial tensors in place of our seeded ones, on <paramref name="device"/>
     /// ("cpu" or "cuda", then with its text tower there too; skipped without a GPU).
     /// </summary>
-    private ReClipHead FixtureHead(bool hardMask = true, float gumbelScale = 100, string device = "cpu")
+    private ReClipHead FixtureHead(bool hardMask = true, float gumbelScale = 100, string device = "cpu", BiasForm biasForm = BiasForm.Both)
     {
         bool onGpu = device == "cuda";
         if (onGpu)
@@ -68,7 +68,7 @@ public sealed class ReClipHeadTests
         var text = new TextTransformer(weights);
         using Tensor query = step.Load("query");
         int[] slots = ReferencePrompt.SlotIds(ReClipStepFixture.NameTokens, step.Weights.Config.EndToken);
-        var head = new ReClipHead(text, query, slots, step.Weights.Config.VisionWidth, seed: 1) { HardMask = hardMask, GumbelScale = gumbelScale };
+        var head = new ReClipHead(text, query, slots, step.Weights.Config.VisionWidth, seed: 1) { HardMask = hardMask, GumbelScale = gumbelScale, BiasForm = biasForm };
         foreach ((string name, Tensor value) in head.Parameters)
             step.Values("init." + ShortName(name)).CopyTo(value.AsSpan<float>());
         return head.MoveTo(onGpu ? Device.Cuda() : Device.Cpu);
@@ -85,28 +85,29 @@ public sealed class ReClipHeadTests
 
     /// <summary>On a GPU the same tolerances hold: its float32 sums come in other orders, the same kind of difference as ours from PyTorch's.</summary>
     [Test]
-    public void StepMatchesPyTorch([Values("cpu", "cuda")] string device)
+    public void StepMatchesPyTorch([Values("cpu", "cuda")] string device, [Values] BiasForm biasForm)
     {
-        using ReClipHead head = FixtureHead(device: device);
+        using ReClipHead head = FixtureHead(device: device, biasForm: biasForm);
+        string prefix = DumpPrefix(biasForm);
         using Tensor features = step.Load("features");
         using Tensor grid = step.Load("grid");
         using Tensor noise = step.Load("noise");
         float lr = step.Values("lr")[0];
         using StepResult result = head.Step(features, grid, step.Rows, step.Columns, step.Hypotheses(), lr, noise);
 
-        TestContext.Out.WriteLine($"loss {result.Loss} vs {step.Values("loss")[0]}");
-        Assert.That(Math.Abs(result.Loss - step.Values("loss")[0]) / Math.Abs(step.Values("loss")[0]), Is.LessThan(ForwardTolerance), "loss");
+        TestContext.Out.WriteLine($"loss {result.Loss} vs {step.Values(prefix + "loss")[0]}");
+        Assert.That(Math.Abs(result.Loss - step.Values(prefix + "loss")[0]) / Math.Abs(step.Values(prefix + "loss")[0]), Is.LessThan(ForwardTolerance), "loss");
         Assert.That(result.NonFiniteGradients, Is.EqualTo(FiniteCheck.NonFinite(result.Gradients)), "finiteness flags read with the loss");
-        Assert.That(ClipFixture.MaxRelative(result.Rectified.ToFloatArray(), step.Values("rectified")), Is.LessThan(ForwardTolerance), "rectified logits");
-        Assert.That(ClipFixture.MaxRelative(result.Output.ToFloatArray(), step.Values("output")), Is.LessThan(ForwardTolerance), "decoder output O");
+        Assert.That(ClipFixture.MaxRelative(result.Rectified.ToFloatArray(), step.Values(prefix + "rectified")), Is.LessThan(ForwardTolerance), "rectified logits");
+        Assert.That(ClipFixture.MaxRelative(result.Output.ToFloatArray(), step.Values(prefix + "output")), Is.LessThan(ForwardTolerance), "decoder output O");
         // The hard mask must pick the same class at every patch; its values are 1 or 0 up to the y_soft rounding.
-        Assert.That(ClipFixture.MaxAbs(result.Mask.ToFloatArray(), step.Values("mask")), Is.LessThan(1e-6), "mask");
+        Assert.That(ClipFixture.MaxAbs(result.Mask.ToFloatArray(), step.Values(prefix + "mask")), Is.LessThan(1e-6), "mask");
         for (int i = 0; i < head.Parameters.Count; i++)
         {
             string name = ShortName(head.Parameters[i].Name);
             TestContext.Out.WriteLine(name);
             Assert.That(result.Gradients[i].Shape.ToArray(), Is.EqualTo(head.Parameters[i].Value.Shape.ToArray()), name);
-            float[] gradient = result.Gradients[i].ToFloatArray(), expected = step.Values("grad." + name);
+            float[] gradient = result.Gradients[i].ToFloatArray(), expected = step.Values(prefix + "grad." + name);
             if (name == "decoder_conv2.bias")
             {
                 Assert.That(ClipFixture.MaxAbs(gradient, new float[gradient.Length]), Is.LessThan(ZeroGradientBound), "gradient of " + name);
@@ -114,17 +115,17 @@ public sealed class ReClipHeadTests
             }
             else
                 Assert.That(ClipFixture.MaxRelative(gradient, expected), Is.LessThan(GradientTolerance), "gradient of " + name);
-            Assert.That(ClipFixture.MaxRelative(head.Parameters[i].Value.ToFloatArray(), step.Values("after." + name)), Is.LessThan(ForwardTolerance), name + " after SGD");
+            Assert.That(ClipFixture.MaxRelative(head.Parameters[i].Value.ToFloatArray(), step.Values(prefix + "after." + name)), Is.LessThan(ForwardTolerance), name + " after SGD");
         }
-        Assert.That(ClipFixture.MaxRelative(head.Decoder.RunningMean.ToFloatArray(), step.Values("after.running_mean")), Is.LessThan(ForwardTolerance), "running mean");
-        Assert.That(ClipFixture.MaxRelative(head.Decoder.RunningVar.ToFloatArray(), step.Values("after.running_var")), Is.LessThan(ForwardTolerance), "running var");
+        Assert.That(ClipFixture.MaxRelative(head.Decoder.RunningMean.ToFloatArray(), step.Values(prefix + "after.running_mean")), Is.LessThan(ForwardTolerance), "running mean");
+        Assert.That(ClipFixture.MaxRelative(head.Decoder.RunningVar.ToFloatArray(), step.Values(prefix + "after.running_var")), Is.LessThan(ForwardTolerance), "running var");
     }
 
     /// <summary>Inference after the step (BatchNorm on its updated running statistics) against the reference's eval-mode forward.</summary>
     [Test]
-    public void InferenceAfterTheStepMatchesPyTorch([Values("cpu", "cuda")] string device)
+    public void InferenceAfterTheStepMatchesPyTorch([Values("cpu", "cuda")] string device, [Values] BiasForm biasForm)
     {
-        using ReClipHead head = FixtureHead(device: device);
+        using ReClipHead head = FixtureHead(device: device, biasForm: biasForm);
         using Tensor features = step.Load("features");
         using Tensor grid = step.Load("grid");
         using Tensor noise = step.Load("noise");
@@ -133,8 +134,11 @@ public sealed class ReClipHeadTests
         using Tensor output = head.Infer(features, grid, step.Rows, step.Columns, reference);
         Assert.That(output.Device, Is.EqualTo(Device.Cpu), "the logits go back where the features came from");
         Assert.That(output.Shape.ToArray(), Is.EqualTo(new[] { features.Size(0), head.Classes, step.Rows, step.Columns }));
-        Assert.That(ClipFixture.MaxRelative(output.ToFloatArray(), step.Values("eval_output")), Is.LessThan(ForwardTolerance));
+        Assert.That(ClipFixture.MaxRelative(output.ToFloatArray(), step.Values(DumpPrefix(biasForm) + "eval_output")), Is.LessThan(ForwardTolerance));
     }
+
+    /// <summary>The reference's entries of a bias form: the method's unprefixed, an ablation's after its name ("class.", "space.").</summary>
+    private static string DumpPrefix(BiasForm biasForm) => biasForm == BiasForm.Both ? "" : biasForm.Name() + ".";
 
     /// <summary>
     /// d loss/dθ against central differences for the largest-gradient element of every trainable tensor. The hard
@@ -143,9 +147,9 @@ public sealed class ReClipHeadTests
     /// backward formulas are the same ones the hard path uses.
     /// </summary>
     [Test]
-    public void GradientsMatchFiniteDifferences()
+    public void GradientsMatchFiniteDifferences([Values] BiasForm biasForm)
     {
-        using ReClipHead head = FixtureHead(hardMask: false, gumbelScale: 1);
+        using ReClipHead head = FixtureHead(hardMask: false, gumbelScale: 1, biasForm: biasForm);
         using Tensor features = step.Load("features");
         using Tensor grid = step.Load("grid");
         using Tensor noise = step.Load("noise");
@@ -176,7 +180,76 @@ public sealed class ReClipHeadTests
                 Assert.That(Math.Abs(numeric), Is.LessThan(1e-4));
                 continue;
             }
-            Assert.That(Math.Abs(numeric - gradient[at]), Is.LessThan(FiniteDifferenceTolerance * Math.Abs(gradient[at])), head.Parameters[i].Name);
+            // The quotient of two float32 losses moves in steps of ulp(loss)/2h (1.2e-5 here): a gradient of that order, as the
+            // class bias alone leaves the prompt (BatchNorm removes a bias constant over the patches but at the borders), is
+            // resolved to one step.
+            double resolution = (MathF.BitIncrement(Math.Abs(analytic.Loss)) - Math.Abs(analytic.Loss)) / (2.0 * h);
+            Assert.That(Math.Abs(numeric - gradient[at]), Is.LessThan(FiniteDifferenceTolerance * Math.Abs(gradient[at]) + resolution), head.Parameters[i].Name);
+        }
+    }
+
+    /// <summary>
+    /// The ablations' bias Q − Rect: the class bias alone is the same at every patch, the space bias alone the same for
+    /// every class. Each is recovered from two rounded values of order 1, so equal to a few ulps.
+    /// </summary>
+    [TestCase(BiasForm.ClassOnly)]
+    [TestCase(BiasForm.SpaceOnly)]
+    public void AnAblationSubtractsOneBiasAlone(BiasForm biasForm)
+    {
+        using ReClipHead head = FixtureHead(biasForm: biasForm);
+        using Tensor features = step.Load("features");
+        using Tensor grid = step.Load("grid");
+        using Tensor noise = step.Load("noise");
+        using StepResult result = head.LossAndGradients(features, grid, step.Rows, step.Columns, step.Hypotheses(), noise, 0, 0);
+        using Tensor q = head.QueryLogits(features);
+        float[] query = q.ToFloatArray(), rectified = result.Rectified.ToFloatArray();
+        int patches = step.Rows * step.Columns, classes = head.Classes;
+        float Bias(int b, int n, int c) => query[(b * patches + n) * classes + c] - rectified[(b * patches + n) * classes + c];
+        double spread = 0, largest = 0;
+        for (int b = 0; b < features.Size(0); b++)
+            for (int n = 0; n < patches; n++)
+                for (int c = 0; c < classes; c++)
+                {
+                    float first = biasForm == BiasForm.ClassOnly ? Bias(b, 0, c) : Bias(b, n, 0);
+                    spread = Math.Max(spread, Math.Abs(Bias(b, n, c) - first));
+                    largest = Math.Max(largest, Math.Abs(Bias(b, n, c)));
+                }
+        Assert.Multiple(() =>
+        {
+            Assert.That(spread, Is.LessThan(1e-6));
+            Assert.That(largest, Is.GreaterThan(1e-3), "a bias to subtract");
+        });
+    }
+
+    /// <summary>
+    /// The class bias alone is the full bias of the positional grid averaged over the patches, and the space bias alone
+    /// that of the Reference features averaged over the classes: the same outputs, to the bit, in inference.
+    /// </summary>
+    [TestCase(BiasForm.ClassOnly)]
+    [TestCase(BiasForm.SpaceOnly)]
+    public void AnAblationInfersAsTheFullBiasOfAveragedInputs(BiasForm biasForm)
+    {
+        using ReClipHead ablation = FixtureHead(biasForm: biasForm), full = FixtureHead();
+        using Tensor features = step.Load("features");
+        using Tensor grid = step.Load("grid");
+        using Tensor reference = ablation.Reference();
+        using Tensor averagedGrid = Averaged(grid), averagedReference = Averaged(reference);
+        using Tensor ablated = ablation.Infer(features, grid, step.Rows, step.Columns, reference);
+        using Tensor expected = biasForm == BiasForm.ClassOnly
+            ? full.Infer(features, averagedGrid, step.Rows, step.Columns, reference)
+            : full.Infer(features, grid, step.Rows, step.Columns, averagedReference);
+        using Tensor unablated = full.Infer(features, grid, step.Rows, step.Columns, reference);
+        Assert.Multiple(() =>
+        {
+            Assert.That(ablated.ToFloatArray(), Is.EqualTo(expected.ToFloatArray()));
+            Assert.That(ablated.ToFloatArray(), Is.Not.EqualTo(unablated.ToFloatArray()));
+        });
+
+        static Tensor Averaged(Tensor x)
+        {
+            Tensor y = Tensor.Empty(x.Shape);
+            RowMean.Forward(x, y);
+            return y;
         }
     }
 

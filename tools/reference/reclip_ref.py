@@ -6,7 +6,8 @@ Run:  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3
 Writes tests/fixtures/reclip/step.safetensors (deterministic, ~0.2 MB): the inputs of one step (dense features F,
 positional grid, Query features T and the token ids they come from, hypotheses, the initial trainable tensors,
 explicit Gumbel noise, lr), the intermediates (Q, P, R, rectified logits, decoder output O, mask), the loss, the
-gradient of every trainable tensor, and the tensors and BN running statistics after one SGD step.
+gradient of every trainable tensor, and the tensors and BN running statistics after one SGD step; the same for the
+paper's two bias ablations (spec §11), prefixed "class." and "space.".
 
 Everything runs in float64 autograd; every input is rounded to f32 first (and used as that f32 value), so the
 C# step starts from exactly the same numbers and the reference's own rounding is negligible. The Gumbel noise
@@ -52,8 +53,9 @@ def query_bank(w, ids):
     return t / t.norm(dim=-1, keepdim=True)
 
 
-def decoder_input(w, feats, grid, text, slots, params, rows, cols):
-    """Q, R, P, Q − P·Rᵀ and the decoder's input [F ; Rect] (spec §4.5, §2.2, §5, §6.1)."""
+def decoder_input(w, feats, grid, text, slots, params, rows, cols, bias="both"):
+    """Q, R, P, Q − P·Rᵀ and the decoder's input [F ; Rect] (spec §4.5, §2.2, §5, §6.1). bias "class" or "space" is the
+    paper's ablation of each bias (spec §11): P averaged over the patches, or R over the classes, broadcast back."""
     b, n, e = feats.shape
     c = text.shape[0]
     q = feats @ text.t()                                           # [B, N, C], §4.5
@@ -62,24 +64,26 @@ def decoder_input(w, feats, grid, text, slots, params, rows, cols):
     dv = grid.shape[1]
     p = F.conv2d(grid.t().reshape(1, dv, rows, cols), params["pe_proj.weight"], params["pe_proj.bias"])
     p = p.reshape(e, n).t()                                       # [N, E], §5
-    rect = q - p @ r.t()                                          # [B, N, C], §6.1
+    bias_p = p.mean(0, keepdim=True).expand(n, e) if bias == "class" else p
+    bias_r = r.mean(0, keepdim=True).expand(c, e) if bias == "space" else r
+    rect = q - bias_p @ bias_r.t()                                # [B, N, C], §6.1
     x = torch.cat([feats.transpose(1, 2), rect.transpose(1, 2)], 1).reshape(b, e + c, rows, cols)
     return q, r, p, rect, x
 
 
-def infer(w, feats, grid, text, slots, params, running_mean, running_var, rows, cols):
+def infer(w, feats, grid, text, slots, params, running_mean, running_var, rows, cols, bias="both"):
     """Inference (spec §10 step 2): BatchNorm with its running statistics, no Gumbel sampling. O [B, C, h, w]."""
-    x = decoder_input(w, feats, grid, text, slots, params, rows, cols)[4]
+    x = decoder_input(w, feats, grid, text, slots, params, rows, cols, bias)[4]
     conv = F.conv2d(x, params["decoder_conv2.weight"], params["decoder_conv2.bias"], padding=2)
     return F.batch_norm(conv, running_mean, running_var, params["decoder_norm2.weight"], params["decoder_norm2.bias"],
                         training=False, eps=BN_EPS)
 
 
-def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols):
+def step(w, feats, grid, text, slots, hyps, noise, params, rows, cols, bias="both"):
     """One forward of spec §13 with autograd; params: dict of leaf tensors. Returns the loss and intermediates."""
     b, n, e = feats.shape
     c = text.shape[0]
-    q, r, p, rect, x = decoder_input(w, feats, grid, text, slots, params, rows, cols)
+    q, r, p, rect, x = decoder_input(w, feats, grid, text, slots, params, rows, cols, bias)
     conv = F.conv2d(x, params["decoder_conv2.weight"], params["decoder_conv2.bias"], padding=2)
     running_mean = torch.zeros(c, dtype=feats.dtype)
     running_var = torch.ones(c, dtype=feats.dtype)
@@ -168,10 +172,6 @@ def main():
     os.makedirs(out, exist_ok=True)
     w, feats, grid, ids, text, slots, init, noise, rows, cols = inputs()
 
-    params = OrderedDict((k, v.clone().requires_grad_(True)) for k, v in init.items())
-    loss, inter = step(w, feats, grid, text, slots, HYPOTHESES, noise, params, rows, cols)
-    loss.backward()
-
     d = OrderedDict()
     d["features"] = feats
     d["grid"] = grid
@@ -186,24 +186,34 @@ def main():
     d["lr"] = torch.tensor([LR], dtype=torch.float64)
     for k, v in init.items():
         d["init." + k] = v
-    for k in ("q", "reference", "positional", "rectified", "output", "mask"):
-        d[k] = inter[k].detach()
-    d["loss"] = loss.detach().reshape(1)
-    for k, v in params.items():
-        d["grad." + k] = v.grad
-    # One SGD step (spec §9), the first: buf = g + wd·θ, θ ← θ − lr·buf.
-    for k, v in params.items():
-        d["after." + k] = v.detach() - LR * (v.grad + WEIGHT_DECAY * v.detach())
-    d["after.running_mean"] = inter["running_mean"]
-    d["after.running_var"] = inter["running_var"]
-    after = OrderedDict((k, d["after." + k]) for k in params)
-    with torch.no_grad():
-        d["eval_output"] = infer(w, feats, grid, text, slots, after, inter["running_mean"], inter["running_var"], rows, cols)
+    # The method's step, then the ablations' (their entries prefixed "class." and "space."), from the same inputs.
+    for bias in ("both", "class", "space"):
+        prefix = "" if bias == "both" else bias + "."
+        params = OrderedDict((k, v.clone().requires_grad_(True)) for k, v in init.items())
+        loss, inter = step(w, feats, grid, text, slots, HYPOTHESES, noise, params, rows, cols, bias)
+        loss.backward()
+        for k in ("q", "reference", "positional") if bias == "both" else ():
+            d[k] = inter[k].detach()
+        for k in ("rectified", "output", "mask"):
+            d[prefix + k] = inter[k].detach()
+        d[prefix + "loss"] = loss.detach().reshape(1)
+        for k, v in params.items():
+            d[prefix + "grad." + k] = v.grad
+        # One SGD step (spec §9), the first: buf = g + wd·θ, θ ← θ − lr·buf.
+        for k, v in params.items():
+            d[prefix + "after." + k] = v.detach() - LR * (v.grad + WEIGHT_DECAY * v.detach())
+        d[prefix + "after.running_mean"] = inter["running_mean"]
+        d[prefix + "after.running_var"] = inter["running_var"]
+        after = OrderedDict((k, d[prefix + "after." + k]) for k in params)
+        with torch.no_grad():
+            d[prefix + "eval_output"] = infer(w, feats, grid, text, slots, after, inter["running_mean"], inter["running_var"], rows, cols, bias)
+        if bias == "both":
+            print(f"loss {loss.item():.6f}")
     path = os.path.join(out, "step.safetensors")
     safetensors_io.save(path, OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in d.items()),
                         metadata={"rows": rows, "columns": cols, "gumbel_scale": GUMBEL_SCALE,
                                   "logit_scale": w["logit_scale"].exp().item()})
-    print(f"wrote {path}: {os.path.getsize(path)} bytes; loss {loss.item():.6f}")
+    print(f"wrote {path}: {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ namespace ReClip.Cli.Commands;
 public static class EvalCommand
 {
     /// <summary>The identity settings of an evaluation shard: everything besides weights and data that changes a prediction.</summary>
-    internal const string MethodSetting = "method", CheckpointSetting = "checkpoint", DenoisingSetting = "prompt_denoising", SlideSetting = "slide";
+    internal const string MethodSetting = "method", CheckpointSetting = "checkpoint", DenoisingSetting = "prompt_denoising", SlideSetting = "slide", BiasSetting = "bias";
 
     private const string Off = "off";
 
@@ -84,6 +84,7 @@ public static class EvalCommand
                 KeyValuePair.Create(CheckpointSetting, checkpointPath is null ? "none" : $"sha256 {FileDigest.Sha256(checkpointPath)}"),
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
+                KeyValuePair.Create(BiasSetting, model.BiasForm?.Name() ?? Off),
                 .. PipelineOptions.PrecisionSettings(imageInBFloat16, onTensorFloat32),
                 .. model.ClassTokenSettings,
             ]);
@@ -108,21 +109,22 @@ public static class EvalCommand
             double seconds = clock.Elapsed.TotalSeconds;
             if (shard is DatasetShard part)
                 ShardFile.Write(outputPath!, identity!, part, seconds, new EvaluationShard(counts));
-            var run = new EvalRun(methodName, data.Preset.Name, data.Split, threshold, segmenter.Slide);
+            var run = new EvalRun(methodName, model.BiasForm?.Name(), data.Preset.Name, data.Split, threshold, segmenter.Slide);
             Complete(run, counts.Report(data.Classes, seconds), shard is null ? outputPath : null, parse.GetValue(json));
             return ExitCode.Success;
         }
     }
 
-    /// <summary>What was run, as the report names it.</summary>
-    internal sealed record EvalRun(string Method, string Dataset, string Split, float? PromptDenoising, bool Slide)
+    /// <summary>What was run, as the report names it; <paramref name="Bias"/> is the bias a head subtracts (<see cref="BiasForm"/>), null for MaskCLIP.</summary>
+    internal sealed record EvalRun(string Method, string? Bias, string Dataset, string Split, float? PromptDenoising, bool Slide)
     {
-        /// <summary>The run that made a set of evaluation shards, from their identity settings.</summary>
+        /// <summary>The run that made a set of evaluation shards, from their identity settings (shards written before heads had a bias form name none).</summary>
         public static EvalRun Of(ShardIdentity identity)
         {
             ArgumentNullException.ThrowIfNull(identity);
             string threshold = identity.Setting(DenoisingSetting);
-            return new EvalRun(identity.Setting(MethodSetting), identity.Preset, identity.Split,
+            string? bias = identity.Settings.FirstOrDefault(s => s.Key == BiasSetting).Value;
+            return new EvalRun(identity.Setting(MethodSetting), bias == Off ? null : bias, identity.Preset, identity.Split,
                 threshold == Off ? null : float.Parse(threshold, NumberStyles.Float, CultureInfo.InvariantCulture), identity.Setting(SlideSetting) == "true");
         }
     }
@@ -130,7 +132,7 @@ public static class EvalCommand
     /// <summary>Prints the report (a table, or JSON) and writes its JSON to <paramref name="output"/> when given.</summary>
     internal static void Complete(EvalRun run, EvaluationReport report, string? output, bool asJson)
     {
-        var json = new EvalReport(run.Method, run.Dataset, run.Split, run.PromptDenoising, run.Slide,
+        var json = new EvalReport(run.Method, run.Bias, run.Dataset, run.Split, run.PromptDenoising, run.Slide,
             report.Images, report.Seconds, report.ImagesPerSecond, Figures.Finite(report.MeanIoU), Figures.Finite(report.PixelAccuracy),
             Figures.Finite(report.ClassPreference), Figures.Finite(report.SpacePreference),
             [.. report.ClassNames.Select((name, c) => new ClassIoU(name, report.ClassIoU[c]))]);
@@ -144,7 +146,7 @@ public static class EvalCommand
         }
         Terminal.KeyValueTable(
         [
-            ("method", json.Method), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
+            ("method", json.Bias is string bias && bias != BiasForm.Both.Name() ? $"{json.Method} ({bias} bias only)" : json.Method), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
             ("prompt denoising", json.PromptDenoising is float t ? t.ToString("0.###", CultureInfo.InvariantCulture) : "off"),
             ("inference", json.Slide ? "sliding window" : "whole image"),
             ("mIoU", Figures.Percent(report.MeanIoU)), ("pixel accuracy", Figures.Percent(report.PixelAccuracy)),

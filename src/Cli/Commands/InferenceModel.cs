@@ -28,6 +28,9 @@ public sealed class InferenceModel : IDisposable
 
     public bool IsReClip => head is not null;
 
+    /// <summary>The bias the head subtracts (both, or one alone for an ablation's head); null without a head.</summary>
+    public BiasForm? BiasForm => head?.BiasForm;
+
     /// <summary>
     /// Loads the weights (onto <paramref name="device"/>, where the towers run, the image tower in bfloat16 with
     /// <paramref name="imageInBFloat16"/>) and the Query bank of <paramref name="classes"/>; with <paramref name="checkpointPath"/>, the

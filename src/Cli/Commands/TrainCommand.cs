@@ -41,6 +41,12 @@ public static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the preset's)." };
         var batch = new Option<int?>("--batch-size") { Description = "Images per step, per rank in a data-parallel run (default: the preset's)." };
         var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2; default: the preset's).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
+        var bias = new Option<string>("--bias")
+        {
+            Description = "The bias the head removes: both (ReCLIP++), or the paper's ablation of one alone (spec §11): class (the positional feature averaged over the patches) or space (the Reference features averaged over the classes). Kept in the checkpoints.",
+            DefaultValueFactory = _ => BiasForm.Both.Name(),
+        };
+        bias.AcceptOnlyFromAmong([.. BiasForms.Names]);
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip a step whose loss or gradients are not finite instead of stopping." };
         var noCudaGraphs = new Option<bool>("--no-cuda-graphs") { Description = "On a GPU, queue every kernel of every step instead of replaying each step as one CUDA graph." };
         var overlapTowers = new Option<bool>("--overlap-towers")
@@ -67,7 +73,7 @@ public static class TrainCommand
         var vocabulary = new VocabularyOptions();
         var command = new Command("train", "Train the ReCLIP++ head (Reference prompt, positional projection, decoder) on a dataset split.")
         {
-            json, weights, dataset, root, split, hypothesis, classToken, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, skipNonFinite, noCudaGraphs, overlapTowers, device,
+            json, weights, dataset, root, split, hypothesis, classToken, output, validation, validationRoot, noValidation, seed, resume, epochs, maxEpoch, lr, batch, ratio, bias, skipNonFinite, noCudaGraphs, overlapTowers, device,
             imageBFloat16, tensorFloat32, worldSize, rank, init, backend,
         };
         vocabulary.AddTo(command);
@@ -119,7 +125,7 @@ public static class TrainCommand
             var options = new TrainerOptions(preset, parse.GetRequiredValue(output), parse.GetValue(seed))
             {
                 SkipNonFinite = parse.GetValue(skipNonFinite), CudaGraphs = !parse.GetValue(noCudaGraphs), OverlapTowers = parse.GetValue(overlapTowers),
-                TensorFloat32 = onTensorFloat32,
+                TensorFloat32 = onTensorFloat32, Bias = BiasForms.Parse(parse.GetValue(bias)!)!.Value,
             };
             options.Validate();
             // Before anything is loaded; the folder itself comes with the first checkpoint, so a run that fails earlier leaves none.

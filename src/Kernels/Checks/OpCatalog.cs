@@ -33,6 +33,7 @@ public static class OpCatalog
         new AttentionCheck(),
         new PlaneTransposeCheck(),
         new ColumnSumCheck(),
+        new RowMeanCheck(),
         new FiniteCheckCheck(),
     ];
 }

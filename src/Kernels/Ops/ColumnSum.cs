@@ -34,16 +34,20 @@ public static partial class ColumnSum
             return;
         }
         OpGuard.Cpu("ColumnSum", x, y);
-        int rows = x.Size(0), columns = x.Size(1);
-        ReadOnlySpan<float> values = x.AsSpan<float>();
+        double[] accumulated = Accumulate(x.AsSpan<float>(), x.Size(0), x.Size(1));
         Span<float> sums = y.AsSpan<float>();
-        // Row by row into double accumulators: the order of the definition, with the reads in memory order.
+        for (int j = 0; j < sums.Length; j++) sums[j] = (float)accumulated[j];
+    }
+
+    /// <summary>The column sums of x [rows, columns] in double, row by row: the order of the definition, with the reads in memory order.</summary>
+    internal static double[] Accumulate(ReadOnlySpan<float> x, int rows, int columns)
+    {
         double[] accumulated = new double[columns];
         for (int i = 0; i < rows; i++)
         {
-            ReadOnlySpan<float> row = values.Slice(i * columns, columns);
+            ReadOnlySpan<float> row = x.Slice(i * columns, columns);
             for (int j = 0; j < columns; j++) accumulated[j] += row[j];
         }
-        for (int j = 0; j < columns; j++) sums[j] = (float)accumulated[j];
+        return accumulated;
     }
 }

@@ -13,7 +13,7 @@ namespace ReClip.Model.ReClip;
 /// without DDP's <c>module.</c> prefix), BatchNorm's running statistics, SGD's momentum buffers when a step was
 /// taken (so training resumes exactly), the image tower's class token when the head was trained with one in place of
 /// CLIP's (spec §2.3; the authors' checkpoints keep it as <c>vit.cls_token</c> too), and metadata: a format tag, the class names in order, the CLIP sizes the
-/// head was trained on and whatever the caller adds (the trainer's epoch, step, seed, history). Frozen CLIP
+/// head was trained on, the bias it subtracts (<see cref="ReClip.BiasForm"/>) and whatever the caller adds (the trainer's epoch, step, seed, history). Frozen CLIP
 /// weights are not stored: a head is a few MB, CLIP is loaded from its own file. Written atomically.
 /// </summary>
 public sealed class HeadCheckpoint : IDisposable
@@ -21,19 +21,24 @@ public sealed class HeadCheckpoint : IDisposable
     public const string Format = "reclip-head/1";
     public const string RunningMean = "decoder_norm2.running_mean", RunningVar = "decoder_norm2.running_var", ClassTokenName = "vit.cls_token";
     private const string MomentumPrefix = "optimizer.", MomentumSuffix = ".momentum_buffer";
-    private static readonly string[] Reserved = ["format", "classes", "embed_dim", "vision_width", "text_width", "context_length"];
+    private const string BiasKey = "bias";
+    private static readonly string[] Reserved = ["format", "classes", "embed_dim", "vision_width", "text_width", "context_length", BiasKey];
     private readonly SafetensorsFile file;
 
-    private HeadCheckpoint(SafetensorsFile file, IReadOnlyList<string> classes)
+    private HeadCheckpoint(SafetensorsFile file, IReadOnlyList<string> classes, BiasForm biasForm)
     {
         this.file = file;
         Classes = classes;
+        BiasForm = biasForm;
     }
 
     public string Path => file.Path;
 
     /// <summary>The class names the head segments, in output-channel order.</summary>
     public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Which bias the head was trained to subtract, and so subtracts (checkpoints without the key predate the ablations: both).</summary>
+    public BiasForm BiasForm { get; }
 
     /// <summary>All metadata strings, the format's own keys included.</summary>
     public IReadOnlyDictionary<string, string> Metadata => file.Metadata;
@@ -59,13 +64,21 @@ public sealed class HeadCheckpoint : IDisposable
                 throw new InvalidDataException($"{path}: the class list must hold non-empty names");
             if (classes.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { Key: string repeated })
                 throw new InvalidDataException($"{path}: the class list holds \"{repeated}\" more than once");
-            return new HeadCheckpoint(file, classes);
+            return new HeadCheckpoint(file, classes, ReadBiasForm(file));
         }
         catch
         {
             file.Dispose();
             throw;
         }
+    }
+
+    private static BiasForm ReadBiasForm(SafetensorsFile file)
+    {
+        if (!file.Metadata.TryGetValue(BiasKey, out string? name))
+            return BiasForm.Both;
+        return BiasForms.Parse(name)
+            ?? throw new InvalidDataException($"{file.Path}: metadata '{BiasKey}' is '{name}', not one of {string.Join(", ", BiasForms.Names)}");
     }
 
     /// <summary>
@@ -105,7 +118,7 @@ public sealed class HeadCheckpoint : IDisposable
         RequireSize("vision_width", config.VisionWidth);
         RequireSize("text_width", config.TextWidth);
         RequireSize("context_length", config.ContextLength);
-        var head = new ReClipHead(text, query, slotIds, config.VisionWidth, seed: 0);
+        var head = new ReClipHead(text, query, slotIds, config.VisionWidth, seed: 0) { BiasForm = BiasForm };
         try
         {
             for (int i = 0; i < head.Parameters.Count; i++)
@@ -173,6 +186,7 @@ public sealed class HeadCheckpoint : IDisposable
             ["vision_width"] = Invariant(config.VisionWidth),
             ["text_width"] = Invariant(config.TextWidth),
             ["context_length"] = Invariant(config.ContextLength),
+            [BiasKey] = head.BiasForm.Name(),
         };
         SafetensorsWriter.Write(path, tensors, all);
     }

@@ -12,7 +12,8 @@ namespace ReClip.Model.ReClip;
 ///   P = pe_proj(grid) [N, E] (§5);  Rect = Q − P·Rᵀ (§6.1);  O = BN(conv5×5([F ; Rect])) [B, C, h, w] (§6.2–4);
 ///   mask = hard Gumbel-softmax(100·O, τ = 1) over classes, straight-through (§6.5);
 ///   loss = Σ_j L_j / B with L_j the masked-pooling cross-entropy of image j over its hypotheses, logit scale 100 (§7);
-/// then backward to every trainable tensor and PyTorch's SGD (momentum 0.9, weight decay 5e-4, §9).
+/// then backward to every trainable tensor and PyTorch's SGD (momentum 0.9, weight decay 5e-4, §9). <see cref="BiasForm"/>
+/// selects the paper's ablations, which subtract one of the two biases alone.
 /// An image with an empty hypothesis adds 0 and counts in B; nothing is skipped here (the training loop's rule
 /// of skipping a batch whose first image has no hypothesis, §9, belongs to the loop).
 /// </summary>
@@ -94,6 +95,9 @@ public sealed class ReClipHead : IDisposable
     /// </summary>
     public bool HardMask { get; init; } = true;
 
+    /// <summary>Which bias the head subtracts (<see cref="ReClip.BiasForm"/>): both, the method, unless an ablation asks for one alone.</summary>
+    public BiasForm BiasForm { get; init; }
+
     /// <summary>
     /// The loss's factor on the pooled features' dot products: exp of the CLIP's own logit scale, as the authors' code
     /// reads it from the model (spec §4.6, §7). It is 100 for ViT-B/16, but not for every CLIP: the bundled tiny CLIP
@@ -132,7 +136,7 @@ public sealed class ReClipHead : IDisposable
                 parts.Add(states[i] = optimizer[i].ToDevice(device));
             return new ReClipHead(prompt, query, extractor, decoder, states)
             {
-                GumbelScale = GumbelScale, GumbelTau = GumbelTau, HardMask = HardMask, LogitScale = LogitScale,
+                GumbelScale = GumbelScale, GumbelTau = GumbelTau, HardMask = HardMask, LogitScale = LogitScale, BiasForm = BiasForm,
             };
         }
         catch
@@ -262,8 +266,11 @@ public sealed class ReClipHead : IDisposable
         using Tensor q = QueryLogits(featuresHere);
         using ReferenceActivations? ownReference = reference is null ? Prompt.Forward() : null;
         reference ??= ownReference!;
-        using Tensor p = Extractor.Forward(gridHere);
-        Rectify.Forward(q, p, reference.Reference, result.Rectified);
+        // The ablations average the constant grid (P is affine in it) or R (whose gradient is then averaged alike).
+        using Tensor? averagedGrid = AveragedFor(BiasForm.ClassOnly, gridHere), averagedReference = AveragedFor(BiasForm.SpaceOnly, reference.Reference);
+        Tensor biasGrid = averagedGrid ?? gridHere, r = averagedReference ?? reference.Reference;
+        using Tensor p = Extractor.Forward(biasGrid);
+        Rectify.Forward(q, p, r, result.Rectified);
         using DecoderActivations decoded = Decoder.Forward(featuresHere, result.Rectified, rows, columns, training: true, group);
         result.Output.CopyFrom(decoded.Output);
 
@@ -292,8 +299,11 @@ public sealed class ReClipHead : IDisposable
         using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
         using Tensor dP = Tensor.Empty(p.Shape, DType.F32, device);
         using Tensor dR = Tensor.Empty(reference.Reference.Shape, DType.F32, device);
-        Rectify.Backward(dRect, p, reference.Reference, dP, dR);
-        Extractor.Backward(gridHere, dP, result.Gradients[1], result.Gradients[2]);
+        Rectify.Backward(dRect, p, r, dP, dR);
+        Extractor.Backward(biasGrid, dP, result.Gradients[1], result.Gradients[2]);
+        // The average over the classes is its own adjoint (RowMean).
+        if (averagedReference is not null)
+            RowMean.Forward(dR, dR);
         using Tensor dContext = Prompt.Backward(reference, dR);
         result.Gradients[0].CopyFrom(dContext);
     }
@@ -376,9 +386,10 @@ public sealed class ReClipHead : IDisposable
         using Tensor onDevice = DeviceTransfer.Onto(features, device), gridOnDevice = DeviceTransfer.Onto(grid, device);
         using Tensor referenceOnDevice = DeviceTransfer.Onto(reference, device);
         using Tensor q = QueryLogits(onDevice);
-        using Tensor p = Extractor.Forward(gridOnDevice);
+        using Tensor? averagedGrid = AveragedFor(BiasForm.ClassOnly, gridOnDevice), averagedReference = AveragedFor(BiasForm.SpaceOnly, referenceOnDevice);
+        using Tensor p = Extractor.Forward(averagedGrid ?? gridOnDevice);
         using Tensor rectified = Tensor.Empty(q.Shape, DType.F32, device);
-        Rectify.Forward(q, p, referenceOnDevice, rectified);
+        Rectify.Forward(q, p, averagedReference ?? referenceOnDevice, rectified);
         using DecoderActivations decoded = Decoder.Forward(onDevice, rectified, rows, columns, training: false);
         // A reference of its own where the features already are, a copy where they are not.
         return features.Device == device ? decoded.Output.Contiguous() : decoded.Output.ToDevice(features.Device);
@@ -400,6 +411,24 @@ public sealed class ReClipHead : IDisposable
         catch
         {
             q.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every row of <paramref name="x"/> replaced by the rows' mean when this head's form is <paramref name="form"/>, else null.</summary>
+    private Tensor? AveragedFor(BiasForm form, Tensor x)
+    {
+        if (BiasForm != form)
+            return null;
+        Tensor averaged = Tensor.Empty(x.Shape, DType.F32, x.Device);
+        try
+        {
+            RowMean.Forward(x, averaged);
+            return averaged;
+        }
+        catch
+        {
+            averaged.Dispose();
             throw;
         }
     }

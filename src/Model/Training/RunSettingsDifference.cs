@@ -18,7 +18,7 @@ internal static class RunSettingsDifference
     {
         ["seed"] = "--seed", ["preset.batch_size"] = "--batch-size", ["preset.learning_rate"] = "--lr", ["preset.max_epoch"] = "--max-epoch",
         ["preset.ratio_min"] = "--ratio-range", ["preset.ratio_max"] = "--ratio-range", ["image_tower"] = "--image-bf16",
-        ["float32_gemms"] = "--tf32", ["class_token"] = "--class-token",
+        ["float32_gemms"] = "--tf32", ["class_token"] = "--class-token", ["bias"] = "--bias",
     };
 
     /// <summary>Null when <paramref name="stored"/> and <paramref name="current"/> (RunSettings JSON) describe the same run.</summary>

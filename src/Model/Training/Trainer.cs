@@ -70,7 +70,7 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
         TrainingState state = TrainingState.Start;
         ReClipHead head;
         if (resume is null)
-            head = new ReClipHead(text, query, slotIds, weights.Config.VisionWidth, options.Seed);
+            head = new ReClipHead(text, query, slotIds, weights.Config.VisionWidth, options.Seed) { BiasForm = options.Bias };
         else
         {
             using HeadCheckpoint checkpoint = HeadCheckpoint.Open(resume);

@@ -1,4 +1,5 @@
 using ReClip.Model.Data.Datasets;
+using ReClip.Model.ReClip;
 
 namespace ReClip.Model.Training;
 
@@ -36,6 +37,12 @@ public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory
     /// validation stays float32. Other values than float32's, so part of the run's settings.
     /// </summary>
     public bool TensorFloat32 { get; init; }
+
+    /// <summary>
+    /// Which bias the head subtracts: both (ReCLIP++) or one alone, the paper's ablation (<see cref="BiasForm"/>).
+    /// Another model, so part of the run's settings.
+    /// </summary>
+    public BiasForm Bias { get; init; }
 
     /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based): LR·(1 − e/MAX_EPOCH)^0.9, constant within the epoch (spec §9).</summary>
     public double LearningRate(int epoch) => Preset.LearningRate * Math.Pow(1 - (double)epoch / Preset.MaxEpoch, 0.9);

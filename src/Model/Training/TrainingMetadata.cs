@@ -10,7 +10,7 @@ namespace ReClip.Model.Training;
 
 /// <summary>
 /// The trainer's part of a checkpoint's metadata: the run's settings (preset values, seed, classes, and the image tower's
-/// bfloat16, the steps' TF32 or the image tower's replaced class token when it ran so), so that a resume with other settings is refused instead of silently mixing two runs, and
+/// bfloat16, the steps' TF32, the image tower's replaced class token when it ran so, and an ablation's bias), so that a resume with other settings is refused instead of silently mixing two runs, and
 /// its state (next epoch, global step, per-epoch history). The history also goes to history.json for plotting.
 /// </summary>
 /// <param name="classToken">The class token in place of CLIP's, stored with the head (<see cref="HeadCheckpoint.ClassToken"/>), or null.</param>
@@ -22,7 +22,8 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
     /// <summary>The run's settings as stored in a checkpoint (JSON).</summary>
     internal string Settings { get; } = JsonSerializer.Serialize(
         new RunSettings(options.Preset, options.Seed, options.PhotometricDistortion, [.. classes], imageInBFloat16 ? "bfloat16" : null,
-            options.TensorFloat32 ? "tf32" : null, classToken is null ? null : ClassTokenFile.Digest(classToken)),
+            options.TensorFloat32 ? "tf32" : null, classToken is null ? null : ClassTokenFile.Digest(classToken),
+            options.Bias == BiasForm.Both ? null : options.Bias.Name()),
         TrainingJson.Default.RunSettings);
 
     public void Save(string path, ReClipHead head, TrainingState state, ClipConfig config)
@@ -94,10 +95,12 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
 /// settings of float32 runs read as they always have and their checkpoints still resume.</param>
 /// <param name="Float32Gemms">"tf32" for a run whose steps' float32 GEMMs ran on TF32 tensor cores; absent otherwise, likewise.</param>
 /// <param name="ClassToken">The digest of the class token the image tower ran with in place of CLIP's (<see cref="ClassTokenFile.Digest"/>); absent otherwise, likewise.</param>
+/// <param name="Bias">"class" or "space" for an ablation's head, which subtracts one bias alone (<see cref="BiasForm"/>); absent for both, likewise.</param>
 internal sealed record RunSettings(DatasetPreset Preset, ulong Seed, bool PhotometricDistortion, string[] Classes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ImageTower,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Float32Gemms,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClassToken);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClassToken,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Bias);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RunSettings))]

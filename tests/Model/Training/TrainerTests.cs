@@ -91,12 +91,12 @@ public sealed class TrainerTests
 
     private Trainer NewTrainer(string output, ulong seed = 1, int[][]? hypotheses = null, Action<EpochRecord>? epochDone = null,
         Action<StepProgress>? stepDone = null, bool skipNonFinite = false, int? batchSize = null, ICollective? group = null, ClipWeights? clip = null,
-        bool cudaGraphs = true, bool overlapTowers = false, int? epochs = null) =>
+        bool cudaGraphs = true, bool overlapTowers = false, int? epochs = null, BiasForm bias = BiasForm.Both) =>
         new(clip ?? weights, SlotIds(), train, hypotheses ?? Hypotheses(),
             new TrainerOptions(train.Preset with { BatchSize = batchSize ?? train.Preset.BatchSize, LastEpoch = (epochs ?? train.Preset.LastEpoch + 1) - 1 },
                 Path.Combine(root, output), seed)
             {
-                SkipNonFinite = skipNonFinite, CudaGraphs = cudaGraphs, OverlapTowers = overlapTowers,
+                SkipNonFinite = skipNonFinite, CudaGraphs = cudaGraphs, OverlapTowers = overlapTowers, Bias = bias,
             })
         {
             EpochDone = epochDone,
@@ -194,6 +194,18 @@ public sealed class TrainerTests
         string last = Path.Combine(root, "settings", Trainer.LastCheckpoint);
         var error = Assert.Throws<ArgumentException>(() => NewTrainer("settings-other", seed: 3).Run(query, null, last));
         Assert.That(error!.Message, Does.Contain(last).And.Contain("other settings: seed (--seed) is 2 in the checkpoint, 3 now"));
+    }
+
+    /// <summary>An ablation's run keeps its bias in its checkpoints, and a resume must ask for the same one.</summary>
+    [Test]
+    public void AnAblationsBiasIsASettingOfItsRun()
+    {
+        NewTrainer("space-only", bias: BiasForm.SpaceOnly).Run(query, null, null);
+        string last = Path.Combine(root, "space-only", Trainer.LastCheckpoint);
+        using (HeadCheckpoint checkpoint = HeadCheckpoint.Open(last))
+            Assert.That(checkpoint.BiasForm, Is.EqualTo(BiasForm.SpaceOnly));
+        var error = Assert.Throws<ArgumentException>(() => NewTrainer("space-only-resumed").Run(query, null, last));
+        Assert.That(error!.Message, Does.Contain("other settings: bias (--bias) is \"space\" in the checkpoint, none now"));
     }
 
     /// <summary>
