@@ -167,7 +167,7 @@ public sealed class HeadCheckpointTests
 
     [Test]
     public void AnUnknownBiasIsRefused() =>
-        ExpectRefused(Tampered("bias.safetensors", (_, m) => { m["bias"] = "colour"; return null; }), "metadata 'bias' is 'colour', not one of both, class, space");
+        ExpectRefused(Tampered("bias.safetensors", (_, m) => { m["bias"] = "colour"; return null; }), "metadata 'bias' is 'colour', not one of both, class, space, none");
 
     /// <summary>Checkpoints from before the ablations have no 'bias': their heads subtract both biases, as they were trained to.</summary>
     [Test]
@@ -180,6 +180,7 @@ public sealed class HeadCheckpointTests
     [TestCase(BiasForm.Both)]
     [TestCase(BiasForm.ClassOnly)]
     [TestCase(BiasForm.SpaceOnly)]
+    [TestCase(BiasForm.None)]
     public void KeepsTheBiasTheHeadSubtracts(BiasForm form)
     {
         using Tensor query = step.Load("query");

@@ -7,7 +7,7 @@ Writes tests/fixtures/reclip/step.safetensors (deterministic, ~0.2 MB): the inpu
 positional grid, Query features T and the token ids they come from, hypotheses, the initial trainable tensors,
 explicit Gumbel noise, lr), the intermediates (Q, P, R, rectified logits, decoder output O, mask), the loss, the
 gradient of every trainable tensor, and the tensors and BN running statistics after one SGD step; the same for the
-paper's two bias ablations (spec §11), prefixed "class." and "space.".
+paper's bias ablations (spec §11), prefixed "class.", "space." and "none." (no bias, their control).
 
 Everything runs in float64 autograd; every input is rounded to f32 first (and used as that f32 value), so the
 C# step starts from exactly the same numbers and the reference's own rounding is negligible. The Gumbel noise
@@ -55,7 +55,8 @@ def query_bank(w, ids):
 
 def decoder_input(w, feats, grid, text, slots, params, rows, cols, bias="both"):
     """Q, R, P, Q − P·Rᵀ and the decoder's input [F ; Rect] (spec §4.5, §2.2, §5, §6.1). bias "class" or "space" is the
-    paper's ablation of each bias (spec §11): P averaged over the patches, or R over the classes, broadcast back."""
+    paper's ablation of each bias (spec §11): P averaged over the patches, or R over the classes, broadcast back;
+    "none" its control, no bias."""
     b, n, e = feats.shape
     c = text.shape[0]
     q = feats @ text.t()                                           # [B, N, C], §4.5
@@ -66,7 +67,8 @@ def decoder_input(w, feats, grid, text, slots, params, rows, cols, bias="both"):
     p = p.reshape(e, n).t()                                       # [N, E], §5
     bias_p = p.mean(0, keepdim=True).expand(n, e) if bias == "class" else p
     bias_r = r.mean(0, keepdim=True).expand(c, e) if bias == "space" else r
-    rect = q - bias_p @ bias_r.t()                                # [B, N, C], §6.1
+    # "none", the ablation's control, subtracts nothing (the product kept in the graph: its gradients are then 0).
+    rect = q - (0 if bias == "none" else 1) * bias_p @ bias_r.t()  # [B, N, C], §6.1
     x = torch.cat([feats.transpose(1, 2), rect.transpose(1, 2)], 1).reshape(b, e + c, rows, cols)
     return q, r, p, rect, x
 
@@ -186,8 +188,8 @@ def main():
     d["lr"] = torch.tensor([LR], dtype=torch.float64)
     for k, v in init.items():
         d["init." + k] = v
-    # The method's step, then the ablations' (their entries prefixed "class." and "space."), from the same inputs.
-    for bias in ("both", "class", "space"):
+    # The method's step, then the ablations' (their entries prefixed "class.", "space." and "none."), from the same inputs.
+    for bias in ("both", "class", "space", "none"):
         prefix = "" if bias == "both" else bias + "."
         params = OrderedDict((k, v.clone().requires_grad_(True)) for k, v in init.items())
         loss, inter = step(w, feats, grid, text, slots, HYPOTHESES, noise, params, rows, cols, bias)

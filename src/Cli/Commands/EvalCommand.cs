@@ -146,7 +146,7 @@ public static class EvalCommand
         }
         Terminal.KeyValueTable(
         [
-            ("method", json.Bias is string bias && bias != BiasForm.Both.Name() ? $"{json.Method} ({bias} bias only)" : json.Method), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
+            ("method", json.Bias is string bias && BiasForms.Parse(bias) is BiasForm form && form != BiasForm.Both ? $"{json.Method} ({form.Description()})" : json.Method), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
             ("prompt denoising", json.PromptDenoising is float t ? t.ToString("0.###", CultureInfo.InvariantCulture) : "off"),
             ("inference", json.Slide ? "sliding window" : "whole image"),
             ("mIoU", Figures.Percent(report.MeanIoU)), ("pixel accuracy", Figures.Percent(report.PixelAccuracy)),

@@ -43,7 +43,7 @@ public static class TrainCommand
         var ratio = new Option<double[]?>("--ratio-range") { Description = "Random rescale range of the training images, MIN MAX (spec §1.3 step 2; default: the preset's).", AllowMultipleArgumentsPerToken = true, Arity = new ArgumentArity(2, 2) };
         var bias = new Option<string>("--bias")
         {
-            Description = "The bias the head removes: both (ReCLIP++), or the paper's ablation of one alone (spec §11): class (the positional feature averaged over the patches) or space (the Reference features averaged over the classes). Kept in the checkpoints.",
+            Description = "The bias the head removes: both (ReCLIP++), or for the paper's ablation of each bias (spec §11) one alone, class (the positional feature averaged over the patches) or space (the Reference features averaged over the classes), or none (the decoder alone). Kept in the checkpoints.",
             DefaultValueFactory = _ => BiasForm.Both.Name(),
         };
         bias.AcceptOnlyFromAmong([.. BiasForms.Names]);

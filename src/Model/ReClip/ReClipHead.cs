@@ -13,7 +13,7 @@ namespace ReClip.Model.ReClip;
 ///   mask = hard Gumbel-softmax(100·O, τ = 1) over classes, straight-through (§6.5);
 ///   loss = Σ_j L_j / B with L_j the masked-pooling cross-entropy of image j over its hypotheses, logit scale 100 (§7);
 /// then backward to every trainable tensor and PyTorch's SGD (momentum 0.9, weight decay 5e-4, §9). <see cref="BiasForm"/>
-/// selects the paper's ablations, which subtract one of the two biases alone.
+/// selects the paper's ablations, which subtract one of the two biases alone, or none.
 /// An image with an empty hypothesis adds 0 and counts in B; nothing is skipped here (the training loop's rule
 /// of skipping a batch whose first image has no hypothesis, §9, belongs to the loop).
 /// </summary>
@@ -270,7 +270,7 @@ public sealed class ReClipHead : IDisposable
         using Tensor? averagedGrid = AveragedFor(BiasForm.ClassOnly, gridHere), averagedReference = AveragedFor(BiasForm.SpaceOnly, reference.Reference);
         Tensor biasGrid = averagedGrid ?? gridHere, r = averagedReference ?? reference.Reference;
         using Tensor p = Extractor.Forward(biasGrid);
-        Rectify.Forward(q, p, r, result.Rectified);
+        Rectified(q, p, r, result.Rectified);
         using DecoderActivations decoded = Decoder.Forward(featuresHere, result.Rectified, rows, columns, training: true, group);
         result.Output.CopyFrom(decoded.Output);
 
@@ -299,7 +299,13 @@ public sealed class ReClipHead : IDisposable
         using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
         using Tensor dP = Tensor.Empty(p.Shape, DType.F32, device);
         using Tensor dR = Tensor.Empty(reference.Reference.Shape, DType.F32, device);
-        Rectify.Backward(dRect, p, r, dP, dR);
+        if (BiasForm == BiasForm.None)
+        {
+            dP.Clear();
+            dR.Clear();
+        }
+        else
+            Rectify.Backward(dRect, p, r, dP, dR);
         Extractor.Backward(biasGrid, dP, result.Gradients[1], result.Gradients[2]);
         // The average over the classes is its own adjoint (RowMean).
         if (averagedReference is not null)
@@ -389,7 +395,7 @@ public sealed class ReClipHead : IDisposable
         using Tensor? averagedGrid = AveragedFor(BiasForm.ClassOnly, gridOnDevice), averagedReference = AveragedFor(BiasForm.SpaceOnly, referenceOnDevice);
         using Tensor p = Extractor.Forward(averagedGrid ?? gridOnDevice);
         using Tensor rectified = Tensor.Empty(q.Shape, DType.F32, device);
-        Rectify.Forward(q, p, averagedReference ?? referenceOnDevice, rectified);
+        Rectified(q, p, averagedReference ?? referenceOnDevice, rectified);
         using DecoderActivations decoded = Decoder.Forward(onDevice, rectified, rows, columns, training: false);
         // A reference of its own where the features already are, a copy where they are not.
         return features.Device == device ? decoded.Output.Contiguous() : decoded.Output.ToDevice(features.Device);
@@ -413,6 +419,15 @@ public sealed class ReClipHead : IDisposable
             q.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Rect = Q − P·Rᵀ (spec §6.1), or Q itself when the head subtracts no bias.</summary>
+    private void Rectified(Tensor q, Tensor p, Tensor r, Tensor rectified)
+    {
+        if (BiasForm == BiasForm.None)
+            rectified.CopyFrom(q);
+        else
+            Rectify.Forward(q, p, r, rectified);
     }
 
     /// <summary>Every row of <paramref name="x"/> replaced by the rows' mean when this head's form is <paramref name="form"/>, else null.</summary>

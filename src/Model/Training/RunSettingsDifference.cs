@@ -21,6 +21,12 @@ internal static class RunSettingsDifference
         ["float32_gemms"] = "--tf32", ["class_token"] = "--class-token", ["bias"] = "--bias",
     };
 
+    /// <summary>What the settings that are left out when they hold their default mean (RunSettings).</summary>
+    private static readonly Dictionary<string, string> AbsentMeans = new(StringComparer.Ordinal)
+    {
+        ["image_tower"] = "float32", ["float32_gemms"] = "float32", ["class_token"] = "CLIP's own", ["bias"] = "both",
+    };
+
     /// <summary>Null when <paramref name="stored"/> and <paramref name="current"/> (RunSettings JSON) describe the same run.</summary>
     public static string? Of(string stored, string current)
     {
@@ -38,10 +44,12 @@ internal static class RunSettingsDifference
         if (First(before, JsonNode.Parse(current), "") is not var (path, was, now))
             return null;
         string option = OptionOf.TryGetValue(path, out string? name) ? $" ({name})" : "";
-        return $"{path}{option} is {was} in the checkpoint, {now} now";
+        return $"{path}{option} is {was ?? Absent(path)} in the checkpoint, {now ?? Absent(path)} now";
     }
 
-    private static (string Path, string Stored, string Current)? First(JsonNode? stored, JsonNode? current, string path)
+    private static string Absent(string path) => AbsentMeans.GetValueOrDefault(path, "none");
+
+    private static (string Path, string? Stored, string? Current)? First(JsonNode? stored, JsonNode? current, string path)
     {
         if (path == EpochsPath)
             return null;
@@ -55,10 +63,10 @@ internal static class RunSettingsDifference
         return JsonNode.DeepEquals(stored, current) ? null : (path, Text(stored), Text(current));
     }
 
-    /// <summary>A value as JSON, "none" when absent, long ones (a class list) cut short.</summary>
-    private static string Text(JsonNode? value)
+    /// <summary>A value as JSON, null when absent, long ones (a class list) cut short.</summary>
+    private static string? Text(JsonNode? value)
     {
-        string json = value?.ToJsonString() ?? "none";
-        return json.Length <= LongestValue ? json : json[..LongestValue] + "…";
+        string? json = value?.ToJsonString();
+        return json is null || json.Length <= LongestValue ? json : json[..LongestValue] + "…";
     }
 }
