@@ -2,7 +2,7 @@ namespace ReClip.Cli.Commands;
 
 /// <summary>
 /// The JSON of `reclip eval`. Scores are fractions in [0, 1] (preference scores in [−1, 1]); null where undefined. Bias is the
-/// bias a head subtracts (both; class or space for an ablation's head), null for MaskCLIP.
+/// bias a head subtracts (both; class, space or none for an ablation's head), null for MaskCLIP.
 /// </summary>
 public sealed record EvalReport(
     string Method,

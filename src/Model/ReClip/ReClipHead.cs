@@ -95,7 +95,7 @@ public sealed class ReClipHead : IDisposable
     /// </summary>
     public bool HardMask { get; init; } = true;
 
-    /// <summary>Which bias the head subtracts (<see cref="ReClip.BiasForm"/>): both, the method, unless an ablation asks for one alone.</summary>
+    /// <summary>Which bias the head subtracts (<see cref="ReClip.BiasForm"/>): both, the method, unless an ablation asks for one alone or none.</summary>
     public BiasForm BiasForm { get; init; }
 
     /// <summary>

@@ -21,7 +21,7 @@ internal static class RunSettingsDifference
         ["float32_gemms"] = "--tf32", ["class_token"] = "--class-token", ["bias"] = "--bias",
     };
 
-    /// <summary>What the settings that are left out when they hold their default mean (RunSettings).</summary>
+    /// <summary>What a setting left out of the JSON means: RunSettings leaves these out when they hold their default.</summary>
     private static readonly Dictionary<string, string> AbsentMeans = new(StringComparer.Ordinal)
     {
         ["image_tower"] = "float32", ["float32_gemms"] = "float32", ["class_token"] = "CLIP's own", ["bias"] = "both",

@@ -39,7 +39,7 @@ public sealed record TrainerOptions(DatasetPreset Preset, string OutputDirectory
     public bool TensorFloat32 { get; init; }
 
     /// <summary>
-    /// Which bias the head subtracts: both (ReCLIP++) or one alone, the paper's ablation (<see cref="BiasForm"/>).
+    /// Which bias the head subtracts: both (ReCLIP++), or one alone or none for the paper's ablation (<see cref="BiasForm"/>).
     /// Another model, so part of the run's settings.
     /// </summary>
     public BiasForm Bias { get; init; }

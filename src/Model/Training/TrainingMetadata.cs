@@ -95,7 +95,7 @@ internal sealed class TrainingMetadata(TrainerOptions options, IReadOnlyList<str
 /// settings of float32 runs read as they always have and their checkpoints still resume.</param>
 /// <param name="Float32Gemms">"tf32" for a run whose steps' float32 GEMMs ran on TF32 tensor cores; absent otherwise, likewise.</param>
 /// <param name="ClassToken">The digest of the class token the image tower ran with in place of CLIP's (<see cref="ClassTokenFile.Digest"/>); absent otherwise, likewise.</param>
-/// <param name="Bias">"class" or "space" for an ablation's head, which subtracts one bias alone (<see cref="BiasForm"/>); absent for both, likewise.</param>
+/// <param name="Bias">"class", "space" or "none" for an ablation's head, which subtracts one bias alone or none (<see cref="BiasForm"/>); absent for both, likewise.</param>
 internal sealed record RunSettings(DatasetPreset Preset, ulong Seed, bool PhotometricDistortion, string[] Classes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ImageTower,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Float32Gemms,
