@@ -138,7 +138,7 @@ public sealed class ReClipHeadTests
         Assert.That(ClipFixture.MaxRelative(output.ToFloatArray(), step.Values(DumpPrefix(biasForm) + "eval_output")), Is.LessThan(ForwardTolerance));
     }
 
-    /// <summary>The reference's entries of a bias form: the method's unprefixed, an ablation's after its name ("class.", "space.").</summary>
+    /// <summary>The reference's entries of a bias form: the method's unprefixed, an ablation's after its name ("class.", "space.", "none.").</summary>
     private static string DumpPrefix(BiasForm biasForm) => biasForm == BiasForm.Both ? "" : biasForm.Name() + ".";
 
     /// <summary>
