@@ -161,6 +161,16 @@ public sealed class MergeCommandTests
         Refused("the output is also given as a shard", halves[0], Path.Combine(folder, "refused.out"));
     }
 
+    /// <summary>A shard file whose bias setting names no form (an edited file) is refused, not reported as some head's.</summary>
+    [Test]
+    public void AnUnknownBiasInTheShardsIsRefused()
+    {
+        string shard = Shards(EvaluationShard.KindName, 1)[0], edited = Path.Combine(folder, "bias-garbage.json");
+        File.WriteAllText(edited, File.ReadAllText(shard).Replace("\"bias\":\"off\"", "\"bias\":\"garbage\"", StringComparison.Ordinal));
+        Assert.That(File.ReadAllText(edited), Does.Contain("garbage"), "the test edits the setting");
+        Refused("the shards' setting bias is 'garbage', not one of both, class, space, none or off", edited);
+    }
+
     [Test]
     public void ShardsOfOtherWeightsOrAnotherVocabularyAreRefused()
     {

@@ -165,6 +165,28 @@ public sealed class HeadCheckpointTests
         ExpectRefused(Tampered("variance.safetensors", (t, _) => { t["decoder_norm2.running_var"].AsSpan<float>()[2] = -1; return null; }),
             "'decoder_norm2.running_var' holds a negative variance (-1) for class 2");
 
+    /// <summary>CLIP's weights or another PyTorch file given as a head: said so, not read as a safetensors header of absurd length.</summary>
+    [Test]
+    public void APyTorchCheckpointIsNotAHead()
+    {
+        string path = ClipFixture.PathOf("weights_open_clip.pt");
+        var error = Assert.Throws<InvalidDataException>(() => HeadCheckpoint.Open(path).Dispose());
+        Assert.That(error!.Message, Is.EqualTo($"{path}: not a ReCLIP# head checkpoint but a PyTorch checkpoint (a head is the safetensors file `reclip train` writes)"));
+    }
+
+    [Test]
+    public void AFolderIsNotAHead()
+    {
+        var error = Assert.Throws<WeightFileException>(() => HeadCheckpoint.Open(folder).Dispose());
+        Assert.That(error!.Message, Is.EqualTo($"{folder}: is a folder, not a weight file"));
+    }
+
+    /// <summary>A long value is shown by its start: the message stays one short line.</summary>
+    [Test]
+    public void ALongUnknownBiasIsShownCut() =>
+        ExpectRefused(Tampered("longbias.safetensors", (_, m) => { m["bias"] = new string('x', 5000); return null; }),
+            $"metadata 'bias' is '{new string('x', 24)}…', not one of");
+
     [Test]
     public void AnUnknownBiasIsRefused() =>
         ExpectRefused(Tampered("bias.safetensors", (_, m) => { m["bias"] = "colour"; return null; }), "metadata 'bias' is 'colour', not one of both, class, space, none");

@@ -60,7 +60,9 @@ internal static class HostileWeightCorpus
     {
         byte[] valid = ValidSafetensors;
         int header = (int)BinaryPrimitives.ReadUInt64LittleEndian(valid);
-        foreach (int cut in new[] { 0, 1, 7 })
+        // An empty file is no format's: it is refused as what it is, whatever its name says.
+        yield return new("empty-file", [], "the file is empty");
+        foreach (int cut in new[] { 1, 7 })
             yield return new($"st-truncated-at-{cut}", valid[..cut], "shorter than the 8-byte header length");
         // An image given for the weights (two arguments swapped): its first eight bytes would read as a huge header length.
         yield return new("png-image", [0x89, .. "PNG\r\n\u001a\n"u8, .. valid], "is a PNG image, not a weight file");

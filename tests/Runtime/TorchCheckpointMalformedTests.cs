@@ -207,9 +207,22 @@ public sealed class TorchCheckpointMalformedTests
     public void RefusesAPickleThatDoesNotMatchItsCrc()
     {
         string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
-        CheckpointArchiveBuilder.DeclareCrc32(path, "archive/data.pkl", 0);
+        CheckpointArchiveBuilder.DeclareCrc32(path, "archive/data.pkl", 0xdeadbeef);
 
         ExpectCorruptEntry(path, "archive/data.pkl", () => TorchCheckpoint.Open(path).Dispose());
+    }
+
+    /// <summary>PyTorch saves without checksums when told to (<c>set_crc32_options(False)</c>): CRC fields of 0 are none, and the archive loads.</summary>
+    [Test]
+    public void LoadsAnArchiveSavedWithoutChecksums()
+    {
+        string path = builder.Write(("archive/data.pkl", CheckpointArchiveBuilder.TwoByTwoPickle()), ("archive/data/0", CheckpointArchiveBuilder.OneToFour));
+        CheckpointArchiveBuilder.DeclareCrc32(path, "archive/data.pkl", 0);
+        CheckpointArchiveBuilder.DeclareCrc32(path, "archive/data/0", 0);
+
+        using TorchCheckpoint checkpoint = TorchCheckpoint.Open(path);
+        using Tensor weight = checkpoint.Load("weight");
+        Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
     }
 
     /// <summary>Two tensors viewing one stored storage: the storage is checked once and both load.</summary>

@@ -124,6 +124,8 @@ public static class EvalCommand
             ArgumentNullException.ThrowIfNull(identity);
             string threshold = identity.Setting(DenoisingSetting);
             string? bias = identity.Settings.FirstOrDefault(s => s.Key == BiasSetting).Value;
+            if (bias is not null && bias != Off && BiasForms.Parse(bias) is null)
+                throw new InvalidDataException($"the shards' setting {BiasSetting} is '{bias}', not one of {string.Join(", ", BiasForms.Names)} or {Off}");
             return new EvalRun(identity.Setting(MethodSetting), bias == Off ? null : bias, identity.Preset, identity.Split,
                 threshold == Off ? null : float.Parse(threshold, NumberStyles.Float, CultureInfo.InvariantCulture), identity.Setting(SlideSetting) == "true");
         }

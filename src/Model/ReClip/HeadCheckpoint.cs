@@ -46,6 +46,8 @@ public sealed class HeadCheckpoint : IDisposable
     /// <summary>Opens and validates the header: the format tag and a non-empty list of distinct class names.</summary>
     public static HeadCheckpoint Open(string path)
     {
+        if (WeightFiles.IsTorchCheckpoint(path))
+            throw new InvalidDataException($"{path}: not a ReCLIP# head checkpoint but a PyTorch checkpoint (a head is the safetensors file `reclip train` writes)");
         SafetensorsFile file = SafetensorsFile.Open(path);
         try
         {
@@ -77,8 +79,10 @@ public sealed class HeadCheckpoint : IDisposable
     {
         if (!file.Metadata.TryGetValue(BiasKey, out string? name))
             return BiasForm.Both;
+        // A value of any length may be there; a few characters show what it is.
+        string shown = name.Length <= 24 ? name : name[..24] + "…";
         return BiasForms.Parse(name)
-            ?? throw new InvalidDataException($"{file.Path}: metadata '{BiasKey}' is '{name}', not one of {string.Join(", ", BiasForms.Names)}");
+            ?? throw new InvalidDataException($"{file.Path}: metadata '{BiasKey}' is '{shown}', not one of {string.Join(", ", BiasForms.Names)}");
     }
 
     /// <summary>

@@ -79,7 +79,15 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
             if (state.Partial is { StepsDone: int done } && done > stepsPerEpoch)
                 throw new InvalidDataException($"{resume}: its interrupted epoch ran {done} steps, more than the {stepsPerEpoch} of an epoch of this data");
             head = checkpoint.CreateHead(text, query, slotIds);
-            RequireMomentum(head, state, resume);
+            try
+            {
+                RequireConsistent(head, state, resume);
+            }
+            catch
+            {
+                head.Dispose();
+                throw;
+            }
             if (state.NextEpoch >= options.Epochs)
                 Notice?.Invoke($"the run of {resume} has run {state.NextEpoch} epochs of the {options.Epochs} asked for: nothing to train");
         }
@@ -302,8 +310,16 @@ public sealed class Trainer(ClipWeights weights, int[] slotIds, SegmentationData
     /// SGD's momentum must come back with the head it moved (PyTorch's first step starts it from the gradient): a checkpoint of
     /// a run that has updated the head holds every parameter's, one of a run that has not holds none.
     /// </summary>
-    private static void RequireMomentum(ReClipHead head, TrainingState state, string resume)
+    /// <summary>
+    /// The restored head against the run it resumes (whose settings were compared already): the bias it subtracts must be
+    /// the settings' (the two are stored apart, so an edited file can disagree), and its momentum must be there exactly
+    /// when the run has updated it.
+    /// </summary>
+    private void RequireConsistent(ReClipHead head, TrainingState state, string resume)
     {
+        if (head.BiasForm != options.Bias)
+            throw new InvalidDataException(
+                $"{resume}: its head subtracts {head.BiasForm.Description()} but its run's settings say {options.Bias.Description()}: the checkpoint contradicts itself");
         bool updated = state.History.Sum(r => (long)r.Steps) + (state.Partial?.Steps ?? 0) > 0;
         int wrong = head.OptimizerStates.ToList().FindIndex(s => s.HasStepped != updated);
         if (wrong >= 0)

@@ -13,7 +13,8 @@ namespace ReClip.Runtime.Weights;
 /// does lazily and only in part. Deflated entries (an archive re-zipped by another tool) are inflated
 /// into memory, never past the size their directory entry declares. Every entry's content is checked
 /// against the CRC-32 its directory entry records before it is used, so a flipped byte in a weight is
-/// an error rather than a silently different model.
+/// an error rather than a silently different model; PyTorch can be told to record none
+/// (<c>torch.serialization.set_crc32_options(False)</c>), and its 0 is then no checksum.
 /// </summary>
 internal sealed unsafe class BoundedZipReader : IDisposable
 {
@@ -25,6 +26,9 @@ internal sealed unsafe class BoundedZipReader : IDisposable
     /// change, so each entry is checked once (tensors may be loaded from several threads).
     /// </summary>
     private readonly ConcurrentDictionary<string, bool> intact = new(StringComparer.Ordinal);
+
+    /// <summary>The CRC field of an archive written without checksums; content whose CRC-32 is truly 0 (1 in 2³²) goes unchecked with it.</summary>
+    private const uint NotRecorded = 0;
 
     /// <summary>Takes over the opener's reference to <paramref name="file"/>.</summary>
     public BoundedZipReader(ReadOnlyMapping file, string path)
@@ -114,7 +118,7 @@ internal sealed unsafe class BoundedZipReader : IDisposable
     /// <summary>The entry's content (stored or inflated) against the CRC-32 of its central directory entry.</summary>
     private void RequireIntact(ZipEntry entry, byte* content)
     {
-        if (intact.ContainsKey(entry.Name))
+        if (entry.Crc32 == NotRecorded || intact.ContainsKey(entry.Name))
             return;
         uint actual = ContentCrc32.Of(content, entry.UncompressedSize);
         if (actual != entry.Crc32)

@@ -3,7 +3,13 @@ namespace ReClip.Runtime.Weights;
 /// <summary>Opens a weight file of any supported format, told apart by its first bytes rather than its name.</summary>
 public static class WeightFiles
 {
-    public static IWeightFile Open(string path)
+    public static IWeightFile Open(string path) => IsTorchCheckpoint(path) ? TorchCheckpoint.Open(path) : SafetensorsFile.Open(path);
+
+    /// <summary>
+    /// Whether the file's first bytes are a PyTorch checkpoint's (else it is read as safetensors); a folder, an empty file
+    /// or an image is refused here, by what it is.
+    /// </summary>
+    public static bool IsTorchCheckpoint(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
@@ -28,6 +34,8 @@ public static class WeightFiles
             throw new WeightFileException(path, "is a PNG image, not a weight file");
         if (read >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
             throw new WeightFileException(path, "is a JPEG image, not a weight file");
-        return torch ? TorchCheckpoint.Open(path) : SafetensorsFile.Open(path);
+        if (read == 0)
+            throw new WeightFileException(path, "the file is empty");
+        return torch;
     }
 }

@@ -241,6 +241,7 @@ public sealed class TrainerTests
     [TestCase("its interrupted epoch ran 9 steps, more than the 3 of an epoch of this data", "trainer.step=15",
         "trainer.partial_epoch={\"steps_done\":9,\"loss_sum\":1,\"steps\":9,\"skipped_batches\":0,\"non_finite_steps\":0,\"seconds\":1}")]
     [TestCase("lacks the momentum of pe_proj.bias", "-optimizer.pe_proj.bias.momentum_buffer")]
+    [TestCase("its head subtracts space bias only but its run's settings say both biases: the checkpoint contradicts itself", "bias=space")]
     public void ATamperedCheckpointIsNotResumed(string problem, params string[] edits)
     {
         string output = "tamper-" + Guid.NewGuid().ToString("N");
