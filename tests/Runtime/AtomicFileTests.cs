@@ -1,4 +1,5 @@
 using ReClip.Runtime.IO;
+using ReClip.Tests.Support;
 
 namespace ReClip.Tests.Runtime;
 
@@ -81,6 +82,65 @@ public sealed class AtomicFileTests
         OutputPath.CheckFile(Path.Combine(folder, "new", "out.json"));
         OutputPath.CheckFolder(Path.Combine(folder, "run"));
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the probes are gone and no folder was made");
+    }
+
+    /// <summary>Regression: a finished file renamed over a named pipe or a device put a plain file in its place.</summary>
+    [Test]
+    public void ANamedPipeOrADeviceIsRefusedAndKept()
+    {
+        Requires.Program("mkfifo");
+        string pipe = Path.Combine(folder, "pipe");
+        using (var make = System.Diagnostics.Process.Start("mkfifo", pipe))
+            make.WaitForExit();
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => AtomicFile.WriteAllText(pipe, "x"),
+                Throws.TypeOf<OutputPathException>().With.Message.EqualTo($"{pipe} is a named pipe, not a regular file to write"));
+            Assert.That(FileKind.Special(pipe), Is.EqualTo("a named pipe"), "the pipe is still there");
+            Assert.That(() => OutputPath.CheckFile("/dev/null"),
+                Throws.TypeOf<OutputPathException>().With.Message.EqualTo("/dev/null is a character device, not a regular file to write"));
+            Assert.That(Directory.GetFiles(folder), Is.EqualTo(new[] { pipe }), "no temporary file is left behind");
+        });
+    }
+
+    /// <summary>Writing to a symbolic link changes its target, as writing through a link does, and leaves the link a link.</summary>
+    [Test]
+    public void ALinkIsWrittenThrough()
+    {
+        string target = Path.Combine(folder, "real.txt"), link = Path.Combine(folder, "link.txt");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, target);
+
+        AtomicFile.WriteAllText(link, "new");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.ReadAllText(target), Is.EqualTo("new"));
+            Assert.That(new FileInfo(link).LinkTarget, Is.EqualTo(target));
+        });
+    }
+
+    /// <summary>A read-only file is refused, not replaced; a process its permissions do not bind (root) writes it, as it could anyway.</summary>
+    [Test]
+    public void AReadOnlyFileIsRefusedAndKept()
+    {
+        string path = Path.Combine(folder, "kept.txt");
+        File.WriteAllText(path, "kept");
+        if (OperatingSystem.IsWindows())
+            Assert.Ignore("Unix permissions");
+        else
+            File.SetUnixFileMode(path, UnixFileMode.UserRead);
+        try
+        {
+            using (new FileStream(path, FileMode.Open, FileAccess.Write)) { }
+            Assert.Ignore("this process may write read-only files (it runs as root)");
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        Assert.That(() => AtomicFile.WriteAllText(path, "replaced"),
+            Throws.TypeOf<OutputPathException>().With.Message.EqualTo($"{path}: permission denied writing the file (it is read-only)"));
+        Assert.That(File.ReadAllText(path), Is.EqualTo("kept"));
     }
 
     [Test]

@@ -18,23 +18,51 @@ public static class OutputPath
     /// <summary>Refuses a file path that is a folder, or whose folder cannot be one or could not be written in.</summary>
     public static void CheckFile(string file)
     {
-        CheckFileLocation(file);
-        string full = Path.GetFullPath(file);
+        string full = CheckFileLocation(file);
         if (Path.GetDirectoryName(full) is { } folder)
             RequireWritable(full, folder);
     }
 
     /// <summary>
-    /// <see cref="CheckFile"/> without trying to write: for a writer that is about to create the file and says itself why it
-    /// cannot (<see cref="StagedFile"/>).
+    /// Where a file written to <paramref name="file"/> goes: its full path, or a symbolic link's final target, which is
+    /// what writing through the link changes (a new file renamed over the link would replace the link itself).
     /// </summary>
-    internal static void CheckFileLocation(string file)
+    public static string Destination(string file)
     {
         string full = Path.GetFullPath(file);
+        return new FileInfo(full).LinkTarget is null ? full : File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
+    }
+
+    /// <summary>
+    /// <see cref="CheckFile"/> without trying to write in the folder: for a writer that is about to create the file and
+    /// says itself why it cannot (<see cref="StagedFile"/>). Refuses a destination that is no regular file, or a file that
+    /// is read-only, which a finished file renamed over it would replace. Returns the <see cref="Destination"/>.
+    /// </summary>
+    internal static string CheckFileLocation(string file)
+    {
+        string full = Destination(file);
         if (Directory.Exists(full))
             throw new OutputPathException($"{full} is a folder, not a file");
         if (Path.GetDirectoryName(full) is { } folder && FileAtOrAbove(folder) is { } blocking)
             throw new OutputPathException($"{full}: {blocking} is a file, not a folder");
+        if (FileKind.Special(full) is string kind)
+            throw new OutputPathException($"{full} is {kind}, not a regular file to write");
+        if (File.Exists(full))
+            RequireWritableFile(full);
+        return full;
+    }
+
+    /// <summary>Opens an existing file for writing, without changing it: its permissions refuse that now, as they would refuse writing it.</summary>
+    private static void RequireWritableFile(string full)
+    {
+        try
+        {
+            using (new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1)) { }
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OutputPathException($"{full}: permission denied writing the file (it is read-only)", e);
+        }
     }
 
     /// <summary>

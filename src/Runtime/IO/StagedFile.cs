@@ -20,8 +20,7 @@ public sealed class StagedFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
-        OutputPath.CheckFileLocation(path);
-        string full = Path.GetFullPath(path);
+        string full = OutputPath.CheckFileLocation(path);
         string directory = Path.GetDirectoryName(full) ?? ".";
         OutputPath.CreateCheckedFolder(directory);
         string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
