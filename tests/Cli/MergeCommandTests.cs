@@ -166,9 +166,9 @@ public sealed class MergeCommandTests
     public void AnUnknownBiasInTheShardsIsRefused()
     {
         string shard = Shards(EvaluationShard.KindName, 1)[0], edited = Path.Combine(folder, "bias-garbage.json");
-        File.WriteAllText(edited, File.ReadAllText(shard).Replace("\"bias\":\"off\"", "\"bias\":\"garbage\"", StringComparison.Ordinal));
-        Assert.That(File.ReadAllText(edited), Does.Contain("garbage"), "the test edits the setting");
-        Refused("the shards' setting bias is 'garbage', not one of both, class, space, none or off", edited);
+        File.WriteAllText(edited, File.ReadAllText(shard).Replace("\"slide\":\"false\"", "\"slide\":\"false\",\"bias\":\"garbage\"", StringComparison.Ordinal));
+        Assert.That(File.ReadAllText(edited), Does.Contain("garbage"), "the test edits the settings");
+        Refused("the shards' setting bias is 'garbage', not one of both, class, space, none", edited);
     }
 
     [Test]

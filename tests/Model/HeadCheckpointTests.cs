@@ -214,6 +214,7 @@ public sealed class HeadCheckpointTests
         Assert.Multiple(() =>
         {
             Assert.That(checkpoint.Metadata["bias"], Is.EqualTo(form.Name()));
+            Assert.That(checkpoint.Metadata["format"], Is.EqualTo(form == BiasForm.Both ? "reclip-head/1" : "reclip-head/2"), "older readers refuse an ablation's head");
             Assert.That(restored.BiasForm, Is.EqualTo(form));
             Assert.That(copy.BiasForm, Is.EqualTo(form), "a copy");
         });

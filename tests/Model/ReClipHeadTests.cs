@@ -113,6 +113,11 @@ public sealed class ReClipHeadTests
             {
                 Assert.That(ClipFixture.MaxAbs(gradient, new float[gradient.Length]), Is.LessThan(ZeroGradientBound), "gradient of " + name);
                 Assert.That(ClipFixture.MaxAbs(expected, new float[gradient.Length]), Is.LessThan(ZeroGradientBound), "reference gradient of " + name);
+                // Only weight decay moves such a tensor, by lr·wd = 5e-5 of itself, which the check after SGD below cannot
+                // see: its change is held to 1 % (float32 rounds each value to 6e-8 of itself, 1e-3 of the change).
+                float[] initial = step.Values("init." + name);
+                Assert.That(ClipFixture.MaxRelative(Change(head.Parameters[i].Value.ToFloatArray(), initial), Change(step.Values(prefix + "after." + name), initial)),
+                    Is.LessThan(1e-2), name + "'s weight decay");
             }
             else
                 Assert.That(ClipFixture.MaxRelative(gradient, expected), Is.LessThan(GradientTolerance), "gradient of " + name);
@@ -137,6 +142,8 @@ public sealed class ReClipHeadTests
         Assert.That(output.Shape.ToArray(), Is.EqualTo(new[] { features.Size(0), head.Classes, step.Rows, step.Columns }));
         Assert.That(ClipFixture.MaxRelative(output.ToFloatArray(), step.Values(DumpPrefix(biasForm) + "eval_output")), Is.LessThan(ForwardTolerance));
     }
+
+    private static float[] Change(float[] after, float[] before) => [.. after.Select((value, i) => value - before[i])];
 
     /// <summary>The reference's entries of a bias form: the method's unprefixed, an ablation's after its name ("class.", "space.", "none.").</summary>
     private static string DumpPrefix(BiasForm biasForm) => biasForm == BiasForm.Both ? "" : biasForm.Name() + ".";

@@ -225,7 +225,7 @@ public sealed class TorchCheckpointMalformedTests
         Assert.That(weight.AsSpan<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
     }
 
-    /// <summary>Two tensors viewing one stored storage: the storage is checked once and both load.</summary>
+    /// <summary>Two tensors viewing one stored storage (whose CRC-32 is checked at the first) both load.</summary>
     [Test]
     public void LoadsTwoViewsOfOneCheckedStorage()
     {

@@ -20,6 +20,8 @@ namespace ReClip.Cli.Commands;
 public static class EvalCommand
 {
     /// <summary>The identity settings of an evaluation shard: everything besides weights and data that changes a prediction.</summary>
+    private const string ReClipMethod = "reclippp";
+
     internal const string MethodSetting = "method", CheckpointSetting = "checkpoint", DenoisingSetting = "prompt_denoising", SlideSetting = "slide", BiasSetting = "bias";
 
     private const string Off = "off";
@@ -31,8 +33,8 @@ public static class EvalCommand
         Option<string> split = PipelineOptions.Split("val"), device = PipelineOptions.Device();
         Option<bool> imageBFloat16 = PipelineOptions.ImageBFloat16();
         Option<bool> tensorFloat32 = PipelineOptions.TensorFloat32("the float32 GEMMs of the towers and the head");
-        var method = new Option<string>("--method") { Description = "reclippp (needs --checkpoint) or maskclip (the zero-shot baseline).", DefaultValueFactory = _ => "reclippp" };
-        method.AcceptOnlyFromAmong("reclippp", "maskclip");
+        var method = new Option<string>("--method") { Description = "reclippp (needs --checkpoint) or maskclip (the zero-shot baseline).", DefaultValueFactory = _ => ReClipMethod };
+        method.AcceptOnlyFromAmong(ReClipMethod, "maskclip");
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A trained ReCLIP++ head (from `reclip train`)." };
         Option<float?> pd = DenoisingOptions.Threshold();
         Option<bool> noPd = DenoisingOptions.Off();
@@ -61,7 +63,7 @@ public static class EvalCommand
             bool imageInBFloat16 = PipelineOptions.ImageInBFloat16(parse, imageBFloat16, target);
             bool onTensorFloat32 = PipelineOptions.TensorFloat32Requested(parse, tensorFloat32, target);
             string methodName = parse.GetValue(method)!;
-            bool reclip = methodName == "reclippp";
+            bool reclip = methodName == ReClipMethod;
             string? checkpointPath = parse.GetValue(checkpoint);
             if (reclip && checkpointPath is null)
                 throw new ArgumentException("--method reclippp needs --checkpoint (a trained head); --method maskclip runs the baseline without one");
@@ -84,7 +86,7 @@ public static class EvalCommand
                 KeyValuePair.Create(CheckpointSetting, checkpointPath is null ? "none" : $"sha256 {FileDigest.Sha256(checkpointPath)}"),
                 KeyValuePair.Create(DenoisingSetting, threshold is float t ? t.ToString(CultureInfo.InvariantCulture) : Off),
                 KeyValuePair.Create(SlideSetting, parse.GetValue(slide) ? "true" : "false"),
-                KeyValuePair.Create(BiasSetting, model.BiasForm?.Name() ?? Off),
+                .. BiasSettings(model.BiasForm),
                 .. PipelineOptions.PrecisionSettings(imageInBFloat16, onTensorFloat32),
                 .. model.ClassTokenSettings,
             ]);
@@ -115,21 +117,34 @@ public static class EvalCommand
         }
     }
 
+    /// <summary>
+    /// The shard setting of an ablation's head (<see cref="BiasForm"/>); none for MaskCLIP and for a head that subtracts both
+    /// biases, so that their shards are those of the runs before heads had a form, and merge with them.
+    /// </summary>
+    private static KeyValuePair<string, string>[] BiasSettings(BiasForm? form) =>
+        form is BiasForm ablation && ablation != BiasForm.Both ? [KeyValuePair.Create(BiasSetting, ablation.Name())] : [];
+
     /// <summary>What was run, as the report names it; <paramref name="Bias"/> is the bias a head subtracts (<see cref="BiasForm"/>), null for MaskCLIP.</summary>
     internal sealed record EvalRun(string Method, string? Bias, string Dataset, string Split, float? PromptDenoising, bool Slide)
     {
-        /// <summary>The run that made a set of evaluation shards, from their identity settings (shards written before heads had a bias form name none).</summary>
+        /// <summary>The run that made a set of evaluation shards, from their identity settings (a head's shards without a bias setting subtract both).</summary>
         public static EvalRun Of(ShardIdentity identity)
         {
             ArgumentNullException.ThrowIfNull(identity);
-            string threshold = identity.Setting(DenoisingSetting);
+            string threshold = identity.Setting(DenoisingSetting), method = identity.Setting(MethodSetting);
             string? bias = identity.Settings.FirstOrDefault(s => s.Key == BiasSetting).Value;
-            if (bias is not null && bias != Off && BiasForms.Parse(bias) is null)
-                throw new InvalidDataException($"the shards' setting {BiasSetting} is '{bias}', not one of {string.Join(", ", BiasForms.Names)} or {Off}");
-            return new EvalRun(identity.Setting(MethodSetting), bias == Off ? null : bias, identity.Preset, identity.Split,
+            if (bias is not null && BiasForms.Parse(bias) is null)
+                throw new InvalidDataException($"the shards' setting {BiasSetting} is '{bias}', not one of {string.Join(", ", BiasForms.Names)}");
+            if (method == ReClipMethod)
+                bias ??= BiasForm.Both.Name();
+            return new EvalRun(method, bias, identity.Preset, identity.Split,
                 threshold == Off ? null : float.Parse(threshold, NumberStyles.Float, CultureInfo.InvariantCulture), identity.Setting(SlideSetting) == "true");
         }
     }
+
+    /// <summary>The method as the table names it: an ablation's head with what it subtracts ("reclippp (class bias only)").</summary>
+    private static string MethodLabel(EvalReport report) =>
+        report.Bias is string bias && BiasForms.Parse(bias) is BiasForm form && form != BiasForm.Both ? $"{report.Method} ({form.Description()})" : report.Method;
 
     /// <summary>Prints the report (a table, or JSON) and writes its JSON to <paramref name="output"/> when given.</summary>
     internal static void Complete(EvalRun run, EvaluationReport report, string? output, bool asJson)
@@ -148,7 +163,7 @@ public static class EvalCommand
         }
         Terminal.KeyValueTable(
         [
-            ("method", json.Bias is string bias && BiasForms.Parse(bias) is BiasForm form && form != BiasForm.Both ? $"{json.Method} ({form.Description()})" : json.Method), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
+            ("method", MethodLabel(json)), ("dataset", $"{json.Dataset} ({json.Split}, {report.Images} images)"),
             ("prompt denoising", json.PromptDenoising is float t ? t.ToString("0.###", CultureInfo.InvariantCulture) : "off"),
             ("inference", json.Slide ? "sliding window" : "whole image"),
             ("mIoU", Figures.Percent(report.MeanIoU)), ("pixel accuracy", Figures.Percent(report.PixelAccuracy)),

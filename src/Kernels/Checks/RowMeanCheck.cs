@@ -12,10 +12,10 @@ public sealed class RowMeanCheck : IOpCheck
     public Type Op => typeof(RowMean);
 
     /// <summary>
-    /// R x C: one element; odd sizes; the class-bias ablation's positional feature at 336 px (441 patches × 512) and the
-    /// space-bias ablation's Reference features of COCO-Stuff (171 classes × 512).
+    /// R x C: one element; odd sizes; the class-bias ablation's positional grid of ViT-B/16 at 336 px (441 patches × 768)
+    /// and the space-bias ablation's Reference features of COCO-Stuff (171 classes × 512).
     /// </summary>
-    public IReadOnlyList<string> Cases { get; } = ["1x1", "7x33", "441x512", "171x512"];
+    public IReadOnlyList<string> Cases { get; } = ["1x1", "7x33", "441x768", "171x512"];
 
     public IReadOnlyList<OpCheckResult> Run(string testCase, Device device, int seed)
     {

@@ -4,8 +4,9 @@ namespace ReClip.Kernels.Ops;
 
 /// <summary>
 /// y [R, C]: every row the mean of the rows of x [R, C]; y may be x. The paper's bias ablations (spec §11) average the
-/// positional feature over the patches (the class bias alone) or the Reference features over the classes (the space
-/// bias alone) and broadcast the mean back. The map is (1/R)·11ᵀ, symmetric, so it is its own adjoint: the same op
+/// positional feature over the patches (the class bias alone; the head averages the positional grid before pe_proj,
+/// which is the same since pe_proj is affine) or the Reference features over the classes (the space bias alone) and
+/// broadcast the mean back. The map is (1/R)·11ᵀ, symmetric, so it is its own adjoint: the same op
 /// carries a gradient back. Summed in double in row order as <see cref="ColumnSum"/> is, divided and rounded once; the
 /// CUDA kernel does the same, so both devices give the same floats.
 /// </summary>

@@ -29,7 +29,7 @@ public static class BiasForms
     private static readonly string[] Spelled = ["both", "class", "space", "none"];
     private static readonly string[] Described = ["both biases", "class bias only", "space bias only", "no bias subtracted"];
 
-    public static IReadOnlyList<string> Names => Spelled;
+    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Spelled);
 
     public static string Name(this BiasForm form) => Spelled[(int)form];
 

@@ -18,7 +18,11 @@ namespace ReClip.Model.ReClip;
 /// </summary>
 public sealed class HeadCheckpoint : IDisposable
 {
-    public const string Format = "reclip-head/1";
+    /// <summary>
+    /// The format tag: /1 for a head that subtracts both biases, /2 for an ablation's (<see cref="BiasForm"/>), so that a
+    /// reader from before the ablations refuses it rather than running it as the method. Both are read.
+    /// </summary>
+    public const string Format = "reclip-head/1", AblationFormat = "reclip-head/2";
     public const string RunningMean = "decoder_norm2.running_mean", RunningVar = "decoder_norm2.running_var", ClassTokenName = "vit.cls_token";
     private const string MomentumPrefix = "optimizer.", MomentumSuffix = ".momentum_buffer";
     private const string BiasKey = "bias";
@@ -51,8 +55,8 @@ public sealed class HeadCheckpoint : IDisposable
         SafetensorsFile file = SafetensorsFile.Open(path);
         try
         {
-            if (!file.Metadata.TryGetValue("format", out string? format) || format != Format)
-                throw new InvalidDataException($"{path}: not a ReCLIP# head checkpoint (format tag '{format ?? "none"}', expected '{Format}')");
+            if (!file.Metadata.TryGetValue("format", out string? format) || format is not (Format or AblationFormat))
+                throw new InvalidDataException($"{path}: not a ReCLIP# head checkpoint (format tag '{format ?? "none"}', expected '{Format}' or '{AblationFormat}')");
             string[] classes;
             try
             {
@@ -184,7 +188,7 @@ public sealed class HeadCheckpoint : IDisposable
             tensors.Add(new(ClassTokenName, token));
         var all = new Dictionary<string, string>(metadata)
         {
-            ["format"] = Format,
+            ["format"] = head.BiasForm == BiasForm.Both ? Format : AblationFormat,
             ["classes"] = JsonSerializer.Serialize([.. classes], CheckpointJson.Default.StringArray),
             ["embed_dim"] = Invariant(config.EmbedDim),
             ["vision_width"] = Invariant(config.VisionWidth),

@@ -299,17 +299,21 @@ public sealed class ReClipHead : IDisposable
         using Tensor dRect = Decoder.Backward(decoded, dOutput, result.Gradients[3], result.Gradients[4], result.Gradients[5], result.Gradients[6], group);
         using Tensor dP = Tensor.Empty(p.Shape, DType.F32, device);
         using Tensor dR = Tensor.Empty(reference.Reference.Shape, DType.F32, device);
+        // Without a bias, pe_proj's gradient is 0 (and the prompt's, below).
         if (BiasForm == BiasForm.None)
-        {
             dP.Clear();
-            dR.Clear();
-        }
         else
             Rectify.Backward(dRect, p, r, dP, dR);
         Extractor.Backward(biasGrid, dP, result.Gradients[1], result.Gradients[2]);
         // The average over the classes is its own adjoint (RowMean).
         if (averagedReference is not null)
             RowMean.Forward(dR, dR);
+        // Without a bias the prompt has no part in the loss: its gradient is 0, without the text tower's backward.
+        if (BiasForm == BiasForm.None)
+        {
+            result.Gradients[0].Clear();
+            return;
+        }
         using Tensor dContext = Prompt.Backward(reference, dR);
         result.Gradients[0].CopyFrom(dContext);
     }

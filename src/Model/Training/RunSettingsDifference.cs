@@ -24,7 +24,7 @@ internal static class RunSettingsDifference
     /// <summary>What a setting left out of the JSON means: RunSettings leaves these out when they hold their default.</summary>
     private static readonly Dictionary<string, string> AbsentMeans = new(StringComparer.Ordinal)
     {
-        ["image_tower"] = "float32", ["float32_gemms"] = "float32", ["class_token"] = "CLIP's own", ["bias"] = "both",
+        ["image_tower"] = "\"float32\"", ["float32_gemms"] = "\"float32\"", ["class_token"] = "CLIP's own", ["bias"] = "\"both\"",
     };
 
     /// <summary>Null when <paramref name="stored"/> and <paramref name="current"/> (RunSettings JSON) describe the same run.</summary>

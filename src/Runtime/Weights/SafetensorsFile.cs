@@ -114,7 +114,7 @@ public sealed unsafe class SafetensorsFile : IWeightFile
         uint actual = ContentCrc32.Of(mapping.Pointer + dataStart, dataLength);
         if (actual != expected)
             throw new WeightFileException(Path,
-                $"the data section fails its CRC-32 check ({dataLength} bytes give {SafetensorsHeader.FormatCrc32(actual)}, the header says {recorded}): the file is corrupt");
+                $"the data section fails its CRC-32 check ({dataLength} bytes give {SafetensorsHeader.FormatCrc32(actual)}, the header says {recorded}): the file is corrupt, or another tool rewrote it keeping the header's '{SafetensorsHeader.DataCrc32Key}'");
     }
 
     /// <summary>

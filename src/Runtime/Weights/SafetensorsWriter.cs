@@ -118,15 +118,13 @@ public static unsafe class SafetensorsWriter
     private static void WriteData(Stream stream, Tensor tensor) => ForEachChunk(tensor, chunk => stream.Write(chunk));
 
     /// <summary>The tensor's bytes in row-major order, in spans of at most <see cref="WriteChunkBytes"/>.</summary>
-    private static void ForEachChunk(Tensor tensor, ReadOnlySpanAction chunkAction)
+    private static void ForEachChunk(Tensor tensor, Action<ReadOnlySpan<byte>> chunkAction)
     {
         using Tensor dense = tensor.Contiguous();
         byte* data = dense.RawPointer;
         for (long done = 0; done < dense.ByteLength; done += WriteChunkBytes)
             chunkAction(new ReadOnlySpan<byte>(data + done, (int)Math.Min(WriteChunkBytes, dense.ByteLength - done)));
     }
-
-    private delegate void ReadOnlySpanAction(ReadOnlySpan<byte> chunk);
 
     private static ArgumentException Invalid(string path, string problem) => new($"{path}: {problem}");
 }

@@ -14,7 +14,8 @@ public static class WeightFiles
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
             throw new WeightFileException(path, "is a folder, not a weight file");
-        Span<byte> head = stackalloc byte[4];
+        // Nine bytes: a safetensors header length, then the header's opening brace.
+        Span<byte> head = stackalloc byte[9];
         int read;
         try
         {
@@ -26,9 +27,11 @@ public static class WeightFiles
             throw new WeightFileException(path, $"cannot open: {e.Message}", inner: e);
         }
         // PyTorch checkpoints are zip archives ("PK\x03\x04"); before PyTorch 1.6 they were a bare pickle
-        // (protocol opcode 0x80), which TorchCheckpoint recognises and refuses with a way out.
+        // (protocol opcode 0x80), which TorchCheckpoint recognises and refuses with a way out. A safetensors file whose
+        // header length's low byte is 0x80 starts so too (one in 32 of ours, whose headers are padded to 8 bytes): its
+        // header's '{' at byte 8 tells it apart.
         bool torch = read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4
-            || read >= 1 && head[0] == 0x80;
+            || read >= 1 && head[0] == 0x80 && !(read >= 9 && head[8] == (byte)'{');
         // Two arguments swapped are likelier than a safetensors header whose length begins with an image's signature.
         if (read >= 4 && head[0] == 0x89 && head[1] == (byte)'P' && head[2] == (byte)'N' && head[3] == (byte)'G')
             throw new WeightFileException(path, "is a PNG image, not a weight file");

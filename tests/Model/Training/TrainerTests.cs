@@ -205,7 +205,7 @@ public sealed class TrainerTests
         using (HeadCheckpoint checkpoint = HeadCheckpoint.Open(last))
             Assert.That(checkpoint.BiasForm, Is.EqualTo(BiasForm.SpaceOnly));
         var error = Assert.Throws<ArgumentException>(() => NewTrainer("space-only-resumed").Run(query, null, last));
-        Assert.That(error!.Message, Does.Contain("other settings: bias (--bias) is \"space\" in the checkpoint, both now"));
+        Assert.That(error!.Message, Does.Contain("other settings: bias (--bias) is \"space\" in the checkpoint, \"both\" now"));
     }
 
     /// <summary>
