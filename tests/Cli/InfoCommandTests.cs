@@ -95,6 +95,7 @@ public sealed class InfoCommandTests
         using JsonDocument report = JsonDocument.Parse(result.Stdout);
         JsonElement weights = report.RootElement.GetProperty("weights");
         Assert.That(weights.GetProperty("parameters").GetInt64(), Is.EqualTo(8));
+        Assert.That(weights.GetProperty("checksum").GetString(), Is.EqualTo("the data section's CRC-32 ok"));
         Assert.That(weights.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString()),
             Is.EquivalentTo(new[] { "proj.weight", "proj.bias" }));
     }
@@ -109,6 +110,35 @@ public sealed class InfoCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(1), result.Stderr);
         Assert.That(result.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(result.Stderr, Does.Contain(path).And.Contain(expected));
+    }
+
+    /// <summary>
+    /// `info --weights` checks a PyTorch checkpoint's every entry against its CRC-32, so a corrupt weight shows there,
+    /// where it lists tensors without loading them.
+    /// </summary>
+    [Test]
+    public void ACheckpointsChecksumsAreCheckedOverTheWholeFile()
+    {
+        string source = Path.Combine(AppContext.BaseDirectory, "fixtures", "clip", "weights_torchscript.pt");
+        ReclipProcess.Result intact = ReclipProcess.Run("info", "--weights", source);
+        Assert.That(intact.Stdout, Does.Contain("checksums: the CRC-32 of 155 zip entries ok"));
+
+        byte[] bytes = File.ReadAllBytes(source);
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(bytes));
+        System.IO.Compression.ZipArchiveEntry largest = archive.Entries.MaxBy(e => e.Length)!;
+        byte[] first = new byte[64];
+        using (Stream content = largest.Open())
+            content.ReadExactly(first);
+        // PyTorch stores its entries uncompressed, so the entry's bytes are the file's.
+        int at = bytes.AsSpan().IndexOf(first);
+        Assert.That(at, Is.GreaterThan(0), "the largest entry is stored");
+        bytes[at + 40] ^= 0x01;
+        string corrupt = Path.Combine(folder, "corrupt.pt");
+        File.WriteAllBytes(corrupt, bytes);
+        ReclipProcess.Result result = ReclipProcess.Run("info", "--weights", corrupt);
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.Stderr);
+        Assert.That(result.Stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(result.Stderr, Does.Contain($"{corrupt}: zip: entry '{largest.FullName}' fails its CRC-32 check"));
     }
 
     [Test]

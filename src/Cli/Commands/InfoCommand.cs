@@ -33,7 +33,7 @@ public static class InfoCommand
         Render(report);
         if (file is null) return;
         Console.WriteLine();
-        Console.WriteLine($"{file.Path}: {file.Format}, {file.Tensors.Count} tensors, {file.Parameters:N0} parameters");
+        Console.WriteLine($"{file.Path}: {file.Format}, {file.Tensors.Count} tensors, {file.Parameters:N0} parameters; checksums: {file.Checksum}");
         Terminal.KeyValueTable(file.Tensors.Select(t => (t.Name, $"{t.Dtype} {Shape.Format(t.Shape)}")));
     }
 

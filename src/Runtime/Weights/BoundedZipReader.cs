@@ -83,6 +83,32 @@ internal sealed unsafe class BoundedZipReader : IDisposable
         }
     }
 
+    /// <summary>Checks every entry that records a CRC-32 (inflating the deflated ones); returns how many did.</summary>
+    public int RequireAllIntact()
+    {
+        int verified = 0;
+        foreach (ZipEntry entry in Entries.Where(e => e.Crc32 != NotRecorded))
+        {
+            RequireReadable(entry);
+            if (entry.Method == ZipEntry.Stored)
+                RequireIntact(entry, file.Pointer + entry.DataOffset);
+            else
+            {
+                HostStorage inflated = HostStorage.Allocate(entry.UncompressedSize);
+                try
+                {
+                    CopyContent(entry, inflated.Pointer);
+                }
+                finally
+                {
+                    inflated.Release();
+                }
+            }
+            verified++;
+        }
+        return verified;
+    }
+
     public void Dispose() => file.Dispose();
 
     private void RequireReadable(ZipEntry entry)

@@ -21,4 +21,10 @@ public interface IWeightFile : IDisposable
     bool Contains(string name);
 
     Tensor Load(string name);
+
+    /// <summary>
+    /// Checks all of the file's content against the checksums it records and says what that covered ("the CRC-32 of 214
+    /// zip entries"), or null when it records none. A mismatch throws <see cref="WeightFileException"/>.
+    /// </summary>
+    string? VerifyChecksums();
 }

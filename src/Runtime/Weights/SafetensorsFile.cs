@@ -93,6 +93,9 @@ public sealed unsafe class SafetensorsFile : IWeightFile
         };
     }
 
+    /// <summary>The data section's CRC-32 was checked on opening, when the file records one.</summary>
+    public string? VerifyChecksums() => Metadata.ContainsKey(SafetensorsHeader.DataCrc32Key) ? "the data section's CRC-32" : null;
+
     public void Dispose()
     {
         if (disposed) return;

@@ -65,6 +65,14 @@ public sealed class TorchCheckpoint : IWeightFile
         return TorchTensorLoader.Load(zip, tensor.Entry, tensor.Record, tensor.StorageEntry);
     }
 
+    /// <summary>Every entry of the archive, TorchScript's code and constants included, against its CRC-32.</summary>
+    public string? VerifyChecksums()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        int verified = zip.RequireAllIntact();
+        return verified == 0 ? null : $"the CRC-32 of {verified} zip entries";
+    }
+
     /// <summary>Tensors already loaded keep the mapped file alive until they are disposed too.</summary>
     public void Dispose()
     {
