@@ -91,7 +91,9 @@ public static class PngFiles
         if ((long)codec.Info.Width * codec.Info.Height > IndexedPng.MaxPixels)
             throw new InvalidDataException($"{path}: {codec.Info.Width}x{codec.Info.Height} exceeds the limit of {IndexedPng.MaxPixels} pixels");
         origin = codec.EncodedOrigin;
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, colorType, SKAlphaType.Opaque);
+        // A picture with an alpha channel keeps its colours as stored (unpremultiplied) and the caller drops the alpha, as
+        // cv2.imread's IMREAD_COLOR does; an opaque target refuses such a source. Gray is opaque in Skia.
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, colorType, colorType == SKColorType.Gray8 ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
         SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
         if (result != SKCodecResult.Success)
