@@ -151,6 +151,21 @@ public sealed unsafe class SafetensorsTests
         Assert.That(x.AsSpan<byte>().ToArray(), Is.EqualTo(new byte[] { 0, 1, 2, 3 }));
     }
 
+    /// <summary>
+    /// A safetensors header length's bytes may spell another format's signature (a pickle's 0x80, JPEG's FF D8 FF, zip's
+    /// PK\3\4; the last two need headers of 16 and 67 MB, so only the first bytes are written here): the header's '{'
+    /// at byte 8 makes it safetensors.
+    /// </summary>
+    [TestCase(0x80UL)]
+    [TestCase(0xFFD8FFUL)]
+    [TestCase(0x0AFFD8FFUL)]
+    [TestCase(0x04034B50UL)]
+    public void AHeaderLengthThatSpellsAnotherSignatureIsSafetensors(ulong headerLength)
+    {
+        File.WriteAllBytes(path, SafetensorsBytes.WithHeaderLength(headerLength, "{}"u8.ToArray(), []));
+        Assert.That(WeightFiles.IsTorchCheckpoint(path), Is.False);
+    }
+
     /// <summary>Other writers record no checksum (the format has none): their files are read as they are.</summary>
     [Test]
     public void AFileWithoutAChecksumIsRead()

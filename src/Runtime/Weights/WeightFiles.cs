@@ -26,13 +26,16 @@ public static class WeightFiles
         {
             throw new WeightFileException(path, $"cannot open: {e.Message}", inner: e);
         }
+        // A safetensors file is an 8-byte header length and the header's '{'. Its length's bytes can be anything, so they
+        // can look like any signature below (0x80 is the low byte of one in 32 of ours, whose headers are padded to 8
+        // bytes); none of those formats has a '{' at byte 8, so that byte decides first.
+        if (read == head.Length && head[8] == (byte)'{')
+            return false;
         // PyTorch checkpoints are zip archives ("PK\x03\x04"); before PyTorch 1.6 they were a bare pickle
-        // (protocol opcode 0x80), which TorchCheckpoint recognises and refuses with a way out. A safetensors file whose
-        // header length's low byte is 0x80 starts so too (one in 32 of ours, whose headers are padded to 8 bytes): its
-        // header's '{' at byte 8 tells it apart.
+        // (protocol opcode 0x80), which TorchCheckpoint recognises and refuses with a way out.
         bool torch = read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4
-            || read >= 1 && head[0] == 0x80 && !(read >= 9 && head[8] == (byte)'{');
-        // Two arguments swapped are likelier than a safetensors header whose length begins with an image's signature.
+            || read >= 1 && head[0] == 0x80;
+        // An image given for the weights: two arguments swapped.
         if (read >= 4 && head[0] == 0x89 && head[1] == (byte)'P' && head[2] == (byte)'N' && head[3] == (byte)'G')
             throw new WeightFileException(path, "is a PNG image, not a weight file");
         if (read >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
