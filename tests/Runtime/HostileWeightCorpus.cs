@@ -154,7 +154,6 @@ internal static class HostileWeightCorpus
         yield return new("pt-shape-product-overflows", CheckpointWith(Tensor("0", 4, 0, [int.MaxValue, int.MaxValue, int.MaxValue], [0, 0, 0])), "overflow 64-bit arithmetic");
         yield return new("pt-expanded-view-of-four-floats", CheckpointWith(Tensor("0", 4, 0, [65536, 65536], [0, 0])), "limit for expanded views");
         yield return new("pt-rank-65", CheckpointWith(Tensor("0", 4, 0, [.. Enumerable.Repeat(1L, 65)], [.. Enumerable.Repeat(1L, 65)])), "not a tuple of at most 64 ints");
-        yield return new("pt-unsupported-element-type", CheckpointWith(Tensor("0", 4, 0, [2, 2], [2, 1], "ShortStorage")), "element type torch.int16 cannot be loaded");
     }
 
     private static IEnumerable<HostileWeightFile> Pickles()

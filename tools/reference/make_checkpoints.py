@@ -20,6 +20,12 @@ mostly its code/ records, and expected.json):
                           LayerNorms, Linears, positional_embedding; fp16 where OpenAI's convert_weights
                           puts fp16, int64 buffers for input_resolution, context_length, vocab_size, and
                           a text attn_mask that tracing turns into a constant (not a state-dict entry)
+  scripted_attributes.pt  torch.jit.script + torch.jit.save of a module with a Conv2d (whose stride and padding
+                          TorchScript pickles as typed lists) and List[int] / List[float] / List[bool] /
+                          List[str] / Dict[str, int] attributes: the pickle calls torch.jit._pickle's list
+                          builders and restore_type_tag
+  unloadable_dtypes.pt    a float32 tensor beside int8, int16 and complex64 ones and a torch.Size: the file
+                          opens, the float tensor loads, the others are left out (listed: only the float one)
   int64_out_of_range.pt   an int64 tensor with a value outside int32 (loading it must fail)
   malicious_*.pt          zip checkpoints whose data.pkl, after a valid tensor, reaches a forbidden
                           global through REDUCE: os.system, posix.system, builtins.eval (and
@@ -46,6 +52,7 @@ import pathlib
 import pickletools
 import subprocess
 import time
+import typing
 import zipfile
 
 import torch
@@ -261,6 +268,40 @@ def bare_parameter():
     return nn.Parameter(torch.randn(1, 1, 8))
 
 
+class ScriptedAttributes(nn.Module):
+    """What torch.jit.script pickles with typed containers: a Conv2d's int lists and attributes of each list type."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.weight = nn.Parameter(torch.randn(2, 3))
+        self.sizes: typing.List[int] = [1, 2, 3]
+        self.scales: typing.List[float] = [0.5, 1.5]
+        self.flags: typing.List[bool] = [True, False]
+        self.names: typing.List[str] = ["a", "b"]
+        self.table: typing.Dict[str, int] = {"x": 1}
+
+    def forward(self, x):
+        return self.conv(x) * self.weight.sum()
+
+
+def scripted_attributes(path):
+    torch.manual_seed(7)
+    torch.jit.save(torch.jit.script(ScriptedAttributes()), str(path))
+    return torch.jit.load(str(path)).state_dict()
+
+
+def unloadable_dtypes():
+    torch.manual_seed(8)
+    loadable = {"kept": torch.randn(3)}
+    state = dict(loadable)
+    state["int8"] = torch.tensor([1, -2], dtype=torch.int8)
+    state["int16"] = torch.tensor([300, -400], dtype=torch.int16)
+    state["complex64"] = torch.zeros(2, dtype=torch.complex64)
+    state["shape"] = torch.Size([2, 3])
+    return state, loadable
+
+
 def torchscript_clip(path):
     torch.manual_seed(4)
     model = TinyClip().eval()
@@ -362,6 +403,11 @@ def main():
     save_state("bare_parameter.pt", parameter, {"tensor": parameter})
     script_state = torchscript_clip(OUT / "torchscript_clip.pt")
     checkpoints.append({"file": "torchscript_clip.pt", "tensors": [tensor_record(n, t) for n, t in script_state.items()]})
+
+    scripted_state = scripted_attributes(OUT / "scripted_attributes.pt")
+    checkpoints.append({"file": "scripted_attributes.pt", "tensors": [tensor_record(n, t) for n, t in scripted_state.items()]})
+    mixed, loadable = unloadable_dtypes()
+    save_state("unloadable_dtypes.pt", mixed, loadable)
 
     torch.save({"small": torch.tensor([1, 2]), "big": torch.tensor([1, 2 ** 40])}, OUT / "int64_out_of_range.pt")
 

@@ -20,12 +20,16 @@ public sealed class TorchCheckpoint : IWeightFile
     private const byte PickleProtocolOpcode = 0x80;
     private readonly BoundedZipReader zip;
     private readonly Dictionary<string, IndexedTensor> tensors;
+
+    /// <summary>Tensors of an element type we do not load, left out of <see cref="Entries"/> as a safetensors file's are; loading one names its type.</summary>
+    private readonly Dictionary<string, TorchScalarType> unloadable;
     private bool disposed;
 
-    private TorchCheckpoint(string path, BoundedZipReader zip, List<IndexedTensor> index)
+    private TorchCheckpoint(string path, BoundedZipReader zip, List<IndexedTensor> index, Dictionary<string, TorchScalarType> unloadable)
     {
         Path = path;
         this.zip = zip;
+        this.unloadable = unloadable;
         Entries = index.ConvertAll(t => t.Entry);
         tensors = index.ToDictionary(t => t.Entry.Name, StringComparer.Ordinal);
     }
@@ -45,7 +49,8 @@ public sealed class TorchCheckpoint : IWeightFile
         {
             RefuseLegacyFormat(file, path);
             zip = new BoundedZipReader(file, path);
-            return new TorchCheckpoint(path, zip, Index(zip));
+            var unloadable = new Dictionary<string, TorchScalarType>(StringComparer.Ordinal);
+            return new TorchCheckpoint(path, zip, Index(zip, unloadable), unloadable);
         }
         catch
         {
@@ -55,11 +60,14 @@ public sealed class TorchCheckpoint : IWeightFile
         }
     }
 
-    public bool Contains(string name) => tensors.ContainsKey(name);
+    /// <summary>Whether the checkpoint holds the tensor, even of an element type <see cref="Load"/> refuses (as <see cref="SafetensorsFile.Contains"/>).</summary>
+    public bool Contains(string name) => tensors.ContainsKey(name) || unloadable.ContainsKey(name);
 
     public Tensor Load(string name)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        if (unloadable.TryGetValue(name, out TorchScalarType? element))
+            throw TorchTensorLayout.Unloadable(Path, name, element);
         if (!tensors.TryGetValue(name, out IndexedTensor? tensor))
             throw new WeightFileException(Path, "no tensor of this name in the checkpoint", name);
         return TorchTensorLoader.Load(zip, tensor.Entry, tensor.Record, tensor.StorageEntry);
@@ -103,7 +111,7 @@ public sealed class TorchCheckpoint : IWeightFile
             throw new WeightFileException(path, "this is a legacy (pre-1.6) torch.save file; re-save it in the zip format: torch.save(torch.load(old), new) with PyTorch 1.6 or later");
     }
 
-    private static List<IndexedTensor> Index(BoundedZipReader zip)
+    private static List<IndexedTensor> Index(BoundedZipReader zip, Dictionary<string, TorchScalarType> unloadable)
     {
         string path = zip.Path;
         string root = ArchiveRoot(zip);
@@ -115,6 +123,12 @@ public sealed class TorchCheckpoint : IWeightFile
         var index = new List<IndexedTensor>();
         foreach ((string name, TorchTensorRecord record) in TorchStateDictWalker.Collect(value, path))
         {
+            // One int8 buffer or complex tensor in a state dict does not make the rest unreadable.
+            if (record.Storage.Element.Target is null)
+            {
+                unloadable[name] = record.Storage.Element;
+                continue;
+            }
             ZipEntry storage = zip.Find($"{root}/data/{record.Storage.Key}")
                 ?? throw new WeightFileException(path, $"its {record.Storage} has no {root}/data/{record.Storage.Key} entry in the archive", name);
             index.Add(new IndexedTensor(TorchTensorLayout.Validate(name, record, storage, path), record, storage));

@@ -4,9 +4,10 @@ namespace ReClip.Runtime.Weights;
 /// The allow-list for PyTorch checkpoint pickles (measured on what torch.save and torch.jit.save write):
 /// <c>collections OrderedDict</c>, the tensor rebuild functions of <c>torch._utils</c>, the storage
 /// classes and dtypes of <c>torch</c>, and, in TorchScript archives only, the <c>__torch__.*</c> module
-/// classes as inert attribute bags. Every other global is refused at the GLOBAL opcode, before anything
-/// could use it; REDUCE applies only the functions implemented here, which build records and never
-/// touch code.
+/// classes as inert attribute bags, and the helpers with which TorchScript pickles typed lists and dicts and torch.save
+/// a <c>torch.Size</c>, each of which hands back the container it is given. Every other global is refused at the GLOBAL
+/// opcode, before anything could use it; REDUCE applies only the functions implemented here, which build records and
+/// never touch code.
 /// </summary>
 internal sealed class TorchPickleResolver(bool allowModuleClasses) : IPickleResolver
 {
@@ -16,6 +17,15 @@ internal sealed class TorchPickleResolver(bool allowModuleClasses) : IPickleReso
         RebuildTensor,
         RebuildTensorV2,
         RebuildParameter,
+
+        /// <summary>torch.jit._pickle.build_intlist and its kind: (list) → the list.</summary>
+        TypedList,
+
+        /// <summary>torch.jit._pickle.restore_type_tag: (value, type name) → the value.</summary>
+        TypeTag,
+
+        /// <summary>torch.Size: (tuple of ints) → the tuple.</summary>
+        Size,
     }
 
     private sealed record AllowedCallable(Callable Kind, string QualifiedName)
@@ -29,6 +39,12 @@ internal sealed class TorchPickleResolver(bool allowModuleClasses) : IPickleReso
         [("torch._utils", "_rebuild_tensor")] = new(Callable.RebuildTensor, "torch._utils._rebuild_tensor"),
         [("torch._utils", "_rebuild_tensor_v2")] = new(Callable.RebuildTensorV2, "torch._utils._rebuild_tensor_v2"),
         [("torch._utils", "_rebuild_parameter")] = new(Callable.RebuildParameter, "torch._utils._rebuild_parameter"),
+        [("torch.jit._pickle", "build_intlist")] = new(Callable.TypedList, "torch.jit._pickle.build_intlist"),
+        [("torch.jit._pickle", "build_doublelist")] = new(Callable.TypedList, "torch.jit._pickle.build_doublelist"),
+        [("torch.jit._pickle", "build_boollist")] = new(Callable.TypedList, "torch.jit._pickle.build_boollist"),
+        [("torch.jit._pickle", "build_tensorlist")] = new(Callable.TypedList, "torch.jit._pickle.build_tensorlist"),
+        [("torch.jit._pickle", "restore_type_tag")] = new(Callable.TypeTag, "torch.jit._pickle.restore_type_tag"),
+        [("torch", "Size")] = new(Callable.Size, "torch.Size"),
     };
 
     public object ResolveGlobal(string module, string name)
@@ -51,7 +67,7 @@ internal sealed class TorchPickleResolver(bool allowModuleClasses) : IPickleReso
     public object? Apply(object? callable, object?[] arguments)
     {
         if (callable is not AllowedCallable allowed)
-            throw new PickleRefusedException($"REDUCE cannot call {PickleMachine.Describe(callable)}; only tensor rebuilding and OrderedDict are applied");
+            throw new PickleRefusedException($"REDUCE cannot call {PickleMachine.Describe(callable)}; only tensor rebuilding and container builders are applied");
         return allowed.Kind switch
         {
             Callable.OrderedDict when arguments.Length == 0 => new PickleDict(),
@@ -59,6 +75,11 @@ internal sealed class TorchPickleResolver(bool allowModuleClasses) : IPickleReso
             Callable.RebuildTensor => TorchTensorRebuild.FromArguments(arguments, "torch._utils._rebuild_tensor", 4, 4),
             Callable.RebuildTensorV2 => TorchTensorRebuild.FromArguments(arguments, "torch._utils._rebuild_tensor_v2", 6, 7),
             Callable.RebuildParameter => TorchTensorRebuild.ParameterData(arguments),
+            Callable.TypedList when arguments is [List<object?> list] => list,
+            Callable.TypeTag when arguments is [var value, string] => value,
+            Callable.Size when arguments is [object?[] dimensions] => dimensions,
+            Callable.TypedList or Callable.TypeTag or Callable.Size =>
+                throw new PickleRefusedException($"{allowed} is called with {PickleMachine.Describe(arguments)}, not the container it rebuilds"),
             _ => throw new PickleRefusedException($"{allowed} has no implementation"),
         };
     }

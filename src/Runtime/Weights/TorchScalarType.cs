@@ -6,7 +6,8 @@ namespace ReClip.Runtime.Weights;
 /// A PyTorch element type as a checkpoint names it: its storage class (<c>torch FloatStorage</c>), its
 /// dtype names (<c>torch float32</c>, <c>torch float</c>), its width in the file, and the dtype it is
 /// loaded as. float64 and int64 have no tensor dtype of ours and are narrowed to f32 and i32 on load;
-/// int16 and int8 are recognised so the error can name the tensor, but cannot be loaded.
+/// int16, int8 and the complex types are recognised, so that a checkpoint holding one opens and the error of loading it
+/// names the tensor, but cannot be loaded.
 /// </summary>
 internal sealed record TorchScalarType(string Name, string[] Aliases, string StorageClass, int ElementSize, DType? Target)
 {
@@ -20,8 +21,10 @@ internal sealed record TorchScalarType(string Name, string[] Aliases, string Sto
     public static readonly TorchScalarType Int8 = new("int8", [], "CharStorage", 1, null);
     public static readonly TorchScalarType UInt8 = new("uint8", [], "ByteStorage", 1, DType.U8);
     public static readonly TorchScalarType Bool = new("bool", [], "BoolStorage", 1, DType.U8);
+    public static readonly TorchScalarType Complex64 = new("complex64", ["cfloat"], "ComplexFloatStorage", 8, null);
+    public static readonly TorchScalarType Complex128 = new("complex128", ["cdouble"], "ComplexDoubleStorage", 16, null);
 
-    public static IReadOnlyList<TorchScalarType> All { get; } = [Float32, Float64, Float16, BFloat16, Int64, Int32, Int16, Int8, UInt8, Bool];
+    public static IReadOnlyList<TorchScalarType> All { get; } = [Float32, Float64, Float16, BFloat16, Int64, Int32, Int16, Int8, UInt8, Bool, Complex64, Complex128];
 
     /// <summary>True when the file's bytes are the loaded tensor's bytes, so the tensor can point at them.</summary>
     public bool LoadsAsIs => Target is DType target && target.SizeOf() == ElementSize;

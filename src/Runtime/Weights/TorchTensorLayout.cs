@@ -16,11 +16,14 @@ internal static class TorchTensorLayout
     /// </summary>
     public const long MaxExpandedBytes = 64L << 20;
 
+    /// <summary>The error for a tensor whose element type we recognise but do not load (int8, int16, complex).</summary>
+    public static WeightFileException Unloadable(string path, string name, TorchScalarType element) =>
+        new(path, $"element type {element} cannot be loaded (supported: float32/64, float16, bfloat16, int32/64, uint8, bool)", name);
+
     public static WeightEntry Validate(string name, TorchTensorRecord record, ZipEntry storageEntry, string path)
     {
         TorchScalarType element = record.Storage.Element;
-        if (element.Target is not DType dtype)
-            throw new WeightFileException(path, $"element type {element} cannot be loaded (supported: float32/64, float16, bfloat16, int32/64, uint8, bool)", name);
+        DType dtype = element.Target ?? throw Unloadable(path, name, element);
         try
         {
             long storageBytes = checked(record.Storage.ElementCount * element.ElementSize);
