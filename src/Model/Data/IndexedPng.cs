@@ -9,9 +9,9 @@ namespace ReClip.Model.Data;
 /// Reads label PNGs as exact indices: a palette PNG (colour type 3, e.g. VOC's SegmentationClass) gives its palette
 /// indices, as PIL's mode "P" does, and an 8-bit grayscale PNG (colour type 0) gives its values. SkiaSharp would
 /// turn palette entries into colours, hence this small decoder: chunks with their CRCs checked, IDAT inflated with
-/// zlib, the five PNG filters undone. Indices beyond the palette are kept as they are (the dataset reader checks
-/// label ranges). Palette bit depths 1, 2, 4 and 8 are read; interlaced images, 16-bit or
-/// sub-8-bit grayscale and colour types 2, 4, 6 are refused. Every error is one line naming the file.
+/// zlib, the five PNG filters undone, Adam7's seven passes put in place when the image is interlaced. Indices beyond
+/// the palette are kept as they are (the dataset reader checks label ranges). Palette bit depths 1, 2, 4 and 8 are
+/// read; 16-bit or sub-8-bit grayscale and colour types 2, 4, 6 are refused. Every error is one line naming the file.
 /// </summary>
 public static class IndexedPng
 {
@@ -19,6 +19,13 @@ public static class IndexedPng
     public const long MaxPixels = 100_000_000;
 
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>A non-interlaced image is one pass over every pixel.</summary>
+    private static readonly Pass[] Whole = [new(0, 0, 1, 1)];
+
+    /// <summary>Adam7's passes: first column, first row, column step, row step (PNG spec §8.2).</summary>
+    private static readonly Pass[] Adam7 =
+        [new(0, 0, 8, 8), new(4, 0, 8, 8), new(0, 4, 4, 8), new(2, 0, 4, 4), new(0, 2, 2, 4), new(1, 0, 2, 2), new(0, 1, 1, 2)];
 
     public static LabelMap Read(string path)
     {
@@ -81,14 +88,31 @@ public static class IndexedPng
             throw Bad(name, "palette image without a PLTE chunk");
         if (compressed.Length == 0)
             throw Bad(name, "no IDAT chunk");
-        return Unfilter(Inflate(compressed, h, name), h, name);
+        Pass[] passes = h.Interlaced ? Adam7 : Whole;
+        byte[] raw = Inflate(compressed, passes.Sum(pass => pass.StoredBytes(h)), name);
+        var labels = new LabelMap(h.Width, h.Height);
+        int offset = 0;
+        foreach (Pass pass in passes)
+            offset = Unfilter(raw, offset, h, pass, labels, name);
+        return labels;
     }
 
-    private readonly record struct Header(int Width, int Height, int BitDepth, int ColourType)
+    private readonly record struct Header(int Width, int Height, int BitDepth, int ColourType, bool Interlaced)
     {
-        public int RowBytes => (int)(((long)Width * BitDepth + 7) / 8);
+        public int RowBytes(int width) => (int)(((long)width * BitDepth + 7) / 8);
 
         public int FilterStride => Math.Max(1, BitDepth / 8);
+    }
+
+    /// <summary>The pixels (X0 + i·Dx, Y0 + j·Dy) of one pass, stored as an image of their own (filters restart with it).</summary>
+    private readonly record struct Pass(int X0, int Y0, int Dx, int Dy)
+    {
+        public int Width(Header h) => h.Width > X0 ? (h.Width - X0 + Dx - 1) / Dx : 0;
+
+        public int Height(Header h) => h.Height > Y0 ? (h.Height - Y0 + Dy - 1) / Dy : 0;
+
+        /// <summary>Its filter bytes and rows; an empty pass stores nothing.</summary>
+        public long StoredBytes(Header h) => Width(h) == 0 ? 0 : (long)(h.RowBytes(Width(h)) + 1) * Height(h);
     }
 
     private static Header ParseHeader(ReadOnlySpan<byte> data, string name)
@@ -103,8 +127,8 @@ public static class IndexedPng
             throw Bad(name, $"{width}x{height} exceeds the limit of {MaxPixels} pixels");
         if (data[10] != 0 || data[11] != 0)
             throw Bad(name, $"unknown compression method {data[10]} or filter method {data[11]}");
-        if (data[12] != 0)
-            throw Bad(name, "interlaced (Adam7) PNGs are not supported for labels; save it non-interlaced");
+        if (data[12] > 1)
+            throw Bad(name, $"unknown interlace method {data[12]}");
         bool supported = colour switch
         {
             3 => depth is 1 or 2 or 4 or 8,
@@ -113,12 +137,11 @@ public static class IndexedPng
         };
         if (!supported)
             throw Bad(name, $"colour type {colour} at bit depth {depth} is not a label PNG (expected palette, or 8-bit grayscale)");
-        return new Header((int)width, (int)height, depth, colour);
+        return new Header((int)width, (int)height, depth, colour, data[12] == 1);
     }
 
-    private static byte[] Inflate(MemoryStream compressed, Header h, string name)
+    private static byte[] Inflate(MemoryStream compressed, long expected, string name)
     {
-        long expected = (long)(h.RowBytes + 1) * h.Height;
         var raw = new byte[expected];
         compressed.Position = 0;
         try
@@ -140,16 +163,18 @@ public static class IndexedPng
         return raw;
     }
 
-    private static LabelMap Unfilter(byte[] raw, Header h, string name)
+    /// <summary>Undoes the filters of one pass's rows, read from <paramref name="offset"/>, into its pixels of <paramref name="labels"/>; returns where the next pass starts.</summary>
+    private static int Unfilter(byte[] raw, int offset, Header h, Pass pass, LabelMap labels, string name)
     {
-        int rowBytes = h.RowBytes, stride = h.FilterStride;
+        int width = pass.Width(h), height = pass.Height(h);
+        if (width == 0)
+            return offset;
+        int rowBytes = h.RowBytes(width), stride = h.FilterStride;
         var previous = new byte[rowBytes];
         var current = new byte[rowBytes];
-        var labels = new LabelMap(h.Width, h.Height);
         int perByte = 8 / h.BitDepth, mask = (1 << h.BitDepth) - 1;
-        for (int y = 0; y < h.Height; y++)
+        for (int y = 0; y < height; y++, offset += rowBytes + 1)
         {
-            int offset = y * (rowBytes + 1);
             byte filter = raw[offset];
             ReadOnlySpan<byte> line = raw.AsSpan(offset + 1, rowBytes);
             switch (filter)
@@ -176,19 +201,19 @@ public static class IndexedPng
                 default:
                     throw Bad(name, $"unknown filter type {filter} on row {y}");
             }
-            Span<byte> target = labels.Labels.AsSpan(y * h.Width, h.Width);
-            if (h.BitDepth == 8)
-                current.AsSpan(0, h.Width).CopyTo(target);
+            Span<byte> target = labels.Labels.AsSpan((pass.Y0 + y * pass.Dy) * h.Width);
+            if (h.BitDepth == 8 && pass.Dx == 1)
+                current.AsSpan(0, width).CopyTo(target);
             else
-                for (int x = 0; x < h.Width; x++)
+                for (int x = 0; x < width; x++)
                 {
                     // Sub-byte samples are packed most significant bits first (PNG spec §7.2).
-                    int shift = 8 - h.BitDepth * (x % perByte + 1);
-                    target[x] = (byte)((current[x / perByte] >> shift) & mask);
+                    int sample = h.BitDepth == 8 ? current[x] : (current[x / perByte] >> (8 - h.BitDepth * (x % perByte + 1))) & mask;
+                    target[pass.X0 + x * pass.Dx] = (byte)sample;
                 }
             (previous, current) = (current, previous);
         }
-        return labels;
+        return offset;
     }
 
     private static byte Paeth(byte a, byte b, byte c)

@@ -105,10 +105,10 @@ public sealed class IndexedPngTests
     }
 
     [Test]
-    public void InterlacedAndColourImagesAreRefusedByName()
+    public void UnknownInterlacingAndColourImagesAreRefusedByName()
     {
-        byte[] interlaced = TestPng.Encode(TestPng.Pattern(4, 4, 8, 1), 8, 3, _ => 0, interlace: 1);
-        Assert.That(() => IndexedPng.Decode(interlaced, Name), Throws.InstanceOf<InvalidDataException>().With.Message.StartsWith(Name).And.Message.Contains("interlaced"));
+        byte[] interlaced = TestPng.Encode(TestPng.Pattern(4, 4, 8, 1), 8, 3, _ => 0, interlace: 2);
+        Assert.That(() => IndexedPng.Decode(interlaced, Name), Throws.InstanceOf<InvalidDataException>().With.Message.EqualTo($"{Name}: unknown interlace method 2"));
         byte[] sixteen = TestPng.Encode(TestPng.Pattern(4, 4, 8, 1), 8, 0, _ => 0);
         sixteen[16 + 8] = 16;
         RewriteCrc(sixteen, 8);
@@ -117,6 +117,22 @@ public sealed class IndexedPngTests
         using SKData rgb = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         Assert.That(() => IndexedPng.Decode(rgb.ToArray(), Name), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("colour type"));
         Assert.That(() => IndexedPng.Decode(Encoding.ASCII.GetBytes("GIF89a....."), Name), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("signature"));
+    }
+
+    /// <summary>
+    /// Interlaced (Adam7) labels, written by tools/reference/interlaced_labels.py and read back by Pillow to the same
+    /// indices: 13 × 11 leaves passes short and a pass's row or column empty, and every filter type occurs within a pass.
+    /// </summary>
+    [TestCase("interlaced_gray8.png", 7, 13, 21)]
+    [TestCase("interlaced_palette4.png", 1, 2, 16)]
+    public void InterlacedLabelsAreReadPixelForPixel(string file, int perColumn, int perRow, int modulus)
+    {
+        LabelMap labels = IndexedPng.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "labels", file));
+        var expected = new byte[11, 13];
+        for (int y = 0; y < 11; y++)
+            for (int x = 0; x < 13; x++)
+                expected[y, x] = (byte)((perColumn * x + perRow * y) % modulus);
+        AssertIndices(labels, expected);
     }
 
     [Test]
