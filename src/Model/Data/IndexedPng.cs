@@ -11,7 +11,8 @@ namespace ReClip.Model.Data;
 /// turn palette entries into colours, hence this small decoder: chunks with their CRCs checked, IDAT inflated with
 /// zlib, the five PNG filters undone, Adam7's seven passes put in place when the image is interlaced. Indices beyond
 /// the palette are kept as they are (the dataset reader checks label ranges). Palette bit depths 1, 2, 4 and 8 are
-/// read; 16-bit or sub-8-bit grayscale and colour types 2, 4, 6 are refused. Every error is one line naming the file.
+/// read, and 8- or 16-bit grayscale (16-bit values must fit a byte); sub-8-bit grayscale and colour types 2, 4, 6 are
+/// refused. Every error is one line naming the file.
 /// </summary>
 public static class IndexedPng
 {
@@ -132,11 +133,11 @@ public static class IndexedPng
         bool supported = colour switch
         {
             3 => depth is 1 or 2 or 4 or 8,
-            0 => depth == 8,
+            0 => depth is 8 or 16,
             _ => false,
         };
         if (!supported)
-            throw Bad(name, $"colour type {colour} at bit depth {depth} is not a label PNG (expected palette, or 8-bit grayscale)");
+            throw Bad(name, $"colour type {colour} at bit depth {depth} is not a label PNG (expected palette, or 8- or 16-bit grayscale)");
         return new Header((int)width, (int)height, depth, colour, data[12] == 1);
     }
 
@@ -172,7 +173,6 @@ public static class IndexedPng
         int rowBytes = h.RowBytes(width), stride = h.FilterStride;
         var previous = new byte[rowBytes];
         var current = new byte[rowBytes];
-        int perByte = 8 / h.BitDepth, mask = (1 << h.BitDepth) - 1;
         for (int y = 0; y < height; y++, offset += rowBytes + 1)
         {
             byte filter = raw[offset];
@@ -206,14 +206,27 @@ public static class IndexedPng
                 current.AsSpan(0, width).CopyTo(target);
             else
                 for (int x = 0; x < width; x++)
-                {
-                    // Sub-byte samples are packed most significant bits first (PNG spec §7.2).
-                    int sample = h.BitDepth == 8 ? current[x] : (current[x / perByte] >> (8 - h.BitDepth * (x % perByte + 1))) & mask;
-                    target[pass.X0 + x * pass.Dx] = (byte)sample;
-                }
+                    target[pass.X0 + x * pass.Dx] = Sample(current, x, h.BitDepth, name, pass.X0 + x * pass.Dx, pass.Y0 + y * pass.Dy);
             (previous, current) = (current, previous);
         }
         return offset;
+    }
+
+    /// <summary>
+    /// Sample <paramref name="x"/> of an unfiltered row: sub-byte samples packed most significant bits first (PNG spec
+    /// §7.2), 16-bit ones big-endian, whose class indices must fit a byte as every dataset's do.
+    /// </summary>
+    private static byte Sample(byte[] row, int x, int depth, string name, int column, int line)
+    {
+        if (depth == 16)
+        {
+            int value = row[2 * x] << 8 | row[2 * x + 1];
+            return value <= byte.MaxValue ? (byte)value : throw Bad(name, $"label value {value} at ({column}, {line}) does not fit the 8 bits of a class index");
+        }
+        if (depth == 8)
+            return row[x];
+        int perByte = 8 / depth;
+        return (byte)((row[x / perByte] >> (8 - depth * (x % perByte + 1))) & ((1 << depth) - 1));
     }
 
     private static byte Paeth(byte a, byte b, byte c)

@@ -109,10 +109,13 @@ public sealed class IndexedPngTests
     {
         byte[] interlaced = TestPng.Encode(TestPng.Pattern(4, 4, 8, 1), 8, 3, _ => 0, interlace: 2);
         Assert.That(() => IndexedPng.Decode(interlaced, Name), Throws.InstanceOf<InvalidDataException>().With.Message.EqualTo($"{Name}: unknown interlace method 2"));
-        byte[] sixteen = TestPng.Encode(TestPng.Pattern(4, 4, 8, 1), 8, 0, _ => 0);
+        byte[] sixteen = TestPng.Encode(TestPng.Pattern(4, 4, 8, 1), 8, 3, _ => 0);
         sixteen[16 + 8] = 16;
         RewriteCrc(sixteen, 8);
-        Assert.That(() => IndexedPng.Decode(sixteen, Name), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("bit depth 16"));
+        Assert.That(() => IndexedPng.Decode(sixteen, Name), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("colour type 3 at bit depth 16"));
+        string over = Path.Combine(AppContext.BaseDirectory, "fixtures", "labels", "gray16_over_255.png");
+        Assert.That(() => IndexedPng.Read(over), Throws.InstanceOf<InvalidDataException>()
+            .With.Message.EqualTo($"{over}: label value 300 at (1, 0) does not fit the 8 bits of a class index"));
         using var bitmap = new SKBitmap(new SKImageInfo(3, 3, SKColorType.Rgba8888, SKAlphaType.Opaque));
         using SKData rgb = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         Assert.That(() => IndexedPng.Decode(rgb.ToArray(), Name), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("colour type"));
@@ -120,12 +123,14 @@ public sealed class IndexedPngTests
     }
 
     /// <summary>
-    /// Interlaced (Adam7) labels, written by tools/reference/interlaced_labels.py and read back by Pillow to the same
+    /// Interlaced (Adam7) and 16-bit labels, written by tools/reference/label_pngs.py and read back by Pillow to the same
     /// indices: 13 × 11 leaves passes short and a pass's row or column empty, and every filter type occurs within a pass.
     /// </summary>
     [TestCase("interlaced_gray8.png", 7, 13, 21)]
     [TestCase("interlaced_palette4.png", 1, 2, 16)]
-    public void InterlacedLabelsAreReadPixelForPixel(string file, int perColumn, int perRow, int modulus)
+    [TestCase("gray16.png", 5, 3, 21)]
+    [TestCase("interlaced_gray16.png", 5, 3, 21)]
+    public void LabelsAreReadPixelForPixel(string file, int perColumn, int perRow, int modulus)
     {
         LabelMap labels = IndexedPng.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "labels", file));
         var expected = new byte[11, 13];
