@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ReClip.Runtime.IO;
@@ -26,15 +27,21 @@ public static unsafe class SafetensorsWriter
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
         List<KeyValuePair<string, Tensor>> ordered = InDataOrder(path, tensors);
-        byte[] header = Header(ordered, WithDataCrc32(path, ordered, metadata));
+        byte[] header = Header(ordered, WithChecksumPlaceholder(path, metadata));
+        // The checksum is of the data, which follows the header: the header goes out with a placeholder, the data is
+        // hashed as it is written, and the placeholder's digits are written over at the end (one pass over the data).
+        int digits = PlaceholderOffset(header);
         AtomicFile.Write(path, stream =>
         {
             Span<byte> headerLength = stackalloc byte[sizeof(ulong)];
             BinaryPrimitives.WriteUInt64LittleEndian(headerLength, (ulong)header.Length);
             stream.Write(headerLength);
             stream.Write(header);
+            var crc = new Crc32();
             foreach ((_, Tensor tensor) in ordered)
-                WriteData(stream, tensor);
+                WriteData(stream, tensor, crc);
+            stream.Position = sizeof(ulong) + digits;
+            stream.Write(Encoding.ASCII.GetBytes(SafetensorsHeader.FormatCrc32(crc.GetCurrentHashAsUInt32())));
         });
     }
 
@@ -60,17 +67,28 @@ public static unsafe class SafetensorsWriter
         return [.. checkedTensors.OrderByDescending(pair => pair.Value.DType.SizeOf())];
     }
 
-    private static Dictionary<string, string> WithDataCrc32(string path, List<KeyValuePair<string, Tensor>> ordered, IReadOnlyDictionary<string, string>? metadata)
+    private const string Placeholder = "00000000";
+
+    /// <summary>The caller's metadata with the checksum's entry, its digits a placeholder, last.</summary>
+    private static Dictionary<string, string> WithChecksumPlaceholder(string path, IReadOnlyDictionary<string, string>? metadata)
     {
         var all = new Dictionary<string, string>(StringComparer.Ordinal);
         // A file's metadata copied into a rewrite brings the old checksum along: it is replaced by the new data's.
         foreach ((string key, string value) in metadata ?? new Dictionary<string, string>())
-            all[key] = value ?? throw Invalid(path, $"metadata value for '{key}' is null");
-        var crc = new Crc32();
-        foreach ((_, Tensor tensor) in ordered)
-            ForEachChunk(tensor, chunk => crc.Append(chunk));
-        all[SafetensorsHeader.DataCrc32Key] = SafetensorsHeader.FormatCrc32(crc.GetCurrentHashAsUInt32());
+            if (key != SafetensorsHeader.DataCrc32Key)
+                all[key] = value ?? throw Invalid(path, $"metadata value for '{key}' is null");
+        all[SafetensorsHeader.DataCrc32Key] = Placeholder;
         return all;
+    }
+
+    /// <summary>
+    /// Where the placeholder's digits lie in the header: after the checksum's key, which the JSON holds once unescaped (a
+    /// metadata value spelling it has its quotes escaped).
+    /// </summary>
+    private static int PlaceholderOffset(byte[] header)
+    {
+        byte[] entry = Encoding.UTF8.GetBytes($"\"{SafetensorsHeader.DataCrc32Key}\":\"{Placeholder}\"");
+        return header.AsSpan().IndexOf(entry) + entry.Length - Placeholder.Length - 1;
     }
 
     private static byte[] Header(List<KeyValuePair<string, Tensor>> ordered, IReadOnlyDictionary<string, string> metadata)
@@ -115,15 +133,17 @@ public static unsafe class SafetensorsWriter
         json.WriteEndObject();
     }
 
-    private static void WriteData(Stream stream, Tensor tensor) => ForEachChunk(tensor, chunk => stream.Write(chunk));
-
-    /// <summary>The tensor's bytes in row-major order, in spans of at most <see cref="WriteChunkBytes"/>.</summary>
-    private static void ForEachChunk(Tensor tensor, Action<ReadOnlySpan<byte>> chunkAction)
+    /// <summary>The tensor's bytes in row-major order, in spans of at most <see cref="WriteChunkBytes"/>, written and hashed.</summary>
+    private static void WriteData(Stream stream, Tensor tensor, Crc32 crc)
     {
         using Tensor dense = tensor.Contiguous();
         byte* data = dense.RawPointer;
         for (long done = 0; done < dense.ByteLength; done += WriteChunkBytes)
-            chunkAction(new ReadOnlySpan<byte>(data + done, (int)Math.Min(WriteChunkBytes, dense.ByteLength - done)));
+        {
+            var chunk = new ReadOnlySpan<byte>(data + done, (int)Math.Min(WriteChunkBytes, dense.ByteLength - done));
+            stream.Write(chunk);
+            crc.Append(chunk);
+        }
     }
 
     private static ArgumentException Invalid(string path, string problem) => new($"{path}: {problem}");

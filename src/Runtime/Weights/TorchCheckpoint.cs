@@ -124,14 +124,14 @@ public sealed class TorchCheckpoint : IWeightFile
         foreach ((string name, TorchTensorRecord record) in TorchStateDictWalker.Collect(value, path))
         {
             // One int8 buffer or complex tensor in a state dict does not make the rest unreadable.
-            if (record.Storage.Element.Target is null)
+            if (record.Storage.Element.Target is not DType dtype)
             {
                 unloadable[name] = record.Storage.Element;
                 continue;
             }
             ZipEntry storage = zip.Find($"{root}/data/{record.Storage.Key}")
                 ?? throw new WeightFileException(path, $"its {record.Storage} has no {root}/data/{record.Storage.Key} entry in the archive", name);
-            index.Add(new IndexedTensor(TorchTensorLayout.Validate(name, record, storage, path), record, storage));
+            index.Add(new IndexedTensor(TorchTensorLayout.Validate(name, record, dtype, storage, path), record, storage));
         }
         return index;
     }

@@ -20,10 +20,10 @@ internal static class TorchTensorLayout
     public static WeightFileException Unloadable(string path, string name, TorchScalarType element) =>
         new(path, $"element type {element} cannot be loaded (supported: float32/64, float16, bfloat16, int32/64, uint8, bool)", name);
 
-    public static WeightEntry Validate(string name, TorchTensorRecord record, ZipEntry storageEntry, string path)
+    /// <summary>A record of an element type loaded as <paramref name="dtype"/>, checked against its storage entry.</summary>
+    public static WeightEntry Validate(string name, TorchTensorRecord record, DType dtype, ZipEntry storageEntry, string path)
     {
         TorchScalarType element = record.Storage.Element;
-        DType dtype = element.Target ?? throw Unloadable(path, name, element);
         try
         {
             long storageBytes = checked(record.Storage.ElementCount * element.ElementSize);
